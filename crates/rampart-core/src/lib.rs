@@ -1,0 +1,1 @@
+//! Controls catalogue, organization-aware evaluation of a snapshot, and findings.

@@ -1,0 +1,1 @@
+//! CloudWatch Logs filter patterns: parse and evaluate them against JSON log events.

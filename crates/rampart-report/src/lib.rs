@@ -1,0 +1,1 @@
+//! Renders findings: table, JSON, CSV, SARIF, OCSF, ASFF and a self-contained HTML report.

@@ -1,0 +1,96 @@
+//! Global flags, exit codes and the verb list.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes a pipeline can gate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success; nothing at or above `--fail-on`.
+    Ok = 0,
+    /// An error stopped the command (details on stderr).
+    Error = 1,
+    /// Bad usage (clap reports these itself with the same code).
+    #[allow(dead_code)]
+    Usage = 2,
+    /// Findings or alerts at or above `--fail-on SEVERITY`.
+    Findings = 3,
+    /// `plan`: changes are pending.
+    #[allow(dead_code)]
+    Changes = 4,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rampart",
+    version,
+    about = "A complete, fast security baseline for AWS Organizations",
+    long_about = "rampart sets up an AWS Organization's security baseline, proves that it holds \
+(CIS AWS Foundations v3.0 and the baseline controls, organization-aware), watches CloudTrail for \
+attacks, and reports.\n\nTry `rampart demo` first: it needs no AWS account.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every verb accepts.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// AWS named profile (otherwise the standard credential chain: env, SSO, instance role).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Only these regions (comma-separated); default every enabled region.
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Role assumed in member accounts.
+    #[arg(long, global = true, default_value = "OrganizationAccountAccessRole")]
+    pub role_name: String,
+    /// Output format (each verb lists the ones it supports).
+    #[arg(long, global = true)]
+    pub format: Option<String>,
+    /// Write the main output to this file instead of stdout.
+    #[arg(long, short = 'o', global = true)]
+    pub output: Option<PathBuf>,
+    /// Print only the main output and errors.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (repeat for more).
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Configuration file.
+    #[arg(long, global = true, default_value = "rampart.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the main job on embedded sample data: no AWS account needed.
+    Demo(crate::cmd::demo::DemoArgs),
+    /// Read an organization (or one account) into a snapshot file.
+    Collect(crate::cmd::collect::CollectArgs),
+    /// Evaluate the controls, live or against a saved snapshot.
+    Audit(crate::cmd::audit::AuditArgs),
+    /// List the controls catalogue.
+    Controls(crate::cmd::controls::ControlsArgs),
+    /// Parse, lint, simulate and analyse IAM, SCP and RCP policies.
+    #[command(subcommand)]
+    Policy(crate::cmd::policy::PolicyCommand),
+    /// Detect threats in CloudTrail logs.
+    Detect(crate::cmd::detect::DetectArgs),
+    /// List or test detection rules.
+    #[command(subcommand)]
+    Rules(crate::cmd::rules::RulesCommand),
+}

@@ -1,0 +1,25 @@
+//! One module per verb. Each exposes its clap arguments and a `run` returning the exit code.
+
+pub mod audit;
+pub mod collect;
+pub mod controls;
+pub mod demo;
+pub mod detect;
+pub mod output;
+pub mod policy;
+pub mod rules;
+
+use crate::cli::{Cli, Command, Exit};
+
+pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Demo(a) => demo::run(g, a),
+        Command::Collect(a) => collect::run(g, a),
+        Command::Audit(a) => audit::run(g, a),
+        Command::Controls(a) => controls::run(g, a),
+        Command::Policy(a) => policy::run(g, a),
+        Command::Detect(a) => detect::run(g, a),
+        Command::Rules(a) => rules::run(g, a),
+    }
+}

@@ -1,0 +1,24 @@
+//! `rampart`: the command-line front of the rampart crates. Each verb lives in `cmd/<verb>.rs`;
+//! this file only parses arguments, dispatches, and turns errors into exit codes.
+
+mod cli;
+mod cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(&cli) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            // One line per cause: the first names what failed, the rest say why.
+            let mut msg = format!("rampart: error: {err}");
+            for cause in err.chain().skip(1) {
+                msg.push_str(&format!(": {cause}"));
+            }
+            eprintln!("{msg}");
+            cli::Exit::Error.into()
+        }
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need (a project-local Python venv with the moto
+# AWS emulator) and runs every test of the workspace, plus the format and lint gates.
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh -p rampart-policy   # extra arguments go to the test runner
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+export RAMPART_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --all-targets --no-fail-fast "$@"
+else
+  cargo test --workspace --all-targets --no-fail-fast "$@"
+fi
+# Doc tests are not run by nextest.
+cargo test --workspace --doc "$@"
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
