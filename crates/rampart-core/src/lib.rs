@@ -1,1 +1,392 @@
 //! Controls catalogue, organization-aware evaluation of a snapshot, and findings.
+//!
+//! Data flow: a [`rampart_snapshot::Snapshot`] goes in, [`evaluate`] runs every control of the
+//! [`catalogue`] over every account (and region, for regional controls), and [`Finding`]s come
+//! out. Controls are pure functions of the snapshot, so a saved snapshot gives exactly the
+//! findings of the live run.
+//!
+//! Each control is defined once, in `src/controls/<family>.rs`, with its id, title, severity,
+//! rationale, remediation, framework mappings, the APIs it needs, the check, and its tests beside
+//! it. The catalogue (`rampart controls`) is generated from those definitions.
+//!
+//! Never a PASS that was not observed: before a control runs in an account or region, every API
+//! it depends on is looked up in the snapshot's collection errors; a failed read yields ERROR
+//! naming the API and error code.
+
+mod context;
+pub mod controls;
+mod finding;
+pub mod proof;
+pub mod sample;
+pub mod suppress;
+
+pub use chrono::NaiveDate;
+pub use context::{Ctx, OrgView};
+pub use finding::{Finding, Severity, Status, Summary};
+
+use rampart_snapshot::Snapshot;
+
+/// Where a control runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Once per account (IAM, S3, account settings). Findings carry region `global`.
+    Account,
+    /// Once per account and examined region.
+    Region,
+    /// Once per organization (reported on the management account, or the caller's account).
+    Organization,
+}
+
+/// One control: everything a user needs to know about it, and the check itself.
+pub struct Control {
+    /// Stable id, e.g. `cis-1.4` or `baseline-org-trail`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub scope: Scope,
+    /// Why it matters.
+    pub rationale: &'static str,
+    /// How to fix it in the console.
+    pub remediation_console: &'static str,
+    /// How to fix it with the AWS CLI.
+    pub remediation_cli: &'static str,
+    /// `cis-aws-3.0:<number>`, `fsbp:<id>`, `rampart-baseline:<name>`.
+    pub frameworks: &'static [&'static str],
+    /// `service:Operation` prefixes the check reads; a collection error on any of them gives ERROR.
+    pub apis: &'static [&'static str],
+    /// The check. Manual controls have none and always report MANUAL.
+    pub check: Option<fn(&Ctx, &mut Vec<Outcome>)>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control").field("id", &self.id).finish()
+    }
+}
+
+/// What a check reports for one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub resource: String,
+    pub message: String,
+}
+
+impl Outcome {
+    pub fn pass(resource: impl Into<String>, message: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Pass,
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+    pub fn fail(resource: impl Into<String>, message: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Fail,
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+    pub fn na(resource: impl Into<String>, message: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::NotApplicable,
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+    pub fn error(resource: impl Into<String>, message: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Error,
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every control rampart knows, in catalogue order.
+pub fn catalogue() -> Vec<&'static Control> {
+    controls::ALL
+        .iter()
+        .flat_map(|family| family.iter())
+        .collect()
+}
+
+/// Settings that shape evaluation (from `rampart.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct AuditSettings {
+    /// Regions workloads may use; others must be denied by the region guardrail.
+    pub allowed_regions: Vec<String>,
+    /// Account id of the Audit (security tooling) account, if known; otherwise found by name.
+    pub audit_account: Option<String>,
+    /// Account id of the Log Archive account, if known; otherwise found by name.
+    pub log_archive_account: Option<String>,
+    /// Minimum log retention in days (default 730).
+    pub log_retention_days: Option<u32>,
+    /// Roles exempt from guardrails (names or ARN patterns); they must not be the only principals denied.
+    pub exempt_roles: Vec<String>,
+    /// "Now" for age-based checks, as RFC 3339; defaults to the snapshot's `generated_at`.
+    pub now: Option<String>,
+}
+
+/// Runs every control of the catalogue over the snapshot.
+pub fn evaluate(snapshot: &Snapshot, settings: &AuditSettings) -> Vec<Finding> {
+    let org = OrgView::new(snapshot, settings);
+    let mut out = Vec::new();
+    for control in catalogue() {
+        evaluate_control(control, snapshot, &org, &mut out);
+    }
+    out
+}
+
+/// Runs one control over every account (and region) of the snapshot.
+pub fn evaluate_control(
+    control: &Control,
+    snapshot: &Snapshot,
+    org: &OrgView,
+    out: &mut Vec<Finding>,
+) {
+    if control.scope == Scope::Organization {
+        let anchor = org
+            .management_account
+            .unwrap_or(snapshot.caller_account_id.as_str());
+        let account = snapshot
+            .accounts
+            .iter()
+            .find(|a| a.account_id == anchor)
+            .or(snapshot.accounts.first());
+        if let Some(account) = account {
+            run_one(control, &Ctx::new(snapshot, org, account, None), out);
+        }
+        return;
+    }
+    for account in &snapshot.accounts {
+        match control.scope {
+            Scope::Account | Scope::Organization => {
+                let ctx = Ctx::new(snapshot, org, account, None);
+                run_one(control, &ctx, out);
+            }
+            Scope::Region => {
+                for region in &account.regions {
+                    let ctx = Ctx::new(snapshot, org, account, Some(region));
+                    run_one(control, &ctx, out);
+                }
+            }
+        }
+    }
+}
+
+fn run_one(control: &Control, ctx: &Ctx, out: &mut Vec<Finding>) {
+    let region = ctx.region_name();
+    let Some(check) = control.check else {
+        out.push(Finding::new(
+            control,
+            ctx.account.account_id.as_str(),
+            region,
+            Outcome {
+                status: Status::Manual,
+                resource: ctx.account_resource(),
+                message: "This control needs a manual review; rampart cannot observe it.".into(),
+            },
+        ));
+        return;
+    };
+    if let Some(err) = control
+        .apis
+        .iter()
+        .find_map(|api| ctx.collection_error(api))
+    {
+        out.push(Finding::new(
+            control,
+            ctx.account.account_id.as_str(),
+            region,
+            Outcome::error(
+                err.resource.clone().unwrap_or_else(|| ctx.account_resource()),
+                format!(
+                    "could not read {} in account {}{}: {} ({}); grant the read permission or fix access, then re-run",
+                    err.api,
+                    err.account_id,
+                    err.region.as_deref().map(|r| format!(" region {r}")).unwrap_or_default(),
+                    err.code,
+                    err.message
+                ),
+            ),
+        ));
+        return;
+    }
+    // Errors about single resources: ERROR for that resource, the check's verdict for the rest.
+    let mut outcomes = Vec::new();
+    let mut unreadable: Vec<&str> = Vec::new();
+    for api in control.apis {
+        for err in ctx.resource_errors(api) {
+            let res = err.resource.as_deref().unwrap_or_default();
+            if unreadable.contains(&res) {
+                continue;
+            }
+            unreadable.push(res);
+            outcomes.push(Outcome::error(
+                res,
+                format!(
+                    "could not read {} for {res} in account {}: {} ({})",
+                    err.api, err.account_id, err.code, err.message
+                ),
+            ));
+        }
+    }
+    let errors_end = outcomes.len();
+    check(ctx, &mut outcomes);
+    if !unreadable.is_empty() {
+        let mut i = 0;
+        outcomes.retain(|o| {
+            i += 1;
+            i <= errors_end
+                || !unreadable.iter().any(|r| {
+                    o.resource == *r
+                        || o.resource.ends_with(&format!(":{r}"))
+                        || o.resource.ends_with(&format!("/{r}"))
+                })
+        });
+    }
+    for o in outcomes {
+        out.push(Finding::new(
+            control,
+            ctx.account.account_id.as_str(),
+            region,
+            o,
+        ));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_unique_and_documented() {
+        let mut seen = HashSet::new();
+        for c in catalogue() {
+            assert!(seen.insert(c.id), "duplicate id {}", c.id);
+            assert!(
+                c.id.starts_with("cis-") || c.id.starts_with("base-"),
+                "{}",
+                c.id
+            );
+            for text in [
+                c.title,
+                c.rationale,
+                c.remediation_console,
+                c.remediation_cli,
+            ] {
+                assert!(!text.trim().is_empty(), "{} has an empty field", c.id);
+            }
+            assert!(!c.frameworks.is_empty(), "{}", c.id);
+            for fw in c.frameworks {
+                assert!(
+                    fw.starts_with("cis-aws-3.0:")
+                        || fw.starts_with("fsbp:")
+                        || fw.starts_with("rampart-baseline:"),
+                    "{}: {fw}",
+                    c.id
+                );
+            }
+            if let Some(num) = c.id.strip_prefix("cis-") {
+                assert!(
+                    c.frameworks
+                        .contains(&format!("cis-aws-3.0:{num}").as_str()),
+                    "{}",
+                    c.id
+                );
+            }
+        }
+    }
+
+    /// Every CIS v3.0 requirement in the shared reference list is in the catalogue; Automated ones
+    /// have a check, Manual ones report MANUAL.
+    #[test]
+    fn covers_cis_v3_reference_list() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/reference/cis_controls.md"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            eprintln!("skipping: {path} not present");
+            return;
+        };
+        let section = text
+            .split("## CIS AWS Foundations Benchmark v3.0")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("v3.0 section");
+        let mut n = 0;
+        for line in section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| Id") && !l.starts_with("|---"))
+        {
+            let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (id, assessment) = (cols[1], cols[5]);
+            let c = catalogue()
+                .into_iter()
+                .find(|c| c.id == format!("cis-{id}"))
+                .unwrap_or_else(|| panic!("CIS {id} missing from the catalogue"));
+            assert_eq!(
+                c.check.is_some(),
+                assessment == "Automated",
+                "CIS {id} is {assessment}"
+            );
+            n += 1;
+        }
+        assert_eq!(n, 62);
+    }
+
+    #[test]
+    fn compliant_org_has_no_failures_and_ids_are_stable() {
+        let s = sample::compliant_org(4, &["us-east-1", "eu-west-1"]);
+        let settings = AuditSettings::default();
+        let f = evaluate(&s, &settings);
+        let bad: Vec<_> = f
+            .iter()
+            .filter(|x| matches!(x.status, Status::Fail | Status::Error))
+            .map(|x| format!("{} {} {} {}", x.control, x.account_id, x.region, x.message))
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+        let again = evaluate(&s, &settings);
+        assert_eq!(f, again);
+        let ids: HashSet<_> = f.iter().map(|x| &x.id).collect();
+        assert_eq!(ids.len(), f.len(), "finding ids are unique");
+    }
+
+    #[test]
+    fn unreachable_account_is_error_everywhere_not_pass() {
+        let mut s = sample::compliant_org(2, &["us-east-1"]);
+        let a = s
+            .accounts
+            .iter_mut()
+            .find(|a| a.account_id == "400000000001")
+            .unwrap();
+        a.errors.push(rampart_snapshot::CollectionError {
+            account_id: "400000000001".into(),
+            api: "*".into(),
+            code: "AccessDenied".into(),
+            message: "sts:AssumeRole on OrganizationAccountAccessRole denied".into(),
+            ..Default::default()
+        });
+        let f = evaluate(&s, &AuditSettings::default());
+        let mine: Vec<_> = f
+            .iter()
+            .filter(|x| x.account_id == "400000000001")
+            .collect();
+        assert!(!mine.is_empty());
+        for x in mine {
+            assert!(
+                matches!(x.status, Status::Error | Status::Manual),
+                "{} {:?}",
+                x.control,
+                x.status
+            );
+        }
+    }
+}

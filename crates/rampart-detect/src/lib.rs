@@ -1,1 +1,28 @@
 //! CloudTrail detection: rule IR, built-in rules, Sigma and filter-pattern rules, baselines, alert sinks.
+//!
+//! Every rule source lowers into one compiled form, [`ir::Rule`]; the [`engine`] indexes rules by
+//! `eventSource`/`eventName` and evaluates them over raw event bytes, building a document only
+//! when a rule needs a field the typed header does not carry.
+
+pub mod alert;
+pub mod baseline;
+pub mod detector;
+pub mod engine;
+pub mod event;
+pub mod input;
+pub mod ir;
+pub mod patterns;
+pub mod rules;
+pub mod sigma;
+pub mod sink;
+pub mod source;
+
+pub use alert::Alert;
+pub use detector::{DetectStats, Detector};
+pub use engine::{Engine, EvalStats};
+pub use event::{Event, EventError, Header};
+pub use ir::{
+    Cidr, Condition, FieldPath, IndexKeys, IrError, NumOp, Predicate, Reach, Rule, RuleMeta,
+    RuleSource, Segment, Severity, StrMatch, StrOp,
+};
+pub use rules::{Builtin, BuiltinConfig, builtin};

@@ -1,10 +1,123 @@
-//! `rampart demo`.
+//! `rampart demo`: the main job on an embedded organization, with no AWS account.
+//!
+//! The demo is a sequence of steps over one embedded snapshot. Today it runs the audit step
+//! (summary on the terminal, full HTML report on disk); later capabilities (detection over the
+//! demo's CloudTrail, the baseline plan) add their own step functions here.
 
 use crate::cli::{Exit, Global};
+use crate::cmd::audit::{AuditConfig, color, evaluate};
+use crate::cmd::output;
+use anyhow::Context;
+use rampart_core::Status;
+use rampart_core::suppress::Suppression;
+use rampart_report::{Format, Options};
+use rampart_snapshot::Snapshot;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Where to write the HTML report.
+    #[arg(long, value_name = "PATH", default_value = "rampart-report.html")]
+    pub html: PathBuf,
+    /// Write the embedded snapshot to this file too (to try `rampart audit --snapshot FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<PathBuf>,
+}
 
-pub fn run(_g: &Global, _a: &DemoArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`rampart demo` is not built yet")
+/// The demo's `rampart.toml`: allowed regions and one accepted risk, to show suppressions.
+fn demo_config() -> AuditConfig {
+    let mut c = AuditConfig::default();
+    c.audit.allowed_regions = vec![
+        "us-east-1".into(),
+        "eu-west-1".into(),
+        "eu-central-1".into(),
+    ];
+    c.suppress.push(Suppression {
+        control: Some("cis-2.1.2".into()),
+        reason: "MFA Delete needs the root user; accepted until object lock covers every bucket (SEC-142)".into(),
+        expires: Some("2099-12-31".into()),
+        ..Suppression::default()
+    });
+    c
+}
+
+pub fn run(g: &Global, a: &DemoArgs) -> anyhow::Result<Exit> {
+    let snapshot = rampart_core::sample::demo_org();
+    if let Some(path) = &a.save_snapshot {
+        std::fs::write(path, snapshot.to_json())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        output::note(
+            g,
+            format!("rampart: demo snapshot written to {}", path.display()),
+        );
+    }
+    audit_step(g, a, &snapshot)?;
+    Ok(Exit::Ok)
+}
+
+/// Audits the demo organization: prints the per-control summary and writes the HTML report.
+fn audit_step(g: &Global, a: &DemoArgs, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let org = snapshot.organization.as_ref();
+    output::note(
+        g,
+        format!(
+            "rampart demo: auditing the embedded organization {} ({} accounts, {} regions) against CIS AWS Foundations v3.0 and the baseline…\n",
+            org.map(|o| o.id.as_str()).unwrap_or("?"),
+            snapshot.accounts.len(),
+            snapshot
+                .accounts
+                .first()
+                .map(|a| a.regions.len())
+                .unwrap_or(0)
+        ),
+    );
+    let started = std::time::Instant::now();
+    let ev = evaluate(snapshot, &demo_config(), "demo", None);
+    let elapsed = started.elapsed();
+
+    // Per control with problems: worst first.
+    type WorstFirst = (std::cmp::Reverse<rampart_core::Severity>, String);
+    let mut rows: BTreeMap<WorstFirst, (String, usize, usize, usize)> = BTreeMap::new();
+    for f in ev
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+    {
+        let e = rows
+            .entry((std::cmp::Reverse(f.severity), f.control.to_string()))
+            .or_insert_with(|| (f.title.to_string(), 0, 0, 0));
+        match (f.suppressed.is_some(), f.status) {
+            (true, _) => e.3 += 1,
+            (false, Status::Fail) => e.1 += 1,
+            _ => e.2 += 1,
+        }
+    }
+    let mut text = format!(
+        "{:<10} {:<26} {:>4} {:>5} {:>5}  TITLE\n",
+        "SEVERITY", "CONTROL", "FAIL", "ERROR", "SUPPR"
+    );
+    for ((sev, control), (title, fail, err, sup)) in &rows {
+        text.push_str(&format!(
+            "{:<10} {:<26} {:>4} {:>5} {:>5}  {}\n",
+            sev.0.as_str(),
+            control,
+            fail,
+            err,
+            sup,
+            title
+        ));
+    }
+    text.push('\n');
+    text.push_str(&rampart_report::summary_line(&ev.run, color(g)));
+    let html = rampart_report::render(Format::Html, &ev.run, &ev.findings, Options::default());
+    std::fs::write(&a.html, html)
+        .with_context(|| format!("cannot write the HTML report to {}", a.html.display()))?;
+    text.push_str(&format!(
+        "evaluated {} findings in {:.1} ms; HTML report: {}\n\nNext: `rampart audit --snapshot FILE --format sarif` on your own snapshot (`rampart collect --output FILE`).\n",
+        ev.findings.len(),
+        elapsed.as_secs_f64() * 1000.0,
+        a.html.display()
+    ));
+    output::emit(g, &text)
 }

@@ -1,10 +1,677 @@
-//! `rampart detect`.
+//! `rampart detect`: run detection rules over CloudTrail logs and send the alerts to sinks.
 
 use crate::cli::{Exit, Global};
+use crate::cmd::output;
+use anyhow::{Context, bail};
+use rampart_detect::baseline::{Baseline, BaselineConfig};
+use rampart_detect::input::{self, Issue, ReadStats, Reader};
+use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
+use rampart_detect::{Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity};
+use serde::Deserialize;
+use std::io::{BufRead, Read, Seek};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
-pub struct DetectArgs {}
+pub struct DetectArgs {
+    /// CloudTrail input: a file (.json.gz, .json, .jsonl), a directory in the S3 delivery layout,
+    /// `-` for stdin, or s3://bucket/prefix (needs the `aws` build).
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Only events at or after this time (RFC 3339, YYYY-MM-DD, or an age such as 24h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Keep reading: poll a file for appended JSON Lines, or read stdin line by line.
+    #[arg(long)]
+    pub follow: bool,
+    /// Exit 3 when an alert at or above this severity is raised (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Fold repeats (same rule, principal, resource) within this many seconds into one alert
+    /// with a count; 0 turns aggregation off.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub aggregate: u64,
+    /// Also POST each alert to this Slack-compatible webhook (the URL is a secret: prefer the
+    /// environment variable).
+    #[arg(
+        long,
+        env = "RAMPART_WEBHOOK_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub webhook: Option<String>,
+    /// Where alerts a sink could not deliver are kept (JSON Lines).
+    #[arg(long, value_name = "FILE", default_value = "rampart-undelivered.jsonl")]
+    pub spool: PathBuf,
+    /// Keep per-principal baselines in this SQLite file and alert on first-seen regions,
+    /// high-risk APIs and source networks after the learning period.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Learning period of the baseline, in days of event time.
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub learning_days: u32,
+}
 
-pub fn run(_g: &Global, _a: &DetectArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`rampart detect` is not built yet")
+/// Which rules to load; shared by `detect` and `rules`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuleArgs {
+    /// Rule sources, comma-separated: `builtin`, `sigma:DIR`, `patterns:FILE`.
+    #[arg(
+        long = "rules",
+        value_name = "SOURCES",
+        value_delimiter = ',',
+        default_value = "builtin"
+    )]
+    pub sources: Vec<String>,
+    /// Regions where API calls are expected (overrides `[detect] allowed_regions`).
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    pub allowed_regions: Vec<String>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity `{s}`: use info, low, medium, high or critical"))
+}
+
+/// `[detect]` in rampart.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectConfig {
+    #[serde(default)]
+    allowed_regions: Vec<String>,
+    #[serde(default)]
+    instance_networks: Vec<String>,
+    uses_sso: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    detect: DetectConfig,
+}
+
+/// One rule as `rules list` shows it.
+pub struct Listed {
+    pub id: String,
+    pub source: String,
+    pub severity: String,
+    pub status: String,
+    pub title: String,
+    pub attack: String,
+}
+
+/// Loaded rules plus everything that could not be loaded (never silent).
+pub struct Loaded {
+    pub rules: Vec<Rule>,
+    pub builtins: Vec<Builtin>,
+    pub listed: Vec<Listed>,
+    pub rejected: usize,
+}
+
+fn listed(r: &Rule, status: &str) -> Listed {
+    Listed {
+        id: r.meta.id.clone(),
+        source: r.meta.source.to_string(),
+        severity: r.meta.severity.to_string(),
+        status: status.to_string(),
+        title: r.meta.title.clone(),
+        attack: r.meta.attack.join(" "),
+    }
+}
+
+/// Load the rules named by `--rules`, reading `[detect]` from the config file if present.
+pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
+    let cfg_file: ConfigFile = match std::fs::read_to_string(&g.config) {
+        Ok(text) => toml::from_str(&text).with_context(|| {
+            format!(
+                "config file {}: invalid [detect] section",
+                g.config.display()
+            )
+        })?,
+        Err(_) => ConfigFile::default(),
+    };
+    let mut nets = Vec::new();
+    for n in &cfg_file.detect.instance_networks {
+        nets.push(rampart_detect::Cidr::parse(n).with_context(|| {
+            format!(
+                "config file {}: [detect] instance_networks",
+                g.config.display()
+            )
+        })?);
+    }
+    let bcfg = BuiltinConfig {
+        allowed_regions: if a.allowed_regions.is_empty() {
+            cfg_file.detect.allowed_regions.clone()
+        } else {
+            a.allowed_regions.clone()
+        },
+        instance_networks: nets,
+        uses_sso: cfg_file.detect.uses_sso.unwrap_or(true),
+    };
+    let mut out = Loaded {
+        rules: Vec::new(),
+        builtins: Vec::new(),
+        listed: Vec::new(),
+        rejected: 0,
+    };
+    for src in &a.sources {
+        let src = src.trim();
+        if src == "builtin" {
+            for b in rampart_detect::builtin(&bcfg) {
+                match &b.disabled {
+                    Some(why) => out
+                        .listed
+                        .push(listed(&b.rule, &format!("disabled: {why}"))),
+                    None => {
+                        out.listed.push(listed(&b.rule, "active"));
+                        out.rules.push(b.rule.clone());
+                    }
+                }
+                out.builtins.push(b);
+            }
+        } else if let Some(file) = src.strip_prefix("patterns:") {
+            let (rules, bad) =
+                rampart_detect::patterns::load_file(Path::new(file)).map_err(anyhow::Error::msg)?;
+            for r in rules {
+                out.listed.push(listed(&r, "active"));
+                out.rules.push(r);
+            }
+            for b in bad {
+                out.rejected += 1;
+                out.listed.push(Listed {
+                    id: b.id,
+                    source: "pattern".into(),
+                    severity: "-".into(),
+                    status: format!("unsupported: {}", b.reason),
+                    title: String::new(),
+                    attack: String::new(),
+                });
+            }
+        } else if let Some(dir) = src.strip_prefix("sigma:") {
+            load_sigma(Path::new(dir), &mut out)?;
+        } else {
+            bail!("unknown rule source `{src}`: use builtin, sigma:DIR or patterns:FILE");
+        }
+    }
+    Ok(out)
+}
+
+fn load_sigma(dir: &Path, _out: &mut Loaded) -> anyhow::Result<()> {
+    bail!(
+        "sigma:{}: the Sigma loader is not in this build yet (rampart_detect::sigma::load_dir); use builtin and patterns:FILE meanwhile",
+        dir.display()
+    )
+}
+
+/// Parse `--since/--until`.
+fn parse_when(s: &str) -> anyhow::Result<i64> {
+    let s = s.trim();
+    if let Some(t) = rampart_detect::alert::parse_time(s) {
+        return Ok(t);
+    }
+    if let Some(t) = rampart_detect::alert::parse_time(&format!("{s}T00:00:00Z")) {
+        return Ok(t);
+    }
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    if let Ok(n) = num.parse::<i64>() {
+        let secs = match unit {
+            "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            "d" => n * 86400,
+            "w" => n * 7 * 86400,
+            _ => bail!(
+                "bad time `{s}`: use RFC 3339 (2024-07-31T13:00:00Z), a date (2024-07-31) or an age (90m, 24h, 7d)"
+            ),
+        };
+        return Ok(chrono::Utc::now().timestamp() - secs);
+    }
+    bail!(
+        "bad time `{s}`: use RFC 3339 (2024-07-31T13:00:00Z), a date (2024-07-31) or an age (90m, 24h, 7d)"
+    )
+}
+
+fn format_of(g: &Global) -> anyhow::Result<Format> {
+    match g.format.as_deref() {
+        None if output::to_terminal(g) => Ok(Format::Table),
+        None => Ok(Format::Jsonl),
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            anyhow::anyhow!("`rampart detect` formats are jsonl, table and ocsf (got `{f}`)")
+        }),
+    }
+}
+
+struct Run<'e> {
+    det: Detector<'e>,
+    dispatch: Dispatcher,
+    table: bool,
+    pending: Vec<Alert>,
+    kept: Vec<Alert>,
+    worst: Option<Severity>,
+    issues: u64,
+    quiet: bool,
+}
+
+impl Run<'_> {
+    fn issue(&mut self, i: &Issue) {
+        self.issues += 1;
+        if !self.quiet {
+            eprintln!("rampart: warning: {i}");
+        }
+    }
+    fn record(&mut self, raw: &[u8], loc: &dyn Fn() -> String) {
+        if let Err(i) = self.det.process(raw, loc, &mut self.pending) {
+            self.issue(&i);
+        }
+    }
+    fn deliver(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.pending);
+        for a in &batch {
+            self.worst = self.worst.max(Some(a.severity));
+        }
+        if self.table {
+            self.kept.extend(batch.iter().cloned());
+            // only chat/SNS sinks get batches now; the table is printed at the end
+        }
+        self.dispatch.send(&batch);
+    }
+}
+
+pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
+    if a.path.starts_with("s3://") {
+        bail!(
+            "{}: reading from S3 needs the `aws` build of rampart (cargo build -p rampart --features aws); download the objects and pass a local directory meanwhile",
+            a.path
+        );
+    }
+    let since = a.since.as_deref().map(parse_when).transpose()?;
+    let until = a.until.as_deref().map(parse_when).transpose()?;
+    let format = format_of(g)?;
+    let loaded = load_rules(g, &a.rules)?;
+    if loaded.rejected > 0 {
+        output::note(
+            g,
+            format!(
+                "rampart: {} rule(s) could not be loaded; see `rampart rules list`",
+                loaded.rejected
+            ),
+        );
+    }
+    let engine = Engine::new(loaded.rules);
+    let mut det = Detector::new(&engine, a.aggregate).window(since, until);
+    if let Some(p) = &a.baseline {
+        let cfg = BaselineConfig {
+            learning_secs: a.learning_days as i64 * 86400,
+            ..Default::default()
+        };
+        det = det.with_baseline(Baseline::open(p, cfg).map_err(anyhow::Error::msg)?);
+    }
+    let mut dispatch = Dispatcher::new(a.spool.clone());
+    let table = format == Format::Table;
+    if !table {
+        let out: Box<dyn std::io::Write + Send> = match &g.output {
+            Some(p) => Box::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot write output file {}", p.display()))?,
+            ),
+            None => Box::new(std::io::stdout()),
+        };
+        let label = g
+            .output
+            .as_ref()
+            .map(|p| format!("file {}", p.display()))
+            .unwrap_or_else(|| "stdout".into());
+        dispatch.add(Box::new(WriterSink::new(label, out, format)));
+    }
+    if let Some(url) = &a.webhook {
+        dispatch.add(Box::new(WebhookSink::new(url).map_err(anyhow::Error::msg)?));
+    }
+    let mut run = Run {
+        det,
+        dispatch,
+        table,
+        pending: Vec::new(),
+        kept: Vec::new(),
+        worst: None,
+        issues: 0,
+        quiet: g.quiet,
+    };
+    let mut stats = ReadStats::default();
+    let mut reader = Reader::new();
+    let mut issues: Vec<Issue> = Vec::new();
+
+    if a.path == "-" {
+        if a.follow {
+            let stdin = std::io::stdin();
+            for (n, line) in stdin.lock().lines().enumerate() {
+                let line = line.context("cannot read stdin")?;
+                let mut batch_issues = Vec::new();
+                input::parse_records(
+                    "stdin",
+                    line.as_bytes(),
+                    &mut stats,
+                    &mut batch_issues,
+                    &mut |raw, _| run.record(raw, &|| format!("stdin:line {}", n + 1)),
+                );
+                for i in batch_issues.iter().filter(|i| i.message != "empty input") {
+                    run.issue(&Issue {
+                        location: format!("stdin:line {}", n + 1),
+                        message: i.message.clone(),
+                    });
+                }
+                run.det.flush(&mut run.pending);
+                run.deliver();
+            }
+        } else {
+            let mut data = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut data)
+                .context("cannot read stdin")?;
+            stats.files += 1;
+            reader.read_bytes("stdin", &data, &mut stats, &mut issues, &mut |raw, n| {
+                run.record(raw, &|| format!("stdin:record {n}"))
+            });
+            for i in issues.drain(..) {
+                run.issue(&i);
+            }
+        }
+    } else {
+        let root = Path::new(&a.path);
+        let files = input::discover(root, since, until).map_err(anyhow::Error::msg)?;
+        if files.is_empty() {
+            output::note(
+                g,
+                format!(
+                    "rampart: warning: {}: no CloudTrail files found (.json.gz, .json, .jsonl)",
+                    root.display()
+                ),
+            );
+        }
+        for f in &files {
+            let name = f.display().to_string();
+            reader.read_file(f, &mut stats, &mut issues, &mut |raw, n| {
+                run.record(raw, &|| format!("{name}:record {n}"))
+            });
+            for i in issues.drain(..) {
+                run.issue(&i);
+            }
+            run.deliver();
+        }
+        if a.follow {
+            if files.len() != 1 {
+                bail!("--follow needs a single file (or `-` for stdin)");
+            }
+            follow_file(&files[0], &mut run, &mut stats)?;
+        }
+    }
+    run.det
+        .finish(&mut run.pending)
+        .map_err(anyhow::Error::msg)?;
+    run.deliver();
+    if table {
+        let text = rampart_detect::sink::render(&run.kept, Format::Table);
+        if run.kept.is_empty() {
+            output::note(g, "rampart: no alerts");
+        } else {
+            output::emit(g, &text)?;
+        }
+    }
+    let st = run.det.stats;
+    output::note(
+        g,
+        format!(
+            "rampart: {} file(s), {} event(s) read, {} skipped, {} outside the time window, {} alerted on ({} alert(s) before aggregation), {} rule(s) loaded",
+            stats.files,
+            st.events,
+            stats.skipped + st.skipped,
+            st.out_of_window,
+            st.alerted_events,
+            st.alerts,
+            engine.rules().len()
+        ),
+    );
+    let mut sink_failed = false;
+    for r in run.dispatch.reports() {
+        for e in &r.errors {
+            sink_failed = true;
+            eprintln!("rampart: error: sink {e}");
+        }
+    }
+    if sink_failed {
+        eprintln!("rampart: undelivered alerts are in {}", a.spool.display());
+    }
+    if let (Some(limit), Some(worst)) = (a.fail_on, run.worst)
+        && worst >= limit
+    {
+        return Ok(Exit::Findings);
+    }
+    if sink_failed {
+        return Ok(Exit::Error);
+    }
+    Ok(Exit::Ok)
+}
+
+/// Poll a file for appended complete lines (JSON Lines) until interrupted.
+fn follow_file(path: &Path, run: &mut Run<'_>, stats: &mut ReadStats) -> anyhow::Result<()> {
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut pos = f.seek(std::io::SeekFrom::End(0))?;
+    let mut line_no = 0usize;
+    let name = path.display().to_string();
+    let mut carry = Vec::new();
+    loop {
+        let len = f.metadata()?.len();
+        if len < pos {
+            pos = 0; // truncated or rotated
+        }
+        if len > pos {
+            f.seek(std::io::SeekFrom::Start(pos))?;
+            let mut buf = Vec::new();
+            (&mut f).take(len - pos).read_to_end(&mut buf)?;
+            pos = len;
+            carry.extend_from_slice(&buf);
+            while let Some(i) = carry.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = carry.drain(..=i).collect();
+                line_no += 1;
+                let mut is = Vec::new();
+                input::parse_records(&name, &line, stats, &mut is, &mut |raw, _| {
+                    run.record(raw, &|| format!("{name}:appended line {line_no}"))
+                });
+                for i in is.iter().filter(|i| i.message != "empty input") {
+                    run.issue(&Issue {
+                        location: format!("{name}:appended line {line_no}"),
+                        message: i.message.clone(),
+                    });
+                }
+            }
+            run.det.flush(&mut run.pending);
+            run.deliver();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::io::Write;
+
+    fn stop_logging(id: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.09","eventTime":"2024-07-31T13:06:24Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"eu-west-1","eventID":"{id}","recipientAccountId":"111122223333","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/{id}"}},"requestParameters":{{"name":"org-trail"}}}}"#
+        )
+    }
+
+    fn cli(args: &[&str]) -> crate::cli::Cli {
+        crate::cli::Cli::try_parse_from(args).expect("arguments parse")
+    }
+
+    fn detect(args: &[&str]) -> anyhow::Result<Exit> {
+        let c = cli(args);
+        match &c.command {
+            crate::cli::Command::Detect(a) => run(&c.global, a),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn malformed_input_is_reported_and_the_rest_processed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // a good gzip file
+        let mut gz = Vec::new();
+        {
+            let mut e = flate2_free_gzip(&format!("{{\"Records\":[{}]}}", stop_logging("good-gz")));
+            gz.append(&mut e);
+        }
+        std::fs::write(d.join("a-good.json.gz"), &gz).unwrap();
+        std::fs::write(d.join("b-truncated.json.gz"), &gz[..gz.len() / 2]).unwrap();
+        std::fs::write(d.join("c-invalid.json"), "{\"Records\":[{\"eventName\":").unwrap();
+        std::fs::write(
+            d.join("d-nonobject.json"),
+            format!("{{\"Records\":[1,{}]}}", stop_logging("after-nonobject")),
+        )
+        .unwrap();
+        std::fs::write(d.join("e-empty.json"), "").unwrap();
+        let big = format!(
+            "{{\"eventName\":\"X\",\"pad\":\"{}\"}}\n{}\n",
+            "y".repeat(10 * 1024 * 1024),
+            stop_logging("after-big")
+        );
+        std::fs::write(d.join("f-big.jsonl"), big).unwrap();
+        let mut lines = std::fs::File::create(d.join("g-lines.jsonl")).unwrap();
+        writeln!(
+            lines,
+            "{}\nnot json\n{}",
+            stop_logging("l1"),
+            stop_logging("l3")
+        )
+        .unwrap();
+        let out = d.join("alerts.jsonl");
+        let spool = d.join("spool.jsonl");
+        let code = detect(&[
+            "rampart",
+            "detect",
+            d.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "-o",
+            out.to_str().unwrap(),
+            "--aggregate",
+            "0",
+            "--fail-on",
+            "critical",
+            "--spool",
+            spool.to_str().unwrap(),
+            "--config",
+            d.join("none.toml").to_str().unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(code, Exit::Findings);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let ids: std::collections::BTreeSet<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["rule_id"] == "RD-TAMPER-001")
+            .map(|v| v["event_id"].as_str().unwrap().to_string())
+            .collect();
+        let want: std::collections::BTreeSet<String> =
+            ["good-gz", "after-nonobject", "after-big", "l1", "l3"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        assert_eq!(ids, want);
+        assert!(!spool.exists(), "nothing failed to deliver");
+    }
+
+    #[test]
+    fn no_alerts_exit_zero_and_bad_usage_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.jsonl");
+        std::fs::write(
+            &f,
+            "{\"eventName\":\"ListBuckets\",\"eventSource\":\"s3.amazonaws.com\"}\n",
+        )
+        .unwrap();
+        let out = dir.path().join("o");
+        let conf = dir.path().join("none.toml");
+        let args = [
+            "rampart",
+            "detect",
+            f.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--fail-on",
+            "low",
+            "--config",
+            conf.to_str().unwrap(),
+        ];
+        assert_eq!(detect(&args).unwrap(), Exit::Ok);
+        assert!(
+            detect(&["rampart", "detect", "s3://bucket/prefix"])
+                .unwrap_err()
+                .to_string()
+                .contains("aws")
+        );
+        let e = detect(&[
+            "rampart",
+            "detect",
+            f.to_str().unwrap(),
+            "--rules",
+            "nope",
+            "--config",
+            conf.to_str().unwrap(),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown rule source"));
+        assert!(
+            parse_when("2024-07-31").is_ok()
+                && parse_when("24h").is_ok()
+                && parse_when("yesterday").is_err()
+        );
+    }
+
+    /// A minimal stored-block gzip writer so the test needs no compression crate.
+    fn flate2_free_gzip(text: &str) -> Vec<u8> {
+        let data = text.as_bytes();
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+        let chunks: Vec<&[u8]> = if data.is_empty() {
+            vec![&[][..]]
+        } else {
+            data.chunks(65535).collect()
+        };
+        for (i, c) in chunks.iter().enumerate() {
+            out.push(if i + 1 == chunks.len() { 1 } else { 0 });
+            let len = c.len() as u16;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(!len).to_le_bytes());
+            out.extend_from_slice(c);
+        }
+        out.extend_from_slice(&crc32(data).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
 }

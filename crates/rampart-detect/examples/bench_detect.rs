@@ -1,0 +1,289 @@
+//! End-to-end detection benchmark (see docs/bench-detect.md).
+//!
+//! Builds N realistic events from the CloudTrail corpora (unique eventIDs, advancing eventTimes)
+//! into ~1,000-record `.json.gz` files, then measures in the same run:
+//! - floor: decompress + split records + typed header parse, no rules;
+//! - dom:   the floor plus a full `serde_json::Value` per event (reference only);
+//! - detect: decompress → rules (all built-in + Sigma when available) → aggregated alerts;
+//!
+//! on 1 and 2 threads, median of `RUNS` runs, with peak RSS per phase.
+//!
+//! `cargo run --release -p rampart-detect --example bench_detect -- [EVENTS] [DIR]`
+
+use rampart_detect::input::{ReadStats, Reader};
+use rampart_detect::{BuiltinConfig, Detector, Engine, Event, builtin};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+const PER_FILE: usize = 1000;
+const RUNS: usize = 3;
+static DOCS: AtomicUsize = AtomicUsize::new(0);
+static CANDS: AtomicUsize = AtomicUsize::new(0);
+
+fn corpus_events() -> Vec<Value> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/cloudtrail");
+    let files = rampart_detect::input::discover(&root, None, None).expect("corpus");
+    let mut out = Vec::new();
+    let mut r = Reader::new();
+    for f in files {
+        let mut st = ReadStats::default();
+        let mut issues = Vec::new();
+        r.read_file(&f, &mut st, &mut issues, &mut |raw, _| {
+            if let Ok(v) = serde_json::from_slice::<Value>(raw)
+                && v.get("eventName").is_some()
+            {
+                out.push(v);
+            }
+        });
+    }
+    out
+}
+
+fn build(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let marker = dir.join(format!("READY-{n}"));
+    let list = |dir: &Path| {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+            .collect();
+        v.sort();
+        v
+    };
+    if marker.exists() {
+        return list(dir);
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let base = corpus_events();
+    eprintln!(
+        "building {n} events from {} corpus events into {}",
+        base.len(),
+        dir.display()
+    );
+    let t0 = rampart_detect::alert::parse_time("2024-08-01T00:00:00Z").unwrap();
+    let mut i = 0usize;
+    let mut file_no = 0;
+    while i < n {
+        let count = PER_FILE.min(n - i);
+        let mut records = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut e = base[i % base.len()].clone();
+            e["eventID"] = Value::String(format!("{:08x}-0000-4000-8000-{:012x}", i / 7919, i));
+            let t = t0 + (i as i64) / 10;
+            let (d, s) = (t.div_euclid(86400), t.rem_euclid(86400));
+            e["eventTime"] = Value::String(format!(
+                "{}T{:02}:{:02}:{:02}Z",
+                civil(d),
+                s / 3600,
+                s % 3600 / 60,
+                s % 60
+            ));
+            records.push(e);
+            i += 1;
+        }
+        let body = serde_json::to_vec(&serde_json::json!({"Records": records})).unwrap();
+        let f = std::fs::File::create(dir.join(format!(
+            "111122223333_CloudTrail_eu-west-1_{file_no:06}.json.gz"
+        )))
+        .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
+        gz.write_all(&body).unwrap();
+        gz.finish().unwrap();
+        file_no += 1;
+    }
+    std::fs::write(&marker, b"").unwrap();
+    list(dir)
+}
+
+fn civil(days: i64) -> String {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Floor,
+    Dom,
+    Detect,
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// Returns (events, alerts, seconds).
+fn run(files: &[PathBuf], engine: &Engine, mode: Mode, threads: usize) -> (u64, u64, f64) {
+    let next = AtomicUsize::new(0);
+    let start = Instant::now();
+    let results: Vec<(u64, u64)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut reader = Reader::new();
+                    let mut det = Detector::new(engine, 300);
+                    let mut alerts = Vec::new();
+                    let mut n_alerts = 0u64;
+                    let mut events = 0u64;
+                    let mut issues = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        let mut st = ReadStats::default();
+                        reader.read_file(f, &mut st, &mut issues, &mut |raw, _| {
+                            events += 1;
+                            match mode {
+                                Mode::Floor => {
+                                    let e = Event::parse(raw).expect("valid event");
+                                    std::hint::black_box(e.header().event_name.is_some());
+                                }
+                                Mode::Dom => {
+                                    let v: Value = serde_json::from_slice(raw).expect("valid");
+                                    std::hint::black_box(v.is_object());
+                                }
+                                Mode::Detect => {
+                                    let _ = det.process(raw, &|| String::new(), &mut alerts);
+                                }
+                            }
+                        });
+                        n_alerts += alerts.len() as u64;
+                        alerts.clear();
+                    }
+                    det.finish(&mut alerts).unwrap();
+                    if mode == Mode::Detect {
+                        DOCS.fetch_add(det.stats.eval.docs_built as usize, Ordering::Relaxed);
+                        CANDS.fetch_add(det.stats.eval.candidates as usize, Ordering::Relaxed);
+                    }
+                    n_alerts += alerts.len() as u64;
+                    assert!(issues.is_empty(), "{issues:?}");
+                    (events, n_alerts)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let ev = results.iter().map(|r| r.0).sum();
+    let al = results.iter().map(|r| r.1).sum();
+    (ev, al, secs)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = args
+        .get(2)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("rampart-bench-detect"));
+    let files = build(&dir, n);
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let mut rules: Vec<_> = builtin(&BuiltinConfig {
+        allowed_regions: vec!["eu-west-1".into(), "us-east-1".into(), "us-west-2".into()],
+        ..Default::default()
+    })
+    .into_iter()
+    .filter(|b| b.disabled.is_none())
+    .map(|b| b.rule)
+    .collect();
+    let sigma = sigma_rules();
+    let n_sigma = sigma.len();
+    rules.extend(sigma);
+    let engine = Engine::new(rules);
+    println!(
+        "{} files, {} events, {:.1} MB gzip; {} rules ({} Sigma), {} unindexed",
+        files.len(),
+        n,
+        bytes as f64 / 1e6,
+        engine.rules().len(),
+        n_sigma,
+        engine.unindexed()
+    );
+    println!(
+        "{:<8} {:>7} {:>10} {:>14} {:>9} {:>8} {:>10}",
+        "mode", "threads", "median s", "events/s", "alerts", "xfloor", "peak MB"
+    );
+    // warm the page cache so the first measured mode is not penalised
+    run(&files, &engine, Mode::Floor, 2);
+    let modes = [Mode::Floor, Mode::Dom, Mode::Detect];
+    for threads in [1, 2] {
+        // interleave the modes run by run so that background load hits them alike
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+        let mut peaks = vec![0.0f64; modes.len()];
+        let mut counts = vec![(0u64, 0u64); modes.len()];
+        for _ in 0..RUNS {
+            for (m, mode) in modes.iter().enumerate() {
+                reset_peak();
+                let (ev, al, s) = run(&files, &engine, *mode, threads);
+                times[m].push(s);
+                peaks[m] = peaks[m].max(peak_rss_mb());
+                counts[m] = (ev, al);
+            }
+        }
+        let mut floor_rate = 0.0;
+        for (m, mode) in modes.iter().enumerate() {
+            times[m].sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let med = times[m][RUNS / 2];
+            let rate = counts[m].0 as f64 / med;
+            if *mode == Mode::Floor {
+                floor_rate = rate;
+            }
+            let name = match mode {
+                Mode::Floor => "floor",
+                Mode::Dom => "dom",
+                Mode::Detect => "detect",
+            };
+            if *mode == Mode::Detect {
+                println!(
+                    "         (per run: {} events met a candidate rule, {} documents built)",
+                    CANDS.swap(0, Ordering::Relaxed) / RUNS,
+                    DOCS.swap(0, Ordering::Relaxed) / RUNS
+                );
+            }
+            println!(
+                "{:<8} {:>7} {:>10.3} {:>14.0} {:>9} {:>8.2} {:>10.1}   runs: {:?}",
+                name,
+                threads,
+                med,
+                rate,
+                counts[m].1,
+                floor_rate / rate,
+                peaks[m],
+                times[m]
+                    .iter()
+                    .map(|t| (t * 1000.0).round() / 1000.0)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+/// Every supported SigmaHQ rule of the corpus, when the Sigma loader is part of the build.
+fn sigma_rules() -> Vec<rampart_detect::Rule> {
+    Vec::new()
+}

@@ -1,0 +1,459 @@
+//! Alerts: the stable JSON Lines schema, OCSF Detection Finding (class 2004), a readable table, and
+//! aggregation of repeats (same rule, principal and resource within a window).
+
+use crate::engine::matched_fields;
+use crate::event::{Event, principal_of};
+use crate::ir::{Rule, RuleSource, Severity};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Version tag written in every JSON Lines alert; bumped only on incompatible changes.
+pub const SCHEMA: &str = "rampart.alert/v1";
+
+/// One alert (possibly standing for `count` aggregated repeats). Field order and names are the
+/// documented schema (docs/detect.md); new fields may be added, none renamed or removed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Alert {
+    pub schema: &'static str,
+    pub rule_id: String,
+    pub rule_source: RuleSource,
+    pub title: String,
+    pub severity: Severity,
+    pub attack: Vec<String>,
+    pub event_id: Option<String>,
+    pub event_time: Option<String>,
+    pub event_source: Option<String>,
+    pub event_name: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub principal: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The main resource acted on (bucket, trail, user, role, …) when the request names one.
+    pub resource: Option<String>,
+    /// Fields the rule tested, with their values in the event.
+    pub matched: serde_json::Map<String, Value>,
+    /// Rule author (credited for Sigma rules, DRL 1.1) and licence.
+    pub author: Option<String>,
+    pub license: Option<String>,
+    /// Number of events this alert stands for (1 unless aggregated).
+    pub count: u64,
+    /// Event times of the first and last aggregated events.
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// Where the event came from (`file:record`), when known.
+    pub origin: Option<String>,
+}
+
+const RESOURCE_KEYS: &[&str] = &[
+    "bucketName",
+    "name",
+    "trailName",
+    "userName",
+    "roleName",
+    "groupName",
+    "policyArn",
+    "groupId",
+    "detectorId",
+    "keyId",
+    "instanceId",
+    "functionName",
+    "secretId",
+    "snapshotId",
+    "imageId",
+    "dBSnapshotIdentifier",
+    "policyId",
+    "resolverQueryLogConfigId",
+    "vpcId",
+    "routeTableId",
+    "networkAclId",
+    "internetGatewayId",
+    "flowLogIds",
+    "trailARN",
+];
+
+fn resource_of(doc: &Value) -> Option<String> {
+    let rp = doc.get("requestParameters")?.as_object()?;
+    for k in RESOURCE_KEYS {
+        if let Some(s) = rp.get(*k).and_then(Value::as_str) {
+            return Some(s.to_string());
+        }
+    }
+    if let Some(ids) = rp
+        .get("instancesSet")
+        .and_then(|v| v.get("items"))
+        .and_then(|v| v.get(0))
+        .and_then(|v| v.get("instanceId"))
+    {
+        return ids.as_str().map(str::to_string);
+    }
+    None
+}
+
+impl Alert {
+    /// Build the alert for `rule` matching `ev`.
+    pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
+        let h = ev.header();
+        let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(str::to_string);
+        let doc = ev.doc();
+        let matched = doc
+            .map(|d| matched_fields(&rule.condition, d))
+            .unwrap_or_default();
+        Alert {
+            schema: SCHEMA,
+            rule_id: rule.meta.id.clone(),
+            rule_source: rule.meta.source,
+            title: rule.meta.title.clone(),
+            severity: rule.meta.severity,
+            attack: rule.meta.attack.clone(),
+            event_id: s(&h.event_id),
+            event_time: s(&h.event_time),
+            event_source: s(&h.event_source),
+            event_name: s(&h.event_name),
+            account: s(&h.recipient_account_id).or_else(|| {
+                doc.and_then(|d| d.pointer("/userIdentity/accountId"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }),
+            region: s(&h.aws_region),
+            principal: doc.and_then(principal_of),
+            source_ip: s(&h.source_ip_address),
+            user_agent: s(&h.user_agent),
+            resource: doc.and_then(resource_of),
+            matched,
+            author: rule.meta.author.clone(),
+            license: rule.meta.license.clone(),
+            count: 1,
+            first_seen: s(&h.event_time),
+            last_seen: s(&h.event_time),
+            origin,
+        }
+    }
+
+    /// One JSON Lines record.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// OCSF 1.1 Detection Finding (class_uid 2004).
+    pub fn to_ocsf(&self) -> Value {
+        let time = self
+            .event_time
+            .as_deref()
+            .and_then(parse_time)
+            .map(|t| t * 1000);
+        let first = self
+            .first_seen
+            .as_deref()
+            .and_then(parse_time)
+            .map(|t| t * 1000);
+        let last = self
+            .last_seen
+            .as_deref()
+            .and_then(parse_time)
+            .map(|t| t * 1000);
+        json!({
+            "class_uid": 2004,
+            "class_name": "Detection Finding",
+            "category_uid": 2,
+            "category_name": "Findings",
+            "activity_id": 1,
+            "activity_name": "Create",
+            "type_uid": 200401,
+            "severity_id": self.severity.ocsf_id(),
+            "severity": capitalise(self.severity.as_str()),
+            "status_id": 1,
+            "status": "New",
+            "time": time,
+            "count": self.count,
+            "message": format!("{} ({})", self.title, self.rule_id),
+            "metadata": {
+                "version": "1.1.0",
+                "product": {"name": "rampart", "vendor_name": "rampart", "version": env!("CARGO_PKG_VERSION")},
+                "uid": self.event_id,
+            },
+            "finding_info": {
+                "uid": format!("{}:{}", self.rule_id, self.event_id.as_deref().unwrap_or("")),
+                "title": self.title,
+                "analytic": {"uid": self.rule_id, "name": self.title, "type_id": 1, "type": "Rule", "category": self.rule_source.to_string()},
+                "attacks": self.attack.iter().map(|t| json!({"technique": {"uid": t}})).collect::<Vec<_>>(),
+                "first_seen_time": first,
+                "last_seen_time": last,
+                "src_url": Value::Null,
+            },
+            "cloud": {"provider": "AWS", "region": self.region, "account": {"uid": self.account}},
+            "actor": {"user": {"uid": self.principal}},
+            "src_endpoint": {"ip": self.source_ip, "svc_name": Value::Null},
+            "api": {"operation": self.event_name, "service": {"name": self.event_source}},
+            "resources": self.resource.as_ref().map(|r| vec![json!({"uid": r})]).unwrap_or_default(),
+            "evidences": [{"data": self.matched}],
+            "unmapped": {"author": self.author, "license": self.license, "origin": self.origin},
+        })
+    }
+
+    /// The short text used by chat sinks; no secrets, one line.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "[{}] {} ({})",
+            self.severity.as_str().to_uppercase(),
+            self.title,
+            self.rule_id
+        );
+        if let Some(p) = &self.principal {
+            s.push_str(&format!(" by {p}"));
+        }
+        if let Some(e) = &self.event_name {
+            s.push_str(&format!(": {e}"));
+        }
+        if let Some(r) = &self.resource {
+            s.push_str(&format!(" on {r}"));
+        }
+        if let (Some(a), Some(r)) = (&self.account, &self.region) {
+            s.push_str(&format!(" in {a}/{r}"));
+        }
+        if self.count > 1 {
+            s.push_str(&format!(" ×{}", self.count));
+        }
+        if let (RuleSource::Sigma, Some(a)) = (self.rule_source, &self.author) {
+            s.push_str(&format!(" — Sigma rule by {a}"));
+        }
+        s
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Render alerts as a fixed-width table (for terminals).
+pub fn table(alerts: &[Alert]) -> String {
+    let rows: Vec<[String; 7]> = alerts
+        .iter()
+        .map(|a| {
+            [
+                a.event_time.clone().unwrap_or_default(),
+                a.severity.as_str().to_string(),
+                a.rule_id.clone(),
+                a.title.clone(),
+                a.principal.clone().unwrap_or_else(|| "-".into()),
+                a.event_name.clone().unwrap_or_default(),
+                a.count.to_string(),
+            ]
+        })
+        .collect();
+    let head = [
+        "TIME",
+        "SEVERITY",
+        "RULE",
+        "TITLE",
+        "PRINCIPAL",
+        "EVENT",
+        "COUNT",
+    ];
+    let mut w: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count().min(60));
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[&str], out: &mut String| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c: String = c.chars().take(60).collect();
+                format!("{c:<width$}", width = w[i])
+            })
+            .collect();
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&head, &mut out);
+    for r in &rows {
+        line(&r.iter().map(String::as_str).collect::<Vec<_>>(), &mut out);
+    }
+    out
+}
+
+/// Seconds since the Unix epoch for `YYYY-MM-DDTHH:MM:SS[.fff]Z` (CloudTrail's format).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b[10] != b'T' && b[10] != b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d, h, mi, se) = (
+        n(0..4)?,
+        n(5..7)?,
+        n(8..10)?,
+        n(11..13)?,
+        n(14..16)?,
+        n(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    // days from civil (Howard Hinnant's algorithm)
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + h * 3600 + mi * 60 + se)
+}
+
+/// (rule id, principal, resource)
+type GroupKey = (String, Option<String>, Option<String>);
+
+/// Folds repeats of (rule, principal, resource) within `window` seconds of event time into one
+/// alert with a count. Memory is bounded: at most `max_open` groups are held; the oldest is
+/// emitted when the bound is reached.
+pub struct Aggregator {
+    window: i64,
+    max_open: usize,
+    open: HashMap<GroupKey, (u64, Alert, i64)>,
+    seq: u64,
+}
+
+impl Aggregator {
+    /// `window` 0 disables aggregation (every alert is emitted at once).
+    pub fn new(window_secs: u64, max_open: usize) -> Aggregator {
+        Aggregator {
+            window: window_secs as i64,
+            max_open: max_open.max(1),
+            open: HashMap::new(),
+            seq: 0,
+        }
+    }
+
+    /// Add an alert; completed alerts are pushed to `out`.
+    pub fn push(&mut self, a: Alert, out: &mut Vec<Alert>) {
+        if self.window == 0 {
+            out.push(a);
+            return;
+        }
+        let t = a.event_time.as_deref().and_then(parse_time).unwrap_or(0);
+        let key = (a.rule_id.clone(), a.principal.clone(), a.resource.clone());
+        if let Some((_, g, start)) = self.open.get_mut(&key) {
+            if (t - *start).abs() <= self.window {
+                g.count += 1;
+                if a.event_time > g.last_seen {
+                    g.last_seen = a.event_time.clone();
+                }
+                if a.event_time < g.first_seen {
+                    g.first_seen = a.event_time.clone();
+                }
+                return;
+            }
+            let (_, old, _) = self.open.remove(&key).expect("present");
+            out.push(old);
+        }
+        if self.open.len() >= self.max_open
+            && let Some(oldest) = self
+                .open
+                .iter()
+                .min_by_key(|(_, (seq, _, _))| *seq)
+                .map(|(k, _)| k.clone())
+            && let Some((_, g, _)) = self.open.remove(&oldest)
+        {
+            out.push(g);
+        }
+        self.seq += 1;
+        self.open.insert(key, (self.seq, a, t));
+    }
+
+    /// Emit every open group, oldest first.
+    pub fn flush(&mut self, out: &mut Vec<Alert>) {
+        let mut v: Vec<_> = self.open.drain().map(|(_, g)| g).collect();
+        v.sort_by_key(|(seq, _, _)| *seq);
+        out.extend(v.into_iter().map(|(_, a, _)| a));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Condition, RuleMeta};
+
+    fn alert_for(time: &str, user: &str) -> Alert {
+        let rule = Rule::new(
+            RuleMeta {
+                attack: vec!["T1562.008".into()],
+                ..RuleMeta::new("RD-X", RuleSource::Builtin, "Trail stopped", Severity::High)
+            },
+            Condition::eq("eventName", "StopLogging"),
+        );
+        let raw = serde_json::to_vec(&json!({"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","eventTime":time,
+            "eventID":"e1","awsRegion":"eu-west-1","recipientAccountId":"111122223333","sourceIPAddress":"1.2.3.4",
+            "userIdentity":{"type":"IAMUser","arn":format!("arn:aws:iam::111122223333:user/{user}")},"requestParameters":{"name":"t"}}))
+        .unwrap();
+        Alert::new(&rule, &Event::parse(&raw).unwrap(), Some("f.json:1".into()))
+    }
+
+    #[test]
+    fn schema_fields() {
+        let a = alert_for("2024-07-31T13:06:24Z", "bob");
+        let v: Value = serde_json::from_str(&a.to_json_line()).unwrap();
+        assert_eq!(v["schema"], SCHEMA);
+        assert_eq!(v["rule_id"], "RD-X");
+        assert_eq!(v["rule_source"], "builtin");
+        assert_eq!(v["severity"], "high");
+        assert_eq!(v["principal"], "arn:aws:iam::111122223333:user/bob");
+        assert_eq!(v["resource"], "t");
+        assert_eq!(v["matched"]["eventName"], "StopLogging");
+        assert_eq!(v["count"], 1);
+        let o = a.to_ocsf();
+        assert_eq!(o["class_uid"], 2004);
+        assert_eq!(o["type_uid"], 200401);
+        assert_eq!(o["severity_id"], 4);
+        assert_eq!(o["time"], 1722431184000i64);
+        assert_eq!(
+            o["finding_info"]["attacks"][0]["technique"]["uid"],
+            "T1562.008"
+        );
+        assert!(table(&[a]).lines().nth(1).unwrap().contains("RD-X"));
+    }
+
+    #[test]
+    fn time_parsing() {
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_time("2024-02-29T12:00:00Z"), Some(1709208000));
+        assert_eq!(parse_time("2024-13-01T00:00:00Z"), None);
+        assert_eq!(parse_time("nope"), None);
+    }
+
+    #[test]
+    fn aggregation_counts_within_window_and_bounds_memory() {
+        let mut agg = Aggregator::new(300, 2);
+        let mut out = Vec::new();
+        agg.push(alert_for("2024-07-31T13:00:00Z", "bob"), &mut out);
+        agg.push(alert_for("2024-07-31T13:01:00Z", "bob"), &mut out);
+        agg.push(alert_for("2024-07-31T13:02:00Z", "eve"), &mut out);
+        assert!(out.is_empty());
+        // outside the window: the bob group is emitted, a new one starts
+        agg.push(alert_for("2024-07-31T14:00:00Z", "bob"), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].count, 2);
+        assert_eq!(out[0].last_seen.as_deref(), Some("2024-07-31T13:01:00Z"));
+        // a third key evicts the oldest open group (eve)
+        agg.push(alert_for("2024-07-31T14:00:00Z", "mallory"), &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(out[1].principal.as_deref().unwrap().ends_with("eve"));
+        agg.flush(&mut out);
+        assert_eq!(out.len(), 4);
+        assert_eq!(out.iter().map(|a| a.count).sum::<u64>(), 5);
+    }
+}

@@ -1,0 +1,122 @@
+//! The detection pipeline for one stream of records: time window, rule engine, baselines and
+//! aggregation, with the counts `rampart detect` prints.
+
+use crate::alert::{Aggregator, Alert, parse_time};
+use crate::baseline::Baseline;
+use crate::engine::{Engine, EvalStats};
+use crate::event::Event;
+use crate::input::Issue;
+
+/// Counters of a detection run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DetectStats {
+    /// Records that parsed as events and were inside the time window.
+    pub events: u64,
+    /// Records that could not be evaluated (bad JSON inside a record).
+    pub skipped: u64,
+    /// Events outside `--since/--until`.
+    pub out_of_window: u64,
+    /// Events that raised at least one alert.
+    pub alerted_events: u64,
+    /// Alerts raised before aggregation.
+    pub alerts: u64,
+    pub eval: EvalStats,
+}
+
+/// Runs rules (and optionally baselines) over events.
+pub struct Detector<'e> {
+    engine: &'e Engine,
+    baseline: Option<Baseline>,
+    agg: Aggregator,
+    since: Option<i64>,
+    until: Option<i64>,
+    pub stats: DetectStats,
+}
+
+impl<'e> Detector<'e> {
+    pub fn new(engine: &'e Engine, aggregate_secs: u64) -> Detector<'e> {
+        Detector {
+            engine,
+            baseline: None,
+            agg: Aggregator::new(aggregate_secs, 10_000),
+            since: None,
+            until: None,
+            stats: DetectStats::default(),
+        }
+    }
+
+    /// Only evaluate events with `since <= eventTime <= until` (epoch seconds).
+    pub fn window(mut self, since: Option<i64>, until: Option<i64>) -> Self {
+        self.since = since;
+        self.until = until;
+        self
+    }
+
+    pub fn with_baseline(mut self, b: Baseline) -> Self {
+        self.baseline = Some(b);
+        self
+    }
+
+    /// Evaluate one raw record. Completed (aggregated) alerts are appended to `out`.
+    pub fn process(
+        &mut self,
+        raw: &[u8],
+        origin: &dyn Fn() -> String,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), Issue> {
+        let ev = match Event::parse(raw) {
+            Ok(e) => e,
+            Err(e) => {
+                self.stats.skipped += 1;
+                return Err(Issue {
+                    location: origin(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        if self.since.is_some() || self.until.is_some() {
+            let t = ev.header().event_time.as_deref().and_then(parse_time);
+            let outside = match t {
+                Some(t) => self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u),
+                None => true,
+            };
+            if outside {
+                self.stats.out_of_window += 1;
+                return Ok(());
+            }
+        }
+        self.stats.events += 1;
+        let mut hits: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
+        self.engine
+            .evaluate(&ev, &mut self.stats.eval, |i| hits.push(i));
+        let mut fresh = Vec::new();
+        for i in hits {
+            fresh.push(Alert::new(&self.engine.rules()[i], &ev, Some(origin())));
+        }
+        if let Some(b) = &mut self.baseline {
+            b.observe(&ev, None, &mut fresh);
+        }
+        if !fresh.is_empty() {
+            self.stats.alerted_events += 1;
+            self.stats.alerts += fresh.len() as u64;
+        }
+        for a in fresh {
+            self.agg.push(a, out);
+        }
+        Ok(())
+    }
+
+    /// Emit every pending aggregated alert and save the baseline.
+    pub fn finish(&mut self, out: &mut Vec<Alert>) -> Result<(), String> {
+        self.agg.flush(out);
+        match &mut self.baseline {
+            Some(b) => b.save(),
+            None => Ok(()),
+        }
+    }
+
+    /// Emit aggregated alerts older than nothing (used by `--follow` between polls).
+    pub fn flush(&mut self, out: &mut Vec<Alert>) {
+        self.agg.flush(out);
+    }
+}

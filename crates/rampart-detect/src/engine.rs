@@ -1,0 +1,507 @@
+//! Rule evaluation: an index from `eventName` to the rules that can match it, and the evaluator
+//! over one [`Event`]. Conditions on header fields are answered from the typed header; any other
+//! field builds the event's document once.
+
+use crate::event::Event;
+use crate::ir::{Condition, FieldPath, NumOp, Predicate, Reach, Rule};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// A set of compiled rules, indexed for evaluation.
+pub struct Engine {
+    rules: Vec<Rule>,
+    /// lowercased eventName → rule indexes
+    by_name: HashMap<Box<[u8]>, Vec<u32>>,
+    /// rules that accept any eventName
+    any_name: Vec<u32>,
+    /// per rule: lowercased eventSource values it accepts (None = any)
+    sources: Vec<Option<Vec<Box<[u8]>>>>,
+}
+
+/// Counters an engine run reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EvalStats {
+    /// Events that met at least one candidate rule.
+    pub candidates: u64,
+    /// Events whose full document had to be built.
+    pub docs_built: u64,
+}
+
+impl Engine {
+    pub fn new(rules: Vec<Rule>) -> Engine {
+        let mut by_name: HashMap<Box<[u8]>, Vec<u32>> = HashMap::new();
+        let mut any_name = Vec::new();
+        let mut sources = Vec::with_capacity(rules.len());
+        for (i, r) in rules.iter().enumerate() {
+            match &r.index.event_names {
+                Some(names) => {
+                    let mut seen: Vec<Vec<u8>> = Vec::new();
+                    for n in names {
+                        let k = n.to_ascii_lowercase().into_bytes();
+                        if !seen.contains(&k) {
+                            by_name
+                                .entry(k.clone().into_boxed_slice())
+                                .or_default()
+                                .push(i as u32);
+                            seen.push(k);
+                        }
+                    }
+                }
+                None => any_name.push(i as u32),
+            }
+            sources.push(r.index.event_sources.as_ref().map(|v| {
+                v.iter()
+                    .map(|s| s.to_ascii_lowercase().into_bytes().into_boxed_slice())
+                    .collect()
+            }));
+        }
+        Engine {
+            rules,
+            by_name,
+            any_name,
+            sources,
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Rules accepting any event name (each one costs every event something).
+    pub fn unindexed(&self) -> usize {
+        self.any_name.len()
+    }
+
+    /// Evaluate every candidate rule on `ev`, calling `hit` with the index of each rule that matches.
+    pub fn evaluate(&self, ev: &Event<'_>, stats: &mut EvalStats, mut hit: impl FnMut(usize)) {
+        let h = ev.header();
+        let mut buf = [0u8; 96];
+        let name = h.event_name.as_deref().unwrap_or("");
+        let named: &[u32] = if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name.as_bytes());
+            b.make_ascii_lowercase();
+            self.by_name.get(&*b).map(Vec::as_slice).unwrap_or(&[])
+        } else {
+            &[]
+        };
+        if named.is_empty() && self.any_name.is_empty() {
+            return;
+        }
+        stats.candidates += 1;
+        let source = h.event_source.as_deref().unwrap_or("");
+        for &i in named.iter().chain(self.any_name.iter()) {
+            let i = i as usize;
+            if let Some(srcs) = &self.sources[i]
+                && !srcs
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(source.as_bytes()))
+            {
+                continue;
+            }
+            if eval(&self.rules[i].condition, ev) {
+                hit(i);
+            }
+        }
+        if ev.doc_built() {
+            stats.docs_built += 1;
+        }
+    }
+}
+
+/// Evaluate a condition on an event.
+pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
+    match c {
+        Condition::Const(b) => *b,
+        Condition::All(cs) => cs.iter().all(|c| eval(c, ev)),
+        Condition::Any(cs) => cs.iter().any(|c| eval(c, ev)),
+        Condition::Not(c) => !eval(c, ev),
+        Condition::Pattern(p) => ev.doc().is_some_and(|d| p.matches_json(d)),
+        Condition::RawContains(lit) => memchr::memmem::find(ev.raw(), lit.as_bytes()).is_some(),
+        Condition::Match { field, reach, pred } => {
+            if *reach == Reach::Path
+                && let Some(key) = field.top_level_key()
+                && let Some(v) = ev.header().get(key)
+                && !has_field_ref(pred)
+            {
+                return match v {
+                    Some(s) => test_str_pred(pred, s),
+                    None => matches!(pred, Predicate::Null | Predicate::Exists(false)),
+                };
+            }
+            let Some(doc) = ev.doc() else { return false };
+            let mut vals = Vec::new();
+            field.resolve(doc, &mut vals);
+            if *reach == Reach::Anywhere {
+                let mut leaves = Vec::new();
+                for v in vals {
+                    collect_leaves(v, &mut leaves);
+                }
+                vals = leaves;
+            }
+            test_values(pred, &vals, doc)
+        }
+    }
+}
+
+/// Field references need the document even when the tested field is in the header.
+fn has_field_ref(p: &Predicate) -> bool {
+    match p {
+        Predicate::FieldRef { .. } => true,
+        Predicate::Any(ps) | Predicate::All(ps) => ps.iter().any(has_field_ref),
+        _ => false,
+    }
+}
+
+fn collect_leaves<'v>(v: &'v Value, out: &mut Vec<&'v Value>) {
+    match v {
+        Value::Object(m) => m.values().for_each(|c| collect_leaves(c, out)),
+        Value::Array(a) => a.iter().for_each(|c| collect_leaves(c, out)),
+        _ => out.push(v),
+    }
+}
+
+/// A predicate over the set of values a path reached.
+fn test_values(p: &Predicate, vals: &[&Value], doc: &Value) -> bool {
+    match p {
+        Predicate::Null => vals.is_empty() || vals.iter().any(|v| v.is_null()),
+        Predicate::Exists(want) => vals.is_empty() != *want,
+        Predicate::All(ps) => ps.iter().all(|p| test_values(p, vals, doc)),
+        Predicate::Any(ps) => ps.iter().any(|p| test_values(p, vals, doc)),
+        Predicate::FieldRef {
+            other,
+            case_insensitive,
+        } => {
+            let mut others = Vec::new();
+            other.resolve(doc, &mut others);
+            vals.iter().any(|v| {
+                let Some(a) = scalar_text(v) else {
+                    return false;
+                };
+                others.iter().any(|o| {
+                    scalar_text(o).is_some_and(|b| {
+                        if *case_insensitive {
+                            a.eq_ignore_ascii_case(&b)
+                        } else {
+                            a == b
+                        }
+                    })
+                })
+            })
+        }
+        _ => vals.iter().any(|v| test_one(p, v)),
+    }
+}
+
+fn test_one(p: &Predicate, v: &Value) -> bool {
+    match (p, v) {
+        (Predicate::Bool(b), Value::Bool(x)) => b == x,
+        (Predicate::Bool(_), _) => false,
+        (Predicate::Num(op, x), Value::Number(n)) => n.as_f64().is_some_and(|n| cmp(*op, n, *x)),
+        (_, Value::String(s)) => test_str(p, s),
+        (_, Value::Number(n)) => test_str(p, &n.to_string()),
+        (_, Value::Bool(b)) => test_str(p, if *b { "true" } else { "false" }),
+        _ => false,
+    }
+}
+
+fn test_str_pred(p: &Predicate, s: &str) -> bool {
+    match p {
+        Predicate::Any(ps) => ps.iter().any(|p| test_str_pred(p, s)),
+        Predicate::All(ps) => ps.iter().all(|p| test_str_pred(p, s)),
+        Predicate::Null | Predicate::Exists(false) => false,
+        Predicate::Exists(true) => true,
+        _ => test_str(p, s),
+    }
+}
+
+fn test_str(p: &Predicate, s: &str) -> bool {
+    match p {
+        Predicate::Str(m) => m.test(s),
+        Predicate::OneOf {
+            values,
+            case_insensitive,
+        } => {
+            if *case_insensitive {
+                values
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(s) || (!s.is_ascii() && *v == s.to_lowercase()))
+            } else {
+                values.iter().any(|v| v == s)
+            }
+        }
+        Predicate::Regex(r) => r.is_match(s),
+        Predicate::Num(op, x) => s.trim().parse::<f64>().is_ok_and(|n| cmp(*op, n, *x)),
+        Predicate::Cidr(nets) => s
+            .trim()
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| nets.iter().any(|n| n.contains(ip))),
+        Predicate::Bool(b) => s == if *b { "true" } else { "false" },
+        Predicate::Any(ps) => ps.iter().any(|p| test_str(p, s)),
+        Predicate::All(ps) => ps.iter().all(|p| test_str(p, s)),
+        Predicate::Exists(want) => *want,
+        Predicate::Null | Predicate::FieldRef { .. } => false,
+    }
+}
+
+fn cmp(op: NumOp, a: f64, b: f64) -> bool {
+    match op {
+        NumOp::Eq => a == b,
+        NumOp::Ne => a != b,
+        NumOp::Lt => a < b,
+        NumOp::Le => a <= b,
+        NumOp::Gt => a > b,
+        NumOp::Ge => a >= b,
+    }
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The fields a matching rule tested positively, with their values in `doc` (for alerts).
+pub fn matched_fields(c: &Condition, doc: &Value) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    collect_fields(c, doc, false, &mut out);
+    out
+}
+
+fn collect_fields(
+    c: &Condition,
+    doc: &Value,
+    negated: bool,
+    out: &mut serde_json::Map<String, Value>,
+) {
+    match c {
+        Condition::All(cs) | Condition::Any(cs) => {
+            cs.iter().for_each(|c| collect_fields(c, doc, negated, out))
+        }
+        Condition::Not(c) => collect_fields(c, doc, !negated, out),
+        Condition::Match { field, .. } if !negated => add_field(field, doc, out),
+        Condition::Pattern(_) if !negated => {
+            // the pattern's selectors are private to rampart-pattern: show the usual suspects
+            for f in [
+                "eventSource",
+                "eventName",
+                "errorCode",
+                "errorMessage",
+                "userIdentity.type",
+                "additionalEventData.MFAUsed",
+            ] {
+                add_field(&FieldPath::parse(f).expect("static path"), doc, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn add_field(field: &FieldPath, doc: &Value, out: &mut serde_json::Map<String, Value>) {
+    if out.contains_key(field.as_str()) {
+        return;
+    }
+    let mut vals = Vec::new();
+    field.resolve(doc, &mut vals);
+    let v = match vals.len() {
+        0 => return,
+        1 => vals[0].clone(),
+        _ => Value::Array(vals.into_iter().cloned().collect()),
+    };
+    out.insert(field.as_str().to_string(), v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::*;
+    use serde_json::json;
+
+    fn ev_matches(c: &Condition, v: Value) -> bool {
+        let raw = serde_json::to_vec(&v).unwrap();
+        let ev = Event::parse(&raw).unwrap();
+        eval(c, &ev)
+    }
+
+    fn m(field: &str, reach: Reach, pred: Predicate) -> Condition {
+        Condition::Match {
+            field: FieldPath::parse(field).unwrap(),
+            reach,
+            pred,
+        }
+    }
+
+    #[test]
+    fn predicates() {
+        let e = json!({"eventName":"PutBucketPolicy","sourceIPAddress":"10.1.2.3","n":"443","k":5,
+            "ro":false,"a":{"b":[{"c":"Hello World"},{"c":"x"}]},"userIdentity":{"userName":"bob"},"requestParameters":{"userName":"BOB"}});
+        let s = |op, n, ci| Predicate::Str(StrMatch::new(op, n, ci));
+        assert!(ev_matches(
+            &m(
+                "eventName",
+                Reach::Path,
+                s(StrOp::Equals, "putbucketpolicy", true)
+            ),
+            e.clone()
+        ));
+        assert!(!ev_matches(
+            &m(
+                "eventName",
+                Reach::Path,
+                s(StrOp::Equals, "putbucketpolicy", false)
+            ),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m(
+                "eventName",
+                Reach::Path,
+                s(StrOp::Wildcard, "Put*Policy", false)
+            ),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("a.b.c", Reach::Path, s(StrOp::Contains, "world", true)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("a.b.c", Reach::Path, s(StrOp::StartsWith, "x", false)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("a.b.c", Reach::Path, s(StrOp::EndsWith, "World", false)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("a", Reach::Anywhere, s(StrOp::Contains, "lo w", true)),
+            e.clone()
+        ));
+        assert!(!ev_matches(
+            &m("a", Reach::Path, s(StrOp::Contains, "lo w", true)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("n", Reach::Path, Predicate::Num(NumOp::Ge, 443.0)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("k", Reach::Path, Predicate::Num(NumOp::Lt, 6.0)),
+            e.clone()
+        ));
+        assert!(!ev_matches(
+            &m("k", Reach::Path, Predicate::Num(NumOp::Gt, 6.0)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("ro", Reach::Path, Predicate::Bool(false)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("ro", Reach::Path, s(StrOp::Equals, "false", true)),
+            e.clone()
+        ));
+        let cidr = Predicate::Cidr(vec![Cidr::parse("10.0.0.0/8").unwrap()]);
+        assert!(ev_matches(
+            &m("sourceIPAddress", Reach::Path, cidr.clone()),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("missing", Reach::Path, Predicate::Null),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("errorCode", Reach::Path, Predicate::Null),
+            e.clone()
+        ));
+        assert!(!ev_matches(
+            &m("k", Reach::Path, Predicate::Null),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("k", Reach::Path, Predicate::Exists(true)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m("nope", Reach::Path, Predicate::Exists(false)),
+            e.clone()
+        ));
+        assert!(ev_matches(
+            &m(
+                "eventName",
+                Reach::Path,
+                Predicate::Regex(compile_regex("^Put.*Policy$", false).unwrap())
+            ),
+            e.clone()
+        ));
+        let all = Predicate::All(vec![
+            s(StrOp::Contains, "hello", true),
+            s(StrOp::Contains, "x", false),
+        ]);
+        assert!(ev_matches(&m("a.b.c", Reach::Path, all), e.clone()));
+        let all = Predicate::All(vec![
+            s(StrOp::Contains, "hello", true),
+            s(StrOp::Contains, "zzz", false),
+        ]);
+        assert!(!ev_matches(&m("a.b.c", Reach::Path, all), e.clone()));
+        let fr = |ci| Predicate::FieldRef {
+            other: FieldPath::parse("requestParameters.userName").unwrap(),
+            case_insensitive: ci,
+        };
+        assert!(ev_matches(
+            &m("userIdentity.userName", Reach::Path, fr(true)),
+            e.clone()
+        ));
+        assert!(!ev_matches(
+            &m("userIdentity.userName", Reach::Path, fr(false)),
+            e.clone()
+        ));
+        let c = Condition::All(vec![
+            Condition::eq("eventName", "PutBucketPolicy"),
+            Condition::not(Condition::eq("k", "5")),
+        ]);
+        assert!(!ev_matches(&c, e.clone()));
+        let p = rampart_pattern::FilterPattern::parse("{ $.a.b[0].c = \"Hello*\" }").unwrap();
+        assert!(ev_matches(&Condition::Pattern(Box::new(p)), e));
+    }
+
+    #[test]
+    fn index_routes_only_candidates() {
+        let r =
+            |id: &str, c| Rule::new(RuleMeta::new(id, RuleSource::Builtin, id, Severity::Low), c);
+        let engine = Engine::new(vec![
+            r(
+                "a",
+                Condition::All(vec![
+                    Condition::eq("eventSource", "s3.amazonaws.com"),
+                    Condition::eq("eventName", "PutBucketPolicy"),
+                ]),
+            ),
+            r("b", Condition::eq("errorCode", "AccessDenied")),
+        ]);
+        assert_eq!(engine.unindexed(), 1);
+        let run = |v: Value| {
+            let raw = serde_json::to_vec(&v).unwrap();
+            let ev = Event::parse(&raw).unwrap();
+            let mut hits = Vec::new();
+            let mut st = EvalStats::default();
+            engine.evaluate(&ev, &mut st, |i| hits.push(i));
+            (hits, st)
+        };
+        let (h, st) = run(
+            json!({"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","errorCode":"AccessDenied"}),
+        );
+        assert_eq!(h, vec![0, 1]);
+        assert_eq!(
+            st.docs_built, 0,
+            "header-only rules must not build a document"
+        );
+        assert_eq!(
+            run(json!({"eventSource":"ec2.amazonaws.com","eventName":"PutBucketPolicy"})).0,
+            Vec::<usize>::new()
+        );
+    }
+}

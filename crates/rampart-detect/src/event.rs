@@ -1,0 +1,248 @@
+//! One event as the engine sees it: the raw JSON bytes, a borrowed typed header of the top-level
+//! string fields most rules test, and a document built only when a rule needs any other field.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+/// Top-level CloudTrail fields parsed without building a DOM (strings borrowed from the input
+/// when they contain no escapes). Unknown fields are skipped by the parser.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header<'a> {
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub event_source: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub event_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub event_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub aws_region: Option<Cow<'a, str>>,
+    #[serde(
+        borrow,
+        default,
+        rename = "sourceIPAddress",
+        deserialize_with = "cow_str"
+    )]
+    pub source_ip_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub user_agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "eventID", deserialize_with = "cow_str")]
+    pub event_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub error_code: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub recipient_account_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "cow_str")]
+    pub event_type: Option<Cow<'a, str>>,
+}
+
+/// Deserialize an optional string, borrowing when the input has no escapes; non-strings are `None`.
+fn cow_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> Result<Self::Value, A::Error> {
+            while m
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut s: A,
+        ) -> Result<Self::Value, A::Error> {
+            while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+impl<'a> Header<'a> {
+    /// The header field named by a top-level key, `None` if the key is not a header field.
+    /// `Some(None)` means "a header field, absent in this event".
+    pub fn get(&self, key: &str) -> Option<Option<&str>> {
+        let f = match key {
+            "eventSource" => &self.event_source,
+            "eventName" => &self.event_name,
+            "eventTime" => &self.event_time,
+            "awsRegion" => &self.aws_region,
+            "sourceIPAddress" => &self.source_ip_address,
+            "userAgent" => &self.user_agent,
+            "eventID" => &self.event_id,
+            "errorCode" => &self.error_code,
+            "recipientAccountId" => &self.recipient_account_id,
+            "eventType" => &self.event_type,
+            _ => return None,
+        };
+        Some(f.as_deref())
+    }
+}
+
+/// Why an input record is not an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("invalid JSON at byte {offset}: {message}")]
+    Json { offset: usize, message: String },
+    #[error("record is not a JSON object")]
+    NotObject,
+}
+
+/// An event ready for rule evaluation.
+pub struct Event<'a> {
+    raw: &'a [u8],
+    header: Header<'a>,
+    doc: OnceCell<Option<Value>>,
+}
+
+impl<'a> Event<'a> {
+    /// Parse the header from raw record bytes. Fails when the bytes are not a JSON object.
+    pub fn parse(raw: &'a [u8]) -> Result<Event<'a>, EventError> {
+        let first = raw.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err(EventError::NotObject);
+        }
+        let header: Header<'a> = serde_json::from_slice(raw).map_err(|e| EventError::Json {
+            offset: byte_offset(raw, e.line(), e.column()),
+            message: strip_position(&e.to_string()),
+        })?;
+        Ok(Event {
+            raw,
+            header,
+            doc: OnceCell::new(),
+        })
+    }
+
+    /// An event from an already-built document (tests, `rules test`, EventBridge envelopes).
+    pub fn from_value(raw: &'a [u8], doc: Value) -> Event<'a> {
+        let header = serde_json::from_slice(raw).unwrap_or_default();
+        let cell = OnceCell::new();
+        let _ = cell.set(Some(doc));
+        Event {
+            raw,
+            header,
+            doc: cell,
+        }
+    }
+
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    pub fn header(&self) -> &Header<'a> {
+        &self.header
+    }
+
+    /// The full document, built on first use. `None` only if the bytes parsed as a header but not
+    /// as a document (cannot happen for valid JSON).
+    pub fn doc(&self) -> Option<&Value> {
+        self.doc
+            .get_or_init(|| serde_json::from_slice(self.raw).ok())
+            .as_ref()
+    }
+
+    /// Whether the document has been built (for measuring how often rules need it).
+    pub fn doc_built(&self) -> bool {
+        self.doc.get().is_some()
+    }
+}
+
+fn byte_offset(raw: &[u8], line: usize, column: usize) -> usize {
+    let mut l = 1;
+    for (i, b) in raw.iter().enumerate() {
+        if l == line {
+            return i + column.saturating_sub(1);
+        }
+        if *b == b'\n' {
+            l += 1;
+        }
+    }
+    raw.len()
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// The acting principal of an event: the ARN, else `type:principalId`, else `userName`.
+pub fn principal_of(doc: &Value) -> Option<String> {
+    let ui = doc.get("userIdentity")?;
+    if let Some(arn) = ui.get("arn").and_then(Value::as_str) {
+        return Some(arn.to_string());
+    }
+    let ty = ui.get("type").and_then(Value::as_str).unwrap_or("");
+    if let Some(p) = ui.get("principalId").and_then(Value::as_str) {
+        return Some(format!("{ty}:{p}"));
+    }
+    ui.get("userName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| (!ty.is_empty()).then(|| ty.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_borrowed_and_doc_lazy() {
+        let raw = br#"{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","x":{"y":[1,2]}}"#;
+        let e = Event::parse(raw).unwrap();
+        assert!(matches!(
+            e.header().event_name,
+            Some(Cow::Borrowed("StopLogging"))
+        ));
+        assert_eq!(e.header().get("eventName"), Some(Some("StopLogging")));
+        assert_eq!(e.header().get("errorCode"), Some(None));
+        assert_eq!(e.header().get("x"), None);
+        assert!(!e.doc_built());
+        assert_eq!(e.doc().unwrap()["x"]["y"][1], 2);
+        assert!(e.doc_built());
+    }
+
+    #[test]
+    fn bad_records() {
+        assert_eq!(Event::parse(b"[1]").err(), Some(EventError::NotObject));
+        assert_eq!(Event::parse(b"  ").err(), Some(EventError::NotObject));
+        assert!(matches!(
+            Event::parse(b"{\"a\":").err(),
+            Some(EventError::Json { .. })
+        ));
+    }
+}

@@ -1,0 +1,431 @@
+//! Reading CloudTrail input into raw records for the engine: `.json.gz` / `.json` with
+//! `{"Records": [...]}`, JSON arrays, JSON Lines, single events and EventBridge envelopes,
+//! directories in the S3 delivery layout (digests skipped, `--since/--until` pruning by the
+//! `YYYY/MM/DD` key date), and stdin.
+//!
+//! This is the detection side's own small reader so `rampart detect` works on its own; the
+//! streaming readers of `rampart-trail` can replace it behind the same callback shape.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Records above this size are skipped with a message (CloudTrail events are at most ~256 KB).
+pub const MAX_EVENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// A problem with part of the input; the rest is still processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// `path` or `path:record N` or `path:line N`.
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Counters for one read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadStats {
+    pub files: u64,
+    pub records: u64,
+    pub skipped: u64,
+}
+
+/// Reuses buffers and the decompressor across files.
+pub struct Reader {
+    gz: libdeflater::Decompressor,
+    compressed: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader::new()
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, rename = "Records")]
+    records: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EventBridge<'a> {
+    #[serde(borrow)]
+    detail: &'a RawValue,
+    #[serde(rename = "detail-type")]
+    _detail_type: serde::de::IgnoredAny,
+}
+
+impl Reader {
+    pub fn new() -> Reader {
+        Reader {
+            gz: libdeflater::Decompressor::new(),
+            compressed: Vec::new(),
+            plain: Vec::new(),
+        }
+    }
+
+    /// Read one file, calling `each(record_bytes, record_number)` per record.
+    pub fn read_file(
+        &mut self,
+        path: &Path,
+        stats: &mut ReadStats,
+        issues: &mut Vec<Issue>,
+        each: &mut dyn FnMut(&[u8], usize),
+    ) {
+        stats.files += 1;
+        let name = path.display().to_string();
+        self.compressed.clear();
+        if let Err(e) =
+            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut self.compressed))
+        {
+            issues.push(Issue {
+                location: name,
+                message: format!("cannot read: {e}"),
+            });
+            stats.skipped += 1;
+            return;
+        }
+        let data = std::mem::take(&mut self.compressed);
+        self.read_bytes(&name, &data, stats, issues, each);
+        self.compressed = data;
+    }
+
+    /// Read an in-memory object (gzip detected by its magic bytes).
+    pub fn read_bytes(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        stats: &mut ReadStats,
+        issues: &mut Vec<Issue>,
+        each: &mut dyn FnMut(&[u8], usize),
+    ) {
+        if data.starts_with(&[0x1f, 0x8b]) {
+            if let Err(m) = self.gunzip(data) {
+                issues.push(Issue {
+                    location: name.to_string(),
+                    message: m,
+                });
+                stats.skipped += 1;
+                return;
+            }
+            let plain = std::mem::take(&mut self.plain);
+            parse_records(name, &plain, stats, issues, each);
+            self.plain = plain;
+        } else {
+            parse_records(name, data, stats, issues, each);
+        }
+    }
+
+    fn gunzip(&mut self, data: &[u8]) -> Result<(), String> {
+        let hint = if data.len() >= 4 {
+            u32::from_le_bytes([
+                data[data.len() - 4],
+                data[data.len() - 3],
+                data[data.len() - 2],
+                data[data.len() - 1],
+            ]) as usize
+        } else {
+            0
+        };
+        // ISIZE is only a hint (mod 2^32, garbage when truncated): trust it within a sane ratio.
+        let sane = data.len().saturating_mul(64).max(1024);
+        let mut size = if hint > 0 && hint <= sane {
+            hint
+        } else {
+            data.len().saturating_mul(16).max(1024)
+        };
+        loop {
+            self.plain.resize(size, 0);
+            match self.gz.gzip_decompress(data, &mut self.plain) {
+                Ok(n) => {
+                    self.plain.truncate(n);
+                    return Ok(());
+                }
+                Err(libdeflater::DecompressionError::InsufficientSpace) if size < (1 << 30) => {
+                    size *= 2
+                }
+                Err(_) => return Err("corrupt or truncated gzip data".to_string()),
+            }
+        }
+    }
+}
+
+/// Split a decompressed object into records and hand them over.
+pub fn parse_records(
+    name: &str,
+    text: &[u8],
+    stats: &mut ReadStats,
+    issues: &mut Vec<Issue>,
+    each: &mut dyn FnMut(&[u8], usize),
+) {
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        issues.push(Issue {
+            location: name.to_string(),
+            message: "empty input".into(),
+        });
+        return;
+    };
+    let body = &text[start..];
+    let mut emit = |raw: &[u8], n: usize, stats: &mut ReadStats, issues: &mut Vec<Issue>| {
+        let first = raw.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            stats.skipped += 1;
+            issues.push(Issue {
+                location: format!("{name}:record {n}"),
+                message: "record is not a JSON object; skipped".into(),
+            });
+        } else if raw.len() > MAX_EVENT_BYTES {
+            stats.skipped += 1;
+            issues.push(Issue {
+                location: format!("{name}:record {n}"),
+                message: format!(
+                    "record is {} bytes, over the {} byte limit; skipped",
+                    raw.len(),
+                    MAX_EVENT_BYTES
+                ),
+            });
+        } else {
+            stats.records += 1;
+            each(raw, n);
+        }
+    };
+    if body[0] == b'[' {
+        match serde_json::from_slice::<Vec<&RawValue>>(body) {
+            Ok(v) => v
+                .iter()
+                .enumerate()
+                .for_each(|(i, r)| emit(r.get().as_bytes(), i + 1, stats, issues)),
+            Err(e) => json_error(name, text, start, &e, stats, issues),
+        }
+        return;
+    }
+    // One JSON document ({"Records": …}, a single event, an EventBridge envelope) or JSON Lines.
+    let mut de = serde_json::Deserializer::from_slice(body).into_iter::<&RawValue>();
+    let first = de.next();
+    let one_doc = matches!(first, Some(Ok(_)))
+        && body[de.byte_offset()..]
+            .iter()
+            .all(|b| b.is_ascii_whitespace());
+    if one_doc {
+        let Some(Ok(doc)) = first else { return };
+        let bytes = doc.get().as_bytes();
+        if let Ok(env) = serde_json::from_slice::<Envelope<'_>>(bytes) {
+            env.records
+                .iter()
+                .enumerate()
+                .for_each(|(i, r)| emit(r.get().as_bytes(), i + 1, stats, issues));
+        } else if let Ok(eb) = serde_json::from_slice::<EventBridge<'_>>(bytes) {
+            emit(eb.detail.get().as_bytes(), 1, stats, issues);
+        } else {
+            emit(bytes, 1, stats, issues);
+        }
+        return;
+    }
+    if let Some(Err(e)) = &first
+        && body[0] == b'{'
+        && !body.contains(&b'\n')
+    {
+        json_error(name, text, start, e, stats, issues);
+        return;
+    }
+    // JSON Lines: one record per non-empty line; a bad line is skipped, the rest processed.
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = trim(line);
+        if line.is_empty() {
+            continue;
+        }
+        let n = i + 1 + text[..start].iter().filter(|b| **b == b'\n').count();
+        match serde_json::from_slice::<&RawValue>(line) {
+            Ok(r) => {
+                let bytes = r.get().as_bytes();
+                if let Ok(eb) = serde_json::from_slice::<EventBridge<'_>>(bytes) {
+                    emit(eb.detail.get().as_bytes(), n, stats, issues);
+                } else {
+                    emit(bytes, n, stats, issues);
+                }
+            }
+            Err(e) => {
+                stats.skipped += 1;
+                issues.push(Issue {
+                    location: format!("{name}:line {n}"),
+                    message: format!("invalid JSON at column {}: {}", e.column(), strip(&e)),
+                });
+            }
+        }
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
+    &b[s..e.max(s)]
+}
+
+fn strip(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    m.find(" at line ").map(|i| m[..i].to_string()).unwrap_or(m)
+}
+
+fn json_error(
+    name: &str,
+    text: &[u8],
+    start: usize,
+    e: &serde_json::Error,
+    stats: &mut ReadStats,
+    issues: &mut Vec<Issue>,
+) {
+    let lines_before = text[..start].iter().filter(|b| **b == b'\n').count();
+    stats.skipped += 1;
+    issues.push(Issue {
+        location: format!("{name}:{}:{}", e.line() + lines_before, e.column()),
+        message: format!("invalid JSON ({}); rest of this file skipped", strip(e)),
+    });
+}
+
+/// Whether a file name is CloudTrail input (digests and other files are skipped).
+pub fn is_trail_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.contains("CloudTrail-Digest") || name.starts_with('.') {
+        return false;
+    }
+    [".json.gz", ".json", ".jsonl", ".ndjson", ".gz", ".jsonl.gz"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+/// `YYYY/MM/DD` in a delivery-layout path, as days since the epoch.
+pub fn key_day(p: &Path) -> Option<i64> {
+    let parts: Vec<&str> = p.iter().filter_map(|c| c.to_str()).collect();
+    for w in parts.windows(3) {
+        if w[0].len() == 4 && w[1].len() == 2 && w[2].len() == 2 {
+            let t = crate::alert::parse_time(&format!("{}-{}-{}T00:00:00Z", w[0], w[1], w[2]))?;
+            return Some(t.div_euclid(86400));
+        }
+    }
+    None
+}
+
+/// Every input file under `root` (sorted), pruned by key date when `since`/`until` (epoch
+/// seconds) are given.
+pub fn discover(
+    root: &Path,
+    since: Option<i64>,
+    until: Option<i64>,
+) -> Result<Vec<PathBuf>, String> {
+    if root.is_file() {
+        return Ok(vec![root.to_path_buf()]);
+    }
+    if !root.is_dir() {
+        return Err(format!("{}: no such file or directory", root.display()));
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for ent in rd.flatten() {
+            let p = ent.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if is_trail_file(&p) {
+                if let Some(day) = key_day(p.strip_prefix(root).unwrap_or(&p))
+                    && (since.is_some_and(|s| day < s.div_euclid(86400))
+                        || until.is_some_and(|u| day > u.div_euclid(86400)))
+                {
+                    continue;
+                }
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(data: &[u8]) -> (Vec<String>, ReadStats, Vec<Issue>) {
+        let mut r = Reader::new();
+        let mut st = ReadStats::default();
+        let mut issues = Vec::new();
+        let mut got = Vec::new();
+        r.read_bytes("f", data, &mut st, &mut issues, &mut |b, _| {
+            got.push(String::from_utf8_lossy(b).to_string())
+        });
+        (got, st, issues)
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(run(br#"{"Records":[{"a":1},{"b":2}]}"#).0.len(), 2);
+        assert_eq!(run(br#"[{"a":1},{"b":2},{"c":3}]"#).0.len(), 3);
+        assert_eq!(run(b"{\"a\":1}\n\n{\"b\":2}\n").0.len(), 2);
+        assert_eq!(run(br#"{"eventName":"X"}"#).0, vec![r#"{"eventName":"X"}"#]);
+        assert_eq!(
+            run(br#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#).0,
+            vec![r#"{"eventName":"X"}"#]
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_reported_and_the_rest_processed() {
+        let (got, st, issues) = run(b"{\"a\":1}\n{\"b\":\n{\"c\":3}\n[1]\n");
+        assert_eq!(got.len(), 2);
+        assert_eq!(st.skipped, 2);
+        assert_eq!(issues[0].location, "f:line 2");
+        assert!(issues[1].message.contains("not a JSON object"));
+        let (_, _, issues) = run(b"   ");
+        assert_eq!(issues[0].message, "empty input");
+        let (_, _, issues) = run(b"{\"Records\":[{\"a\":1},");
+        assert!(issues[0].location.starts_with("f:1:"), "{issues:?}");
+        let big = format!(
+            "{{\"Records\":[{{\"x\":\"{}\"}},{{\"a\":1}}]}}",
+            "y".repeat(MAX_EVENT_BYTES)
+        );
+        let (got, st, issues) = run(big.as_bytes());
+        assert_eq!((got.len(), st.skipped), (1, 1));
+        assert!(issues[0].location.ends_with("record 1"));
+    }
+
+    #[test]
+    fn gzip_and_truncation() {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(br#"{"Records":[{"a":1}]}"#).unwrap();
+        let gz = e.finish().unwrap();
+        assert_eq!(run(&gz).0.len(), 1);
+        let (got, st, issues) = run(&gz[..gz.len() / 2]);
+        assert!(got.is_empty());
+        assert_eq!(st.skipped, 1);
+        assert!(issues[0].message.contains("gzip"));
+    }
+
+    #[test]
+    fn key_dates() {
+        let p = Path::new("AWSLogs/1/CloudTrail/eu-west-1/2024/07/31/x.json.gz");
+        assert_eq!(
+            key_day(p),
+            Some(crate::alert::parse_time("2024-07-31T00:00:00Z").unwrap() / 86400)
+        );
+        assert!(!is_trail_file(Path::new(
+            "1_CloudTrail-Digest_eu-west-1_x.json.gz"
+        )));
+        assert!(is_trail_file(Path::new("1_CloudTrail_eu-west-1_x.json.gz")));
+    }
+}

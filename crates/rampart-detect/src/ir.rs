@@ -1,0 +1,836 @@
+//! The one compiled rule form. Built-in rules, Sigma rules and CloudWatch filter patterns all
+//! lower into [`Rule`]; the engine only ever sees this form. See `IR.md` beside this file for how
+//! to lower a new source into it.
+//!
+//! A rule is metadata ([`RuleMeta`]) plus a [`Condition`] tree over [`FieldPath`]s, plus an
+//! [`IndexKeys`] set telling the engine which `eventSource`/`eventName` values the rule can ever
+//! match, so an event only meets the rules that can fire on it.
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::net::IpAddr;
+
+/// Where a rule came from. Shown in alerts and `rampart rules list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSource {
+    /// Compiled into rampart (`crates/rampart-detect/src/rules`).
+    Builtin,
+    /// Loaded from a SigmaHQ-format YAML file.
+    Sigma,
+    /// A CloudWatch Logs filter pattern (one per line in a patterns file).
+    Pattern,
+    /// First-seen anomalies from the per-principal baseline store.
+    Baseline,
+}
+
+impl fmt::Display for RuleSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RuleSource::Builtin => "builtin",
+            RuleSource::Sigma => "sigma",
+            RuleSource::Pattern => "pattern",
+            RuleSource::Baseline => "baseline",
+        })
+    }
+}
+
+/// Alert severity, ordered so `--fail-on high` can compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Parse `info|informational|low|medium|high|critical` (Sigma levels included), any case.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "info" | "informational" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    /// OCSF `severity_id` (1 informational … 5 critical).
+    pub fn ocsf_id(self) -> u8 {
+        match self {
+            Severity::Info => 1,
+            Severity::Low => 2,
+            Severity::Medium => 3,
+            Severity::High => 4,
+            Severity::Critical => 5,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything about a rule except its logic. Sigma rules must fill `author` and `license`
+/// (DRL 1.1 asks that the author be credited wherever a match is shown).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleMeta {
+    /// Stable id: `RD-xxx` for built-ins, the Sigma `id` (UUID) for Sigma, `pattern:<file>:<line>`.
+    pub id: String,
+    pub source: RuleSource,
+    pub title: String,
+    pub severity: Severity,
+    /// MITRE ATT&CK technique ids such as `T1562.008`.
+    pub attack: Vec<String>,
+    pub description: String,
+    /// When the rule fires on benign activity.
+    pub false_positives: Vec<String>,
+    pub author: Option<String>,
+    pub license: Option<String>,
+    pub references: Vec<String>,
+    /// Where it was loaded from (a file path), if not built in.
+    pub origin: Option<String>,
+}
+
+impl RuleMeta {
+    /// Metadata with the required fields set and the rest empty.
+    pub fn new(
+        id: impl Into<String>,
+        source: RuleSource,
+        title: impl Into<String>,
+        severity: Severity,
+    ) -> RuleMeta {
+        RuleMeta {
+            id: id.into(),
+            source,
+            title: title.into(),
+            severity,
+            attack: Vec::new(),
+            description: String::new(),
+            false_positives: Vec::new(),
+            author: None,
+            license: None,
+            references: Vec::new(),
+            origin: None,
+        }
+    }
+}
+
+/// One step of a [`FieldPath`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// An object key. When the current value is an array, the key is looked up in every
+    /// element (implicit array traversal, as Sigma and most users expect).
+    Key(String),
+    /// `[n]`: one array element.
+    Index(usize),
+    /// `[*]`: every array element (explicit traversal).
+    AnyIndex,
+}
+
+/// A path into the event: `userIdentity.sessionContext.sessionIssuer.type`,
+/// `requestParameters.ipPermissions.items[0].ipRanges.items[*].cidrIp`.
+///
+/// Resolution yields zero or more values: arrays met along the way fan out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldPath {
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl FieldPath {
+    /// Parse a dotted path with optional `[n]` / `[*]` suffixes on any segment. A key that itself
+    /// contains a dot can be written in quotes: `tags."aws:cloudformation"`.
+    pub fn parse(text: &str) -> Result<FieldPath, IrError> {
+        let mut segments = Vec::new();
+        let b = text.as_bytes();
+        let mut i = 0;
+        let bad = |why: &str| IrError::BadPath {
+            path: text.to_string(),
+            why: why.to_string(),
+        };
+        if text.is_empty() {
+            return Err(bad("empty path"));
+        }
+        while i < b.len() {
+            // one key
+            if b[i] == b'"' {
+                let end = text[i + 1..]
+                    .find('"')
+                    .ok_or_else(|| bad("unterminated quote"))?
+                    + i
+                    + 1;
+                segments.push(Segment::Key(text[i + 1..end].to_string()));
+                i = end + 1;
+            } else if b[i] != b'[' {
+                let start = i;
+                while i < b.len() && b[i] != b'.' && b[i] != b'[' {
+                    i += 1;
+                }
+                if start == i {
+                    return Err(bad("empty segment"));
+                }
+                segments.push(Segment::Key(text[start..i].to_string()));
+            }
+            // indexes
+            while i < b.len() && b[i] == b'[' {
+                let end = text[i..].find(']').ok_or_else(|| bad("unterminated ["))? + i;
+                let inner = text[i + 1..end].trim();
+                if inner == "*" {
+                    segments.push(Segment::AnyIndex);
+                } else {
+                    let n: usize = inner
+                        .parse()
+                        .map_err(|_| bad("index must be a number or *"))?;
+                    segments.push(Segment::Index(n));
+                }
+                i = end + 1;
+            }
+            if i < b.len() {
+                if b[i] != b'.' {
+                    return Err(bad("expected '.' between segments"));
+                }
+                i += 1;
+                if i == b.len() {
+                    return Err(bad("trailing '.'"));
+                }
+            }
+        }
+        Ok(FieldPath {
+            text: text.to_string(),
+            segments,
+        })
+    }
+
+    /// A path from already-split keys (no parsing; keys may contain dots).
+    pub fn from_keys<I: IntoIterator<Item = S>, S: Into<String>>(keys: I) -> FieldPath {
+        let segments: Vec<Segment> = keys.into_iter().map(|k| Segment::Key(k.into())).collect();
+        let text = segments
+            .iter()
+            .map(|s| match s {
+                Segment::Key(k) => k.clone(),
+                _ => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        FieldPath { text, segments }
+    }
+
+    /// The path as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The single top-level key if the path is exactly one key (`eventName`), used for indexing
+    /// and for answering from the typed header without building a document.
+    pub fn top_level_key(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [Segment::Key(k)] => Some(k),
+            _ => None,
+        }
+    }
+
+    /// Every value the path reaches in `root` (arrays fan out), appended to `out`.
+    /// A path that reaches nothing appends nothing; an explicit JSON `null` is appended.
+    pub fn resolve<'v>(&self, root: &'v Value, out: &mut Vec<&'v Value>) {
+        resolve_from(&self.segments, root, out);
+    }
+}
+
+fn resolve_from<'v>(segs: &[Segment], v: &'v Value, out: &mut Vec<&'v Value>) {
+    let Some((first, rest)) = segs.split_first() else {
+        out.push(v);
+        return;
+    };
+    match (first, v) {
+        (Segment::Key(k), Value::Object(m)) => {
+            if let Some(child) = m.get(k.as_str()) {
+                resolve_from(rest, child, out);
+            }
+        }
+        (Segment::Key(_), Value::Array(items)) => {
+            for item in items {
+                resolve_from(segs, item, out);
+            }
+        }
+        (Segment::Index(n), Value::Array(items)) => {
+            if let Some(child) = items.get(*n) {
+                resolve_from(rest, child, out);
+            }
+        }
+        (Segment::AnyIndex, Value::Array(items)) => {
+            for item in items {
+                resolve_from(rest, item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// How a string predicate compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrOp {
+    Equals,
+    Contains,
+    StartsWith,
+    EndsWith,
+    /// Glob: `*` any run, `?` one character; `\*`, `\?`, `\\` escape.
+    Wildcard,
+}
+
+/// A string test. Scalars are compared through their text form (`true`, `42`), so Sigma's
+/// `readOnly: false` and filter patterns' `$.x = 42` both work; objects and arrays never match.
+#[derive(Debug, Clone)]
+pub struct StrMatch {
+    pub op: StrOp,
+    /// Stored lowercased when `case_insensitive`.
+    pub needle: String,
+    pub case_insensitive: bool,
+}
+
+impl StrMatch {
+    pub fn new(op: StrOp, needle: &str, case_insensitive: bool) -> StrMatch {
+        let needle = if case_insensitive {
+            needle.to_lowercase()
+        } else {
+            needle.to_string()
+        };
+        StrMatch {
+            op,
+            needle,
+            case_insensitive,
+        }
+    }
+    /// Test one string. ASCII input is compared case-insensitively in place (no allocation).
+    pub fn test(&self, s: &str) -> bool {
+        if !self.case_insensitive {
+            return self.test_exact(s);
+        }
+        if s.is_ascii() && self.needle.is_ascii() {
+            let (h, n) = (s.as_bytes(), self.needle.as_bytes());
+            return match self.op {
+                StrOp::Equals => h.eq_ignore_ascii_case(n),
+                StrOp::StartsWith => h.len() >= n.len() && h[..n.len()].eq_ignore_ascii_case(n),
+                StrOp::EndsWith => {
+                    h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n)
+                }
+                StrOp::Contains => {
+                    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+                }
+                StrOp::Wildcard => {
+                    if h.iter().any(u8::is_ascii_uppercase) {
+                        self.test_exact(&s.to_ascii_lowercase())
+                    } else {
+                        self.test_exact(s)
+                    }
+                }
+            };
+        }
+        self.test_exact(&s.to_lowercase())
+    }
+    fn test_exact(&self, s: &str) -> bool {
+        match self.op {
+            StrOp::Equals => s == self.needle,
+            StrOp::Contains => memchr::memmem::find(s.as_bytes(), self.needle.as_bytes()).is_some(),
+            StrOp::StartsWith => s.starts_with(self.needle.as_str()),
+            StrOp::EndsWith => s.ends_with(self.needle.as_str()),
+            StrOp::Wildcard => glob_match(self.needle.as_bytes(), s.as_bytes()),
+        }
+    }
+}
+
+/// Glob match with `*`, `?` and backslash escapes; linear-time backtracking on the last `*`.
+pub fn glob_match(pat: &[u8], s: &[u8]) -> bool {
+    let (mut p, mut i) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if p < pat.len() {
+            match pat[p] {
+                b'*' => {
+                    star = Some((p, i));
+                    p += 1;
+                    continue;
+                }
+                b'?' => {
+                    // one UTF-8 character
+                    p += 1;
+                    i += utf8_len(s[i]);
+                    continue;
+                }
+                b'\\'
+                    if p + 1 < pat.len()
+                        && matches!(pat[p + 1], b'*' | b'?' | b'\\')
+                        && pat[p + 1] == s[i] =>
+                {
+                    p += 2;
+                    i += 1;
+                    continue;
+                }
+                b'\\' if p + 1 < pat.len() && matches!(pat[p + 1], b'*' | b'?' | b'\\') => {}
+                c if c == s[i] => {
+                    p += 1;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, si)) => {
+                p = sp + 1;
+                i = si + 1;
+                star = Some((sp, si + 1));
+            }
+            None => return false,
+        }
+    }
+    while p < pat.len() && pat[p] == b'*' {
+        p += 1;
+    }
+    p == pat.len()
+}
+
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    }
+}
+
+/// Numeric comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// An IP network for CIDR tests (`10.0.0.0/8`, `2001:db8::/32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parse `a.b.c.d/n`, `v6/n`, or a bare address (a /32 or /128).
+    pub fn parse(s: &str) -> Result<Cidr, IrError> {
+        let bad = || IrError::BadCidr(s.to_string());
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.trim().parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.trim().parse::<u8>().map_err(|_| bad())?,
+            None => max,
+        };
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(Cidr { addr, prefix })
+    }
+    /// Whether `ip` lies inside this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix)
+                };
+                (u32::from(n) & mask) == (u32::from(a) & mask)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix)
+                };
+                (u128::from(n) & mask) == (u128::from(a) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A test applied to the values a [`FieldPath`] reaches. Unless stated otherwise the predicate
+/// holds when **any** reached value satisfies it (a missing field satisfies nothing but `Null` /
+/// `Exists(false)`).
+#[derive(Debug, Clone)]
+pub enum Predicate {
+    /// One string test.
+    Str(StrMatch),
+    /// Exact membership in a set of strings (fast path for long value lists); values stored
+    /// lowercased when `case_insensitive`.
+    OneOf {
+        values: Vec<String>,
+        case_insensitive: bool,
+    },
+    /// Regular expression (search, not anchored, unless the pattern anchors itself).
+    Regex(Regex),
+    /// Numeric comparison; numeric strings (`"443"`) are compared as numbers too.
+    Num(NumOp, f64),
+    /// The value is an IP address inside one of these networks.
+    Cidr(Vec<Cidr>),
+    /// The field is missing or JSON `null` (Sigma `field: null`, filter pattern `IS NULL`).
+    Null,
+    /// `Exists(true)`: the field is present (even if `null`); `Exists(false)`: it is absent.
+    Exists(bool),
+    /// The value is a JSON boolean equal to this.
+    Bool(bool),
+    /// The value equals (string form, case-insensitive when set) some value of another field.
+    FieldRef {
+        other: FieldPath,
+        case_insensitive: bool,
+    },
+    /// Any of the predicates holds.
+    Any(Vec<Predicate>),
+    /// Every predicate holds, each possibly on a different reached value (Sigma `|all`).
+    All(Vec<Predicate>),
+}
+
+/// How a [`Condition::Match`] reaches values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reach {
+    /// The values the path resolves to.
+    #[default]
+    Path,
+    /// Every scalar leaf anywhere under the values the path resolves to (Sigma's `contains`
+    /// applied to a whole sub-object such as `requestParameters`).
+    Anywhere,
+}
+
+/// The condition tree.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// Always this value (an empty `all`/`any` lowers to this).
+    Const(bool),
+    /// A predicate over a field.
+    Match {
+        field: FieldPath,
+        reach: Reach,
+        pred: Predicate,
+    },
+    /// Logical and.
+    All(Vec<Condition>),
+    /// Logical or.
+    Any(Vec<Condition>),
+    /// Logical not.
+    Not(Box<Condition>),
+    /// A CloudWatch Logs JSON filter pattern evaluated by `rampart-pattern`, kept whole so its
+    /// exact AWS semantics (numeric coercion, `NOT EXISTS`, array indexing) are preserved.
+    Pattern(Box<rampart_pattern::FilterPattern>),
+    /// The raw event text contains this literal. A cheap pre-filter for rules that would otherwise
+    /// build a document for every event; use it only as a *necessary* part of an `All` (JSON
+    /// escaping means it can miss text that contains `"` or `\\`).
+    RawContains(String),
+}
+
+impl Condition {
+    /// `field` equals one of `values` (case-sensitive): the common shape of built-in rules.
+    pub fn one_of(field: &str, values: &[&str]) -> Condition {
+        Condition::Match {
+            field: FieldPath::parse(field).expect("static field path"),
+            reach: Reach::Path,
+            pred: Predicate::OneOf {
+                values: values.iter().map(|s| s.to_string()).collect(),
+                case_insensitive: false,
+            },
+        }
+    }
+    /// `field` equals `value` (case-sensitive).
+    pub fn eq(field: &str, value: &str) -> Condition {
+        Condition::one_of(field, &[value])
+    }
+    /// `field` passes `pred`.
+    pub fn field(field: &str, pred: Predicate) -> Condition {
+        Condition::Match {
+            field: FieldPath::parse(field).expect("static field path"),
+            reach: Reach::Path,
+            pred,
+        }
+    }
+    /// Logical not.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(c: Condition) -> Condition {
+        Condition::Not(Box::new(c))
+    }
+}
+
+/// Which events a rule can match; the engine indexes on it. `None` means "any value".
+///
+/// The engine gives an event to a rule when the event's `eventName` is in `event_names` (or the
+/// rule accepts any name) **and** its `eventSource` is in `event_sources` (or any). Comparison is
+/// ASCII-case-insensitive, so Sigma's case-insensitive equality indexes safely. A wrong key set
+/// loses detections: when unsure, leave it `None` — [`IndexKeys::derive`] does this for you.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexKeys {
+    pub event_sources: Option<Vec<String>>,
+    pub event_names: Option<Vec<String>>,
+}
+
+impl IndexKeys {
+    /// Accept every event.
+    pub fn any() -> IndexKeys {
+        IndexKeys::default()
+    }
+
+    /// Derive the keys from a condition: a field is constrained only when every way of
+    /// satisfying the condition requires it to equal one of a known set of values.
+    pub fn derive(cond: &Condition) -> IndexKeys {
+        IndexKeys {
+            event_sources: required_values(cond, "eventSource"),
+            event_names: required_values(cond, "eventName"),
+        }
+    }
+}
+
+/// The set of values `field` must take for `cond` to hold, if the condition pins it; lowercased.
+fn required_values(cond: &Condition, field: &str) -> Option<Vec<String>> {
+    let mut v = match cond {
+        Condition::Match {
+            field: f,
+            reach: Reach::Path,
+            pred,
+        } if f.top_level_key() == Some(field) => pred_values(pred)?,
+        Condition::Match { .. }
+        | Condition::Const(_)
+        | Condition::Not(_)
+        | Condition::RawContains(_) => return None,
+        Condition::All(cs) => {
+            // the intersection of the constrained children (any one constraint is enough)
+            let mut acc: Option<Vec<String>> = None;
+            for c in cs {
+                if let Some(vals) = required_values(c, field) {
+                    acc = Some(match acc {
+                        None => vals,
+                        Some(prev) => prev.into_iter().filter(|x| vals.contains(x)).collect(),
+                    });
+                }
+            }
+            acc?
+        }
+        Condition::Any(cs) => {
+            if cs.is_empty() {
+                return None;
+            }
+            let mut all = Vec::new();
+            for c in cs {
+                all.extend(required_values(c, field)?);
+            }
+            all
+        }
+        Condition::Pattern(p) => p.required_values(field)?,
+    };
+    for s in &mut v {
+        s.make_ascii_lowercase();
+    }
+    v.sort();
+    v.dedup();
+    Some(v)
+}
+
+fn pred_values(p: &Predicate) -> Option<Vec<String>> {
+    match p {
+        Predicate::Str(StrMatch {
+            op: StrOp::Equals,
+            needle,
+            ..
+        }) => Some(vec![needle.clone()]),
+        Predicate::Str(StrMatch {
+            op: StrOp::Wildcard,
+            needle,
+            ..
+        }) if !needle.contains(['*', '?', '\\']) => Some(vec![needle.clone()]),
+        Predicate::OneOf { values, .. } => Some(values.clone()),
+        Predicate::Any(ps) => {
+            let mut all = Vec::new();
+            for p in ps {
+                all.extend(pred_values(p)?);
+            }
+            Some(all)
+        }
+        Predicate::All(ps) => ps.iter().find_map(pred_values),
+        _ => None,
+    }
+}
+
+/// A compiled rule: metadata, logic, and the index keys.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub condition: Condition,
+    pub index: IndexKeys,
+}
+
+impl Rule {
+    /// A rule whose index keys are derived from its condition.
+    pub fn new(meta: RuleMeta, condition: Condition) -> Rule {
+        let index = IndexKeys::derive(&condition);
+        Rule {
+            meta,
+            condition,
+            index,
+        }
+    }
+}
+
+/// Errors building IR pieces (bad paths, CIDRs, regexes).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum IrError {
+    #[error("bad field path `{path}`: {why}")]
+    BadPath { path: String, why: String },
+    #[error("bad CIDR `{0}`: expected a.b.c.d/n or an IPv6 network")]
+    BadCidr(String),
+    #[error("bad regular expression `{pattern}`: {why}")]
+    BadRegex { pattern: String, why: String },
+}
+
+/// Compile a regex for [`Predicate::Regex`], with a size limit so a hostile rule cannot blow up.
+pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, IrError> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| IrError::BadRegex {
+            pattern: pattern.to_string(),
+            why: e.to_string().lines().last().unwrap_or("").to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_and_resolve_through_arrays() {
+        let p = FieldPath::parse("a.b[*].c").unwrap();
+        assert_eq!(p.segments().len(), 4);
+        let v: Value = serde_json::json!({"a":{"b":[{"c":1},{"c":2},{"d":3}]}});
+        let mut out = Vec::new();
+        p.resolve(&v, &mut out);
+        assert_eq!(out, vec![&Value::from(1), &Value::from(2)]);
+        // implicit traversal
+        let mut out = Vec::new();
+        FieldPath::parse("a.b.c").unwrap().resolve(&v, &mut out);
+        assert_eq!(out.len(), 2);
+        let mut out = Vec::new();
+        FieldPath::parse("a.b[1].c").unwrap().resolve(&v, &mut out);
+        assert_eq!(out, vec![&Value::from(2)]);
+        assert!(FieldPath::parse("a..b").is_err());
+        assert!(FieldPath::parse("a[x]").is_err());
+        assert!(FieldPath::parse("").is_err());
+        assert_eq!(
+            FieldPath::parse("tags.\"aws:x.y\"").unwrap().segments()[1],
+            Segment::Key("aws:x.y".into())
+        );
+    }
+
+    #[test]
+    fn case_insensitive_strings() {
+        let t = |op, n: &str, s: &str| StrMatch::new(op, n, true).test(s);
+        assert!(t(StrOp::Contains, "KALI", "Linux/6.0.0-kali3-amd64"));
+        assert!(t(StrOp::StartsWith, "linux", "Linux/6"));
+        assert!(t(StrOp::EndsWith, "AMD64", "x-amd64"));
+        assert!(t(StrOp::Equals, "stoplogging", "StopLogging"));
+        assert!(t(StrOp::Wildcard, "stop*", "StopLogging"));
+        assert!(t(StrOp::Equals, "ÉTÉ", "été"));
+        assert!(!t(StrOp::Contains, "kali", "Linux"));
+        assert!(!StrMatch::new(StrOp::Equals, "a", false).test("A"));
+    }
+
+    #[test]
+    fn glob() {
+        assert!(glob_match(b"Delete*", b"DeleteTrail"));
+        assert!(glob_match(b"*Trail", b"DeleteTrail"));
+        assert!(glob_match(b"D?lete*l", b"DeleteTrail"));
+        assert!(!glob_match(b"Delete?", b"Delete"));
+        assert!(glob_match(b"a\\*b", b"a*b"));
+        assert!(!glob_match(b"a\\*b", b"axb"));
+        assert!(glob_match(b"*", b""));
+        assert!(glob_match(b"*a*b*c*", b"xxaxxbxxcxx"));
+    }
+
+    #[test]
+    fn cidr() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.2.3.4".parse().unwrap()));
+        assert!(!c.contains("11.2.3.4".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("1.1.1.1".parse().unwrap())
+        );
+        assert!(
+            Cidr::parse("2001:db8::/32")
+                .unwrap()
+                .contains("2001:db8::1".parse().unwrap())
+        );
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn index_keys_derive() {
+        let c = Condition::All(vec![
+            Condition::eq("eventSource", "cloudtrail.amazonaws.com"),
+            Condition::Any(vec![
+                Condition::eq("eventName", "StopLogging"),
+                Condition::eq("eventName", "DeleteTrail"),
+            ]),
+        ]);
+        let k = IndexKeys::derive(&c);
+        assert_eq!(
+            k.event_sources,
+            Some(vec!["cloudtrail.amazonaws.com".to_string()])
+        );
+        assert_eq!(
+            k.event_names,
+            Some(vec!["deletetrail".to_string(), "stoplogging".to_string()])
+        );
+        // an or-branch without a name constraint makes the rule "any name"
+        let c = Condition::Any(vec![
+            Condition::eq("eventName", "A"),
+            Condition::eq("errorCode", "X"),
+        ]);
+        assert_eq!(IndexKeys::derive(&c).event_names, None);
+        // not never constrains
+        assert_eq!(
+            IndexKeys::derive(&Condition::not(Condition::eq("eventName", "A"))).event_names,
+            None
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! GuardDuty-like behaviour: attack tooling in the user agent, activity in regions the
+//! organization does not use, instance credentials used away from their instance's network.
+
+use super::{Builtin, BuiltinConfig, Def, ev, str_pred};
+use crate::ir::{Cidr, Condition, Predicate, Severity, StrOp};
+use serde_json::json;
+
+pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
+    let mut out = Vec::new();
+    out.push(
+        Def {
+            id: "RD-GD-001",
+            title: "Penetration-testing distribution in user agent",
+            severity: Severity::Medium,
+            attack: &["T1595", "T1078"],
+            description: "The call came from Kali, Parrot or Pentoo Linux: attack tooling, or a penetration test.",
+            false_positives: &["Authorised penetration tests"],
+            condition: Condition::field(
+                "userAgent",
+                Predicate::Any(vec![
+                    str_pred(StrOp::Contains, "kali", true),
+                    str_pred(StrOp::Contains, "parrot", true),
+                    str_pred(StrOp::Contains, "pentoo", true),
+                ]),
+            ),
+            positives: vec![ev("iam.amazonaws.com", "ListUsers", json!({"userAgent": "aws-cli/2.9.0 Python/3.10 Linux/6.0.0-kali3-amd64"}))],
+            negatives: vec![ev("iam.amazonaws.com", "ListUsers", json!({}))],
+        }
+        .build(),
+    );
+    let region_def = |allowed: Vec<String>| Def {
+        id: "RD-GD-002",
+        title: "API call in a region outside the allowed list",
+        severity: Severity::Medium,
+        attack: &["T1535"],
+        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`): attackers hide resources there.",
+        false_positives: &[
+            "Global services log in us-east-1: include it",
+            "A newly adopted region",
+        ],
+        condition: Condition::All(vec![
+            Condition::field("awsRegion", Predicate::Exists(true)),
+            Condition::not(Condition::field(
+                "awsRegion",
+                Predicate::OneOf {
+                    values: allowed,
+                    case_insensitive: false,
+                },
+            )),
+        ]),
+        positives: vec![ev(
+            "ec2.amazonaws.com",
+            "RunInstances",
+            json!({"awsRegion": "ap-southeast-3"}),
+        )],
+        negatives: vec![ev(
+            "ec2.amazonaws.com",
+            "RunInstances",
+            json!({"awsRegion": "eu-west-1"}),
+        )],
+    };
+    if cfg.allowed_regions.is_empty() {
+        let mut b = region_def(vec![]).build();
+        b.disabled = Some("set `allowed_regions` in the [detect] section of rampart.toml".into());
+        out.push(b);
+    } else {
+        out.push(region_def(cfg.allowed_regions.clone()).build());
+    }
+    let mut nets = cfg.instance_networks.clone();
+    for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"] {
+        nets.push(Cidr::parse(p).expect("static cidr"));
+    }
+    let instance = json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/web/i-0abc123def4567890",
+        "principalId": "AROAEXAMPLE:i-0abc123def4567890", "accessKeyId": "ASIAEXAMPLE", "userName": null,
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/web"}, "ec2RoleDelivery": "2.0"}}});
+    out.push(
+        Def {
+            id: "RD-GD-003",
+            title: "Instance credentials used outside the instance's network",
+            severity: Severity::High,
+            attack: &["T1552.005", "T1078.004"],
+            description: "Temporary credentials of an EC2 instance role (session named after the instance) were used from an IP address outside the configured instance networks: they were probably stolen from the metadata service.",
+            false_positives: &["Instances calling AWS from public or NAT addresses not listed in `[detect] instance_networks`"],
+            condition: Condition::All(vec![
+                Condition::RawContains("/i-".into()),
+                Condition::eq("userIdentity.type", "AssumedRole"),
+                Condition::field("userIdentity.arn", str_pred(StrOp::Wildcard, "arn:aws*:sts::*:assumed-role/*/i-*", true)),
+                Condition::field("userIdentity.accessKeyId", str_pred(StrOp::StartsWith, "ASIA", false)),
+                Condition::field("sourceIPAddress", Predicate::Cidr(vec![Cidr::parse("0.0.0.0/0").expect("cidr"), Cidr::parse("::/0").expect("cidr")])),
+                Condition::not(Condition::field("sourceIPAddress", Predicate::Cidr(nets))),
+            ]),
+            positives: vec![ev("sts.amazonaws.com", "GetCallerIdentity", {
+                let mut e = instance.clone();
+                e["sourceIPAddress"] = json!("18.236.253.47");
+                e
+            })],
+            negatives: vec![
+                ev("sts.amazonaws.com", "GetCallerIdentity", {
+                    let mut e = instance.clone();
+                    e["sourceIPAddress"] = json!("10.0.3.4");
+                    e
+                }),
+                ev("sts.amazonaws.com", "GetCallerIdentity", {
+                    let mut e = instance.clone();
+                    e["sourceIPAddress"] = json!("ec2.amazonaws.com");
+                    e
+                }),
+                ev("sts.amazonaws.com", "GetCallerIdentity", json!({})),
+            ],
+        }
+        .build(),
+    );
+    out
+}

@@ -1,0 +1,678 @@
+//! External access analysis: who outside the account can do what under a resource-based policy.
+//!
+//! How it reasons (so that it never calls a policy private while some outside request is
+//! allowed): the policy's own text bounds what can matter. We enumerate
+//!
+//! * **principal classes** — anonymous; a role in an unrelated account outside the organization;
+//!   a role in another account of the organization (`--org-id`); every account, principal ARN,
+//!   ARN pattern (`aws:PrincipalArn`, wildcards filled in an outsider's account), organization id
+//!   and service principal the policy mentions;
+//! * **condition classes** — for every condition key the policy mentions, each value it names
+//!   (wildcards filled, CIDRs by their first address, numbers ±1), another value, and absence.
+//!   Keys tied to the caller (`aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:PrincipalArn`, …)
+//!   follow the principal class instead; an outsider cannot claim the owner's account or
+//!   organization in `aws:SourceAccount`/`aws:SourceOrgID`;
+//! * **actions** — every catalogue action of the resource's service the policy's Allow
+//!   statements can match; **resources** — each resource pattern with wildcards filled.
+//!
+//! Every combination is evaluated with the evaluator (an outsider's own identity policy is taken
+//! to allow everything). Any allowed request is reported with the context it needed. When the
+//! combinations exceed a budget, keys are varied one at a time and the report says it is
+//! incomplete; the policy is then never reported as private.
+
+use crate::catalog;
+use crate::eval::{CompiledPolicySet, ContextValue, Decision, PolicySet, Request};
+use crate::model::{Compiled, Effect, Operator, OperatorFamily, Policy, PrincipalKind, Principals};
+use crate::parse::parse_policy;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The resource kinds `rampart policy access` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    S3,
+    Kms,
+    Trust,
+    Sns,
+    Sqs,
+    Lambda,
+    SecretsManager,
+}
+
+impl ResourceKind {
+    pub fn from_name(s: &str) -> Option<ResourceKind> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "s3" => ResourceKind::S3,
+            "kms" => ResourceKind::Kms,
+            "trust" | "iam" | "role" => ResourceKind::Trust,
+            "sns" => ResourceKind::Sns,
+            "sqs" => ResourceKind::Sqs,
+            "lambda" => ResourceKind::Lambda,
+            "secretsmanager" => ResourceKind::SecretsManager,
+            _ => return None,
+        })
+    }
+
+    fn service(self) -> &'static str {
+        match self {
+            ResourceKind::S3 => "s3",
+            ResourceKind::Kms => "kms",
+            ResourceKind::Trust => "sts",
+            ResourceKind::Sns => "sns",
+            ResourceKind::Sqs => "sqs",
+            ResourceKind::Lambda => "lambda",
+            ResourceKind::SecretsManager => "secretsmanager",
+        }
+    }
+
+    fn default_resource(self, account: &str) -> String {
+        match self {
+            ResourceKind::S3 => "arn:aws:s3:::rampart-probe-bucket/probe".into(),
+            ResourceKind::Kms => format!("arn:aws:kms:us-east-1:{account}:key/rampart-probe"),
+            ResourceKind::Trust => format!("arn:aws:iam::{account}:role/rampart-probe"),
+            ResourceKind::Sns => format!("arn:aws:sns:us-east-1:{account}:rampart-probe"),
+            ResourceKind::Sqs => format!("arn:aws:sqs:us-east-1:{account}:rampart-probe"),
+            ResourceKind::Lambda => {
+                format!("arn:aws:lambda:us-east-1:{account}:function:rampart-probe")
+            }
+            ResourceKind::SecretsManager => {
+                format!("arn:aws:secretsmanager:us-east-1:{account}:secret:rampart-probe")
+            }
+        }
+    }
+}
+
+/// Who the outside caller is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type", content = "id")]
+pub enum Outsider {
+    /// Anyone on the internet, unauthenticated.
+    Public,
+    /// Any AWS account outside the organization.
+    AnyAccount,
+    /// A specific other account (named by the policy).
+    Account(String),
+    /// Another account of the owner's organization.
+    SameOrganization(String),
+    /// Another organization named by the policy.
+    Organization(String),
+    /// An AWS service principal acting for an account other than the owner.
+    Service(String),
+    /// Whoever holds a token from a federated identity provider (OIDC/SAML), or a canonical user.
+    Federated(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessFinding {
+    pub who: Outsider,
+    /// The principal used for the probe (absent for anonymous).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    /// Request context the access needs (keys set to the values the policy names).
+    pub context: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessReport {
+    /// True only when the enumeration was complete and nothing outside can get in.
+    pub private: bool,
+    /// False when the combination budget was exceeded (keys were varied one at a time).
+    pub complete: bool,
+    pub requests_evaluated: usize,
+    pub findings: Vec<AccessFinding>,
+}
+
+/// (outsider, probe principal, context) — one finding each.
+type GroupKey = (Outsider, Option<String>, Vec<(String, String)>);
+
+/// Keys that follow the caller's identity rather than what the caller sends.
+const IDENTITY_KEYS: &[&str] = &[
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgpaths",
+    "aws:principalisawsservice",
+    "aws:principalservicename",
+    "aws:principaltype",
+    "aws:userid",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:resourceaccount",
+    "kms:calleraccount",
+];
+
+const OUTSIDER_ACCOUNT: &str = "999999999999";
+const ORG_PEER_ACCOUNT: &str = "888888888888";
+const BUDGET: usize = 200_000;
+
+/// Analyses policy text.
+pub fn analyze_text(
+    text: &str,
+    kind: ResourceKind,
+    account: &str,
+    org_id: Option<&str>,
+) -> Result<AccessReport, crate::ParseError> {
+    Ok(analyze(&parse_policy(text)?, kind, account, org_id))
+}
+
+struct Probe {
+    who: Outsider,
+    principal: Option<String>,
+    fixed: BTreeMap<String, ContextValue>,
+}
+
+fn fill(p: &str) -> String {
+    p.replace(['*', '?'], "x")
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Analyses a parsed resource-based policy.
+pub fn analyze(
+    policy: &Policy,
+    kind: ResourceKind,
+    account: &str,
+    org_id: Option<&str>,
+) -> AccessReport {
+    let allows: Vec<_> = policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .collect();
+    // What the policy mentions.
+    let mut accounts = BTreeSet::new();
+    let mut arns = BTreeSet::new();
+    let mut services = BTreeSet::new();
+    let mut federated = BTreeSet::new();
+    let mut orgs = BTreeSet::new();
+    let mut keys: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    for st in &policy.statements {
+        if let Some(pe) = &st.principal
+            && let Principals::Map(m) = &pe.principals
+        {
+            for (k, vals) in m {
+                for v in vals {
+                    match k {
+                        PrincipalKind::Aws if is_account(v) => {
+                            accounts.insert(v.clone());
+                        }
+                        PrincipalKind::Aws if v != "*" => {
+                            if let Some(a) = v.split(':').nth(4).filter(|a| is_account(a)) {
+                                accounts.insert(a.to_string());
+                            }
+                            arns.insert(v.clone());
+                        }
+                        PrincipalKind::Service => {
+                            services.insert(v.clone());
+                        }
+                        PrincipalKind::Federated | PrincipalKind::CanonicalUser if v != "*" => {
+                            federated.insert(v.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for c in &st.conditions {
+            let k = c.key.to_ascii_lowercase();
+            let entry = keys
+                .entry(k.clone())
+                .or_insert_with(|| (c.key.clone(), BTreeSet::new()));
+            for v in &c.values {
+                let concrete = concrete_values(c.operator, &v.compiled, &v.text);
+                for x in &concrete {
+                    match k.as_str() {
+                        "aws:principalaccount" | "aws:sourceaccount" | "kms:calleraccount"
+                            if is_account(x) =>
+                        {
+                            accounts.insert(x.clone());
+                        }
+                        "aws:principalorgid" | "aws:sourceorgid" | "aws:resourceorgid" => {
+                            orgs.insert(x.clone());
+                        }
+                        "aws:principalarn" | "aws:sourcearn" => {
+                            arns.insert(v.text.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                entry.1.extend(concrete);
+            }
+        }
+    }
+    accounts.remove(account);
+    // Principal classes.
+    let mut probes = vec![Probe {
+        who: Outsider::Public,
+        principal: None,
+        fixed: BTreeMap::new(),
+    }];
+    let outsider_role = format!("arn:aws:iam::{OUTSIDER_ACCOUNT}:role/rampart-outsider");
+    probes.push(Probe {
+        who: Outsider::AnyAccount,
+        principal: Some(outsider_role.clone()),
+        fixed: BTreeMap::new(),
+    });
+    for o in &orgs {
+        if Some(o.as_str()) != org_id {
+            probes.push(Probe {
+                who: Outsider::Organization(o.clone()),
+                principal: Some(outsider_role.clone()),
+                fixed: org_ctx(o),
+            });
+        }
+    }
+    if let Some(org) = org_id {
+        probes.push(Probe {
+            who: Outsider::SameOrganization(org.to_string()),
+            principal: Some(format!(
+                "arn:aws:iam::{ORG_PEER_ACCOUNT}:role/rampart-org-peer"
+            )),
+            fixed: org_ctx(org),
+        });
+    }
+    for a in &accounts {
+        probes.push(Probe {
+            who: Outsider::Account(a.clone()),
+            principal: Some(format!("arn:aws:iam::{a}:role/rampart-probe")),
+            fixed: BTreeMap::new(),
+        });
+    }
+    for arn in &arns {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[2] != "iam" && parts[2] != "sts" {
+            continue;
+        }
+        let acct = if parts[4].contains(['*', '?']) || parts[4].is_empty() {
+            OUTSIDER_ACCOUNT.to_string()
+        } else {
+            parts[4].to_string()
+        };
+        if acct == account {
+            continue;
+        }
+        let concrete = format!("arn:{}:{}::{acct}:{}", parts[1], parts[2], fill(parts[5]));
+        let who = if acct == OUTSIDER_ACCOUNT {
+            Outsider::AnyAccount
+        } else {
+            Outsider::Account(acct.clone())
+        };
+        probes.push(Probe {
+            who: who.clone(),
+            principal: Some(concrete.clone()),
+            fixed: BTreeMap::new(),
+        });
+        if let Some(role) = parts[5].strip_prefix("role/") {
+            let name = fill(role.rsplit('/').next().unwrap_or(role));
+            probes.push(Probe {
+                who,
+                principal: Some(format!(
+                    "arn:{}:sts::{acct}:assumed-role/{name}/rampart",
+                    parts[1]
+                )),
+                fixed: BTreeMap::new(),
+            });
+        }
+    }
+    for s in &services {
+        let mut fixed = BTreeMap::new();
+        fixed.insert(
+            "aws:SourceAccount".to_string(),
+            ContextValue::String(OUTSIDER_ACCOUNT.into()),
+        );
+        fixed.insert(
+            "aws:SourceArn".to_string(),
+            ContextValue::String(format!(
+                "arn:aws:{}:us-east-1:{OUTSIDER_ACCOUNT}:rampart",
+                s.split('.').next().unwrap_or("x")
+            )),
+        );
+        probes.push(Probe {
+            who: Outsider::Service(s.clone()),
+            principal: Some(s.clone()),
+            fixed,
+        });
+    }
+
+    for f in &federated {
+        probes.push(Probe {
+            who: Outsider::Federated(f.clone()),
+            principal: Some(f.clone()),
+            fixed: BTreeMap::new(),
+        });
+    }
+
+    // Condition classes for keys the caller controls.
+    let free: Vec<(String, Vec<Option<String>>)> = keys
+        .iter()
+        .filter(|(k, _)| !IDENTITY_KEYS.contains(&k.as_str()) && k.as_str() != "aws:sourcearn")
+        .map(|(_, (name, vals))| {
+            let mut options: Vec<Option<String>> = vec![None, Some("rampart-other".into())];
+            options.extend(vals.iter().cloned().map(Some));
+            (name.clone(), options)
+        })
+        .collect();
+    let combos: usize = free
+        .iter()
+        .map(|(_, o)| o.len())
+        .try_fold(1usize, |acc, n| acc.checked_mul(n))
+        .unwrap_or(usize::MAX);
+
+    // Actions and resources.
+    let service = kind.service();
+    let cat = catalog::catalog();
+    let mut actions: Vec<String> = match cat.services.get(service) {
+        Some(s) => s
+            .actions
+            .iter()
+            .map(|a| format!("{service}:{}", a.name))
+            .filter(|a| {
+                allows.iter().any(|st| {
+                    let hit = st.action.actions.iter().any(|p| p.matches(a));
+                    hit != st.action.negated
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    if kind == ResourceKind::Trust {
+        actions.retain(|a| {
+            a.starts_with("sts:AssumeRole") || a == "sts:TagSession" || a == "sts:SetSourceIdentity"
+        });
+    }
+    let mut resources: BTreeSet<String> = BTreeSet::new();
+    resources.insert(kind.default_resource(account));
+    for st in &allows {
+        if let Some(r) = &st.resource
+            && !r.negated
+        {
+            for p in &r.resources {
+                if p.text != "*" {
+                    resources.insert(fill(&p.text.replace("${", "").replace('}', "")));
+                }
+            }
+        }
+    }
+
+    let set = PolicySet {
+        identity: vec![allow_all()],
+        resource: Some(policy.clone()),
+        ..PolicySet::default()
+    };
+    let compiled = CompiledPolicySet::new(&set);
+    let complete = combos
+        .saturating_mul(probes.len())
+        .saturating_mul(actions.len().max(1))
+        .saturating_mul(resources.len())
+        <= BUDGET;
+    let contexts: Vec<Vec<(String, String)>> = if complete {
+        let mut out = vec![Vec::new()];
+        for (k, opts) in &free {
+            let mut next = Vec::new();
+            for base in &out {
+                for o in opts {
+                    let mut b: Vec<(String, String)> = base.clone();
+                    if let Some(v) = o {
+                        b.push((k.clone(), v.clone()));
+                    }
+                    next.push(b);
+                }
+            }
+            out = next;
+        }
+        out
+    } else {
+        let mut out = vec![Vec::new()];
+        for (k, opts) in &free {
+            for v in opts.iter().flatten() {
+                out.push(vec![(k.clone(), v.clone())]);
+            }
+        }
+        out
+    };
+
+    let mut evaluated = 0;
+    let mut grouped: BTreeMap<GroupKey, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for probe in &probes {
+        for ctx in &contexts {
+            let mut context = probe.fixed.clone();
+            for (k, v) in ctx {
+                context.insert(k.clone(), ContextValue::String(v.clone()));
+            }
+            for res in &resources {
+                for action in &actions {
+                    let req = Request {
+                        action: action.clone(),
+                        resource: res.clone(),
+                        resource_account: Some(account.to_string()),
+                        principal: probe.principal.clone(),
+                        principal_account: None,
+                        context: context.clone(),
+                    };
+                    evaluated += 1;
+                    if compiled.decide(&req) == Decision::Allowed {
+                        let e = grouped
+                            .entry((probe.who.clone(), probe.principal.clone(), ctx.clone()))
+                            .or_default();
+                        e.0.insert(action.clone());
+                        e.1.insert(res.clone());
+                    }
+                }
+            }
+        }
+    }
+    // Keep, per outsider, the findings with the fewest context requirements first.
+    let mut findings: Vec<AccessFinding> = grouped
+        .into_iter()
+        .map(|((who, principal, ctx), (acts, res))| AccessFinding {
+            who,
+            principal,
+            actions: acts.into_iter().collect(),
+            resources: res.into_iter().collect(),
+            context: ctx.into_iter().collect(),
+        })
+        .collect();
+    findings.sort_by_key(|a| (a.who.clone(), a.context.len()));
+    dedupe(&mut findings);
+    AccessReport {
+        private: complete && findings.is_empty(),
+        complete,
+        requests_evaluated: evaluated,
+        findings,
+    }
+}
+
+/// Drops findings whose actions are already reported for the same outsider with a subset of
+/// its context requirements.
+fn dedupe(findings: &mut Vec<AccessFinding>) {
+    let mut keep: Vec<AccessFinding> = Vec::new();
+    for f in findings.drain(..) {
+        let covered = keep.iter().any(|k| {
+            k.who == f.who
+                && k.context
+                    .iter()
+                    .all(|(key, v)| f.context.get(key) == Some(v))
+                && f.actions.iter().all(|a| k.actions.contains(a))
+        });
+        if !covered {
+            keep.push(f);
+        }
+    }
+    *findings = keep;
+}
+
+fn org_ctx(org: &str) -> BTreeMap<String, ContextValue> {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "aws:PrincipalOrgID".to_string(),
+        ContextValue::String(org.to_string()),
+    );
+    m.insert(
+        "aws:PrincipalOrgPaths".to_string(),
+        ContextValue::List(vec![format!("{org}/r-root/")]),
+    );
+    m
+}
+
+fn allow_all() -> Policy {
+    parse_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .unwrap_or_else(|_| unreachable!("constant policy parses"))
+}
+
+/// Values that satisfy (and sit at the edge of) a condition value.
+pub(crate) fn concrete_values(op: Operator, compiled: &Compiled, text: &str) -> Vec<String> {
+    match (op.family(), compiled) {
+        (OperatorFamily::Numeric, Compiled::Num(n)) => vec![
+            format!("{}", n - 1.0),
+            format!("{n}"),
+            format!("{}", n + 1.0),
+        ],
+        (OperatorFamily::Ip, Compiled::Ip(net)) => vec![net.network().to_string()],
+        (OperatorFamily::Bool | OperatorFamily::Null, _) => vec!["true".into(), "false".into()],
+        (OperatorFamily::Date, _) => vec![
+            text.to_string(),
+            "1970-01-01T00:00:00Z".into(),
+            "2999-01-01T00:00:00Z".into(),
+        ],
+        _ => vec![fill(&text.replace("${", "").replace('}', ""))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(policy: &str, kind: ResourceKind) -> AccessReport {
+        analyze_text(policy, kind, "111111111111", Some("o-mine")).unwrap()
+    }
+
+    #[test]
+    fn public_bucket() {
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#,
+            ResourceKind::S3,
+        );
+        assert!(!r.private);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.who == Outsider::Public && f.actions == ["s3:GetObject"])
+        );
+    }
+
+    #[test]
+    fn org_restricted_bucket_is_org_only() {
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-mine"}}}}"#,
+            ResourceKind::S3,
+        );
+        assert!(!r.private);
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| matches!(f.who, Outsider::SameOrganization(_))),
+            "{r:#?}"
+        );
+    }
+
+    #[test]
+    fn same_account_only_is_private() {
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:*","Resource":"*"}]}"#,
+            ResourceKind::Kms,
+        );
+        assert!(r.private, "{r:#?}");
+        assert!(r.complete);
+    }
+
+    #[test]
+    fn named_account_and_ip_conditions_are_reported() {
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"sqs:SendMessage","Resource":"*"},
+            {"Effect":"Allow","Principal":"*","Action":"sqs:ReceiveMessage","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}"#,
+            ResourceKind::Sqs,
+        );
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.who == Outsider::Account("222222222222".into())
+                    && f.actions.contains(&"sqs:SendMessage".to_string()))
+        );
+        let ip = r
+            .findings
+            .iter()
+            .find(|f| f.who == Outsider::Public)
+            .expect("public via IP range");
+        assert_eq!(
+            ip.context.get("aws:SourceIp").map(String::as_str),
+            Some("203.0.113.0")
+        );
+    }
+
+    #[test]
+    fn trust_policy_with_wildcard_principal_arn_pattern() {
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy"}}}}"#,
+            ResourceKind::Trust,
+        );
+        assert!(!r.private);
+        assert!(
+            r.findings.iter().any(|f| f
+                .principal
+                .as_deref()
+                .is_some_and(|p| p.contains(OUTSIDER_ACCOUNT))),
+            "{r:#?}"
+        );
+    }
+
+    #[test]
+    fn oidc_trust_without_subject_condition_is_open() {
+        let open = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}}"#;
+        let r = report(open, ResourceKind::Trust);
+        assert!(!r.private);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| matches!(&f.who, Outsider::Federated(p) if p.contains("oidc-provider"))),
+            "{r:#?}"
+        );
+        // Scoped to a repository, holders of matching tokens are still outsiders: reported with
+        // the subject they need.
+        let scoped = open.replace(r#""StringEquals""#, r#""StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"},"StringEquals""#);
+        let r = report(&scoped, ResourceKind::Trust);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| matches!(f.who, Outsider::Federated(_)))
+            .expect("federated finding");
+        assert_eq!(
+            f.context
+                .get("token.actions.githubusercontent.com:sub")
+                .map(String::as_str),
+            Some("repo:acme/x")
+        );
+    }
+
+    #[test]
+    fn confused_deputy_guarded_by_source_account() {
+        let guarded = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}}"#;
+        assert!(report(guarded, ResourceKind::Sqs).private);
+        let open = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}}"#;
+        let r = report(open, ResourceKind::Sqs);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.who == Outsider::Service("sns.amazonaws.com".into()))
+        );
+    }
+}

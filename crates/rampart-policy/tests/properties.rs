@@ -1,0 +1,253 @@
+//! Property tests of the evaluator (issue 3 item 7): adding a Deny never turns a denial into an
+//! Allow; statement order never matters; adding an Allow never undoes an explicit deny; the fast
+//! path (`decide`) agrees with the explained path (`evaluate`).
+
+use proptest::prelude::*;
+use rampart_policy::{
+    ContextValue, Decision, OrgLevel, Policy, PolicySet, Request, evaluate, parse_policy,
+};
+use std::collections::BTreeMap;
+
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:*",
+    "s3:Get*",
+    "iam:*",
+    "*",
+    "ec2:RunInstances",
+    "kms:Decrypt",
+];
+const RESOURCES: &[&str] = &[
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::other/*",
+    "arn:aws:iam::*:role/*",
+];
+const CONDITIONS: &[&str] = &[
+    "",
+    r#","Condition":{"Bool":{"aws:SecureTransport":"false"}}"#,
+    r#","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}"#,
+    r#","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+    r#","Condition":{"ForAnyValue:StringLike":{"aws:TagKeys":["a*"]}}"#,
+    r#","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin"}}"#,
+    r#","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-1"}}"#,
+];
+const PRINCIPALS: &[&str] = &[
+    "\"*\"",
+    r#"{"AWS":"111111111111"}"#,
+    r#"{"AWS":"arn:aws:iam::111111111111:role/app"}"#,
+    r#"{"AWS":"arn:aws:iam::222222222222:root"}"#,
+];
+
+#[derive(Debug, Clone)]
+struct St {
+    deny: bool,
+    not_action: bool,
+    actions: Vec<usize>,
+    resource: usize,
+    cond: usize,
+    principal: usize,
+}
+
+fn st() -> impl Strategy<Value = St> {
+    (
+        any::<bool>(),
+        prop::bool::weighted(0.15),
+        prop::collection::vec(0..ACTIONS.len(), 1..3),
+        0..RESOURCES.len(),
+        0..CONDITIONS.len(),
+        0..PRINCIPALS.len(),
+    )
+        .prop_map(
+            |(deny, not_action, actions, resource, cond, principal)| St {
+                deny,
+                not_action,
+                actions,
+                resource,
+                cond,
+                principal,
+            },
+        )
+}
+
+fn render(s: &St, with_principal: bool) -> String {
+    let acts: Vec<String> = s
+        .actions
+        .iter()
+        .map(|&i| format!("\"{}\"", ACTIONS[i]))
+        .collect();
+    let p = if with_principal {
+        format!(r#","Principal":{}"#, PRINCIPALS[s.principal])
+    } else {
+        String::new()
+    };
+    format!(
+        r#"{{"Effect":"{}"{p},"{}":[{}],"Resource":"{}"{}}}"#,
+        if s.deny { "Deny" } else { "Allow" },
+        if s.not_action { "NotAction" } else { "Action" },
+        acts.join(","),
+        RESOURCES[s.resource],
+        CONDITIONS[s.cond]
+    )
+}
+
+fn policy(sts: &[St], with_principal: bool) -> Policy {
+    let body: Vec<String> = sts.iter().map(|s| render(s, with_principal)).collect();
+    parse_policy(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        body.join(",")
+    ))
+    .unwrap()
+}
+
+#[derive(Debug, Clone)]
+struct Layers {
+    identity: Vec<Vec<St>>,
+    boundary: Option<Vec<St>>,
+    resource: Option<Vec<St>>,
+    scp: Option<Vec<St>>,
+}
+
+fn layers() -> impl Strategy<Value = Layers> {
+    let stmts = || prop::collection::vec(st(), 1..5);
+    (
+        prop::collection::vec(stmts(), 0..3),
+        prop::option::of(stmts()),
+        prop::option::of(stmts()),
+        prop::option::of(stmts()),
+    )
+        .prop_map(|(identity, boundary, resource, scp)| Layers {
+            identity,
+            boundary,
+            resource,
+            scp,
+        })
+}
+
+fn build(l: &Layers) -> PolicySet {
+    PolicySet {
+        identity: l.identity.iter().map(|s| policy(s, false)).collect(),
+        boundaries: l.boundary.iter().map(|s| policy(s, false)).collect(),
+        session: None,
+        resource: l.resource.as_ref().map(|s| policy(s, true)),
+        scps: l.scp.as_ref().map(|s| {
+            vec![OrgLevel {
+                id: "r-root".into(),
+                policies: vec![policy(s, false)],
+            }]
+        }),
+        rcps: None,
+    }
+}
+
+fn request() -> impl Strategy<Value = Request> {
+    (
+        0..4usize,
+        prop::sample::select(vec![
+            "s3:GetObject",
+            "s3:PutObject",
+            "iam:CreateUser",
+            "ec2:RunInstances",
+            "kms:Decrypt",
+        ]),
+        prop::sample::select(vec![
+            "arn:aws:s3:::b/k",
+            "arn:aws:s3:::other/x",
+            "arn:aws:iam::111111111111:role/x",
+        ]),
+        any::<bool>(),
+        prop::sample::select(vec!["10.1.1.1", "192.0.2.1"]),
+    )
+        .prop_map(|(p, action, resource, tls, ip)| {
+            let principal = [
+                Some("arn:aws:sts::111111111111:assumed-role/app/s"),
+                Some("arn:aws:iam::111111111111:user/bob"),
+                Some("arn:aws:iam::222222222222:role/ext"),
+                None,
+            ][p];
+            let mut context = BTreeMap::new();
+            context.insert("aws:SecureTransport".into(), ContextValue::Bool(tls));
+            context.insert("aws:SourceIp".into(), ContextValue::String(ip.into()));
+            context.insert("aws:TagKeys".into(), ContextValue::List(vec!["abc".into()]));
+            Request {
+                action: action.into(),
+                resource: resource.into(),
+                resource_account: Some("111111111111".into()),
+                principal: principal.map(str::to_string),
+                principal_account: None,
+                context,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn adding_a_deny_never_allows(l in layers(), req in request(), extra in st(), layer in 0..4usize) {
+        let before = evaluate(&req, &build(&l)).decision;
+        let mut l2 = l.clone();
+        let mut d = extra;
+        d.deny = true;
+        match layer {
+            0 => l2.identity.push(vec![d]),
+            1 => if let Some(b) = &mut l2.boundary { b.push(d) } else { l2.identity.push(vec![d]) },
+            2 => if let Some(r) = &mut l2.resource { r.push(d) } else { l2.resource = Some(vec![d]) },
+            _ => if let Some(s) = &mut l2.scp { s.push(d) } else { l2.identity.push(vec![d]) },
+        }
+        let after = evaluate(&req, &build(&l2)).decision;
+        if before != Decision::Allowed {
+            prop_assert_ne!(after, Decision::Allowed);
+        }
+        if before == Decision::ExplicitlyDenied {
+            prop_assert_eq!(after, Decision::ExplicitlyDenied);
+        }
+    }
+
+    #[test]
+    fn statement_order_never_matters(l in layers(), req in request()) {
+        let before = evaluate(&req, &build(&l)).decision;
+        let mut rev = l.clone();
+        for p in &mut rev.identity { p.reverse(); }
+        rev.identity.reverse();
+        if let Some(b) = &mut rev.boundary { b.reverse(); }
+        if let Some(r) = &mut rev.resource { r.reverse(); }
+        if let Some(s) = &mut rev.scp { s.reverse(); }
+        prop_assert_eq!(before, evaluate(&req, &build(&rev)).decision);
+    }
+
+    #[test]
+    fn adding_an_allow_never_undoes_an_explicit_deny(l in layers(), req in request(), extra in st()) {
+        let before = evaluate(&req, &build(&l)).decision;
+        let mut l2 = l.clone();
+        let mut a = extra;
+        a.deny = false;
+        l2.identity.push(vec![a]);
+        let after = evaluate(&req, &build(&l2)).decision;
+        if before == Decision::ExplicitlyDenied {
+            prop_assert_eq!(after, Decision::ExplicitlyDenied);
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_explained_path(l in layers(), req in request()) {
+        let c = rampart_policy::CompiledPolicySet::new(&build(&l));
+        prop_assert_eq!(c.decide(&req), c.evaluate(&req).decision);
+    }
+
+    #[test]
+    fn parser_never_panics(s in "\\PC{0,200}") {
+        let _ = parse_policy(&s);
+    }
+
+    #[test]
+    fn explain_names_a_deny_when_explicitly_denied(l in layers(), req in request()) {
+        let e = evaluate(&req, &build(&l));
+        if e.decision == Decision::ExplicitlyDenied {
+            prop_assert!(e.explain.layers.iter().any(|r| r.result == Decision::ExplicitlyDenied
+                && r.statements.iter().any(|s| s.effect == rampart_policy::Effect::Deny)));
+        }
+    }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the tests need into the project: a Python venv (.venv) with the moto AWS
+# emulator (server mode) and boto3 for the emulator fixtures. Idempotent and quick when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MOTO_VERSION="5.2.5"
+if [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto, sys; sys.exit(0 if moto.__version__ == '$MOTO_VERSION' else 1)" 2>/dev/null; then
+  echo "test deps: moto $MOTO_VERSION already in .venv"
+  exit 0
+fi
+python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" boto3
+echo "test deps: installed moto $MOTO_VERSION into .venv"
