@@ -267,7 +267,9 @@ impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
 }
 
 /// The AWS error code and message of an SDK error; transport failures get a class name.
-pub fn describe<E>(e: &aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>) -> (String, String)
+pub fn describe<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>,
+) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -281,7 +283,9 @@ where
                 // No error code: the endpoint does not implement the API (an emulator) or broke.
                 None => (
                     format!("HTTP{status}"),
-                    format!("HTTP {status} without an AWS error code (is the API implemented by this endpoint?)"),
+                    format!(
+                        "HTTP {status} without an AWS error code (is the API implemented by this endpoint?)"
+                    ),
                 ),
             }
         }
@@ -289,16 +293,30 @@ where
         SdkError::DispatchFailure(_) => {
             // The error chain ends with a Debug dump of the request; keep the readable part.
             let text = aws_smithy_types::error::display::DisplayErrorContext(e).to_string();
-            let short = text.split(" (DispatchFailure(").next().unwrap_or(&text).to_string();
-            let code = if short.contains("loading credentials") { "NoCredentials" } else { "Dispatch" };
+            let short = text
+                .split(" (DispatchFailure(")
+                .next()
+                .unwrap_or(&text)
+                .to_string();
+            let code = if short.contains("loading credentials") {
+                "NoCredentials"
+            } else {
+                "Dispatch"
+            };
             (code.into(), short)
         }
-        SdkError::ResponseError(_) => ("ResponseError".into(), "the response could not be read".into()),
+        SdkError::ResponseError(_) => (
+            "ResponseError".into(),
+            "the response could not be read".into(),
+        ),
         SdkError::ConstructionFailure(_) => (
             "ConstructionFailure".into(),
             aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
         ),
-        _ => ("Unknown".into(), aws_smithy_types::error::display::DisplayErrorContext(e).to_string()),
+        _ => (
+            "Unknown".into(),
+            aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+        ),
     }
 }
 
@@ -367,8 +385,12 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    fn record<E>(&mut self, api: &str, resource: Option<&str>, e: &aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>)
-    where
+    fn record<E>(
+        &mut self,
+        api: &str,
+        resource: Option<&str>,
+        e: &aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>,
+    ) where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let (code, message) = describe(e);

@@ -75,7 +75,11 @@ async fn discover_regions(
     errors: &mut Vec<CollectionError>,
 ) -> Vec<String> {
     let mut rec = Recorder::new(s, account_id, Some(home));
-    let found = rec.ok("ec2:DescribeRegions", None, s.ec2(home).describe_regions().send().await);
+    let found = rec.ok(
+        "ec2:DescribeRegions",
+        None,
+        s.ec2(home).describe_regions().send().await,
+    );
     errors.append(&mut rec.errors);
     match found {
         Some(out) => {
@@ -88,7 +92,11 @@ async fn discover_regions(
             let mut chosen: Vec<String> = if wanted.is_empty() {
                 enabled
             } else {
-                let chosen: Vec<String> = wanted.iter().filter(|w| enabled.contains(w)).cloned().collect();
+                let chosen: Vec<String> = wanted
+                    .iter()
+                    .filter(|w| enabled.contains(w))
+                    .cloned()
+                    .collect();
                 for w in wanted.iter().filter(|w| !enabled.contains(w)) {
                     errors.push(CollectionError {
                         account_id: account_id.to_string(),
@@ -122,17 +130,32 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
     // Credential report: generate, wait until complete (bounded), read.
     let mut ready = false;
     for attempt in 0..10 {
-        match rec.ok("iam:GenerateCredentialReport", None, iam.generate_credential_report().send().await) {
+        match rec.ok(
+            "iam:GenerateCredentialReport",
+            None,
+            iam.generate_credential_report().send().await,
+        ) {
             Some(r) if r.state().is_some_and(|st| st.as_str() == "COMPLETE") => {
                 ready = true;
                 break;
             }
-            Some(_) => tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await,
+            Some(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await
+            }
             None => break,
         }
     }
-    if ready && let Some(r) = rec.ok("iam:GetCredentialReport", None, iam.get_credential_report().send().await) {
-        let csv = r.content().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
+    if ready
+        && let Some(r) = rec.ok(
+            "iam:GetCredentialReport",
+            None,
+            iam.get_credential_report().send().await,
+        )
+    {
+        let csv = r
+            .content()
+            .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+            .unwrap_or_default();
         out.credential_report = parse_credential_report(&csv);
     }
 
@@ -154,16 +177,28 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
             hard_expiry: p.hard_expiry.unwrap_or(false),
         });
     }
-    if let Some(sum) = rec.ok("iam:GetAccountSummary", None, iam.get_account_summary().send().await) {
-        if let Some(m) = sum.summary_map {
-            out.account_summary = m.into_iter().map(|(k, v)| (k.as_str().to_string(), i64::from(v))).collect();
-        }
+    if let Some(m) = rec
+        .ok(
+            "iam:GetAccountSummary",
+            None,
+            iam.get_account_summary().send().await,
+        )
+        .and_then(|sum| sum.summary_map)
+    {
+        out.account_summary = m
+            .into_iter()
+            .map(|(k, v)| (k.as_str().to_string(), i64::from(v)))
+            .collect();
     }
 
     // Users and what hangs off them.
     let mut marker = None;
     loop {
-        let Some(page) = rec.ok("iam:ListUsers", None, iam.list_users().set_marker(marker.clone()).send().await) else {
+        let Some(page) = rec.ok(
+            "iam:ListUsers",
+            None,
+            iam.list_users().set_marker(marker.clone()).send().await,
+        ) else {
             break;
         };
         for u in page.users() {
@@ -175,22 +210,49 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
                 ..Default::default()
             };
             user.has_console_password = matches!(
-                rec.absent_ok("iam:GetLoginProfile", Some(&name), &["NoSuchEntity"], iam.get_login_profile().user_name(&name).send().await),
+                rec.absent_ok(
+                    "iam:GetLoginProfile",
+                    Some(&name),
+                    &["NoSuchEntity"],
+                    iam.get_login_profile().user_name(&name).send().await
+                ),
                 Ok(Some(_))
             );
-            if let Some(m) = rec.ok("iam:ListMFADevices", Some(&name), iam.list_mfa_devices().user_name(&name).send().await) {
-                user.mfa_devices = m.mfa_devices().iter().map(|d| d.serial_number().to_string()).collect();
+            if let Some(m) = rec.ok(
+                "iam:ListMFADevices",
+                Some(&name),
+                iam.list_mfa_devices().user_name(&name).send().await,
+            ) {
+                user.mfa_devices = m
+                    .mfa_devices()
+                    .iter()
+                    .map(|d| d.serial_number().to_string())
+                    .collect();
             }
-            if let Some(k) = rec.ok("iam:ListAccessKeys", Some(&name), iam.list_access_keys().user_name(&name).send().await) {
+            if let Some(k) = rec.ok(
+                "iam:ListAccessKeys",
+                Some(&name),
+                iam.list_access_keys().user_name(&name).send().await,
+            ) {
                 for key in k.access_key_metadata() {
                     let id = key.access_key_id().unwrap_or_default().to_string();
                     let last = rec
-                        .ok("iam:GetAccessKeyLastUsed", Some(&id), iam.get_access_key_last_used().access_key_id(&id).send().await)
+                        .ok(
+                            "iam:GetAccessKeyLastUsed",
+                            Some(&id),
+                            iam.get_access_key_last_used()
+                                .access_key_id(&id)
+                                .send()
+                                .await,
+                        )
                         .and_then(|l| l.access_key_last_used)
                         .and_then(|l| ts(l.last_used_date()));
                     user.access_keys.push(AccessKey {
                         id,
-                        status: key.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        status: key
+                            .status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
                         create_date: ts(key.create_date()),
                         last_used_date: last,
                     });
@@ -199,15 +261,34 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
             if let Some(p) = rec.ok(
                 "iam:ListAttachedUserPolicies",
                 Some(&name),
-                iam.list_attached_user_policies().user_name(&name).send().await,
+                iam.list_attached_user_policies()
+                    .user_name(&name)
+                    .send()
+                    .await,
             ) {
-                user.attached_policies = p.attached_policies().iter().filter_map(|a| a.policy_arn().map(str::to_string)).collect();
+                user.attached_policies = p
+                    .attached_policies()
+                    .iter()
+                    .filter_map(|a| a.policy_arn().map(str::to_string))
+                    .collect();
             }
-            if let Some(p) = rec.ok("iam:ListUserPolicies", Some(&name), iam.list_user_policies().user_name(&name).send().await) {
+            if let Some(p) = rec.ok(
+                "iam:ListUserPolicies",
+                Some(&name),
+                iam.list_user_policies().user_name(&name).send().await,
+            ) {
                 user.inline_policies = p.policy_names().to_vec();
             }
-            if let Some(g) = rec.ok("iam:ListGroupsForUser", Some(&name), iam.list_groups_for_user().user_name(&name).send().await) {
-                user.groups = g.groups().iter().map(|g| g.group_name().to_string()).collect();
+            if let Some(g) = rec.ok(
+                "iam:ListGroupsForUser",
+                Some(&name),
+                iam.list_groups_for_user().user_name(&name).send().await,
+            ) {
+                user.groups = g
+                    .groups()
+                    .iter()
+                    .map(|g| g.group_name().to_string())
+                    .collect();
             }
             out.users.push(user);
         }
@@ -220,14 +301,30 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
     // Roles with their attached policies (CIS 1.17 looks for AWSSupportAccess).
     let mut marker = None;
     loop {
-        let Some(page) = rec.ok("iam:ListRoles", None, iam.list_roles().set_marker(marker.clone()).send().await) else {
+        let Some(page) = rec.ok(
+            "iam:ListRoles",
+            None,
+            iam.list_roles().set_marker(marker.clone()).send().await,
+        ) else {
             break;
         };
         for r in page.roles() {
             let name = r.role_name().to_string();
             let attached = rec
-                .ok("iam:ListAttachedRolePolicies", Some(&name), iam.list_attached_role_policies().role_name(&name).send().await)
-                .map(|p| p.attached_policies().iter().filter_map(|a| a.policy_arn().map(str::to_string)).collect())
+                .ok(
+                    "iam:ListAttachedRolePolicies",
+                    Some(&name),
+                    iam.list_attached_role_policies()
+                        .role_name(&name)
+                        .send()
+                        .await,
+                )
+                .map(|p| {
+                    p.attached_policies()
+                        .iter()
+                        .filter_map(|a| a.policy_arn().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             out.roles.push(IamRole {
                 name,
@@ -235,7 +332,11 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
                 path: r.path().to_string(),
                 trust_policy: r
                     .assume_role_policy_document()
-                    .map(|d| urlencoding::decode(d).map(|c| c.into_owned()).unwrap_or_else(|_| d.to_string()))
+                    .map(|d| {
+                        urlencoding::decode(d)
+                            .map(|c| c.into_owned())
+                            .unwrap_or_else(|_| d.to_string())
+                    })
                     .unwrap_or_default(),
                 attached_policies: attached,
             });
@@ -249,8 +350,15 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
     // Attached managed policies with their default document.
     let mut marker = None;
     loop {
-        let r = iam.list_policies().only_attached(true).set_marker(marker.clone()).send().await;
-        let Some(page) = rec.ok("iam:ListPolicies", None, r) else { break };
+        let r = iam
+            .list_policies()
+            .only_attached(true)
+            .set_marker(marker.clone())
+            .send()
+            .await;
+        let Some(page) = rec.ok("iam:ListPolicies", None, r) else {
+            break;
+        };
         for p in page.policies() {
             let arn = p.arn().unwrap_or_default().to_string();
             let version = p.default_version_id().unwrap_or("v1").to_string();
@@ -258,7 +366,11 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
                 .ok(
                     "iam:GetPolicyVersion",
                     Some(&arn),
-                    iam.get_policy_version().policy_arn(&arn).version_id(&version).send().await,
+                    iam.get_policy_version()
+                        .policy_arn(&arn)
+                        .version_id(&version)
+                        .send()
+                        .await,
                 )
                 .and_then(|v| v.policy_version.and_then(|v| v.document))
                 .map(|d| urlencoding::decode(&d).map(|c| c.into_owned()).unwrap_or(d))
@@ -277,7 +389,11 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
         }
     }
 
-    if let Some(v) = rec.ok("iam:ListVirtualMFADevices", None, iam.list_virtual_mfa_devices().send().await) {
+    if let Some(v) = rec.ok(
+        "iam:ListVirtualMFADevices",
+        None,
+        iam.list_virtual_mfa_devices().send().await,
+    ) {
         out.virtual_mfa_devices = v
             .virtual_mfa_devices()
             .iter()
@@ -287,7 +403,11 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
             })
             .collect();
     }
-    if let Some(c) = rec.ok("iam:ListServerCertificates", None, iam.list_server_certificates().send().await) {
+    if let Some(c) = rec.ok(
+        "iam:ListServerCertificates",
+        None,
+        iam.list_server_certificates().send().await,
+    ) {
         out.server_certificates = c
             .server_certificate_metadata_list()
             .iter()
@@ -298,8 +418,16 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
             })
             .collect();
     }
-    if let Some(p) = rec.ok("iam:ListSAMLProviders", None, iam.list_saml_providers().send().await) {
-        out.saml_providers = p.saml_provider_list().iter().filter_map(|p| p.arn().map(str::to_string)).collect();
+    if let Some(p) = rec.ok(
+        "iam:ListSAMLProviders",
+        None,
+        iam.list_saml_providers().send().await,
+    ) {
+        out.saml_providers = p
+            .saml_provider_list()
+            .iter()
+            .filter_map(|p| p.arn().map(str::to_string))
+            .collect();
     }
     out
 }
@@ -307,11 +435,14 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
 /// Parses the IAM credential report CSV; unknown columns are ignored, missing ones are empty.
 pub fn parse_credential_report(csv: &str) -> Vec<CredentialReportRow> {
     let mut lines = csv.lines();
-    let Some(header) = lines.next() else { return Vec::new() };
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
     let cols: Vec<&str> = header.split(',').collect();
     let idx = |name: &str| cols.iter().position(|c| *c == name);
     let date = |v: Option<&str>| -> Option<String> {
-        v.filter(|s| !matches!(*s, "" | "N/A" | "no_information" | "not_supported")).map(str::to_string)
+        v.filter(|s| !matches!(*s, "" | "N/A" | "no_information" | "not_supported"))
+            .map(str::to_string)
     };
     let flag = |v: Option<&str>| v == Some("true");
     lines
@@ -345,14 +476,20 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
         "s3control:GetPublicAccessBlock",
         None,
         &["NoSuchPublicAccessBlockConfiguration"],
-        control.get_public_access_block().account_id(account_id).send().await,
+        control
+            .get_public_access_block()
+            .account_id(account_id)
+            .send()
+            .await,
     ) {
-        out.account_public_access_block = p.and_then(|p| p.public_access_block_configuration).map(|c| PublicAccessBlock {
-            block_public_acls: c.block_public_acls.unwrap_or(false),
-            ignore_public_acls: c.ignore_public_acls.unwrap_or(false),
-            block_public_policy: c.block_public_policy.unwrap_or(false),
-            restrict_public_buckets: c.restrict_public_buckets.unwrap_or(false),
-        });
+        out.account_public_access_block =
+            p.and_then(|p| p.public_access_block_configuration)
+                .map(|c| PublicAccessBlock {
+                    block_public_acls: c.block_public_acls.unwrap_or(false),
+                    ignore_public_acls: c.ignore_public_acls.unwrap_or(false),
+                    block_public_policy: c.block_public_policy.unwrap_or(false),
+                    restrict_public_buckets: c.restrict_public_buckets.unwrap_or(false),
+                });
     }
     let s3 = s.s3(home);
     let Some(list) = rec.ok("s3:ListBuckets", None, s3.list_buckets().send().await) else {
@@ -362,7 +499,11 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
         let name = b.name().unwrap_or_default().to_string();
         let n = Some(name.as_str());
         let region = rec
-            .ok("s3:GetBucketLocation", n, s3.get_bucket_location().bucket(&name).send().await)
+            .ok(
+                "s3:GetBucketLocation",
+                n,
+                s3.get_bucket_location().bucket(&name).send().await,
+            )
             .map(|l| {
                 l.location_constraint()
                     .map(|c| c.as_str().to_string())
@@ -370,14 +511,23 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
                     .unwrap_or_else(|| "us-east-1".to_string())
             })
             .unwrap_or_else(|| home.to_string());
-        let c = if region == home { s3.clone() } else { s.s3(&region) };
+        let c = if region == home {
+            s3.clone()
+        } else {
+            s.s3(&region)
+        };
         let mut bucket = Bucket {
             name: name.clone(),
             region: region.clone(),
             creation_date: ts(b.creation_date()),
             ..Default::default()
         };
-        if let Ok(p) = rec.absent_ok("s3:GetBucketPolicy", n, &["NoSuchBucketPolicy"], c.get_bucket_policy().bucket(&name).send().await) {
+        if let Ok(p) = rec.absent_ok(
+            "s3:GetBucketPolicy",
+            n,
+            &["NoSuchBucketPolicy"],
+            c.get_bucket_policy().bucket(&name).send().await,
+        ) {
             bucket.policy = p.and_then(|p| p.policy);
         }
         if let Ok(p) = rec.absent_ok(
@@ -386,14 +536,20 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
             &["NoSuchPublicAccessBlockConfiguration"],
             c.get_public_access_block().bucket(&name).send().await,
         ) {
-            bucket.public_access_block = p.and_then(|p| p.public_access_block_configuration).map(|c| PublicAccessBlock {
-                block_public_acls: c.block_public_acls.unwrap_or(false),
-                ignore_public_acls: c.ignore_public_acls.unwrap_or(false),
-                block_public_policy: c.block_public_policy.unwrap_or(false),
-                restrict_public_buckets: c.restrict_public_buckets.unwrap_or(false),
-            });
+            bucket.public_access_block =
+                p.and_then(|p| p.public_access_block_configuration)
+                    .map(|c| PublicAccessBlock {
+                        block_public_acls: c.block_public_acls.unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls.unwrap_or(false),
+                        block_public_policy: c.block_public_policy.unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets.unwrap_or(false),
+                    });
         }
-        if let Some(l) = rec.ok("s3:GetBucketLogging", n, c.get_bucket_logging().bucket(&name).send().await) {
+        if let Some(l) = rec.ok(
+            "s3:GetBucketLogging",
+            n,
+            c.get_bucket_logging().bucket(&name).send().await,
+        ) {
             bucket.logging_target_bucket = l.logging_enabled.map(|e| e.target_bucket);
         }
         if let Ok(Some(e)) = rec.absent_ok(
@@ -413,7 +569,11 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
                 })
                 .unwrap_or_default();
         }
-        if let Some(v) = rec.ok("s3:GetBucketVersioning", n, c.get_bucket_versioning().bucket(&name).send().await) {
+        if let Some(v) = rec.ok(
+            "s3:GetBucketVersioning",
+            n,
+            c.get_bucket_versioning().bucket(&name).send().await,
+        ) {
             bucket.versioning = v.status().map(|s| s.as_str().to_string());
             bucket.mfa_delete = v.mfa_delete().map(|s| s.as_str().to_string());
         }
@@ -426,7 +586,9 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
             bucket.object_lock = o.object_lock_configuration.map(|cfg| {
                 let rule = cfg.rule().and_then(|r| r.default_retention());
                 ObjectLock {
-                    enabled: cfg.object_lock_enabled().is_some_and(|e| e.as_str() == "Enabled"),
+                    enabled: cfg
+                        .object_lock_enabled()
+                        .is_some_and(|e| e.as_str() == "Enabled"),
                     mode: rule.and_then(|r| r.mode()).map(|m| m.as_str().to_string()),
                     days: rule.and_then(|r| r.days()),
                     years: rule.and_then(|r| r.years()),
@@ -437,7 +599,10 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
             "s3:GetBucketLifecycleConfiguration",
             n,
             &["NoSuchLifecycleConfiguration"],
-            c.get_bucket_lifecycle_configuration().bucket(&name).send().await,
+            c.get_bucket_lifecycle_configuration()
+                .bucket(&name)
+                .send()
+                .await,
         ) {
             bucket.lifecycle_rules = l
                 .rules()
@@ -446,7 +611,9 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
                     id: r.id().unwrap_or_default().to_string(),
                     status: r.status().as_str().to_string(),
                     expiration_days: r.expiration().and_then(|e| e.days()),
-                    noncurrent_expiration_days: r.noncurrent_version_expiration().and_then(|e| e.noncurrent_days()),
+                    noncurrent_expiration_days: r
+                        .noncurrent_version_expiration()
+                        .and_then(|e| e.noncurrent_days()),
                 })
                 .collect();
         }
@@ -468,10 +635,16 @@ alice,arn:aws:iam::111111111111:user/alice,2021-01-01T00:00:00+00:00,true,no_inf
         let rows = parse_credential_report(csv);
         assert_eq!(rows.len(), 2);
         assert!(rows[0].is_root() && rows[0].mfa_active && !rows[0].access_key_1_active);
-        assert_eq!(rows[0].password_last_used.as_deref(), Some("2026-01-01T00:00:00+00:00"));
+        assert_eq!(
+            rows[0].password_last_used.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
         assert!(rows[1].password_enabled && rows[1].access_key_1_active);
         assert_eq!(rows[1].password_last_used, None);
-        assert_eq!(rows[1].access_key_2_last_rotated, None, "missing column is empty");
+        assert_eq!(
+            rows[1].access_key_2_last_rotated, None,
+            "missing column is empty"
+        );
         assert!(parse_credential_report("").is_empty());
     }
 }

@@ -12,7 +12,9 @@ mod org;
 mod region;
 
 use access::{Access, Counters};
-use rampart_snapshot::{AccountSnapshot, CollectionError, CollectionInfo, SCHEMA_VERSION, Snapshot};
+use rampart_snapshot::{
+    AccountSnapshot, CollectionError, CollectionInfo, SCHEMA_VERSION, Snapshot,
+};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Semaphore;
@@ -147,7 +149,9 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             }),
         }
     }
-    snapshot.accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    snapshot
+        .accounts
+        .sort_by(|a, b| a.account_id.cmp(&b.account_id));
     snapshot.organization = organization;
     snapshot.errors = top_errors;
     snapshot.collection = CollectionInfo {

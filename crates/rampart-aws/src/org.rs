@@ -2,7 +2,8 @@
 
 use crate::access::{Access, Recorder};
 use rampart_snapshot::{
-    CollectionError, DelegatedAdministrator, OrgAccount, OrgPolicy, OrgRoot, Organization, OrganizationalUnit,
+    CollectionError, DelegatedAdministrator, OrgAccount, OrgPolicy, OrgRoot, Organization,
+    OrganizationalUnit,
 };
 
 /// `None` for a standalone account; errors go to `errors`.
@@ -28,7 +29,10 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
         arn: d.arn.unwrap_or_default(),
         management_account_id: d.master_account_id.unwrap_or_default(),
         management_account_email: d.master_account_email.unwrap_or_default(),
-        feature_set: d.feature_set.map(|f| f.as_str().to_string()).unwrap_or_default(),
+        feature_set: d
+            .feature_set
+            .map(|f| f.as_str().to_string())
+            .unwrap_or_default(),
         ..Default::default()
     };
 
@@ -36,8 +40,11 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
     let mut parents: Vec<String> = Vec::new();
     let mut token = None;
     loop {
-        let Some(page) = rec.ok("organizations:ListRoots", None, org.list_roots().set_next_token(token.clone()).send().await)
-        else {
+        let Some(page) = rec.ok(
+            "organizations:ListRoots",
+            None,
+            org.list_roots().set_next_token(token.clone()).send().await,
+        ) else {
             break;
         };
         for r in page.roots() {
@@ -70,7 +77,11 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
                 .set_next_token(token.clone())
                 .send()
                 .await;
-            let Some(page) = rec.ok("organizations:ListOrganizationalUnitsForParent", Some(&parent), r) else {
+            let Some(page) = rec.ok(
+                "organizations:ListOrganizationalUnitsForParent",
+                Some(&parent),
+                r,
+            ) else {
                 break;
             };
             for ou in page.organizational_units() {
@@ -106,7 +117,10 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
                     arn: a.arn().unwrap_or_default().to_string(),
                     name: a.name().unwrap_or_default().to_string(),
                     email: a.email().unwrap_or_default().to_string(),
-                    status: a.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status: a
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                     parent_id: parent.clone(),
                     joined_timestamp: a.joined_timestamp().map(|t| t.to_string()),
                 });
@@ -126,15 +140,29 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
     ] {
         let mut token = None;
         loop {
-            let r = org.list_policies().filter(kind.clone()).set_next_token(token.clone()).send().await;
-            let page = match rec.absent_ok("organizations:ListPolicies", None, &["PolicyTypeNotEnabledException"], r) {
+            let r = org
+                .list_policies()
+                .filter(kind.clone())
+                .set_next_token(token.clone())
+                .send()
+                .await;
+            let page = match rec.absent_ok(
+                "organizations:ListPolicies",
+                None,
+                &["PolicyTypeNotEnabledException"],
+                r,
+            ) {
                 Ok(Some(p)) => p,
                 _ => break,
             };
             for p in page.policies() {
                 let id = p.id().unwrap_or_default().to_string();
                 let content = rec
-                    .ok("organizations:DescribePolicy", Some(&id), org.describe_policy().policy_id(&id).send().await)
+                    .ok(
+                        "organizations:DescribePolicy",
+                        Some(&id),
+                        org.describe_policy().policy_id(&id).send().await,
+                    )
                     .and_then(|d| d.policy.and_then(|p| p.content))
                     .unwrap_or_default();
                 let mut targets = Vec::new();
@@ -146,10 +174,15 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
                         .set_next_token(t_token.clone())
                         .send()
                         .await;
-                    let Some(tp) = rec.ok("organizations:ListTargetsForPolicy", Some(&id), r) else {
+                    let Some(tp) = rec.ok("organizations:ListTargetsForPolicy", Some(&id), r)
+                    else {
                         break;
                     };
-                    targets.extend(tp.targets().iter().filter_map(|t| t.target_id().map(str::to_string)));
+                    targets.extend(
+                        tp.targets()
+                            .iter()
+                            .filter_map(|t| t.target_id().map(str::to_string)),
+                    );
                     t_token = tp.next_token().map(str::to_string);
                     if t_token.is_none() {
                         break;
@@ -184,7 +217,10 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
             if let Some(s) = rec.ok(
                 "organizations:ListDelegatedServicesForAccount",
                 Some(&id),
-                org.list_delegated_services_for_account().account_id(&id).send().await,
+                org.list_delegated_services_for_account()
+                    .account_id(&id)
+                    .send()
+                    .await,
             ) {
                 for svc in s.delegated_services() {
                     out.delegated_administrators.push(DelegatedAdministrator {

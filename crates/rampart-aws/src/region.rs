@@ -8,7 +8,12 @@ fn s(v: Option<&str>) -> String {
 }
 
 /// Returns the region's snapshot and the trails whose home region this is.
-pub async fn collect_region(a: &Access, account_id: &str, region: &str, is_management: bool) -> (RegionSnapshot, Vec<Trail>) {
+pub async fn collect_region(
+    a: &Access,
+    account_id: &str,
+    region: &str,
+    is_management: bool,
+) -> (RegionSnapshot, Vec<Trail>) {
     let mut rec = Recorder::new(a, account_id, Some(region));
     let mut out = RegionSnapshot {
         region: region.to_string(),
@@ -36,7 +41,10 @@ async fn trails(a: &Access, region: &str, rec: &mut Recorder<'_>) -> Vec<Trail> 
     let Some(list) = rec.ok(
         "cloudtrail:DescribeTrails",
         None,
-        ct.describe_trails().include_shadow_trails(false).send().await,
+        ct.describe_trails()
+            .include_shadow_trails(false)
+            .send()
+            .await,
     ) else {
         return out;
     };
@@ -64,14 +72,25 @@ async fn trails(a: &Access, region: &str, rec: &mut Recorder<'_>) -> Vec<Trail> 
             ..Default::default()
         };
         trail.is_logging = rec
-            .ok("cloudtrail:GetTrailStatus", Some(&arn), ct.get_trail_status().name(&arn).send().await)
+            .ok(
+                "cloudtrail:GetTrailStatus",
+                Some(&arn),
+                ct.get_trail_status().name(&arn).send().await,
+            )
             .and_then(|st| st.is_logging);
-        if let Some(sel) = rec.ok("cloudtrail:GetEventSelectors", Some(&arn), ct.get_event_selectors().trail_name(&arn).send().await) {
+        if let Some(sel) = rec.ok(
+            "cloudtrail:GetEventSelectors",
+            Some(&arn),
+            ct.get_event_selectors().trail_name(&arn).send().await,
+        ) {
             trail.event_selectors = sel
                 .event_selectors()
                 .iter()
                 .map(|e| EventSelector {
-                    read_write_type: e.read_write_type().map(|r| r.as_str().to_string()).unwrap_or_else(|| "All".into()),
+                    read_write_type: e
+                        .read_write_type()
+                        .map(|r| r.as_str().to_string())
+                        .unwrap_or_else(|| "All".into()),
                     include_management_events: e.include_management_events().unwrap_or(true),
                     data_resources: e
                         .data_resources()
@@ -111,7 +130,11 @@ async fn trails(a: &Access, region: &str, rec: &mut Recorder<'_>) -> Vec<Trail> 
 
 async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
     let c = a.ec2(region);
-    if let Some(e) = rec.ok("ec2:GetEbsEncryptionByDefault", None, c.get_ebs_encryption_by_default().send().await) {
+    if let Some(e) = rec.ok(
+        "ec2:GetEbsEncryptionByDefault",
+        None,
+        c.get_ebs_encryption_by_default().send().await,
+    ) {
         out.ebs_encryption_by_default = e.ebs_encryption_by_default.unwrap_or(false);
     }
     if let Some(v) = rec.ok("ec2:DescribeVpcs", None, c.describe_vpcs().send().await) {
@@ -125,7 +148,11 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             })
             .collect();
     }
-    if let Some(f) = rec.ok("ec2:DescribeFlowLogs", None, c.describe_flow_logs().send().await) {
+    if let Some(f) = rec.ok(
+        "ec2:DescribeFlowLogs",
+        None,
+        c.describe_flow_logs().send().await,
+    ) {
         out.flow_logs = f
             .flow_logs()
             .iter()
@@ -133,7 +160,10 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
                 flow_log_id: s(f.flow_log_id()),
                 resource_id: s(f.resource_id()),
                 status: s(f.flow_log_status()),
-                traffic_type: f.traffic_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                traffic_type: f
+                    .traffic_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
             })
             .collect();
     }
@@ -141,12 +171,32 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
         ip_protocol: s(p.ip_protocol()),
         from_port: p.from_port(),
         to_port: p.to_port(),
-        ipv4_ranges: p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string)).collect(),
-        ipv6_ranges: p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_string)).collect(),
-        group_refs: p.user_id_group_pairs().iter().filter_map(|g| g.group_id().map(str::to_string)).collect(),
-        prefix_lists: p.prefix_list_ids().iter().filter_map(|g| g.prefix_list_id().map(str::to_string)).collect(),
+        ipv4_ranges: p
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip().map(str::to_string))
+            .collect(),
+        ipv6_ranges: p
+            .ipv6_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ipv6().map(str::to_string))
+            .collect(),
+        group_refs: p
+            .user_id_group_pairs()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
+        prefix_lists: p
+            .prefix_list_ids()
+            .iter()
+            .filter_map(|g| g.prefix_list_id().map(str::to_string))
+            .collect(),
     };
-    if let Some(g) = rec.ok("ec2:DescribeSecurityGroups", None, c.describe_security_groups().send().await) {
+    if let Some(g) = rec.ok(
+        "ec2:DescribeSecurityGroups",
+        None,
+        c.describe_security_groups().send().await,
+    ) {
         out.security_groups = g
             .security_groups()
             .iter()
@@ -159,7 +209,11 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             })
             .collect();
     }
-    if let Some(n) = rec.ok("ec2:DescribeNetworkAcls", None, c.describe_network_acls().send().await) {
+    if let Some(n) = rec.ok(
+        "ec2:DescribeNetworkAcls",
+        None,
+        c.describe_network_acls().send().await,
+    ) {
         out.network_acls = n
             .network_acls()
             .iter()
@@ -173,7 +227,10 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
                     .map(|e| NaclEntry {
                         rule_number: e.rule_number().unwrap_or(0),
                         protocol: s(e.protocol()),
-                        rule_action: e.rule_action().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                        rule_action: e
+                            .rule_action()
+                            .map(|r| r.as_str().to_string())
+                            .unwrap_or_default(),
                         egress: e.egress().unwrap_or(false),
                         cidr_block: e.cidr_block().map(str::to_string),
                         ipv6_cidr_block: e.ipv6_cidr_block().map(str::to_string),
@@ -184,32 +241,63 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             })
             .collect();
     }
-    if let Some(r) = rec.ok("ec2:DescribeInstances", None, c.describe_instances().send().await) {
+    if let Some(r) = rec.ok(
+        "ec2:DescribeInstances",
+        None,
+        c.describe_instances().send().await,
+    ) {
         out.instances = r
             .reservations()
             .iter()
             .flat_map(|r| r.instances())
             .map(|i| Ec2Instance {
                 instance_id: s(i.instance_id()),
-                state: i.state().and_then(|st| st.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
-                http_tokens: i.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str().to_string()),
-                http_endpoint: i.metadata_options().and_then(|m| m.http_endpoint()).map(|t| t.as_str().to_string()),
-                iam_instance_profile_arn: i.iam_instance_profile().and_then(|p| p.arn()).map(str::to_string),
+                state: i
+                    .state()
+                    .and_then(|st| st.name())
+                    .map(|n| n.as_str().to_string())
+                    .unwrap_or_default(),
+                http_tokens: i
+                    .metadata_options()
+                    .and_then(|m| m.http_tokens())
+                    .map(|t| t.as_str().to_string()),
+                http_endpoint: i
+                    .metadata_options()
+                    .and_then(|m| m.http_endpoint())
+                    .map(|t| t.as_str().to_string()),
+                iam_instance_profile_arn: i
+                    .iam_instance_profile()
+                    .and_then(|p| p.arn())
+                    .map(str::to_string),
             })
             .collect();
     }
 }
 
-async fn guardduty(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot, is_management: bool) {
+async fn guardduty(
+    a: &Access,
+    region: &str,
+    rec: &mut Recorder<'_>,
+    out: &mut RegionSnapshot,
+    is_management: bool,
+) {
     let c = a.guardduty(region);
-    let Some(list) = rec.ok("guardduty:ListDetectors", None, c.list_detectors().send().await) else {
+    let Some(list) = rec.ok(
+        "guardduty:ListDetectors",
+        None,
+        c.list_detectors().send().await,
+    ) else {
         return;
     };
     let Some(id) = list.detector_ids().first().cloned() else {
         return;
     };
     let status = rec
-        .ok("guardduty:GetDetector", Some(&id), c.get_detector().detector_id(&id).send().await)
+        .ok(
+            "guardduty:GetDetector",
+            Some(&id),
+            c.get_detector().detector_id(&id).send().await,
+        )
         .and_then(|d| d.status().map(|s| s.as_str().to_string()))
         .unwrap_or_default();
     let admin = rec
@@ -230,7 +318,11 @@ async fn guardduty(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut R
             c.list_organization_admin_accounts().send().await,
         )
     {
-        org_admins = r.admin_accounts().iter().filter_map(|x| x.admin_account_id().map(str::to_string)).collect();
+        org_admins = r
+            .admin_accounts()
+            .iter()
+            .filter_map(|x| x.admin_account_id().map(str::to_string))
+            .collect();
     }
     out.guardduty = Some(GuardDuty {
         detector_id: id,
@@ -281,7 +373,11 @@ async fn config(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Regi
         )
         .map(|r| r.configuration_recorders_status().to_vec())
         .unwrap_or_default();
-    if let Some(r) = rec.ok("config:DescribeConfigurationRecorders", None, c.describe_configuration_recorders().send().await) {
+    if let Some(r) = rec.ok(
+        "config:DescribeConfigurationRecorders",
+        None,
+        c.describe_configuration_recorders().send().await,
+    ) {
         out.config.recorders = r
             .configuration_recorders()
             .iter()
@@ -290,16 +386,28 @@ async fn config(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Regi
                 let st = statuses.iter().find(|st| st.name() == Some(name.as_str()));
                 ConfigRecorder {
                     role_arn: s(r.role_arn()),
-                    all_supported: r.recording_group().map(|g| g.all_supported()).unwrap_or(false),
-                    include_global_resource_types: r.recording_group().map(|g| g.include_global_resource_types()).unwrap_or(false),
+                    all_supported: r
+                        .recording_group()
+                        .map(|g| g.all_supported())
+                        .unwrap_or(false),
+                    include_global_resource_types: r
+                        .recording_group()
+                        .map(|g| g.include_global_resource_types())
+                        .unwrap_or(false),
                     recording: st.is_some_and(|st| st.recording()),
-                    last_status: st.and_then(|st| st.last_status()).map(|x| x.as_str().to_string()),
+                    last_status: st
+                        .and_then(|st| st.last_status())
+                        .map(|x| x.as_str().to_string()),
                     name,
                 }
             })
             .collect();
     }
-    if let Some(d) = rec.ok("config:DescribeDeliveryChannels", None, c.describe_delivery_channels().send().await) {
+    if let Some(d) = rec.ok(
+        "config:DescribeDeliveryChannels",
+        None,
+        c.describe_delivery_channels().send().await,
+    ) {
         out.config.delivery_channels = d
             .delivery_channels()
             .iter()
@@ -322,16 +430,30 @@ async fn config(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Regi
                 name: s(g.configuration_aggregator_name()),
                 arn: s(g.configuration_aggregator_arn()),
                 organization: g.organization_aggregation_source().is_some(),
-                all_regions: g.organization_aggregation_source().map(|o| o.all_aws_regions()).unwrap_or(false)
-                    || g.account_aggregation_sources().iter().any(|x| x.all_aws_regions()),
+                all_regions: g
+                    .organization_aggregation_source()
+                    .map(|o| o.all_aws_regions())
+                    .unwrap_or(false)
+                    || g.account_aggregation_sources()
+                        .iter()
+                        .any(|x| x.all_aws_regions()),
             })
             .collect();
     }
 }
 
-async fn access_analyzer(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
+async fn access_analyzer(
+    a: &Access,
+    region: &str,
+    rec: &mut Recorder<'_>,
+    out: &mut RegionSnapshot,
+) {
     let c = a.accessanalyzer(region);
-    if let Some(r) = rec.ok("access-analyzer:ListAnalyzers", None, c.list_analyzers().send().await) {
+    if let Some(r) = rec.ok(
+        "access-analyzer:ListAnalyzers",
+        None,
+        c.list_analyzers().send().await,
+    ) {
         out.access_analyzers = r
             .analyzers()
             .iter()
@@ -347,21 +469,41 @@ async fn access_analyzer(a: &Access, region: &str, rec: &mut Recorder<'_>, out: 
 
 async fn kms(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
     let c = a.kms(region);
-    let Some(list) = rec.ok("kms:ListKeys", None, c.list_keys().send().await) else { return };
+    let Some(list) = rec.ok("kms:ListKeys", None, c.list_keys().send().await) else {
+        return;
+    };
     for k in list.keys() {
         let id = s(k.key_id());
         let Some(d) = rec
-            .ok("kms:DescribeKey", Some(&id), c.describe_key().key_id(&id).send().await)
+            .ok(
+                "kms:DescribeKey",
+                Some(&id),
+                c.describe_key().key_id(&id).send().await,
+            )
             .and_then(|d| d.key_metadata)
         else {
             continue;
         };
-        let manager = d.key_manager().map(|m| m.as_str().to_string()).unwrap_or_default();
-        let state = d.key_state().map(|m| m.as_str().to_string()).unwrap_or_default();
-        let spec = d.key_spec().map(|m| m.as_str().to_string()).unwrap_or_default();
-        let rotation = if manager == "CUSTOMER" && spec == "SYMMETRIC_DEFAULT" && state == "Enabled" {
-            rec.ok("kms:GetKeyRotationStatus", Some(&id), c.get_key_rotation_status().key_id(&id).send().await)
-                .map(|r| r.key_rotation_enabled())
+        let manager = d
+            .key_manager()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        let state = d
+            .key_state()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        let spec = d
+            .key_spec()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        let rotation = if manager == "CUSTOMER" && spec == "SYMMETRIC_DEFAULT" && state == "Enabled"
+        {
+            rec.ok(
+                "kms:GetKeyRotationStatus",
+                Some(&id),
+                c.get_key_rotation_status().key_id(&id).send().await,
+            )
+            .map(|r| r.key_rotation_enabled())
         } else {
             None
         };
@@ -378,7 +520,11 @@ async fn kms(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
 }
 
 async fn rds(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
-    if let Some(r) = rec.ok("rds:DescribeDBInstances", None, a.rds(region).describe_db_instances().send().await) {
+    if let Some(r) = rec.ok(
+        "rds:DescribeDBInstances",
+        None,
+        a.rds(region).describe_db_instances().send().await,
+    ) {
         out.rds_instances = r
             .db_instances()
             .iter()
@@ -396,7 +542,11 @@ async fn rds(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
 }
 
 async fn efs(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
-    if let Some(r) = rec.ok("elasticfilesystem:DescribeFileSystems", None, a.efs(region).describe_file_systems().send().await) {
+    if let Some(r) = rec.ok(
+        "elasticfilesystem:DescribeFileSystems",
+        None,
+        a.efs(region).describe_file_systems().send().await,
+    ) {
         out.efs_file_systems = r
             .file_systems()
             .iter()
@@ -413,15 +563,23 @@ async fn logs(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Region
     let c = a.logs(region);
     let mut token = None;
     loop {
-        let Some(p) = rec.ok("logs:DescribeLogGroups", None, c.describe_log_groups().set_next_token(token.clone()).send().await) else {
+        let Some(p) = rec.ok(
+            "logs:DescribeLogGroups",
+            None,
+            c.describe_log_groups()
+                .set_next_token(token.clone())
+                .send()
+                .await,
+        ) else {
             break;
         };
-        out.log_groups.extend(p.log_groups().iter().map(|g| LogGroup {
-            name: s(g.log_group_name()),
-            arn: s(g.arn()),
-            retention_in_days: g.retention_in_days(),
-            kms_key_id: g.kms_key_id().map(str::to_string),
-        }));
+        out.log_groups
+            .extend(p.log_groups().iter().map(|g| LogGroup {
+                name: s(g.log_group_name()),
+                arn: s(g.arn()),
+                retention_in_days: g.retention_in_days(),
+                kms_key_id: g.kms_key_id().map(str::to_string),
+            }));
         token = p.next_token().map(str::to_string);
         if token.is_none() {
             break;
@@ -429,22 +587,32 @@ async fn logs(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Region
     }
     let mut token = None;
     loop {
-        let Some(p) = rec.ok("logs:DescribeMetricFilters", None, c.describe_metric_filters().set_next_token(token.clone()).send().await) else {
+        let Some(p) = rec.ok(
+            "logs:DescribeMetricFilters",
+            None,
+            c.describe_metric_filters()
+                .set_next_token(token.clone())
+                .send()
+                .await,
+        ) else {
             break;
         };
-        out.metric_filters.extend(p.metric_filters().iter().map(|f| MetricFilter {
-            name: s(f.filter_name()),
-            log_group_name: s(f.log_group_name()),
-            pattern: s(f.filter_pattern()),
-            metrics: f
-                .metric_transformations()
-                .iter()
-                .map(|m| MetricRef {
-                    name: m.metric_name().to_string(),
-                    namespace: m.metric_namespace().to_string(),
-                })
-                .collect(),
-        }));
+        out.metric_filters
+            .extend(p.metric_filters().iter().map(|f| {
+                MetricFilter {
+                    name: s(f.filter_name()),
+                    log_group_name: s(f.log_group_name()),
+                    pattern: s(f.filter_pattern()),
+                    metrics: f
+                        .metric_transformations()
+                        .iter()
+                        .map(|m| MetricRef {
+                            name: m.metric_name().to_string(),
+                            namespace: m.metric_namespace().to_string(),
+                        })
+                        .collect(),
+                }
+            }));
         token = p.next_token().map(str::to_string);
         if token.is_none() {
             break;
@@ -456,17 +624,25 @@ async fn alarms(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Regi
     let c = a.cloudwatch(region);
     let mut token = None;
     loop {
-        let Some(p) = rec.ok("cloudwatch:DescribeAlarms", None, c.describe_alarms().set_next_token(token.clone()).send().await) else {
+        let Some(p) = rec.ok(
+            "cloudwatch:DescribeAlarms",
+            None,
+            c.describe_alarms()
+                .set_next_token(token.clone())
+                .send()
+                .await,
+        ) else {
             break;
         };
-        out.alarms.extend(p.metric_alarms().iter().map(|m| MetricAlarm {
-            name: s(m.alarm_name()),
-            arn: s(m.alarm_arn()),
-            metric_name: m.metric_name().map(str::to_string),
-            namespace: m.namespace().map(str::to_string),
-            actions_enabled: m.actions_enabled().unwrap_or(false),
-            alarm_actions: m.alarm_actions().to_vec(),
-        }));
+        out.alarms
+            .extend(p.metric_alarms().iter().map(|m| MetricAlarm {
+                name: s(m.alarm_name()),
+                arn: s(m.alarm_arn()),
+                metric_name: m.metric_name().map(str::to_string),
+                namespace: m.namespace().map(str::to_string),
+                actions_enabled: m.actions_enabled().unwrap_or(false),
+                alarm_actions: m.alarm_actions().to_vec(),
+            }));
         token = p.next_token().map(str::to_string);
         if token.is_none() {
             break;
@@ -478,7 +654,11 @@ async fn sns(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
     let c = a.sns(region);
     let mut token = None;
     loop {
-        let Some(p) = rec.ok("sns:ListTopics", None, c.list_topics().set_next_token(token.clone()).send().await) else {
+        let Some(p) = rec.ok(
+            "sns:ListTopics",
+            None,
+            c.list_topics().set_next_token(token.clone()).send().await,
+        ) else {
             break;
         };
         out.sns_topics.extend(p.topics().iter().map(|t| SnsTopic {
@@ -492,7 +672,14 @@ async fn sns(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
     }
     let mut token = None;
     loop {
-        let Some(p) = rec.ok("sns:ListSubscriptions", None, c.list_subscriptions().set_next_token(token.clone()).send().await) else {
+        let Some(p) = rec.ok(
+            "sns:ListSubscriptions",
+            None,
+            c.list_subscriptions()
+                .set_next_token(token.clone())
+                .send()
+                .await,
+        ) else {
             break;
         };
         for sub in p.subscriptions() {

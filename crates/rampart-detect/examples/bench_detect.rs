@@ -229,8 +229,13 @@ fn main() {
         "mode", "threads", "median s", "events/s", "alerts", "xfloor", "peak MB"
     );
     // warm the page cache so the first measured mode is not penalised
-    run(&files, &engine, Mode::Floor, 2);
-    let modes = [Mode::Floor, Mode::Dom, Mode::Detect];
+    run(&files, &engine, Mode::Floor, 1);
+    // BENCH_ONLY_DETECT=1 runs the detect mode alone (for profiling)
+    let modes: Vec<Mode> = if std::env::var_os("BENCH_ONLY_DETECT").is_some() {
+        vec![Mode::Detect]
+    } else {
+        vec![Mode::Floor, Mode::Dom, Mode::Detect]
+    };
     for threads in [1, 2] {
         // interleave the modes run by run so that background load hits them alike
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];

@@ -1,8 +1,9 @@
 //! Alerts: the stable JSON Lines schema, OCSF Detection Finding (class 2004), a readable table, and
 //! aggregation of repeats (same rule, principal and resource within a window).
 
-use crate::engine::matched_fields;
+use crate::engine::{matched_with, resolve_value};
 use crate::event::{Event, principal_of};
+use crate::ir::Segment;
 use crate::ir::{Rule, RuleSource, Severity};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -44,6 +45,30 @@ pub struct Alert {
     pub last_seen: Option<String>,
     /// Where the event came from (`file:record`), when known.
     pub origin: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Narrow {
+    #[serde(rename = "userIdentity", default)]
+    user_identity: Option<Value>,
+    #[serde(rename = "requestParameters", default)]
+    request_parameters: Option<Value>,
+}
+
+/// `{"userIdentity": …, "requestParameters": …}` parsed from the raw event.
+fn narrow_view(raw: &[u8]) -> Value {
+    let n: Narrow = serde_json::from_slice(raw).unwrap_or(Narrow {
+        user_identity: None,
+        request_parameters: None,
+    });
+    let mut m = serde_json::Map::new();
+    if let Some(u) = n.user_identity {
+        m.insert("userIdentity".into(), u);
+    }
+    if let Some(r) = n.request_parameters {
+        m.insert("requestParameters".into(), r);
+    }
+    Value::Object(m)
 }
 
 const RESOURCE_KEYS: &[&str] = &[
@@ -96,10 +121,30 @@ impl Alert {
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
         let h = ev.header();
         let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(str::to_string);
-        let doc = ev.doc();
-        let matched = doc
-            .map(|d| matched_fields(&rule.condition, d))
-            .unwrap_or_default();
+        // Use the document if a rule already built it; otherwise parse only the two sub-objects
+        // an alert reads, so header-only rules do not pay for a full document per alert.
+        let narrow;
+        let base: &Value = match (ev.doc_built(), ev.doc_if_built()) {
+            (true, Some(d)) => d,
+            _ => {
+                narrow = narrow_view(ev.raw());
+                &narrow
+            }
+        };
+        let matched = matched_with(&rule.condition, &|f| {
+            if let Some(k) = f.top_level_key()
+                && let Some(v) = h.get(k)
+            {
+                return v.map(|v| Value::String(v.to_string()));
+            }
+            match f.segments().first() {
+                Some(Segment::Key(k)) if k == "userIdentity" || k == "requestParameters" => {
+                    resolve_value(f, base)
+                }
+                _ => ev.doc().and_then(|d| resolve_value(f, d)),
+            }
+        });
+        let doc = Some(base);
         Alert {
             schema: SCHEMA,
             rule_id: rule.meta.id.clone(),

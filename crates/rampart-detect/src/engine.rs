@@ -267,23 +267,50 @@ fn scalar_text(v: &Value) -> Option<String> {
 
 /// The fields a matching rule tested positively, with their values in `doc` (for alerts).
 pub fn matched_fields(c: &Condition, doc: &Value) -> serde_json::Map<String, Value> {
+    matched_with(c, &|f: &FieldPath| resolve_value(f, doc))
+}
+
+/// Like [`matched_fields`], with the caller deciding how a field is resolved (from the header,
+/// a narrow view, or the full document).
+pub fn matched_with(
+    c: &Condition,
+    get: &dyn Fn(&FieldPath) -> Option<Value>,
+) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
-    collect_fields(c, doc, false, &mut out);
+    collect_fields(c, get, false, &mut out);
     out
+}
+
+/// The value(s) a path reaches: one value, an array of several, or `None`.
+pub fn resolve_value(field: &FieldPath, doc: &Value) -> Option<Value> {
+    let mut vals = Vec::new();
+    field.resolve(doc, &mut vals);
+    match vals.len() {
+        0 => None,
+        1 => Some(vals[0].clone()),
+        _ => Some(Value::Array(vals.into_iter().cloned().collect())),
+    }
 }
 
 fn collect_fields(
     c: &Condition,
-    doc: &Value,
+    get: &dyn Fn(&FieldPath) -> Option<Value>,
     negated: bool,
     out: &mut serde_json::Map<String, Value>,
 ) {
+    let mut add = |f: &FieldPath| {
+        if !out.contains_key(f.as_str())
+            && let Some(v) = get(f)
+        {
+            out.insert(f.as_str().to_string(), v);
+        }
+    };
     match c {
         Condition::All(cs) | Condition::Any(cs) => {
-            cs.iter().for_each(|c| collect_fields(c, doc, negated, out))
+            cs.iter().for_each(|c| collect_fields(c, get, negated, out))
         }
-        Condition::Not(c) => collect_fields(c, doc, !negated, out),
-        Condition::Match { field, .. } if !negated => add_field(field, doc, out),
+        Condition::Not(c) => collect_fields(c, get, !negated, out),
+        Condition::Match { field, .. } if !negated => add(field),
         Condition::Pattern(_) if !negated => {
             // the pattern's selectors are private to rampart-pattern: show the usual suspects
             for f in [
@@ -294,25 +321,11 @@ fn collect_fields(
                 "userIdentity.type",
                 "additionalEventData.MFAUsed",
             ] {
-                add_field(&FieldPath::parse(f).expect("static path"), doc, out);
+                add(&FieldPath::parse(f).expect("static path"));
             }
         }
         _ => {}
     }
-}
-
-fn add_field(field: &FieldPath, doc: &Value, out: &mut serde_json::Map<String, Value>) {
-    if out.contains_key(field.as_str()) {
-        return;
-    }
-    let mut vals = Vec::new();
-    field.resolve(doc, &mut vals);
-    let v = match vals.len() {
-        0 => return,
-        1 => vals[0].clone(),
-        _ => Value::Array(vals.into_iter().cloned().collect()),
-    };
-    out.insert(field.as_str().to_string(), v);
 }
 
 #[cfg(test)]

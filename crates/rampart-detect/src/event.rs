@@ -174,6 +174,11 @@ impl<'a> Event<'a> {
             .as_ref()
     }
 
+    /// The document if a rule already built it (never builds one).
+    pub fn doc_if_built(&self) -> Option<&Value> {
+        self.doc.get().and_then(Option::as_ref)
+    }
+
     /// Whether the document has been built (for measuring how often rules need it).
     pub fn doc_built(&self) -> bool {
         self.doc.get().is_some()

@@ -105,7 +105,9 @@ impl DelimitedPattern {
 fn match_from(fields: &[Field], tokens: &[&str]) -> bool {
     match fields.split_first() {
         None => tokens.is_empty(),
-        Some((Field::Ellipsis, rest)) => (0..=tokens.len()).any(|skip| match_from(rest, &tokens[skip..])),
+        Some((Field::Ellipsis, rest)) => {
+            (0..=tokens.len()).any(|skip| match_from(rest, &tokens[skip..]))
+        }
         Some((Field::Named(alts), rest)) => match tokens.split_first() {
             None => false,
             Some((tok, more)) => {
@@ -118,7 +120,10 @@ fn match_from(fields: &[Field], tokens: &[&str]) -> bool {
 
 fn parse_name(c: &mut Cursor) -> Result<String, PatternError> {
     let mut name = String::new();
-    while let Some(ch) = c.peek().filter(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '-' || *ch == '.') {
+    while let Some(ch) = c
+        .peek()
+        .filter(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '-' || *ch == '.')
+    {
         name.push(ch);
         c.bump();
     }
@@ -138,7 +143,9 @@ fn parse_field(c: &mut Cursor) -> Result<Field, PatternError> {
         if expect_name {
             let again = parse_name(c)?;
             if again != name {
-                return Err(c.err(format!("a field's conditions must all be on `{name}`, found `{again}`")));
+                return Err(c.err(format!(
+                    "a field's conditions must all be on `{name}`, found `{again}`"
+                )));
             }
             c.skip_ws();
         }
@@ -155,7 +162,10 @@ fn parse_field(c: &mut Cursor) -> Result<Field, PatternError> {
         } else if c.eat("=") {
             Cond::Eq(parse_value(c)?)
         } else if expect_name {
-            return Err(c.err(format!("expected a comparison after `{name}`, {}", c.found())));
+            return Err(c.err(format!(
+                "expected a comparison after `{name}`, {}",
+                c.found()
+            )));
         } else {
             break;
         };
@@ -223,7 +233,9 @@ fn parse_value(c: &mut Cursor) -> Result<Value, PatternError> {
                 match c.bump() {
                     Some('%') => break,
                     Some(ch) => s.push(ch),
-                    None => return Err(c.err("unterminated regular expression: missing closing `%`")),
+                    None => {
+                        return Err(c.err("unterminated regular expression: missing closing `%`"));
+                    }
                 }
             }
             return Ok(Value::Regex(compile_regex(&s, start_col + 1)?));

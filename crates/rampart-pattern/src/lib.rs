@@ -195,7 +195,10 @@ enum NumOp {
 #[derive(Debug, Clone)]
 enum Literal {
     /// An exact string (also compared numerically when it is a number).
-    Exact { text: String, number: Option<f64> },
+    Exact {
+        text: String,
+        number: Option<f64>,
+    },
     /// A string with `*` wildcards, split on the stars.
     Glob(Vec<String>),
     Regex(Regex),
@@ -204,11 +207,16 @@ enum Literal {
 impl Literal {
     fn matches(&self, v: &Value) -> bool {
         match (self, v) {
-            (Literal::Exact { number: Some(n), .. }, Value::Number(x)) => {
-                x.as_f64().is_some_and(|x| x == *n)
-            }
+            (
+                Literal::Exact {
+                    number: Some(n), ..
+                },
+                Value::Number(x),
+            ) => x.as_f64().is_some_and(|x| x == *n),
             (Literal::Exact { text, .. }, Value::String(s)) => s == text,
-            (Literal::Exact { text, .. }, Value::Bool(b)) => text == if *b { "true" } else { "false" },
+            (Literal::Exact { text, .. }, Value::Bool(b)) => {
+                text == if *b { "true" } else { "false" }
+            }
             (Literal::Exact { text, .. }, Value::Number(x)) => x.to_string() == *text,
             (Literal::Glob(parts), Value::String(s)) => glob_match(parts, s),
             (Literal::Glob(parts), Value::Number(x)) => glob_match(parts, &x.to_string()),
@@ -226,7 +234,10 @@ pub(crate) fn glob_match(parts: &[String], s: &str) -> bool {
         [] => true,
         [only] => only == s,
         [first, middle @ .., last] => {
-            if s.len() < first.len() + last.len() || !s.starts_with(first.as_str()) || !s.ends_with(last.as_str()) {
+            if s.len() < first.len() + last.len()
+                || !s.starts_with(first.as_str())
+                || !s.ends_with(last.as_str())
+            {
                 return false;
             }
             let mut rest = &s[first.len()..s.len() - last.len()];
@@ -289,7 +300,9 @@ impl Expr {
 
     fn required_values(&self, path: &[Step]) -> Option<Vec<String>> {
         match self {
-            Expr::Cmp(p, Test::Eq(Literal::Exact { text, .. })) if p == path => Some(vec![text.clone()]),
+            Expr::Cmp(p, Test::Eq(Literal::Exact { text, .. })) if p == path => {
+                Some(vec![text.clone()])
+            }
             Expr::Cmp(..) => None,
             // Any conjunct that pins the field pins the whole conjunction.
             Expr::And(xs) => xs.iter().find_map(|x| x.required_values(path)),
@@ -365,7 +378,12 @@ impl<'a> Cursor<'a> {
     }
     pub(crate) fn eat(&mut self, s: &str) -> bool {
         let n = s.chars().count();
-        if self.chars.len() >= self.pos + n && self.chars[self.pos..self.pos + n].iter().copied().eq(s.chars()) {
+        if self.chars.len() >= self.pos + n
+            && self.chars[self.pos..self.pos + n]
+                .iter()
+                .copied()
+                .eq(s.chars())
+        {
             self.pos += n;
             true
         } else {
@@ -412,11 +430,17 @@ fn parse_json_pattern(src: &str, base: usize) -> Result<Expr, PatternError> {
     let e = parse_or(&mut c, 0)?;
     c.skip_ws();
     if !c.eat("}") {
-        return Err(c.err(format!("expected `&&`, `||` or `}}` to close the JSON pattern, {}", c.found())));
+        return Err(c.err(format!(
+            "expected `&&`, `||` or `}}` to close the JSON pattern, {}",
+            c.found()
+        )));
     }
     c.skip_ws();
     if !c.at_end() {
-        return Err(c.err(format!("unexpected text after the closing `}}`: {}", c.found())));
+        return Err(c.err(format!(
+            "unexpected text after the closing `}}`: {}",
+            c.found()
+        )));
     }
     Ok(e)
 }
@@ -434,7 +458,11 @@ fn parse_or(c: &mut Cursor, depth: usize) -> Result<Expr, PatternError> {
             break;
         }
     }
-    Ok(if xs.len() == 1 { xs.pop().unwrap_or(Expr::Or(Vec::new())) } else { Expr::Or(xs) })
+    Ok(if xs.len() == 1 {
+        xs.pop().unwrap_or(Expr::Or(Vec::new()))
+    } else {
+        Expr::Or(xs)
+    })
 }
 
 fn parse_and(c: &mut Cursor, depth: usize) -> Result<Expr, PatternError> {
@@ -447,7 +475,11 @@ fn parse_and(c: &mut Cursor, depth: usize) -> Result<Expr, PatternError> {
             break;
         }
     }
-    Ok(if xs.len() == 1 { xs.pop().unwrap_or(Expr::And(Vec::new())) } else { Expr::And(xs) })
+    Ok(if xs.len() == 1 {
+        xs.pop().unwrap_or(Expr::And(Vec::new()))
+    } else {
+        Expr::And(xs)
+    })
 }
 
 fn parse_unary(c: &mut Cursor, depth: usize) -> Result<Expr, PatternError> {
@@ -499,9 +531,12 @@ fn parse_selector(c: &mut Cursor) -> Result<Vec<Step>, PatternError> {
                     digits.push(ch);
                     c.bump();
                 }
-                let idx = digits
-                    .parse::<usize>()
-                    .map_err(|_| c.err(format!("expected an array index such as `[0]`, {}", c.found())))?;
+                let idx = digits.parse::<usize>().map_err(|_| {
+                    c.err(format!(
+                        "expected an array index such as `[0]`, {}",
+                        c.found()
+                    ))
+                })?;
                 if !c.eat("]") {
                     return Err(c.err(format!("expected `]` after the array index, {}", c.found())));
                 }
@@ -528,7 +563,10 @@ fn parse_comparison(c: &mut Cursor) -> Result<Expr, PatternError> {
         } else if c.eat_keyword("FALSE") {
             Test::IsFalse
         } else {
-            return Err(c.err(format!("expected NULL, TRUE or FALSE after IS, {}", c.found())));
+            return Err(c.err(format!(
+                "expected NULL, TRUE or FALSE after IS, {}",
+                c.found()
+            )));
         }
     } else if c.eat_keyword("NOT") {
         c.skip_ws();
@@ -563,10 +601,13 @@ fn parse_number(c: &mut Cursor) -> Result<f64, PatternError> {
     c.skip_ws();
     let start = c.pos;
     let raw = read_bare(c);
-    raw.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or(PatternError {
-        column: c.base + start + 1,
-        message: format!("expected a number after a numeric comparison, found `{raw}`"),
-    })
+    raw.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .ok_or(PatternError {
+            column: c.base + start + 1,
+            message: format!("expected a number after a numeric comparison, found `{raw}`"),
+        })
 }
 
 /// Reads an unquoted value: up to whitespace, `)`, `}`, `&&` or `||`.
@@ -612,7 +653,9 @@ fn parse_literal(c: &mut Cursor) -> Result<Literal, PatternError> {
                 match c.bump() {
                     Some('%') => break,
                     Some(ch) => s.push(ch),
-                    None => return Err(c.err("unterminated regular expression: missing closing `%`")),
+                    None => {
+                        return Err(c.err("unterminated regular expression: missing closing `%`"));
+                    }
                 }
             }
             return Ok(Literal::Regex(compile_regex(&s, c.base + start + 1)?));
@@ -620,7 +663,10 @@ fn parse_literal(c: &mut Cursor) -> Result<Literal, PatternError> {
         _ => {
             let s = read_bare(c);
             if s.is_empty() {
-                return Err(c.err(format!("expected a value after the operator, {}", c.found())));
+                return Err(c.err(format!(
+                    "expected a value after the operator, {}",
+                    c.found()
+                )));
             }
             s
         }
@@ -652,7 +698,10 @@ pub(crate) fn compile_regex(src: &str, column: usize) -> Result<Regex, PatternEr
         .build()
         .map_err(|e| PatternError {
             column,
-            message: format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")),
+            message: format!(
+                "invalid regular expression: {}",
+                e.to_string().lines().last().unwrap_or("")
+            ),
         })
 }
 

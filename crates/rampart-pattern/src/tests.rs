@@ -18,7 +18,10 @@ fn json_equality_and_wildcards() {
                    "arr": [{"x": "first"}, {"x": "second"}]});
     assert!(p("{ $.eventName = ConsoleLogin }").matches_json(&e));
     assert!(p("{ $.eventName = \"ConsoleLogin\" }").matches_json(&e));
-    assert!(!p("{ $.eventName = consolelogin }").matches_json(&e), "case-sensitive");
+    assert!(
+        !p("{ $.eventName = consolelogin }").matches_json(&e),
+        "case-sensitive"
+    );
     assert!(p("{ $.errorCode = \"*UnauthorizedOperation\" }").matches_json(&e));
     assert!(p("{ $.errorCode = Client.* }").matches_json(&e));
     assert!(p("{ $.errorCode = *Unauth* }").matches_json(&e));
@@ -75,7 +78,10 @@ fn errors_name_the_column() {
     let e = FilterPattern::parse("{ $.a > abc }").unwrap_err();
     assert!(e.message.contains("expected a number"), "{e}");
     let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(500), ")".repeat(500));
-    assert!(FilterPattern::parse(&deep).is_err(), "deep nesting is refused, not a stack overflow");
+    assert!(
+        FilterPattern::parse(&deep).is_err(),
+        "deep nesting is refused, not a stack overflow"
+    );
 }
 
 #[test]
@@ -103,7 +109,10 @@ fn delimited_patterns() {
     assert!(p("[ip, user = frank, ...]").matches_text(line));
     assert!(p("[..., status = 404 || status = 500, bytes]").matches_text(line));
     assert!(!p("[ip, user, ...,  bytes < 100]").matches_text(line));
-    assert!(!p("[ip, user]").matches_text(line), "field count must match without ...");
+    assert!(
+        !p("[ip, user]").matches_text(line),
+        "field count must match without ..."
+    );
     assert!(p("[ip, user != bob, ...]").matches_text(line));
     assert!(FilterPattern::parse("[ip user]").is_err());
 }
@@ -159,12 +168,19 @@ fn cis_patterns_are_semantically_right() {
             id: "4.3",
             pattern: r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
             pos: vec![root.clone()],
-            neg: vec![root_by_service, root_service_event, ct("ListBuckets", "s3.amazonaws.com")],
+            neg: vec![
+                root_by_service,
+                root_service_event,
+                ct("ListBuckets", "s3.amazonaws.com"),
+            ],
         },
         Case {
             id: "4.4",
             pattern: "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
-            pos: vec![ct("PutRolePolicy", "iam.amazonaws.com"), ct("DetachGroupPolicy", "iam.amazonaws.com")],
+            pos: vec![
+                ct("PutRolePolicy", "iam.amazonaws.com"),
+                ct("DetachGroupPolicy", "iam.amazonaws.com"),
+            ],
             neg: vec![ct("GetRolePolicy", "iam.amazonaws.com")],
         },
         Case {
@@ -183,7 +199,10 @@ fn cis_patterns_are_semantically_right() {
             id: "4.7",
             pattern: "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
             pos: vec![ct("ScheduleKeyDeletion", "kms.amazonaws.com")],
-            neg: vec![ct("DisableKey", "ec2.amazonaws.com"), ct("Decrypt", "kms.amazonaws.com")],
+            neg: vec![
+                ct("DisableKey", "ec2.amazonaws.com"),
+                ct("Decrypt", "kms.amazonaws.com"),
+            ],
         },
         Case {
             id: "4.15",
@@ -221,11 +240,22 @@ fn required_values_index_event_names() {
         pat.required_values("eventName"),
         Some(vec!["DeleteTrail".to_string(), "StopLogging".to_string()])
     );
-    let pat = p("{ ($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }");
-    assert_eq!(pat.required_values("eventSource"), Some(vec!["kms.amazonaws.com".to_string()]));
+    let pat = p(
+        "{ ($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
+    );
+    assert_eq!(
+        pat.required_values("eventSource"),
+        Some(vec!["kms.amazonaws.com".to_string()])
+    );
     assert_eq!(pat.required_values("eventName").map(|v| v.len()), Some(2));
-    assert_eq!(p("{ $.errorCode = \"AccessDenied*\" }").required_values("eventName"), None);
-    assert_eq!(p("{ $.eventName = A || $.x = 1 }").required_values("eventName"), None);
+    assert_eq!(
+        p("{ $.errorCode = \"AccessDenied*\" }").required_values("eventName"),
+        None
+    );
+    assert_eq!(
+        p("{ $.eventName = A || $.x = 1 }").required_values("eventName"),
+        None
+    );
 }
 
 fn leaf() -> impl Strategy<Value = String> {

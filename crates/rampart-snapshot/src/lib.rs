@@ -147,7 +147,9 @@ impl Snapshot {
                 + self
                     .accounts
                     .iter()
-                    .map(|a| a.errors.len() + a.regions.iter().map(|r| r.errors.len()).sum::<usize>())
+                    .map(|a| {
+                        a.errors.len() + a.regions.iter().map(|r| r.errors.len()).sum::<usize>()
+                    })
                     .sum::<usize>(),
             api_calls: self.collection.api_calls,
         }

@@ -38,7 +38,11 @@ fn start_moto() -> Moto {
         "moto_server not found at {}: run scripts/install-test-deps.sh (or set RAMPART_MOTO_SERVER)",
         server.display()
     );
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(&server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -48,14 +52,21 @@ fn start_moto() -> Moto {
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "moto did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Moto { child, url }
 }
 
 fn python(server: &Path) -> PathBuf {
-    server.parent().map(|d| d.join("python")).filter(|p| p.exists()).unwrap_or_else(|| "python3".into())
+    server
+        .parent()
+        .map(|d| d.join("python"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "python3".into())
 }
 
 fn rampart(moto: &Moto, args: &[&str]) -> std::process::Output {
@@ -75,9 +86,12 @@ fn verdicts(json: &str) -> HashMap<(String, String), Vec<String>> {
     let doc: Value = serde_json::from_str(json).expect("audit JSON");
     let mut out: HashMap<(String, String), Vec<String>> = HashMap::new();
     for f in doc["findings"].as_array().expect("findings") {
-        out.entry((f["control"].as_str().unwrap().into(), f["account_id"].as_str().unwrap().into()))
-            .or_default()
-            .push(f["status"].as_str().unwrap().into());
+        out.entry((
+            f["control"].as_str().unwrap().into(),
+            f["account_id"].as_str().unwrap().into(),
+        ))
+        .or_default()
+        .push(f["status"].as_str().unwrap().into());
     }
     out
 }
@@ -93,32 +107,63 @@ fn organization_audit_against_the_emulator() {
         .arg(&moto.url)
         .output()
         .expect("run fixture");
-    assert!(fixture.status.success(), "fixture failed: {}", String::from_utf8_lossy(&fixture.stderr));
-    let ids: HashMap<String, String> = serde_json::from_slice(&fixture.stdout).expect("fixture ids");
+    assert!(
+        fixture.status.success(),
+        "fixture failed: {}",
+        String::from_utf8_lossy(&fixture.stderr)
+    );
+    let ids: HashMap<String, String> =
+        serde_json::from_slice(&fixture.stdout).expect("fixture ids");
     assert_eq!(ids.len(), 6, "management + 5 members");
 
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("snap.json");
     let snap_s = snap.to_str().unwrap();
-    let c = rampart(&moto, &["collect", "--regions", "us-east-1,eu-west-1", "--output", snap_s]);
+    let c = rampart(
+        &moto,
+        &[
+            "collect",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--output",
+            snap_s,
+        ],
+    );
     let stderr = String::from_utf8_lossy(&c.stderr);
     assert!(c.status.success(), "collect failed: {stderr}");
-    assert!(stderr.contains("collected 6 account(s), 12 region(s)"), "{stderr}");
+    assert!(
+        stderr.contains("collected 6 account(s), 12 region(s)"),
+        "{stderr}"
+    );
     // Access Analyzer is not in moto: reported per region, never hidden.
     assert!(stderr.contains("access-analyzer:ListAnalyzers"), "{stderr}");
 
     let offline = rampart(&moto, &["audit", "--snapshot", snap_s, "--format", "json"]);
-    assert!(matches!(offline.status.code(), Some(0) | Some(3)), "{}", String::from_utf8_lossy(&offline.stderr));
+    assert!(
+        matches!(offline.status.code(), Some(0) | Some(3)),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
     let v = verdicts(&String::from_utf8_lossy(&offline.stdout));
     let st = |control: &str, role: &str| -> Vec<String> {
-        let mut s = v.get(&(control.to_string(), ids[role].clone())).cloned().unwrap_or_default();
+        let mut s = v
+            .get(&(control.to_string(), ids[role].clone()))
+            .cloned()
+            .unwrap_or_default();
         s.sort();
         s
     };
     let all = |x: &str, n: usize| vec![x.to_string(); n];
 
     // The organization trail in the management account is credited to every member.
-    for role in ["management", "log-archive", "audit", "prod", "test", "sandbox"] {
+    for role in [
+        "management",
+        "log-archive",
+        "audit",
+        "prod",
+        "test",
+        "sandbox",
+    ] {
         assert_eq!(st("cis-3.1", role), all("PASS", 1), "cis-3.1 {role}");
         assert_eq!(st("cis-3.2", role), all("PASS", 1), "cis-3.2 {role}");
         // CIS 4.5: the filter and alarm on the org trail's log group count for everyone.
@@ -131,7 +176,10 @@ fn organization_audit_against_the_emulator() {
     // Known gaps per account and region.
     assert_eq!(st("cis-2.2.1", "prod"), all("PASS", 2));
     assert_eq!(st("cis-2.2.1", "test"), all("FAIL", 2));
-    assert_eq!(st("cis-2.2.1", "sandbox"), vec!["FAIL".to_string(), "PASS".to_string()]);
+    assert_eq!(
+        st("cis-2.2.1", "sandbox"),
+        vec!["FAIL".to_string(), "PASS".to_string()]
+    );
     assert_eq!(st("cis-1.8", "prod"), all("PASS", 1));
     assert_eq!(st("cis-1.8", "test"), all("FAIL", 1));
     assert!(st("cis-5.2", "sandbox").contains(&"FAIL".to_string()));
@@ -139,17 +187,40 @@ fn organization_audit_against_the_emulator() {
     // The SCP guardrail is attached to Workloads only; SCPs never bind the management account.
     assert_eq!(st("base-scp-protect-trail", "prod"), all("PASS", 1));
     assert_eq!(st("base-scp-protect-trail", "audit"), all("FAIL", 1));
-    assert_eq!(st("base-scp-protect-trail", "management"), all("NOT_APPLICABLE", 1));
+    assert_eq!(
+        st("base-scp-protect-trail", "management"),
+        all("NOT_APPLICABLE", 1)
+    );
     // GuardDuty in every account and region.
     assert_eq!(st("base-guardduty", "test"), all("PASS", 2));
 
     // The live audit gives the same findings as the saved snapshot.
-    let live = rampart(&moto, &["audit", "--regions", "us-east-1,eu-west-1", "--format", "json"]);
+    let live = rampart(
+        &moto,
+        &[
+            "audit",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--format",
+            "json",
+        ],
+    );
     let lv = verdicts(&String::from_utf8_lossy(&live.stdout));
     assert_eq!(lv, v, "live audit and audit --snapshot disagree");
 
     // --fail-on gates: there are HIGH failures.
-    let gate = rampart(&moto, &["audit", "--snapshot", snap_s, "--format", "json", "--fail-on", "high"]);
+    let gate = rampart(
+        &moto,
+        &[
+            "audit",
+            "--snapshot",
+            snap_s,
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+    );
     assert_eq!(gate.status.code(), Some(3));
 }
 
@@ -157,7 +228,11 @@ fn organization_audit_against_the_emulator() {
 fn malformed_snapshot_is_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.json");
-    std::fs::write(&p, "{\"schema_version\": 1, \"accounts\": [ {\"account_id\": 5 } ] }").unwrap();
+    std::fs::write(
+        &p,
+        "{\"schema_version\": 1, \"accounts\": [ {\"account_id\": 5 } ] }",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .args(["audit", "--snapshot", p.to_str().unwrap()])
         .output()

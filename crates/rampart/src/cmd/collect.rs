@@ -5,7 +5,9 @@ use crate::cmd::output;
 use rampart_snapshot::Snapshot;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  rampart collect --output snapshot.json\n  rampart collect --regions eu-west-1,eu-central-1 --role-name AWSControlTowerExecution -o snap.json\n  rampart audit --snapshot snap.json")]
+#[command(
+    after_help = "Examples:\n  rampart collect --output snapshot.json\n  rampart collect --regions eu-west-1,eu-central-1 --role-name AWSControlTowerExecution -o snap.json\n  rampart audit --snapshot snap.json"
+)]
 pub struct CollectArgs {
     /// At most this many account × region collections run at once.
     #[arg(long, default_value_t = 32)]
@@ -24,10 +26,11 @@ pub fn run(g: &Global, a: &CollectArgs) -> anyhow::Result<Exit> {
 /// Collects live and reports on stderr: one line per failed call, then a summary.
 pub fn collect_live(g: &Global, concurrency: usize, max_attempts: u32) -> anyhow::Result<Snapshot> {
     let snap = collect_impl(g, concurrency, max_attempts)?;
-    let all_errors = snap
-        .errors
-        .iter()
-        .chain(snap.accounts.iter().flat_map(|a| a.errors.iter().chain(a.regions.iter().flat_map(|r| r.errors.iter()))));
+    let all_errors = snap.errors.iter().chain(snap.accounts.iter().flat_map(|a| {
+        a.errors
+            .iter()
+            .chain(a.regions.iter().flat_map(|r| r.errors.iter()))
+    }));
     let mut n = 0;
     for e in all_errors {
         n += 1;
@@ -36,7 +39,11 @@ pub fn collect_live(g: &Global, concurrency: usize, max_attempts: u32) -> anyhow
                 g,
                 format!(
                     "rampart: warning: account {} region {} {}: {}: {}",
-                    if e.account_id.is_empty() { "-" } else { &e.account_id },
+                    if e.account_id.is_empty() {
+                        "-"
+                    } else {
+                        &e.account_id
+                    },
                     e.region.as_deref().unwrap_or("global"),
                     e.api,
                     e.code,
@@ -46,7 +53,13 @@ pub fn collect_live(g: &Global, concurrency: usize, max_attempts: u32) -> anyhow
         }
     }
     if n > 20 && g.verbose == 0 {
-        output::note(g, format!("rampart: … {} more failed calls (use -v to list all)", n - 20));
+        output::note(
+            g,
+            format!(
+                "rampart: … {} more failed calls (use -v to list all)",
+                n - 20
+            ),
+        );
     }
     let st = snap.stats();
     output::note(
