@@ -4,7 +4,7 @@
 //! `YYYY/MM/DD` key date), and stdin.
 //!
 //! This is the detection side's own small reader so `rampart detect` works on its own; the
-//! streaming readers of `rampart-trail` can replace it behind the same callback shape.
+//! dedicated streaming reader crate can replace it behind the same callback shape.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

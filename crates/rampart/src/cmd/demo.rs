@@ -53,7 +53,52 @@ pub fn run(g: &Global, a: &DemoArgs) -> anyhow::Result<Exit> {
         );
     }
     audit_step(g, a, &snapshot)?;
+    detect_step(g)?;
     Ok(Exit::Ok)
+}
+
+/// A short, hand-written CloudTrail story (one account, one morning): a console login without
+/// MFA, persistence, tampering with the baseline, exposure, root use and leaving the organization.
+const DEMO_TRAIL: &str = include_str!("demo_trail.json");
+
+/// Runs every built-in detection rule over the embedded trail and prints the alerts.
+fn detect_step(g: &Global) -> anyhow::Result<()> {
+    let doc: serde_json::Value = serde_json::from_str(DEMO_TRAIL).context("embedded demo trail")?;
+    let records = doc["Records"].as_array().cloned().unwrap_or_default();
+    let cfg = rampart_detect::BuiltinConfig {
+        allowed_regions: vec!["eu-west-1".into(), "eu-central-1".into()],
+        ..Default::default()
+    };
+    let rules: Vec<_> = rampart_detect::builtin(&cfg)
+        .into_iter()
+        .filter(|b| b.disabled.is_none())
+        .map(|b| b.rule)
+        .collect();
+    let n_rules = rules.len();
+    let engine = rampart_detect::Engine::new(rules);
+    let mut detector = rampart_detect::Detector::new(&engine, 0);
+    let mut alerts = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let raw = serde_json::to_vec(r)?;
+        detector
+            .process(&raw, &|| format!("demo-trail.json#{i}"), &mut alerts)
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.location, e.message))?;
+    }
+    detector
+        .finish(&mut alerts)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    output::note(
+        g,
+        format!(
+            "\nrampart demo: detection over an embedded CloudTrail sample ({} events, {n_rules} built-in rules): {} alert(s)\n",
+            records.len(),
+            alerts.len()
+        ),
+    );
+    if !g.quiet {
+        eprint!("{}", rampart_detect::alert::table(&alerts));
+    }
+    Ok(())
 }
 
 /// Audits the demo organization: prints the per-control summary and writes the HTML report.
@@ -120,4 +165,42 @@ fn audit_step(g: &Global, a: &DemoArgs, snapshot: &Snapshot) -> anyhow::Result<(
         a.html.display()
     ));
     output::emit(g, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The embedded trail tells the story the demo promises: each step raises its alert.
+    #[test]
+    fn demo_trail_raises_the_expected_alerts() {
+        let doc: serde_json::Value = serde_json::from_str(super::DEMO_TRAIL).unwrap();
+        let cfg = rampart_detect::BuiltinConfig::default();
+        let rules: Vec<_> = rampart_detect::builtin(&cfg)
+            .into_iter()
+            .filter(|b| b.disabled.is_none())
+            .map(|b| b.rule)
+            .collect();
+        let engine = rampart_detect::Engine::new(rules);
+        let mut d = rampart_detect::Detector::new(&engine, 0);
+        let mut alerts = Vec::new();
+        for r in doc["Records"].as_array().unwrap() {
+            d.process(
+                &serde_json::to_vec(r).unwrap(),
+                &|| "demo".into(),
+                &mut alerts,
+            )
+            .unwrap();
+        }
+        d.finish(&mut alerts).unwrap();
+        let ids: Vec<&str> = alerts.iter().map(|a| a.rule_id.as_str()).collect();
+        for want in [
+            "RD-CIS-4.2",
+            "RD-TAMPER-001",
+            "RD-TAMPER-003",
+            "RD-TAMPER-008",
+            "RD-IAM-005",
+            "RD-CIS-4.3",
+        ] {
+            assert!(ids.contains(&want), "{want} missing from {ids:?}");
+        }
+    }
 }
