@@ -15,9 +15,9 @@ cargo fmt --all -- --check
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --all-targets --no-fail-fast "$@"
+  cargo nextest run --workspace --lib --bins --tests --no-fail-fast "$@"
 else
-  cargo test --workspace --all-targets --no-fail-fast "$@"
+  cargo test --workspace --lib --bins --tests --no-fail-fast "$@"
 fi
 # Doc tests are not run by nextest.
 cargo test --workspace --doc "$@"
