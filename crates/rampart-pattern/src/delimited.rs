@@ -196,48 +196,16 @@ fn parse_num(c: &mut Cursor) -> Result<f64, PatternError> {
 }
 
 fn read_token(c: &mut Cursor) -> String {
-    let mut s = String::new();
-    while let Some(ch) = c.peek() {
-        if ch.is_whitespace() || ch == ',' || ch == ']' {
-            break;
-        }
-        if (ch == '&' && c.peek_at(1) == Some('&')) || (ch == '|' && c.peek_at(1) == Some('|')) {
-            break;
-        }
-        s.push(ch);
-        c.bump();
-    }
-    s
+    c.read_word(|ch| ch == ',' || ch == ']')
 }
 
 fn parse_value(c: &mut Cursor) -> Result<Value, PatternError> {
     c.skip_ws();
     let start_col = c.base + c.pos + 1;
     let text = match c.peek() {
-        Some('"') => {
-            c.bump();
-            let mut s = String::new();
-            loop {
-                match c.bump() {
-                    Some('"') => break,
-                    Some(ch) => s.push(ch),
-                    None => return Err(c.err("unterminated string: missing closing `\"`")),
-                }
-            }
-            s
-        }
+        Some('"') => c.read_quoted()?,
         Some('%') => {
-            c.bump();
-            let mut s = String::new();
-            loop {
-                match c.bump() {
-                    Some('%') => break,
-                    Some(ch) => s.push(ch),
-                    None => {
-                        return Err(c.err("unterminated regular expression: missing closing `%`"));
-                    }
-                }
-            }
+            let s = c.read_regex_body()?;
             return Ok(Value::Regex(compile_regex(&s, start_col + 1)?));
         }
         _ => read_token(c),

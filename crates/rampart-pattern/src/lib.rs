@@ -408,6 +408,53 @@ impl<'a> Cursor<'a> {
             false
         }
     }
+    /// Reads up to whitespace, a character `stop` accepts, or `&&` / `||`.
+    pub(crate) fn read_word(&mut self, stop: impl Fn(char) -> bool) -> String {
+        let mut s = String::new();
+        while let Some(ch) = self.peek() {
+            let op = (ch == '&' && self.peek_at(1) == Some('&'))
+                || (ch == '|' && self.peek_at(1) == Some('|'));
+            if ch.is_whitespace() || stop(ch) || op {
+                break;
+            }
+            s.push(ch);
+            self.bump();
+        }
+        s
+    }
+
+    /// Reads a `"…"` string (the cursor is on the opening quote); `\` escapes the next character.
+    pub(crate) fn read_quoted(&mut self) -> Result<String, PatternError> {
+        self.bump();
+        let mut s = String::new();
+        loop {
+            match self.bump() {
+                Some('\\') => match self.bump() {
+                    Some(ch) => s.push(ch),
+                    None => return Err(self.err("unterminated string: missing closing `\"`")),
+                },
+                Some('"') => return Ok(s),
+                Some(ch) => s.push(ch),
+                None => return Err(self.err("unterminated string: missing closing `\"`")),
+            }
+        }
+    }
+
+    /// Reads a `%…%` regular expression body (the cursor is on the opening `%`).
+    pub(crate) fn read_regex_body(&mut self) -> Result<String, PatternError> {
+        self.bump();
+        let mut s = String::new();
+        loop {
+            match self.bump() {
+                Some('%') => return Ok(s),
+                Some(ch) => s.push(ch),
+                None => {
+                    return Err(self.err("unterminated regular expression: missing closing `%`"));
+                }
+            }
+        }
+    }
+
     pub(crate) fn err(&self, message: impl Into<String>) -> PatternError {
         PatternError {
             column: self.base + self.pos + 1,
@@ -612,52 +659,16 @@ fn parse_number(c: &mut Cursor) -> Result<f64, PatternError> {
 
 /// Reads an unquoted value: up to whitespace, `)`, `}`, `&&` or `||`.
 fn read_bare(c: &mut Cursor) -> String {
-    let mut s = String::new();
-    while let Some(ch) = c.peek() {
-        if ch.is_whitespace() || ch == ')' || ch == '}' {
-            break;
-        }
-        if (ch == '&' && c.peek_at(1) == Some('&')) || (ch == '|' && c.peek_at(1) == Some('|')) {
-            break;
-        }
-        s.push(ch);
-        c.bump();
-    }
-    s
+    c.read_word(|ch| ch == ')' || ch == '}')
 }
 
 fn parse_literal(c: &mut Cursor) -> Result<Literal, PatternError> {
     c.skip_ws();
     let start = c.pos;
     let text = match c.peek() {
-        Some('"') => {
-            c.bump();
-            let mut s = String::new();
-            loop {
-                match c.bump() {
-                    Some('\\') => match c.bump() {
-                        Some(ch) => s.push(ch),
-                        None => return Err(c.err("unterminated string: missing closing `\"`")),
-                    },
-                    Some('"') => break,
-                    Some(ch) => s.push(ch),
-                    None => return Err(c.err("unterminated string: missing closing `\"`")),
-                }
-            }
-            s
-        }
+        Some('"') => c.read_quoted()?,
         Some('%') => {
-            c.bump();
-            let mut s = String::new();
-            loop {
-                match c.bump() {
-                    Some('%') => break,
-                    Some(ch) => s.push(ch),
-                    None => {
-                        return Err(c.err("unterminated regular expression: missing closing `%`"));
-                    }
-                }
-            }
+            let s = c.read_regex_body()?;
             return Ok(Literal::Regex(compile_regex(&s, c.base + start + 1)?));
         }
         _ => {

@@ -31,21 +31,9 @@ impl TermsPattern {
                 _ => Mode::Require,
             };
             let term = if c.peek() == Some('"') {
-                c.bump();
-                let mut s = String::new();
-                loop {
-                    match c.bump() {
-                        Some('\\') => match c.bump() {
-                            Some(ch) => s.push(ch),
-                            None => return Err(c.err("unterminated phrase: missing closing `\"`")),
-                        },
-                        Some('"') => break,
-                        Some(ch) => s.push(ch),
-                        None => return Err(c.err("unterminated phrase: missing closing `\"`")),
-                    }
-                }
-                s
+                c.read_quoted()?
             } else {
+                // A bare term runs to the next whitespace; `&&` and `||` are plain text here.
                 let mut s = String::new();
                 while let Some(ch) = c.peek().filter(|ch| !ch.is_whitespace()) {
                     s.push(ch);
