@@ -6,9 +6,13 @@ use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -20,6 +24,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Counts HTTP attempts (retries included) and logical calls per `service:Operation`.
 #[derive(Debug, Default)]
@@ -66,6 +71,145 @@ impl Intercept for CountAttempts {
     }
 }
 
+/// Per-service caps on HTTP requests in flight, shared by every account and region of a run.
+///
+/// The account × region fan-out is bounded globally; these caps sit below it because some
+/// services have far lower request rates than others (Organizations and IAM are throttled per
+/// organization or account at a few requests per second, EC2 describes are generous). Each
+/// service's clients get their own HTTP client that waits for a permit before every attempt,
+/// retries included.
+#[derive(Debug, Clone)]
+pub struct ServiceLimits {
+    clients: Arc<BTreeMap<String, SharedHttpClient>>,
+    fallback: SharedHttpClient,
+}
+
+/// Default caps (requests in flight) for services with low API rate limits; others get
+/// [`DEFAULT_SERVICE_LIMIT`].
+pub const DEFAULT_SERVICE_LIMITS: &[(&str, usize)] = &[
+    ("organizations", 4),
+    ("iam", 8),
+    ("sts", 8),
+    ("securityhub", 8),
+    ("accessanalyzer", 8),
+];
+/// Cap for services not in [`DEFAULT_SERVICE_LIMITS`].
+pub const DEFAULT_SERVICE_LIMIT: usize = 16;
+
+/// Service names accepted by `--service-limit` (the client names used below).
+pub const SERVICES: &[&str] = &[
+    "sts",
+    "organizations",
+    "iam",
+    "cloudtrail",
+    "ec2",
+    "guardduty",
+    "securityhub",
+    "config",
+    "logs",
+    "cloudwatch",
+    "sns",
+    "kms",
+    "rds",
+    "accessanalyzer",
+    "efs",
+    "s3",
+    "s3control",
+];
+
+impl ServiceLimits {
+    /// One limited client per service; `overrides` replace the defaults (`("iam", 2)`).
+    pub fn new(overrides: &[(String, usize)]) -> Result<ServiceLimits, String> {
+        for (svc, _) in overrides {
+            if !SERVICES.contains(&svc.as_str()) {
+                return Err(format!(
+                    "unknown service `{svc}` in --service-limit; use one of: {}",
+                    SERVICES.join(", ")
+                ));
+            }
+        }
+        let inner = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https();
+        let limit_of = |svc: &str| {
+            overrides
+                .iter()
+                .rev()
+                .find(|(s, _)| s == svc)
+                .map(|(_, n)| *n)
+                .or_else(|| {
+                    DEFAULT_SERVICE_LIMITS
+                        .iter()
+                        .find(|(s, _)| *s == svc)
+                        .map(|(_, n)| *n)
+                })
+                .unwrap_or(DEFAULT_SERVICE_LIMIT)
+                .max(1)
+        };
+        let clients = SERVICES
+            .iter()
+            .map(|svc| {
+                let limited = LimitedClient {
+                    inner: inner.clone(),
+                    permits: Arc::new(Semaphore::new(limit_of(svc))),
+                };
+                (svc.to_string(), SharedHttpClient::new(limited))
+            })
+            .collect();
+        Ok(ServiceLimits {
+            clients: Arc::new(clients),
+            fallback: inner,
+        })
+    }
+
+    fn client(&self, service: &str) -> SharedHttpClient {
+        self.clients
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| self.fallback.clone())
+    }
+}
+
+/// An HTTP client whose every request first takes a permit from the service's semaphore.
+#[derive(Debug)]
+struct LimitedClient {
+    inner: SharedHttpClient,
+    permits: Arc<Semaphore>,
+}
+
+impl HttpClient for LimitedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LimitedConnector {
+            inner: self.inner.http_connector(settings, components),
+            permits: self.permits.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LimitedConnector {
+    inner: SharedHttpConnector,
+    permits: Arc<Semaphore>,
+}
+
+impl HttpConnector for LimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let permits = self.permits.clone();
+        HttpConnectorFuture::new(async move {
+            // The semaphore is never closed, so acquiring only fails if it were; then go on.
+            let _permit = permits.acquire_owned().await.ok();
+            inner.call(request).await
+        })
+    }
+}
+
 /// Who we are, from `sts:GetCallerIdentity`.
 pub struct Caller {
     pub account_id: String,
@@ -78,6 +222,7 @@ pub struct Access {
     config: SdkConfig,
     counters: Arc<Counters>,
     endpoint_url: Option<String>,
+    limits: ServiceLimits,
     /// The account these credentials act in (empty until known).
     pub account_id: String,
 }
@@ -86,11 +231,12 @@ pub struct Access {
 pub type Session = Access;
 
 macro_rules! client {
-    ($name:ident, $krate:ident) => {
+    ($name:ident, $krate:ident, $service:literal) => {
         pub fn $name(&self, region: &str) -> $krate::Client {
             let conf = $krate::config::Builder::from(&self.config)
                 .region(Region::new(region.to_string()))
                 .interceptor(CountAttempts(self.counters.clone()))
+                .http_client(self.limits.client($service))
                 .build();
             $krate::Client::from_conf(conf)
         }
@@ -98,7 +244,11 @@ macro_rules! client {
 }
 
 impl Access {
-    pub async fn from_env(opts: &CollectOptions, counters: Arc<Counters>) -> Access {
+    pub async fn from_env(
+        opts: &CollectOptions,
+        counters: Arc<Counters>,
+    ) -> Result<Access, CollectError> {
+        let limits = ServiceLimits::new(&opts.service_limits).map_err(CollectError::Options)?;
         let retry = RetryConfig::standard()
             .with_max_attempts(opts.max_attempts.max(1))
             .with_initial_backoff(Duration::from_millis(200))
@@ -117,12 +267,13 @@ impl Access {
             .or_else(|| config.region().map(|r| r.to_string()))
             .unwrap_or_else(|| "us-east-1".to_string());
         config = config.into_builder().region(Region::new(region)).build();
-        Access {
+        Ok(Access {
             config,
             counters,
             endpoint_url: opts.endpoint_url.clone(),
+            limits,
             account_id: String::new(),
-        }
+        })
     }
 
     pub fn home_region(&self) -> String {
@@ -136,21 +287,21 @@ impl Access {
         &self.counters
     }
 
-    client!(sts, aws_sdk_sts);
-    client!(organizations, aws_sdk_organizations);
-    client!(iam, aws_sdk_iam);
-    client!(cloudtrail, aws_sdk_cloudtrail);
-    client!(ec2, aws_sdk_ec2);
-    client!(guardduty, aws_sdk_guardduty);
-    client!(securityhub, aws_sdk_securityhub);
-    client!(config_service, aws_sdk_config);
-    client!(logs, aws_sdk_cloudwatchlogs);
-    client!(cloudwatch, aws_sdk_cloudwatch);
-    client!(sns, aws_sdk_sns);
-    client!(kms, aws_sdk_kms);
-    client!(rds, aws_sdk_rds);
-    client!(accessanalyzer, aws_sdk_accessanalyzer);
-    client!(efs, aws_sdk_efs);
+    client!(sts, aws_sdk_sts, "sts");
+    client!(organizations, aws_sdk_organizations, "organizations");
+    client!(iam, aws_sdk_iam, "iam");
+    client!(cloudtrail, aws_sdk_cloudtrail, "cloudtrail");
+    client!(ec2, aws_sdk_ec2, "ec2");
+    client!(guardduty, aws_sdk_guardduty, "guardduty");
+    client!(securityhub, aws_sdk_securityhub, "securityhub");
+    client!(config_service, aws_sdk_config, "config");
+    client!(logs, aws_sdk_cloudwatchlogs, "logs");
+    client!(cloudwatch, aws_sdk_cloudwatch, "cloudwatch");
+    client!(sns, aws_sdk_sns, "sns");
+    client!(kms, aws_sdk_kms, "kms");
+    client!(rds, aws_sdk_rds, "rds");
+    client!(accessanalyzer, aws_sdk_accessanalyzer, "accessanalyzer");
+    client!(efs, aws_sdk_efs, "efs");
 
     /// S3 with path-style addressing when an endpoint override (an emulator) is used.
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
@@ -158,6 +309,7 @@ impl Access {
             .region(Region::new(region.to_string()))
             .force_path_style(self.endpoint_url.is_some())
             .interceptor(CountAttempts(self.counters.clone()))
+            .http_client(self.limits.client("s3"))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -167,7 +319,8 @@ impl Access {
     pub fn s3control(&self, region: &str) -> aws_sdk_s3control::Client {
         let mut b = aws_sdk_s3control::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
-            .interceptor(CountAttempts(self.counters.clone()));
+            .interceptor(CountAttempts(self.counters.clone()))
+            .http_client(self.limits.client("s3control"));
         if let Some(url) = &self.endpoint_url {
             b = b.endpoint_resolver(FixedEndpoint(url.clone()));
         }
@@ -245,6 +398,7 @@ impl Access {
             config,
             counters: self.counters.clone(),
             endpoint_url: self.endpoint_url.clone(),
+            limits: self.limits.clone(),
             account_id: account.to_string(),
         })
     }
@@ -320,6 +474,30 @@ where
     }
 }
 
+/// Every page of a paginated SDK request (`pages!(client.describe_vpcs())`), or the first error.
+/// A partial listing is never returned as if it were complete.
+macro_rules! pages {
+    ($req:expr) => {{
+        let mut stream = $req.into_paginator().send();
+        let mut pages = Vec::new();
+        let mut failed = None;
+        while let Some(page) = stream.next().await {
+            match page {
+                Ok(p) => pages.push(p),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(pages),
+        }
+    }};
+}
+pub(crate) use pages;
+
 /// Records failed calls of one account (and region) as collection errors.
 pub struct Recorder<'a> {
     pub account_id: String,
@@ -356,6 +534,25 @@ impl<'a> Recorder<'a> {
                 None
             }
         }
+    }
+
+    /// Like [`Recorder::ok`] for every page of a paginated call (see [`pages!`]): each page
+    /// counts as one call.
+    pub fn ok_pages<T, E>(
+        &mut self,
+        api: &str,
+        resource: Option<&str>,
+        r: Result<Vec<T>, aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>>,
+    ) -> Option<Vec<T>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        if let Ok(v) = &r {
+            for _ in 1..v.len() {
+                self.counters.count(api);
+            }
+        }
+        self.ok(api, resource, r)
     }
 
     /// Like [`Recorder::ok`], but the listed error codes mean "observed: not configured"

@@ -1,7 +1,7 @@
 //! One account: global services (IAM, S3), region discovery, and the regional fan-out.
 
 use crate::CollectOptions;
-use crate::access::{Access, Recorder};
+use crate::access::{Access, Recorder, pages};
 use crate::region;
 use rampart_snapshot::*;
 use std::sync::Arc;
@@ -218,23 +218,23 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
                 ),
                 Ok(Some(_))
             );
-            if let Some(m) = rec.ok(
+            if let Some(m) = rec.ok_pages(
                 "iam:ListMFADevices",
                 Some(&name),
-                iam.list_mfa_devices().user_name(&name).send().await,
+                pages!(iam.list_mfa_devices().user_name(&name)),
             ) {
                 user.mfa_devices = m
-                    .mfa_devices()
                     .iter()
+                    .flat_map(|p| p.mfa_devices())
                     .map(|d| d.serial_number().to_string())
                     .collect();
             }
-            if let Some(k) = rec.ok(
+            if let Some(k) = rec.ok_pages(
                 "iam:ListAccessKeys",
                 Some(&name),
-                iam.list_access_keys().user_name(&name).send().await,
+                pages!(iam.list_access_keys().user_name(&name)),
             ) {
-                for key in k.access_key_metadata() {
+                for key in k.iter().flat_map(|p| p.access_key_metadata()) {
                     let id = key.access_key_id().unwrap_or_default().to_string();
                     let last = rec
                         .ok(
@@ -258,35 +258,32 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
                     });
                 }
             }
-            if let Some(p) = rec.ok(
+            if let Some(p) = rec.ok_pages(
                 "iam:ListAttachedUserPolicies",
                 Some(&name),
-                iam.list_attached_user_policies()
-                    .user_name(&name)
-                    .send()
-                    .await,
+                pages!(iam.list_attached_user_policies().user_name(&name)),
             ) {
                 user.attached_policies = p
-                    .attached_policies()
                     .iter()
+                    .flat_map(|p| p.attached_policies())
                     .filter_map(|a| a.policy_arn().map(str::to_string))
                     .collect();
             }
-            if let Some(p) = rec.ok(
+            if let Some(p) = rec.ok_pages(
                 "iam:ListUserPolicies",
                 Some(&name),
-                iam.list_user_policies().user_name(&name).send().await,
+                pages!(iam.list_user_policies().user_name(&name)),
             ) {
-                user.inline_policies = p.policy_names().to_vec();
+                user.inline_policies = p.iter().flat_map(|p| p.policy_names().to_vec()).collect();
             }
-            if let Some(g) = rec.ok(
+            if let Some(g) = rec.ok_pages(
                 "iam:ListGroupsForUser",
                 Some(&name),
-                iam.list_groups_for_user().user_name(&name).send().await,
+                pages!(iam.list_groups_for_user().user_name(&name)),
             ) {
                 user.groups = g
-                    .groups()
                     .iter()
+                    .flat_map(|p| p.groups())
                     .map(|g| g.group_name().to_string())
                     .collect();
             }
@@ -311,17 +308,14 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
         for r in page.roles() {
             let name = r.role_name().to_string();
             let attached = rec
-                .ok(
+                .ok_pages(
                     "iam:ListAttachedRolePolicies",
                     Some(&name),
-                    iam.list_attached_role_policies()
-                        .role_name(&name)
-                        .send()
-                        .await,
+                    pages!(iam.list_attached_role_policies().role_name(&name)),
                 )
                 .map(|p| {
-                    p.attached_policies()
-                        .iter()
+                    p.iter()
+                        .flat_map(|p| p.attached_policies())
                         .filter_map(|a| a.policy_arn().map(str::to_string))
                         .collect()
                 })
@@ -389,28 +383,28 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
         }
     }
 
-    if let Some(v) = rec.ok(
+    if let Some(v) = rec.ok_pages(
         "iam:ListVirtualMFADevices",
         None,
-        iam.list_virtual_mfa_devices().send().await,
+        pages!(iam.list_virtual_mfa_devices()),
     ) {
         out.virtual_mfa_devices = v
-            .virtual_mfa_devices()
             .iter()
+            .flat_map(|p| p.virtual_mfa_devices())
             .map(|d| VirtualMfaDevice {
                 serial_number: d.serial_number().to_string(),
                 user_arn: d.user().map(|u| u.arn().to_string()),
             })
             .collect();
     }
-    if let Some(c) = rec.ok(
+    if let Some(c) = rec.ok_pages(
         "iam:ListServerCertificates",
         None,
-        iam.list_server_certificates().send().await,
+        pages!(iam.list_server_certificates()),
     ) {
         out.server_certificates = c
-            .server_certificate_metadata_list()
             .iter()
+            .flat_map(|p| p.server_certificate_metadata_list())
             .map(|m| ServerCertificate {
                 name: m.server_certificate_name().to_string(),
                 arn: m.arn().to_string(),

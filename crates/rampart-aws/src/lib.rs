@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Semaphore;
 
-pub use access::Session;
+pub use access::{DEFAULT_SERVICE_LIMIT, DEFAULT_SERVICE_LIMITS, SERVICES, Session};
 
 /// What to collect and how.
 #[derive(Debug, Clone)]
@@ -39,6 +39,9 @@ pub struct CollectOptions {
     /// Attempts per call (1 = no retry); throttling and transient errors are retried with
     /// exponential backoff and jitter.
     pub max_attempts: u32,
+    /// Caps on requests in flight per service (`("iam", 4)`), replacing
+    /// [`DEFAULT_SERVICE_LIMITS`] for that service.
+    pub service_limits: Vec<(String, usize)>,
 }
 
 impl Default for CollectOptions {
@@ -51,6 +54,7 @@ impl Default for CollectOptions {
             concurrency: 32,
             home_region: None,
             max_attempts: 5,
+            service_limits: Vec::new(),
         }
     }
 }
@@ -62,6 +66,8 @@ pub enum CollectError {
         "no usable AWS credentials: sts:GetCallerIdentity failed ({code}: {message}); set AWS_PROFILE or --profile, or run `aws sso login`"
     )]
     NoCredentials { code: String, message: String },
+    #[error("{0}")]
+    Options(String),
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
 }
@@ -79,7 +85,7 @@ pub fn collect_blocking(opts: &CollectOptions) -> Result<Snapshot, CollectError>
 pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let started = Instant::now();
     let counters = Arc::new(Counters::default());
-    let base = Access::from_env(opts, counters.clone()).await;
+    let base = Access::from_env(opts, counters.clone()).await?;
     let caller = base.caller_identity().await?;
 
     let mut snapshot = Snapshot {

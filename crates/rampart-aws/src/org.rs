@@ -1,6 +1,6 @@
 //! Organization discovery from the management account (or a member that may read it).
 
-use crate::access::{Access, Recorder};
+use crate::access::{Access, Recorder, pages};
 use rampart_snapshot::{
     CollectionError, DelegatedAdministrator, OrgAccount, OrgPolicy, OrgRoot, Organization,
     OrganizationalUnit,
@@ -207,22 +207,19 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
     }
 
     // Delegated administrators and the services each one administers.
-    if let Some(page) = rec.ok(
+    if let Some(pages) = rec.ok_pages(
         "organizations:ListDelegatedAdministrators",
         None,
-        org.list_delegated_administrators().send().await,
+        pages!(org.list_delegated_administrators()),
     ) {
-        for admin in page.delegated_administrators() {
+        for admin in pages.iter().flat_map(|p| p.delegated_administrators()) {
             let id = admin.id().unwrap_or_default().to_string();
-            if let Some(s) = rec.ok(
+            if let Some(s) = rec.ok_pages(
                 "organizations:ListDelegatedServicesForAccount",
                 Some(&id),
-                org.list_delegated_services_for_account()
-                    .account_id(&id)
-                    .send()
-                    .await,
+                pages!(org.list_delegated_services_for_account().account_id(&id)),
             ) {
-                for svc in s.delegated_services() {
+                for svc in s.iter().flat_map(|p| p.delegated_services()) {
                     out.delegated_administrators.push(DelegatedAdministrator {
                         account_id: id.clone(),
                         service_principal: svc.service_principal().unwrap_or_default().to_string(),
@@ -231,14 +228,14 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
             }
         }
     }
-    if let Some(page) = rec.ok(
+    if let Some(pages) = rec.ok_pages(
         "organizations:ListAWSServiceAccessForOrganization",
         None,
-        org.list_aws_service_access_for_organization().send().await,
+        pages!(org.list_aws_service_access_for_organization()),
     ) {
-        out.enabled_service_principals = page
-            .enabled_service_principals()
+        out.enabled_service_principals = pages
             .iter()
+            .flat_map(|p| p.enabled_service_principals())
             .filter_map(|p| p.service_principal().map(str::to_string))
             .collect();
     }

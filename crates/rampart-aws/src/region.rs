@@ -1,6 +1,6 @@
 //! One region of one account: every regional service the controls read.
 
-use crate::access::{Access, Recorder};
+use crate::access::{Access, Recorder, pages};
 use rampart_snapshot::*;
 
 fn s(v: Option<&str>) -> String {
@@ -137,10 +137,10 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
     ) {
         out.ebs_encryption_by_default = e.ebs_encryption_by_default.unwrap_or(false);
     }
-    if let Some(v) = rec.ok("ec2:DescribeVpcs", None, c.describe_vpcs().send().await) {
+    if let Some(v) = rec.ok_pages("ec2:DescribeVpcs", None, pages!(c.describe_vpcs())) {
         out.vpcs = v
-            .vpcs()
             .iter()
+            .flat_map(|p| p.vpcs())
             .map(|v| Vpc {
                 vpc_id: s(v.vpc_id()),
                 is_default: v.is_default().unwrap_or(false),
@@ -148,14 +148,10 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             })
             .collect();
     }
-    if let Some(f) = rec.ok(
-        "ec2:DescribeFlowLogs",
-        None,
-        c.describe_flow_logs().send().await,
-    ) {
+    if let Some(f) = rec.ok_pages("ec2:DescribeFlowLogs", None, pages!(c.describe_flow_logs())) {
         out.flow_logs = f
-            .flow_logs()
             .iter()
+            .flat_map(|p| p.flow_logs())
             .map(|f| FlowLog {
                 flow_log_id: s(f.flow_log_id()),
                 resource_id: s(f.resource_id()),
@@ -192,14 +188,14 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             .filter_map(|g| g.prefix_list_id().map(str::to_string))
             .collect(),
     };
-    if let Some(g) = rec.ok(
+    if let Some(g) = rec.ok_pages(
         "ec2:DescribeSecurityGroups",
         None,
-        c.describe_security_groups().send().await,
+        pages!(c.describe_security_groups()),
     ) {
         out.security_groups = g
-            .security_groups()
             .iter()
+            .flat_map(|p| p.security_groups())
             .map(|g| SecurityGroup {
                 group_id: s(g.group_id()),
                 group_name: s(g.group_name()),
@@ -209,14 +205,14 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             })
             .collect();
     }
-    if let Some(n) = rec.ok(
+    if let Some(n) = rec.ok_pages(
         "ec2:DescribeNetworkAcls",
         None,
-        c.describe_network_acls().send().await,
+        pages!(c.describe_network_acls()),
     ) {
         out.network_acls = n
-            .network_acls()
             .iter()
+            .flat_map(|p| p.network_acls())
             .map(|n| NetworkAcl {
                 network_acl_id: s(n.network_acl_id()),
                 vpc_id: s(n.vpc_id()),
@@ -241,14 +237,14 @@ async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
             })
             .collect();
     }
-    if let Some(r) = rec.ok(
+    if let Some(r) = rec.ok_pages(
         "ec2:DescribeInstances",
         None,
-        c.describe_instances().send().await,
+        pages!(c.describe_instances()),
     ) {
         out.instances = r
-            .reservations()
             .iter()
+            .flat_map(|p| p.reservations())
             .flat_map(|r| r.instances())
             .map(|i| Ec2Instance {
                 instance_id: s(i.instance_id()),
@@ -312,15 +308,15 @@ async fn guardduty(
         .and_then(|r| r.administrator.and_then(|a| a.account_id));
     let mut org_admins = Vec::new();
     if is_management
-        && let Some(r) = rec.ok(
+        && let Some(r) = rec.ok_pages(
             "guardduty:ListOrganizationAdminAccounts",
             None,
-            c.list_organization_admin_accounts().send().await,
+            pages!(c.list_organization_admin_accounts()),
         )
     {
         org_admins = r
-            .admin_accounts()
             .iter()
+            .flat_map(|p| p.admin_accounts())
             .filter_map(|x| x.admin_account_id().map(str::to_string))
             .collect();
     }
@@ -418,14 +414,14 @@ async fn config(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut Regi
             })
             .collect();
     }
-    if let Some(g) = rec.ok(
+    if let Some(g) = rec.ok_pages(
         "config:DescribeConfigurationAggregators",
         None,
-        c.describe_configuration_aggregators().send().await,
+        pages!(c.describe_configuration_aggregators()),
     ) {
         out.config.aggregators = g
-            .configuration_aggregators()
             .iter()
+            .flat_map(|p| p.configuration_aggregators())
             .map(|g| ConfigAggregator {
                 name: s(g.configuration_aggregator_name()),
                 arn: s(g.configuration_aggregator_arn()),
@@ -449,14 +445,14 @@ async fn access_analyzer(
     out: &mut RegionSnapshot,
 ) {
     let c = a.accessanalyzer(region);
-    if let Some(r) = rec.ok(
+    if let Some(r) = rec.ok_pages(
         "access-analyzer:ListAnalyzers",
         None,
-        c.list_analyzers().send().await,
+        pages!(c.list_analyzers()),
     ) {
         out.access_analyzers = r
-            .analyzers()
             .iter()
+            .flat_map(|p| p.analyzers())
             .map(|x| AccessAnalyzer {
                 name: x.name().to_string(),
                 arn: x.arn().to_string(),
@@ -469,10 +465,10 @@ async fn access_analyzer(
 
 async fn kms(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
     let c = a.kms(region);
-    let Some(list) = rec.ok("kms:ListKeys", None, c.list_keys().send().await) else {
+    let Some(list) = rec.ok_pages("kms:ListKeys", None, pages!(c.list_keys())) else {
         return;
     };
-    for k in list.keys() {
+    for k in list.iter().flat_map(|p| p.keys()) {
         let id = s(k.key_id());
         let Some(d) = rec
             .ok(
@@ -520,14 +516,14 @@ async fn kms(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
 }
 
 async fn rds(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
-    if let Some(r) = rec.ok(
+    if let Some(r) = rec.ok_pages(
         "rds:DescribeDBInstances",
         None,
-        a.rds(region).describe_db_instances().send().await,
+        pages!(a.rds(region).describe_db_instances()),
     ) {
         out.rds_instances = r
-            .db_instances()
             .iter()
+            .flat_map(|p| p.db_instances())
             .map(|d| RdsInstance {
                 db_instance_identifier: s(d.db_instance_identifier()),
                 arn: s(d.db_instance_arn()),
@@ -542,14 +538,14 @@ async fn rds(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
 }
 
 async fn efs(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
-    if let Some(r) = rec.ok(
+    if let Some(r) = rec.ok_pages(
         "elasticfilesystem:DescribeFileSystems",
         None,
-        a.efs(region).describe_file_systems().send().await,
+        pages!(a.efs(region).describe_file_systems()),
     ) {
         out.efs_file_systems = r
-            .file_systems()
             .iter()
+            .flat_map(|p| p.file_systems())
             .map(|f| EfsFileSystem {
                 file_system_id: f.file_system_id().to_string(),
                 arn: s(f.file_system_arn()),

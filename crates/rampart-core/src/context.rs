@@ -365,7 +365,10 @@ impl<'a> Ctx<'a> {
     /// The first collection error that makes `api` unobservable here as a whole (errors about
     /// one resource are in [`Ctx::resource_errors`]).
     pub fn collection_error(&self, api: &str) -> Option<&'a CollectionError> {
-        self.errors_for(api).find(|e| e.resource.is_none())
+        // An account-wide failure (`api` "*", e.g. the role could not be assumed) names the
+        // role as its resource but still leaves every API of the account unobserved.
+        self.errors_for(api)
+            .find(|e| e.resource.is_none() || e.api == "*")
     }
 
     /// Collection errors for `api` that concern a single resource (a bucket, a key).
@@ -373,7 +376,8 @@ impl<'a> Ctx<'a> {
         &self,
         api: &str,
     ) -> impl Iterator<Item = &'a CollectionError> + use<'a> {
-        self.errors_for(api).filter(|e| e.resource.is_some())
+        self.errors_for(api)
+            .filter(|e| e.resource.is_some() && e.api != "*")
     }
 
     fn errors_for(&self, api: &str) -> impl Iterator<Item = &'a CollectionError> + use<'a> {

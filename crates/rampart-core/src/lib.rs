@@ -166,6 +166,11 @@ pub fn evaluate_control(
                 let ctx = Ctx::new(snapshot, org, account, None);
                 run_one(control, &ctx, out);
             }
+            // An account that could not be entered has no regions; one ERROR per control
+            // says so instead of the control silently having nothing to judge.
+            Scope::Region if account.regions.is_empty() && account_unreachable(account) => {
+                run_one(control, &Ctx::new(snapshot, org, account, None), out);
+            }
             Scope::Region => {
                 for region in &account.regions {
                     let ctx = Ctx::new(snapshot, org, account, Some(region));
@@ -174,6 +179,11 @@ pub fn evaluate_control(
             }
         }
     }
+}
+
+/// True when collection could not enter the account at all (e.g. AssumeRole was refused).
+fn account_unreachable(account: &rampart_snapshot::AccountSnapshot) -> bool {
+    account.errors.iter().any(|e| e.api == "*")
 }
 
 fn run_one(control: &Control, ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -196,21 +206,27 @@ fn run_one(control: &Control, ctx: &Ctx, out: &mut Vec<Finding>) {
         .iter()
         .find_map(|api| ctx.collection_error(api))
     {
+        let message = if err.api == "*" {
+            // The whole account was out of reach; the error says why and what to do.
+            format!("account {} was not read: {}", err.account_id, err.message)
+        } else {
+            format!(
+                "could not read {} in account {}{}: {} ({}); grant the read permission or fix access, then re-run",
+                err.api,
+                err.account_id,
+                err.region
+                    .as_deref()
+                    .map(|r| format!(" region {r}"))
+                    .unwrap_or_default(),
+                err.code,
+                err.message
+            )
+        };
         out.push(Finding::new(
             control,
             ctx.account.account_id.as_str(),
             region,
-            Outcome::error(
-                err.resource.clone().unwrap_or_else(|| ctx.account_resource()),
-                format!(
-                    "could not read {} in account {}{}: {} ({}); grant the read permission or fix access, then re-run",
-                    err.api,
-                    err.account_id,
-                    err.region.as_deref().map(|r| format!(" region {r}")).unwrap_or_default(),
-                    err.code,
-                    err.message
-                ),
-            ),
+            Outcome::error(ctx.account_resource(), message),
         ));
         return;
     }
@@ -388,5 +404,77 @@ mod catalogue_tests {
                 x.status
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod unreachable_account_tests {
+    use crate::fixtures::*;
+    use crate::{Scope, Status, catalogue, evaluate};
+    use rampart_snapshot::CollectionError;
+
+    /// An account whose role could not be assumed: every control that judges it gives ERROR
+    /// (account- and region-scoped alike), never PASS or FAIL, and other accounts are unaffected.
+    #[test]
+    fn an_account_that_cannot_be_entered_is_error_everywhere() {
+        let mut s = org();
+        let a = acct(&mut s, WORKLOAD);
+        let role = format!("arn:aws:iam::{WORKLOAD}:role/OrganizationAccountAccessRole");
+        *a = rampart_snapshot::AccountSnapshot {
+            account_id: WORKLOAD.into(),
+            errors: vec![CollectionError {
+                account_id: WORKLOAD.into(),
+                api: "*".into(),
+                code: "AccessDenied".into(),
+                message: format!("sts:AssumeRole into {role} failed (AccessDenied: no)"),
+                resource: Some(role),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let findings = evaluate(&s, &settings());
+        let mine: Vec<_> = findings
+            .iter()
+            .filter(|f| f.account_id == WORKLOAD)
+            .collect();
+        for f in &mine {
+            assert!(
+                matches!(
+                    f.status,
+                    Status::Error | Status::Manual | Status::NotApplicable
+                ),
+                "{} gave {:?}: {}",
+                f.control,
+                f.status,
+                f.message
+            );
+        }
+        let errors = mine.iter().filter(|f| f.status == Status::Error).count();
+        let judged = catalogue()
+            .into_iter()
+            .filter(|c| c.check.is_some() && matches!(c.scope, Scope::Account | Scope::Region))
+            .count();
+        assert!(
+            errors * 10 >= judged * 8,
+            "{errors} ERROR findings for {judged} account/region controls"
+        );
+        assert!(
+            mine.iter()
+                .any(|f| f.control == "cis-2.2.1" && f.status == Status::Error),
+            "region-scoped controls report the unreachable account"
+        );
+        assert!(
+            mine.iter()
+                .find(|f| f.status == Status::Error)
+                .unwrap()
+                .message
+                .contains("AssumeRole")
+        );
+        // The other accounts are judged as before.
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.account_id == WORKLOAD2 && f.status == Status::Pass)
+        );
     }
 }

@@ -6,6 +6,10 @@
 //! Needs the test dependencies (`scripts/install-test-deps.sh`); `RAMPART_MOTO_SERVER` may point
 //! at another moto_server. Without moto the test fails with a message saying how to install it.
 
+#[path = "support/fault_proxy.rs"]
+mod fault_proxy;
+
+use fault_proxy::{Fault, FaultProxy};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -70,12 +74,16 @@ fn python(server: &Path) -> PathBuf {
 }
 
 fn rampart(moto: &Moto, args: &[&str]) -> std::process::Output {
+    rampart_at(&moto.url, args)
+}
+
+fn rampart_at(endpoint: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_rampart"))
         .args(args)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env_remove("AWS_PROFILE")
         .output()
         .expect("run rampart")
@@ -96,9 +104,8 @@ fn verdicts(json: &str) -> HashMap<(String, String), Vec<String>> {
     out
 }
 
-#[test]
-fn organization_audit_against_the_emulator() {
-    let moto = start_moto();
+/// Builds the fixture organization; returns role → account id.
+fn build_fixture(moto: &Moto) -> HashMap<String, String> {
     let server = std::env::var("RAMPART_MOTO_SERVER")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
@@ -115,6 +122,13 @@ fn organization_audit_against_the_emulator() {
     let ids: HashMap<String, String> =
         serde_json::from_slice(&fixture.stdout).expect("fixture ids");
     assert_eq!(ids.len(), 6, "management + 5 members");
+    ids
+}
+
+#[test]
+fn organization_audit_against_the_emulator() {
+    let moto = start_moto();
+    let ids = build_fixture(&moto);
 
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("snap.json");
@@ -241,4 +255,182 @@ fn malformed_snapshot_is_one_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("bad.json:1:"), "{err}");
+}
+
+/// Error paths through a fault-injecting proxy in front of moto: a member whose role cannot be
+/// assumed, an API answering AccessDenied in one account and region, a burst of throttling that
+/// the retries absorb, and throttling that outlasts them. Each becomes a clear ERROR naming the
+/// account, region, API and code; everything else is collected and judged as without faults.
+#[test]
+fn error_paths_become_errors_and_the_rest_completes() {
+    let moto = start_moto();
+    let ids = build_fixture(&moto);
+    let proxy = FaultProxy::start(&moto.url);
+
+    let sandbox = ids["sandbox"].clone();
+    proxy.inject(
+        "assume-sandbox",
+        None,
+        Fault::xml(
+            403,
+            "AccessDenied",
+            "User is not authorized to perform: sts:AssumeRole",
+        ),
+        move |r| r.operation() == "AssumeRole" && r.body_text().contains(&sandbox),
+    );
+    let test = ids["test"].clone();
+    proxy.inject(
+        "guardduty-denied-test-eu",
+        None,
+        Fault::json(
+            403,
+            "AccessDeniedException",
+            "not authorized to perform guardduty:ListDetectors",
+        ),
+        move |r| {
+            r.service == "guardduty"
+                && r.region == "eu-west-1"
+                && r.account.as_deref() == Some(test.as_str())
+        },
+    );
+    let prod = ids["prod"].clone();
+    proxy.inject(
+        "ebs-throttle-burst-prod",
+        Some(2),
+        Fault::ec2(503, "RequestLimitExceeded", "Request limit exceeded."),
+        move |r| {
+            r.operation() == "GetEbsEncryptionByDefault"
+                && r.account.as_deref() == Some(prod.as_str())
+        },
+    );
+    let audit = ids["audit"].clone();
+    proxy.inject(
+        "iam-throttle-audit",
+        None,
+        Fault::xml(400, "Throttling", "Rate exceeded"),
+        move |r| {
+            r.operation() == "GetAccountPasswordPolicy"
+                && r.account.as_deref() == Some(audit.as_str())
+        },
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap.json");
+    let snap_s = snap.to_str().unwrap();
+    let c = rampart_at(
+        &proxy.url,
+        &[
+            "collect",
+            "-v",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--max-attempts",
+            "3",
+            "--output",
+            snap_s,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&c.stderr);
+    assert!(c.status.success(), "collect must complete: {stderr}");
+    let hits = proxy.hits();
+    assert!(hits["assume-sandbox"] >= 1, "{hits:?}");
+    assert!(hits["guardduty-denied-test-eu"] >= 1, "{hits:?}");
+    assert_eq!(hits["ebs-throttle-burst-prod"], 2, "{hits:?}");
+    assert_eq!(hits["iam-throttle-audit"], 3, "3 attempts: {hits:?}");
+
+    // One line per failure naming account, region, API and code.
+    let line = |needle: &[&str]| {
+        stderr
+            .lines()
+            .find(|l| needle.iter().all(|n| l.contains(n)))
+            .unwrap_or_else(|| panic!("no warning with {needle:?} in:\n{stderr}"))
+            .to_string()
+    };
+    let l = line(&[&ids["sandbox"], "sts:AssumeRole", "AccessDenied"]);
+    assert!(l.contains("--role-name"), "says what to do: {l}");
+    line(&[
+        &ids["test"],
+        "eu-west-1",
+        "guardduty:ListDetectors",
+        "AccessDeniedException",
+    ]);
+    line(&[&ids["audit"], "iam:GetAccountPasswordPolicy", "Throttling"]);
+    assert!(
+        !stderr.contains(&format!(
+            "account {} region us-east-1 guardduty",
+            ids["test"]
+        )),
+        "only eu-west-1 was denied: {stderr}"
+    );
+    assert!(stderr.contains("collected 6 account(s)"), "{stderr}");
+
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    assert!(
+        doc["collection"]["throttle_retries"].as_u64().unwrap() >= 4,
+        "2 absorbed + 2 exhausted retries: {}",
+        doc["collection"]
+    );
+
+    let out = rampart_at(
+        &proxy.url,
+        &["audit", "--snapshot", snap_s, "--format", "json"],
+    );
+    let v = verdicts(&String::from_utf8_lossy(&out.stdout));
+    let st = |control: &str, role: &str| -> Vec<String> {
+        let mut s = v
+            .get(&(control.to_string(), ids[role].clone()))
+            .cloned()
+            .unwrap_or_default();
+        s.sort();
+        s
+    };
+    // The account that could not be entered: ERROR, never PASS, never silently absent.
+    for control in ["cis-1.8", "cis-2.2.1", "base-guardduty"] {
+        let s = st(control, "sandbox");
+        assert!(!s.is_empty(), "{control} sandbox missing");
+        assert!(s.iter().all(|x| x == "ERROR"), "{control} sandbox: {s:?}");
+    }
+    // AccessDenied in one region: that region ERROR, the other still judged.
+    assert_eq!(
+        st("base-guardduty", "test"),
+        vec!["ERROR".to_string(), "PASS".to_string()]
+    );
+    // Throttling absorbed by retries: same verdicts as without faults.
+    assert_eq!(st("cis-2.2.1", "prod"), vec!["PASS".to_string(); 2]);
+    // Throttling that outlasts the retries: ERROR for what depends on it.
+    assert_eq!(st("cis-1.8", "audit"), vec!["ERROR".to_string()]);
+    // Everything else is unaffected.
+    assert_eq!(st("cis-1.8", "prod"), vec!["PASS".to_string()]);
+    assert_eq!(st("cis-1.8", "test"), vec!["FAIL".to_string()]);
+    assert_eq!(st("cis-3.1", "audit"), vec!["PASS".to_string()]);
+    assert_eq!(st("base-guardduty", "prod"), vec!["PASS".to_string(); 2]);
+
+    // Per-service caps hold across every account and region of the run.
+    proxy.reset_in_flight();
+    let c = rampart_at(
+        &proxy.url,
+        &[
+            "collect",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--service-limit",
+            "iam=1",
+            "--service-limit",
+            "ec2=2",
+            "--output",
+            snap_s,
+        ],
+    );
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let max = proxy.max_in_flight();
+    assert_eq!(max.get("iam"), Some(&1), "{max:?}");
+    assert!(max.get("ec2").is_some_and(|n| *n <= 2), "{max:?}");
+    assert!(
+        max.values().sum::<usize>() > max.len(),
+        "the run is concurrent overall: {max:?}"
+    );
+    let bad = rampart_at(&proxy.url, &["collect", "--service-limit", "iamm=1"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("unknown service `iamm`"), "{err}");
 }

@@ -23,6 +23,9 @@ pub struct AuditArgs {
     /// Also list PASS, NOT_APPLICABLE and MANUAL results in table and Markdown output.
     #[arg(long)]
     pub all: bool,
+    /// How the live collection runs (ignored with --snapshot).
+    #[command(flatten)]
+    pub collect: crate::cmd::collect::CollectArgs,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -134,7 +137,10 @@ pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
             Snapshot::load(path)?,
             format!("snapshot:{}", path.display()),
         ),
-        None => (collect_live(g)?, "live".to_string()),
+        None => (
+            crate::cmd::collect::collect_live(g, &a.collect)?,
+            "live".to_string(),
+        ),
     };
     let ev = evaluate(&snapshot, &config, &source, a.fail_on);
     for w in &ev.run.warnings {
@@ -157,11 +163,6 @@ pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Findings);
     }
     Ok(Exit::Ok)
-}
-
-/// The live path shares `rampart collect`'s collector and its error reporting.
-fn collect_live(g: &Global) -> anyhow::Result<Snapshot> {
-    crate::cmd::collect::collect_live(g, 32, 5)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use crate::cli::{Exit, Global};
 use crate::cmd::output;
 use rampart_snapshot::Snapshot;
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 #[command(
     after_help = "Examples:\n  rampart collect --output snapshot.json\n  rampart collect --regions eu-west-1,eu-central-1 --role-name AWSControlTowerExecution -o snap.json\n  rampart audit --snapshot snap.json"
 )]
@@ -15,17 +15,43 @@ pub struct CollectArgs {
     /// Attempts per AWS call; throttling and transient errors are retried with backoff and jitter.
     #[arg(long, default_value_t = 5)]
     pub max_attempts: u32,
+    /// Cap on requests in flight to one service across the run, e.g. `iam=4` (repeatable).
+    /// Defaults: organizations=4, iam=8, sts=8, securityhub=8, accessanalyzer=8, others 16.
+    #[arg(long = "service-limit", value_name = "SERVICE=N", value_parser = parse_service_limit)]
+    pub service_limits: Vec<(String, usize)>,
+}
+
+impl Default for CollectArgs {
+    fn default() -> Self {
+        CollectArgs {
+            concurrency: 32,
+            max_attempts: 5,
+            service_limits: Vec::new(),
+        }
+    }
+}
+
+fn parse_service_limit(s: &str) -> Result<(String, usize), String> {
+    let (svc, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected SERVICE=N (e.g. iam=4), got `{s}`"))?;
+    let n: usize = n
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{n}` is not a positive number in --service-limit {s}"))?;
+    Ok((svc.trim().to_ascii_lowercase(), n))
 }
 
 pub fn run(g: &Global, a: &CollectArgs) -> anyhow::Result<Exit> {
-    let snap = collect_live(g, a.concurrency, a.max_attempts)?;
+    let snap = collect_live(g, a)?;
     output::emit(g, &snap.to_json())?;
     Ok(Exit::Ok)
 }
 
 /// Collects live and reports on stderr: one line per failed call, then a summary.
-pub fn collect_live(g: &Global, concurrency: usize, max_attempts: u32) -> anyhow::Result<Snapshot> {
-    let snap = collect_impl(g, concurrency, max_attempts)?;
+pub fn collect_live(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
+    let snap = collect_impl(g, a)?;
     let all_errors = snap.errors.iter().chain(snap.accounts.iter().flat_map(|a| {
         a.errors
             .iter()
@@ -78,21 +104,22 @@ pub fn collect_live(g: &Global, concurrency: usize, max_attempts: u32) -> anyhow
 }
 
 #[cfg(feature = "aws")]
-fn collect_impl(g: &Global, concurrency: usize, max_attempts: u32) -> anyhow::Result<Snapshot> {
+fn collect_impl(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
     let opts = rampart_aws::CollectOptions {
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
         regions: g.regions.clone(),
         role_name: g.role_name.clone(),
-        concurrency,
-        max_attempts,
+        concurrency: a.concurrency,
+        max_attempts: a.max_attempts,
+        service_limits: a.service_limits.clone(),
         ..Default::default()
     };
     rampart_aws::collect_blocking(&opts).map_err(|e| anyhow::anyhow!("collect: {e}"))
 }
 
 #[cfg(not(feature = "aws"))]
-fn collect_impl(_g: &Global, _c: usize, _m: u32) -> anyhow::Result<Snapshot> {
+fn collect_impl(_g: &Global, _a: &CollectArgs) -> anyhow::Result<Snapshot> {
     anyhow::bail!(
         "this rampart was built without AWS access (--no-default-features); build with the default `aws` feature to collect"
     )
