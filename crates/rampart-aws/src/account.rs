@@ -486,10 +486,10 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
                 });
     }
     let s3 = s.s3(home);
-    let Some(list) = rec.ok("s3:ListBuckets", None, s3.list_buckets().send().await) else {
+    let Some(list) = rec.ok_pages("s3:ListBuckets", None, pages!(s3.list_buckets())) else {
         return out;
     };
-    for b in list.buckets() {
+    for b in list.iter().flat_map(|p| p.buckets()) {
         let name = b.name().unwrap_or_default().to_string();
         let n = Some(name.as_str());
         let region = rec

@@ -8,8 +8,10 @@
 
 mod access;
 mod account;
+mod objects;
 mod org;
 mod region;
+pub mod schedule;
 
 use access::{Access, Counters};
 use rampart_snapshot::{
@@ -20,6 +22,7 @@ use std::time::Instant;
 use tokio::sync::Semaphore;
 
 pub use access::{DEFAULT_SERVICE_LIMIT, DEFAULT_SERVICE_LIMITS, SERVICES, Session};
+pub use objects::{BlockingAws, ObjectInfo, parse_s3_url};
 
 /// What to collect and how.
 #[derive(Debug, Clone)]

@@ -278,14 +278,11 @@ async fn guardduty(
     is_management: bool,
 ) {
     let c = a.guardduty(region);
-    let Some(list) = rec.ok(
-        "guardduty:ListDetectors",
-        None,
-        c.list_detectors().send().await,
-    ) else {
+    let Some(list) = rec.ok_pages("guardduty:ListDetectors", None, pages!(c.list_detectors()))
+    else {
         return;
     };
-    let Some(id) = list.detector_ids().first().cloned() else {
+    let Some(id) = list.iter().flat_map(|p| p.detector_ids()).next().cloned() else {
         return;
     };
     let status = rec
