@@ -13,6 +13,7 @@ pub mod input;
 pub mod ir;
 pub mod patterns;
 pub mod rules;
+pub mod sigma;
 pub mod sink;
 pub mod source;
 

@@ -181,15 +181,7 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
                 out.rules.push(r);
             }
             for b in bad {
-                out.rejected += 1;
-                out.listed.push(Listed {
-                    id: b.id,
-                    source: "pattern".into(),
-                    severity: "-".into(),
-                    status: format!("unsupported: {}", b.reason),
-                    title: String::new(),
-                    attack: String::new(),
-                });
+                out.reject("pattern", b.id, String::new(), &b.reason);
             }
         } else if let Some(dir) = src.strip_prefix("sigma:") {
             load_sigma(Path::new(dir), &mut out)?;
@@ -200,11 +192,33 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
     Ok(out)
 }
 
-fn load_sigma(dir: &Path, _out: &mut Loaded) -> anyhow::Result<()> {
-    bail!(
-        "sigma:{}: the Sigma loader is not in this build yet (rampart_detect::sigma::load_dir); use builtin and patterns:FILE meanwhile",
-        dir.display()
-    )
+/// Every Sigma rule under `dir` is either active or listed as unsupported with the reason.
+fn load_sigma(dir: &Path, out: &mut Loaded) -> anyhow::Result<()> {
+    let report = rampart_detect::sigma::load_dir(dir).map_err(anyhow::Error::msg)?;
+    for r in report.rules {
+        out.listed.push(listed(&r, "active"));
+        out.rules.push(r);
+    }
+    for u in report.unsupported {
+        let reason = format!("{} ({})", u.reason, u.path);
+        out.reject("sigma", u.id, u.title, &reason);
+    }
+    Ok(())
+}
+
+impl Loaded {
+    /// Records a rule that could not be loaded, so `rules list` and the run summary show it.
+    fn reject(&mut self, source: &str, id: String, title: String, reason: &str) {
+        self.rejected += 1;
+        self.listed.push(Listed {
+            id,
+            source: source.into(),
+            severity: "-".into(),
+            status: format!("unsupported: {reason}"),
+            title,
+            attack: String::new(),
+        });
+    }
 }
 
 /// Parse `--since/--until`.

@@ -341,10 +341,7 @@ fn read_chunked(r: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
 type Response = (String, Vec<(String, String)>, Vec<u8>);
 
 /// Sends the request to moto on a fresh connection and returns its answer, de-chunked.
-fn forward(
-    req: &Request,
-    upstream: &str,
-) -> std::io::Result<Response> {
+fn forward(req: &Request, upstream: &str) -> std::io::Result<Response> {
     let mut up = TcpStream::connect(upstream)?;
     write!(up, "{} {} HTTP/1.1\r\n", req.method, req.target)?;
     for (k, v) in &req.headers {
