@@ -300,7 +300,10 @@ fn json_error(
 /// Whether a file name is CloudTrail input (digests and other files are skipped).
 pub fn is_trail_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name.contains("CloudTrail-Digest") || name.starts_with('.') {
+    if name.contains("CloudTrail-Digest")
+        || name.starts_with('.')
+        || p.iter().any(|c| c == "CloudTrail-Digest")
+    {
         return false;
     }
     [".json.gz", ".json", ".jsonl", ".ndjson", ".gz", ".jsonl.gz"]
@@ -318,6 +321,18 @@ pub fn key_day(p: &Path) -> Option<i64> {
         }
     }
     None
+}
+
+/// False when the key's delivery date (`…/YYYY/MM/DD/…`) lies wholly outside `since..until`
+/// (epoch seconds), so the object need not be read at all; keys without a date are kept.
+pub fn key_in_window(key: &Path, since: Option<i64>, until: Option<i64>) -> bool {
+    match key_day(key) {
+        Some(day) => {
+            !(since.is_some_and(|s| day < s.div_euclid(86400))
+                || until.is_some_and(|u| day > u.div_euclid(86400)))
+        }
+        None => true,
+    }
 }
 
 /// Every input file under `root` (sorted), pruned by key date when `since`/`until` (epoch
@@ -341,13 +356,9 @@ pub fn discover(
             let p = ent.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if is_trail_file(&p) {
-                if let Some(day) = key_day(p.strip_prefix(root).unwrap_or(&p))
-                    && (since.is_some_and(|s| day < s.div_euclid(86400))
-                        || until.is_some_and(|u| day > u.div_euclid(86400)))
-                {
-                    continue;
-                }
+            } else if is_trail_file(&p)
+                && key_in_window(p.strip_prefix(root).unwrap_or(&p), since, until)
+            {
                 out.push(p);
             }
         }
@@ -427,5 +438,14 @@ mod tests {
             "1_CloudTrail-Digest_eu-west-1_x.json.gz"
         )));
         assert!(is_trail_file(Path::new("1_CloudTrail_eu-west-1_x.json.gz")));
+        assert!(!is_trail_file(Path::new(
+            "AWSLogs/1/CloudTrail-Digest/eu-west-1/2024/07/31/d.json.gz"
+        )));
+        let day = crate::alert::parse_time("2024-07-31T12:00:00Z").unwrap();
+        let key = Path::new("AWSLogs/1/CloudTrail/eu-west-1/2024/07/31/x.json.gz");
+        assert!(key_in_window(key, Some(day), None));
+        assert!(!key_in_window(key, Some(day + 86400), None));
+        assert!(!key_in_window(key, None, Some(day - 86400)));
+        assert!(key_in_window(Path::new("x.json"), Some(day), Some(day)));
     }
 }

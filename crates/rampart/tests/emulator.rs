@@ -434,3 +434,112 @@ fn error_paths_become_errors_and_the_rest_completes() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("unknown service `iamm`"), "{err}");
 }
+
+/// `rampart detect s3://…` reads CloudTrail objects through the SDK (gzip, delivery layout,
+/// digests skipped, key-date pruning, an unreadable object counted and reported) and publishes
+/// alerts to SNS, checked through an SQS queue subscribed to the topic.
+#[test]
+fn detect_reads_s3_and_publishes_to_sns() {
+    let moto = start_moto();
+    let server = std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
+    let trail = repo().join("crates/rampart/src/cmd/demo_trail.json");
+    let script = r#"
+import boto3, gzip, json, sys
+E, trail = sys.argv[1], sys.argv[2]
+kw = dict(endpoint_url=E, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+s3, sns, sqs = boto3.client("s3", **kw), boto3.client("sns", **kw), boto3.client("sqs", **kw)
+s3.create_bucket(Bucket="org-trail-logs")
+body = open(trail, "rb").read()
+base = "AWSLogs/o-abc/444444444444/CloudTrail/eu-west-1/"
+s3.put_object(Bucket="org-trail-logs", Key=base + "2026/11/20/444444444444_CloudTrail_eu-west-1_a.json.gz", Body=gzip.compress(body))
+s3.put_object(Bucket="org-trail-logs", Key=base + "2026/11/20/444444444444_CloudTrail_eu-west-1_b.json.gz", Body=b"\x1f\x8b\x08\x00broken")
+s3.put_object(Bucket="org-trail-logs", Key=base + "2020/01/01/444444444444_CloudTrail_eu-west-1_old.json.gz", Body=gzip.compress(body))
+s3.put_object(Bucket="org-trail-logs", Key="AWSLogs/o-abc/444444444444/CloudTrail-Digest/eu-west-1/2026/11/20/d.json.gz", Body=b"{}")
+topic = sns.create_topic(Name="rampart-alerts")["TopicArn"]
+q = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+print(json.dumps({"topic": topic, "queue": q}))
+"#;
+    let out = Command::new(python(&server))
+        .args(["-c", script, &moto.url, trail.to_str().unwrap()])
+        .output()
+        .expect("run fixture");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let topic = ids["topic"].as_str().unwrap();
+
+    let d = rampart(
+        &moto,
+        &[
+            "detect",
+            "s3://org-trail-logs/AWSLogs/",
+            "--since",
+            "2026-11-01",
+            "--format",
+            "jsonl",
+            "--sns-topic",
+            topic,
+            "--aggregate",
+            "0",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&d.stderr);
+    assert_eq!(d.status.code(), Some(0), "{stderr}");
+    // Two objects in the window (one broken), the old one pruned by key date, the digest skipped.
+    assert!(stderr.contains("2 file(s), 11 event(s) read"), "{stderr}");
+    assert!(
+        stderr.contains("s3://org-trail-logs/AWSLogs/o-abc/444444444444/CloudTrail/eu-west-1/2026/11/20/444444444444_CloudTrail_eu-west-1_b.json.gz"),
+        "the broken object is named: {stderr}"
+    );
+    let alerts: Vec<Value> = String::from_utf8_lossy(&d.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(alerts.len() >= 3, "{alerts:?}");
+
+    // Every alert reached SNS: read them back from the subscribed queue.
+    let drain = r#"
+import boto3, json, sys
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+sqs = boto3.client("sqs", **kw)
+n = []
+while True:
+    r = sqs.receive_message(QueueUrl=sys.argv[2], MaxNumberOfMessages=10)
+    if not r.get("Messages"):
+        break
+    for m in r["Messages"]:
+        n.append(json.loads(json.loads(m["Body"])["Message"])["rule_id"])
+        sqs.delete_message(QueueUrl=sys.argv[2], ReceiptHandle=m["ReceiptHandle"])
+print(json.dumps(n))
+"#;
+    let got = Command::new(python(&server))
+        .args(["-c", drain, &moto.url, ids["queue"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let mut published: Vec<String> = serde_json::from_slice(&got.stdout).unwrap_or_else(|_| {
+        panic!("{}", String::from_utf8_lossy(&got.stderr));
+    });
+    let mut expected: Vec<String> = alerts
+        .iter()
+        .map(|a| a["rule_id"].as_str().unwrap().to_string())
+        .collect();
+    published.sort();
+    expected.sort();
+    assert_eq!(published, expected);
+
+    // A bucket that does not exist: one clear error naming it.
+    let bad = rampart(&moto, &["detect", "s3://no-such-bucket/x/"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("no-such-bucket") && err.contains("NoSuchBucket"),
+        "{err}"
+    );
+}

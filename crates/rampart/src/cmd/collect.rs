@@ -103,17 +103,25 @@ pub fn collect_live(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
     Ok(snap)
 }
 
+/// AWS access options from the global flags (profile, endpoint, regions, role).
 #[cfg(feature = "aws")]
-fn collect_impl(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
-    let opts = rampart_aws::CollectOptions {
+pub fn options(g: &Global) -> rampart_aws::CollectOptions {
+    rampart_aws::CollectOptions {
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
         regions: g.regions.clone(),
         role_name: g.role_name.clone(),
+        ..Default::default()
+    }
+}
+
+#[cfg(feature = "aws")]
+fn collect_impl(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
+    let opts = rampart_aws::CollectOptions {
         concurrency: a.concurrency,
         max_attempts: a.max_attempts,
         service_limits: a.service_limits.clone(),
-        ..Default::default()
+        ..options(g)
     };
     rampart_aws::collect_blocking(&opts).map_err(|e| anyhow::anyhow!("collect: {e}"))
 }

@@ -44,6 +44,9 @@ pub struct DetectArgs {
         hide_env_values = true
     )]
     pub webhook: Option<String>,
+    /// Also publish each alert to this SNS topic (one message per alert; needs the `aws` build).
+    #[arg(long, env = "RAMPART_SNS_TOPIC", value_name = "TOPIC_ARN")]
+    pub sns_topic: Option<String>,
     /// Where alerts a sink could not deliver are kept (JSON Lines).
     #[arg(long, value_name = "FILE", default_value = "rampart-undelivered.jsonl")]
     pub spool: PathBuf,
@@ -299,9 +302,9 @@ impl Run<'_> {
 }
 
 pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
-    if a.path.starts_with("s3://") {
+    if a.path.starts_with("s3://") && a.follow {
         bail!(
-            "{}: reading from S3 needs the `aws` build of rampart (cargo build -p rampart --features aws); download the objects and pass a local directory meanwhile",
+            "--follow reads a local file or stdin; it cannot follow {}",
             a.path
         );
     }
@@ -346,6 +349,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     }
     if let Some(url) = &a.webhook {
         dispatch.add(Box::new(WebhookSink::new(url).map_err(anyhow::Error::msg)?));
+    }
+    if let Some(topic) = &a.sns_topic {
+        dispatch.add(sns_sink(g, topic)?);
     }
     let mut run = Run {
         det,
@@ -396,6 +402,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
                 run.issue(&i);
             }
         }
+    } else if a.path.starts_with("s3://") {
+        read_s3(g, &a.path, since, until, &mut run, &mut stats, &mut reader)?;
     } else {
         let root = Path::new(&a.path);
         let files = input::discover(root, since, until).map_err(anyhow::Error::msg)?;
@@ -470,6 +478,109 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
     Ok(Exit::Ok)
+}
+
+/// Publishes through the AWS SDK (rampart-aws) with the global credentials and endpoint.
+#[cfg(feature = "aws")]
+struct SdkPublisher(rampart_aws::BlockingAws);
+
+#[cfg(feature = "aws")]
+impl rampart_detect::sink::SnsPublisher for SdkPublisher {
+    fn publish(&self, topic_arn: &str, subject: &str, message: &str) -> Result<(), String> {
+        self.0.publish_sns(topic_arn, subject, message)
+    }
+}
+
+#[cfg(feature = "aws")]
+fn sns_sink(g: &Global, topic: &str) -> anyhow::Result<Box<dyn rampart_detect::sink::Sink>> {
+    if !topic.starts_with("arn:") || topic.split(':').count() != 6 {
+        bail!("--sns-topic `{topic}` is not a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
+    }
+    let aws = rampart_aws::BlockingAws::connect(&crate::cmd::collect::options(g))
+        .map_err(|e| anyhow::anyhow!("--sns-topic {topic}: {e}"))?;
+    Ok(Box::new(rampart_detect::sink::SnsSink::new(
+        topic,
+        Box::new(SdkPublisher(aws)),
+    )))
+}
+
+#[cfg(not(feature = "aws"))]
+fn sns_sink(_g: &Global, topic: &str) -> anyhow::Result<Box<dyn rampart_detect::sink::Sink>> {
+    bail!(
+        "--sns-topic {topic}: this rampart was built without AWS access (--no-default-features); build with the default `aws` feature"
+    )
+}
+
+/// Reads every CloudTrail object under `s3://bucket/prefix` whose key date is in the window;
+/// an object that cannot be read is a counted, reported skip.
+#[cfg(feature = "aws")]
+fn read_s3(
+    g: &Global,
+    url: &str,
+    since: Option<i64>,
+    until: Option<i64>,
+    run: &mut Run<'_>,
+    stats: &mut ReadStats,
+    reader: &mut Reader,
+) -> anyhow::Result<()> {
+    let (bucket, prefix) = rampart_aws::parse_s3_url(url)
+        .ok_or_else(|| anyhow::anyhow!("{url}: expected s3://bucket/prefix"))?;
+    let aws = rampart_aws::BlockingAws::connect(&crate::cmd::collect::options(g))
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let objects = aws
+        .list_objects(&bucket, &prefix, None)
+        .map_err(anyhow::Error::msg)?;
+    let keys: Vec<_> = objects
+        .into_iter()
+        .filter(|o| {
+            let key = Path::new(&o.key);
+            input::is_trail_file(key)
+                && input::key_in_window(key.strip_prefix(&prefix).unwrap_or(key), since, until)
+        })
+        .collect();
+    if keys.is_empty() {
+        output::note(
+            g,
+            format!("rampart: warning: {url}: no CloudTrail objects found in the time window"),
+        );
+    }
+    let mut issues = Vec::new();
+    for o in keys {
+        let name = format!("s3://{bucket}/{}", o.key);
+        stats.files += 1;
+        match aws.get_object(&bucket, &o.key) {
+            Ok(data) => reader.read_bytes(&name, &data, stats, &mut issues, &mut |raw, n| {
+                run.record(raw, &|| format!("{name}:record {n}"))
+            }),
+            Err(e) => {
+                stats.skipped += 1;
+                issues.push(Issue {
+                    location: name.clone(),
+                    message: e,
+                });
+            }
+        }
+        for i in issues.drain(..) {
+            run.issue(&i);
+        }
+        run.deliver();
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+fn read_s3(
+    _g: &Global,
+    url: &str,
+    _since: Option<i64>,
+    _until: Option<i64>,
+    _run: &mut Run<'_>,
+    _stats: &mut ReadStats,
+    _reader: &mut Reader,
+) -> anyhow::Result<()> {
+    bail!(
+        "{url}: this rampart was built without AWS access (--no-default-features); build with the default `aws` feature, or download the objects and pass a local directory"
+    )
 }
 
 /// Poll a file for appended complete lines (JSON Lines) until interrupted.
