@@ -5,6 +5,30 @@ use super::{Builtin, BuiltinConfig, Def, ev, str_pred};
 use crate::ir::{Cidr, Condition, Predicate, Severity, StrOp};
 use serde_json::json;
 
+/// Services whose calls CloudTrail records in us-east-1 (Global Accelerator: us-west-2) no matter
+/// which regions the organization uses.
+const GLOBAL_SERVICES: &[&str] = &[
+    "iam.amazonaws.com",
+    "sts.amazonaws.com",
+    "organizations.amazonaws.com",
+    "signin.amazonaws.com",
+    "cloudfront.amazonaws.com",
+    "route53.amazonaws.com",
+    "route53domains.amazonaws.com",
+    "support.amazonaws.com",
+    "account.amazonaws.com",
+    "health.amazonaws.com",
+    "budgets.amazonaws.com",
+    "ce.amazonaws.com",
+    "billingconsole.amazonaws.com",
+    "trustedadvisor.amazonaws.com",
+    "shield.amazonaws.com",
+    "waf.amazonaws.com",
+    "globalaccelerator.amazonaws.com",
+    "sso.amazonaws.com",
+    "notifications.amazonaws.com",
+];
+
 pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
     let mut out = Vec::new();
     out.push(
@@ -34,10 +58,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         severity: Severity::Medium,
         attack: &["T1535"],
         description: "A call ran in a region the organization does not use (`[detect] allowed_regions`): attackers hide resources there.",
-        false_positives: &[
-            "Global services log in us-east-1: include it",
-            "A newly adopted region",
-        ],
+        false_positives: &["A newly adopted region"],
         condition: Condition::All(vec![
             Condition::field("awsRegion", Predicate::Exists(true)),
             Condition::not(Condition::field(
@@ -47,17 +68,46 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                     case_insensitive: false,
                 },
             )),
+            // Global services are logged in their home region whatever the caller's regions.
+            Condition::not(Condition::All(vec![
+                Condition::one_of("eventSource", GLOBAL_SERVICES),
+                Condition::one_of("awsRegion", &["us-east-1", "us-west-2"]),
+            ])),
         ]),
-        positives: vec![ev(
-            "ec2.amazonaws.com",
-            "RunInstances",
-            json!({"awsRegion": "ap-southeast-3"}),
-        )],
-        negatives: vec![ev(
-            "ec2.amazonaws.com",
-            "RunInstances",
-            json!({"awsRegion": "eu-west-1"}),
-        )],
+        positives: vec![
+            ev(
+                "ec2.amazonaws.com",
+                "RunInstances",
+                json!({"awsRegion": "ap-southeast-3"}),
+            ),
+            ev(
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                json!({"awsRegion": "us-east-1"}),
+            ),
+        ],
+        negatives: vec![
+            ev(
+                "ec2.amazonaws.com",
+                "RunInstances",
+                json!({"awsRegion": "eu-west-1"}),
+            ),
+            ev(
+                "organizations.amazonaws.com",
+                "LeaveOrganization",
+                json!({"awsRegion": "us-east-1"}),
+            ),
+            ev(
+                "iam.amazonaws.com",
+                "CreateUser",
+                json!({"awsRegion": "us-east-1"}),
+            ),
+            ev(
+                "sts.amazonaws.com",
+                "GetCallerIdentity",
+                json!({"awsRegion": "us-east-1"}),
+            ),
+        ],
     };
     if cfg.allowed_regions.is_empty() {
         let mut b = region_def(vec![]).build();

@@ -198,7 +198,8 @@ mod tests {
 
     fn all() -> Vec<Builtin> {
         let cfg = BuiltinConfig {
-            allowed_regions: vec!["eu-west-1".into(), "us-east-1".into()],
+            // us-east-1 is deliberately not allowed: global services logged there must not fire.
+            allowed_regions: vec!["eu-west-1".into()],
             instance_networks: vec![Cidr::parse("203.0.113.0/24").unwrap()],
             uses_sso: true,
         };
