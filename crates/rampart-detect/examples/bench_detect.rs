@@ -288,7 +288,10 @@ fn main() {
     }
 }
 
-/// Every supported SigmaHQ rule of the corpus, when the Sigma loader is part of the build.
+/// Every supported SigmaHQ rule of the corpus.
 fn sigma_rules() -> Vec<rampart_detect::Rule> {
-    Vec::new()
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/sigma-aws");
+    rampart_detect::sigma::load_dir(&dir)
+        .expect("Sigma corpus")
+        .rules
 }

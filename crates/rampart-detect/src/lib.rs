@@ -5,11 +5,11 @@
 //! when a rule needs a field the typed header does not carry.
 
 pub mod alert;
+/// The CloudTrail reader and event view live in `rampart-trail`; re-exported for convenience.
+pub use rampart_trail::{event, read as input};
 pub mod baseline;
 pub mod detector;
 pub mod engine;
-pub mod event;
-pub mod input;
 pub mod ir;
 pub mod patterns;
 pub mod rules;

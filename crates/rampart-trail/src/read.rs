@@ -316,7 +316,7 @@ pub fn key_day(p: &Path) -> Option<i64> {
     let parts: Vec<&str> = p.iter().filter_map(|c| c.to_str()).collect();
     for w in parts.windows(3) {
         if w[0].len() == 4 && w[1].len() == 2 && w[2].len() == 2 {
-            let t = crate::alert::parse_time(&format!("{}-{}-{}T00:00:00Z", w[0], w[1], w[2]))?;
+            let t = crate::time::parse_time(&format!("{}-{}-{}T00:00:00Z", w[0], w[1], w[2]))?;
             return Some(t.div_euclid(86400));
         }
     }
@@ -432,7 +432,7 @@ mod tests {
         let p = Path::new("AWSLogs/1/CloudTrail/eu-west-1/2024/07/31/x.json.gz");
         assert_eq!(
             key_day(p),
-            Some(crate::alert::parse_time("2024-07-31T00:00:00Z").unwrap() / 86400)
+            Some(crate::time::parse_time("2024-07-31T00:00:00Z").unwrap() / 86400)
         );
         assert!(!is_trail_file(Path::new(
             "1_CloudTrail-Digest_eu-west-1_x.json.gz"
@@ -441,7 +441,7 @@ mod tests {
         assert!(!is_trail_file(Path::new(
             "AWSLogs/1/CloudTrail-Digest/eu-west-1/2024/07/31/d.json.gz"
         )));
-        let day = crate::alert::parse_time("2024-07-31T12:00:00Z").unwrap();
+        let day = crate::time::parse_time("2024-07-31T12:00:00Z").unwrap();
         let key = Path::new("AWSLogs/1/CloudTrail/eu-west-1/2024/07/31/x.json.gz");
         assert!(key_in_window(key, Some(day), None));
         assert!(!key_in_window(key, Some(day + 86400), None));
