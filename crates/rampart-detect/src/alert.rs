@@ -55,13 +55,24 @@ struct Narrow {
     request_parameters: Option<Value>,
 }
 
-/// `{"userIdentity": …, "requestParameters": …}` parsed from the raw event.
-fn narrow_view(raw: &[u8]) -> Value {
-    let n: Narrow = serde_json::from_slice(raw).unwrap_or(Narrow {
+/// `{"userIdentity": …, "requestParameters": …}` from the raw event: only those two members
+/// are parsed when the event has a member index.
+fn narrow_view(ev: &Event<'_>) -> Value {
+    let mut m = serde_json::Map::new();
+    if ev.has_member_index() {
+        for key in ["userIdentity", "requestParameters"] {
+            if let Some((s, e)) = ev.member(key)
+                && let Ok(v) = serde_json::from_slice::<Value>(&ev.raw()[s..e])
+            {
+                m.insert(key.into(), v);
+            }
+        }
+        return Value::Object(m);
+    }
+    let n: Narrow = serde_json::from_slice(ev.raw()).unwrap_or(Narrow {
         user_identity: None,
         request_parameters: None,
     });
-    let mut m = serde_json::Map::new();
     if let Some(u) = n.user_identity {
         m.insert("userIdentity".into(), u);
     }
@@ -127,7 +138,7 @@ impl Alert {
         let base: &Value = match (ev.doc_built(), ev.doc_if_built()) {
             (true, Some(d)) => d,
             _ => {
-                narrow = narrow_view(ev.raw());
+                narrow = narrow_view(ev);
                 &narrow
             }
         };

@@ -4,7 +4,7 @@
 use crate::alert::{Aggregator, Alert, parse_time};
 use crate::baseline::Baseline;
 use crate::engine::{Engine, EvalStats};
-use crate::event::Event;
+use crate::event::{Event, EventError};
 use crate::input::Issue;
 
 /// Counters of a detection run.
@@ -64,7 +64,18 @@ impl<'e> Detector<'e> {
         origin: &dyn Fn() -> String,
         out: &mut Vec<Alert>,
     ) -> Result<(), Issue> {
-        let ev = match Event::parse(raw) {
+        self.process_event(Event::parse(raw), origin, out)
+    }
+
+    /// Evaluate one event the reader already parsed (see `Reader::read_file_events`); a record
+    /// that is not an event is counted as skipped and returned as an issue.
+    pub fn process_event(
+        &mut self,
+        ev: Result<Event<'_>, EventError>,
+        origin: &dyn Fn() -> String,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), Issue> {
+        let ev = match ev {
             Ok(e) => e,
             Err(e) => {
                 self.stats.skipped += 1;

@@ -3,8 +3,10 @@
 //! field builds the event's document once.
 
 use crate::event::Event;
-use crate::ir::{Condition, FieldPath, NumOp, Predicate, Reach, Rule};
+use crate::ir::{Condition, FieldPath, NumOp, Predicate, Reach, Rule, Segment};
+use rampart_trail::scan;
 use serde_json::Value;
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -118,7 +120,7 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
         Condition::Any(cs) => cs.iter().any(|c| eval(c, ev)),
         Condition::Not(c) => !eval(c, ev),
         Condition::Pattern(p) => ev.doc().is_some_and(|d| p.matches_json(d)),
-        Condition::RawContains(lit) => memchr::memmem::find(ev.raw(), lit.as_bytes()).is_some(),
+        Condition::RawContains(lit) => lit.found_in(ev.raw()),
         Condition::Match { field, reach, pred } => {
             if *reach == Reach::Path
                 && let Some(key) = field.top_level_key()
@@ -129,6 +131,36 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
                     Some(s) => test_str_pred(pred, s),
                     None => matches!(pred, Predicate::Null | Predicate::Exists(false)),
                 };
+            }
+            // Outside the header: read just the reached values from the raw bytes, so most
+            // events never need a document.
+            if !has_field_ref(pred)
+                && ev.doc_if_built().is_none()
+                && let Some(spans) = resolve_raw_spans(field, ev)
+            {
+                let raw = ev.raw();
+                // Plain strings (the common case) are tested in place, without a value.
+                if *reach == Reach::Path
+                    && let Some(strs) = plain_strings(raw, &spans)
+                {
+                    return test_strs(pred, &strs);
+                }
+                let Some(owned) = spans
+                    .iter()
+                    .map(|(s, e)| serde_json::from_slice::<Value>(&raw[*s..*e]).ok())
+                    .collect::<Option<Vec<Value>>>()
+                else {
+                    return false;
+                };
+                let mut vals: Vec<&Value> = owned.iter().collect();
+                if *reach == Reach::Anywhere {
+                    let mut leaves = Vec::new();
+                    for v in vals {
+                        collect_leaves(v, &mut leaves);
+                    }
+                    vals = leaves;
+                }
+                return test_values(pred, &vals, &Value::Null);
             }
             let Some(doc) = ev.doc() else { return false };
             let mut vals = Vec::new();
@@ -143,6 +175,94 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
             test_values(pred, &vals, doc)
         }
     }
+}
+
+/// The spans of the values `field` reaches in the raw event (same semantics as
+/// [`FieldPath::resolve`] on the document: arrays fan out, the last of repeated keys wins).
+/// `None` when the raw walk cannot answer (escaped keys, malformed bytes): use the document.
+fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Vec<(usize, usize)>> {
+    if !ev.has_member_index() {
+        return None;
+    }
+    let (first, rest) = field.segments().split_first()?;
+    let Segment::Key(k) = first else {
+        return None;
+    };
+    let mut spans = Vec::new();
+    if let Some(span) = ev.member(k) {
+        walk_raw(rest, ev, span, &mut spans)?;
+    }
+    Some(spans)
+}
+
+/// The spans as `&str` when every one is a JSON string without escapes.
+fn plain_strings<'r>(raw: &'r [u8], spans: &[(usize, usize)]) -> Option<Vec<&'r str>> {
+    spans
+        .iter()
+        .map(|&(s, e)| {
+            let v = &raw[s..e];
+            if v.len() >= 2 && v[0] == b'"' && memchr::memchr(b'\\', v).is_none() {
+                std::str::from_utf8(&v[1..v.len() - 1]).ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// [`test_values`] over reached values that are all strings.
+fn test_strs(p: &Predicate, strs: &[&str]) -> bool {
+    match p {
+        Predicate::Null => strs.is_empty(),
+        Predicate::Exists(want) => strs.is_empty() != *want,
+        Predicate::All(ps) => ps.iter().all(|p| test_strs(p, strs)),
+        Predicate::Any(ps) => ps.iter().any(|p| test_strs(p, strs)),
+        Predicate::Bool(_) | Predicate::FieldRef { .. } => false,
+        _ => strs.iter().any(|s| test_str(p, s)),
+    }
+}
+
+fn walk_raw(
+    segs: &[Segment],
+    ev: &Event<'_>,
+    span: (usize, usize),
+    out: &mut Vec<(usize, usize)>,
+) -> Option<()> {
+    let Some((first, rest)) = segs.split_first() else {
+        out.push(span);
+        return Some(());
+    };
+    let b = ev.raw();
+    match (first, b.get(span.0)) {
+        (Segment::Key(k), Some(b'{')) => {
+            if let Some(v) = ev.member_of(span.0, k).ok()? {
+                walk_raw(rest, ev, v, out)?;
+            }
+        }
+        (Segment::Key(_), Some(b'[')) => {
+            let mut items: SmallVec<[(usize, usize); 8]> = SmallVec::new();
+            scan::elements(b, span.0, |s, e| items.push((s, e))).ok()?;
+            for it in items {
+                walk_raw(segs, ev, it, out)?;
+            }
+        }
+        (Segment::Index(n), Some(b'[')) => {
+            let mut items: SmallVec<[(usize, usize); 8]> = SmallVec::new();
+            scan::elements(b, span.0, |s, e| items.push((s, e))).ok()?;
+            if let Some(it) = items.get(*n) {
+                walk_raw(rest, ev, *it, out)?;
+            }
+        }
+        (Segment::AnyIndex, Some(b'[')) => {
+            let mut items: SmallVec<[(usize, usize); 8]> = SmallVec::new();
+            scan::elements(b, span.0, |s, e| items.push((s, e))).ok()?;
+            for it in items {
+                walk_raw(rest, ev, it, out)?;
+            }
+        }
+        _ => {}
+    }
+    Some(())
 }
 
 /// Field references need the document even when the tested field is in the header.
@@ -516,5 +636,88 @@ mod tests {
             run(json!({"eventSource":"ec2.amazonaws.com","eventName":"PutBucketPolicy"})).0,
             Vec::<usize>::new()
         );
+    }
+}
+
+/// Differential: conditions answered from raw bytes (header scan, member spans, nested walks)
+/// agree with the same conditions answered from the full document, on random events.
+#[cfg(test)]
+mod raw_vs_doc {
+    use super::*;
+    use crate::ir::{StrMatch, StrOp};
+    use proptest::prelude::*;
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-5i64..5).prop_map(Value::from),
+            prop::sample::select(vec!["a", "B", "ab", "x\"y", "é", "a\\b", "Root", ""])
+                .prop_map(|s| Value::String(s.to_string())),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(
+                    (prop::sample::select(vec!["a", "b", "type", "c"]), inner),
+                    0..4
+                )
+                .prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    fn event() -> impl Strategy<Value = Value> {
+        prop::collection::vec(
+            (
+                prop::sample::select(vec!["eventName", "userIdentity", "a", "b", "errorCode"]),
+                value(),
+            ),
+            0..5,
+        )
+        .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+    }
+
+    fn predicate() -> impl Strategy<Value = Predicate> {
+        prop_oneof![
+            Just(Predicate::Null),
+            any::<bool>().prop_map(Predicate::Exists),
+            prop::sample::select(vec!["a", "b", "Root", "x\"y", "1", "true"])
+                .prop_map(|s| Predicate::Str(StrMatch::new(StrOp::Equals, s, true))),
+            prop::sample::select(vec!["a", "o", "\\"]).prop_map(|s| Predicate::Str(StrMatch::new(
+                StrOp::Contains,
+                s,
+                false
+            ))),
+            (-2.0f64..2.0).prop_map(|x| Predicate::Num(NumOp::Gt, x)),
+            any::<bool>().prop_map(Predicate::Bool),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn raw_and_document_agree(
+            ev in event(),
+            path in prop::sample::select(vec![
+                "a", "b", "eventName", "userIdentity.type", "a.b", "a.a.c", "b[0]", "b[*].type", "a[1].b",
+            ]),
+            pred in predicate(),
+            anywhere in any::<bool>(),
+        ) {
+            let raw = serde_json::to_vec(&ev).unwrap();
+            let cond = Condition::Match {
+                field: FieldPath::parse(path).unwrap(),
+                reach: if anywhere { Reach::Anywhere } else { Reach::Path },
+                pred,
+            };
+            let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
+            let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
+            prop_assert_eq!(from_raw, from_doc, "{} on {}", path, String::from_utf8_lossy(&raw));
+        }
     }
 }

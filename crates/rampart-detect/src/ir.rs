@@ -341,9 +341,7 @@ impl StrMatch {
                 StrOp::EndsWith => {
                     h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n)
                 }
-                StrOp::Contains => {
-                    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
-                }
+                StrOp::Contains => contains_ignore_ascii_case(h, n),
                 StrOp::Wildcard => {
                     if h.iter().any(u8::is_ascii_uppercase) {
                         self.test_exact(&s.to_ascii_lowercase())
@@ -364,6 +362,33 @@ impl StrMatch {
             StrOp::Wildcard => glob_match(self.needle.as_bytes(), s.as_bytes()),
         }
     }
+}
+
+/// `needle` (already lowercase) occurs in `h`, ASCII case-insensitively: find candidates for
+/// the first byte in either case with `memchr2`, then compare the rest.
+fn contains_ignore_ascii_case(h: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if h.len() < needle.len() {
+        return false;
+    }
+    let last = h.len() - needle.len();
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut i = 0;
+    while i <= last {
+        match memchr::memchr2(lo, up, &h[i..=last]) {
+            Some(k) => {
+                let at = i + k;
+                if h[at + 1..at + needle.len()].eq_ignore_ascii_case(rest) {
+                    return true;
+                }
+                i = at + 1;
+            }
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Glob match with `*`, `?` and backslash escapes; linear-time backtracking on the last `*`.
@@ -557,10 +582,35 @@ pub enum Condition {
     /// The raw event text contains this literal. A cheap pre-filter for rules that would otherwise
     /// build a document for every event; use it only as a *necessary* part of an `All` (JSON
     /// escaping means it can miss text that contains `"` or `\\`).
-    RawContains(String),
+    RawContains(Box<Literal>),
+}
+
+/// A literal searched for in raw event bytes, with its searcher built once.
+#[derive(Debug, Clone)]
+pub struct Literal {
+    pub text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Literal {
+    pub fn new(text: &str) -> Literal {
+        Literal {
+            text: text.to_string(),
+            finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+        }
+    }
+    /// Whether `haystack` contains the literal (case-sensitive).
+    pub fn found_in(&self, haystack: &[u8]) -> bool {
+        self.finder.find(haystack).is_some()
+    }
 }
 
 impl Condition {
+    /// The raw event text contains `text` (see [`Condition::RawContains`]).
+    pub fn raw_contains(text: &str) -> Condition {
+        Condition::RawContains(Box::new(Literal::new(text)))
+    }
+
     /// `field` equals one of `values` (case-sensitive): the common shape of built-in rules.
     pub fn one_of(field: &str, values: &[&str]) -> Condition {
         Condition::Match {

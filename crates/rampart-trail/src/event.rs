@@ -1,10 +1,12 @@
 //! One event as the engine sees it: the raw JSON bytes, a borrowed typed header of the top-level
 //! string fields most rules test, and a document built only when a rule needs any other field.
 
+use crate::scan::Member;
 use serde::Deserialize;
 use serde_json::Value;
+use smallvec::SmallVec;
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 /// Top-level CloudTrail fields parsed without building a DOM (strings borrowed from the input
 /// when they contain no escapes). Unknown fields are skipped by the parser.
@@ -92,6 +94,68 @@ fn cow_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str
 }
 
 impl<'a> Header<'a> {
+    /// The header of one record by a structural scan of its top-level members: values of other
+    /// members are skipped, never decoded.
+    pub fn scan(
+        raw: &'a [u8],
+        members: &mut SmallVec<[Member<'a>; 24]>,
+    ) -> Result<Header<'a>, EventError> {
+        let start = crate::scan::skip_ws(raw, 0);
+        let (h, end) = Header::scan_members(raw, start, members)?;
+        if crate::scan::skip_ws(raw, end) != raw.len() {
+            return Err(EventError::Json {
+                offset: end,
+                message: "trailing characters after the record".into(),
+            });
+        }
+        Ok(h)
+    }
+
+    /// The header of the object at `raw[start]`, recording every member; returns the header and
+    /// the end of the object.
+    fn scan_members(
+        raw: &'a [u8],
+        start: usize,
+        members: &mut SmallVec<[Member<'a>; 24]>,
+    ) -> Result<(Header<'a>, usize), EventError> {
+        let mut h = Header::default();
+        let mut bad: Option<EventError> = None;
+        let end = crate::scan::members(raw, start, |m| {
+            members.push(m);
+            let slot = match m.key {
+                b"eventSource" => &mut h.event_source,
+                b"eventName" => &mut h.event_name,
+                b"eventTime" => &mut h.event_time,
+                b"awsRegion" => &mut h.aws_region,
+                b"sourceIPAddress" => &mut h.source_ip_address,
+                b"userAgent" => &mut h.user_agent,
+                b"eventID" => &mut h.event_id,
+                b"errorCode" => &mut h.error_code,
+                b"recipientAccountId" => &mut h.recipient_account_id,
+                b"eventType" => &mut h.event_type,
+                _ => return true,
+            };
+            match string_value(raw, m.value) {
+                Ok(v) => {
+                    *slot = v;
+                    true
+                }
+                Err(e) => {
+                    bad = Some(e);
+                    false
+                }
+            }
+        })
+        .map_err(|e| EventError::Json {
+            offset: e.offset,
+            message: e.message.to_string(),
+        })?;
+        if let Some(e) = bad {
+            return Err(e);
+        }
+        Ok((h, end))
+    }
+
     /// The header field named by a top-level key, `None` if the key is not a header field.
     /// `Some(None)` means "a header field, absent in this event".
     pub fn get(&self, key: &str) -> Option<Option<&str>> {
@@ -125,8 +189,17 @@ pub enum EventError {
 pub struct Event<'a> {
     raw: &'a [u8],
     header: Header<'a>,
+    /// Every top-level member (key and value span), so a field outside the header is found
+    /// without a document; empty for events built from a document.
+    members: SmallVec<[Member<'a>; 24]>,
+    /// Members of nested objects already walked (object start → members), so several rules
+    /// reading `userIdentity.*` walk it once.
+    nested: RefCell<Vec<(usize, NestedMembers<'a>)>>,
     doc: OnceCell<Option<Value>>,
 }
+
+/// The members of one nested object, or `None` when it could not be walked.
+type NestedMembers<'a> = Option<SmallVec<[Member<'a>; 16]>>;
 
 impl<'a> Event<'a> {
     /// Parse the header from raw record bytes. Fails when the bytes are not a JSON object.
@@ -135,15 +208,39 @@ impl<'a> Event<'a> {
         if first != Some(&b'{') {
             return Err(EventError::NotObject);
         }
-        let header: Header<'a> = serde_json::from_slice(raw).map_err(|e| EventError::Json {
-            offset: byte_offset(raw, e.line(), e.column()),
-            message: strip_position(&e.to_string()),
-        })?;
+        let mut members = SmallVec::new();
+        let header = Header::scan(raw, &mut members)?;
         Ok(Event {
             raw,
             header,
+            members,
+            nested: RefCell::new(Vec::new()),
             doc: OnceCell::new(),
         })
+    }
+
+    /// Parses the record that starts at `buf[start]` and ends wherever its closing brace is:
+    /// the one scan that finds the record's end also reads its header. Returns the event (its
+    /// `raw` is exactly the record) and the end offset.
+    pub fn parse_at(buf: &'a [u8], start: usize) -> Result<(Event<'a>, usize), EventError> {
+        if buf.get(start) != Some(&b'{') {
+            return Err(EventError::NotObject);
+        }
+        let mut members: SmallVec<[Member<'a>; 24]> = SmallVec::new();
+        let (header, end) = Header::scan_members(buf, start, &mut members)?;
+        for m in members.iter_mut() {
+            m.value = (m.value.0 - start, m.value.1 - start);
+        }
+        Ok((
+            Event {
+                raw: &buf[start..end],
+                header,
+                members,
+                nested: RefCell::new(Vec::new()),
+                doc: OnceCell::new(),
+            },
+            end,
+        ))
     }
 
     /// An event from an already-built document (tests, `rules test`, EventBridge envelopes).
@@ -154,12 +251,60 @@ impl<'a> Event<'a> {
         Event {
             raw,
             header,
+            members: SmallVec::new(),
+            nested: RefCell::new(Vec::new()),
             doc: cell,
         }
     }
 
     pub fn raw(&self) -> &'a [u8] {
         self.raw
+    }
+
+    /// The span of the top-level member `key` in [`Event::raw`] (the last one if repeated, as a
+    /// document would keep it). `None` when absent or when the event has no member index (built
+    /// from a document; use [`Event::doc`] then), see [`Event::has_member_index`].
+    pub fn member(&self, key: &str) -> Option<(usize, usize)> {
+        self.members
+            .iter()
+            .rev()
+            .find(|m| m.key == key.as_bytes())
+            .map(|m| m.value)
+    }
+
+    /// The value span of member `key` of the object that starts at `raw[obj]` (the last one if
+    /// repeated). `Err(())` when the object cannot be walked or has escaped keys (use the
+    /// document then). Each object is walked once per event.
+    #[allow(clippy::result_unit_err)]
+    pub fn member_of(&self, obj: usize, key: &str) -> Result<Option<(usize, usize)>, ()> {
+        let mut cache = self.nested.borrow_mut();
+        let pos = match cache.iter().position(|(start, _)| *start == obj) {
+            Some(p) => p,
+            None => {
+                let mut list: SmallVec<[Member<'a>; 16]> = SmallVec::new();
+                let walked = crate::scan::members(self.raw, obj, |m| {
+                    list.push(m);
+                    true
+                });
+                let ok = walked.is_ok() && !list.iter().any(|m| m.key_escaped);
+                cache.push((obj, ok.then_some(list)));
+                cache.len() - 1
+            }
+        };
+        match &cache[pos].1 {
+            Some(list) => Ok(list
+                .iter()
+                .rev()
+                .find(|m| m.key == key.as_bytes())
+                .map(|m| m.value)),
+            None => Err(()),
+        }
+    }
+
+    /// Whether [`Event::member`] can answer: the event was scanned from bytes and no top-level
+    /// key needed unescaping.
+    pub fn has_member_index(&self) -> bool {
+        !self.members.is_empty() && !self.members.iter().any(|m| m.key_escaped)
     }
 
     pub fn header(&self) -> &Header<'a> {
@@ -185,6 +330,26 @@ impl<'a> Event<'a> {
     }
 }
 
+/// A string member's value: borrowed when it has no escapes, decoded otherwise; other JSON
+/// types give `None` (as the rules see them: a header field that is not a string is absent).
+fn string_value(raw: &[u8], (s, e): (usize, usize)) -> Result<Option<Cow<'_, str>>, EventError> {
+    let v = &raw[s..e];
+    if v.first() != Some(&b'"') {
+        return Ok(None);
+    }
+    let inner = &v[1..v.len() - 1];
+    let bad = |message: String| EventError::Json { offset: s, message };
+    if memchr::memchr(b'\\', inner).is_none() {
+        return std::str::from_utf8(inner)
+            .map(|t| Some(Cow::Borrowed(t)))
+            .map_err(|_| bad("invalid UTF-8 in a string".into()));
+    }
+    serde_json::from_slice::<String>(v)
+        .map(|t| Some(Cow::Owned(t)))
+        .map_err(|e| bad(strip_position(&e.to_string())))
+}
+
+#[allow(dead_code)]
 fn byte_offset(raw: &[u8], line: usize, column: usize) -> usize {
     let mut l = 1;
     for (i, b) in raw.iter().enumerate() {

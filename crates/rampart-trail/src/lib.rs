@@ -8,6 +8,7 @@
 
 pub mod event;
 pub mod read;
+pub mod scan;
 pub mod time;
 
 pub use event::{Event, EventError, Header, principal_of};

@@ -6,6 +6,7 @@
 //! This is the detection side's own small reader so `rampart detect` works on its own; the
 //! dedicated streaming reader crate can replace it behind the same callback shape.
 
+use crate::event::{Event, EventError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::Read;
@@ -124,6 +125,60 @@ impl Reader {
         }
     }
 
+    /// Like [`Reader::read_file`], handing over parsed events: a CloudTrail `{"Records": …}`
+    /// object is read in one scan (each record's end is found by the same walk that reads its
+    /// header); other shapes go through [`parse_records`] and [`Event::parse`].
+    pub fn read_file_events(
+        &mut self,
+        path: &Path,
+        stats: &mut ReadStats,
+        issues: &mut Vec<Issue>,
+        each: &mut dyn FnMut(Result<Event<'_>, EventError>, usize),
+    ) {
+        stats.files += 1;
+        let name = path.display().to_string();
+        self.compressed.clear();
+        if let Err(e) =
+            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut self.compressed))
+        {
+            issues.push(Issue {
+                location: name,
+                message: format!("cannot read: {e}"),
+            });
+            stats.skipped += 1;
+            return;
+        }
+        let data = std::mem::take(&mut self.compressed);
+        self.read_bytes_events(&name, &data, stats, issues, each);
+        self.compressed = data;
+    }
+
+    /// Like [`Reader::read_bytes`], handing over parsed events (see [`Reader::read_file_events`]).
+    pub fn read_bytes_events(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        stats: &mut ReadStats,
+        issues: &mut Vec<Issue>,
+        each: &mut dyn FnMut(Result<Event<'_>, EventError>, usize),
+    ) {
+        if data.starts_with(&[0x1f, 0x8b]) {
+            if let Err(m) = self.gunzip(data) {
+                issues.push(Issue {
+                    location: name.to_string(),
+                    message: m,
+                });
+                stats.skipped += 1;
+                return;
+            }
+            let plain = std::mem::take(&mut self.plain);
+            parse_events(name, &plain, stats, issues, each);
+            self.plain = plain;
+        } else {
+            parse_events(name, data, stats, issues, each);
+        }
+    }
+
     fn gunzip(&mut self, data: &[u8]) -> Result<(), String> {
         let hint = if data.len() >= 4 {
             u32::from_le_bytes([
@@ -155,6 +210,134 @@ impl Reader {
                 Err(_) => return Err("corrupt or truncated gzip data".to_string()),
             }
         }
+    }
+}
+
+/// Events of a decompressed object: the `{"Records": [` prefix CloudTrail writes is read
+/// incrementally, one scan per record; anything else goes through [`parse_records`].
+pub fn parse_events(
+    name: &str,
+    text: &[u8],
+    stats: &mut ReadStats,
+    issues: &mut Vec<Issue>,
+    each: &mut dyn FnMut(Result<Event<'_>, EventError>, usize),
+) {
+    use crate::scan::{skip_ws, string_end, value_end};
+    let start = skip_ws(text, 0);
+    // `{` ws `"Records"` ws `:` ws `[`
+    let array = (|| {
+        if text.get(start) != Some(&b'{') {
+            return None;
+        }
+        let k = skip_ws(text, start + 1);
+        if text.get(k) != Some(&b'"') {
+            return None;
+        }
+        let (kend, _) = string_end(text, k).ok()?;
+        if &text[k..kend] != b"\"Records\"" {
+            return None;
+        }
+        let c = skip_ws(text, kend);
+        if text.get(c) != Some(&b':') {
+            return None;
+        }
+        let a = skip_ws(text, c + 1);
+        (text.get(a) == Some(&b'[')).then_some(a)
+    })();
+    let Some(a) = array else {
+        parse_records(name, text, stats, issues, &mut |raw, n| {
+            each(Event::parse(raw), n)
+        });
+        return;
+    };
+    let stop = |stats: &mut ReadStats, issues: &mut Vec<Issue>, at: usize, why: &str| {
+        stats.skipped += 1;
+        issues.push(Issue {
+            location: format!("{name}:byte {at}"),
+            message: format!("{why}; rest of this file skipped"),
+        });
+    };
+    let mut i = skip_ws(text, a + 1);
+    let mut n = 0usize;
+    if text.get(i) == Some(&b']') {
+        i += 1;
+    } else {
+        loop {
+            n += 1;
+            if text.get(i) == Some(&b'{') {
+                match Event::parse_at(text, i) {
+                    Ok((ev, end)) => {
+                        if end - i > MAX_EVENT_BYTES {
+                            stats.skipped += 1;
+                            issues.push(Issue {
+                                location: format!("{name}:record {n}"),
+                                message: format!(
+                                    "record is {} bytes, over the {} byte limit; skipped",
+                                    end - i,
+                                    MAX_EVENT_BYTES
+                                ),
+                            });
+                        } else {
+                            stats.records += 1;
+                            each(Ok(ev), n);
+                        }
+                        i = end;
+                    }
+                    Err(e) => {
+                        stop(stats, issues, i, &format!("record {n}: {e}"));
+                        return;
+                    }
+                }
+            } else {
+                match value_end(text, i) {
+                    Ok(end) => {
+                        stats.skipped += 1;
+                        issues.push(Issue {
+                            location: format!("{name}:record {n}"),
+                            message: "record is not a JSON object; skipped".into(),
+                        });
+                        i = end;
+                    }
+                    Err(e) => {
+                        stop(stats, issues, e.offset, e.message);
+                        return;
+                    }
+                }
+            }
+            i = skip_ws(text, i);
+            match text.get(i) {
+                Some(b',') => i = skip_ws(text, i + 1),
+                Some(b']') => {
+                    i += 1;
+                    break;
+                }
+                _ => {
+                    stop(stats, issues, i, "expected `,` or `]` between records");
+                    return;
+                }
+            }
+        }
+    }
+    // Whatever follows the array in the envelope is checked but not read.
+    let mut j = skip_ws(text, i);
+    while text.get(j) == Some(&b',') {
+        let k = skip_ws(text, j + 1);
+        let ok = (|| {
+            let (kend, _) = string_end(text, k).ok()?;
+            let c = skip_ws(text, kend);
+            (text.get(c) == Some(&b':')).then_some(())?;
+            value_end(text, skip_ws(text, c + 1)).ok()
+        })();
+        match ok {
+            Some(end) => j = skip_ws(text, end),
+            None => {
+                stop(stats, issues, k, "malformed member after `Records`");
+                return;
+            }
+        }
+    }
+    if text.get(j) != Some(&b'}') || skip_ws(text, j + 1) != text.len() {
+        stop(stats, issues, j, "expected the end of the `Records` object");
     }
 }
 
@@ -205,6 +388,16 @@ pub fn parse_records(
                 .enumerate()
                 .for_each(|(i, r)| emit(r.get().as_bytes(), i + 1, stats, issues)),
             Err(e) => json_error(name, text, start, &e, stats, issues),
+        }
+        return;
+    }
+    // The common case, CloudTrail's own `{"Records": [...]}`: split structurally, without a
+    // parse of the whole object (each record is parsed on its own by the event view).
+    if body[0] == b'{'
+        && let Some(spans) = crate::scan::records(body)
+    {
+        for (i, (s, e)) in spans.into_iter().enumerate() {
+            emit(&body[s..e], i + 1, stats, issues);
         }
         return;
     }
@@ -412,6 +605,64 @@ mod tests {
         let (got, st, issues) = run(big.as_bytes());
         assert_eq!((got.len(), st.skipped), (1, 1));
         assert!(issues[0].location.ends_with("record 1"));
+    }
+
+    /// Events read the fast way (one scan per record) and the general way agree.
+    fn events(data: &[u8]) -> (Vec<String>, ReadStats, Vec<Issue>) {
+        let mut r = Reader::new();
+        let mut st = ReadStats::default();
+        let mut issues = Vec::new();
+        let mut got = Vec::new();
+        r.read_bytes_events("f", data, &mut st, &mut issues, &mut |ev, _| match ev {
+            Ok(e) => got.push(String::from_utf8_lossy(e.raw()).to_string()),
+            Err(e) => got.push(format!("error: {e}")),
+        });
+        (got, st, issues)
+    }
+
+    #[test]
+    fn envelope_events_match_the_general_reader() {
+        let doc = br#" {"Records": [ {"eventName":"A","x":{"y":[1,"]"]}} , {"eventName":"B"} ], "extra": {"k": [1]} } "#;
+        let (fast, st, issues) = events(doc);
+        let (slow, _, _) = run(doc);
+        assert_eq!(fast, slow);
+        assert_eq!((st.records, st.skipped), (2, 0));
+        assert!(issues.is_empty(), "{issues:?}");
+        // Events keep their member index: spans point into their own bytes.
+        let mut r = Reader::new();
+        let (mut st, mut is) = (ReadStats::default(), Vec::new());
+        r.read_bytes_events("f", doc, &mut st, &mut is, &mut |ev, n| {
+            let e = ev.unwrap();
+            let (s, t) = e.member("eventName").unwrap();
+            assert_eq!(
+                &e.raw()[s..t],
+                if n == 1 { &b"\"A\""[..] } else { &b"\"B\""[..] }
+            );
+        });
+        assert_eq!(events(br#"{"Records":[]}"#).1.records, 0);
+    }
+
+    #[test]
+    fn envelope_problems_are_reported() {
+        // A non-object record is skipped, the rest read.
+        let (got, st, issues) = events(br#"{"Records":[1,{"eventName":"B"}]}"#);
+        assert_eq!(got, vec![r#"{"eventName":"B"}"#.to_string()]);
+        assert_eq!(st.skipped, 1);
+        assert_eq!(issues[0].location, "f:record 1");
+        // A broken record stops the file with its position; earlier records were read.
+        let (got, _, issues) = events(br#"{"Records":[{"a":1},{"b":tru},{"c":3}]}"#);
+        assert_eq!(got.len(), 1);
+        assert!(issues[0].location.starts_with("f:byte "), "{issues:?}");
+        assert!(issues[0].message.contains("record 2"), "{issues:?}");
+        // Truncated after the records.
+        let (got, _, issues) = events(br#"{"Records":[{"a":1}]"#);
+        assert_eq!(got.len(), 1);
+        assert!(issues[0].message.contains("end of the `Records` object"));
+        // Other shapes still work through the general path.
+        let (got, _, _) = events(b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(got.len(), 2);
+        let (got, _, _) = events(br#"{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#);
+        assert_eq!(got, vec![r#"{"eventName":"X"}"#.to_string()]);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(super) fn rules() -> Vec<Builtin> {
             description: "The root user made a call itself (not an AWS service acting for it) (CIS 4.3).",
             false_positives: &["The few tasks only root can do (closing the account, changing the support plan), done on purpose"],
             condition: guarded(
-                Condition::RawContains("\"Root\"".into()),
+                Condition::raw_contains("\"Root\""),
                 r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
             ),
             positives: vec![ev(

@@ -21,4 +21,18 @@ fuzz_target!(|data: &[u8]| {
     for i in &issues {
         assert!(!i.location.is_empty(), "an issue names where it happened");
     }
+    // The one-scan event reader: every event it yields indexes spans inside its own bytes.
+    let mut stats = ReadStats::default();
+    let mut issues = Vec::new();
+    reader.read_bytes_events("fuzz", data, &mut stats, &mut issues, &mut |ev, _| {
+        if let Ok(ev) = ev {
+            for key in ["eventName", "userIdentity", "requestParameters"] {
+                if let Some((s, e)) = ev.member(key) {
+                    assert!(s <= e && e <= ev.raw().len());
+                    let _ = ev.member_of(s, "type");
+                }
+            }
+            std::hint::black_box(ev.doc().is_some());
+        }
+    });
 });

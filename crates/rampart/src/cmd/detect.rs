@@ -285,6 +285,15 @@ impl Run<'_> {
             self.issue(&i);
         }
     }
+    fn record_event(
+        &mut self,
+        ev: Result<rampart_detect::event::Event<'_>, rampart_detect::event::EventError>,
+        loc: &dyn Fn() -> String,
+    ) {
+        if let Err(i) = self.det.process_event(ev, loc, &mut self.pending) {
+            self.issue(&i);
+        }
+    }
     fn deliver(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -395,8 +404,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
                 .read_to_end(&mut data)
                 .context("cannot read stdin")?;
             stats.files += 1;
-            reader.read_bytes("stdin", &data, &mut stats, &mut issues, &mut |raw, n| {
-                run.record(raw, &|| format!("stdin:record {n}"))
+            reader.read_bytes_events("stdin", &data, &mut stats, &mut issues, &mut |ev, n| {
+                run.record_event(ev, &|| format!("stdin:record {n}"))
             });
             for i in issues.drain(..) {
                 run.issue(&i);
@@ -418,8 +427,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         }
         for f in &files {
             let name = f.display().to_string();
-            reader.read_file(f, &mut stats, &mut issues, &mut |raw, n| {
-                run.record(raw, &|| format!("{name}:record {n}"))
+            reader.read_file_events(f, &mut stats, &mut issues, &mut |ev, n| {
+                run.record_event(ev, &|| format!("{name}:record {n}"))
             });
             for i in issues.drain(..) {
                 run.issue(&i);
@@ -549,8 +558,8 @@ fn read_s3(
         let name = format!("s3://{bucket}/{}", o.key);
         stats.files += 1;
         match aws.get_object(&bucket, &o.key) {
-            Ok(data) => reader.read_bytes(&name, &data, stats, &mut issues, &mut |raw, n| {
-                run.record(raw, &|| format!("{name}:record {n}"))
+            Ok(data) => reader.read_bytes_events(&name, &data, stats, &mut issues, &mut |ev, n| {
+                run.record_event(ev, &|| format!("{name}:record {n}"))
             }),
             Err(e) => {
                 stats.skipped += 1;

@@ -1,0 +1,311 @@
+//! Structural JSON scanning over bytes: find where strings, objects and arrays end and walk an
+//! object's members without building values.
+//!
+//! This is what makes reading fast: splitting a `{"Records": [...]}` object into records and
+//! pulling the handful of top-level fields the rule index needs touch each byte about once,
+//! jumping through strings with `memchr`. It checks structure (balanced brackets, terminated
+//! strings, well-formed scalars) but not every detail of JSON (escape sequences inside strings
+//! are checked only when a string is decoded, and keys and colons are checked at the levels that
+//! are walked, not inside skipped values); a full parse happens only when a rule needs the
+//! whole document, and that parse reports anything the scan let through.
+
+/// Where the scan stopped making sense.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub offset: usize,
+    pub message: &'static str,
+}
+
+type Res<T> = Result<T, ScanError>;
+
+fn err<T>(offset: usize, message: &'static str) -> Res<T> {
+    Err(ScanError { offset, message })
+}
+
+#[inline]
+pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// `b[i]` is `"`: returns the index just past the closing quote and whether the string has
+/// backslash escapes.
+#[inline]
+pub fn string_end(b: &[u8], i: usize) -> Res<(usize, bool)> {
+    // Most CloudTrail strings are short: look at the first bytes directly before paying for
+    // a vectorised search.
+    let mut j = i + 1;
+    let stop = (j + 24).min(b.len());
+    while j < stop {
+        match b[j] {
+            b'"' => return Ok((j + 1, false)),
+            b'\\' => break,
+            _ => j += 1,
+        }
+    }
+    let mut escaped = false;
+    loop {
+        match memchr::memchr2(b'"', b'\\', &b[j.min(b.len())..]) {
+            Some(k) => {
+                let at = j + k;
+                if b[at] == b'"' {
+                    return Ok((at + 1, escaped));
+                }
+                escaped = true;
+                j = at + 2;
+                if j > b.len() {
+                    return err(i, "unterminated string");
+                }
+            }
+            None => return err(i, "unterminated string"),
+        }
+    }
+}
+
+/// The end (exclusive) of the JSON value starting at `i` (no leading whitespace).
+pub fn value_end(b: &[u8], i: usize) -> Res<usize> {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i).map(|(e, _)| e),
+        Some(b'{') | Some(b'[') => container_end(b, i),
+        Some(_) => scalar_end(b, i),
+        None => err(i, "a value is missing"),
+    }
+}
+
+/// Deepest nesting the scanner follows; deeper input is reported, never a stack overflow.
+pub const MAX_DEPTH: usize = 128;
+
+fn container_end(b: &[u8], i: usize) -> Res<usize> {
+    // The open brackets so `{]` is caught: one bit per level (1 = object).
+    let mut stack = [0u64; MAX_DEPTH / 64];
+    let mut depth = 0usize;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'"' => {
+                j = string_end(b, j)?.0;
+                continue;
+            }
+            c @ (b'{' | b'[') => {
+                if depth == MAX_DEPTH {
+                    return err(j, "nested too deeply");
+                }
+                let (w, bit) = (depth / 64, depth % 64);
+                if c == b'{' {
+                    stack[w] |= 1 << bit;
+                } else {
+                    stack[w] &= !(1 << bit);
+                }
+                depth += 1;
+            }
+            c @ (b'}' | b']') => {
+                if depth == 0 {
+                    return err(j, "mismatched bracket");
+                }
+                depth -= 1;
+                let is_object = stack[depth / 64] >> (depth % 64) & 1 == 1;
+                if is_object != (c == b'}') {
+                    return err(j, "mismatched bracket");
+                }
+                if depth == 0 {
+                    return Ok(j + 1);
+                }
+            }
+            b' ' | b'\n' | b'\r' | b'\t' | b',' | b':' => {}
+            _ => {
+                j = scalar_end(b, j)?;
+                continue;
+            }
+        }
+        j += 1;
+    }
+    err(i, "unterminated object or array")
+}
+
+/// A number, `true`, `false` or `null`.
+fn scalar_end(b: &[u8], i: usize) -> Res<usize> {
+    let mut j = i;
+    while j < b.len()
+        && !matches!(
+            b[j],
+            b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t' | b':'
+        )
+    {
+        j += 1;
+    }
+    let tok = &b[i..j];
+    let ok = matches!(tok, b"true" | b"false" | b"null")
+        || (!tok.is_empty()
+            && (tok[0] == b'-' || tok[0].is_ascii_digit())
+            && tok
+                .iter()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')));
+    if ok { Ok(j) } else { err(i, "invalid literal") }
+}
+
+/// One member of an object: the key's raw bytes (between the quotes), whether the key has
+/// escapes, and the value's span.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    pub key: &'a [u8],
+    pub key_escaped: bool,
+    pub value: (usize, usize),
+}
+
+/// Walks the members of the object starting at `b[i] == '{'`, calling `each` per member; stops
+/// early when `each` returns false. Returns the end of the object.
+pub fn members<'a>(b: &'a [u8], i: usize, mut each: impl FnMut(Member<'a>) -> bool) -> Res<usize> {
+    if b.get(i) != Some(&b'{') {
+        return err(i, "expected an object");
+    }
+    let mut j = skip_ws(b, i + 1);
+    if b.get(j) == Some(&b'}') {
+        return Ok(j + 1);
+    }
+    let mut going = true;
+    loop {
+        if b.get(j) != Some(&b'"') {
+            return err(j, "expected a key");
+        }
+        let (kend, key_escaped) = string_end(b, j)?;
+        let key = &b[j + 1..kend - 1];
+        j = skip_ws(b, kend);
+        if b.get(j) != Some(&b':') {
+            return err(j, "expected `:`");
+        }
+        j = skip_ws(b, j + 1);
+        let vend = value_end(b, j)?;
+        if going {
+            going = each(Member {
+                key,
+                key_escaped,
+                value: (j, vend),
+            });
+        }
+        j = skip_ws(b, vend);
+        match b.get(j) {
+            Some(b',') => j = skip_ws(b, j + 1),
+            Some(b'}') => return Ok(j + 1),
+            _ => return err(j, "expected `,` or `}`"),
+        }
+    }
+}
+
+/// Walks the elements of the array starting at `b[i] == '['`.
+pub fn elements(b: &[u8], i: usize, mut each: impl FnMut(usize, usize)) -> Res<usize> {
+    if b.get(i) != Some(&b'[') {
+        return err(i, "expected an array");
+    }
+    let mut j = skip_ws(b, i + 1);
+    if b.get(j) == Some(&b']') {
+        return Ok(j + 1);
+    }
+    loop {
+        let end = value_end(b, j)?;
+        each(j, end);
+        j = skip_ws(b, end);
+        match b.get(j) {
+            Some(b',') => j = skip_ws(b, j + 1),
+            Some(b']') => return Ok(j + 1),
+            _ => return err(j, "expected `,` or `]`"),
+        }
+    }
+}
+
+/// The spans of the records of a `{"Records": [...]}` document, or `None` when `doc` is not
+/// exactly that shape (the caller then falls back to a full parse for its error messages).
+pub fn records(doc: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let start = skip_ws(doc, 0);
+    let mut array = None;
+    let end = members(doc, start, |m| {
+        if m.key == b"Records" {
+            array = Some(m.value);
+        }
+        true
+    })
+    .ok()?;
+    if skip_ws(doc, end) != doc.len() {
+        return None;
+    }
+    let (a, _) = array?;
+    let mut out = Vec::with_capacity(1024);
+    elements(doc, a, |s, e| out.push((s, e))).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_of_values() {
+        let b = br#"{"a":"x\"}","b":[1,{"c":null}],"d":-1.5e3,"e":true} "#;
+        assert_eq!(value_end(b, 0), Ok(b.len() - 1));
+        let mut keys = Vec::new();
+        members(b, 0, |m| {
+            keys.push((
+                String::from_utf8_lossy(m.key).to_string(),
+                String::from_utf8_lossy(&b[m.value.0..m.value.1]).to_string(),
+            ));
+            true
+        })
+        .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                ("a".into(), "\"x\\\"}\"".into()),
+                ("b".into(), "[1,{\"c\":null}]".into()),
+                ("d".into(), "-1.5e3".into()),
+                ("e".into(), "true".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(value_end(deep.as_bytes(), 0).is_err());
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(value_end(ok.as_bytes(), 0), Ok(ok.len()));
+        let long = format!("{{\"k\":\"{}\\\"{}\"}}", "x".repeat(40), "y".repeat(40));
+        assert_eq!(value_end(long.as_bytes(), 0), Ok(long.len()));
+    }
+
+    #[test]
+    fn records_of_an_envelope() {
+        let doc = br#" {"Records": [ {"a":1} , {"b":"]"} ] } "#;
+        let r = records(doc).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(&doc[r[1].0..r[1].1], br#"{"b":"]"}"#);
+        assert!(records(br#"{"Records":[{"a":1},]}"#).is_none());
+        assert!(records(br#"{"Records":[{"a":1}]} x"#).is_none());
+        assert!(records(br#"{"Other":[]}"#).is_none());
+        assert_eq!(records(br#"{"Records":[]}"#), Some(vec![]));
+    }
+
+    #[test]
+    fn malformed_is_an_error_not_a_panic() {
+        for bad in [
+            &b"{"[..],
+            b"{\"a\"",
+            b"{\"a\":",
+            b"{\"a\":tru}",
+            b"{\"a\":[1}",
+            b"{\"a\":\"x",
+            b"{\"a\":\"x\\",
+            b"{\"a\" 1}",
+            b"{1:2}",
+            b"[",
+            b"{\"a\":[}",
+        ] {
+            let top = if bad.first() == Some(&b'{') {
+                members(bad, 0, |_| true).map(|_| ())
+            } else {
+                value_end(bad, 0).map(|_| ())
+            };
+            assert!(top.is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
