@@ -75,6 +75,35 @@ pub enum CollectError {
     Runtime(String),
 }
 
+/// The management account's root email (`organizations:DescribeOrganization`), for `rampart
+/// init` to derive the Log Archive and Audit addresses from.
+pub fn management_email(opts: &CollectOptions) -> Result<String, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let base = Access::from_env(opts, Arc::new(Counters::default()))
+            .await
+            .map_err(|e| e.to_string())?;
+        let out = base
+            .organizations(&base.home_region())
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| {
+                let (code, message) = access::describe(&e);
+                format!("organizations:DescribeOrganization failed ({code}: {message})")
+            })?;
+        out.organization()
+            .and_then(|o| o.master_account_email())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                "organizations:DescribeOrganization returned no management email".to_string()
+            })
+    })
+}
+
 /// Builds a tokio runtime and collects.
 pub fn collect_blocking(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     tokio::runtime::Builder::new_multi_thread()

@@ -93,4 +93,8 @@ pub enum Command {
     /// List or test detection rules.
     #[command(subcommand)]
     Rules(crate::cmd::rules::RulesCommand),
+    /// Write a commented rampart.toml implementing the security baseline.
+    Init(crate::cmd::init::InitArgs),
+    /// Show the guardrail SCPs rampart.toml generates per OU, with their proofs.
+    Guardrails(crate::cmd::init::GuardrailsArgs),
 }

@@ -5,6 +5,7 @@ pub mod collect;
 pub mod controls;
 pub mod demo;
 pub mod detect;
+pub mod init;
 pub mod output;
 pub mod policy;
 pub mod rules;
@@ -21,5 +22,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Policy(a) => policy::run(g, a),
         Command::Detect(a) => detect::run(g, a),
         Command::Rules(a) => rules::run(g, a),
+        Command::Init(a) => init::run(g, a),
+        Command::Guardrails(a) => init::guardrails(g, a),
     }
 }

@@ -1,0 +1,15 @@
+//! The baseline as code, without I/O: the `rampart.toml` schema and its commented default
+//! ([`config`]), guardrail SCPs generated from named building blocks and packed within the
+//! Organizations quotas ([`guardrails`]), and proofs with the policy engine that each guardrail
+//! denies what it promises and never locks out the exempt roles or the global services
+//! ([`proof`]).
+//!
+//! Data flow: config → guardrails → proof → (planner, executor: not built yet).
+
+pub mod config;
+pub mod guardrails;
+pub mod proof;
+
+pub use config::{Config, ConfigError, init_template};
+pub use guardrails::{Block, GuardrailError, Scp, build_guardrails};
+pub use proof::{Proof, prove};
