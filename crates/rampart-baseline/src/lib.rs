@@ -8,8 +8,10 @@
 
 pub mod config;
 pub mod guardrails;
+pub mod plan;
 pub mod proof;
 
 pub use config::{Config, ConfigError, init_template};
 pub use guardrails::{Block, GuardrailError, Scp, build_guardrails};
+pub use plan::{Action, Change, Plan, PlanError, plan};
 pub use proof::{Proof, prove};

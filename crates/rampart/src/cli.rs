@@ -15,8 +15,7 @@ pub enum Exit {
     Usage = 2,
     /// Findings or alerts at or above `--fail-on SEVERITY`.
     Findings = 3,
-    /// `plan`: changes are pending.
-    #[allow(dead_code)]
+    /// `plan` / `drift`: changes are pending.
     Changes = 4,
 }
 
@@ -97,4 +96,8 @@ pub enum Command {
     Init(crate::cmd::init::InitArgs),
     /// Show the guardrail SCPs rampart.toml generates per OU, with their proofs.
     Guardrails(crate::cmd::init::GuardrailsArgs),
+    /// Compare rampart.toml with the organization: ordered, typed changes (exit 4 when any).
+    Plan(crate::cmd::plan::PlanArgs),
+    /// What drifted from rampart.toml, for scheduled checks (same as plan; exit 4 on drift).
+    Drift(crate::cmd::plan::PlanArgs),
 }

@@ -111,8 +111,9 @@ fn management_email(_g: &Global) -> Result<String, String> {
 #[derive(Debug, clap::Args)]
 pub struct GuardrailsArgs {}
 
-/// Prints every OU's generated SCPs and the proof of each; exit 3 when a proof fails.
-pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
+/// Reads and validates `--config` (rampart.toml); the error says to run `rampart init` when the
+/// file is missing.
+pub fn load_config(g: &Global) -> anyhow::Result<Config> {
     let text = std::fs::read_to_string(&g.config).with_context(|| {
         format!(
             "cannot read {}; run `rampart init` first",
@@ -120,6 +121,12 @@ pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
         )
     })?;
     let cfg = Config::parse(&text, &g.config.display().to_string()).map_err(anyhow::Error::msg)?;
+    Ok(cfg)
+}
+
+/// Prints every OU's generated SCPs and the proof of each; exit 3 when a proof fails.
+pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
+    let cfg = load_config(g)?;
     let settings = cfg.guardrail_settings();
     let json = g.format.as_deref() == Some("json");
     let mut out = String::new();

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod detect;
 pub mod init;
 pub mod output;
+pub mod plan;
 pub mod policy;
 pub mod rules;
 
@@ -24,5 +25,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Rules(a) => rules::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
+        Command::Plan(a) => plan::run(g, a, false),
+        Command::Drift(a) => plan::run(g, a, true),
     }
 }
