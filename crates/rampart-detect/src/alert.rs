@@ -3,10 +3,10 @@
 
 use crate::engine::{matched_with, resolve_value};
 use crate::event::{Event, principal_of};
-use crate::ir::Segment;
-use crate::ir::{Rule, RuleSource, Severity};
+use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
 use serde::Serialize;
 use serde_json::{Value, json};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 
 /// Version tag written in every JSON Lines alert; bumped only on incompatible changes.
@@ -47,39 +47,47 @@ pub struct Alert {
     pub origin: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
-struct Narrow {
-    #[serde(rename = "userIdentity", default)]
-    user_identity: Option<Value>,
-    #[serde(rename = "requestParameters", default)]
-    request_parameters: Option<Value>,
+/// The top-level members an alert reads, parsed from their raw spans: `userIdentity` and
+/// `requestParameters` (principal, resource) and the first key of every field the rule tested.
+/// `None` when the event has no member index (then the document is used).
+fn narrow_view(ev: &Event<'_>, keys: &[&str]) -> Option<Value> {
+    if !ev.has_member_index() {
+        return None;
+    }
+    let mut m = serde_json::Map::new();
+    for key in keys {
+        if let Some((s, e)) = ev.member(key)
+            && let Ok(v) = serde_json::from_slice::<Value>(&ev.raw()[s..e])
+        {
+            m.insert((*key).to_string(), v);
+        }
+    }
+    Some(Value::Object(m))
 }
 
-/// `{"userIdentity": …, "requestParameters": …}` from the raw event: only those two members
-/// are parsed when the event has a member index.
-fn narrow_view(ev: &Event<'_>) -> Value {
-    let mut m = serde_json::Map::new();
-    if ev.has_member_index() {
-        for key in ["userIdentity", "requestParameters"] {
-            if let Some((s, e)) = ev.member(key)
-                && let Ok(v) = serde_json::from_slice::<Value>(&ev.raw()[s..e])
-            {
-                m.insert(key.into(), v);
+/// Adds to `out` the first key of every field `c` tests outside the typed header.
+fn tested_top_keys<'c>(c: &'c Condition, out: &mut SmallVec<[&'c str; 8]>) {
+    let mut add = |k: &'c str| {
+        if rampart_trail::event::Header::field_index(k).is_none() && !out.contains(&k) {
+            out.push(k);
+        }
+    };
+    match c {
+        Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| tested_top_keys(c, out)),
+        Condition::Not(c) => tested_top_keys(c, out),
+        Condition::Match { field, .. } => {
+            if let Some(Segment::Key(k)) = field.segments().first() {
+                add(k);
             }
         }
-        return Value::Object(m);
+        Condition::Pattern(p) => match p.top_level_keys() {
+            Some(keys) => keys.iter().for_each(|k| add(k)),
+            None => ["errorMessage", "userIdentity", "additionalEventData"]
+                .into_iter()
+                .for_each(add),
+        },
+        Condition::Const(_) | Condition::RawContains(_) => {}
     }
-    let n: Narrow = serde_json::from_slice(ev.raw()).unwrap_or(Narrow {
-        user_identity: None,
-        request_parameters: None,
-    });
-    if let Some(u) = n.user_identity {
-        m.insert("userIdentity".into(), u);
-    }
-    if let Some(r) = n.request_parameters {
-        m.insert("requestParameters".into(), r);
-    }
-    Value::Object(m)
 }
 
 const RESOURCE_KEYS: &[&str] = &[
@@ -127,35 +135,127 @@ fn resource_of(doc: &Value) -> Option<String> {
     None
 }
 
+/// A string member's value from its raw span: decoded when escaped; `None` when not a string.
+fn raw_string<'e>(raw: &'e [u8], (s, e): (usize, usize)) -> Option<std::borrow::Cow<'e, str>> {
+    let v = &raw[s..e];
+    if v.len() < 2 || v[0] != b'"' {
+        return None;
+    }
+    if memchr::memchr(b'\\', v).is_none() {
+        return std::str::from_utf8(&v[1..v.len() - 1]).ok().map(Into::into);
+    }
+    serde_json::from_slice::<String>(v).ok().map(Into::into)
+}
+
+/// Member `key` of the object at `obj` as a string (`Some(None)`: absent or not a string);
+/// `None` when the object cannot be walked from the raw bytes.
+fn raw_member_str<'e>(
+    ev: &Event<'e>,
+    obj: usize,
+    key: &str,
+) -> Option<Option<std::borrow::Cow<'e, str>>> {
+    let span = ev.member_of(obj, key).ok()?;
+    Some(span.and_then(|sp| raw_string(ev.raw(), sp)))
+}
+
+/// [`principal_of`] and [`resource_of`] read from the raw bytes, without building values:
+/// the aggregation key of an alert. `None` when the raw walk cannot answer (use a document).
+pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option<String>)> {
+    if !ev.has_member_index() {
+        return None;
+    }
+    let raw = ev.raw();
+    let object_at = |key: &str| -> Option<Option<usize>> {
+        match ev.member(key) {
+            None => Some(None),
+            Some((s, _)) if raw[s] == b'{' => Some(Some(s)),
+            Some(_) => None,
+        }
+    };
+    let principal = match object_at("userIdentity")? {
+        None => None,
+        Some(ui) => {
+            if let Some(arn) = raw_member_str(ev, ui, "arn")? {
+                Some(arn.into_owned())
+            } else {
+                let ty = raw_member_str(ev, ui, "type")?.unwrap_or_default();
+                if let Some(p) = raw_member_str(ev, ui, "principalId")? {
+                    Some(format!("{ty}:{p}"))
+                } else {
+                    raw_member_str(ev, ui, "userName")?
+                        .map(|u| u.into_owned())
+                        .or_else(|| (!ty.is_empty()).then(|| ty.into_owned()))
+                }
+            }
+        }
+    };
+    let resource = match object_at("requestParameters")? {
+        None => None,
+        Some(rp) => 'found: {
+            for k in RESOURCE_KEYS {
+                if let Some(v) = raw_member_str(ev, rp, k)? {
+                    break 'found Some(v.into_owned());
+                }
+            }
+            // instancesSet.items[0].instanceId
+            let Some((s, _)) = ev.member_of(rp, "instancesSet").ok()? else {
+                break 'found None;
+            };
+            if raw[s] != b'{' {
+                break 'found None;
+            }
+            let Some((s, _)) = ev.member_of(s, "items").ok()? else {
+                break 'found None;
+            };
+            if raw[s] != b'[' {
+                break 'found None;
+            }
+            let mut first = None;
+            rampart_trail::scan::elements(raw, s, |a, b| {
+                if first.is_none() {
+                    first = Some((a, b));
+                }
+            })
+            .ok()?;
+            match first {
+                Some((a, _)) if raw[a] == b'{' => {
+                    raw_member_str(ev, a, "instanceId")?.map(|v| v.into_owned())
+                }
+                _ => None,
+            }
+        }
+    };
+    Some((principal, resource))
+}
+
 impl Alert {
     /// Build the alert for `rule` matching `ev`.
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
         let h = ev.header();
         let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(str::to_string);
-        // Use the document if a rule already built it; otherwise parse only the two sub-objects
-        // an alert reads, so header-only rules do not pay for a full document per alert.
+        // Use the document if a rule already built it; otherwise parse only the members an
+        // alert reads, so most alerts never pay for a full document.
         let narrow;
-        let base: &Value = match (ev.doc_built(), ev.doc_if_built()) {
-            (true, Some(d)) => d,
-            _ => {
-                narrow = narrow_view(ev);
-                &narrow
+        let base: Option<&Value> = match ev.doc_if_built() {
+            Some(d) => Some(d),
+            None => {
+                let mut keys: SmallVec<[&str; 8]> = SmallVec::new();
+                keys.extend(["userIdentity", "requestParameters"]);
+                tested_top_keys(&rule.condition, &mut keys);
+                narrow = narrow_view(ev, &keys);
+                match &narrow {
+                    Some(v) => Some(v),
+                    None => ev.doc(),
+                }
             }
         };
         let matched = matched_with(&rule.condition, &|f| {
-            if let Some(k) = f.top_level_key()
-                && let Some(v) = h.get(k)
-            {
-                return v.map(|v| Value::String(v.to_string()));
+            if let Some(i) = f.header_index() {
+                return h.get_index(i).map(|v| Value::String(v.to_string()));
             }
-            match f.segments().first() {
-                Some(Segment::Key(k)) if k == "userIdentity" || k == "requestParameters" => {
-                    resolve_value(f, base)
-                }
-                _ => ev.doc().and_then(|d| resolve_value(f, d)),
-            }
+            base.and_then(|d| resolve_value(f, d))
         });
-        let doc = Some(base);
+        let doc = base;
         Alert {
             schema: SCHEMA,
             rule_id: rule.meta.id.clone(),
@@ -362,6 +462,43 @@ impl Aggregator {
         }
     }
 
+    /// Count one more event into the open group of (`rule_id`, `principal`, `resource`) when
+    /// its window still covers `event_time`, exactly as [`Aggregator::push`] would merge an
+    /// alert with those values; false when the alert must be built and pushed. Lets the
+    /// detector skip building an alert that would only raise a count.
+    pub fn merge(
+        &mut self,
+        rule_id: &str,
+        principal: Option<&str>,
+        resource: Option<&str>,
+        event_time: Option<&str>,
+    ) -> bool {
+        if self.window == 0 {
+            return false;
+        }
+        let t = event_time.and_then(parse_time).unwrap_or(0);
+        let key = (
+            rule_id.to_string(),
+            principal.map(str::to_string),
+            resource.map(str::to_string),
+        );
+        let Some((_, g, start)) = self.open.get_mut(&key) else {
+            return false;
+        };
+        if (t - *start).abs() > self.window {
+            return false;
+        }
+        g.count += 1;
+        let t = event_time.map(str::to_string);
+        if t > g.last_seen {
+            g.last_seen = t.clone();
+        }
+        if t < g.first_seen {
+            g.first_seen = t;
+        }
+        true
+    }
+
     /// Add an alert; completed alerts are pushed to `out`.
     pub fn push(&mut self, a: Alert, out: &mut Vec<Alert>) {
         if self.window == 0 {
@@ -478,5 +615,66 @@ mod tests {
         agg.flush(&mut out);
         assert_eq!(out.len(), 4);
         assert_eq!(out.iter().map(|a| a.count).sum::<u64>(), 5);
+    }
+
+    mod raw_group {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn scalar() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                Just(json!(7)),
+                prop::sample::select(vec!["arn:aws:iam::1:user/a", "Root", "", "x\"y", "i-1"])
+                    .prop_map(|s| Value::String(s.to_string())),
+            ]
+        }
+
+        fn object(keys: Vec<&'static str>) -> impl Strategy<Value = Value> {
+            prop::collection::vec((prop::sample::select(keys), scalar()), 0..4).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            })
+        }
+
+        fn event() -> impl Strategy<Value = Value> {
+            let ui = prop_oneof![
+                object(vec!["arn", "type", "principalId", "userName", "x"]),
+                scalar(),
+            ];
+            let instances = object(vec!["instanceId", "y"]).prop_map(|i| json!({"items": [i]}));
+            let rp = prop_oneof![
+                object(vec!["bucketName", "name", "roleName", "z"]),
+                (object(vec!["z"]), instances).prop_map(|(mut o, i)| {
+                    o["instancesSet"] = i;
+                    o
+                }),
+                scalar(),
+            ];
+            (proptest::option::of(ui), proptest::option::of(rp)).prop_map(|(ui, rp)| {
+                let mut m = serde_json::Map::new();
+                m.insert("eventName".into(), json!("X"));
+                if let Some(u) = ui {
+                    m.insert("userIdentity".into(), u);
+                }
+                if let Some(r) = rp {
+                    m.insert("requestParameters".into(), r);
+                }
+                Value::Object(m)
+            })
+        }
+
+        proptest! {
+            /// The aggregation key read from raw bytes is the one an alert built from the
+            /// document carries, so skipping the build never changes which group counts it.
+            #[test]
+            fn raw_group_key_matches_the_document(doc in event()) {
+                let raw = serde_json::to_vec(&doc).unwrap();
+                let ev = Event::parse(&raw).unwrap();
+                if let Some((principal, resource)) = group_of_raw(&ev) {
+                    prop_assert_eq!(principal, principal_of(&doc));
+                    prop_assert_eq!(resource, resource_of(&doc));
+                }
+            }
+        }
     }
 }

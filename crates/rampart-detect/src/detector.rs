@@ -101,15 +101,35 @@ impl<'e> Detector<'e> {
         self.engine
             .evaluate(&ev, &mut self.stats.eval, |i| hits.push(i));
         let mut fresh = Vec::new();
+        // An alert that would only raise the count of an open group is not built: its group
+        // key is read from the raw bytes.
+        let group = if hits.is_empty() {
+            None
+        } else {
+            crate::alert::group_of_raw(&ev)
+        };
+        let mut merged = 0u64;
         for i in hits {
-            fresh.push(Alert::new(&self.engine.rules()[i], &ev, Some(origin())));
+            let rule = &self.engine.rules()[i];
+            if let Some((principal, resource)) = &group
+                && self.agg.merge(
+                    &rule.meta.id,
+                    principal.as_deref(),
+                    resource.as_deref(),
+                    ev.header().event_time.as_deref(),
+                )
+            {
+                merged += 1;
+                continue;
+            }
+            fresh.push(Alert::new(rule, &ev, Some(origin())));
         }
         if let Some(b) = &mut self.baseline {
             b.observe(&ev, None, &mut fresh);
         }
-        if !fresh.is_empty() {
+        if !fresh.is_empty() || merged > 0 {
             self.stats.alerted_events += 1;
-            self.stats.alerts += fresh.len() as u64;
+            self.stats.alerts += fresh.len() as u64 + merged;
         }
         for a in fresh {
             self.agg.push(a, out);

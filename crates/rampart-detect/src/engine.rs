@@ -119,14 +119,17 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
         Condition::All(cs) => cs.iter().all(|c| eval(c, ev)),
         Condition::Any(cs) => cs.iter().any(|c| eval(c, ev)),
         Condition::Not(c) => !eval(c, ev),
-        Condition::Pattern(p) => ev.doc().is_some_and(|d| p.matches_json(d)),
+        Condition::Pattern(p) => match narrow_view(p, ev) {
+            Some(v) => p.matches_json(&v),
+            None => ev.doc().is_some_and(|d| p.matches_json(d)),
+        },
         Condition::RawContains(lit) => lit.found_in(ev.raw()),
         Condition::Match { field, reach, pred } => {
             if *reach == Reach::Path
-                && let Some(key) = field.top_level_key()
-                && let Some(v) = ev.header().get(key)
+                && let Some(idx) = field.header_index()
                 && !has_field_ref(pred)
             {
+                let v = ev.header().get_index(idx);
                 return match v {
                     Some(s) => test_str_pred(pred, s),
                     None => matches!(pred, Predicate::Null | Predicate::Exists(false)),
@@ -177,10 +180,29 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
     }
 }
 
+/// An object holding only the top-level members a JSON filter pattern reads, parsed from their
+/// raw spans: the pattern gives the same answer on it as on the whole document, for a fraction
+/// of the parsing. `None` (use the document) when the event has no member index, a document is
+/// already built, or the pattern is not a JSON pattern.
+fn narrow_view(p: &rampart_pattern::FilterPattern, ev: &Event<'_>) -> Option<Value> {
+    let keys = p.top_level_keys()?;
+    if ev.doc_if_built().is_some() || !ev.has_member_index() {
+        return None;
+    }
+    let raw = ev.raw();
+    let mut m = serde_json::Map::new();
+    for k in keys {
+        if let Some((s, e)) = ev.member(k) {
+            m.insert(k.clone(), serde_json::from_slice(&raw[s..e]).ok()?);
+        }
+    }
+    Some(Value::Object(m))
+}
+
 /// The spans of the values `field` reaches in the raw event (same semantics as
 /// [`FieldPath::resolve`] on the document: arrays fan out, the last of repeated keys wins).
 /// `None` when the raw walk cannot answer (escaped keys, malformed bytes): use the document.
-fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Vec<(usize, usize)>> {
+fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Spans> {
     if !ev.has_member_index() {
         return None;
     }
@@ -188,15 +210,18 @@ fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Vec<(usize, us
     let Segment::Key(k) = first else {
         return None;
     };
-    let mut spans = Vec::new();
+    let mut spans = Spans::new();
     if let Some(span) = ev.member(k) {
         walk_raw(rest, ev, span, &mut spans)?;
     }
     Some(spans)
 }
 
+/// Value spans reached by a path: almost always one, never worth a heap allocation.
+type Spans = SmallVec<[(usize, usize); 4]>;
+
 /// The spans as `&str` when every one is a JSON string without escapes.
-fn plain_strings<'r>(raw: &'r [u8], spans: &[(usize, usize)]) -> Option<Vec<&'r str>> {
+fn plain_strings<'r>(raw: &'r [u8], spans: &[(usize, usize)]) -> Option<SmallVec<[&'r str; 4]>> {
     spans
         .iter()
         .map(|&(s, e)| {
@@ -222,12 +247,7 @@ fn test_strs(p: &Predicate, strs: &[&str]) -> bool {
     }
 }
 
-fn walk_raw(
-    segs: &[Segment],
-    ev: &Event<'_>,
-    span: (usize, usize),
-    out: &mut Vec<(usize, usize)>,
-) -> Option<()> {
+fn walk_raw(segs: &[Segment], ev: &Event<'_>, span: (usize, usize), out: &mut Spans) -> Option<()> {
     let Some((first, rest)) = segs.split_first() else {
         out.push(span);
         return Some(());
@@ -328,6 +348,19 @@ fn test_one(p: &Predicate, v: &Value) -> bool {
 
 fn test_str_pred(p: &Predicate, s: &str) -> bool {
     match p {
+        Predicate::Any(ps) if ps.len() > 1 && s.is_ascii() && s.len() <= 512 => {
+            // Several case-insensitive tests of one string (a list of Sigma `contains`
+            // values): lower it once.
+            let mut buf = [0u8; 512];
+            let low = &mut buf[..s.len()];
+            low.copy_from_slice(s.as_bytes());
+            low.make_ascii_lowercase();
+            let low = std::str::from_utf8(low).expect("ASCII stays UTF-8");
+            ps.iter().any(|p| match p {
+                Predicate::Str(m) if m.case_insensitive => m.test_lowered(low),
+                _ => test_str_pred(p, s),
+            })
+        }
         Predicate::Any(ps) => ps.iter().any(|p| test_str_pred(p, s)),
         Predicate::All(ps) => ps.iter().all(|p| test_str_pred(p, s)),
         Predicate::Null | Predicate::Exists(false) => false,
@@ -431,8 +464,15 @@ fn collect_fields(
         }
         Condition::Not(c) => collect_fields(c, get, !negated, out),
         Condition::Match { field, .. } if !negated => add(field),
-        Condition::Pattern(_) if !negated => {
+        Condition::Pattern(p) if !negated => {
             // the pattern's selectors are private to rampart-pattern: show the usual suspects
+            // among the members it reads
+            let reads = |f: &str| {
+                p.top_level_keys().is_none_or(|keys| {
+                    let first = f.split('.').next().unwrap_or(f);
+                    keys.iter().any(|k| k == first)
+                })
+            };
             for f in [
                 "eventSource",
                 "eventName",
@@ -441,6 +481,9 @@ fn collect_fields(
                 "userIdentity.type",
                 "additionalEventData.MFAUsed",
             ] {
+                if !reads(f) {
+                    continue;
+                }
                 add(&FieldPath::parse(f).expect("static path"));
             }
         }
@@ -718,6 +761,27 @@ mod raw_vs_doc {
             let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
             let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
             prop_assert_eq!(from_raw, from_doc, "{} on {}", path, String::from_utf8_lossy(&raw));
+        }
+
+        /// A JSON filter pattern judged on the members it reads (parsed from raw spans) agrees
+        /// with the pattern judged on the whole document.
+        #[test]
+        fn patterns_on_raw_members_and_document_agree(
+            ev in event(),
+            text in prop::sample::select(vec![
+                "{ $.eventName = \"a\" }",
+                "{ ($.userIdentity.type = Root) && ($.a NOT EXISTS) }",
+                "{ $.a.b[0] = 1 || $.b IS NULL }",
+                "{ $.errorCode = \"*B*\" && $.userIdentity.c != \"x\" }",
+                "{ $.a > 0 || $.b IS TRUE }",
+                "{ $.userIdentity.a.type EXISTS }",
+            ]),
+        ) {
+            let raw = serde_json::to_vec(&ev).unwrap();
+            let cond = Condition::Pattern(Box::new(rampart_pattern::FilterPattern::parse(text).unwrap()));
+            let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
+            let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
+            prop_assert_eq!(from_raw, from_doc, "{} on {}", text, String::from_utf8_lossy(&raw));
         }
     }
 }

@@ -6,7 +6,6 @@
 //! [`IndexKeys`] set telling the engine which `eventSource`/`eventName` values the rule can ever
 //! match, so an event only meets the rules that can fire on it.
 
-use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -153,6 +152,8 @@ pub enum Segment {
 pub struct FieldPath {
     text: String,
     segments: Vec<Segment>,
+    /// The header field this one-key path names, resolved once (see `Header::field_index`).
+    header: Option<u8>,
 }
 
 impl FieldPath {
@@ -213,10 +214,24 @@ impl FieldPath {
                 }
             }
         }
-        Ok(FieldPath {
-            text: text.to_string(),
+        Ok(FieldPath::new(text.to_string(), segments))
+    }
+
+    fn new(text: String, segments: Vec<Segment>) -> FieldPath {
+        let header = match segments.as_slice() {
+            [Segment::Key(k)] => rampart_trail::event::Header::field_index(k),
+            _ => None,
+        };
+        FieldPath {
+            text,
             segments,
-        })
+            header,
+        }
+    }
+
+    /// The header field index when the path is one top-level key the typed header holds.
+    pub fn header_index(&self) -> Option<u8> {
+        self.header
     }
 
     /// A path from already-split keys (no parsing; keys may contain dots).
@@ -230,7 +245,7 @@ impl FieldPath {
             })
             .collect::<Vec<_>>()
             .join(".");
-        FieldPath { text, segments }
+        FieldPath::new(text, segments)
     }
 
     /// The path as written.
@@ -313,6 +328,8 @@ pub struct StrMatch {
     /// Stored lowercased when `case_insensitive`.
     pub needle: String,
     pub case_insensitive: bool,
+    /// Prebuilt searcher for `Contains` (over the needle as stored).
+    finder: Option<std::sync::Arc<memchr::memmem::Finder<'static>>>,
 }
 
 impl StrMatch {
@@ -322,10 +339,14 @@ impl StrMatch {
         } else {
             needle.to_string()
         };
+        let finder = (op == StrOp::Contains).then(|| {
+            std::sync::Arc::new(memchr::memmem::Finder::new(needle.as_bytes()).into_owned())
+        });
         StrMatch {
             op,
             needle,
             case_insensitive,
+            finder,
         }
     }
     /// Test one string. ASCII input is compared case-insensitively in place (no allocation).
@@ -341,7 +362,19 @@ impl StrMatch {
                 StrOp::EndsWith => {
                     h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n)
                 }
-                StrOp::Contains => contains_ignore_ascii_case(h, n),
+                StrOp::Contains => {
+                    // Lower a short haystack once on the stack, then one vectorised search.
+                    let mut buf = [0u8; 512];
+                    match (&self.finder, h.len() <= buf.len()) {
+                        (Some(f), true) => {
+                            let low = &mut buf[..h.len()];
+                            low.copy_from_slice(h);
+                            low.make_ascii_lowercase();
+                            f.find(low).is_some()
+                        }
+                        _ => contains_ignore_ascii_case(h, n),
+                    }
+                }
                 StrOp::Wildcard => {
                     if h.iter().any(u8::is_ascii_uppercase) {
                         self.test_exact(&s.to_ascii_lowercase())
@@ -353,10 +386,18 @@ impl StrMatch {
         }
         self.test_exact(&s.to_lowercase())
     }
+    /// Test a string the caller already lowered (ASCII), as [`StrMatch::test`] would the original.
+    pub fn test_lowered(&self, lower: &str) -> bool {
+        self.test_exact(lower)
+    }
+
     fn test_exact(&self, s: &str) -> bool {
         match self.op {
             StrOp::Equals => s == self.needle,
-            StrOp::Contains => memchr::memmem::find(s.as_bytes(), self.needle.as_bytes()).is_some(),
+            StrOp::Contains => match &self.finder {
+                Some(f) => f.find(s.as_bytes()).is_some(),
+                None => memchr::memmem::find(s.as_bytes(), self.needle.as_bytes()).is_some(),
+            },
             StrOp::StartsWith => s.starts_with(self.needle.as_str()),
             StrOp::EndsWith => s.ends_with(self.needle.as_str()),
             StrOp::Wildcard => glob_match(self.needle.as_bytes(), s.as_bytes()),
@@ -526,7 +567,7 @@ pub enum Predicate {
         case_insensitive: bool,
     },
     /// Regular expression (search, not anchored, unless the pattern anchors itself).
-    Regex(Regex),
+    Regex(RegexMatch),
     /// Numeric comparison; numeric strings (`"443"`) are compared as numbers too.
     Num(NumOp, f64),
     /// The value is an IP address inside one of these networks.
@@ -770,21 +811,108 @@ pub enum IrError {
     BadRegex { pattern: String, why: String },
 }
 
+/// A compiled regular expression with the literal every match must contain, when it has one:
+/// most strings lack the literal, and a `memmem` search rejects them far faster than the regex.
+#[derive(Debug, Clone)]
+pub struct RegexMatch {
+    re: regex::Regex,
+    required: Option<Box<Literal>>,
+}
+
+impl RegexMatch {
+    pub fn is_match(&self, s: &str) -> bool {
+        if let Some(lit) = &self.required
+            && !lit.found_in(s.as_bytes())
+        {
+            return false;
+        }
+        self.re.is_match(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.re.as_str()
+    }
+}
+
 /// Compile a regex for [`Predicate::Regex`], with a size limit so a hostile rule cannot blow up.
-pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, IrError> {
-    regex::RegexBuilder::new(pattern)
+pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<RegexMatch, IrError> {
+    let bad = |why: String| IrError::BadRegex {
+        pattern: pattern.to_string(),
+        why: why.lines().last().unwrap_or("").to_string(),
+    };
+    let re = regex::RegexBuilder::new(pattern)
         .case_insensitive(case_insensitive)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| IrError::BadRegex {
-            pattern: pattern.to_string(),
-            why: e.to_string().lines().last().unwrap_or("").to_string(),
-        })
+        .map_err(|e| bad(e.to_string()))?;
+    let required = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(pattern)
+        .ok()
+        .and_then(|hir| required_literal(&hir))
+        .filter(|l| l.len() >= 2)
+        .and_then(|l| String::from_utf8(l).ok())
+        .map(|l| Box::new(Literal::new(&l)));
+    Ok(RegexMatch { re, required })
+}
+
+/// The longest literal that every match of `hir` contains (case folding turns literals into
+/// classes, so case-insensitive patterns mostly have none).
+fn required_literal(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Literal(l) => Some(l.0.to_vec()),
+        HirKind::Capture(c) => required_literal(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required_literal(&r.sub),
+        HirKind::Concat(subs) => {
+            let mut best: Option<Vec<u8>> = None;
+            let mut run: Vec<u8> = Vec::new();
+            let keep = |cand: Vec<u8>, best: &mut Option<Vec<u8>>| {
+                if best.as_ref().is_none_or(|b| cand.len() > b.len()) {
+                    *best = Some(cand);
+                }
+            };
+            for sub in subs {
+                if let HirKind::Literal(l) = sub.kind() {
+                    run.extend_from_slice(&l.0);
+                    continue;
+                }
+                if !run.is_empty() {
+                    keep(std::mem::take(&mut run), &mut best);
+                }
+                if let Some(inner) = required_literal(sub) {
+                    keep(inner, &mut best);
+                }
+            }
+            if !run.is_empty() {
+                keep(run, &mut best);
+            }
+            best
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regexes_prefilter_on_their_required_literal() {
+        let lit = |p: &str, ci: bool| compile_regex(p, ci).unwrap().required.map(|l| l.text);
+        assert_eq!(
+            lit(".+:assumed-role/aws:.+", false).as_deref(),
+            Some(":assumed-role/aws:")
+        );
+        assert_eq!(lit("^(foo|bar)baz+qux", false).as_deref(), Some("qux"));
+        assert_eq!(lit("a|b", false), None);
+        assert_eq!(lit("abc", true), None);
+        assert_eq!(lit("(?:xy)?z", false), None);
+        let r = compile_regex(".+:assumed-role/aws:.+", false).unwrap();
+        assert!(r.is_match("arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1"));
+        assert!(!r.is_match("arn:aws:sts::1:assumed-role/admin/bob"));
+    }
 
     #[test]
     fn paths_parse_and_resolve_through_arrays() {

@@ -58,6 +58,8 @@ impl std::error::Error for PatternError {}
 pub struct FilterPattern {
     text: String,
     kind: Kind,
+    /// For JSON patterns: the distinct top-level keys its selectors start with.
+    top_keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,9 +91,17 @@ impl FilterPattern {
         } else {
             Kind::Terms(TermsPattern::parse(trimmed, lead)?)
         };
+        let top_keys = match &kind {
+            Kind::Json(e) => {
+                let mut keys = Vec::new();
+                e.top_keys(&mut keys).then_some(keys)
+            }
+            _ => None,
+        };
         Ok(FilterPattern {
             text: text.to_string(),
             kind,
+            top_keys,
         })
     }
 
@@ -130,6 +140,14 @@ impl FilterPattern {
             Kind::Delimited(d) => d.matches(line),
             Kind::Regex(r) => r.is_match(line),
         }
+    }
+
+    /// For JSON patterns: the top-level keys of the event its selectors read (`$.a.b` reads
+    /// `a`). Evaluating the pattern on an object holding only those members gives the same
+    /// result as on the whole event, so a caller can skip parsing the rest. `None` for other
+    /// pattern forms, which read the whole text.
+    pub fn top_level_keys(&self) -> Option<&[String]> {
+        self.top_keys.as_deref()
     }
 
     /// For JSON patterns: the values `field` must equal for the pattern to match, when the
@@ -273,6 +291,22 @@ fn as_number(v: &Value) -> Option<f64> {
 }
 
 impl Expr {
+    /// Adds the first key of every selector to `out`; false when a selector starts with an index.
+    fn top_keys(&self, out: &mut Vec<String>) -> bool {
+        match self {
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().all(|x| x.top_keys(out)),
+            Expr::Cmp(path, _) => match path.first() {
+                Some(Step::Key(k)) => {
+                    if !out.contains(k) {
+                        out.push(k.clone());
+                    }
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+
     fn eval(&self, event: &Value) -> bool {
         match self {
             Expr::And(xs) => xs.iter().all(|x| x.eval(event)),

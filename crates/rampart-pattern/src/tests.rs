@@ -274,7 +274,32 @@ fn event() -> impl Strategy<Value = Value> {
     })
 }
 
+#[test]
+fn top_level_keys_name_what_a_json_pattern_reads() {
+    let f = p(
+        r#"{ ($.eventName = X) && ($.userIdentity.type = Root || $.eventName = Y) && $.a[0].b NOT EXISTS }"#,
+    );
+    assert_eq!(
+        f.top_level_keys(),
+        Some(&["eventName".to_string(), "userIdentity".into(), "a".into()][..])
+    );
+    assert_eq!(p("ERROR").top_level_keys(), None);
+    assert_eq!(p("[ip, user]").top_level_keys(), None);
+}
+
 proptest! {
+    /// Evaluating on an object that keeps only the pattern's top-level keys changes nothing.
+    #[test]
+    fn narrowing_to_top_level_keys_preserves_the_result(a in leaf(), b in leaf(), e in event()) {
+        let f = p(&format!("{{ ({a}) && ($.f1 NOT EXISTS || {b}) }}"));
+        let keys = f.top_level_keys().unwrap();
+        let narrow: serde_json::Map<String, Value> = e.as_object().unwrap().iter()
+            .filter(|(k, _)| keys.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        prop_assert_eq!(f.matches_json(&Value::Object(narrow)), f.matches_json(&e));
+    }
+
     #[test]
     fn and_or_follow_boolean_logic(a in leaf(), b in leaf(), e in event()) {
         let pa = p(&format!("{{ {a} }}")).matches_json(&e);

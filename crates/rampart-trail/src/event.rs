@@ -101,7 +101,7 @@ impl<'a> Header<'a> {
         members: &mut SmallVec<[Member<'a>; 24]>,
     ) -> Result<Header<'a>, EventError> {
         let start = crate::scan::skip_ws(raw, 0);
-        let (h, end) = Header::scan_members(raw, start, members)?;
+        let (h, end, _) = Header::scan_members(raw, start, members, &mut SmallVec::new())?;
         if crate::scan::skip_ws(raw, end) != raw.len() {
             return Err(EventError::Json {
                 offset: end,
@@ -111,68 +111,95 @@ impl<'a> Header<'a> {
         Ok(h)
     }
 
-    /// The header of the object at `raw[start]`, recording every member; returns the header and
-    /// the end of the object.
+    /// The header of the object at `raw[start]`, recording every member and, in the same pass,
+    /// the members of `userIdentity` (which most rules read); returns the header, the end of
+    /// the object and where `userIdentity` starts when it was walked.
     fn scan_members(
         raw: &'a [u8],
         start: usize,
         members: &mut SmallVec<[Member<'a>; 24]>,
-    ) -> Result<(Header<'a>, usize), EventError> {
+        identity: &mut SmallVec<[Member<'a>; 16]>,
+    ) -> Result<(Header<'a>, usize, Option<usize>), EventError> {
         let mut h = Header::default();
         let mut bad: Option<EventError> = None;
-        let end = crate::scan::members(raw, start, |m| {
-            members.push(m);
-            let slot = match m.key {
-                b"eventSource" => &mut h.event_source,
-                b"eventName" => &mut h.event_name,
-                b"eventTime" => &mut h.event_time,
-                b"awsRegion" => &mut h.aws_region,
-                b"sourceIPAddress" => &mut h.source_ip_address,
-                b"userAgent" => &mut h.user_agent,
-                b"eventID" => &mut h.event_id,
-                b"errorCode" => &mut h.error_code,
-                b"recipientAccountId" => &mut h.recipient_account_id,
-                b"eventType" => &mut h.event_type,
-                _ => return true,
-            };
-            match string_value(raw, m.value) {
-                Ok(v) => {
-                    *slot = v;
-                    true
+        let mut on_identity = |m| identity.push(m);
+        let (end, identity_at) =
+            crate::scan::members_and_nested(raw, start, b"userIdentity", &mut on_identity, |m| {
+                members.push(m);
+                let slot = match m.key {
+                    b"eventSource" => &mut h.event_source,
+                    b"eventName" => &mut h.event_name,
+                    b"eventTime" => &mut h.event_time,
+                    b"awsRegion" => &mut h.aws_region,
+                    b"sourceIPAddress" => &mut h.source_ip_address,
+                    b"userAgent" => &mut h.user_agent,
+                    b"eventID" => &mut h.event_id,
+                    b"errorCode" => &mut h.error_code,
+                    b"recipientAccountId" => &mut h.recipient_account_id,
+                    b"eventType" => &mut h.event_type,
+                    _ => return true,
+                };
+                match string_value(raw, m.value) {
+                    Ok(v) => {
+                        *slot = v;
+                        true
+                    }
+                    Err(e) => {
+                        bad = Some(e);
+                        false
+                    }
                 }
-                Err(e) => {
-                    bad = Some(e);
-                    false
-                }
-            }
-        })
-        .map_err(|e| EventError::Json {
-            offset: e.offset,
-            message: e.message.to_string(),
-        })?;
+            })
+            .map_err(|e| EventError::Json {
+                offset: e.offset,
+                message: e.message.to_string(),
+            })?;
         if let Some(e) = bad {
             return Err(e);
         }
-        Ok((h, end))
+        Ok((h, end, identity_at))
     }
 
     /// The header field named by a top-level key, `None` if the key is not a header field.
     /// `Some(None)` means "a header field, absent in this event".
     pub fn get(&self, key: &str) -> Option<Option<&str>> {
-        let f = match key {
-            "eventSource" => &self.event_source,
-            "eventName" => &self.event_name,
-            "eventTime" => &self.event_time,
-            "awsRegion" => &self.aws_region,
-            "sourceIPAddress" => &self.source_ip_address,
-            "userAgent" => &self.user_agent,
-            "eventID" => &self.event_id,
-            "errorCode" => &self.error_code,
-            "recipientAccountId" => &self.recipient_account_id,
-            "eventType" => &self.event_type,
+        Header::field_index(key).map(|i| self.get_index(i))
+    }
+
+    /// The position of a top-level key among the header fields, so callers that test the same
+    /// field on every event resolve the name once ([`Header::get_index`]).
+    pub fn field_index(key: &str) -> Option<u8> {
+        Some(match key {
+            "eventSource" => 0,
+            "eventName" => 1,
+            "eventTime" => 2,
+            "awsRegion" => 3,
+            "sourceIPAddress" => 4,
+            "userAgent" => 5,
+            "eventID" => 6,
+            "errorCode" => 7,
+            "recipientAccountId" => 8,
+            "eventType" => 9,
             _ => return None,
-        };
-        Some(f.as_deref())
+        })
+    }
+
+    /// The header field at `index` (from [`Header::field_index`]); `None` when absent.
+    pub fn get_index(&self, index: u8) -> Option<&str> {
+        match index {
+            0 => &self.event_source,
+            1 => &self.event_name,
+            2 => &self.event_time,
+            3 => &self.aws_region,
+            4 => &self.source_ip_address,
+            5 => &self.user_agent,
+            6 => &self.event_id,
+            7 => &self.error_code,
+            8 => &self.recipient_account_id,
+            9 => &self.event_type,
+            _ => return None,
+        }
+        .as_deref()
     }
 }
 
@@ -195,6 +222,9 @@ pub struct Event<'a> {
     /// Members of nested objects already walked (object start → members), so several rules
     /// reading `userIdentity.*` walk it once.
     nested: RefCell<Vec<(usize, NestedMembers<'a>)>>,
+    /// `userIdentity`'s members, indexed by the reader in the same pass as the header (kept
+    /// out of `nested` so the common case allocates nothing).
+    identity: Option<(usize, NestedMembers<'a>)>,
     doc: OnceCell<Option<Value>>,
 }
 
@@ -204,19 +234,15 @@ type NestedMembers<'a> = Option<SmallVec<[Member<'a>; 16]>>;
 impl<'a> Event<'a> {
     /// Parse the header from raw record bytes. Fails when the bytes are not a JSON object.
     pub fn parse(raw: &'a [u8]) -> Result<Event<'a>, EventError> {
-        let first = raw.iter().find(|b| !b.is_ascii_whitespace());
-        if first != Some(&b'{') {
-            return Err(EventError::NotObject);
+        let start = crate::scan::skip_ws(raw, 0);
+        let (ev, end) = Event::parse_at(raw, start)?;
+        if crate::scan::skip_ws(raw, end) != raw.len() {
+            return Err(EventError::Json {
+                offset: end,
+                message: "trailing characters after the record".into(),
+            });
         }
-        let mut members = SmallVec::new();
-        let header = Header::scan(raw, &mut members)?;
-        Ok(Event {
-            raw,
-            header,
-            members,
-            nested: RefCell::new(Vec::new()),
-            doc: OnceCell::new(),
-        })
+        Ok(ev)
     }
 
     /// Parses the record that starts at `buf[start]` and ends wherever its closing brace is:
@@ -227,16 +253,23 @@ impl<'a> Event<'a> {
             return Err(EventError::NotObject);
         }
         let mut members: SmallVec<[Member<'a>; 24]> = SmallVec::new();
-        let (header, end) = Header::scan_members(buf, start, &mut members)?;
-        for m in members.iter_mut() {
+        let mut identity: SmallVec<[Member<'a>; 16]> = SmallVec::new();
+        let (header, end, identity_at) =
+            Header::scan_members(buf, start, &mut members, &mut identity)?;
+        for m in members.iter_mut().chain(identity.iter_mut()) {
             m.value = (m.value.0 - start, m.value.1 - start);
         }
+        let identity = identity_at.map(|at| {
+            let ok = !identity.iter().any(|m| m.key_escaped);
+            (at - start, ok.then_some(identity))
+        });
         Ok((
             Event {
                 raw: &buf[start..end],
                 header,
                 members,
                 nested: RefCell::new(Vec::new()),
+                identity,
                 doc: OnceCell::new(),
             },
             end,
@@ -253,6 +286,7 @@ impl<'a> Event<'a> {
             header,
             members: SmallVec::new(),
             nested: RefCell::new(Vec::new()),
+            identity: None,
             doc: cell,
         }
     }
@@ -277,6 +311,17 @@ impl<'a> Event<'a> {
     /// document then). Each object is walked once per event.
     #[allow(clippy::result_unit_err)]
     pub fn member_of(&self, obj: usize, key: &str) -> Result<Option<(usize, usize)>, ()> {
+        let find = |list: &[Member<'a>]| {
+            list.iter()
+                .rev()
+                .find(|m| m.key == key.as_bytes())
+                .map(|m| m.value)
+        };
+        if let Some((at, list)) = &self.identity
+            && *at == obj
+        {
+            return list.as_deref().map(find).ok_or(());
+        }
         let mut cache = self.nested.borrow_mut();
         let pos = match cache.iter().position(|(start, _)| *start == obj) {
             Some(p) => p,
@@ -291,14 +336,7 @@ impl<'a> Event<'a> {
                 cache.len() - 1
             }
         };
-        match &cache[pos].1 {
-            Some(list) => Ok(list
-                .iter()
-                .rev()
-                .find(|m| m.key == key.as_bytes())
-                .map(|m| m.value)),
-            None => Err(()),
-        }
+        cache[pos].1.as_deref().map(find).ok_or(())
     }
 
     /// Whether [`Event::member`] can answer: the event was scanned from bytes and no top-level
