@@ -1,7 +1,7 @@
 //! Alerts: the stable JSON Lines schema, OCSF Detection Finding (class 2004), a readable table, and
 //! aggregation of repeats (same rule, principal and resource within a window).
 
-use crate::engine::{matched_with, resolve_value};
+use crate::engine::{matched_with, resolve_value, resolve_value_raw};
 use crate::event::{Event, principal_of};
 use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
 use serde::Serialize;
@@ -231,31 +231,52 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option
 impl Alert {
     /// Build the alert for `rule` matching `ev`.
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
+        Alert::build(rule, ev, origin, None)
+    }
+
+    /// [`Alert::new`] with the aggregation key already read from the raw bytes
+    /// ([`group_of_raw`]): then an alert whose tested fields can be read from raw spans parses
+    /// no sub-document at all.
+    pub(crate) fn build(
+        rule: &Rule,
+        ev: &Event<'_>,
+        origin: Option<String>,
+        group: Option<&(Option<String>, Option<String>)>,
+    ) -> Alert {
         let h = ev.header();
         let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(str::to_string);
-        // Use the document if a rule already built it; otherwise parse only the members an
-        // alert reads, so most alerts never pay for a full document.
-        let narrow;
-        let base: Option<&Value> = match ev.doc_if_built() {
-            Some(d) => Some(d),
-            None => {
-                let mut keys: SmallVec<[&str; 8]> = SmallVec::new();
-                keys.extend(["userIdentity", "requestParameters"]);
-                tested_top_keys(&rule.condition, &mut keys);
-                narrow = narrow_view(ev, &keys);
-                match &narrow {
-                    Some(v) => Some(v),
-                    None => ev.doc(),
-                }
+        // Built only when needed: the document if a rule already built it, otherwise only the
+        // members an alert reads, so most alerts never pay for a full document.
+        let narrow: std::cell::OnceCell<Option<Value>> = std::cell::OnceCell::new();
+        let base = || -> Option<&Value> {
+            if let Some(d) = ev.doc_if_built() {
+                return Some(d);
             }
+            narrow
+                .get_or_init(|| {
+                    let mut keys: SmallVec<[&str; 8]> = SmallVec::new();
+                    keys.extend(["userIdentity", "requestParameters"]);
+                    tested_top_keys(&rule.condition, &mut keys);
+                    narrow_view(ev, &keys)
+                })
+                .as_ref()
+                .or_else(|| ev.doc())
         };
         let matched = matched_with(&rule.condition, &|f| {
             if let Some(i) = f.header_index() {
                 return h.get_index(i).map(|v| Value::String(v.to_string()));
             }
-            base.and_then(|d| resolve_value(f, d))
+            if ev.doc_if_built().is_none()
+                && let Some(v) = resolve_value_raw(f, ev)
+            {
+                return v;
+            }
+            base().and_then(|d| resolve_value(f, d))
         });
-        let doc = base;
+        let (principal, resource) = match group {
+            Some((p, r)) => (p.clone(), r.clone()),
+            None => (base().and_then(principal_of), base().and_then(resource_of)),
+        };
         Alert {
             schema: SCHEMA,
             rule_id: rule.meta.id.clone(),
@@ -268,15 +289,16 @@ impl Alert {
             event_source: s(&h.event_source),
             event_name: s(&h.event_name),
             account: s(&h.recipient_account_id).or_else(|| {
-                doc.and_then(|d| d.pointer("/userIdentity/accountId"))
+                base()
+                    .and_then(|d| d.pointer("/userIdentity/accountId"))
                     .and_then(Value::as_str)
                     .map(str::to_string)
             }),
             region: s(&h.aws_region),
-            principal: doc.and_then(principal_of),
+            principal,
             source_ip: s(&h.source_ip_address),
             user_agent: s(&h.user_agent),
-            resource: doc.and_then(resource_of),
+            resource,
             matched,
             author: rule.meta.author.clone(),
             license: rule.meta.license.clone(),

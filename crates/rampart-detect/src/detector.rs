@@ -122,7 +122,7 @@ impl<'e> Detector<'e> {
                 merged += 1;
                 continue;
             }
-            fresh.push(Alert::new(rule, &ev, Some(origin())));
+            fresh.push(Alert::build(rule, &ev, Some(origin()), group.as_ref()));
         }
         if let Some(b) = &mut self.baseline {
             b.observe(&ev, None, &mut fresh);

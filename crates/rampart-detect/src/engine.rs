@@ -434,6 +434,22 @@ pub fn matched_with(
     out
 }
 
+/// [`resolve_value`] read from the raw bytes: only the reached spans are parsed. `None` when
+/// the raw walk cannot answer (use a document then).
+pub fn resolve_value_raw(field: &FieldPath, ev: &Event<'_>) -> Option<Option<Value>> {
+    let spans = resolve_raw_spans(field, ev)?;
+    let raw = ev.raw();
+    let mut vals = spans
+        .iter()
+        .map(|&(s, e)| serde_json::from_slice::<Value>(&raw[s..e]).ok())
+        .collect::<Option<Vec<Value>>>()?;
+    Some(match vals.len() {
+        0 => None,
+        1 => vals.pop(),
+        _ => Some(Value::Array(vals)),
+    })
+}
+
 /// The value(s) a path reaches: one value, an array of several, or `None`.
 pub fn resolve_value(field: &FieldPath, doc: &Value) -> Option<Value> {
     let mut vals = Vec::new();
@@ -761,6 +777,21 @@ mod raw_vs_doc {
             let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
             let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
             prop_assert_eq!(from_raw, from_doc, "{} on {}", path, String::from_utf8_lossy(&raw));
+        }
+
+        /// Values read for an alert from raw spans are the values the document gives.
+        #[test]
+        fn raw_values_match_the_document(
+            ev in event(),
+            path in prop::sample::select(vec![
+                "a", "b", "userIdentity.type", "a.b", "a.a.c", "b[0]", "b[*].type", "a[1].b",
+            ]),
+        ) {
+            let raw = serde_json::to_vec(&ev).unwrap();
+            let field = FieldPath::parse(path).unwrap();
+            if let Some(v) = resolve_value_raw(&field, &Event::parse(&raw).unwrap()) {
+                prop_assert_eq!(v, resolve_value(&field, &ev), "{} on {}", path, String::from_utf8_lossy(&raw));
+            }
         }
 
         /// A JSON filter pattern judged on the members it reads (parsed from raw spans) agrees

@@ -29,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
             for key in ["eventName", "userIdentity", "requestParameters"] {
                 if let Some((s, e)) = ev.member(key) {
                     assert!(s <= e && e <= ev.raw().len());
-                    let _ = ev.member_of(s, "type");
+                    for inner in ["type", "arn", "sessionContext"] {
+                        if let Ok(Some((a, b))) = ev.member_of(s, inner) {
+                            assert!(s <= a && a <= b && b <= e, "nested spans lie inside their object");
+                        }
+                    }
                 }
             }
             std::hint::black_box(ev.doc().is_some());

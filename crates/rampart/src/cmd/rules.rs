@@ -69,12 +69,22 @@ fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
         .iter()
         .filter(|l| l.status == "active")
         .count();
+    // Rules that pin no eventName run on every event: the ones to look at when detection is slow.
+    let every: Vec<&str> = loaded
+        .rules
+        .iter()
+        .filter(|r| r.index.event_names.is_none())
+        .map(|r| r.meta.id.as_str())
+        .collect();
     output::note(
         g,
         format!(
-            "rampart: {} rule(s): {active} active, {} not loaded",
+            "rampart: {} rule(s): {active} active, {} not loaded; {} run on every event (no eventName to index by){}{}",
             loaded.listed.len(),
-            loaded.listed.len() - active
+            loaded.listed.len() - active,
+            every.len(),
+            if every.is_empty() { "" } else { ": " },
+            every.join(", ")
         ),
     );
     Ok(Exit::Ok)
