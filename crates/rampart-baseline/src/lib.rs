@@ -2,16 +2,19 @@
 //! ([`config`]), guardrail SCPs generated from named building blocks and packed within the
 //! Organizations quotas ([`guardrails`]), and proofs with the policy engine that each guardrail
 //! denies what it promises and never locks out the exempt roles or the global services
-//! ([`proof`]).
+//! ([`proof`]); the planner that compares the config with a snapshot ([`plan`]) and the impact
+//! replay of CloudTrail events against the proposed guardrails ([`replay`]).
 //!
-//! Data flow: config → guardrails → proof → (planner, executor: not built yet).
+//! Data flow: config → guardrails → proof → plan (+ replay) → (executor: not built yet).
 
 pub mod config;
 pub mod guardrails;
 pub mod plan;
 pub mod proof;
+pub mod replay;
 
 pub use config::{Config, ConfigError, init_template};
 pub use guardrails::{Block, GuardrailError, Scp, build_guardrails};
 pub use plan::{Action, Change, Plan, PlanError, plan};
 pub use proof::{Proof, prove};
+pub use replay::{DeniedPrincipal, ReplayReport, Replayer};

@@ -20,6 +20,11 @@ pub struct PlanArgs {
     /// Also write the plan as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replay the CloudTrail events under this file or directory against the proposed
+    /// guardrails and report which principals' calls they would deny (local files; download
+    /// from S3 first).
+    #[arg(long, value_name = "PATH")]
+    pub replay: Option<PathBuf>,
     /// How the live collection runs (ignored with --snapshot).
     #[command(flatten)]
     pub collect: crate::cmd::collect::CollectArgs,
@@ -32,7 +37,15 @@ pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
         None => crate::cmd::collect::collect_live(g, &a.collect)?,
     };
     let p = plan(&cfg, &snap).map_err(|e| anyhow::anyhow!("{}: {e}", g.config.display()))?;
-    let json = serde_json::to_string_pretty(&p)? + "\n";
+    let replay = match &a.replay {
+        Some(path) => Some(replay(g, &cfg, &snap, path)?),
+        None => None,
+    };
+    let mut doc = serde_json::to_value(&p)?;
+    if let Some(r) = &replay {
+        doc["replay"] = serde_json::to_value(r)?;
+    }
+    let json = serde_json::to_string_pretty(&doc)? + "\n";
     if let Some(out) = &a.out {
         std::fs::write(out, &json)
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
@@ -42,6 +55,10 @@ pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
             let mut t = p.to_text();
             if drift && !p.changes.is_empty() {
                 t = format!("Drift from {}:\n{t}", g.config.display());
+            }
+            if let Some(r) = &replay {
+                t.push('\n');
+                t.push_str(&r.to_text());
             }
             t
         }
@@ -54,6 +71,59 @@ pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
     } else {
         Exit::Changes
     })
+}
+
+/// Replays every CloudTrail record under `path` against the proposed guardrails; unreadable
+/// files and records are counted and reported, never fatal.
+fn replay(
+    g: &Global,
+    cfg: &rampart_baseline::Config,
+    snap: &Snapshot,
+    path: &std::path::Path,
+) -> anyhow::Result<rampart_baseline::ReplayReport> {
+    if path.to_string_lossy().starts_with("s3://") {
+        anyhow::bail!(
+            "{}: --replay reads local files; copy the objects first (aws s3 sync s3://bucket/AWSLogs/… ./trail) and pass the directory",
+            path.display()
+        );
+    }
+    let mut r = rampart_baseline::Replayer::new(cfg, snap).map_err(anyhow::Error::msg)?;
+    let files = rampart_detect::input::discover(path, None, None).map_err(anyhow::Error::msg)?;
+    let mut reader = rampart_detect::input::Reader::new();
+    let mut stats = rampart_detect::input::ReadStats::default();
+    let mut issues = Vec::new();
+    let mut bad = 0u64;
+    for f in &files {
+        reader.read_file(
+            f,
+            &mut stats,
+            &mut issues,
+            &mut |raw, _| match serde_json::from_slice::<serde_json::Value>(raw) {
+                Ok(v) => r.observe(&v),
+                Err(_) => bad += 1,
+            },
+        );
+    }
+    for i in &issues {
+        output::note(
+            g,
+            format!("rampart: warning: {}: {}", i.location, i.message),
+        );
+    }
+    let mut report = r.finish();
+    if bad > 0 {
+        report.skipped.insert("not valid JSON".into(), bad);
+    }
+    output::note(
+        g,
+        format!(
+            "rampart: replay read {} file(s), {} record(s); {} file(s) or record(s) skipped",
+            files.len(),
+            report.events,
+            stats.skipped + bad
+        ),
+    );
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -112,6 +182,45 @@ mod tests {
         );
         let t = std::fs::read_to_string(&text).unwrap();
         assert!(t.contains("change(s)"), "{t}");
+        // Replay of the Stratus corpus against the proposed guardrails: a report, never an error.
+        let corpus = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpora/cloudtrail"
+        );
+        let json_out = dir.path().join("replay.json");
+        let plan_with = |extra: &[&str]| {
+            let mut args = vec![
+                "rampart",
+                "plan",
+                "--snapshot",
+                snap.to_str().unwrap(),
+                "--config",
+                c,
+            ];
+            args.extend_from_slice(extra);
+            run(&args)
+        };
+        let code = plan_with(&[
+            "--replay",
+            corpus,
+            "--format",
+            "json",
+            "-o",
+            json_out.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(code, Exit::Changes);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+        assert!(
+            v["replay"]["events"].as_u64().unwrap() > 1000,
+            "{}",
+            v["replay"]
+        );
+        let e = plan_with(&["--replay", "s3://b/p"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("copy the objects first"), "{e}");
         // A missing config says what to do.
         let e = run(&[
             "rampart",
