@@ -522,7 +522,6 @@ fn sns_sink(_g: &Global, topic: &str) -> anyhow::Result<Box<dyn rampart_detect::
 
 /// Reads every CloudTrail object under `s3://bucket/prefix` whose key date is in the window;
 /// an object that cannot be read is a counted, reported skip.
-#[cfg(feature = "aws")]
 fn read_s3(
     g: &Global,
     url: &str,
@@ -531,6 +530,41 @@ fn read_s3(
     run: &mut Run<'_>,
     stats: &mut ReadStats,
     reader: &mut Reader,
+) -> anyhow::Result<()> {
+    let mut issues = Vec::new();
+    for_each_s3_object(g, url, since, until, &mut |name, data| {
+        stats.files += 1;
+        match data {
+            Ok(data) => reader.read_bytes_events(name, &data, stats, &mut issues, &mut |ev, n| {
+                run.record_event(ev, &|| format!("{name}:record {n}"))
+            }),
+            Err(e) => {
+                stats.skipped += 1;
+                issues.push(Issue {
+                    location: name.to_string(),
+                    message: e,
+                });
+            }
+        }
+        for i in issues.drain(..) {
+            run.issue(&i);
+        }
+        run.deliver();
+    })
+}
+
+/// What receives each S3 object: its `s3://bucket/key` name and its bytes or the error.
+pub type ObjectSink<'a> = dyn FnMut(&str, Result<Vec<u8>, String>) + 'a;
+
+/// Calls `each` with the name (`s3://bucket/key`) and bytes (or the error) of every CloudTrail
+/// object under `s3://bucket/prefix` whose key date is in the window, one at a time.
+#[cfg(feature = "aws")]
+pub fn for_each_s3_object(
+    g: &Global,
+    url: &str,
+    since: Option<i64>,
+    until: Option<i64>,
+    each: &mut ObjectSink<'_>,
 ) -> anyhow::Result<()> {
     let (bucket, prefix) = rampart_aws::parse_s3_url(url)
         .ok_or_else(|| anyhow::anyhow!("{url}: expected s3://bucket/prefix"))?;
@@ -553,39 +587,20 @@ fn read_s3(
             format!("rampart: warning: {url}: no CloudTrail objects found in the time window"),
         );
     }
-    let mut issues = Vec::new();
     for o in keys {
         let name = format!("s3://{bucket}/{}", o.key);
-        stats.files += 1;
-        match aws.get_object(&bucket, &o.key) {
-            Ok(data) => reader.read_bytes_events(&name, &data, stats, &mut issues, &mut |ev, n| {
-                run.record_event(ev, &|| format!("{name}:record {n}"))
-            }),
-            Err(e) => {
-                stats.skipped += 1;
-                issues.push(Issue {
-                    location: name.clone(),
-                    message: e,
-                });
-            }
-        }
-        for i in issues.drain(..) {
-            run.issue(&i);
-        }
-        run.deliver();
+        each(&name, aws.get_object(&bucket, &o.key));
     }
     Ok(())
 }
 
 #[cfg(not(feature = "aws"))]
-fn read_s3(
+pub fn for_each_s3_object(
     _g: &Global,
     url: &str,
     _since: Option<i64>,
     _until: Option<i64>,
-    _run: &mut Run<'_>,
-    _stats: &mut ReadStats,
-    _reader: &mut Reader,
+    _each: &mut ObjectSink<'_>,
 ) -> anyhow::Result<()> {
     bail!(
         "{url}: this rampart was built without AWS access (--no-default-features); build with the default `aws` feature, or download the objects and pass a local directory"

@@ -20,9 +20,8 @@ pub struct PlanArgs {
     /// Also write the plan as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Replay the CloudTrail events under this file or directory against the proposed
-    /// guardrails and report which principals' calls they would deny (local files; download
-    /// from S3 first).
+    /// Replay the CloudTrail events under this file, directory or s3://bucket/prefix against
+    /// the proposed guardrails and report which principals' calls they would deny.
     #[arg(long, value_name = "PATH")]
     pub replay: Option<PathBuf>,
     /// How the live collection runs (ignored with --snapshot).
@@ -81,28 +80,36 @@ fn replay(
     snap: &Snapshot,
     path: &std::path::Path,
 ) -> anyhow::Result<rampart_baseline::ReplayReport> {
-    if path.to_string_lossy().starts_with("s3://") {
-        anyhow::bail!(
-            "{}: --replay reads local files; copy the objects first (aws s3 sync s3://bucket/AWSLogs/… ./trail) and pass the directory",
-            path.display()
-        );
-    }
     let mut r = rampart_baseline::Replayer::new(cfg, snap).map_err(anyhow::Error::msg)?;
-    let files = rampart_detect::input::discover(path, None, None).map_err(anyhow::Error::msg)?;
     let mut reader = rampart_detect::input::Reader::new();
     let mut stats = rampart_detect::input::ReadStats::default();
     let mut issues = Vec::new();
     let mut bad = 0u64;
-    for f in &files {
-        reader.read_file(
-            f,
-            &mut stats,
-            &mut issues,
-            &mut |raw, _| match serde_json::from_slice::<serde_json::Value>(raw) {
-                Ok(v) => r.observe(&v),
-                Err(_) => bad += 1,
-            },
-        );
+    let mut each = |raw: &[u8], _: usize| match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(v) => r.observe(&v),
+        Err(_) => bad += 1,
+    };
+    let url = path.to_string_lossy();
+    if url.starts_with("s3://") {
+        crate::cmd::detect::for_each_s3_object(g, &url, None, None, &mut |name, data| {
+            stats.files += 1;
+            match data {
+                Ok(d) => reader.read_bytes(name, &d, &mut stats, &mut issues, &mut each),
+                Err(message) => {
+                    stats.skipped += 1;
+                    issues.push(rampart_detect::input::Issue {
+                        location: name.to_string(),
+                        message,
+                    });
+                }
+            }
+        })?;
+    } else {
+        let files =
+            rampart_detect::input::discover(path, None, None).map_err(anyhow::Error::msg)?;
+        for f in &files {
+            reader.read_file(f, &mut stats, &mut issues, &mut each);
+        }
     }
     for i in &issues {
         output::note(
@@ -118,7 +125,7 @@ fn replay(
         g,
         format!(
             "rampart: replay read {} file(s), {} record(s); {} file(s) or record(s) skipped",
-            files.len(),
+            stats.files,
             report.events,
             stats.skipped + bad
         ),
@@ -217,10 +224,8 @@ mod tests {
             "{}",
             v["replay"]
         );
-        let e = plan_with(&["--replay", "s3://b/p"])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("copy the objects first"), "{e}");
+        let e = plan_with(&["--replay", "s3://"]).unwrap_err().to_string();
+        assert!(e.contains("s3://"), "{e}");
         // A missing config says what to do.
         let e = run(&[
             "rampart",
