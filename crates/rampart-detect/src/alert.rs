@@ -7,7 +7,6 @@ use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
 use serde::Serialize;
 use serde_json::{Value, json};
 use smallvec::SmallVec;
-use std::collections::HashMap;
 
 /// Version tag written in every JSON Lines alert; bumped only on incompatible changes.
 pub const SCHEMA: &str = "rampart.alert/v1";
@@ -463,13 +462,24 @@ pub use rampart_trail::time::parse_time;
 /// (rule id, principal, resource)
 type GroupKey = (String, Option<String>, Option<String>);
 
+/// A borrowed [`GroupKey`]: hashes exactly as the owned tuple does (a tuple struct of the same
+/// field types in the same order), so a group is found without allocating its key.
+#[derive(Hash)]
+struct GroupKeyRef<'a>(&'a str, Option<&'a str>, Option<&'a str>);
+
+impl hashbrown::Equivalent<GroupKey> for GroupKeyRef<'_> {
+    fn equivalent(&self, k: &GroupKey) -> bool {
+        self.0 == k.0 && self.1 == k.1.as_deref() && self.2 == k.2.as_deref()
+    }
+}
+
 /// Folds repeats of (rule, principal, resource) within `window` seconds of event time into one
 /// alert with a count. Memory is bounded: at most `max_open` groups are held; the oldest is
 /// emitted when the bound is reached.
 pub struct Aggregator {
     window: i64,
     max_open: usize,
-    open: HashMap<GroupKey, (u64, Alert, i64)>,
+    open: hashbrown::HashMap<GroupKey, (u64, Alert, i64)>,
     seq: u64,
 }
 
@@ -479,7 +489,7 @@ impl Aggregator {
         Aggregator {
             window: window_secs as i64,
             max_open: max_open.max(1),
-            open: HashMap::new(),
+            open: hashbrown::HashMap::new(),
             seq: 0,
         }
     }
@@ -499,11 +509,7 @@ impl Aggregator {
             return false;
         }
         let t = event_time.and_then(parse_time).unwrap_or(0);
-        let key = (
-            rule_id.to_string(),
-            principal.map(str::to_string),
-            resource.map(str::to_string),
-        );
+        let key = GroupKeyRef(rule_id, principal, resource);
         let Some((_, g, start)) = self.open.get_mut(&key) else {
             return false;
         };
@@ -511,12 +517,11 @@ impl Aggregator {
             return false;
         }
         g.count += 1;
-        let t = event_time.map(str::to_string);
-        if t > g.last_seen {
-            g.last_seen = t.clone();
+        if event_time > g.last_seen.as_deref() {
+            g.last_seen = event_time.map(str::to_string);
         }
-        if t < g.first_seen {
-            g.first_seen = t;
+        if event_time < g.first_seen.as_deref() {
+            g.first_seen = event_time.map(str::to_string);
         }
         true
     }
@@ -637,6 +642,29 @@ mod tests {
         agg.flush(&mut out);
         assert_eq!(out.len(), 4);
         assert_eq!(out.iter().map(|a| a.count).sum::<u64>(), 5);
+    }
+
+    /// The borrowed key must hash as the owned one, or merges would silently miss.
+    #[test]
+    fn borrowed_group_keys_hash_and_compare_as_owned_ones() {
+        use std::hash::BuildHasher;
+        let h = hashbrown::DefaultHashBuilder::default();
+        for (r, p, res) in [
+            ("R", Some("p"), None),
+            ("R", None, Some("x")),
+            ("", None, None),
+        ] {
+            let owned: GroupKey = (r.into(), p.map(Into::into), res.map(Into::into));
+            assert_eq!(h.hash_one(GroupKeyRef(r, p, res)), h.hash_one(&owned));
+            assert!(hashbrown::Equivalent::equivalent(
+                &GroupKeyRef(r, p, res),
+                &owned
+            ));
+        }
+        assert!(!hashbrown::Equivalent::equivalent(
+            &GroupKeyRef("R", None, Some("x")),
+            &("R".into(), Some("x".into()), None)
+        ));
     }
 
     mod raw_group {

@@ -219,9 +219,9 @@ pub struct Event<'a> {
     /// Every top-level member (key and value span), so a field outside the header is found
     /// without a document; empty for events built from a document.
     members: SmallVec<[Member<'a>; 24]>,
-    /// Members of nested objects already walked (object start → members), so several rules
-    /// reading `userIdentity.*` walk it once.
-    nested: RefCell<Vec<(usize, NestedMembers<'a>)>>,
+    /// Members of nested objects already walked, so several rules reading
+    /// `userIdentity.sessionContext.*` walk it once.
+    nested: RefCell<NestedCache<'a>>,
     /// `userIdentity`'s members, indexed by the reader in the same pass as the header (kept
     /// out of `nested` so the common case allocates nothing).
     identity: Option<(usize, NestedMembers<'a>)>,
@@ -230,6 +230,17 @@ pub struct Event<'a> {
 
 /// The members of one nested object, or `None` when it could not be walked.
 type NestedMembers<'a> = Option<SmallVec<[Member<'a>; 16]>>;
+
+/// Walked nested objects: their members side by side in one list (one allocation per event at
+/// most), and per object its start and its range in that list (`None`: could not be walked).
+#[derive(Default)]
+struct NestedCache<'a> {
+    members: Vec<Member<'a>>,
+    objects: SmallVec<[(usize, Option<MemberRange>); 4]>,
+}
+
+/// Where one walked object's members are in [`NestedCache::members`].
+type MemberRange = (u32, u32);
 
 impl<'a> Event<'a> {
     /// Parse the header from raw record bytes. Fails when the bytes are not a JSON object.
@@ -268,7 +279,7 @@ impl<'a> Event<'a> {
                 raw: &buf[start..end],
                 header,
                 members,
-                nested: RefCell::new(Vec::new()),
+                nested: RefCell::default(),
                 identity,
                 doc: OnceCell::new(),
             },
@@ -285,7 +296,7 @@ impl<'a> Event<'a> {
             raw,
             header,
             members: SmallVec::new(),
-            nested: RefCell::new(Vec::new()),
+            nested: RefCell::default(),
             identity: None,
             doc: cell,
         }
@@ -323,20 +334,27 @@ impl<'a> Event<'a> {
             return list.as_deref().map(find).ok_or(());
         }
         let mut cache = self.nested.borrow_mut();
-        let pos = match cache.iter().position(|(start, _)| *start == obj) {
-            Some(p) => p,
+        let range = match cache.objects.iter().find(|(start, _)| *start == obj) {
+            Some(&(_, range)) => range,
             None => {
-                let mut list: SmallVec<[Member<'a>; 16]> = SmallVec::new();
+                let cache = &mut *cache;
+                if cache.members.capacity() == 0 {
+                    cache.members.reserve(16);
+                }
+                let from = cache.members.len();
                 let walked = crate::scan::members(self.raw, obj, |m| {
-                    list.push(m);
+                    cache.members.push(m);
                     true
                 });
-                let ok = walked.is_ok() && !list.iter().any(|m| m.key_escaped);
-                cache.push((obj, ok.then_some(list)));
-                cache.len() - 1
+                let to = cache.members.len();
+                let ok = walked.is_ok() && !cache.members[from..].iter().any(|m| m.key_escaped);
+                let range = ok.then_some((from as u32, to as u32));
+                cache.objects.push((obj, range));
+                range
             }
         };
-        cache[pos].1.as_deref().map(find).ok_or(())
+        let (from, to) = range.ok_or(())?;
+        Ok(find(&cache.members[from as usize..to as usize]))
     }
 
     /// Whether [`Event::member`] can answer: the event was scanned from bytes and no top-level
