@@ -8,6 +8,7 @@
 
 mod access;
 mod account;
+pub mod apply;
 mod objects;
 mod org;
 mod region;
@@ -75,9 +76,10 @@ pub enum CollectError {
     Runtime(String),
 }
 
-/// The management account's root email (`organizations:DescribeOrganization`), for `rampart
-/// init` to derive the Log Archive and Audit addresses from.
-pub fn management_email(opts: &CollectOptions) -> Result<String, String> {
+/// The management account's root email and the organization id
+/// (`organizations:DescribeOrganization`), for `rampart init` to derive the Log Archive and Audit
+/// addresses and a globally unique log bucket name from.
+pub fn management_email(opts: &CollectOptions) -> Result<(String, String), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -95,12 +97,15 @@ pub fn management_email(opts: &CollectOptions) -> Result<String, String> {
                 let (code, message) = access::describe(&e);
                 format!("organizations:DescribeOrganization failed ({code}: {message})")
             })?;
-        out.organization()
+        let o = out.organization();
+        let email = o
             .and_then(|o| o.master_account_email())
             .map(str::to_string)
             .ok_or_else(|| {
                 "organizations:DescribeOrganization returned no management email".to_string()
-            })
+            })?;
+        let id = o.and_then(|o| o.id()).unwrap_or_default().to_string();
+        Ok((email, id))
     })
 }
 

@@ -339,6 +339,10 @@ fn plus_address(email: &str, tag: &str) -> String {
     }
 }
 
+/// The log bucket name `rampart init` writes when it cannot read the organization id (bucket
+/// names are global: `rampart apply` refuses to run until it is replaced).
+pub const PLACEHOLDER_BUCKET: &str = "rampart-org-trail-CHANGE-ME";
+
 /// The commented default `rampart init` writes: the seeds' baseline for an organization whose
 /// management account uses `management_email`, with allowed regions `regions` (home first).
 pub fn init_template(management_email: &str, regions: &[String]) -> String {
@@ -399,7 +403,7 @@ quarantine_new_accounts = true
 [log_archive]
 # Organization trail bucket in the Log Archive account ({bucket_region}); object lock,
 # versioning, access logging and a TLS-only, organization-only, CloudTrail-only policy.
-bucket = "rampart-org-trail-CHANGE-ME"
+bucket = "{PLACEHOLDER_BUCKET}"
 retention_days = 730
 object_lock_mode = "GOVERNANCE"
 trail_name = "rampart-org-trail"

@@ -228,6 +228,14 @@ pub struct Scp {
     pub content: String,
 }
 
+impl<'de> serde::Deserialize<'de> for Block {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        Block::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown guardrail block `{name}`")))
+    }
+}
+
 impl serde::Serialize for Block {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())

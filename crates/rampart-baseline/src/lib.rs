@@ -5,8 +5,11 @@
 //! ([`proof`]); the planner that compares the config with a snapshot ([`plan`]) and the impact
 //! replay of CloudTrail events against the proposed guardrails ([`replay`]).
 //!
-//! Data flow: config → guardrails → proof → plan (+ replay) → (executor: not built yet).
+//! ([`apply`]) runs a plan's changes through an [`apply::Effects`] implementation.
+//!
+//! Data flow: config → guardrails → proof → plan (+ replay) → apply.
 
+pub mod apply;
 pub mod config;
 pub mod guardrails;
 pub mod plan;

@@ -2,27 +2,37 @@
 //! snapshot of the organization, as ordered, typed changes. Drift is the same comparison after
 //! out-of-band changes, so `plan` shows exactly what drifted.
 //!
-//! Covered today: Organizations (SCP policy type, OUs, accounts and their OU, guardrail SCPs
-//! created/updated/attached, rampart-owned SCPs detached when no longer wanted), the organization
-//! trail (present, logging, multi-region, log file validation), delegated administration of the
-//! security services, and per account and allowed region: EBS default encryption, GuardDuty,
-//! Config recording, account S3 Block Public Access and the IAM password policy. Not yet: the log
-//! archive bucket settings, KMS, CIS 4.x alarms and Security Hub standards.
+//! Covered: Organizations (trusted service access, SCP policy type, OUs, accounts and their OU,
+//! the quarantine SCP on new accounts until they are baselined, guardrail SCPs created/updated/
+//! attached, rampart-owned SCPs detached when no longer wanted), the Log Archive buckets (object
+//! lock, versioning, lifecycle, access logging, Block Public Access, encryption, the CloudTrail-
+//! only TLS-only organization-only policy), the organization trail (present, logging,
+//! multi-region, log file validation, CloudWatch Logs), the CIS 4.x metric filters and alarms,
+//! delegated administration of the security services, and per account and allowed region: EBS
+//! default encryption, GuardDuty, Security Hub, Config recording, account S3 Block Public Access
+//! and the IAM password policy. Not yet: the trail's KMS key, Security Hub standards, the Config
+//! aggregator and the organization Access Analyzer.
 
 use crate::config::Config;
 use crate::guardrails::{Block, Scp, build_guardrails};
 use crate::proof::prove;
 use rampart_snapshot::{AccountSnapshot, Organization, Snapshot};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Prefix of every SCP rampart creates: rampart only ever detaches or changes policies it owns.
 pub const OWNED_PREFIX: &str = "rampart-";
 
+/// The quarantine SCP new accounts carry until they are baselined.
+pub const QUARANTINE_POLICY: &str = "rampart-quarantine-1";
+
 /// One API-level change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    EnableAwsServiceAccess {
+        service_principal: String,
+    },
     EnablePolicyType {
         policy_type: String,
     },
@@ -33,6 +43,8 @@ pub enum Action {
         name: String,
         email: String,
         ou: String,
+        /// Attach the quarantine SCP as soon as the account exists.
+        quarantine: bool,
     },
     MoveAccount {
         account_id: String,
@@ -58,14 +70,46 @@ pub enum Action {
         name: String,
         target: String,
     },
+    CreateLogArchiveBuckets {
+        bucket: String,
+        access_log_bucket: String,
+    },
+    ConfigureLogArchiveBucket {
+        bucket: String,
+        access_log_bucket: String,
+        retention_days: u32,
+        object_lock_mode: String,
+        policy: String,
+        /// The settings found missing (all of them are written: each put is idempotent).
+        fix: Vec<String>,
+    },
+    CreateTrailKey {
+        /// `alias/…` of the key.
+        alias: String,
+        trail: String,
+        /// Account id (or `name:<account name>`) whose principals may decrypt the logs.
+        log_archive_account: String,
+    },
     CreateOrganizationTrail {
         name: String,
         bucket: String,
+        /// CloudWatch Logs group the trail also delivers to (for the CIS 4.x alarms).
+        log_group: String,
+        /// KMS key (alias) the log files are encrypted with.
+        kms_key: String,
     },
     UpdateTrail {
         name: String,
-        multi_region: bool,
-        log_file_validation: bool,
+        bucket: String,
+        log_group: String,
+        kms_key: String,
+    },
+    PutCisAlarms {
+        log_group: String,
+        topic: String,
+        emails: Vec<String>,
+        /// CIS numbers (`4.1` …) whose filter and alarm are missing or wrong.
+        controls: Vec<String>,
     },
     StartLogging {
         name: String,
@@ -76,7 +120,11 @@ pub enum Action {
     },
     EnableEbsDefaultEncryption,
     CreateGuardDutyDetector,
-    StartConfigRecorder,
+    EnableSecurityHub,
+    StartConfigRecorder {
+        /// Delivery channel bucket (the Log Archive bucket).
+        bucket: String,
+    },
     PutAccountPublicAccessBlock,
     UpdatePasswordPolicy {
         minimum_length: u32,
@@ -85,7 +133,7 @@ pub enum Action {
 }
 
 /// A change: where, what, whether it destroys something, and what it waits for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// Stable within a plan: `kind:account:region:object`.
     pub id: String,
@@ -101,7 +149,7 @@ pub struct Change {
 }
 
 /// The ordered changes, dependencies first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
     /// Accounts or regions the snapshot could not observe: no change is planned for them.
@@ -212,6 +260,64 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         ));
     }
 
+    // Trusted access for the services that work across the organization.
+    let svc = &cfg.security_services;
+    let mut access_dep: BTreeMap<&str, String> = BTreeMap::new();
+    for (wanted, p) in [
+        (true, "cloudtrail.amazonaws.com"),
+        (svc.guardduty, "guardduty.amazonaws.com"),
+        (svc.security_hub, "securityhub.amazonaws.com"),
+        (svc.config, "config.amazonaws.com"),
+        (svc.access_analyzer, "access-analyzer.amazonaws.com"),
+    ] {
+        if wanted && !org.enabled_service_principals.iter().any(|x| x == p) {
+            let id = b.add(
+                format!("service-access:{p}"),
+                &mgmt,
+                None,
+                Action::EnableAwsServiceAccess {
+                    service_principal: p.into(),
+                },
+                format!("enable trusted access for {p} in the organization"),
+                vec![],
+            );
+            access_dep.insert(p, id);
+        }
+    }
+
+    // The quarantine SCP, which new accounts carry until they are baselined.
+    let settings = cfg.guardrail_settings();
+    let quarantine = build_guardrails("quarantine", &[Block::Quarantine], &settings)
+        .map_err(|e| PlanError::Guardrail(format!("quarantine: {e}")))?
+        .remove(0);
+    debug_assert_eq!(quarantine.name, QUARANTINE_POLICY);
+    let quarantine_policy = org
+        .policies
+        .iter()
+        .find(|p| p.policy_type == "SERVICE_CONTROL_POLICY" && p.name == quarantine.name);
+    let creating_accounts = cfg
+        .accounts
+        .iter()
+        .any(|a| !org.accounts.iter().any(|x| x.name == a.name));
+    let mut quarantine_dep = Vec::new();
+    if cfg.guardrails.quarantine_new_accounts && creating_accounts && quarantine_policy.is_none() {
+        quarantine_dep.push(b.add(
+            format!("scp:{}", quarantine.name),
+            &mgmt,
+            None,
+            Action::CreatePolicy {
+                name: quarantine.name.clone(),
+                blocks: quarantine.blocks.clone(),
+                content: quarantine.content.clone(),
+            },
+            format!(
+                "create SCP {} (denies all but the exempt roles; new accounts carry it until baselined)",
+                quarantine.name
+            ),
+            policy_type_dep.clone(),
+        ));
+    }
+
     // OUs, parents first.
     let paths = ou_paths(org);
     let mut ou_dep: BTreeMap<String, String> = BTreeMap::new();
@@ -236,9 +342,13 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
 
     // Accounts, by name.
     for a in &cfg.accounts {
-        let deps: Vec<String> = ou_dep.get(&a.ou).cloned().into_iter().collect();
+        let mut deps: Vec<String> = ou_dep.get(&a.ou).cloned().into_iter().collect();
         match org.accounts.iter().find(|x| x.name == a.name) {
             None => {
+                let quarantine = cfg.guardrails.quarantine_new_accounts;
+                if quarantine {
+                    deps.extend(quarantine_dep.iter().cloned());
+                }
                 b.add(
                     format!("account:{}", a.name),
                     &format!("name:{}", a.name),
@@ -247,8 +357,19 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
                         name: a.name.clone(),
                         email: a.email.clone(),
                         ou: a.ou.clone(),
+                        quarantine,
                     },
-                    format!("create account {} <{}> in OU {}", a.name, a.email, a.ou),
+                    format!(
+                        "create account {} <{}> in OU {}{}",
+                        a.name,
+                        a.email,
+                        a.ou,
+                        if quarantine {
+                            " (quarantined until baselined)"
+                        } else {
+                            ""
+                        }
+                    ),
                     deps,
                 );
             }
@@ -273,7 +394,6 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
     }
 
     // Guardrails: prove before anything is created or changed.
-    let settings = cfg.guardrail_settings();
     let mut wanted: BTreeMap<String, Vec<Scp>> = BTreeMap::new();
     let mut failures = Vec::new();
     for (ou, blocks) in cfg.blocks_by_ou() {
@@ -354,7 +474,9 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         .values()
         .flat_map(|v| v.iter().map(|s| s.name.as_str()))
         .collect();
-    for p in scp_policies().filter(|p| p.name.starts_with(OWNED_PREFIX)) {
+    for p in
+        scp_policies().filter(|p| p.name.starts_with(OWNED_PREFIX) && p.name != quarantine.name)
+    {
         let keep_target = wanted
             .iter()
             .find(|(_, v)| v.iter().any(|s| s.name == p.name))
@@ -381,60 +503,8 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         }
     }
 
-    // Organization trail (in the management account).
-    let trail_name = &cfg.log_archive.trail_name;
-    let trail = snap
-        .accounts
-        .iter()
-        .filter(|a| a.account_id == mgmt)
-        .flat_map(|a| a.trails.iter())
-        .find(|t| t.name == *trail_name && t.is_organization_trail);
-    match trail {
-        None => {
-            b.add(
-                format!("trail:{trail_name}"),
-                &mgmt,
-                cfg.organization.allowed_regions.first().map(String::as_str),
-                Action::CreateOrganizationTrail {
-                    name: trail_name.clone(),
-                    bucket: cfg.log_archive.bucket.clone(),
-                },
-                format!(
-                    "create organization trail {trail_name} (all regions, log file validation) into s3://{}",
-                    cfg.log_archive.bucket
-                ),
-                vec![],
-            );
-        }
-        Some(t) => {
-            if !t.is_multi_region || !t.log_file_validation_enabled {
-                b.add(
-                    format!("trail-settings:{trail_name}"),
-                    &mgmt,
-                    Some(&t.home_region),
-                    Action::UpdateTrail {
-                        name: trail_name.clone(),
-                        multi_region: true,
-                        log_file_validation: true,
-                    },
-                    format!("make trail {trail_name} multi-region with log file validation"),
-                    vec![],
-                );
-            }
-            if t.is_logging == Some(false) {
-                b.add(
-                    format!("trail-logging:{trail_name}"),
-                    &mgmt,
-                    Some(&t.home_region),
-                    Action::StartLogging {
-                        name: trail_name.clone(),
-                    },
-                    format!("start logging on trail {trail_name} (it was stopped)"),
-                    vec![],
-                );
-            }
-        }
-    }
+    let log_archive =
+        log_archive::plan_log_archive(cfg, snap, org, &mut b, &access_dep, &mut unobserved);
 
     // Delegated administration of the security services by the Audit account.
     let audit = org
@@ -444,7 +514,6 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
     let audit_ref = audit
         .map(|a| a.id.clone())
         .unwrap_or_else(|| format!("name:{}", cfg.organization.audit_account));
-    let svc = &cfg.security_services;
     let mut principals = Vec::new();
     if svc.guardduty {
         principals.push("guardduty.amazonaws.com");
@@ -459,16 +528,30 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         principals.push("access-analyzer.amazonaws.com");
     }
     for p in principals {
-        let done = org
-            .delegated_administrators
-            .iter()
-            .any(|d| d.service_principal == p && Some(&d.account_id) == audit.map(|a| &a.id));
-        if !done {
-            let deps = if audit.is_none() {
+        let done = audit.is_some_and(|a| delegated_to(snap, org, p, &a.id));
+        // Security Hub reports its administrator per account; if those reads failed, the
+        // delegation cannot be judged.
+        let unread = p == "securityhub.amazonaws.com"
+            && snap
+                .accounts
+                .iter()
+                .flat_map(|a| a.regions.iter())
+                .any(|r| {
+                    r.errors
+                        .iter()
+                        .any(|e| e.api == "securityhub:GetAdministratorAccount")
+                });
+        if !done && unread {
+            unobserved.push(format!(
+                "delegated administrator of {p} (securityhub:GetAdministratorAccount could not be read)"
+            ));
+        } else if !done {
+            let mut deps = if audit.is_none() {
                 vec![format!("account:{}", cfg.organization.audit_account)]
             } else {
                 vec![]
             };
+            deps.extend(access_dep.get(p).cloned());
             b.add(
                 format!("delegated-admin:{p}"),
                 &mgmt,
@@ -492,7 +575,31 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
             unobserved.push(format!("account {} (could not be entered)", a.account_id));
             continue;
         }
-        account_changes(cfg, a, &mut b, &mut unobserved);
+        account_changes(cfg, a, &log_archive, &mut b, &mut unobserved);
+    }
+
+    // Quarantined accounts with nothing left to baseline are released.
+    if let Some(q) = quarantine_policy {
+        for t in &q.targets {
+            let observed = snap
+                .accounts
+                .iter()
+                .any(|a| a.account_id == *t && !a.errors.iter().any(|e| e.api == "*"));
+            if observed && !b.changes.iter().any(|c| c.account == *t) {
+                b.add(
+                    format!("release:{t}"),
+                    &mgmt,
+                    None,
+                    Action::DetachPolicy {
+                        policy_id: q.id.clone(),
+                        name: q.name.clone(),
+                        target: t.clone(),
+                    },
+                    format!("release account {t} from quarantine (its baseline is in place)"),
+                    vec![],
+                );
+            }
+        }
     }
 
     let changes = order(b.changes);
@@ -502,9 +609,37 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
     })
 }
 
+/// Whether `account` administers `principal`'s service for the organization: registered with
+/// Organizations, or (GuardDuty, Security Hub, whose own APIs make the delegation) as the
+/// services themselves report it.
+fn delegated_to(snap: &Snapshot, org: &Organization, principal: &str, account: &str) -> bool {
+    if org
+        .delegated_administrators
+        .iter()
+        .any(|d| d.service_principal == principal && d.account_id == account)
+    {
+        return true;
+    }
+    let regions = || snap.accounts.iter().flat_map(|a| a.regions.iter());
+    match principal {
+        "guardduty.amazonaws.com" => regions().any(|r| {
+            r.guardduty
+                .as_ref()
+                .is_some_and(|g| g.organization_admin_accounts.iter().any(|x| x == account))
+        }),
+        "securityhub.amazonaws.com" => regions().any(|r| {
+            r.securityhub
+                .as_ref()
+                .is_some_and(|h| h.administrator_account_id.as_deref() == Some(account))
+        }),
+        _ => false,
+    }
+}
+
 fn account_changes(
     cfg: &Config,
     a: &AccountSnapshot,
+    log_archive: &log_archive::LogArchiveRefs,
     b: &mut Builder,
     unobserved: &mut Vec<String>,
 ) {
@@ -584,6 +719,17 @@ fn account_changes(
                 vec!["delegated-admin:guardduty.amazonaws.com".into()],
             );
         }
+        if cfg.security_services.security_hub && r.securityhub.is_none() && !failed("securityhub:")
+        {
+            b.add(
+                format!("securityhub:{id}:{region}"),
+                id,
+                Some(region),
+                Action::EnableSecurityHub,
+                format!("enable Security Hub in account {id} region {region}"),
+                vec!["delegated-admin:securityhub.amazonaws.com".into()],
+            );
+        }
         if cfg.security_services.config
             && !r.config.recorders.iter().any(|c| c.recording)
             && !failed("config:")
@@ -592,9 +738,14 @@ fn account_changes(
                 format!("config:{id}:{region}"),
                 id,
                 Some(region),
-                Action::StartConfigRecorder,
-                format!("record all resources with AWS Config in account {id} region {region}"),
-                vec![],
+                Action::StartConfigRecorder {
+                    bucket: cfg.log_archive.bucket.clone(),
+                },
+                format!(
+                    "record all resources with AWS Config in account {id} region {region}, delivered to s3://{}",
+                    cfg.log_archive.bucket
+                ),
+                log_archive.bucket_dep.clone(),
             );
         }
     }
@@ -657,5 +808,7 @@ impl Plan {
     }
 }
 
+pub mod log_archive;
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -15,7 +15,7 @@ pub enum Exit {
     Usage = 2,
     /// Findings or alerts at or above `--fail-on SEVERITY`.
     Findings = 3,
-    /// `plan` / `drift`: changes are pending.
+    /// `plan` / `drift` / `apply`: changes are pending.
     Changes = 4,
 }
 
@@ -100,4 +100,6 @@ pub enum Command {
     Plan(crate::cmd::plan::PlanArgs),
     /// What drifted from rampart.toml, for scheduled checks (same as plan; exit 4 on drift).
     Drift(crate::cmd::plan::PlanArgs),
+    /// Converge the organization to rampart.toml: plan, confirm, apply, repeat until converged.
+    Apply(crate::cmd::apply::ApplyArgs),
 }

@@ -78,15 +78,21 @@ fn rampart(moto: &Moto, args: &[&str]) -> std::process::Output {
 }
 
 fn rampart_at(endpoint: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(args)
+    rampart_command(endpoint, args)
+        .output()
+        .expect("run rampart")
+}
+
+/// The rampart binary with the emulator's endpoint and test credentials.
+fn rampart_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    c.args(args)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run rampart")
+        .env_remove("AWS_PROFILE");
+    c
 }
 
 /// (control, account) → statuses, from `audit --format json`.
@@ -542,4 +548,260 @@ print(json.dumps(n))
         err.contains("no-such-bucket") && err.contains("NoSuchBucket"),
         "{err}"
     );
+}
+
+/// Runs tests/support/baseline_ops.py (`bare`, `drift`, `census`) against moto; its JSON output.
+fn baseline_ops(moto: &Moto, cmd: &str) -> Value {
+    let server = std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
+    let out = Command::new(python(&server))
+        .arg(repo().join("crates/rampart/tests/support/baseline_ops.py"))
+        .args([moto.url.as_str(), cmd])
+        .output()
+        .expect("run baseline_ops.py");
+    assert!(
+        out.status.success(),
+        "baseline_ops {cmd} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("baseline_ops JSON")
+}
+
+/// Change ids of a `plan --format json` run.
+fn planned(out: &std::process::Output) -> Vec<String> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "plan JSON: {e}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut ids: Vec<String> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The baseline as code against the emulator: a fresh organization is planned and applied (an
+/// apply killed half-way is simply run again), the next plan is empty, four out-of-band changes
+/// show up as exactly their repairs, apply repairs them, and the audit agrees.
+#[test]
+fn baseline_apply_converges_resumes_and_repairs_drift() {
+    let moto = start_moto();
+    baseline_ops(&moto, "bare");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("rampart.toml");
+    let c = cfg.to_str().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let l = log.to_str().unwrap();
+    let init = rampart(
+        &moto,
+        &[
+            "init",
+            "--email",
+            "ops@example.com",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--config",
+            c,
+        ],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    // moto refuses config.amazonaws.com as a delegated-administrator principal (README gaps).
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("config = true", "config = false");
+    assert!(text.contains("rampart-org-trail-CHANGE-ME"), "{text}");
+    std::fs::write(&cfg, &text).unwrap();
+    let placeholder = rampart(&moto, &["apply", "--auto-approve", "--config", c]);
+    assert_eq!(placeholder.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&placeholder.stderr).contains("log_archive.bucket"));
+    // Without --email, init reads the organization and names the bucket after it.
+    std::fs::remove_file(&cfg).unwrap();
+    let init = rampart(
+        &moto,
+        &["init", "--regions", "us-east-1,eu-west-1", "--config", c],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("config = true", "config = false");
+    assert!(text.contains("bucket = \"rampart-org-trail-o-"), "{text}");
+    std::fs::write(&cfg, text).unwrap();
+
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", "--config", c, "--format", "json"];
+        args.extend_from_slice(extra);
+        rampart(&moto, &args)
+    };
+    let first = plan(&[]);
+    assert_eq!(
+        first.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(planned(&first).contains(&"account:Audit".to_string()));
+
+    // No terminal and no --auto-approve: nothing happens.
+    let refused = rampart(&moto, &["apply", "--config", c, "--audit-log", l]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--auto-approve"));
+
+    // Killed half-way.
+    let mut child = rampart_command(
+        &moto.url,
+        &["apply", "--auto-approve", "--config", c, "--audit-log", l],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n = std::fs::read_to_string(&log)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if n >= 12 || Instant::now() > deadline {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let killed_after = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert!(killed_after >= 12, "apply made only {killed_after} calls");
+
+    // Run again: converges.
+    let applied = rampart(
+        &moto,
+        &["apply", "--auto-approve", "--config", c, "--audit-log", l],
+    );
+    let err = String::from_utf8_lossy(&applied.stderr);
+    assert_eq!(applied.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("The organization matches rampart.toml."),
+        "{err}"
+    );
+    let again = plan(&[]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    // Nothing was created twice.
+    let census = baseline_ops(&moto, "census");
+    for kind in ["ous", "policies", "accounts"] {
+        let mut names: Vec<&str> = census[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n, "duplicate {kind}: {census}");
+    }
+    assert_eq!(census["accounts"].as_array().unwrap().len(), 4, "{census}");
+
+    // Every state-changing call is in the audit log, with no credentials.
+    let audit_log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !audit_log.contains("testing\""),
+        "a credential reached the audit log"
+    );
+    for line in audit_log.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        for k in ["time", "change", "account", "api", "parameters", "outcome"] {
+            assert!(v.get(k).is_some(), "{k} missing: {line}");
+        }
+    }
+    for api in [
+        "organizations:CreateAccount",
+        "organizations:AttachPolicy",
+        "s3:PutObjectLockConfiguration",
+        "cloudtrail:CreateTrail",
+        "kms:CreateKey",
+        "cloudwatch:PutMetricAlarm",
+        "ec2:EnableEbsEncryptionByDefault",
+    ] {
+        assert!(audit_log.contains(api), "{api} not in the audit log");
+    }
+
+    // Out-of-band changes show up as exactly their repairs.
+    let drift = baseline_ops(&moto, "drift");
+    let d = rampart(&moto, &["drift", "--config", c, "--format", "json"]);
+    assert_eq!(d.status.code(), Some(4));
+    let mut want = vec![
+        "attach:rampart-workloads-1:Workloads".to_string(),
+        format!("ebs:{}:eu-west-1", drift["audit"].as_str().unwrap()),
+        format!(
+            "guardduty:{}:us-east-1",
+            drift["log_archive"].as_str().unwrap()
+        ),
+        "trail-logging:rampart-org-trail".to_string(),
+    ];
+    want.sort();
+    assert_eq!(planned(&d), want);
+    let repaired = rampart(
+        &moto,
+        &["apply", "--auto-approve", "--config", c, "--audit-log", l],
+    );
+    assert_eq!(
+        repaired.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
+    assert_eq!(plan(&[]).status.code(), Some(0));
+
+    // The audit agrees with what apply set up.
+    let audit = rampart(
+        &moto,
+        &[
+            "audit",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--format",
+            "json",
+        ],
+    );
+    let v = verdicts(&String::from_utf8_lossy(&audit.stdout));
+    let accounts: std::collections::BTreeSet<String> = v
+        .keys()
+        .map(|(_, a)| a.clone())
+        .filter(|a| !a.is_empty())
+        .collect();
+    assert_eq!(accounts.len(), 4, "{accounts:?}");
+    for a in accounts {
+        for (control, n) in [
+            ("cis-2.2.1", 2),
+            ("cis-1.8", 1),
+            ("cis-3.1", 1),
+            ("cis-3.5", 1),
+            ("base-guardduty", 2),
+        ] {
+            let st = v
+                .get(&(control.to_string(), a.clone()))
+                .unwrap_or_else(|| panic!("no {control} verdict for {a}"));
+            assert_eq!(st, &vec!["PASS".to_string(); n], "{control} {a}");
+        }
+    }
 }

@@ -5,9 +5,47 @@ use super::*;
 use crate::config::init_template;
 use rampart_snapshot::*;
 
-const MGMT: &str = "111111111111";
+pub(crate) const MGMT: &str = "111111111111";
 
-fn config() -> Config {
+/// An organization with only its management account, observed in `regions`: nothing of the
+/// baseline exists.
+pub(crate) fn fresh(regions: &[&str]) -> Snapshot {
+    Snapshot {
+        caller_account_id: MGMT.into(),
+        organization: Some(Organization {
+            id: "o-fresh".into(),
+            management_account_id: MGMT.into(),
+            feature_set: "ALL".into(),
+            roots: vec![OrgRoot {
+                id: "r-root".into(),
+                ..Default::default()
+            }],
+            accounts: vec![OrgAccount {
+                id: MGMT.into(),
+                name: "Management".into(),
+                status: "ACTIVE".into(),
+                parent_id: "r-root".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        accounts: vec![AccountSnapshot {
+            account_id: MGMT.into(),
+            regions: regions
+                .iter()
+                .map(|r| RegionSnapshot {
+                    region: r.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// The default rampart.toml for eu-west-1 (home) and eu-central-1.
+pub(crate) fn config() -> Config {
     Config::parse(
         &init_template(
             "ops@example.com",
@@ -126,8 +164,15 @@ fn converged(cfg: &Config) -> Snapshot {
                     status: "ENABLED".into(),
                     ..Default::default()
                 }),
+                securityhub: Some(SecurityHub {
+                    hub_arn: format!("arn:aws:securityhub:{r}:{}:hub/default", a.id),
+                    ..Default::default()
+                }),
                 ..Default::default()
             };
+            if a.id == MGMT && *r == cfg.organization.allowed_regions[0] {
+                cis_alarms_in_place(cfg, &mut region);
+            }
             region.config.recorders.push(ConfigRecorder {
                 name: "default".into(),
                 recording: true,
@@ -146,18 +191,121 @@ fn converged(cfg: &Config) -> Snapshot {
                 include_global_service_events: true,
                 log_file_validation_enabled: true,
                 s3_bucket_name: Some(cfg.log_archive.bucket.clone()),
+                kms_key_id: Some(format!("arn:aws:kms:eu-west-1:{MGMT}:key/k-1")),
+                cloudwatch_logs_log_group_arn: Some(format!(
+                    "arn:aws:logs:eu-west-1:{MGMT}:log-group:{}:*",
+                    log_archive::trail_log_group(cfg)
+                )),
                 is_logging: Some(true),
                 ..Default::default()
             });
         }
+        if a.name == cfg.organization.log_archive_account {
+            acct.s3.buckets = log_archive_buckets(cfg, "o-test");
+        }
         accounts.push(acct);
     }
+    org.enabled_service_principals = [
+        "cloudtrail.amazonaws.com",
+        "guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+        "config.amazonaws.com",
+        "access-analyzer.amazonaws.com",
+    ]
+    .map(String::from)
+    .to_vec();
     Snapshot {
         schema_version: SCHEMA_VERSION,
         caller_account_id: MGMT.into(),
         organization: Some(org),
         accounts,
         ..Default::default()
+    }
+}
+
+/// The Log Archive bucket and its access-log bucket as the baseline wants them.
+fn log_archive_buckets(cfg: &Config, org_id: &str) -> Vec<Bucket> {
+    let la = &cfg.log_archive;
+    let on = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+    let access = log_archive::access_log_bucket(&la.bucket);
+    vec![
+        Bucket {
+            name: la.bucket.clone(),
+            region: "eu-west-1".into(),
+            policy: Some(log_archive::bucket_policy(
+                &la.bucket,
+                org_id,
+                MGMT,
+                "eu-west-1",
+                &la.trail_name,
+            )),
+            public_access_block: Some(on),
+            logging_target_bucket: Some(access.clone()),
+            encryption: vec!["aws:kms".into()],
+            versioning: Some("Enabled".into()),
+            object_lock: Some(ObjectLock {
+                enabled: true,
+                mode: Some(la.object_lock_mode.clone()),
+                days: Some(la.retention_days as i32),
+                years: None,
+            }),
+            lifecycle_rules: vec![LifecycleRule {
+                id: "retention".into(),
+                status: "Enabled".into(),
+                expiration_days: Some(la.retention_days as i32),
+                noncurrent_expiration_days: None,
+            }],
+            ..Default::default()
+        },
+        Bucket {
+            name: access,
+            region: "eu-west-1".into(),
+            public_access_block: Some(on),
+            encryption: vec!["AES256".into()],
+            ..Default::default()
+        },
+    ]
+}
+
+/// CIS 4.1–4.15 filters (pattern text from the audit's reference list), alarms and a topic
+/// with a subscription, on the organization trail's log group.
+fn cis_alarms_in_place(cfg: &Config, r: &mut RegionSnapshot) {
+    let topic = format!(
+        "arn:aws:sns:eu-west-1:{MGMT}:{}",
+        log_archive::alert_topic(cfg)
+    );
+    r.sns_topics.push(SnsTopic {
+        arn: topic.clone(),
+        subscriptions: vec![SnsSubscription {
+            arn: "sub".into(),
+            protocol: "email".into(),
+            confirmed: true,
+        }],
+    });
+    for (num, pattern) in rampart_core::sample::CIS_PATTERNS {
+        let metric = format!("their-metric-{num}");
+        r.metric_filters.push(MetricFilter {
+            name: format!("their-filter-{num}"),
+            log_group_name: log_archive::trail_log_group(cfg),
+            pattern: pattern.to_string(),
+            metrics: vec![MetricRef {
+                name: metric.clone(),
+                namespace: "Theirs".into(),
+            }],
+        });
+        r.alarms.push(MetricAlarm {
+            name: format!("their-alarm-{num}"),
+            metric_name: Some(metric),
+            namespace: Some("Theirs".into()),
+            actions_enabled: true,
+            alarm_actions: vec![topic.clone()],
+            ..Default::default()
+        });
     }
 }
 
@@ -302,33 +450,7 @@ fn only_rampart_owned_policies_are_detached_and_it_is_destructive() {
 #[test]
 fn a_fresh_organization_plans_everything_in_dependency_order() {
     let cfg = config();
-    let s = Snapshot {
-        caller_account_id: MGMT.into(),
-        organization: Some(Organization {
-            management_account_id: MGMT.into(),
-            roots: vec![OrgRoot {
-                id: "r-root".into(),
-                ..Default::default()
-            }],
-            accounts: vec![OrgAccount {
-                id: MGMT.into(),
-                name: "Management".into(),
-                status: "ACTIVE".into(),
-                parent_id: "r-root".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }),
-        accounts: vec![AccountSnapshot {
-            account_id: MGMT.into(),
-            regions: vec![RegionSnapshot {
-                region: "eu-west-1".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
+    let s = fresh(&["eu-west-1"]);
     let p = plan(&cfg, &s).unwrap();
     let pos = |id: &str| {
         p.changes

@@ -4,6 +4,7 @@
 use crate::cli::{Exit, Global};
 use crate::cmd::output;
 use anyhow::{Context, bail};
+use rampart_baseline::config::PLACEHOLDER_BUCKET;
 use rampart_baseline::{Config, build_guardrails, init_template, prove};
 use std::io::{BufRead, Write};
 
@@ -67,10 +68,14 @@ pub fn run(g: &Global, a: &InitArgs) -> anyhow::Result<Exit> {
             .filter(|s| !s.is_empty())
             .collect();
     }
+    let mut org_id = None;
     let email = match email {
         Some(e) => e,
         None => match management_email(g) {
-            Ok(e) => e,
+            Ok((e, id)) => {
+                org_id = Some(id).filter(|i| !i.is_empty());
+                e
+            }
             Err(why) => {
                 output::note(
                     g,
@@ -82,7 +87,10 @@ pub fn run(g: &Global, a: &InitArgs) -> anyhow::Result<Exit> {
             }
         },
     };
-    let text = init_template(&email, &regions);
+    let mut text = init_template(&email, &regions);
+    if let Some(id) = &org_id {
+        text = text.replace(PLACEHOLDER_BUCKET, &format!("rampart-org-trail-{id}"));
+    }
     // What we write must be what we accept.
     Config::parse(&text, &path.display().to_string()).map_err(|e| {
         anyhow::anyhow!("internal error: the default configuration does not parse: {e}")
@@ -99,12 +107,12 @@ pub fn run(g: &Global, a: &InitArgs) -> anyhow::Result<Exit> {
 }
 
 #[cfg(feature = "aws")]
-fn management_email(g: &Global) -> Result<String, String> {
+fn management_email(g: &Global) -> Result<(String, String), String> {
     rampart_aws::management_email(&crate::cmd::collect::options(g))
 }
 
 #[cfg(not(feature = "aws"))]
-fn management_email(_g: &Global) -> Result<String, String> {
+fn management_email(_g: &Global) -> Result<(String, String), String> {
     Err("this build has no AWS access to read the management account's email (pass --email)".into())
 }
 

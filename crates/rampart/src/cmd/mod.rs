@@ -1,5 +1,6 @@
 //! One module per verb. Each exposes its clap arguments and a `run` returning the exit code.
 
+pub mod apply;
 pub mod audit;
 pub mod collect;
 pub mod controls;
@@ -27,5 +28,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Guardrails(a) => init::guardrails(g, a),
         Command::Plan(a) => plan::run(g, a, false),
         Command::Drift(a) => plan::run(g, a, true),
+        Command::Apply(a) => apply::run(g, a),
     }
 }

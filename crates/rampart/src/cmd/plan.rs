@@ -1,6 +1,6 @@
 //! `rampart plan` and `rampart drift`: compare rampart.toml with a fresh (or saved) snapshot and
-//! list the ordered, typed changes that would converge the organization. Read-only: nothing is
-//! changed (`apply` is not built yet).
+//! list the ordered, typed changes that would converge the organization. Read-only: `apply`
+//! makes the changes.
 
 use crate::cli::{Exit, Global};
 use crate::cmd::output;
@@ -33,7 +33,7 @@ pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
     let cfg = crate::cmd::init::load_config(g)?;
     let snap = match &a.snapshot {
         Some(p) => Snapshot::load(p)?,
-        None => crate::cmd::collect::collect_live(g, &a.collect)?,
+        None => collect_for(g, &a.collect, &cfg)?,
     };
     let p = plan(&cfg, &snap).map_err(|e| anyhow::anyhow!("{}: {e}", g.config.display()))?;
     let replay = match &a.replay {
@@ -70,6 +70,34 @@ pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
     } else {
         Exit::Changes
     })
+}
+
+/// The global flags with the baseline's defaults: only the allowed regions (unless `--regions`
+/// says otherwise) and the role from rampart.toml (unless `--role-name` was changed).
+fn baseline_global(g: &Global, cfg: &rampart_baseline::Config) -> Global {
+    let mut g = g.clone();
+    if g.regions.is_empty() {
+        g.regions = cfg.organization.allowed_regions.clone();
+    }
+    if g.role_name == "OrganizationAccountAccessRole" {
+        g.role_name = cfg.organization.role_name.clone();
+    }
+    g
+}
+
+/// A live snapshot of what the baseline covers.
+pub fn collect_for(
+    g: &Global,
+    a: &crate::cmd::collect::CollectArgs,
+    cfg: &rampart_baseline::Config,
+) -> anyhow::Result<Snapshot> {
+    crate::cmd::collect::collect_live(&baseline_global(g, cfg), a)
+}
+
+/// AWS access options for the baseline verbs.
+#[cfg(feature = "aws")]
+pub fn baseline_options(g: &Global, cfg: &rampart_baseline::Config) -> rampart_aws::CollectOptions {
+    crate::cmd::collect::options(&baseline_global(g, cfg))
 }
 
 /// Replays every CloudTrail record under `path` against the proposed guardrails; unreadable

@@ -11,19 +11,11 @@ Layout (regions us-east-1 and eu-west-1):
 - sandbox: EBS default encryption only in us-east-1; a security group open to 0.0.0.0/0 on 22.
 """
 import json, sys
-import boto3
+from moto_client import make_client
 
 E = sys.argv[1]
 REGIONS = ["us-east-1", "eu-west-1"]
-KW = dict(endpoint_url=E, aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
-def client(svc, region="us-east-1", creds=None):
-    kw = dict(KW, region_name=region)
-    if creds:
-        kw.update(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                  aws_session_token=creds["SessionToken"])
-    return boto3.client(svc, **kw)
+client = make_client(E)
 
 
 org = client("organizations")

@@ -1,0 +1,174 @@
+//! `rampart apply`: converge the organization to rampart.toml. Without a plan file it plans from
+//! a fresh snapshot, shows the plan, asks (or takes `--auto-approve`), applies, and repeats
+//! until nothing is left — accounts created in one round are baselined in the next and released
+//! from quarantine in the one after. With a plan file (from `rampart plan --out`) it applies
+//! that plan once. Interrupted runs resume by running `rampart apply` again.
+
+use crate::cli::{Exit, Global};
+use crate::cmd::output;
+use anyhow::Context;
+use rampart_baseline::apply::{ApplyOptions, ApplyReport, AuditLog};
+use rampart_baseline::{Config, Plan};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  rampart apply                        # plan, confirm, apply, until converged\n  rampart apply --auto-approve         # unattended (CI, schedulers)\n  rampart plan --out plan.json && rampart apply plan.json\n\nExit codes: 0 converged, 4 changes still pending, 1 error or a change failed."
+)]
+pub struct ApplyArgs {
+    /// Apply this saved plan (from `rampart plan --out`) instead of planning now.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+    /// Apply without asking (otherwise the plan is shown and `yes` is required).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Append every state-changing API call (account, region, parameters, outcome) here.
+    #[arg(long, value_name = "FILE", default_value = "rampart-audit.jsonl")]
+    pub audit_log: PathBuf,
+    /// At most this many changes in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub parallel: usize,
+    /// Plan → apply rounds before giving up on convergence.
+    #[arg(long, default_value_t = 4)]
+    pub max_rounds: usize,
+    /// How each round's collection runs.
+    #[command(flatten)]
+    pub collect: crate::cmd::collect::CollectArgs,
+}
+
+pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
+    let cfg = crate::cmd::init::load_config(g)?;
+    if cfg.log_archive.bucket == rampart_baseline::config::PLACEHOLDER_BUCKET {
+        anyhow::bail!(
+            "{}: log_archive.bucket is still `{}`; S3 bucket names are global: choose one (e.g. rampart-org-trail-<organization id>)",
+            g.config.display(),
+            rampart_baseline::config::PLACEHOLDER_BUCKET
+        );
+    }
+    let log = AuditLog::append_to(&a.audit_log)
+        .with_context(|| format!("cannot open the audit log {}", a.audit_log.display()))?;
+    let started = std::time::Instant::now();
+    let effects = connect(g, &cfg)?;
+    let opts = ApplyOptions {
+        concurrency: a.parallel.max(1),
+    };
+    let mut applied = 0;
+    let mut rounds = 0;
+    let outcome = if let Some(path) = &a.plan {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the plan {}", path.display()))?;
+        let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a rampart plan ({e}); write one with `rampart plan --out FILE`",
+                path.display()
+            )
+        })?;
+        output::note(g, plan.to_text());
+        rounds = 1;
+        let r = rampart_baseline::apply::execute(&plan, &effects, &log, &opts);
+        applied += r.applied.len();
+        report(g, &r);
+        if r.is_complete() {
+            Exit::Ok
+        } else {
+            Exit::Error
+        }
+    } else {
+        loop {
+            let snap = crate::cmd::plan::collect_for(g, &a.collect, &cfg)?;
+            let plan = rampart_baseline::plan(&cfg, &snap)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", g.config.display()))?;
+            if plan.changes.is_empty() {
+                for u in &plan.unobserved {
+                    output::note(g, format!("rampart: not observed, nothing planned: {u}"));
+                }
+                output::note(g, "The organization matches rampart.toml.");
+                break Exit::Ok;
+            }
+            if rounds == a.max_rounds {
+                output::note(g, plan.to_text());
+                output::note(
+                    g,
+                    format!(
+                        "rampart: still {} change(s) after {rounds} round(s); run `rampart apply` again",
+                        plan.changes.len()
+                    ),
+                );
+                break Exit::Changes;
+            }
+            rounds += 1;
+            output::note(g, format!("Round {rounds}:\n{}", plan.to_text()));
+            if !a.auto_approve && !confirm(plan.changes.len())? {
+                output::note(g, "Nothing applied.");
+                break Exit::Changes;
+            }
+            let r = rampart_baseline::apply::execute(&plan, &effects, &log, &opts);
+            applied += r.applied.len();
+            report(g, &r);
+            if !r.is_complete() {
+                break Exit::Error;
+            }
+        }
+    };
+    output::note(
+        g,
+        format!(
+            "rampart apply: {applied} change(s) in {rounds} round(s), {} state-changing call(s) ({} failed) logged to {}, {} API request(s) in all, {:.1} s",
+            log.calls(),
+            log.failures(),
+            a.audit_log.display(),
+            api_calls(&effects),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(outcome)
+}
+
+fn report(g: &Global, r: &ApplyReport) {
+    output::note(g, r.to_text().trim_end());
+}
+
+/// Asks on the terminal; refuses when there is no terminal to ask on.
+fn confirm(n: usize) -> anyhow::Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        anyhow::bail!(
+            "refusing to apply {n} change(s) without confirmation: stdin is not a terminal; review `rampart plan` and pass --auto-approve"
+        );
+    }
+    eprint!("Apply these {n} change(s)? Only `yes` is accepted: ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+#[cfg(feature = "aws")]
+type Effects = rampart_aws::apply::AwsEffects;
+
+#[cfg(feature = "aws")]
+fn connect(g: &Global, cfg: &Config) -> anyhow::Result<Effects> {
+    let opts = crate::cmd::plan::baseline_options(g, cfg);
+    rampart_aws::apply::AwsEffects::connect(&opts, cfg).map_err(|e| anyhow::anyhow!("apply: {e}"))
+}
+
+#[cfg(feature = "aws")]
+fn api_calls(e: &Effects) -> u64 {
+    e.api_calls()
+}
+
+#[cfg(not(feature = "aws"))]
+type Effects = rampart_baseline::apply::fake::SnapshotEffects;
+
+#[cfg(not(feature = "aws"))]
+fn connect(_g: &Global, _cfg: &Config) -> anyhow::Result<Effects> {
+    anyhow::bail!(
+        "this rampart was built without AWS access (--no-default-features); build with the default `aws` feature to apply"
+    )
+}
+
+#[cfg(not(feature = "aws"))]
+fn api_calls(_e: &Effects) -> u64 {
+    0
+}

@@ -1,0 +1,205 @@
+//! The IAM policies shipped for the roles rampart runs as (`policies/`) are checked by rampart's
+//! own linter and against the code: every API the collector or `apply` calls must be allowed by
+//! the matching policy, the audit policy allows nothing that changes state, and neither allows
+//! more than the code uses.
+
+use rampart_policy::lint::{PolicyKind, lint};
+use rampart_policy::{Decision, Layer, PolicySet, Request, evaluate, parse_policy};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// `service:Operation` names the code passes to its call recorders (`rec.ok("s3:…"`,
+/// `call.done("…"`, `counters.count("…"`).
+fn apis_called(files: &[&str]) -> BTreeSet<String> {
+    let re = regex::Regex::new(
+        r#"(?:\bok|ok_pages|absent_ok|count|done|failed|failure)\(\s*"([a-z0-9-]+:[A-Za-z0-9]+)""#,
+    )
+    .unwrap();
+    let mut out = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(repo().join("crates/rampart-aws/src").join(f)).unwrap();
+        for c in re.captures_iter(&text) {
+            out.insert(c[1].to_string());
+        }
+    }
+    out
+}
+
+/// The IAM action that authorizes an API call, where the two names differ.
+fn iam_action(api: &str) -> String {
+    match api {
+        "s3:ListBuckets" => "s3:ListAllMyBuckets",
+        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
+        "s3:PutPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "s3:PutBucketEncryption" => "s3:PutEncryptionConfiguration",
+        "s3:GetBucketLifecycleConfiguration" => "s3:GetLifecycleConfiguration",
+        "s3:PutBucketLifecycleConfiguration" => "s3:PutLifecycleConfiguration",
+        "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration",
+        "s3:PutObjectLockConfiguration" => "s3:PutBucketObjectLockConfiguration",
+        "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock",
+        "s3control:PutPublicAccessBlock" => "s3:PutAccountPublicAccessBlock",
+        other => other,
+    }
+    .to_string()
+}
+
+fn allowed(policy: &str, action: &str, resource: &str) -> bool {
+    let p = parse_policy(policy).unwrap();
+    let set = PolicySet {
+        identity: vec![p],
+        ..Default::default()
+    };
+    let mut req = Request {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        // Same account as the resources: only the identity policy decides.
+        principal: Some("arn:aws:iam::222222222222:role/rampart".into()),
+        ..Default::default()
+    };
+    if action == "iam:CreateServiceLinkedRole" {
+        req.context.insert(
+            "iam:AWSServiceName".into(),
+            rampart_policy::ContextValue::String("config.amazonaws.com".into()),
+        );
+    }
+    // The identity layer's verdict: other layers (a role's trust policy for sts:AssumeRole)
+    // belong to the resources, not to what is shipped here.
+    evaluate(&req, &set)
+        .explain
+        .layers
+        .iter()
+        .any(|l| l.layer == Layer::IdentityPolicy && l.result == Decision::Allowed)
+}
+
+/// Every `Allow`ed action in a policy, lower-cased.
+fn actions_in(policy: &str) -> BTreeSet<String> {
+    let v: serde_json::Value = serde_json::from_str(policy).unwrap();
+    let mut out = BTreeSet::new();
+    for st in v["Statement"].as_array().unwrap() {
+        match &st["Action"] {
+            serde_json::Value::String(a) => {
+                out.insert(a.to_lowercase());
+            }
+            serde_json::Value::Array(a) => {
+                out.extend(a.iter().map(|x| x.as_str().unwrap().to_lowercase()))
+            }
+            _ => panic!("no Action in {st}"),
+        }
+    }
+    out
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(repo().join("policies").join(name)).unwrap()
+}
+
+fn lint_clean(name: &str, text: &str) {
+    let findings = lint(text, PolicyKind::Identity);
+    assert!(findings.is_empty(), "{name}: {findings:#?}");
+}
+
+#[test]
+fn the_audit_policy_allows_exactly_what_the_collector_reads() {
+    let policy = read("rampart-audit.json");
+    lint_clean("rampart-audit.json", &policy);
+    let apis = apis_called(&["account.rs", "region.rs", "org.rs", "lib.rs", "access.rs"]);
+    assert!(apis.len() > 50, "{apis:?}");
+    let mut needed = BTreeSet::new();
+    for api in &apis {
+        let action = iam_action(api);
+        let resource = if action == "sts:AssumeRole" {
+            "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+        } else {
+            "*"
+        };
+        assert!(
+            allowed(&policy, &action, resource),
+            "rampart-audit.json does not allow {action} (called as {api})"
+        );
+        needed.insert(action.to_lowercase());
+    }
+    for action in actions_in(&policy) {
+        assert!(
+            needed.contains(&action),
+            "rampart-audit.json allows {action}, which the collector never calls"
+        );
+        let verb = action.split(':').nth(1).unwrap();
+        assert!(
+            ["get", "list", "describe", "generate", "assumerole"]
+                .iter()
+                .any(|p| verb.starts_with(p)),
+            "rampart-audit.json allows a state-changing action: {action}"
+        );
+    }
+}
+
+#[test]
+fn the_apply_policy_allows_what_apply_calls() {
+    let policy = read("rampart-apply.json");
+    lint_clean("rampart-apply.json", &policy);
+    let mut apis = apis_called(&["apply.rs"]);
+    // Calls whose names only appear inside messages, and what the SDK calls need implicitly.
+    for extra in [
+        "organizations:DescribeOrganization",
+        "organizations:TagResource",
+        "kms:TagResource",
+        // Members are entered through the collector's AssumeRole (access.rs).
+        "sts:AssumeRole",
+    ] {
+        apis.insert(extra.into());
+    }
+    assert!(apis.len() > 30, "{apis:?}");
+    let mut needed = BTreeSet::new();
+    for api in &apis {
+        let action = iam_action(api);
+        let resource = match action.as_str() {
+            "sts:AssumeRole" => "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole",
+            "iam:CreateRole" | "iam:PutRolePolicy" => {
+                "arn:aws:iam::222222222222:role/rampart-cloudtrail-logs"
+            }
+            "iam:CreateServiceLinkedRole" => {
+                "arn:aws:iam::222222222222:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+            }
+            _ => "*",
+        };
+        assert!(
+            allowed(&policy, &action, resource),
+            "rampart-apply.json does not allow {action} (called as {api})"
+        );
+        needed.insert(action.to_lowercase());
+    }
+    // Passing the trail's delivery role to CloudTrail, and only that role.
+    assert!(allowed(
+        &policy,
+        "iam:PassRole",
+        "arn:aws:iam::222222222222:role/rampart-cloudtrail-logs"
+    ));
+    assert!(!allowed(
+        &policy,
+        "iam:PassRole",
+        "arn:aws:iam::222222222222:role/Admin"
+    ));
+    assert!(!allowed(
+        &policy,
+        "iam:CreateRole",
+        "arn:aws:iam::222222222222:role/Admin"
+    ));
+    assert!(!allowed(
+        &policy,
+        "sts:AssumeRole",
+        "arn:aws:iam::222222222222:role/Admin"
+    ));
+    for action in actions_in(&policy) {
+        assert!(
+            needed.contains(&action) || ["iam:getrole", "iam:passrole"].contains(&action.as_str()),
+            "rampart-apply.json allows {action}, which apply never calls"
+        );
+    }
+    // Never anything that deletes.
+    assert!(actions_in(&policy).iter().all(|a| !a.contains(":delete")));
+}

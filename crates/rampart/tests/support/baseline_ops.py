@@ -1,0 +1,50 @@
+"""Out-of-band operations on a moto organization, for the baseline (plan/apply) end-to-end test.
+
+Usage: baseline_ops.py ENDPOINT bare   -> a fresh organization (all features) with one member account
+       baseline_ops.py ENDPOINT drift  -> four out-of-band changes; prints what it changed as JSON
+       baseline_ops.py ENDPOINT census -> OU, SCP and account names with their counts (duplicates show)
+"""
+import json, sys
+from moto_client import make_client
+
+E, CMD = sys.argv[1], sys.argv[2]
+client = make_client(E)
+
+
+org = client("organizations")
+
+
+def member(name):
+    acct = next(a["Id"] for a in org.list_accounts()["Accounts"] if a["Name"] == name)
+    creds = client("sts").assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole",
+                                      RoleSessionName="drift")["Credentials"]
+    return acct, creds
+
+
+if CMD == "bare":
+    org.create_organization(FeatureSet="ALL")
+    org.create_account(Email="legacy@example.com", AccountName="Legacy")
+    print(json.dumps({"ok": True}))
+elif CMD == "drift":
+    pol = next(p for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+               if p["Name"] == "rampart-workloads-1")
+    target = org.list_targets_for_policy(PolicyId=pol["Id"])["Targets"][0]["TargetId"]
+    org.detach_policy(PolicyId=pol["Id"], TargetId=target)
+    audit, creds = member("Audit")
+    client("ec2", "eu-west-1", creds).disable_ebs_encryption_by_default()
+    la, la_creds = member("Log Archive")
+    gd = client("guardduty", "us-east-1", la_creds)
+    gd.delete_detector(DetectorId=gd.list_detectors()["DetectorIds"][0])
+    client("cloudtrail").stop_logging(Name="rampart-org-trail")
+    print(json.dumps({"audit": audit, "log_archive": la}))
+elif CMD == "census":
+    roots = org.list_roots()["Roots"]
+    ous, queue = [], [roots[0]["Id"]]
+    while queue:
+        parent = queue.pop()
+        for ou in org.list_organizational_units_for_parent(ParentId=parent)["OrganizationalUnits"]:
+            ous.append(ou["Name"])
+            queue.append(ou["Id"])
+    policies = [p["Name"] for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    accounts = [a["Name"] for a in org.list_accounts()["Accounts"]]
+    print(json.dumps({"ous": ous, "policies": policies, "accounts": accounts}))
