@@ -13,7 +13,7 @@ pub async fn collect_account(
     name: &str,
     opts: &CollectOptions,
     sem: Arc<Semaphore>,
-    is_management: bool,
+    standing: region::Standing,
 ) -> AccountSnapshot {
     let mut acct = AccountSnapshot {
         account_id: account_id.to_string(),
@@ -29,9 +29,10 @@ pub async fn collect_account(
         let s = s.clone();
         let sem = sem.clone();
         let id = account_id.to_string();
+        let standing = standing.clone();
         handles.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.ok();
-            region::collect_region(&s, &id, &r, is_management).await
+            region::collect_region(&s, &id, &r, &standing).await
         }));
     }
     {

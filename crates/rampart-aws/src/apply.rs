@@ -20,6 +20,9 @@ use std::time::Duration;
 /// Role CloudTrail assumes to deliver to CloudWatch Logs.
 pub const TRAIL_LOGS_ROLE: &str = "rampart-cloudtrail-logs";
 
+/// Role AWS Config assumes in the Audit account to read the organization for the aggregator.
+pub const CONFIG_AGGREGATOR_ROLE: &str = "rampart-config-aggregator";
+
 /// Names the plan uses, resolved to ids as they are read or created.
 #[derive(Default)]
 struct Names {
@@ -485,6 +488,90 @@ impl AwsEffects {
                     "securityhub:EnableSecurityHub",
                     json!({"EnableDefaultStandards": false}),
                     Tolerate::Codes(&["ResourceConflictException"]),
+                    r,
+                )?;
+            }
+            Action::EnableSecurityHubStandards { standards } => {
+                let requests = standards
+                    .iter()
+                    .map(|arn| {
+                        aws_sdk_securityhub::types::StandardsSubscriptionRequest::builder()
+                            .standards_arn(arn)
+                            .build()
+                    })
+                    .collect::<Vec<_>>();
+                let r = s
+                    .securityhub(&region)
+                    .batch_enable_standards()
+                    .set_standards_subscription_requests(Some(requests))
+                    .send()
+                    .await;
+                call.done(
+                    "securityhub:BatchEnableStandards",
+                    json!({"StandardsArns": standards}),
+                    Tolerate::Nothing,
+                    r,
+                )?;
+            }
+            Action::EnableOrganizationAutoEnable { service_principal } => {
+                if service_principal == "guardduty.amazonaws.com" {
+                    let gd = s.guardduty(&region);
+                    let detectors = gd
+                        .list_detectors()
+                        .send()
+                        .await
+                        .map_err(|e| call.failed("guardduty:ListDetectors", &e))?;
+                    let id = detectors
+                        .detector_ids()
+                        .first()
+                        .ok_or("the Audit account has no GuardDuty detector in this region")?;
+                    let r = gd
+                        .update_organization_configuration()
+                        .detector_id(id)
+                        .auto_enable_organization_members(
+                            aws_sdk_guardduty::types::AutoEnableMembers::All,
+                        )
+                        .send()
+                        .await;
+                    call.done(
+                        "guardduty:UpdateOrganizationConfiguration",
+                        json!({"DetectorId": id, "AutoEnableOrganizationMembers": "ALL"}),
+                        Tolerate::Nothing,
+                        r,
+                    )?;
+                } else {
+                    let r = s
+                        .securityhub(&region)
+                        .update_organization_configuration()
+                        .auto_enable(true)
+                        .auto_enable_standards(
+                            aws_sdk_securityhub::types::AutoEnableStandards::Default,
+                        )
+                        .send()
+                        .await;
+                    call.done(
+                        "securityhub:UpdateOrganizationConfiguration",
+                        json!({"AutoEnable": true, "AutoEnableStandards": "DEFAULT"}),
+                        Tolerate::Nothing,
+                        r,
+                    )?;
+                }
+            }
+            Action::CreateConfigAggregator { name } => {
+                self.config_aggregator(&call, &s, name).await?
+            }
+            Action::CreateOrganizationAnalyzer { name } => {
+                let r = s
+                    .accessanalyzer(&region)
+                    .create_analyzer()
+                    .analyzer_name(name)
+                    .r#type(aws_sdk_accessanalyzer::types::Type::Organization)
+                    .send()
+                    .await;
+                call.done(
+                    "access-analyzer:CreateAnalyzer",
+                    json!({"AnalyzerName": name, "Type": "ORGANIZATION"}),
+                    Tolerate::Codes(&["ConflictException"]),
                     r,
                 )?;
             }
@@ -1253,6 +1340,70 @@ impl AwsEffects {
                 r,
             )?;
         }
+        Ok(())
+    }
+
+    /// The organization aggregator, with the role Config uses to read the organization.
+    async fn config_aggregator(
+        &self,
+        call: &Call<'_>,
+        s: &Access,
+        name: &str,
+    ) -> Result<(), String> {
+        let iam = s.iam(call.region);
+        let trust = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})
+        .to_string();
+        let r = iam
+            .create_role()
+            .role_name(CONFIG_AGGREGATOR_ROLE)
+            .assume_role_policy_document(&trust)
+            .description("Managed by rampart: Config reads the organization for the aggregator")
+            .send()
+            .await;
+        call.done(
+            "iam:CreateRole",
+            json!({"RoleName": CONFIG_AGGREGATOR_ROLE, "AssumeRolePolicyDocument": trust}),
+            Tolerate::Codes(&["EntityAlreadyExists"]),
+            r,
+        )?;
+        let managed = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations";
+        let r = iam
+            .attach_role_policy()
+            .role_name(CONFIG_AGGREGATOR_ROLE)
+            .policy_arn(managed)
+            .send()
+            .await;
+        call.done(
+            "iam:AttachRolePolicy",
+            json!({"RoleName": CONFIG_AGGREGATOR_ROLE, "PolicyArn": managed}),
+            Tolerate::Nothing,
+            r,
+        )?;
+        let role = format!(
+            "arn:aws:iam::{}:role/{CONFIG_AGGREGATOR_ROLE}",
+            call.account
+        );
+        let r = s
+            .config_service(call.region)
+            .put_configuration_aggregator()
+            .configuration_aggregator_name(name)
+            .organization_aggregation_source(
+                aws_sdk_config::types::OrganizationAggregationSource::builder()
+                    .role_arn(&role)
+                    .all_aws_regions(true)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await;
+        call.done(
+            "config:PutConfigurationAggregator",
+            json!({"ConfigurationAggregatorName": name, "RoleArn": role, "AllAwsRegions": true}),
+            Tolerate::Nothing,
+            r,
+        )?;
         Ok(())
     }
 

@@ -161,6 +161,12 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         let sem = sem.clone();
         let opts = opts.clone();
         let caller_id = caller.account_id.clone();
+        let administers = organization
+            .iter()
+            .flat_map(|o| o.delegated_administrators.iter())
+            .filter(|d| d.account_id == id)
+            .map(|d| d.service_principal.clone())
+            .collect();
         tasks.push(tokio::spawn(async move {
             let session = if id == caller_id {
                 Ok(base.clone())
@@ -169,8 +175,11 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
             };
             match session {
                 Ok(s) => {
-                    let mgmt = is_management && id == caller_id;
-                    account::collect_account(&s, &id, &name, &opts, sem, mgmt).await
+                    let standing = region::Standing {
+                        management: is_management && id == caller_id,
+                        administers,
+                    };
+                    account::collect_account(&s, &id, &name, &opts, sem, standing).await
                 }
                 Err(e) => AccountSnapshot {
                     account_id: id.clone(),

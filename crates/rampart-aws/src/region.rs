@@ -7,12 +7,27 @@ fn s(v: Option<&str>) -> String {
     v.unwrap_or_default().to_string()
 }
 
+/// What an account is to the organization, for the reads only such accounts can make.
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    /// The management account.
+    pub management: bool,
+    /// Service principals this account is the delegated administrator of.
+    pub administers: Vec<String>,
+}
+
+impl Standing {
+    fn administers(&self, principal: &str) -> bool {
+        self.administers.iter().any(|p| p == principal)
+    }
+}
+
 /// Returns the region's snapshot and the trails whose home region this is.
 pub async fn collect_region(
     a: &Access,
     account_id: &str,
     region: &str,
-    is_management: bool,
+    standing: &Standing,
 ) -> (RegionSnapshot, Vec<Trail>) {
     let mut rec = Recorder::new(a, account_id, Some(region));
     let mut out = RegionSnapshot {
@@ -21,8 +36,8 @@ pub async fn collect_region(
     };
     let trails = trails(a, region, &mut rec).await;
     ec2(a, region, &mut rec, &mut out).await;
-    guardduty(a, region, &mut rec, &mut out, is_management).await;
-    securityhub(a, region, &mut rec, &mut out).await;
+    guardduty(a, region, &mut rec, &mut out, standing).await;
+    securityhub(a, region, &mut rec, &mut out, standing).await;
     config(a, region, &mut rec, &mut out).await;
     access_analyzer(a, region, &mut rec, &mut out).await;
     kms(a, region, &mut rec, &mut out).await;
@@ -275,7 +290,7 @@ async fn guardduty(
     region: &str,
     rec: &mut Recorder<'_>,
     out: &mut RegionSnapshot,
-    is_management: bool,
+    standing: &Standing,
 ) {
     let c = a.guardduty(region);
     let Some(list) = rec.ok_pages("guardduty:ListDetectors", None, pages!(c.list_detectors()))
@@ -304,7 +319,7 @@ async fn guardduty(
         .flatten()
         .and_then(|r| r.administrator.and_then(|a| a.account_id));
     let mut org_admins = Vec::new();
-    if is_management
+    if standing.management
         && let Some(r) = rec.ok_pages(
             "guardduty:ListOrganizationAdminAccounts",
             None,
@@ -317,16 +332,41 @@ async fn guardduty(
             .filter_map(|x| x.admin_account_id().map(str::to_string))
             .collect();
     }
+    // Only the delegated administrator can read the organization's auto-enable setting.
+    let mut auto_enable_members = None;
+    if standing.administers("guardduty.amazonaws.com")
+        && let Some(o) = rec.ok(
+            "guardduty:DescribeOrganizationConfiguration",
+            Some(&id),
+            c.describe_organization_configuration()
+                .detector_id(&id)
+                .send()
+                .await,
+        )
+    {
+        auto_enable_members = Some(match o.auto_enable_organization_members() {
+            Some(m) => m.as_str().to_string(),
+            #[allow(deprecated)]
+            None if o.auto_enable() == Some(true) => "NEW".to_string(),
+            None => "NONE".to_string(),
+        });
+    }
     out.guardduty = Some(GuardDuty {
         detector_id: id,
         status,
         administrator_account_id: admin,
         organization_admin_accounts: org_admins,
-        auto_enable_members: None,
+        auto_enable_members,
     });
 }
 
-async fn securityhub(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
+async fn securityhub(
+    a: &Access,
+    region: &str,
+    rec: &mut Recorder<'_>,
+    out: &mut RegionSnapshot,
+    standing: &Standing,
+) {
     let c = a.securityhub(region);
     let hub = match rec.absent_ok(
         "securityhub:DescribeHub",
@@ -347,12 +387,44 @@ async fn securityhub(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut
         .ok()
         .flatten()
         .and_then(|r| r.administrator.and_then(|a| a.account_id));
+    let enabled_standards = rec
+        .ok_pages(
+            "securityhub:GetEnabledStandards",
+            None,
+            pages!(c.get_enabled_standards()),
+        )
+        .map(|pages| {
+            pages
+                .iter()
+                .flat_map(|p| p.standards_subscriptions())
+                .filter(|x| {
+                    !matches!(
+                        x.standards_status(),
+                        Some(
+                            aws_sdk_securityhub::types::StandardsStatus::Deleting
+                                | aws_sdk_securityhub::types::StandardsStatus::Failed
+                        )
+                    )
+                })
+                .filter_map(|x| x.standards_arn().map(str::to_string))
+                .collect()
+        });
+    let mut auto_enable = None;
+    if standing.administers("securityhub.amazonaws.com")
+        && let Some(o) = rec.ok(
+            "securityhub:DescribeOrganizationConfiguration",
+            None,
+            c.describe_organization_configuration().send().await,
+        )
+    {
+        auto_enable = o.auto_enable();
+    }
     out.securityhub = Some(SecurityHub {
         hub_arn: s(hub.hub_arn()),
         subscribed_at: hub.subscribed_at().map(str::to_string),
         administrator_account_id: admin,
-        enabled_standards: None,
-        auto_enable: None,
+        enabled_standards,
+        auto_enable,
     });
 }
 

@@ -121,6 +121,20 @@ pub enum Action {
     EnableEbsDefaultEncryption,
     CreateGuardDutyDetector,
     EnableSecurityHub,
+    EnableSecurityHubStandards {
+        /// Standards ARNs (`arn:aws:securityhub:<region>::standards/…`).
+        standards: Vec<String>,
+    },
+    /// From the delegated administrator: the service is turned on for every new member.
+    EnableOrganizationAutoEnable {
+        service_principal: String,
+    },
+    CreateConfigAggregator {
+        name: String,
+    },
+    CreateOrganizationAnalyzer {
+        name: String,
+    },
     StartConfigRecorder {
         /// Delivery channel bucket (the Log Archive bucket).
         bucket: String,
@@ -569,6 +583,10 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         }
     }
 
+    if let Some(audit) = audit {
+        audit_changes(cfg, snap, org, &audit.id, &mut b, &mut unobserved);
+    }
+
     // Every account and allowed region.
     for a in &snap.accounts {
         if a.errors.iter().any(|e| e.api == "*") {
@@ -607,6 +625,142 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         changes,
         unobserved,
     })
+}
+
+/// The Security Hub standard ARN for a `standards` name of rampart.toml.
+pub fn standard_arn(name: &str, region: &str) -> Option<String> {
+    let path = match name {
+        "fsbp" => "aws-foundational-security-best-practices/v/1.0.0",
+        "cis-3.0" => "cis-aws-foundations-benchmark/v/3.0.0",
+        "cis-1.4" => "cis-aws-foundations-benchmark/v/1.4.0",
+        "nist-800-53" => "nist-800-53/v/5.0.0",
+        "pci-dss" => "pci-dss/v/3.2.1",
+        _ => return None,
+    };
+    Some(format!("arn:aws:securityhub:{region}::standards/{path}"))
+}
+
+/// Name of the Config aggregator and the Access Analyzer rampart creates in the Audit account.
+pub const ORGANIZATION_VIEW: &str = "rampart-organization";
+
+/// What the Audit account runs for the whole organization, once it is observed as the delegated
+/// administrator: auto-enable for new members, the Config aggregator, the organization analyzer.
+/// Settings only the administrator can read are planned once read (a later round of `apply`);
+/// a read that failed is reported, never guessed.
+fn audit_changes(
+    cfg: &Config,
+    snap: &Snapshot,
+    org: &Organization,
+    audit: &str,
+    b: &mut Builder,
+    unobserved: &mut Vec<String>,
+) {
+    let Some(acct) = snap
+        .accounts
+        .iter()
+        .find(|a| a.account_id == audit && !a.errors.iter().any(|e| e.api == "*"))
+    else {
+        return;
+    };
+    let svc = &cfg.security_services;
+    for (i, region) in cfg.organization.allowed_regions.iter().enumerate() {
+        let Some(r) = acct.regions.iter().find(|r| r.region == *region) else {
+            continue;
+        };
+        let failed = |api: &str| r.errors.iter().any(|e| e.api.starts_with(api));
+        let mut auto = |principal: &str, on: Option<bool>, api: &str| {
+            if !delegated_to(snap, org, principal, audit) {
+                return;
+            }
+            match on {
+                Some(true) => {}
+                Some(false) => {
+                    b.add(
+                        format!("auto-enable:{principal}:{region}"),
+                        audit,
+                        Some(region),
+                        Action::EnableOrganizationAutoEnable {
+                            service_principal: principal.into(),
+                        },
+                        format!("turn on {principal} for every new member account in {region} (from the Audit account {audit})"),
+                        vec![],
+                    );
+                }
+                None if failed(api) => unobserved.push(format!(
+                    "{principal} organization auto-enable in {region} ({api} could not be read)"
+                )),
+                None => unobserved.push(format!(
+                    "{principal} organization auto-enable in {region} (not readable yet: the Audit account {audit} is not registered as its administrator with Organizations, or has no detector there)"
+                )),
+            }
+        };
+        if svc.guardduty {
+            let on = r
+                .guardduty
+                .as_ref()
+                .and_then(|g| g.auto_enable_members.as_deref())
+                .map(|m| m == "ALL");
+            auto(
+                "guardduty.amazonaws.com",
+                on,
+                "guardduty:DescribeOrganizationConfiguration",
+            );
+        }
+        if svc.security_hub {
+            let on = r.securityhub.as_ref().and_then(|h| h.auto_enable);
+            auto(
+                "securityhub.amazonaws.com",
+                on,
+                "securityhub:DescribeOrganizationConfiguration",
+            );
+        }
+        if svc.access_analyzer {
+            if failed("access-analyzer:") {
+                unobserved.push(format!(
+                    "the organization Access Analyzer in {region} (access-analyzer:ListAnalyzers could not be read in {audit})"
+                ));
+            } else if !r
+                .access_analyzers
+                .iter()
+                .any(|a| a.analyzer_type == "ORGANIZATION")
+            {
+                b.add(
+                    format!("analyzer:{audit}:{region}"),
+                    audit,
+                    Some(region),
+                    Action::CreateOrganizationAnalyzer {
+                        name: ORGANIZATION_VIEW.into(),
+                    },
+                    format!("create the organization Access Analyzer in the Audit account {audit} region {region}"),
+                    vec!["delegated-admin:access-analyzer.amazonaws.com".into()],
+                );
+            }
+        }
+        // One aggregator, in the home region, sees every account and region.
+        if svc.config && i == 0 {
+            if failed("config:DescribeConfigurationAggregators") {
+                unobserved.push(format!(
+                    "the Config aggregator in {region} (config:DescribeConfigurationAggregators could not be read in {audit})"
+                ));
+            } else if !r
+                .config
+                .aggregators
+                .iter()
+                .any(|a| a.organization && a.all_regions)
+            {
+                b.add(
+                    format!("aggregator:{audit}:{region}"),
+                    audit,
+                    Some(region),
+                    Action::CreateConfigAggregator {
+                        name: ORGANIZATION_VIEW.into(),
+                    },
+                    format!("create the organization-wide Config aggregator in the Audit account {audit} region {region}"),
+                    vec!["delegated-admin:config.amazonaws.com".into()],
+                );
+            }
+        }
+    }
 }
 
 /// Whether `account` administers `principal`'s service for the organization: registered with
@@ -729,6 +883,45 @@ fn account_changes(
                 format!("enable Security Hub in account {id} region {region}"),
                 vec!["delegated-admin:securityhub.amazonaws.com".into()],
             );
+        }
+        if cfg.security_services.security_hub
+            && let Some(h) = &r.securityhub
+        {
+            let wanted: Vec<String> = cfg
+                .security_services
+                .standards
+                .iter()
+                .filter_map(|n| standard_arn(n, region))
+                .collect();
+            match &h.enabled_standards {
+                Some(on) => {
+                    let missing: Vec<String> =
+                        wanted.into_iter().filter(|w| !on.contains(w)).collect();
+                    if !missing.is_empty() {
+                        b.add(
+                            format!("standards:{id}:{region}"),
+                            id,
+                            Some(region),
+                            Action::EnableSecurityHubStandards {
+                                standards: missing.clone(),
+                            },
+                            format!(
+                                "enable Security Hub standards {} in account {id} region {region}",
+                                missing
+                                    .iter()
+                                    .map(|a| a.rsplit_once("standards/").map_or(a.as_str(), |x| x.1))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            vec![],
+                        );
+                    }
+                }
+                None if !wanted.is_empty() => unobserved.push(format!(
+                    "Security Hub standards in account {id} region {region} (securityhub:GetEnabledStandards could not be read)"
+                )),
+                None => {}
+            }
         }
         if cfg.security_services.config
             && !r.config.recorders.iter().any(|c| c.recording)

@@ -162,6 +162,7 @@ fn the_apply_policy_allows_what_apply_calls() {
             "iam:CreateRole" | "iam:PutRolePolicy" => {
                 "arn:aws:iam::222222222222:role/rampart-cloudtrail-logs"
             }
+            "iam:AttachRolePolicy" => "arn:aws:iam::222222222222:role/rampart-config-aggregator",
             "iam:CreateServiceLinkedRole" => {
                 "arn:aws:iam::222222222222:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
             }

@@ -357,15 +357,65 @@ impl Effects for SnapshotEffects {
                 region_mut(snap, &account, &region)?.guardduty = Some(GuardDuty {
                     detector_id: "fake".into(),
                     status: "ENABLED".into(),
+                    auto_enable_members: Some("NONE".into()),
                     ..Default::default()
                 })
             }
             Action::EnableSecurityHub => {
                 region_mut(snap, &account, &region)?.securityhub = Some(SecurityHub {
                     hub_arn: format!("arn:aws:securityhub:{region}:{account}:hub/default"),
+                    enabled_standards: Some(Vec::new()),
+                    // What the collector reads in the administrator's account once delegated.
+                    auto_enable: Some(false),
                     ..Default::default()
                 })
             }
+            Action::EnableSecurityHubStandards { standards } => {
+                let h = region_mut(snap, &account, &region)?
+                    .securityhub
+                    .as_mut()
+                    .ok_or("Security Hub is not enabled")?;
+                let on = h.enabled_standards.get_or_insert_with(Vec::new);
+                for s in standards {
+                    if !on.contains(s) {
+                        on.push(s.clone());
+                    }
+                }
+            }
+            Action::EnableOrganizationAutoEnable { service_principal } => {
+                let r = region_mut(snap, &account, &region)?;
+                match service_principal.as_str() {
+                    "guardduty.amazonaws.com" => {
+                        r.guardduty
+                            .as_mut()
+                            .ok_or("no GuardDuty detector")?
+                            .auto_enable_members = Some("ALL".into())
+                    }
+                    _ => {
+                        r.securityhub
+                            .as_mut()
+                            .ok_or("Security Hub is not enabled")?
+                            .auto_enable = Some(true)
+                    }
+                }
+            }
+            Action::CreateConfigAggregator { name } => region_mut(snap, &account, &region)?
+                .config
+                .aggregators
+                .push(ConfigAggregator {
+                    name: name.clone(),
+                    organization: true,
+                    all_regions: true,
+                    ..Default::default()
+                }),
+            Action::CreateOrganizationAnalyzer { name } => region_mut(snap, &account, &region)?
+                .access_analyzers
+                .push(AccessAnalyzer {
+                    name: name.clone(),
+                    analyzer_type: "ORGANIZATION".into(),
+                    status: "ACTIVE".into(),
+                    ..Default::default()
+                }),
             Action::StartConfigRecorder { bucket } => {
                 let r = region_mut(snap, &account, &region)?;
                 r.config.recorders = vec![ConfigRecorder {

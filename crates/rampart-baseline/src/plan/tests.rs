@@ -173,6 +173,32 @@ fn converged(cfg: &Config) -> Snapshot {
             if a.id == MGMT && *r == cfg.organization.allowed_regions[0] {
                 cis_alarms_in_place(cfg, &mut region);
             }
+            let h = region.securityhub.as_mut().unwrap();
+            h.enabled_standards = Some(
+                cfg.security_services
+                    .standards
+                    .iter()
+                    .filter_map(|n| standard_arn(n, r))
+                    .collect(),
+            );
+            if a.id == audit {
+                h.auto_enable = Some(true);
+                region.guardduty.as_mut().unwrap().auto_enable_members = Some("ALL".into());
+                region.access_analyzers.push(AccessAnalyzer {
+                    name: "org".into(),
+                    analyzer_type: "ORGANIZATION".into(),
+                    status: "ACTIVE".into(),
+                    ..Default::default()
+                });
+                if *r == cfg.organization.allowed_regions[0] {
+                    region.config.aggregators.push(ConfigAggregator {
+                        name: "org".into(),
+                        organization: true,
+                        all_regions: true,
+                        ..Default::default()
+                    });
+                }
+            }
             region.config.recorders.push(ConfigRecorder {
                 name: "default".into(),
                 recording: true,
@@ -417,6 +443,79 @@ fn each_drift_plans_exactly_its_repair() {
             format!("config:{prod}:eu-west-1"),
             format!("password-policy:{prod}")
         ]
+    );
+}
+
+#[test]
+fn what_the_audit_account_runs_for_the_organization_drifts_too() {
+    let cfg = config();
+    let base = converged(&cfg);
+    let prod = account_id(0);
+    let audit = account_id(1);
+    let mut s = base.clone();
+    for a in s.accounts.iter_mut() {
+        if a.account_id == prod {
+            // CIS 3.0 disabled in one region.
+            a.regions[0]
+                .securityhub
+                .as_mut()
+                .unwrap()
+                .enabled_standards
+                .as_mut()
+                .unwrap()
+                .retain(|x| !x.contains("cis"));
+        }
+        if a.account_id == audit {
+            a.regions[1].securityhub.as_mut().unwrap().auto_enable = Some(false);
+            a.regions[0].access_analyzers.clear();
+            a.regions[0].config.aggregators.clear();
+        }
+    }
+    let mut got = kinds(&plan(&cfg, &s).unwrap());
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            format!("aggregator:{audit}:eu-west-1"),
+            format!("analyzer:{audit}:eu-west-1"),
+            "auto-enable:securityhub.amazonaws.com:eu-central-1".to_string(),
+            format!("standards:{prod}:eu-west-1"),
+        ]
+    );
+    let p = plan(&cfg, &s).unwrap();
+    let st = p
+        .changes
+        .iter()
+        .find(|c| c.id.starts_with("standards:"))
+        .unwrap();
+    assert_eq!(
+        st.action,
+        Action::EnableSecurityHubStandards {
+            standards: vec![
+                "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0"
+                    .into()
+            ]
+        }
+    );
+    // A setting that could not be read is reported, not repaired blind.
+    let mut s = base.clone();
+    for a in s.accounts.iter_mut().filter(|a| a.account_id == audit) {
+        let r = &mut a.regions[0];
+        r.guardduty.as_mut().unwrap().auto_enable_members = None;
+        r.errors.push(CollectionError {
+            api: "guardduty:DescribeOrganizationConfiguration".into(),
+            code: "BadRequestException".into(),
+            ..Default::default()
+        });
+    }
+    let p = plan(&cfg, &s).unwrap();
+    assert!(p.changes.is_empty(), "{}", p.to_text());
+    assert!(
+        p.unobserved
+            .iter()
+            .any(|u| u.contains("guardduty.amazonaws.com organization auto-enable in eu-west-1")),
+        "{:?}",
+        p.unobserved
     );
 }
 

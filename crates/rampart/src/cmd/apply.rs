@@ -30,7 +30,7 @@ pub struct ApplyArgs {
     #[arg(long, default_value_t = 16)]
     pub parallel: usize,
     /// Plan → apply rounds before giving up on convergence.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 5)]
     pub max_rounds: usize,
     /// How each round's collection runs.
     #[command(flatten)]
