@@ -152,6 +152,15 @@ impl AwsEffects {
         };
         let org = || self.base.organizations(&self.base.home_region());
         match &c.action {
+            Action::EnableAllFeatures => {
+                let r = org().enable_all_features().send().await;
+                call.done(
+                    "organizations:EnableAllFeatures",
+                    json!({}),
+                    Tolerate::Codes(&["HandshakeConstraintViolationException"]),
+                    r,
+                )?;
+            }
             Action::EnableAwsServiceAccess { service_principal } => {
                 let r = org()
                     .enable_aws_service_access()

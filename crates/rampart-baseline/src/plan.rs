@@ -30,6 +30,7 @@ pub const QUARANTINE_POLICY: &str = "rampart-quarantine-1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    EnableAllFeatures,
     EnableAwsServiceAccess {
         service_principal: String,
     },
@@ -254,24 +255,52 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
     };
     let mut unobserved = Vec::new();
 
-    // SCP policy type on the root.
+    // All features (SCPs need them), then the SCP and RCP policy types on the root.
     let root = org.roots.first().map(|r| r.id.clone()).unwrap_or_default();
-    let mut policy_type_dep = Vec::new();
-    if !org.roots.iter().any(|r| {
-        r.enabled_policy_types
-            .iter()
-            .any(|t| t == "SERVICE_CONTROL_POLICY")
-    }) {
-        policy_type_dep.push(b.add(
-            "policy-type:scp".into(),
+    let mut features_dep = Vec::new();
+    if !org.feature_set.is_empty() && org.feature_set != "ALL" {
+        features_dep.push(b.add(
+            "all-features".into(),
             &mgmt,
             None,
-            Action::EnablePolicyType {
-                policy_type: "SERVICE_CONTROL_POLICY".into(),
-            },
-            format!("enable service control policies on root {root}"),
+            Action::EnableAllFeatures,
+            "enable all features in the organization (every member account must accept the handshake)"
+                .into(),
             vec![],
         ));
+    }
+    let mut policy_type_dep = Vec::new();
+    for (kind, id, what) in [
+        (
+            "SERVICE_CONTROL_POLICY",
+            "policy-type:scp",
+            "service control policies",
+        ),
+        (
+            "RESOURCE_CONTROL_POLICY",
+            "policy-type:rcp",
+            "resource control policies",
+        ),
+    ] {
+        if !org
+            .roots
+            .iter()
+            .any(|r| r.enabled_policy_types.iter().any(|t| t == kind))
+        {
+            let change = b.add(
+                id.into(),
+                &mgmt,
+                None,
+                Action::EnablePolicyType {
+                    policy_type: kind.into(),
+                },
+                format!("enable {what} on root {root}"),
+                features_dep.clone(),
+            );
+            if kind == "SERVICE_CONTROL_POLICY" {
+                policy_type_dep.push(change);
+            }
+        }
     }
 
     // Trusted access for the services that work across the organization.

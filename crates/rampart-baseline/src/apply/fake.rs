@@ -70,6 +70,7 @@ impl Effects for SnapshotEffects {
             .unwrap_or_default()
             .to_string();
         match &c.action {
+            Action::EnableAllFeatures => org.feature_set = "ALL".into(),
             Action::EnableAwsServiceAccess { service_principal } => org
                 .enabled_service_principals
                 .push(service_principal.clone()),

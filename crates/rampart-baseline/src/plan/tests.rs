@@ -68,7 +68,10 @@ fn converged(cfg: &Config) -> Snapshot {
         feature_set: "ALL".into(),
         roots: vec![OrgRoot {
             id: "r-root".into(),
-            enabled_policy_types: vec!["SERVICE_CONTROL_POLICY".into()],
+            enabled_policy_types: vec![
+                "SERVICE_CONTROL_POLICY".into(),
+                "RESOURCE_CONTROL_POLICY".into(),
+            ],
             ..Default::default()
         }],
         ..Default::default()
@@ -558,6 +561,7 @@ fn a_fresh_organization_plans_everything_in_dependency_order() {
             .unwrap_or_else(|| panic!("{id} missing:\n{}", p.to_text()))
     };
     assert!(pos("policy-type:scp") < pos("scp:rampart-workloads-1"));
+    pos("policy-type:rcp");
     assert!(pos("ou:Workloads") < pos("ou:Workloads/Prod"));
     assert!(pos("ou:Security") < pos("account:Audit"));
     assert!(pos("scp:rampart-workloads-1") < pos("attach:rampart-workloads-1:Workloads"));
@@ -607,4 +611,17 @@ fn an_unreachable_account_is_unobserved_not_planned() {
     let p = plan(&cfg, &s).unwrap();
     assert!(p.changes.is_empty(), "{}", p.to_text());
     assert!(p.unobserved.iter().any(|u| u.contains(&prod)));
+}
+
+#[test]
+fn an_organization_without_all_features_gets_them_first() {
+    let cfg = config();
+    let mut s = fresh(&["eu-west-1"]);
+    s.organization.as_mut().unwrap().feature_set = "CONSOLIDATED_BILLING".into();
+    let p = plan(&cfg, &s).unwrap();
+    assert_eq!(p.changes[0].id, "all-features");
+    for kind in ["policy-type:scp", "policy-type:rcp"] {
+        let c = p.changes.iter().find(|c| c.id == kind).unwrap();
+        assert_eq!(c.depends_on, vec!["all-features".to_string()]);
+    }
 }
