@@ -760,10 +760,11 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
     ];
     want.sort();
     assert_eq!(planned(&d), want);
-    let repaired = rampart(
-        &moto,
-        &["apply", "--auto-approve", "--config", c, "--audit-log", l],
-    );
+    // Repaired by applying exactly the reviewed plan (the file is the approval).
+    let saved = dir.path().join("plan.json");
+    let saved_s = saved.to_str().unwrap();
+    assert_eq!(plan(&["--out", saved_s]).status.code(), Some(4));
+    let repaired = rampart(&moto, &["apply", saved_s, "--config", c, "--audit-log", l]);
     assert_eq!(
         repaired.status.code(),
         Some(0),
