@@ -30,16 +30,17 @@ pub async fn collect_account(
         let sem = sem.clone();
         let id = account_id.to_string();
         let standing = standing.clone();
+        let baseline = opts.baseline.is_some();
         handles.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.ok();
-            region::collect_region(&s, &id, &r, &standing).await
+            region::collect_region(&s, &id, &r, &standing, baseline).await
         }));
     }
     {
         let _permit = sem.clone().acquire_owned().await.ok();
         let mut rec = Recorder::new(s, account_id, None);
-        acct.iam = collect_iam(s, &home, &mut rec).await;
-        acct.s3 = collect_s3(s, account_id, &home, &mut rec).await;
+        acct.iam = collect_iam(s, &home, &mut rec, opts.baseline.is_some()).await;
+        acct.s3 = collect_s3(s, account_id, &home, &mut rec, opts.baseline.as_ref()).await;
         acct.errors.append(&mut rec.errors);
     }
     for h in handles {
@@ -124,9 +125,38 @@ fn ts(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
 }
 
-async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
+async fn password_policy(
+    iam: &aws_sdk_iam::Client,
+    rec: &mut Recorder<'_>,
+) -> Option<PasswordPolicy> {
+    let p = rec
+        .absent_ok(
+            "iam:GetAccountPasswordPolicy",
+            None,
+            &["NoSuchEntity"],
+            iam.get_account_password_policy().send().await,
+        )
+        .ok()??;
+    p.password_policy.map(|p| PasswordPolicy {
+        minimum_password_length: p.minimum_password_length,
+        require_symbols: p.require_symbols,
+        require_numbers: p.require_numbers,
+        require_uppercase_characters: p.require_uppercase_characters,
+        require_lowercase_characters: p.require_lowercase_characters,
+        allow_users_to_change_password: p.allow_users_to_change_password,
+        max_password_age: p.max_password_age,
+        password_reuse_prevention: p.password_reuse_prevention,
+        hard_expiry: p.hard_expiry.unwrap_or(false),
+    })
+}
+
+async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>, baseline: bool) -> Iam {
     let iam = s.iam(home);
     let mut out = Iam::default();
+    if baseline {
+        out.password_policy = password_policy(&iam, rec).await;
+        return out;
+    }
 
     // Credential report: generate, wait until complete (bounded), read.
     let mut ready = false;
@@ -160,24 +190,7 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>) -> Iam {
         out.credential_report = parse_credential_report(&csv);
     }
 
-    if let Ok(p) = rec.absent_ok(
-        "iam:GetAccountPasswordPolicy",
-        None,
-        &["NoSuchEntity"],
-        iam.get_account_password_policy().send().await,
-    ) {
-        out.password_policy = p.and_then(|p| p.password_policy).map(|p| PasswordPolicy {
-            minimum_password_length: p.minimum_password_length,
-            require_symbols: p.require_symbols,
-            require_numbers: p.require_numbers,
-            require_uppercase_characters: p.require_uppercase_characters,
-            require_lowercase_characters: p.require_lowercase_characters,
-            allow_users_to_change_password: p.allow_users_to_change_password,
-            max_password_age: p.max_password_age,
-            password_reuse_prevention: p.password_reuse_prevention,
-            hard_expiry: p.hard_expiry.unwrap_or(false),
-        });
-    }
+    out.password_policy = password_policy(&iam, rec).await;
     if let Some(m) = rec
         .ok(
             "iam:GetAccountSummary",
@@ -464,7 +477,13 @@ pub fn parse_credential_report(csv: &str) -> Vec<CredentialReportRow> {
         .collect()
 }
 
-async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder<'_>) -> S3 {
+async fn collect_s3(
+    s: &Access,
+    account_id: &str,
+    home: &str,
+    rec: &mut Recorder<'_>,
+    baseline: Option<&crate::BaselineScope>,
+) -> S3 {
     let mut out = S3::default();
     let control = s.s3control(home);
     if let Ok(p) = rec.absent_ok(
@@ -492,6 +511,9 @@ async fn collect_s3(s: &Access, account_id: &str, home: &str, rec: &mut Recorder
     };
     for b in list.iter().flat_map(|p| p.buckets()) {
         let name = b.name().unwrap_or_default().to_string();
+        if baseline.is_some_and(|scope| !scope.buckets.contains(&name)) {
+            continue;
+        }
         let n = Some(name.as_str());
         let region = rec
             .ok(

@@ -46,6 +46,18 @@ pub struct CollectOptions {
     /// Caps on requests in flight per service (`("iam", 4)`), replacing
     /// [`DEFAULT_SERVICE_LIMITS`] for that service.
     pub service_limits: Vec<(String, usize)>,
+    /// Read only what the baseline planner compares (`plan`, `drift`, `apply`); `None` reads
+    /// everything the audit controls need.
+    pub baseline: Option<BaselineScope>,
+}
+
+/// The narrower read of the baseline verbs: per-account and per-region security settings, the
+/// organization trail, the CIS alarms, and only the named buckets in detail. IAM users and
+/// roles, credential reports, network, compute, databases, file systems and keys are skipped.
+#[derive(Debug, Clone, Default)]
+pub struct BaselineScope {
+    /// Buckets whose settings are read (the Log Archive buckets); others are only listed.
+    pub buckets: Vec<String>,
 }
 
 impl Default for CollectOptions {
@@ -59,6 +71,7 @@ impl Default for CollectOptions {
             home_region: None,
             max_attempts: 5,
             service_limits: Vec::new(),
+            baseline: None,
         }
     }
 }

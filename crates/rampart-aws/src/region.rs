@@ -28,24 +28,42 @@ pub async fn collect_region(
     account_id: &str,
     region: &str,
     standing: &Standing,
+    baseline: bool,
 ) -> (RegionSnapshot, Vec<Trail>) {
     let mut rec = Recorder::new(a, account_id, Some(region));
     let mut out = RegionSnapshot {
         region: region.to_string(),
         ..Default::default()
     };
-    let trails = trails(a, region, &mut rec).await;
-    ec2(a, region, &mut rec, &mut out).await;
+    // The baseline verbs read the organization trail, the CIS alarms (management account) and
+    // the organization Access Analyzer (its administrator) only where they live.
+    let everything = !baseline;
+    let trails = if everything || standing.management {
+        trails(a, region, &mut rec).await
+    } else {
+        Vec::new()
+    };
+    if everything {
+        ec2(a, region, &mut rec, &mut out).await;
+    } else {
+        ebs_default(a, region, &mut rec, &mut out).await;
+    }
     guardduty(a, region, &mut rec, &mut out, standing).await;
     securityhub(a, region, &mut rec, &mut out, standing).await;
     config(a, region, &mut rec, &mut out).await;
-    access_analyzer(a, region, &mut rec, &mut out).await;
-    kms(a, region, &mut rec, &mut out).await;
-    rds(a, region, &mut rec, &mut out).await;
-    efs(a, region, &mut rec, &mut out).await;
-    logs(a, region, &mut rec, &mut out).await;
-    alarms(a, region, &mut rec, &mut out).await;
-    sns(a, region, &mut rec, &mut out).await;
+    if everything || standing.administers("access-analyzer.amazonaws.com") {
+        access_analyzer(a, region, &mut rec, &mut out).await;
+    }
+    if everything {
+        kms(a, region, &mut rec, &mut out).await;
+        rds(a, region, &mut rec, &mut out).await;
+        efs(a, region, &mut rec, &mut out).await;
+    }
+    if everything || standing.management {
+        logs(a, region, &mut rec, &mut out).await;
+        alarms(a, region, &mut rec, &mut out).await;
+        sns(a, region, &mut rec, &mut out).await;
+    }
     out.errors = rec.errors;
     (out, trails)
 }
@@ -143,15 +161,19 @@ async fn trails(a: &Access, region: &str, rec: &mut Recorder<'_>) -> Vec<Trail> 
     out
 }
 
-async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
-    let c = a.ec2(region);
+async fn ebs_default(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
     if let Some(e) = rec.ok(
         "ec2:GetEbsEncryptionByDefault",
         None,
-        c.get_ebs_encryption_by_default().send().await,
+        a.ec2(region).get_ebs_encryption_by_default().send().await,
     ) {
         out.ebs_encryption_by_default = e.ebs_encryption_by_default.unwrap_or(false);
     }
+}
+
+async fn ec2(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionSnapshot) {
+    let c = a.ec2(region);
+    ebs_default(a, region, rec, out).await;
     if let Some(v) = rec.ok_pages("ec2:DescribeVpcs", None, pages!(c.describe_vpcs())) {
         out.vpcs = v
             .iter()

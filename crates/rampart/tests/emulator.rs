@@ -705,6 +705,21 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
         "{}",
         String::from_utf8_lossy(&again.stdout)
     );
+    // The narrow live read of plan agrees with a full `rampart collect`.
+    let full = dir.path().join("full.json");
+    let full_s = full.to_str().unwrap();
+    let collected = rampart(
+        &moto,
+        &["collect", "--regions", "us-east-1,eu-west-1", "-o", full_s],
+    );
+    assert!(collected.status.success());
+    let from_full = plan(&["--snapshot", full_s]);
+    assert_eq!(
+        from_full.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&from_full.stdout)
+    );
     // Nothing was created twice.
     let census = baseline_ops(&moto, "census");
     for kind in ["ous", "policies", "accounts"] {

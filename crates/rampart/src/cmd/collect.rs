@@ -51,7 +51,17 @@ pub fn run(g: &Global, a: &CollectArgs) -> anyhow::Result<Exit> {
 
 /// Collects live and reports on stderr: one line per failed call, then a summary.
 pub fn collect_live(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
-    let snap = collect_impl(g, a)?;
+    collect_scoped(g, a, None)
+}
+
+/// [`collect_live`], narrowed to what the baseline planner compares when `baseline_buckets` is
+/// given (the Log Archive buckets are the only ones read in detail).
+pub fn collect_scoped(
+    g: &Global,
+    a: &CollectArgs,
+    baseline_buckets: Option<Vec<String>>,
+) -> anyhow::Result<Snapshot> {
+    let snap = collect_impl(g, a, baseline_buckets)?;
     let all_errors = snap.errors.iter().chain(snap.accounts.iter().flat_map(|a| {
         a.errors
             .iter()
@@ -116,18 +126,27 @@ pub fn options(g: &Global) -> rampart_aws::CollectOptions {
 }
 
 #[cfg(feature = "aws")]
-fn collect_impl(g: &Global, a: &CollectArgs) -> anyhow::Result<Snapshot> {
+fn collect_impl(
+    g: &Global,
+    a: &CollectArgs,
+    baseline_buckets: Option<Vec<String>>,
+) -> anyhow::Result<Snapshot> {
     let opts = rampart_aws::CollectOptions {
         concurrency: a.concurrency,
         max_attempts: a.max_attempts,
         service_limits: a.service_limits.clone(),
+        baseline: baseline_buckets.map(|buckets| rampart_aws::BaselineScope { buckets }),
         ..options(g)
     };
     rampart_aws::collect_blocking(&opts).map_err(|e| anyhow::anyhow!("collect: {e}"))
 }
 
 #[cfg(not(feature = "aws"))]
-fn collect_impl(_g: &Global, _a: &CollectArgs) -> anyhow::Result<Snapshot> {
+fn collect_impl(
+    _g: &Global,
+    _a: &CollectArgs,
+    _baseline_buckets: Option<Vec<String>>,
+) -> anyhow::Result<Snapshot> {
     anyhow::bail!(
         "this rampart was built without AWS access (--no-default-features); build with the default `aws` feature to collect"
     )
