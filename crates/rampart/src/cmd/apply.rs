@@ -55,6 +55,7 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
     };
     let mut applied = 0;
     let mut rounds = 0;
+    let (mut reads, mut collections) = (0u64, 0u32);
     let outcome = if let Some(path) = &a.plan {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the plan {}", path.display()))?;
@@ -77,6 +78,8 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
     } else {
         loop {
             let snap = crate::cmd::plan::collect_for(g, &a.collect, &cfg)?;
+            reads += snap.collection.api_calls;
+            collections += 1;
             let plan = rampart_baseline::plan(&cfg, &snap)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", g.config.display()))?;
             if plan.changes.is_empty() {
@@ -114,7 +117,7 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
     output::note(
         g,
         format!(
-            "rampart apply: {applied} change(s) in {rounds} round(s), {} state-changing call(s) ({} failed) logged to {}, {} API request(s) in all, {:.1} s",
+            "rampart apply: {applied} change(s) in {rounds} round(s), {} state-changing call(s) ({} failed) logged to {}; {} API request(s) to make the changes, {reads} to read the organization ({collections} collection(s)); {:.1} s",
             log.calls(),
             log.failures(),
             a.audit_log.display(),
