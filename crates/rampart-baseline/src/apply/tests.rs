@@ -69,7 +69,15 @@ fn drift_is_repaired_in_one_round() {
         .unwrap()
         .targets
         .clear();
-    let member = org.accounts[1].id.clone();
+    // Log Archive, not Audit: a detector re-created in Audit also needs its organization
+    // auto-enable set again, in the next round.
+    let member = org
+        .accounts
+        .iter()
+        .find(|a| a.name == "Log Archive")
+        .unwrap()
+        .id
+        .clone();
     for a in s.accounts.iter_mut() {
         if a.account_id == member {
             a.regions[0].ebs_encryption_by_default = false;
