@@ -1,8 +1,9 @@
 //! `rampart demo`: the main job on an embedded organization, with no AWS account.
 //!
-//! The demo is a sequence of steps over one embedded snapshot. Today it runs the audit step
-//! (summary on the terminal, full HTML report on disk); later capabilities (detection over the
-//! demo's CloudTrail, the baseline plan) add their own step functions here.
+//! The demo is a sequence of steps over one embedded snapshot: the audit (summary on the
+//! terminal, full HTML report on disk), detection over an embedded CloudTrail story, and the
+//! baseline — the plan that would converge the demo organization to the default rampart.toml,
+//! applied to an in-process model of the organization until nothing is left.
 
 use crate::cli::{Exit, Global};
 use crate::cmd::audit::{AuditConfig, color, evaluate};
@@ -54,7 +55,67 @@ pub fn run(g: &Global, a: &DemoArgs) -> anyhow::Result<Exit> {
     }
     audit_step(g, a, &snapshot)?;
     detect_step(g)?;
+    baseline_step(g, &snapshot)?;
     Ok(Exit::Ok)
+}
+
+/// Plans the demo organization against the default rampart.toml, then converges an in-process
+/// model of it (the same executor `rampart apply` runs against AWS) and shows each round.
+fn baseline_step(g: &Global, snapshot: &Snapshot) -> anyhow::Result<()> {
+    // Like detection, on stderr: the main output (stdout or -o) stays the audit summary.
+    output::note(g, baseline_story(snapshot)?.trim_end());
+    Ok(())
+}
+
+fn baseline_story(snapshot: &Snapshot) -> anyhow::Result<String> {
+    use rampart_baseline::apply::{ApplyOptions, AuditLog, execute, fake::SnapshotEffects};
+    let regions: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| r.region.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let text = rampart_baseline::init_template("ops@example.com", &regions).replace(
+        rampart_baseline::config::PLACEHOLDER_BUCKET,
+        "rampart-org-trail-demo",
+    );
+    let cfg = rampart_baseline::Config::parse(&text, "rampart.toml (demo)")
+        .map_err(|e| anyhow::anyhow!("internal error: the demo configuration: {e}"))?;
+    let model = SnapshotEffects::new(snapshot.clone(), &cfg);
+    let log = AuditLog::counting();
+    let mut out = String::from(
+        "\nBaseline: `rampart init && rampart apply` on the demo organization (an in-process model; nothing leaves this machine)\n",
+    );
+    for round in 1..=6 {
+        let plan = rampart_baseline::plan(&cfg, &model.snapshot())
+            .map_err(|e| anyhow::anyhow!("demo plan: {e}"))?;
+        if plan.changes.is_empty() {
+            out.push_str(&format!(
+                "  converged after {} round(s): `rampart plan` now reports no changes ({} state-changing call(s) made)\n",
+                round - 1,
+                log.calls()
+            ));
+            break;
+        }
+        let destructive = plan.changes.iter().filter(|c| c.destructive).count();
+        out.push_str(&format!(
+            "  round {round}: {} change(s), {destructive} destructive, e.g.\n",
+            plan.changes.len()
+        ));
+        for c in plan.changes.iter().take(3) {
+            out.push_str(&format!(
+                "    {} {}\n",
+                if c.destructive { "!" } else { "+" },
+                c.description
+            ));
+        }
+        let report = execute(&plan, &model, &log, &ApplyOptions::default());
+        if !report.is_complete() {
+            anyhow::bail!("demo apply did not complete: {}", report.to_text());
+        }
+    }
+    Ok(out)
 }
 
 /// A short, hand-written CloudTrail story (one account, one morning): a console login without
@@ -169,6 +230,14 @@ fn audit_step(g: &Global, a: &DemoArgs, snapshot: &Snapshot) -> anyhow::Result<(
 
 #[cfg(test)]
 mod tests {
+    /// The baseline step converges the demo organization's model in a few rounds.
+    #[test]
+    fn demo_baseline_converges() {
+        let story = super::baseline_story(&rampart_core::sample::demo_org()).unwrap();
+        assert!(story.contains("round 1: "), "{story}");
+        assert!(story.contains("converged after "), "{story}");
+    }
+
     /// The embedded trail tells the story the demo promises: each step raises its alert.
     #[test]
     fn demo_trail_raises_the_expected_alerts() {
