@@ -779,6 +779,28 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
     let saved = dir.path().join("plan.json");
     let saved_s = saved.to_str().unwrap();
     assert_eq!(plan(&["--out", saved_s]).status.code(), Some(4));
+    // A saved plan that destroys something still needs a `yes` (or --auto-approve).
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    doc["changes"][0]["destructive"] = Value::Bool(true);
+    let risky = dir.path().join("risky.json");
+    std::fs::write(&risky, doc.to_string()).unwrap();
+    let refused = rampart(
+        &moto,
+        &[
+            "apply",
+            risky.to_str().unwrap(),
+            "--config",
+            c,
+            "--audit-log",
+            l,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("1 destructive change(s)"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let repaired = rampart(&moto, &["apply", saved_s, "--config", c, "--audit-log", l]);
     assert_eq!(
         repaired.status.code(),

@@ -49,6 +49,29 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
     let log = AuditLog::append_to(&a.audit_log)
         .with_context(|| format!("cannot open the audit log {}", a.audit_log.display()))?;
     let started = std::time::Instant::now();
+    // A saved plan is the approval for what it adds; what it destroys still needs a `yes`.
+    let saved: Option<Plan> = match &a.plan {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the plan {}", path.display()))?;
+            let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: not a rampart plan ({e}); write one with `rampart plan --out FILE`",
+                    path.display()
+                )
+            })?;
+            let destructive = plan.changes.iter().filter(|c| c.destructive).count();
+            if destructive > 0 && !a.auto_approve {
+                output::note(g, plan.to_text());
+                if !confirm(destructive, "destructive ")? {
+                    output::note(g, "Nothing applied.");
+                    return Ok(Exit::Changes);
+                }
+            }
+            Some(plan)
+        }
+    };
     let effects = connect(g, &cfg)?;
     let opts = ApplyOptions {
         concurrency: a.parallel.max(1),
@@ -56,15 +79,7 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
     let mut applied = 0;
     let mut rounds = 0;
     let (mut reads, mut collections) = (0u64, 0u32);
-    let outcome = if let Some(path) = &a.plan {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the plan {}", path.display()))?;
-        let plan: Plan = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: not a rampart plan ({e}); write one with `rampart plan --out FILE`",
-                path.display()
-            )
-        })?;
+    let outcome = if let Some(plan) = &saved {
         output::note(g, plan.to_text());
         rounds = 1;
         let r = rampart_baseline::apply::execute(&plan, &effects, &log, &opts);
@@ -102,7 +117,7 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
             }
             rounds += 1;
             output::note(g, format!("Round {rounds}:\n{}", plan.to_text()));
-            if !a.auto_approve && !confirm(plan.changes.len())? {
+            if !a.auto_approve && !confirm(plan.changes.len(), "")? {
                 output::note(g, "Nothing applied.");
                 break Exit::Changes;
             }
@@ -133,14 +148,14 @@ fn report(g: &Global, r: &ApplyReport) {
 }
 
 /// Asks on the terminal; refuses when there is no terminal to ask on.
-fn confirm(n: usize) -> anyhow::Result<bool> {
+fn confirm(n: usize, kind: &str) -> anyhow::Result<bool> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         anyhow::bail!(
-            "refusing to apply {n} change(s) without confirmation: stdin is not a terminal; review `rampart plan` and pass --auto-approve"
+            "refusing to apply {n} {kind}change(s) without confirmation: stdin is not a terminal; review `rampart plan` and pass --auto-approve"
         );
     }
-    eprint!("Apply these {n} change(s)? Only `yes` is accepted: ");
+    eprint!("Apply these {n} {kind}change(s)? Only `yes` is accepted: ");
     std::io::stderr().flush().ok();
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
