@@ -82,7 +82,7 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
     let outcome = if let Some(plan) = &saved {
         output::note(g, plan.to_text());
         rounds = 1;
-        let r = rampart_baseline::apply::execute(&plan, &effects, &log, &opts);
+        let r = rampart_baseline::apply::execute(plan, &effects, &log, &opts);
         applied += r.applied.len();
         report(g, &r);
         if r.is_complete() {
