@@ -135,13 +135,13 @@ fn resource_of(doc: &Value) -> Option<String> {
 }
 
 /// A string member's value from its raw span: decoded when escaped; `None` when not a string.
-fn raw_string<'e>(raw: &'e [u8], (s, e): (usize, usize)) -> Option<std::borrow::Cow<'e, str>> {
-    let v = &raw[s..e];
+fn raw_string<'e>(ev: &Event<'e>, (s, e): (usize, usize)) -> Option<std::borrow::Cow<'e, str>> {
+    if let Some(t) = ev.plain_str((s, e)) {
+        return Some(t.into());
+    }
+    let v = &ev.raw()[s..e];
     if v.len() < 2 || v[0] != b'"' {
         return None;
-    }
-    if memchr::memchr(b'\\', v).is_none() {
-        return std::str::from_utf8(&v[1..v.len() - 1]).ok().map(Into::into);
     }
     serde_json::from_slice::<String>(v).ok().map(Into::into)
 }
@@ -154,7 +154,7 @@ fn raw_member_str<'e>(
     key: &str,
 ) -> Option<Option<std::borrow::Cow<'e, str>>> {
     let span = ev.member_of(obj, key).ok()?;
-    Some(span.and_then(|sp| raw_string(ev.raw(), sp)))
+    Some(span.and_then(|sp| raw_string(ev, sp)))
 }
 
 /// [`principal_of`] and [`resource_of`] read from the raw bytes, without building values:

@@ -32,6 +32,13 @@ pub struct EvalStats {
 
 impl Engine {
     pub fn new(rules: Vec<Rule>) -> Engine {
+        let rules: Vec<Rule> = rules
+            .into_iter()
+            .map(|mut r| {
+                r.condition = crate::optimize::condition(r.condition);
+                r
+            })
+            .collect();
         let mut by_name: HashMap<Box<[u8]>, Vec<u32>> = HashMap::new();
         let mut any_name = Vec::new();
         let mut sources = Vec::with_capacity(rules.len());
@@ -135,6 +142,22 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
                     None => matches!(pred, Predicate::Null | Predicate::Exists(false)),
                 };
             }
+            // `userIdentity.<key>`, the members most rules read: straight from the reader's index.
+            if *reach == Reach::Path
+                && let Some(key) = field.identity_key()
+                && !has_field_ref(pred)
+                && ev.doc_if_built().is_none()
+                && let Some(span) = ev.identity_member(key)
+            {
+                match span {
+                    None => return test_strs(pred, &[]),
+                    Some(span) => {
+                        if let Some(s) = ev.plain_str(span) {
+                            return test_strs(pred, &[s]);
+                        }
+                    }
+                }
+            }
             // Outside the header: read just the reached values from the raw bytes, so most
             // events never need a document.
             if !has_field_ref(pred)
@@ -144,7 +167,7 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
                 let raw = ev.raw();
                 // Plain strings (the common case) are tested in place, without a value.
                 if *reach == Reach::Path
-                    && let Some(strs) = plain_strings(raw, &spans)
+                    && let Some(strs) = plain_strings(ev, &spans)
                 {
                     return test_strs(pred, &strs);
                 }
@@ -221,18 +244,8 @@ fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Spans> {
 type Spans = SmallVec<[(usize, usize); 4]>;
 
 /// The spans as `&str` when every one is a JSON string without escapes.
-fn plain_strings<'r>(raw: &'r [u8], spans: &[(usize, usize)]) -> Option<SmallVec<[&'r str; 4]>> {
-    spans
-        .iter()
-        .map(|&(s, e)| {
-            let v = &raw[s..e];
-            if v.len() >= 2 && v[0] == b'"' && memchr::memchr(b'\\', v).is_none() {
-                std::str::from_utf8(&v[1..v.len() - 1]).ok()
-            } else {
-                None
-            }
-        })
-        .collect()
+fn plain_strings<'r>(ev: &Event<'r>, spans: &[(usize, usize)]) -> Option<SmallVec<[&'r str; 4]>> {
+    spans.iter().map(|&span| ev.plain_str(span)).collect()
 }
 
 /// [`test_values`] over reached values that are all strings.
@@ -369,6 +382,12 @@ fn test_str_pred(p: &Predicate, s: &str) -> bool {
     }
 }
 
+/// A predicate on one string value (for tests of the optimizer).
+#[cfg(test)]
+pub(crate) fn test_pred_on_str(p: &Predicate, s: &str) -> bool {
+    test_str_pred(p, s)
+}
+
 fn test_str(p: &Predicate, s: &str) -> bool {
     match p {
         Predicate::Str(m) => m.test(s),
@@ -385,6 +404,7 @@ fn test_str(p: &Predicate, s: &str) -> bool {
             }
         }
         Predicate::Regex(r) => r.is_match(s),
+        Predicate::ContainsAny(set) => set.test(s),
         Predicate::Num(op, x) => s.trim().parse::<f64>().is_ok_and(|n| cmp(*op, n, *x)),
         Predicate::Cidr(nets) => s
             .trim()
@@ -791,6 +811,52 @@ mod raw_vs_doc {
             let field = FieldPath::parse(path).unwrap();
             if let Some(v) = resolve_value_raw(&field, &Event::parse(&raw).unwrap()) {
                 prop_assert_eq!(v, resolve_value(&field, &ev), "{} on {}", path, String::from_utf8_lossy(&raw));
+            }
+        }
+
+        /// The optimizer's rewrites (one pass for a `contains` list, cheapest test first) never
+        /// change an answer.
+        #[test]
+        fn optimized_conditions_agree(
+            ev in event(),
+            tests in prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "a", "b", "eventName", "userIdentity.type", "a.b", "b[*].type",
+                    ]),
+                    prop::collection::vec(
+                        prop::sample::select(vec!["a", "B", "Ro", "x\"", "\u{e9}", "o", "K"]),
+                        1..4,
+                    ),
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                ),
+                1..5,
+            ),
+            all in any::<bool>(),
+        ) {
+            let raw = serde_json::to_vec(&ev).unwrap();
+            let children: Vec<Condition> = tests
+                .into_iter()
+                .map(|(path, needles, ci, negate, anywhere)| {
+                    let m = Condition::Match {
+                        field: FieldPath::parse(path).unwrap(),
+                        reach: if anywhere { Reach::Anywhere } else { Reach::Path },
+                        pred: Predicate::Any(
+                            needles
+                                .iter()
+                                .map(|n| Predicate::Str(StrMatch::new(StrOp::Contains, n, ci)))
+                                .collect(),
+                        ),
+                    };
+                    if negate { Condition::not(m) } else { m }
+                })
+                .collect();
+            let cond = if all { Condition::All(children) } else { Condition::Any(children) };
+            let optimized = crate::optimize::condition(cond.clone());
+            for e in [Event::parse(&raw).unwrap(), Event::from_value(&raw, ev.clone())] {
+                prop_assert_eq!(eval(&cond, &e), eval(&optimized, &e), "{}", String::from_utf8_lossy(&raw));
             }
         }
 

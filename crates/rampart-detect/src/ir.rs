@@ -253,6 +253,15 @@ impl FieldPath {
         &self.text
     }
 
+    /// `key` when the path is `userIdentity.<key>`: the reader indexes these members, so the
+    /// engine reads them without walking anything.
+    pub fn identity_key(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [Segment::Key(a), Segment::Key(k)] if a == "userIdentity" => Some(k),
+            _ => None,
+        }
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }
@@ -583,6 +592,9 @@ pub enum Predicate {
         other: FieldPath,
         case_insensitive: bool,
     },
+    /// Any of several substrings occurs (a list of `contains` values, as Sigma writes them):
+    /// one scan instead of one search per value. Built by [`crate::optimize`].
+    ContainsAny(ContainsSet),
     /// Any of the predicates holds.
     Any(Vec<Predicate>),
     /// Every predicate holds, each possibly on a different reached value (Sigma `|all`).
@@ -778,6 +790,193 @@ fn pred_values(p: &Predicate) -> Option<Vec<String>> {
         Predicate::All(ps) => ps.iter().find_map(pred_values),
         _ => None,
     }
+}
+
+/// Several substrings searched for in one pass (see [`Predicate::ContainsAny`]); it answers
+/// exactly as `Any` of [`StrOp::Contains`] tests of the same needles would.
+///
+/// Haystacks are short (user agents, ARNs, names), where building a search per needle costs
+/// more than the search: one vectorised scan finds the positions of the needles' first bytes
+/// (at most three distinct ones) and only those positions are compared.
+#[derive(Debug, Clone)]
+pub struct ContainsSet {
+    /// The needles as stored (lowercase and ASCII when `case_insensitive`).
+    pub needles: Vec<String>,
+    pub case_insensitive: bool,
+    /// The distinct first bytes of the needles (one to three).
+    firsts: Vec<u8>,
+    /// For case-insensitive sets whose needles are all two bytes or longer and start with two
+    /// letters: the distinct first two bytes, lowercase (see `find_folded`).
+    pairs: Vec<(u8, u8)>,
+}
+
+impl ContainsSet {
+    /// The set for `needles`; `None` when a needle is empty, a case-insensitive needle is not
+    /// ASCII (ASCII case folding of the haystack would not be what Unicode lowering does), or
+    /// the needles start with more than three distinct bytes.
+    pub fn new(needles: Vec<String>, case_insensitive: bool) -> Option<ContainsSet> {
+        if needles.is_empty()
+            || needles.iter().any(|n| n.is_empty())
+            || (case_insensitive && needles.iter().any(|n| !n.is_ascii()))
+        {
+            return None;
+        }
+        let mut firsts: Vec<u8> = needles.iter().map(|n| n.as_bytes()[0]).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        if firsts.len() > 3 {
+            return None;
+        }
+        // `| 0x20` folds case only for letters: other bytes would be folded into each other
+        let foldable =
+            |n: &String| n.len() >= 2 && n.as_bytes()[..2].iter().all(u8::is_ascii_lowercase);
+        let mut pairs: Vec<(u8, u8)> = if case_insensitive && needles.iter().all(foldable) {
+            needles
+                .iter()
+                .map(|n| (n.as_bytes()[0], n.as_bytes()[1]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        pairs.sort_unstable();
+        pairs.dedup();
+        Some(ContainsSet {
+            needles,
+            case_insensitive,
+            firsts,
+            pairs,
+        })
+    }
+
+    /// Whether any needle occurs in `s`.
+    pub fn test(&self, s: &str) -> bool {
+        if !self.case_insensitive {
+            return self.find_in(s.as_bytes());
+        }
+        if s.is_ascii() {
+            if let Some(found) = self.find_folded(s.as_bytes()) {
+                return found;
+            }
+            return self.find_in(s.to_ascii_lowercase().as_bytes());
+        }
+        // Unicode lowering, as `StrMatch` does (it can turn a non-ASCII character into an ASCII
+        // one: the Kelvin sign into `k`).
+        self.find_in(s.to_lowercase().as_bytes())
+    }
+
+    /// Case-insensitive search of an ASCII haystack without lowering it: every position whose
+    /// first two bytes, case-folded, start a needle is a candidate, found sixteen positions at a
+    /// time (the loop is written so that the compiler turns it into vector compares); only
+    /// candidates are compared in full.
+    fn find_folded(&self, h: &[u8]) -> Option<bool> {
+        let pairs = &self.pairs;
+        if pairs.is_empty() {
+            return None;
+        }
+        let at = |i: usize| {
+            self.needles.iter().any(|n| {
+                let n = n.as_bytes();
+                h.len() - i >= n.len() && h[i..i + n.len()].eq_ignore_ascii_case(n)
+            })
+        };
+        let (mut i, found) = pair_candidates(h, pairs, &mut |i| at(i));
+        if found {
+            return Some(true);
+        }
+        while i + 1 < h.len() {
+            if pairs
+                .iter()
+                .any(|&(x, y)| (h[i] | 0x20) == x && (h[i + 1] | 0x20) == y)
+                && at(i)
+            {
+                return Some(true);
+            }
+            i += 1;
+        }
+        Some(false)
+    }
+
+    fn find_in(&self, h: &[u8]) -> bool {
+        let at = |i: usize| {
+            self.needles
+                .iter()
+                .any(|n| h[i..].starts_with(n.as_bytes()))
+        };
+        match self.firsts[..] {
+            [a] => memchr::memchr_iter(a, h).any(at),
+            [a, b] => memchr::memchr2_iter(a, b, h).any(at),
+            [a, b, c] => memchr::memchr3_iter(a, b, c, h).any(at),
+            _ => unreachable!("one to three first bytes"),
+        }
+    }
+}
+
+/// Calls `at` with every position `i` of `h` (up to the last 17-byte window; the caller
+/// checks the tail) where bytes `i` and `i + 1`, case-folded (`| 0x20`), are one of `pairs`,
+/// until `at` returns true; returns where the scan stopped and whether `at` said yes.
+#[cfg(target_arch = "x86_64")]
+fn pair_candidates(
+    h: &[u8],
+    pairs: &[(u8, u8)],
+    at: &mut dyn FnMut(usize) -> bool,
+) -> (usize, bool) {
+    // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+    unsafe { pair_candidates_sse2(h, pairs, at) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn pair_candidates_sse2(
+    h: &[u8],
+    pairs: &[(u8, u8)],
+    at: &mut dyn FnMut(usize) -> bool,
+) -> (usize, bool) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let fold = _mm_set1_epi8(0x20);
+    let wanted: SmallPairs = pairs
+        .iter()
+        .map(|&(x, y)| (_mm_set1_epi8(x as i8), _mm_set1_epi8(y as i8)))
+        .collect();
+    let mut i = 0;
+    while i + 17 <= h.len() {
+        let window = &h[i..i + 17];
+        // SAFETY: `window` holds 17 bytes: both unaligned 16-byte loads stay inside it.
+        let (a, b) = unsafe {
+            (
+                _mm_loadu_si128(window.as_ptr().cast::<__m128i>()),
+                _mm_loadu_si128(window.as_ptr().add(1).cast::<__m128i>()),
+            )
+        };
+        let (a, b) = (_mm_or_si128(a, fold), _mm_or_si128(b, fold));
+        let mut mask = 0u32;
+        for &(x, y) in &wanted {
+            let both = _mm_and_si128(_mm_cmpeq_epi8(a, x), _mm_cmpeq_epi8(b, y));
+            mask |= _mm_movemask_epi8(both) as u32;
+        }
+        while mask != 0 {
+            if at(i + mask.trailing_zeros() as usize) {
+                return (i, true);
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+    (i, false)
+}
+
+#[cfg(target_arch = "x86_64")]
+type SmallPairs = smallvec::SmallVec<[(std::arch::x86_64::__m128i, std::arch::x86_64::__m128i); 4]>;
+
+#[cfg(not(target_arch = "x86_64"))]
+fn pair_candidates(
+    _h: &[u8],
+    _pairs: &[(u8, u8)],
+    _at: &mut dyn FnMut(usize) -> bool,
+) -> (usize, bool) {
+    (0, false)
 }
 
 /// A compiled rule: metadata, logic, and the index keys.

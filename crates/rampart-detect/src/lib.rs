@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod detector;
 pub mod engine;
 pub mod ir;
+pub mod optimize;
 pub mod patterns;
 pub mod rules;
 pub mod sigma;

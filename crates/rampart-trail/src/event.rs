@@ -101,7 +101,7 @@ impl<'a> Header<'a> {
         members: &mut SmallVec<[Member<'a>; 24]>,
     ) -> Result<Header<'a>, EventError> {
         let start = crate::scan::skip_ws(raw, 0);
-        let (h, end, _) = Header::scan_members(raw, start, members, &mut SmallVec::new())?;
+        let (h, end, _) = Header::scan_members(raw, None, start, members, &mut SmallVec::new())?;
         if crate::scan::skip_ws(raw, end) != raw.len() {
             return Err(EventError::Json {
                 offset: end,
@@ -113,9 +113,11 @@ impl<'a> Header<'a> {
 
     /// The header of the object at `raw[start]`, recording every member and, in the same pass,
     /// the members of `userIdentity` (which most rules read); returns the header, the end of
-    /// the object and where `userIdentity` starts when it was walked.
+    /// the object and where `userIdentity` starts when it was walked. `text` is `raw` when the
+    /// caller already knows it is UTF-8 (strings are then sliced, not validated again).
     fn scan_members(
         raw: &'a [u8],
+        text: Option<&'a str>,
         start: usize,
         members: &mut SmallVec<[Member<'a>; 24]>,
         identity: &mut SmallVec<[Member<'a>; 16]>,
@@ -139,7 +141,7 @@ impl<'a> Header<'a> {
                     b"eventType" => &mut h.event_type,
                     _ => return true,
                 };
-                match string_value(raw, m.value) {
+                match string_value(raw, text, m.value) {
                     Ok(v) => {
                         *slot = v;
                         true
@@ -215,6 +217,11 @@ pub enum EventError {
 /// An event ready for rule evaluation.
 pub struct Event<'a> {
     raw: &'a [u8],
+    /// `raw` as text when the reader validated its buffer as UTF-8 once (strings inside it are
+    /// then sliced without validating each again).
+    text: Option<&'a str>,
+    /// Whether `members` can answer [`Event::member`] (scanned, no escaped top-level key).
+    indexed: bool,
     header: Header<'a>,
     /// Every top-level member (key and value span), so a field outside the header is found
     /// without a document; empty for events built from a document.
@@ -260,13 +267,24 @@ impl<'a> Event<'a> {
     /// the one scan that finds the record's end also reads its header. Returns the event (its
     /// `raw` is exactly the record) and the end offset.
     pub fn parse_at(buf: &'a [u8], start: usize) -> Result<(Event<'a>, usize), EventError> {
+        Event::parse_at_text(buf, None, start)
+    }
+
+    /// [`Event::parse_at`] for a buffer the caller validated as UTF-8 (`text` is `buf` as a
+    /// string): header strings and member strings are sliced from it, never validated again.
+    pub fn parse_at_text(
+        buf: &'a [u8],
+        text: Option<&'a str>,
+        start: usize,
+    ) -> Result<(Event<'a>, usize), EventError> {
+        debug_assert!(text.is_none_or(|t| t.as_ptr() == buf.as_ptr() && t.len() == buf.len()));
         if buf.get(start) != Some(&b'{') {
             return Err(EventError::NotObject);
         }
         let mut members: SmallVec<[Member<'a>; 24]> = SmallVec::new();
         let mut identity: SmallVec<[Member<'a>; 16]> = SmallVec::new();
         let (header, end, identity_at) =
-            Header::scan_members(buf, start, &mut members, &mut identity)?;
+            Header::scan_members(buf, text, start, &mut members, &mut identity)?;
         for m in members.iter_mut().chain(identity.iter_mut()) {
             m.value = (m.value.0 - start, m.value.1 - start);
         }
@@ -274,9 +292,13 @@ impl<'a> Event<'a> {
             let ok = !identity.iter().any(|m| m.key_escaped);
             (at - start, ok.then_some(identity))
         });
+        let indexed = !members.is_empty() && !members.iter().any(|m| m.key_escaped);
         Ok((
             Event {
                 raw: &buf[start..end],
+                // `start` and `end` are at `{` and just past `}`: character boundaries
+                text: text.and_then(|t| t.get(start..end)),
+                indexed,
                 header,
                 members,
                 nested: RefCell::default(),
@@ -294,6 +316,8 @@ impl<'a> Event<'a> {
         let _ = cell.set(Some(doc));
         Event {
             raw,
+            text: None,
+            indexed: false,
             header,
             members: SmallVec::new(),
             nested: RefCell::default(),
@@ -310,11 +334,50 @@ impl<'a> Event<'a> {
     /// document would keep it). `None` when absent or when the event has no member index (built
     /// from a document; use [`Event::doc`] then), see [`Event::has_member_index`].
     pub fn member(&self, key: &str) -> Option<(usize, usize)> {
+        let key = key.as_bytes();
+        let first = key.first().copied();
         self.members
             .iter()
             .rev()
-            .find(|m| m.key == key.as_bytes())
+            // the first byte rules out almost every other key before a full comparison
+            .find(|m| m.key.first().copied() == first && m.key == key)
             .map(|m| m.value)
+    }
+
+    /// The text of the JSON string at `span` (quotes included) when it has no escapes; `None`
+    /// for escaped strings, other JSON types and invalid UTF-8.
+    pub fn plain_str(&self, (s, e): (usize, usize)) -> Option<&'a str> {
+        let v = self.raw.get(s..e)?;
+        if v.len() < 2 || v[0] != b'"' || memchr::memchr(b'\\', v).is_some() {
+            return None;
+        }
+        match self.text {
+            Some(t) => t.get(s + 1..e - 1),
+            None => std::str::from_utf8(&v[1..v.len() - 1]).ok(),
+        }
+    }
+
+    /// The value span of `userIdentity.<key>` from the members the reader indexed: `Some(None)`
+    /// when `userIdentity` or the key is absent; `None` when the index cannot answer (no member
+    /// index, `userIdentity` not an object or not walked, escaped keys; use [`Event::member`]
+    /// and [`Event::member_of`] or the document then).
+    pub fn identity_member(&self, key: &str) -> Option<Option<(usize, usize)>> {
+        if !self.indexed {
+            return None;
+        }
+        let Some((_, list)) = &self.identity else {
+            // no `userIdentity` object was walked: absent, or present as something else
+            return self.member("userIdentity").is_none().then_some(None);
+        };
+        let key = key.as_bytes();
+        let first = key.first().copied();
+        Some(
+            list.as_ref()?
+                .iter()
+                .rev()
+                .find(|m| m.key.first().copied() == first && m.key == key)
+                .map(|m| m.value),
+        )
     }
 
     /// The value span of member `key` of the object that starts at `raw[obj]` (the last one if
@@ -360,7 +423,7 @@ impl<'a> Event<'a> {
     /// Whether [`Event::member`] can answer: the event was scanned from bytes and no top-level
     /// key needed unescaping.
     pub fn has_member_index(&self) -> bool {
-        !self.members.is_empty() && !self.members.iter().any(|m| m.key_escaped)
+        self.indexed
     }
 
     pub fn header(&self) -> &Header<'a> {
@@ -388,7 +451,11 @@ impl<'a> Event<'a> {
 
 /// A string member's value: borrowed when it has no escapes, decoded otherwise; other JSON
 /// types give `None` (as the rules see them: a header field that is not a string is absent).
-fn string_value(raw: &[u8], (s, e): (usize, usize)) -> Result<Option<Cow<'_, str>>, EventError> {
+fn string_value<'a>(
+    raw: &'a [u8],
+    text: Option<&'a str>,
+    (s, e): (usize, usize),
+) -> Result<Option<Cow<'a, str>>, EventError> {
     let v = &raw[s..e];
     if v.first() != Some(&b'"') {
         return Ok(None);
@@ -396,6 +463,10 @@ fn string_value(raw: &[u8], (s, e): (usize, usize)) -> Result<Option<Cow<'_, str
     let inner = &v[1..v.len() - 1];
     let bad = |message: String| EventError::Json { offset: s, message };
     if memchr::memchr(b'\\', inner).is_none() {
+        // after `"` and before `"`: character boundaries of a UTF-8 text
+        if let Some(t) = text.and_then(|t| t.get(s + 1..e - 1)) {
+            return Ok(Some(Cow::Borrowed(t)));
+        }
         return std::str::from_utf8(inner)
             .map(|t| Some(Cow::Borrowed(t)))
             .map_err(|_| bad("invalid UTF-8 in a string".into()));

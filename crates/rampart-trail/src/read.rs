@@ -244,6 +244,9 @@ pub fn parse_events(
         let a = skip_ws(text, c + 1);
         (text.get(a) == Some(&b'[')).then_some(a)
     })();
+    // One validation of the whole buffer (SIMD) instead of one per string read from it; a
+    // buffer with invalid UTF-8 anywhere falls back to validating each string.
+    let utf8 = simdutf8::basic::from_utf8(text).ok();
     let Some(a) = array else {
         parse_records(name, text, stats, issues, &mut |raw, n| {
             each(Event::parse(raw), n)
@@ -265,7 +268,7 @@ pub fn parse_events(
         loop {
             n += 1;
             if text.get(i) == Some(&b'{') {
-                match Event::parse_at(text, i) {
+                match Event::parse_at_text(text, utf8, i) {
                     Ok((ev, end)) => {
                         if end - i > MAX_EVENT_BYTES {
                             stats.skipped += 1;

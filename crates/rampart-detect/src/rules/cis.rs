@@ -82,8 +82,10 @@ pub(super) fn rules() -> Vec<Builtin> {
             attack: &["T1078.004"],
             description: "The root user made a call itself (not an AWS service acting for it) (CIS 4.3).",
             false_positives: &["The few tasks only root can do (closing the account, changing the support plan), done on purpose"],
+            // the guard (necessary for the pattern, read from the indexed `userIdentity`
+            // members) spares the pattern's parse on the events of every other principal
             condition: guarded(
-                Condition::raw_contains("\"Root\""),
+                Condition::eq("userIdentity.type", "Root"),
                 r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
             ),
             positives: vec![ev(

@@ -132,7 +132,6 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             description: "Temporary credentials of an EC2 instance role (session named after the instance) were used from an IP address outside the configured instance networks: they were probably stolen from the metadata service.",
             false_positives: &["Instances calling AWS from public or NAT addresses not listed in `[detect] instance_networks`"],
             condition: Condition::All(vec![
-                Condition::raw_contains("/i-"),
                 Condition::eq("userIdentity.type", "AssumedRole"),
                 Condition::field("userIdentity.arn", str_pred(StrOp::Wildcard, "arn:aws*:sts::*:assumed-role/*/i-*", true)),
                 Condition::field("userIdentity.accessKeyId", str_pred(StrOp::StartsWith, "ASIA", false)),
