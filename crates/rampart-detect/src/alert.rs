@@ -191,8 +191,19 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option
     let resource = match object_at("requestParameters")? {
         None => None,
         Some(rp) => 'found: {
-            for k in RESOURCE_KEYS {
-                if let Some(v) = raw_member_str(ev, rp, k)? {
+            // one pass over the members: per resource key, its last occurrence (as a document
+            // keeps it); then the first key, in RESOURCE_KEYS order, whose value is a string
+            let mut last = [None; RESOURCE_KEYS.len()];
+            ev.with_members_of(rp, |members| {
+                for m in members {
+                    if let Some(k) = RESOURCE_KEYS.iter().position(|k| k.as_bytes() == m.key) {
+                        last[k] = Some(m.value);
+                    }
+                }
+            })
+            .ok()?;
+            for span in last.into_iter().flatten() {
+                if let Some(v) = raw_string(ev, span) {
                     break 'found Some(v.into_owned());
                 }
             }

@@ -64,14 +64,17 @@ impl<'e> Detector<'e> {
         origin: &dyn Fn() -> String,
         out: &mut Vec<Alert>,
     ) -> Result<(), Issue> {
-        self.process_event(Event::parse(raw), origin, out)
+        match Event::parse(raw) {
+            Ok(ev) => self.process_event(Ok(&ev), origin, out),
+            Err(e) => self.process_event(Err(e), origin, out),
+        }
     }
 
     /// Evaluate one event the reader already parsed (see `Reader::read_file_events`); a record
     /// that is not an event is counted as skipped and returned as an issue.
     pub fn process_event(
         &mut self,
-        ev: Result<Event<'_>, EventError>,
+        ev: Result<&Event<'_>, EventError>,
         origin: &dyn Fn() -> String,
         out: &mut Vec<Alert>,
     ) -> Result<(), Issue> {
@@ -99,14 +102,14 @@ impl<'e> Detector<'e> {
         self.stats.events += 1;
         let mut hits: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
         self.engine
-            .evaluate(&ev, &mut self.stats.eval, |i| hits.push(i));
+            .evaluate(ev, &mut self.stats.eval, |i| hits.push(i));
         let mut fresh = Vec::new();
         // An alert that would only raise the count of an open group is not built: its group
         // key is read from the raw bytes.
         let group = if hits.is_empty() {
             None
         } else {
-            crate::alert::group_of_raw(&ev)
+            crate::alert::group_of_raw(ev)
         };
         let mut merged = 0u64;
         for i in hits {
@@ -122,10 +125,10 @@ impl<'e> Detector<'e> {
                 merged += 1;
                 continue;
             }
-            fresh.push(Alert::build(rule, &ev, Some(origin()), group.as_ref()));
+            fresh.push(Alert::build(rule, ev, Some(origin()), group.as_ref()));
         }
         if let Some(b) = &mut self.baseline {
-            b.observe(&ev, None, &mut fresh);
+            b.observe(ev, None, &mut fresh);
         }
         if !fresh.is_empty() || merged > 0 {
             self.stats.alerted_events += 1;

@@ -147,12 +147,15 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
                 && let Some(key) = field.identity_key()
                 && !has_field_ref(pred)
                 && ev.doc_if_built().is_none()
-                && let Some(span) = ev.identity_member(key)
+                && let Some(member) = match field.identity_slot() {
+                    Some(slot) => ev.identity_member_at(slot),
+                    None => ev.identity_member(key),
+                }
             {
-                match span {
+                match member {
                     None => return test_strs(pred, &[]),
-                    Some(span) => {
-                        if let Some(s) = ev.plain_str(span) {
+                    Some(m) => {
+                        if let Some(s) = ev.member_str(&m) {
                             return test_strs(pred, &[s]);
                         }
                     }

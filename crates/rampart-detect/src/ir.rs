@@ -154,6 +154,9 @@ pub struct FieldPath {
     segments: Vec<Segment>,
     /// The header field this one-key path names, resolved once (see `Header::field_index`).
     header: Option<u8>,
+    /// The slot of `userIdentity.<key>` among the keys the event indexes (see
+    /// [`rampart_trail::event::identity_slot`]).
+    identity: Option<u8>,
 }
 
 impl FieldPath {
@@ -222,11 +225,23 @@ impl FieldPath {
             [Segment::Key(k)] => rampart_trail::event::Header::field_index(k),
             _ => None,
         };
+        let identity = match segments.as_slice() {
+            [Segment::Key(a), Segment::Key(k)] if a == "userIdentity" => {
+                rampart_trail::event::identity_slot(k)
+            }
+            _ => None,
+        };
         FieldPath {
             text,
             segments,
             header,
+            identity,
         }
+    }
+
+    /// The slot of a `userIdentity.<key>` path whose key the event indexes by slot.
+    pub fn identity_slot(&self) -> Option<u8> {
+        self.identity
     }
 
     /// The header field index when the path is one top-level key the typed header holds.
@@ -339,6 +354,7 @@ pub struct StrMatch {
     pub case_insensitive: bool,
     /// Prebuilt searcher for `Contains` (over the needle as stored).
     finder: Option<std::sync::Arc<memchr::memmem::Finder<'static>>>,
+    needle_ascii: bool,
 }
 
 impl StrMatch {
@@ -353,6 +369,7 @@ impl StrMatch {
         });
         StrMatch {
             op,
+            needle_ascii: needle.is_ascii(),
             needle,
             case_insensitive,
             finder,
@@ -363,7 +380,14 @@ impl StrMatch {
         if !self.case_insensitive {
             return self.test_exact(s);
         }
-        if s.is_ascii() && self.needle.is_ascii() {
+        if self.op == StrOp::Equals && self.needle_ascii && s.len() != self.needle.len() {
+            // Unicode lowering keeps an ASCII needle's length; a string of another length
+            // equals it only if lowering changes the string's length, which ASCII never does
+            if s.is_ascii() {
+                return false;
+            }
+        }
+        if self.needle_ascii && s.is_ascii() {
             let (h, n) = (s.as_bytes(), self.needle.as_bytes());
             return match self.op {
                 StrOp::Equals => h.eq_ignore_ascii_case(n),
@@ -853,10 +877,11 @@ impl ContainsSet {
         if !self.case_insensitive {
             return self.find_in(s.as_bytes());
         }
+        // `None`: not ASCII, or needles the folded search cannot take
+        if let Some(found) = self.find_folded(s.as_bytes()) {
+            return found;
+        }
         if s.is_ascii() {
-            if let Some(found) = self.find_folded(s.as_bytes()) {
-                return found;
-            }
             return self.find_in(s.to_ascii_lowercase().as_bytes());
         }
         // Unicode lowering, as `StrMatch` does (it can turn a non-ASCII character into an ASCII
@@ -866,8 +891,8 @@ impl ContainsSet {
 
     /// Case-insensitive search of an ASCII haystack without lowering it: every position whose
     /// first two bytes, case-folded, start a needle is a candidate, found sixteen positions at a
-    /// time (the loop is written so that the compiler turns it into vector compares); only
-    /// candidates are compared in full.
+    /// time; only candidates are compared in full. `None` when the haystack is not ASCII or the
+    /// needles do not all start with two letters.
     fn find_folded(&self, h: &[u8]) -> Option<bool> {
         let pairs = &self.pairs;
         if pairs.is_empty() {
@@ -879,9 +904,13 @@ impl ContainsSet {
                 h.len() - i >= n.len() && h[i..i + n.len()].eq_ignore_ascii_case(n)
             })
         };
-        let (mut i, found) = pair_candidates(h, pairs, &mut |i| at(i));
-        if found {
-            return Some(true);
+        let mut i = match pair_candidates(h, pairs, &mut |i| at(i)) {
+            Scan::Found => return Some(true),
+            Scan::NotAscii => return None,
+            Scan::Rest(i) => i,
+        };
+        if !h[i..].is_ascii() {
+            return None;
         }
         while i + 1 < h.len() {
             if pairs
@@ -911,35 +940,41 @@ impl ContainsSet {
     }
 }
 
-/// Calls `at` with every position `i` of `h` (up to the last 17-byte window; the caller
-/// checks the tail) where bytes `i` and `i + 1`, case-folded (`| 0x20`), are one of `pairs`,
-/// until `at` returns true; returns where the scan stopped and whether `at` said yes.
+/// How a vectorised scan of a haystack ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// A candidate was confirmed.
+    Found,
+    /// No candidate in the blocks scanned; the caller checks the bytes from here on.
+    Rest(usize),
+    /// A non-ASCII byte: the caller takes the Unicode path.
+    NotAscii,
+}
+
+/// Calls `at` with every position `i` of `h`, block by block up to the last 17-byte window,
+/// where bytes `i` and `i + 1`, case-folded (`| 0x20`), are one of `pairs` (one to three),
+/// until `at` returns true; stops at the first block holding a non-ASCII byte.
 #[cfg(target_arch = "x86_64")]
-fn pair_candidates(
-    h: &[u8],
-    pairs: &[(u8, u8)],
-    at: &mut dyn FnMut(usize) -> bool,
-) -> (usize, bool) {
+fn pair_candidates(h: &[u8], pairs: &[(u8, u8)], at: &mut dyn FnMut(usize) -> bool) -> Scan {
     // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
     unsafe { pair_candidates_sse2(h, pairs, at) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
-fn pair_candidates_sse2(
-    h: &[u8],
-    pairs: &[(u8, u8)],
-    at: &mut dyn FnMut(usize) -> bool,
-) -> (usize, bool) {
+fn pair_candidates_sse2(h: &[u8], pairs: &[(u8, u8)], at: &mut dyn FnMut(usize) -> bool) -> Scan {
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
+    // three pairs always (repeating the last), so the loop below has no inner loop
+    let pair = |k: usize| pairs[k.min(pairs.len() - 1)];
+    let splat = |k: usize| {
+        let (x, y) = pair(k);
+        (_mm_set1_epi8(x as i8), _mm_set1_epi8(y as i8))
+    };
+    let ((x0, y0), (x1, y1), (x2, y2)) = (splat(0), splat(1), splat(2));
     let fold = _mm_set1_epi8(0x20);
-    let wanted: SmallPairs = pairs
-        .iter()
-        .map(|&(x, y)| (_mm_set1_epi8(x as i8), _mm_set1_epi8(y as i8)))
-        .collect();
     let mut i = 0;
     while i + 17 <= h.len() {
         let window = &h[i..i + 17];
@@ -950,33 +985,27 @@ fn pair_candidates_sse2(
                 _mm_loadu_si128(window.as_ptr().add(1).cast::<__m128i>()),
             )
         };
-        let (a, b) = (_mm_or_si128(a, fold), _mm_or_si128(b, fold));
-        let mut mask = 0u32;
-        for &(x, y) in &wanted {
-            let both = _mm_and_si128(_mm_cmpeq_epi8(a, x), _mm_cmpeq_epi8(b, y));
-            mask |= _mm_movemask_epi8(both) as u32;
+        if _mm_movemask_epi8(a) != 0 {
+            return Scan::NotAscii;
         }
+        let (a, b) = (_mm_or_si128(a, fold), _mm_or_si128(b, fold));
+        let hit = |x, y| _mm_and_si128(_mm_cmpeq_epi8(a, x), _mm_cmpeq_epi8(b, y));
+        let any = _mm_or_si128(_mm_or_si128(hit(x0, y0), hit(x1, y1)), hit(x2, y2));
+        let mut mask = _mm_movemask_epi8(any) as u32;
         while mask != 0 {
             if at(i + mask.trailing_zeros() as usize) {
-                return (i, true);
+                return Scan::Found;
             }
             mask &= mask - 1;
         }
         i += 16;
     }
-    (i, false)
+    Scan::Rest(i)
 }
 
-#[cfg(target_arch = "x86_64")]
-type SmallPairs = smallvec::SmallVec<[(std::arch::x86_64::__m128i, std::arch::x86_64::__m128i); 4]>;
-
 #[cfg(not(target_arch = "x86_64"))]
-fn pair_candidates(
-    _h: &[u8],
-    _pairs: &[(u8, u8)],
-    _at: &mut dyn FnMut(usize) -> bool,
-) -> (usize, bool) {
-    (0, false)
+fn pair_candidates(_h: &[u8], _pairs: &[(u8, u8)], _at: &mut dyn FnMut(usize) -> bool) -> Scan {
+    Scan::Rest(0)
 }
 
 /// A compiled rule: metadata, logic, and the index keys.

@@ -205,6 +205,43 @@ impl<'a> Header<'a> {
     }
 }
 
+/// The `userIdentity` members rules read most, each with a slot so that a rule's path is
+/// resolved to its slot once and an event answers it without searching.
+const IDENTITY_KEYS: [&str; 8] = [
+    "type",
+    "arn",
+    "principalId",
+    "accountId",
+    "accessKeyId",
+    "userName",
+    "invokedBy",
+    "sessionContext",
+];
+
+/// The slot of `userIdentity.<key>`, if the event indexes that key by slot.
+pub fn identity_slot(key: &str) -> Option<u8> {
+    slot_of(key.as_bytes())
+}
+
+/// [`identity_slot`] on raw key bytes (a `match`, so the compiler compares lengths first).
+fn slot_of(key: &[u8]) -> Option<u8> {
+    Some(match key {
+        b"type" => 0,
+        b"arn" => 1,
+        b"principalId" => 2,
+        b"accountId" => 3,
+        b"accessKeyId" => 4,
+        b"userName" => 5,
+        b"invokedBy" => 6,
+        b"sessionContext" => 7,
+        _ => return None,
+    })
+}
+
+/// Per slot, 1 + the position of the key's last occurrence among the `userIdentity` members
+/// (0: absent).
+type IdentitySlots = [u8; IDENTITY_KEYS.len()];
+
 /// Why an input record is not an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
@@ -232,6 +269,8 @@ pub struct Event<'a> {
     /// `userIdentity`'s members, indexed by the reader in the same pass as the header (kept
     /// out of `nested` so the common case allocates nothing).
     identity: Option<(usize, NestedMembers<'a>)>,
+    /// Where the [`IDENTITY_KEYS`] are among those members, filled on the first lookup by slot.
+    identity_slots: std::cell::Cell<Option<IdentitySlots>>,
     doc: OnceCell<Option<Value>>,
 }
 
@@ -270,14 +309,15 @@ impl<'a> Event<'a> {
         Event::parse_at_text(buf, None, start)
     }
 
-    /// [`Event::parse_at`] for a buffer the caller validated as UTF-8 (`text` is `buf` as a
-    /// string): header strings and member strings are sliced from it, never validated again.
+    /// [`Event::parse_at`] for a buffer the caller validated as UTF-8, in whole or in part
+    /// (`text` is a prefix of `buf` as a string): strings inside it are sliced, never validated
+    /// again; strings past it are validated one by one.
     pub fn parse_at_text(
         buf: &'a [u8],
         text: Option<&'a str>,
         start: usize,
     ) -> Result<(Event<'a>, usize), EventError> {
-        debug_assert!(text.is_none_or(|t| t.as_ptr() == buf.as_ptr() && t.len() == buf.len()));
+        debug_assert!(text.is_none_or(|t| t.as_ptr() == buf.as_ptr() && t.len() <= buf.len()));
         if buf.get(start) != Some(&b'{') {
             return Err(EventError::NotObject);
         }
@@ -303,6 +343,7 @@ impl<'a> Event<'a> {
                 members,
                 nested: RefCell::default(),
                 identity,
+                identity_slots: std::cell::Cell::new(None),
                 doc: OnceCell::new(),
             },
             end,
@@ -322,6 +363,7 @@ impl<'a> Event<'a> {
             members: SmallVec::new(),
             nested: RefCell::default(),
             identity: None,
+            identity_slots: std::cell::Cell::new(None),
             doc: cell,
         }
     }
@@ -361,7 +403,7 @@ impl<'a> Event<'a> {
     /// when `userIdentity` or the key is absent; `None` when the index cannot answer (no member
     /// index, `userIdentity` not an object or not walked, escaped keys; use [`Event::member`]
     /// and [`Event::member_of`] or the document then).
-    pub fn identity_member(&self, key: &str) -> Option<Option<(usize, usize)>> {
+    pub fn identity_member(&self, key: &str) -> Option<Option<Member<'a>>> {
         if !self.indexed {
             return None;
         }
@@ -376,8 +418,52 @@ impl<'a> Event<'a> {
                 .iter()
                 .rev()
                 .find(|m| m.key.first().copied() == first && m.key == key)
-                .map(|m| m.value),
+                .copied(),
         )
+    }
+
+    /// [`Event::identity_member`] for a key known by its slot ([`identity_slot`]): the first
+    /// lookup indexes every slotted key in one pass, later ones cost an array read.
+    pub fn identity_member_at(&self, slot: u8) -> Option<Option<Member<'a>>> {
+        if !self.indexed {
+            return None;
+        }
+        let Some((_, list)) = &self.identity else {
+            return self.member("userIdentity").is_none().then_some(None);
+        };
+        let list = list.as_ref()?;
+        let slots = match self.identity_slots.get() {
+            Some(slots) => slots,
+            None => {
+                let mut slots: IdentitySlots = [0; IDENTITY_KEYS.len()];
+                for (i, m) in list.iter().enumerate().take(usize::from(u8::MAX) - 1) {
+                    if let Some(k) = slot_of(m.key) {
+                        slots[usize::from(k)] = i as u8 + 1;
+                    }
+                }
+                if list.len() >= usize::from(u8::MAX) - 1 {
+                    // too many members to index by a byte: search instead
+                    return self.identity_member(IDENTITY_KEYS.get(usize::from(slot))?);
+                }
+                self.identity_slots.set(Some(slots));
+                slots
+            }
+        };
+        let at = *slots.get(usize::from(slot))?;
+        Some((at > 0).then(|| list[usize::from(at - 1)]))
+    }
+
+    /// The text of a member's value when it is a JSON string without escapes (the scan that
+    /// found the member already knows whether it has any).
+    pub fn member_str(&self, m: &Member<'a>) -> Option<&'a str> {
+        let (s, e) = m.value;
+        if m.value_escaped || self.raw.get(s) != Some(&b'"') || e < s + 2 {
+            return None;
+        }
+        match self.text {
+            Some(t) => t.get(s + 1..e - 1),
+            None => std::str::from_utf8(&self.raw[s + 1..e - 1]).ok(),
+        }
     }
 
     /// The value span of member `key` of the object that starts at `raw[obj]` (the last one if
@@ -385,16 +471,26 @@ impl<'a> Event<'a> {
     /// document then). Each object is walked once per event.
     #[allow(clippy::result_unit_err)]
     pub fn member_of(&self, obj: usize, key: &str) -> Result<Option<(usize, usize)>, ()> {
-        let find = |list: &[Member<'a>]| {
+        self.with_members_of(obj, |list| {
             list.iter()
                 .rev()
                 .find(|m| m.key == key.as_bytes())
                 .map(|m| m.value)
-        };
+        })
+    }
+
+    /// Calls `f` with the members of the object that starts at `raw[obj]`, in order (for
+    /// callers that look for several keys in one pass). `Err(())` as for [`Event::member_of`].
+    #[allow(clippy::result_unit_err)]
+    pub fn with_members_of<R>(
+        &self,
+        obj: usize,
+        f: impl FnOnce(&[Member<'a>]) -> R,
+    ) -> Result<R, ()> {
         if let Some((at, list)) = &self.identity
             && *at == obj
         {
-            return list.as_deref().map(find).ok_or(());
+            return list.as_deref().map(f).ok_or(());
         }
         let mut cache = self.nested.borrow_mut();
         let range = match cache.objects.iter().find(|(start, _)| *start == obj) {
@@ -417,7 +513,7 @@ impl<'a> Event<'a> {
             }
         };
         let (from, to) = range.ok_or(())?;
-        Ok(find(&cache.members[from as usize..to as usize]))
+        Ok(f(&cache.members[from as usize..to as usize]))
     }
 
     /// Whether [`Event::member`] can answer: the event was scanned from bytes and no top-level
@@ -531,6 +627,14 @@ mod tests {
         assert!(!e.doc_built());
         assert_eq!(e.doc().unwrap()["x"]["y"][1], 2);
         assert!(e.doc_built());
+    }
+
+    #[test]
+    fn identity_slots_name_their_keys() {
+        for (i, k) in IDENTITY_KEYS.iter().enumerate() {
+            assert_eq!(identity_slot(k), Some(i as u8));
+        }
+        assert_eq!(identity_slot("sessionIssuer"), None);
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl Reader {
         path: &Path,
         stats: &mut ReadStats,
         issues: &mut Vec<Issue>,
-        each: &mut dyn FnMut(Result<Event<'_>, EventError>, usize),
+        each: &mut dyn FnMut(Result<&Event<'_>, EventError>, usize),
     ) {
         stats.files += 1;
         let name = path.display().to_string();
@@ -160,7 +160,7 @@ impl Reader {
         data: &[u8],
         stats: &mut ReadStats,
         issues: &mut Vec<Issue>,
-        each: &mut dyn FnMut(Result<Event<'_>, EventError>, usize),
+        each: &mut dyn FnMut(Result<&Event<'_>, EventError>, usize),
     ) {
         if data.starts_with(&[0x1f, 0x8b]) {
             if let Err(m) = self.gunzip(data) {
@@ -213,6 +213,48 @@ impl Reader {
     }
 }
 
+/// UTF-8 validation of a buffer a chunk ahead of the reader: strings inside the validated
+/// prefix are sliced, never validated one by one, and each chunk is still in cache when the
+/// records in it are scanned (a separate pass over a whole decompressed file would read it from
+/// memory twice).
+struct Utf8Ahead<'a> {
+    buf: &'a [u8],
+    /// `buf[..valid]` is UTF-8.
+    valid: usize,
+    /// An invalid sequence was found at `valid`: validate no further.
+    stopped: bool,
+}
+
+impl<'a> Utf8Ahead<'a> {
+    const CHUNK: usize = 64 * 1024;
+
+    fn new(buf: &'a [u8]) -> Utf8Ahead<'a> {
+        Utf8Ahead {
+            buf,
+            valid: 0,
+            stopped: false,
+        }
+    }
+
+    /// The validated prefix of the buffer, extended to a chunk past `at` when it ends closer.
+    fn ahead_of(&mut self, at: usize) -> Option<&'a str> {
+        if !self.stopped && self.valid < self.buf.len() && self.valid < at + Self::CHUNK {
+            let end = (self.valid + 2 * Self::CHUNK).min(self.buf.len());
+            match simdutf8::compat::from_utf8(&self.buf[self.valid..end]) {
+                Ok(_) => self.valid = end,
+                Err(e) => {
+                    self.valid += e.valid_up_to();
+                    // a character cut by the chunk's end is validated with the next chunk
+                    self.stopped = e.error_len().is_some() || end == self.buf.len();
+                }
+            }
+        }
+        // SAFETY: `buf[..valid]` was validated as UTF-8 above, chunk by chunk, each chunk
+        // starting where the previous valid prefix ended (on a character boundary).
+        Some(unsafe { std::str::from_utf8_unchecked(&self.buf[..self.valid]) })
+    }
+}
+
 /// Events of a decompressed object: the `{"Records": [` prefix CloudTrail writes is read
 /// incrementally, one scan per record; anything else goes through [`parse_records`].
 pub fn parse_events(
@@ -220,7 +262,7 @@ pub fn parse_events(
     text: &[u8],
     stats: &mut ReadStats,
     issues: &mut Vec<Issue>,
-    each: &mut dyn FnMut(Result<Event<'_>, EventError>, usize),
+    each: &mut dyn FnMut(Result<&Event<'_>, EventError>, usize),
 ) {
     use crate::scan::{skip_ws, string_end, value_end};
     let start = skip_ws(text, 0);
@@ -244,13 +286,17 @@ pub fn parse_events(
         let a = skip_ws(text, c + 1);
         (text.get(a) == Some(&b'[')).then_some(a)
     })();
-    // One validation of the whole buffer (SIMD) instead of one per string read from it; a
-    // buffer with invalid UTF-8 anywhere falls back to validating each string.
-    let utf8 = simdutf8::basic::from_utf8(text).ok();
     let Some(a) = array else {
-        parse_records(name, text, stats, issues, &mut |raw, n| {
-            each(Event::parse(raw), n)
-        });
+        parse_records(
+            name,
+            text,
+            stats,
+            issues,
+            &mut |raw, n| match Event::parse(raw) {
+                Ok(ev) => each(Ok(&ev), n),
+                Err(e) => each(Err(e), n),
+            },
+        );
         return;
     };
     let stop = |stats: &mut ReadStats, issues: &mut Vec<Issue>, at: usize, why: &str| {
@@ -262,13 +308,14 @@ pub fn parse_events(
     };
     let mut i = skip_ws(text, a + 1);
     let mut n = 0usize;
+    let mut utf8 = Utf8Ahead::new(text);
     if text.get(i) == Some(&b']') {
         i += 1;
     } else {
         loop {
             n += 1;
             if text.get(i) == Some(&b'{') {
-                match Event::parse_at_text(text, utf8, i) {
+                match Event::parse_at_text(text, utf8.ahead_of(i), i) {
                     Ok((ev, end)) => {
                         if end - i > MAX_EVENT_BYTES {
                             stats.skipped += 1;
@@ -282,7 +329,7 @@ pub fn parse_events(
                             });
                         } else {
                             stats.records += 1;
-                            each(Ok(ev), n);
+                            each(Ok(&ev), n);
                         }
                         i = end;
                     }
@@ -701,5 +748,38 @@ mod tests {
         assert!(!key_in_window(key, Some(day + 86400), None));
         assert!(!key_in_window(key, None, Some(day - 86400)));
         assert!(key_in_window(Path::new("x.json"), Some(day), Some(day)));
+    }
+}
+
+#[cfg(test)]
+mod utf8_ahead {
+    use super::Utf8Ahead;
+
+    /// The validated prefix grows a chunk ahead of the reader, never splits a character and
+    /// stops at the first invalid sequence.
+    #[test]
+    fn prefix_is_valid_and_stops_at_bad_bytes() {
+        let mut text = String::new();
+        while text.len() < 5 * Utf8Ahead::CHUNK {
+            text.push_str("abc é 漢字 🙂 ");
+        }
+        let b = text.as_bytes();
+        let mut v = Utf8Ahead::new(b);
+        let mut last = 0;
+        for at in (0..b.len()).step_by(1000) {
+            let t = v.ahead_of(at).unwrap();
+            assert!(t.len() >= last && b.starts_with(t.as_bytes()));
+            assert!(t.len() == b.len() || t.len() >= at + Utf8Ahead::CHUNK);
+            last = t.len();
+        }
+        assert_eq!(v.ahead_of(b.len()).unwrap().len(), b.len());
+        let mut bad = b.to_vec();
+        let cut = 3 * Utf8Ahead::CHUNK + 7;
+        bad[cut] = 0xFF;
+        let mut v = Utf8Ahead::new(&bad);
+        for at in (0..bad.len()).step_by(4096) {
+            assert!(v.ahead_of(at).unwrap().len() <= cut);
+        }
+        assert!(v.ahead_of(bad.len()).unwrap().len() >= cut - 4);
     }
 }

@@ -158,11 +158,13 @@ fn scalar_end(b: &[u8], i: usize) -> Res<usize> {
 }
 
 /// One member of an object: the key's raw bytes (between the quotes), whether the key has
-/// escapes, and the value's span.
+/// escapes, the value's span, and whether the value is a string with escapes (so that a plain
+/// string value is read without searching it for backslashes again).
 #[derive(Debug, Clone, Copy)]
 pub struct Member<'a> {
     pub key: &'a [u8],
     pub key_escaped: bool,
+    pub value_escaped: bool,
     pub value: (usize, usize),
 }
 
@@ -198,7 +200,12 @@ pub fn members_and_nested<'a>(
             return err(j, "expected `:`");
         }
         j = skip_ws(b, j + 1);
-        let vend = if !nested_key.is_empty() && key == nested_key && b.get(j) == Some(&b'{') {
+        let mut value_escaped = false;
+        let vend = if b.get(j) == Some(&b'"') {
+            let (end, escaped) = string_end(b, j)?;
+            value_escaped = escaped;
+            end
+        } else if !nested_key.is_empty() && key == nested_key && b.get(j) == Some(&b'{') {
             match members_dyn(b, j, &mut |m| {
                 nested(m);
                 true
@@ -216,6 +223,7 @@ pub fn members_and_nested<'a>(
             going = each(Member {
                 key,
                 key_escaped,
+                value_escaped,
                 value: (j, vend),
             });
         }

@@ -287,7 +287,7 @@ impl Run<'_> {
     }
     fn record_event(
         &mut self,
-        ev: Result<rampart_detect::event::Event<'_>, rampart_detect::event::EventError>,
+        ev: Result<&rampart_detect::event::Event<'_>, rampart_detect::event::EventError>,
         loc: &dyn Fn() -> String,
     ) {
         if let Err(i) = self.det.process_event(ev, loc, &mut self.pending) {
