@@ -202,6 +202,59 @@ fn run(files: &[PathBuf], engine: &Engine, mode: Mode, threads: usize) -> (u64, 
     (ev, al, secs, cpu)
 }
 
+/// Floor and detect on one thread, paired chunk by chunk: each chunk of `CHUNK` files is read
+/// by the floor and then by detect (the order alternating chunk by chunk), and each mode's time
+/// is the sum over chunks. Load from other tenants of a shared machine changes over seconds; a
+/// chunk takes a tenth of one, so both modes meet the same load and their ratio holds still.
+/// Returns (floor seconds, detect seconds, alerts).
+///
+/// `BENCH_PAIRED_EVAL=1` replaces the detect side by rule evaluation alone (no alerts built,
+/// grouped or aggregated): where the time of the alert path shows.
+fn paired(files: &[PathBuf], engine: &Engine) -> (f64, f64, u64) {
+    const CHUNK: usize = 20;
+    let eval_only = std::env::var_os("BENCH_PAIRED_EVAL").is_some();
+    let mut reader = Reader::new();
+    let mut det = Detector::new(engine, 300);
+    let mut alerts = Vec::new();
+    let mut n_alerts = 0u64;
+    let mut issues = Vec::new();
+    let (mut floor, mut detect) = (0.0, 0.0);
+    for (c, chunk) in files.chunks(CHUNK).enumerate() {
+        for pass in 0..2 {
+            let is_floor = (pass == 0) == (c % 2 == 0);
+            let start = Instant::now();
+            for f in chunk {
+                let mut st = ReadStats::default();
+                reader.read_file_events(f, &mut st, &mut issues, &mut |ev, _| {
+                    if is_floor {
+                        let e = ev.expect("valid event");
+                        std::hint::black_box(e.header().event_name.is_some());
+                    } else if eval_only {
+                        let mut st = rampart_detect::EvalStats::default();
+                        engine.evaluate(ev.unwrap(), &mut st, |i| {
+                            std::hint::black_box(i);
+                        });
+                    } else {
+                        let _ = det.process_event(ev, &|| String::new(), &mut alerts);
+                    }
+                });
+            }
+            let t = start.elapsed().as_secs_f64();
+            if is_floor {
+                floor += t;
+            } else {
+                detect += t;
+            }
+            n_alerts += alerts.len() as u64;
+            alerts.clear();
+        }
+    }
+    det.finish(&mut alerts).unwrap();
+    n_alerts += alerts.len() as u64;
+    assert!(issues.is_empty(), "{issues:?}");
+    (floor, detect, n_alerts)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args
@@ -252,6 +305,7 @@ fn main() {
     );
     // BENCH_ONLY=floor|dom|detect runs one mode alone, once, on one thread (for perf and
     // callgrind); BENCH_ONLY_DETECT=1 is the older spelling of BENCH_ONLY=detect.
+    // BENCH_PAIRED_ONLY=1 stops after the paired floor/detect measurement.
     let only = std::env::var("BENCH_ONLY")
         .ok()
         .or_else(|| std::env::var_os("BENCH_ONLY_DETECT").map(|_| "detect".to_string()));
@@ -265,6 +319,26 @@ fn main() {
     if only.is_none() {
         // warm the page cache so the first measured mode is not penalised
         run(&files, &engine, Mode::Floor, 1);
+    }
+    if only.is_none() {
+        let mut runs: Vec<(f64, f64, u64)> = (0..RUNS).map(|_| paired(&files, &engine)).collect();
+        runs.sort_by(|a, b| (a.1 / a.0).partial_cmp(&(b.1 / b.0)).unwrap());
+        let (f, d, al) = runs[RUNS / 2];
+        println!(
+            "paired   {:>7} {:>10.3} {:>14.0} {:>9}   floor {:.3} s ({:.0} events/s); detect/floor ratios: {:?}",
+            1,
+            d,
+            n as f64 / d,
+            al,
+            f,
+            n as f64 / f,
+            runs.iter()
+                .map(|r| (r.1 / r.0 * 1000.0).round() / 1000.0)
+                .collect::<Vec<_>>()
+        );
+    }
+    if std::env::var_os("BENCH_PAIRED_ONLY").is_some() {
+        return;
     }
     for &threads in thread_counts {
         // interleave the modes run by run so that background load hits them alike

@@ -485,8 +485,8 @@ impl hashbrown::Equivalent<GroupKey> for GroupKeyRef<'_> {
 }
 
 /// Folds repeats of (rule, principal, resource) within `window` seconds of event time into one
-/// alert with a count. Memory is bounded: at most `max_open` groups are held; the oldest is
-/// emitted when the bound is reached.
+/// alert with a count. Memory is bounded: at most `max_open` groups are held; when the bound is
+/// reached the oldest tenth of them (at least one) is emitted.
 pub struct Aggregator {
     window: i64,
     max_open: usize,
@@ -559,18 +559,27 @@ impl Aggregator {
             let (_, old, _) = self.open.remove(&key).expect("present");
             out.push(old);
         }
-        if self.open.len() >= self.max_open
-            && let Some(oldest) = self
-                .open
-                .iter()
-                .min_by_key(|(_, (seq, _, _))| *seq)
-                .map(|(k, _)| k.clone())
-            && let Some((_, g, _)) = self.open.remove(&oldest)
-        {
-            out.push(g);
+        if self.open.len() >= self.max_open {
+            self.evict_oldest(out);
         }
         self.seq += 1;
         self.open.insert(key, (self.seq, a, t));
+    }
+
+    /// Emits the oldest tenth of the open groups (at least one), oldest first: one search of
+    /// the groups per tenth of the bound, not one per alert, once the bound is reached.
+    fn evict_oldest(&mut self, out: &mut Vec<Alert>) {
+        let n = (self.max_open / 10).clamp(1, self.open.len());
+        let mut seqs: Vec<u64> = self.open.values().map(|g| g.0).collect();
+        let (_, nth, _) = seqs.select_nth_unstable(n - 1);
+        let cut = *nth;
+        let mut old: Vec<(u64, Alert, i64)> = self
+            .open
+            .extract_if(|_, g| g.0 <= cut)
+            .map(|(_, g)| g)
+            .collect();
+        old.sort_by_key(|g| g.0);
+        out.extend(old.into_iter().map(|(_, a, _)| a));
     }
 
     /// Emit every open group, oldest first.
@@ -653,6 +662,56 @@ mod tests {
         agg.flush(&mut out);
         assert_eq!(out.len(), 4);
         assert_eq!(out.iter().map(|a| a.count).sum::<u64>(), 5);
+    }
+
+    proptest::proptest! {
+        /// Eviction emits the oldest tenth of the open groups (at least one) once the bound is
+        /// reached, oldest first, with their counts (the reference below sorts them all).
+        #[test]
+        fn eviction_emits_the_oldest_groups(
+            pushes in proptest::collection::vec((0usize..5, 0i64..900), 0..60),
+            max_open in proptest::prop_oneof![1usize..4, 10usize..25],
+        ) {
+            let users = ["a", "b", "c", "d", "e"];
+            let time = |s: i64| format!("2024-07-31T13:{:02}:{:02}Z", s / 60 % 60, s % 60);
+            let mut agg = Aggregator::new(300, max_open);
+            let mut out = Vec::new();
+            // reference: (user, count, start, seq) per open group; evict the least seq
+            let mut open: Vec<(usize, u64, i64, u64)> = Vec::new();
+            let mut expect: Vec<(usize, u64)> = Vec::new();
+            let mut seq = 0;
+            for (u, t) in pushes {
+                let t = t.min(3599);
+                agg.push(alert_for(&time(t), users[u]), &mut out);
+                if let Some(i) = open.iter().position(|g| g.0 == u) {
+                    if (t - open[i].2).abs() <= 300 {
+                        open[i].1 += 1;
+                        continue;
+                    }
+                    let g = open.remove(i);
+                    expect.push((g.0, g.1));
+                }
+                if open.len() >= max_open {
+                    open.sort_by_key(|g| g.3);
+                    for g in open.drain(..(max_open / 10).clamp(1, max_open)) {
+                        expect.push((g.0, g.1));
+                    }
+                }
+                seq += 1;
+                open.push((u, 1, t, seq));
+            }
+            agg.flush(&mut out);
+            open.sort_by_key(|g| g.3);
+            expect.extend(open.iter().map(|g| (g.0, g.1)));
+            let got: Vec<(usize, u64)> = out
+                .iter()
+                .map(|a| {
+                    let p = a.principal.as_deref().unwrap();
+                    (users.iter().position(|u| p.ends_with(&format!("/{u}"))).unwrap(), a.count)
+                })
+                .collect();
+            proptest::prop_assert_eq!(got, expect);
+        }
     }
 
     /// The borrowed key must hash as the owned one, or merges would silently miss.

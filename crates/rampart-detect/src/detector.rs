@@ -30,6 +30,8 @@ pub struct Detector<'e> {
     agg: Aggregator,
     since: Option<i64>,
     until: Option<i64>,
+    /// Alerts of the event being processed (kept between events so its buffer is reused).
+    fresh: Vec<Alert>,
     pub stats: DetectStats,
 }
 
@@ -41,6 +43,7 @@ impl<'e> Detector<'e> {
             agg: Aggregator::new(aggregate_secs, 10_000),
             since: None,
             until: None,
+            fresh: Vec::new(),
             stats: DetectStats::default(),
         }
     }
@@ -103,7 +106,7 @@ impl<'e> Detector<'e> {
         let mut hits: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
         self.engine
             .evaluate(ev, &mut self.stats.eval, |i| hits.push(i));
-        let mut fresh = Vec::new();
+        let mut fresh = std::mem::take(&mut self.fresh);
         // An alert that would only raise the count of an open group is not built: its group
         // key is read from the raw bytes.
         let group = if hits.is_empty() {
@@ -134,9 +137,10 @@ impl<'e> Detector<'e> {
             self.stats.alerted_events += 1;
             self.stats.alerts += fresh.len() as u64 + merged;
         }
-        for a in fresh {
+        for a in fresh.drain(..) {
             self.agg.push(a, out);
         }
+        self.fresh = fresh;
         Ok(())
     }
 

@@ -141,7 +141,7 @@ impl<'a> Header<'a> {
                     b"eventType" => &mut h.event_type,
                     _ => return true,
                 };
-                match string_value(raw, text, m.value) {
+                match string_value(raw, text, m.value, m.value_escaped) {
                     Ok(v) => {
                         *slot = v;
                         true
@@ -281,7 +281,9 @@ type NestedMembers<'a> = Option<SmallVec<[Member<'a>; 16]>>;
 /// most), and per object its start and its range in that list (`None`: could not be walked).
 #[derive(Default)]
 struct NestedCache<'a> {
-    members: Vec<Member<'a>>,
+    /// Inline for the common case (a `sessionContext` and its `sessionIssuer`, a short
+    /// `requestParameters`): a heap buffer per event cost more than the walks themselves.
+    members: SmallVec<[Member<'a>; 16]>,
     objects: SmallVec<[(usize, Option<MemberRange>); 4]>,
 }
 
@@ -497,9 +499,6 @@ impl<'a> Event<'a> {
             Some(&(_, range)) => range,
             None => {
                 let cache = &mut *cache;
-                if cache.members.capacity() == 0 {
-                    cache.members.reserve(16);
-                }
                 let from = cache.members.len();
                 let walked = crate::scan::members(self.raw, obj, |m| {
                     cache.members.push(m);
@@ -551,6 +550,7 @@ fn string_value<'a>(
     raw: &'a [u8],
     text: Option<&'a str>,
     (s, e): (usize, usize),
+    escaped: bool,
 ) -> Result<Option<Cow<'a, str>>, EventError> {
     let v = &raw[s..e];
     if v.first() != Some(&b'"') {
@@ -558,7 +558,8 @@ fn string_value<'a>(
     }
     let inner = &v[1..v.len() - 1];
     let bad = |message: String| EventError::Json { offset: s, message };
-    if memchr::memchr(b'\\', inner).is_none() {
+    // the scan that found the member knows whether the string has escapes
+    if !escaped {
         // after `"` and before `"`: character boundaries of a UTF-8 text
         if let Some(t) = text.and_then(|t| t.get(s + 1..e - 1)) {
             return Ok(Some(Cow::Borrowed(t)));
