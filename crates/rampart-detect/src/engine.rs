@@ -19,6 +19,8 @@ pub struct Engine {
     any_name: Vec<u32>,
     /// per rule: lowercased eventSource values it accepts (None = any)
     sources: Vec<Option<Vec<Box<[u8]>>>>,
+    /// per rule: the `userIdentity.type` values it accepts (None = any)
+    identity_types: Vec<Option<Vec<Box<[u8]>>>>,
 }
 
 /// Counters an engine run reports.
@@ -42,6 +44,7 @@ impl Engine {
         let mut by_name: HashMap<Box<[u8]>, Vec<u32>> = HashMap::new();
         let mut any_name = Vec::new();
         let mut sources = Vec::with_capacity(rules.len());
+        let mut identity_types = Vec::with_capacity(rules.len());
         for (i, r) in rules.iter().enumerate() {
             match &r.index.event_names {
                 Some(names) => {
@@ -64,12 +67,18 @@ impl Engine {
                     .map(|s| s.to_ascii_lowercase().into_bytes().into_boxed_slice())
                     .collect()
             }));
+            identity_types.push(r.index.identity_types.as_ref().map(|v| {
+                v.iter()
+                    .map(|s| s.to_ascii_lowercase().into_bytes().into_boxed_slice())
+                    .collect()
+            }));
         }
         Engine {
             rules,
             by_name,
             any_name,
             sources,
+            identity_types,
         }
     }
 
@@ -100,6 +109,8 @@ impl Engine {
         }
         stats.candidates += 1;
         let source = h.event_source.as_deref().unwrap_or("");
+        // the event's `userIdentity.type`, read once when a rule is indexed on it
+        let mut kind: Option<IdentityType> = None;
         for &i in named.iter().chain(self.any_name.iter()) {
             let i = i as usize;
             if let Some(srcs) = &self.sources[i]
@@ -109,6 +120,17 @@ impl Engine {
             {
                 continue;
             }
+            if let Some(types) = &self.identity_types[i] {
+                match *kind.get_or_insert_with(|| identity_type(ev)) {
+                    IdentityType::Absent => continue,
+                    IdentityType::Is(t)
+                        if !types.iter().any(|x| x.eq_ignore_ascii_case(t.as_bytes())) =>
+                    {
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             if eval(&self.rules[i].condition, ev) {
                 hit(i);
             }
@@ -116,6 +138,28 @@ impl Engine {
         if ev.doc_built() {
             stats.docs_built += 1;
         }
+    }
+}
+
+/// An event's `userIdentity.type`, as far as the reader's index can tell without a document.
+#[derive(Clone, Copy)]
+enum IdentityType<'a> {
+    /// No `userIdentity`, or no `type` in it.
+    Absent,
+    /// A string without escapes.
+    Is(&'a str),
+    /// Anything else (an array, an escaped string, an event without an index): evaluate.
+    Unknown,
+}
+
+fn identity_type<'a>(ev: &Event<'a>) -> IdentityType<'a> {
+    let slot = rampart_trail::event::identity_slot("type").expect("type has a slot");
+    match ev.identity_member_at(slot) {
+        Some(None) => IdentityType::Absent,
+        Some(Some(m)) => ev
+            .member_str(&m)
+            .map_or(IdentityType::Unknown, IdentityType::Is),
+        None => IdentityType::Unknown,
     }
 }
 
@@ -726,8 +770,9 @@ mod tests {
 #[cfg(test)]
 mod raw_vs_doc {
     use super::*;
-    use crate::ir::{StrMatch, StrOp};
+    use crate::ir::{Rule, StrMatch, StrOp};
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn leaf() -> impl Strategy<Value = Value> {
         prop_oneof![
@@ -861,6 +906,49 @@ mod raw_vs_doc {
             for e in [Event::parse(&raw).unwrap(), Event::from_value(&raw, ev.clone())] {
                 prop_assert_eq!(eval(&cond, &e), eval(&optimized, &e), "{}", String::from_utf8_lossy(&raw));
             }
+        }
+
+        /// The index (event name, source, `userIdentity.type`) only ever skips rules that
+        /// would not have matched: the engine's hits are the rules whose condition holds.
+        #[test]
+        fn the_index_skips_only_rules_that_cannot_match(
+            name in prop::sample::select(vec!["GetObject", "getobject", "ConsoleLogin"]),
+            // raw JSON text: `R\u006fot` is `Root` written with an escape
+            kind in prop::sample::select(vec![
+                "null", "\"Root\"", "\"ROOT\"", "\"AssumedRole\"", "[\"Root\"]", "5",
+                "\"R\\u006fot\"", "\"IAMUser\"",
+            ]),
+            has_identity in any::<bool>(),
+            has_type in any::<bool>(),
+        ) {
+            use crate::ir::{RuleMeta, RuleSource, Severity};
+            let rule = |c: Condition| Rule::new(RuleMeta::new("r", RuleSource::Builtin, "r", Severity::Low), c);
+            let pattern = |t: &str| Condition::Pattern(Box::new(rampart_pattern::FilterPattern::parse(t).unwrap()));
+            let ci = |v: &str| Condition::field("userIdentity.type", Predicate::Str(StrMatch::new(StrOp::Equals, v, true)));
+            let rules = vec![
+                rule(Condition::eq("userIdentity.type", "Root")),
+                rule(ci("assumedrole")),
+                rule(pattern(r#"{ $.userIdentity.type = "Root" }"#)),
+                rule(pattern(r#"{ $.userIdentity.type = 5 }"#)),
+                rule(Condition::All(vec![Condition::eq("eventName", "GetObject"), ci("root")])),
+                rule(Condition::Any(vec![ci("root"), ci("iamuser")])),
+                rule(Condition::not(ci("root"))),
+            ];
+            let engine = Engine::new(rules.clone());
+            let identity = match (has_identity, has_type) {
+                (false, _) => String::new(),
+                (true, false) => r#","userIdentity":{"arn":"a"}"#.to_string(),
+                (true, true) => format!(r#","userIdentity":{{"type":{kind}}}"#),
+            };
+            let raw = format!(r#"{{"eventName":"{name}"{identity}}}"#).into_bytes();
+            let event = Event::parse(&raw).unwrap();
+            let mut hits = Vec::new();
+            engine.evaluate(&event, &mut EvalStats::default(), |i| hits.push(i));
+            hits.sort();
+            let expect: Vec<usize> = (0..rules.len())
+                .filter(|&i| eval(&rules[i].condition, &event))
+                .collect();
+            prop_assert_eq!(hits, expect, "{}", String::from_utf8_lossy(&raw));
         }
 
         /// A JSON filter pattern judged on the members it reads (parsed from raw spans) agrees

@@ -728,6 +728,9 @@ impl Condition {
 pub struct IndexKeys {
     pub event_sources: Option<Vec<String>>,
     pub event_names: Option<Vec<String>>,
+    /// Values `userIdentity.type` must take (`Root`, `AssumedRole`, …), so that a rule about
+    /// one kind of principal is skipped for events of every other kind without evaluating it.
+    pub identity_types: Option<Vec<String>>,
 }
 
 impl IndexKeys {
@@ -742,8 +745,21 @@ impl IndexKeys {
         IndexKeys {
             event_sources: required_values(cond, "eventSource"),
             event_names: required_values(cond, "eventName"),
+            // a numeric value could match a number written another way (`5` and `5.0` in a
+            // filter pattern): such a set is no index
+            identity_types: required_values(cond, "userIdentity.type")
+                .filter(|v| v.iter().all(|x| x.trim().parse::<f64>().is_err())),
         }
     }
+}
+
+/// Whether `f` is the dotted path `field` (keys only).
+fn path_is(f: &FieldPath, field: &str) -> bool {
+    let mut keys = field.split('.');
+    f.segments()
+        .iter()
+        .all(|s| matches!(s, Segment::Key(k) if keys.next() == Some(k.as_str())))
+        && keys.next().is_none()
 }
 
 /// The set of values `field` must take for `cond` to hold, if the condition pins it; lowercased.
@@ -753,7 +769,7 @@ fn required_values(cond: &Condition, field: &str) -> Option<Vec<String>> {
             field: f,
             reach: Reach::Path,
             pred,
-        } if f.top_level_key() == Some(field) => pred_values(pred)?,
+        } if path_is(f, field) => pred_values(pred)?,
         Condition::Match { .. }
         | Condition::Const(_)
         | Condition::Not(_)
