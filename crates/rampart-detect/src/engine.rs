@@ -772,7 +772,6 @@ mod raw_vs_doc {
     use super::*;
     use crate::ir::{Rule, StrMatch, StrOp};
     use proptest::prelude::*;
-    use serde_json::json;
 
     fn leaf() -> impl Strategy<Value = Value> {
         prop_oneof![
