@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+/// The allocator the `rampart` binary uses, so the benchmark allocates as the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PER_FILE: usize = 1000;
 const RUNS: usize = 3;
 static DOCS: AtomicUsize = AtomicUsize::new(0);

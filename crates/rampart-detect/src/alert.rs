@@ -157,9 +157,16 @@ fn raw_member_str<'e>(
     Some(span.and_then(|sp| raw_string(ev, sp)))
 }
 
+/// (principal, resource) as read from an event's bytes: borrowed from the event unless
+/// escaped or composed.
+pub(crate) type GroupOfRaw<'e> = (
+    Option<std::borrow::Cow<'e, str>>,
+    Option<std::borrow::Cow<'e, str>>,
+);
+
 /// [`principal_of`] and [`resource_of`] read from the raw bytes, without building values:
 /// the aggregation key of an alert. `None` when the raw walk cannot answer (use a document).
-pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option<String>)> {
+pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<GroupOfRaw<'e>> {
     if !ev.has_member_index() {
         return None;
     }
@@ -175,15 +182,13 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option
         None => None,
         Some(ui) => {
             if let Some(arn) = raw_member_str(ev, ui, "arn")? {
-                Some(arn.into_owned())
+                Some(arn)
             } else {
                 let ty = raw_member_str(ev, ui, "type")?.unwrap_or_default();
                 if let Some(p) = raw_member_str(ev, ui, "principalId")? {
-                    Some(format!("{ty}:{p}"))
+                    Some(format!("{ty}:{p}").into())
                 } else {
-                    raw_member_str(ev, ui, "userName")?
-                        .map(|u| u.into_owned())
-                        .or_else(|| (!ty.is_empty()).then(|| ty.into_owned()))
+                    raw_member_str(ev, ui, "userName")?.or_else(|| (!ty.is_empty()).then_some(ty))
                 }
             }
         }
@@ -196,7 +201,12 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option
             let mut last = [None; RESOURCE_KEYS.len()];
             ev.with_members_of(rp, |members| {
                 for m in members {
-                    if let Some(k) = RESOURCE_KEYS.iter().position(|k| k.as_bytes() == m.key) {
+                    // length and first byte rule out almost every key before a comparison
+                    if let Some(k) = RESOURCE_KEYS.iter().position(|k| {
+                        k.len() == m.key.len()
+                            && k.as_bytes().first() == m.key.first()
+                            && k.as_bytes() == m.key
+                    }) {
                         last[k] = Some(m.value);
                     }
                 }
@@ -204,7 +214,7 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option
             .ok()?;
             for span in last.into_iter().flatten() {
                 if let Some(v) = raw_string(ev, span) {
-                    break 'found Some(v.into_owned());
+                    break 'found Some(v);
                 }
             }
             // instancesSet.items[0].instanceId
@@ -228,9 +238,7 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<(Option<String>, Option
             })
             .ok()?;
             match first {
-                Some((a, _)) if raw[a] == b'{' => {
-                    raw_member_str(ev, a, "instanceId")?.map(|v| v.into_owned())
-                }
+                Some((a, _)) if raw[a] == b'{' => raw_member_str(ev, a, "instanceId")?,
                 _ => None,
             }
         }
@@ -251,7 +259,7 @@ impl Alert {
         rule: &Rule,
         ev: &Event<'_>,
         origin: Option<String>,
-        group: Option<&(Option<String>, Option<String>)>,
+        group: Option<&GroupOfRaw<'_>>,
     ) -> Alert {
         let h = ev.header();
         let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(str::to_string);
@@ -284,7 +292,10 @@ impl Alert {
             base().and_then(|d| resolve_value(f, d))
         });
         let (principal, resource) = match group {
-            Some((p, r)) => (p.clone(), r.clone()),
+            Some((p, r)) => (
+                p.as_deref().map(str::to_string),
+                r.as_deref().map(str::to_string),
+            ),
             None => (base().and_then(principal_of), base().and_then(resource_of)),
         };
         Alert {
@@ -516,10 +527,23 @@ impl Aggregator {
         resource: Option<&str>,
         event_time: Option<&str>,
     ) -> bool {
+        let t = event_time.and_then(parse_time).unwrap_or(0);
+        self.merge_at(rule_id, principal, resource, event_time, t)
+    }
+
+    /// [`Aggregator::merge`] with the event time already parsed (`t`, epoch seconds; 0 when
+    /// absent or unreadable), for callers that merge one event into several groups.
+    pub fn merge_at(
+        &mut self,
+        rule_id: &str,
+        principal: Option<&str>,
+        resource: Option<&str>,
+        event_time: Option<&str>,
+        t: i64,
+    ) -> bool {
         if self.window == 0 {
             return false;
         }
-        let t = event_time.and_then(parse_time).unwrap_or(0);
         let key = GroupKeyRef(rule_id, principal, resource);
         let Some((_, g, start)) = self.open.get_mut(&key) else {
             return false;
@@ -791,8 +815,8 @@ mod tests {
                 let raw = serde_json::to_vec(&doc).unwrap();
                 let ev = Event::parse(&raw).unwrap();
                 if let Some((principal, resource)) = group_of_raw(&ev) {
-                    prop_assert_eq!(principal, principal_of(&doc));
-                    prop_assert_eq!(resource, resource_of(&doc));
+                    prop_assert_eq!(principal.map(|p| p.into_owned()), principal_of(&doc));
+                    prop_assert_eq!(resource.map(|r| r.into_owned()), resource_of(&doc));
                 }
             }
         }

@@ -115,14 +115,20 @@ impl<'e> Detector<'e> {
             crate::alert::group_of_raw(ev)
         };
         let mut merged = 0u64;
+        let event_time = ev.header().event_time.as_deref();
+        let t = event_time
+            .filter(|_| group.is_some())
+            .and_then(parse_time)
+            .unwrap_or(0);
         for i in hits {
             let rule = &self.engine.rules()[i];
             if let Some((principal, resource)) = &group
-                && self.agg.merge(
+                && self.agg.merge_at(
                     &rule.meta.id,
                     principal.as_deref(),
                     resource.as_deref(),
-                    ev.header().event_time.as_deref(),
+                    event_time,
+                    t,
                 )
             {
                 merged += 1;

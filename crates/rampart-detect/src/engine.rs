@@ -4,10 +4,10 @@
 
 use crate::event::Event;
 use crate::ir::{Condition, FieldPath, NumOp, Predicate, Reach, Rule, Segment};
+use hashbrown::HashMap;
 use rampart_trail::scan;
 use serde_json::Value;
 use smallvec::SmallVec;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// A set of compiled rules, indexed for evaluation.

@@ -266,16 +266,17 @@ pub struct Event<'a> {
     /// Members of nested objects already walked, so several rules reading
     /// `userIdentity.sessionContext.*` walk it once.
     nested: RefCell<NestedCache<'a>>,
+    /// Where `userIdentity` starts when the reader walked it as an object.
+    identity_at: Option<usize>,
     /// `userIdentity`'s members, indexed by the reader in the same pass as the header (kept
-    /// out of `nested` so the common case allocates nothing).
-    identity: Option<(usize, NestedMembers<'a>)>,
+    /// out of `nested` so the common case allocates nothing); usable only when `identity_ok`
+    /// (walked, no escaped key).
+    identity_members: SmallVec<[Member<'a>; 16]>,
+    identity_ok: bool,
     /// Where the [`IDENTITY_KEYS`] are among those members, filled on the first lookup by slot.
     identity_slots: std::cell::Cell<Option<IdentitySlots>>,
     doc: OnceCell<Option<Value>>,
 }
-
-/// The members of one nested object, or `None` when it could not be walked.
-type NestedMembers<'a> = Option<SmallVec<[Member<'a>; 16]>>;
 
 /// Walked nested objects: their members side by side in one list (one allocation per event at
 /// most), and per object its start and its range in that list (`None`: could not be walked).
@@ -319,37 +320,81 @@ impl<'a> Event<'a> {
         text: Option<&'a str>,
         start: usize,
     ) -> Result<(Event<'a>, usize), EventError> {
+        let mut ev = Event::empty();
+        let end = ev.parse_into(buf, text, start)?;
+        Ok((ev, end))
+    }
+
+    /// An event with nothing in it, for [`Event::parse_into`] to fill.
+    pub fn empty() -> Event<'a> {
+        Event {
+            raw: &[],
+            text: None,
+            indexed: false,
+            header: Header::default(),
+            members: SmallVec::new(),
+            nested: RefCell::default(),
+            identity_at: None,
+            identity_members: SmallVec::new(),
+            identity_ok: false,
+            identity_slots: std::cell::Cell::new(None),
+            doc: OnceCell::new(),
+        }
+    }
+
+    /// [`Event::parse_at_text`] into this event, replacing what it held: a reader parses every
+    /// record of a file into one event, so the member lists (a few kilobytes) are never moved
+    /// or reallocated. Returns the record's end.
+    pub fn parse_into(
+        &mut self,
+        buf: &'a [u8],
+        text: Option<&'a str>,
+        start: usize,
+    ) -> Result<usize, EventError> {
         debug_assert!(text.is_none_or(|t| t.as_ptr() == buf.as_ptr() && t.len() <= buf.len()));
+        self.members.clear();
+        self.identity_members.clear();
+        let nested = self.nested.get_mut();
+        nested.members.clear();
+        nested.objects.clear();
+        self.identity_slots.set(None);
+        self.doc = OnceCell::new();
+        self.raw = &[];
+        self.text = None;
+        self.indexed = false;
+        self.identity_at = None;
+        self.identity_ok = false;
         if buf.get(start) != Some(&b'{') {
             return Err(EventError::NotObject);
         }
-        let mut members: SmallVec<[Member<'a>; 24]> = SmallVec::new();
-        let mut identity: SmallVec<[Member<'a>; 16]> = SmallVec::new();
-        let (header, end, identity_at) =
-            Header::scan_members(buf, text, start, &mut members, &mut identity)?;
-        for m in members.iter_mut().chain(identity.iter_mut()) {
+        let (header, end, identity_at) = Header::scan_members(
+            buf,
+            text,
+            start,
+            &mut self.members,
+            &mut self.identity_members,
+        )?;
+        for m in self
+            .members
+            .iter_mut()
+            .chain(self.identity_members.iter_mut())
+        {
             m.value = (m.value.0 - start, m.value.1 - start);
         }
-        let identity = identity_at.map(|at| {
-            let ok = !identity.iter().any(|m| m.key_escaped);
-            (at - start, ok.then_some(identity))
-        });
-        let indexed = !members.is_empty() && !members.iter().any(|m| m.key_escaped);
-        Ok((
-            Event {
-                raw: &buf[start..end],
-                // `start` and `end` are at `{` and just past `}`: character boundaries
-                text: text.and_then(|t| t.get(start..end)),
-                indexed,
-                header,
-                members,
-                nested: RefCell::default(),
-                identity,
-                identity_slots: std::cell::Cell::new(None),
-                doc: OnceCell::new(),
-            },
-            end,
-        ))
+        self.header = header;
+        self.identity_at = identity_at.map(|at| at - start);
+        self.identity_ok = !self.identity_members.iter().any(|m| m.key_escaped);
+        self.indexed = !self.members.is_empty() && !self.members.iter().any(|m| m.key_escaped);
+        self.raw = &buf[start..end];
+        // `start` and `end` are at `{` and just past `}`: character boundaries
+        self.text = text.and_then(|t| t.get(start..end));
+        Ok(end)
+    }
+
+    /// `userIdentity`'s members as the reader indexed them; `None` when it was not walked or
+    /// has escaped keys.
+    fn identity_list(&self) -> Option<&[Member<'a>]> {
+        (self.identity_at.is_some() && self.identity_ok).then_some(&self.identity_members[..])
     }
 
     /// An event from an already-built document (tests, `rules test`, EventBridge envelopes).
@@ -364,7 +409,9 @@ impl<'a> Event<'a> {
             header,
             members: SmallVec::new(),
             nested: RefCell::default(),
-            identity: None,
+            identity_at: None,
+            identity_members: SmallVec::new(),
+            identity_ok: false,
             identity_slots: std::cell::Cell::new(None),
             doc: cell,
         }
@@ -409,15 +456,15 @@ impl<'a> Event<'a> {
         if !self.indexed {
             return None;
         }
-        let Some((_, list)) = &self.identity else {
+        if self.identity_at.is_none() {
             // no `userIdentity` object was walked: absent, or present as something else
             return self.member("userIdentity").is_none().then_some(None);
-        };
+        }
+        let list = self.identity_list()?;
         let key = key.as_bytes();
         let first = key.first().copied();
         Some(
-            list.as_ref()?
-                .iter()
+            list.iter()
                 .rev()
                 .find(|m| m.key.first().copied() == first && m.key == key)
                 .copied(),
@@ -430,10 +477,10 @@ impl<'a> Event<'a> {
         if !self.indexed {
             return None;
         }
-        let Some((_, list)) = &self.identity else {
+        if self.identity_at.is_none() {
             return self.member("userIdentity").is_none().then_some(None);
-        };
-        let list = list.as_ref()?;
+        }
+        let list = self.identity_list()?;
         let slots = match self.identity_slots.get() {
             Some(slots) => slots,
             None => {
@@ -489,10 +536,8 @@ impl<'a> Event<'a> {
         obj: usize,
         f: impl FnOnce(&[Member<'a>]) -> R,
     ) -> Result<R, ()> {
-        if let Some((at, list)) = &self.identity
-            && *at == obj
-        {
-            return list.as_deref().map(f).ok_or(());
+        if self.identity_at == Some(obj) {
+            return self.identity_list().map(f).ok_or(());
         }
         let mut cache = self.nested.borrow_mut();
         let range = match cache.objects.iter().find(|(start, _)| *start == obj) {

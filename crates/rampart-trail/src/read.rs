@@ -309,14 +309,16 @@ pub fn parse_events(
     let mut i = skip_ws(text, a + 1);
     let mut n = 0usize;
     let mut utf8 = Utf8Ahead::new(text);
+    // every record is parsed into this one event: nothing large moves per record
+    let mut slot = Event::empty();
     if text.get(i) == Some(&b']') {
         i += 1;
     } else {
         loop {
             n += 1;
             if text.get(i) == Some(&b'{') {
-                match Event::parse_at_text(text, utf8.ahead_of(i), i) {
-                    Ok((ev, end)) => {
+                match slot.parse_into(text, utf8.ahead_of(i), i) {
+                    Ok(end) => {
                         if end - i > MAX_EVENT_BYTES {
                             stats.skipped += 1;
                             issues.push(Issue {
@@ -329,7 +331,7 @@ pub fn parse_events(
                             });
                         } else {
                             stats.records += 1;
-                            each(Ok(&ev), n);
+                            each(Ok(&slot), n);
                         }
                         i = end;
                     }

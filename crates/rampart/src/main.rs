@@ -7,6 +7,12 @@ mod cmd;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: detection builds and drops an alert's strings by the thousand, and the audit a
+/// snapshot's; glibc's allocator made that a measurable share of `rampart detect`'s time
+/// (BENCHMARKS.md, detection).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cmd::run(&cli) {
