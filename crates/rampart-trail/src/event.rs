@@ -223,19 +223,21 @@ pub fn identity_slot(key: &str) -> Option<u8> {
     slot_of(key.as_bytes())
 }
 
-/// [`identity_slot`] on raw key bytes (a `match`, so the compiler compares lengths first).
+/// [`identity_slot`] on raw key bytes: length and first byte name at most one candidate, so
+/// each key costs one comparison.
 fn slot_of(key: &[u8]) -> Option<u8> {
-    Some(match key {
-        b"type" => 0,
-        b"arn" => 1,
-        b"principalId" => 2,
-        b"accountId" => 3,
-        b"accessKeyId" => 4,
-        b"userName" => 5,
-        b"invokedBy" => 6,
-        b"sessionContext" => 7,
+    let slot = match (key.len(), *key.first()?) {
+        (4, b't') => 0,
+        (3, b'a') => 1,
+        (11, b'p') => 2,
+        (9, b'a') => 3,
+        (11, b'a') => 4,
+        (8, b'u') => 5,
+        (9, b'i') => 6,
+        (14, b's') => 7,
         _ => return None,
-    })
+    };
+    (key == IDENTITY_KEYS[slot].as_bytes()).then_some(slot as u8)
 }
 
 /// Per slot, 1 + the position of the key's last occurrence among the `userIdentity` members
@@ -680,7 +682,9 @@ mod tests {
         for (i, k) in IDENTITY_KEYS.iter().enumerate() {
             assert_eq!(identity_slot(k), Some(i as u8));
         }
-        assert_eq!(identity_slot("sessionIssuer"), None);
+        for other in ["sessionIssuer", "tipe", "", "accountIX", "principalIx"] {
+            assert_eq!(identity_slot(other), None, "{other}");
+        }
     }
 
     #[test]
