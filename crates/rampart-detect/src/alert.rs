@@ -517,22 +517,11 @@ impl Aggregator {
     }
 
     /// Count one more event into the open group of (`rule_id`, `principal`, `resource`) when
-    /// its window still covers `event_time`, exactly as [`Aggregator::push`] would merge an
-    /// alert with those values; false when the alert must be built and pushed. Lets the
-    /// detector skip building an alert that would only raise a count.
-    pub fn merge(
-        &mut self,
-        rule_id: &str,
-        principal: Option<&str>,
-        resource: Option<&str>,
-        event_time: Option<&str>,
-    ) -> bool {
-        let t = event_time.and_then(parse_time).unwrap_or(0);
-        self.merge_at(rule_id, principal, resource, event_time, t)
-    }
-
-    /// [`Aggregator::merge`] with the event time already parsed (`t`, epoch seconds; 0 when
-    /// absent or unreadable), for callers that merge one event into several groups.
+    /// its window still covers the event's time `t` (epoch seconds of `event_time`; 0 when
+    /// absent or unreadable), exactly as [`Aggregator::push`] would merge an alert with those
+    /// values; false when the alert must be built and pushed. Lets the detector skip building
+    /// an alert that would only raise a count (and parse an event's time once for all its
+    /// rules).
     pub fn merge_at(
         &mut self,
         rule_id: &str,

@@ -406,16 +406,9 @@ impl<'a> Event<'a> {
         let _ = cell.set(Some(doc));
         Event {
             raw,
-            text: None,
-            indexed: false,
             header,
-            members: SmallVec::new(),
-            nested: RefCell::default(),
-            identity_at: None,
-            identity_members: SmallVec::new(),
-            identity_ok: false,
-            identity_slots: std::cell::Cell::new(None),
             doc: cell,
+            ..Event::empty()
         }
     }
 
