@@ -1,4 +1,5 @@
-//! Any text as a Sigma rule: loading never panics; a rule that loads can be evaluated on an event.
+//! Any text as a Sigma rule: loading never panics; a rule that loads can be evaluated on an
+//! event, and the engine (optimized condition, index) agrees with the rule as loaded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,7 +12,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(rule) = rampart_detect::sigma::load_str(text, "fuzz.yml") {
         let raw = br#"{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"},"requestParameters":{"a":[1,"x",{"b":null}]},"sourceIPAddress":"10.0.0.1"}"#;
         let ev = Event::parse(raw).expect("static event");
-        std::hint::black_box(rampart_detect::engine::eval(&rule.condition, &ev));
+        let plain = rampart_detect::engine::eval(&rule.condition, &ev);
+        // the engine's rewrite of the rule (cheapest test first, `contains` lists merged)
+        // and its index give the same answer as the rule as loaded
+        let optimized = rampart_detect::optimize::condition(rule.condition.clone());
+        assert_eq!(rampart_detect::engine::eval(&optimized, &ev), plain);
+        let engine = rampart_detect::Engine::new(vec![rule]);
+        let mut hit = false;
+        engine.evaluate(&ev, &mut Default::default(), |_| hit = true);
+        assert_eq!(hit, plain);
     } else if let Err(u) = rampart_detect::sigma::load_str(text, "fuzz.yml") {
         assert!(!u.reason.is_empty());
     }
