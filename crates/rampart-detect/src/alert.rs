@@ -7,6 +7,7 @@ use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
 use serde::Serialize;
 use serde_json::{Value, json};
 use smallvec::SmallVec;
+use std::sync::Arc;
 
 /// Version tag written in every JSON Lines alert; bumped only on incompatible changes.
 pub const SCHEMA: &str = "rampart.alert/v1";
@@ -16,11 +17,11 @@ pub const SCHEMA: &str = "rampart.alert/v1";
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Alert {
     pub schema: &'static str,
-    pub rule_id: String,
+    pub rule_id: Arc<str>,
     pub rule_source: RuleSource,
-    pub title: String,
+    pub title: Arc<str>,
     pub severity: Severity,
-    pub attack: Vec<String>,
+    pub attack: Arc<[String]>,
     pub event_id: Option<String>,
     pub event_time: Option<String>,
     pub event_source: Option<String>,
@@ -35,8 +36,8 @@ pub struct Alert {
     /// Fields the rule tested, with their values in the event.
     pub matched: serde_json::Map<String, Value>,
     /// Rule author (credited for Sigma rules, DRL 1.1) and licence.
-    pub author: Option<String>,
-    pub license: Option<String>,
+    pub author: Option<Arc<str>>,
+    pub license: Option<Arc<str>>,
     /// Number of events this alert stands for (1 unless aggregated).
     pub count: u64,
     /// Event times of the first and last aggregated events.
@@ -44,6 +45,29 @@ pub struct Alert {
     pub last_seen: Option<String>,
     /// Where the event came from (`file:record`), when known.
     pub origin: Option<String>,
+}
+
+/// The rule's text in every alert it raises, built once per rule and shared by its alerts.
+#[derive(Debug, Clone)]
+pub struct RuleText {
+    id: Arc<str>,
+    title: Arc<str>,
+    attack: Arc<[String]>,
+    author: Option<Arc<str>>,
+    license: Option<Arc<str>>,
+}
+
+impl RuleText {
+    pub fn of(rule: &Rule) -> RuleText {
+        let m = &rule.meta;
+        RuleText {
+            id: m.id.as_str().into(),
+            title: m.title.as_str().into(),
+            attack: m.attack.as_slice().into(),
+            author: m.author.as_deref().map(Arc::from),
+            license: m.license.as_deref().map(Arc::from),
+        }
+    }
 }
 
 /// The top-level members an alert reads, parsed from their raw spans: `userIdentity` and
@@ -249,7 +273,7 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<GroupOfRaw<'e>> {
 impl Alert {
     /// Build the alert for `rule` matching `ev`.
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
-        Alert::build(rule, ev, origin, None)
+        Alert::build(rule, &RuleText::of(rule), ev, origin, None)
     }
 
     /// [`Alert::new`] with the aggregation key already read from the raw bytes
@@ -257,6 +281,7 @@ impl Alert {
     /// no sub-document at all.
     pub(crate) fn build(
         rule: &Rule,
+        text: &RuleText,
         ev: &Event<'_>,
         origin: Option<String>,
         group: Option<&GroupOfRaw<'_>>,
@@ -300,11 +325,11 @@ impl Alert {
         };
         Alert {
             schema: SCHEMA,
-            rule_id: rule.meta.id.clone(),
+            rule_id: text.id.clone(),
             rule_source: rule.meta.source,
-            title: rule.meta.title.clone(),
+            title: text.title.clone(),
             severity: rule.meta.severity,
-            attack: rule.meta.attack.clone(),
+            attack: text.attack.clone(),
             event_id: s(&h.event_id),
             event_time: s(&h.event_time),
             event_source: s(&h.event_source),
@@ -321,8 +346,8 @@ impl Alert {
             user_agent: s(&h.user_agent),
             resource,
             matched,
-            author: rule.meta.author.clone(),
-            license: rule.meta.license.clone(),
+            author: text.author.clone(),
+            license: text.license.clone(),
             count: 1,
             first_seen: s(&h.event_time),
             last_seen: s(&h.event_time),
@@ -436,8 +461,8 @@ pub fn table(alerts: &[Alert]) -> String {
             [
                 a.event_time.clone().unwrap_or_default(),
                 a.severity.as_str().to_string(),
-                a.rule_id.clone(),
-                a.title.clone(),
+                a.rule_id.to_string(),
+                a.title.to_string(),
                 a.principal.clone().unwrap_or_else(|| "-".into()),
                 a.event_name.clone().unwrap_or_default(),
                 a.count.to_string(),
@@ -482,7 +507,7 @@ pub fn table(alerts: &[Alert]) -> String {
 pub use rampart_trail::time::parse_time;
 
 /// (rule id, principal, resource)
-type GroupKey = (String, Option<String>, Option<String>);
+type GroupKey = (Arc<str>, Option<String>, Option<String>);
 
 /// A borrowed [`GroupKey`]: hashes exactly as the owned tuple does (a tuple struct of the same
 /// field types in the same order), so a group is found without allocating its key.
@@ -491,7 +516,19 @@ struct GroupKeyRef<'a>(&'a str, Option<&'a str>, Option<&'a str>);
 
 impl hashbrown::Equivalent<GroupKey> for GroupKeyRef<'_> {
     fn equivalent(&self, k: &GroupKey) -> bool {
-        self.0 == k.0 && self.1 == k.1.as_deref() && self.2 == k.2.as_deref()
+        self.0 == &*k.0 && self.1 == k.1.as_deref() && self.2 == k.2.as_deref()
+    }
+}
+
+/// Overwrites a group's first or last event time in place (times have one length, so the
+/// buffer is reused instead of allocating per merged event).
+fn set_time(slot: &mut Option<String>, t: Option<&str>) {
+    match (slot.as_mut(), t) {
+        (Some(s), Some(t)) => {
+            s.clear();
+            s.push_str(t);
+        }
+        _ => *slot = t.map(str::to_string),
     }
 }
 
@@ -542,10 +579,10 @@ impl Aggregator {
         }
         g.count += 1;
         if event_time > g.last_seen.as_deref() {
-            g.last_seen = event_time.map(str::to_string);
+            set_time(&mut g.last_seen, event_time);
         }
         if event_time < g.first_seen.as_deref() {
-            g.first_seen = event_time.map(str::to_string);
+            set_time(&mut g.first_seen, event_time);
         }
         true
     }
@@ -562,10 +599,10 @@ impl Aggregator {
             if (t - *start).abs() <= self.window {
                 g.count += 1;
                 if a.event_time > g.last_seen {
-                    g.last_seen = a.event_time.clone();
+                    set_time(&mut g.last_seen, a.event_time.as_deref());
                 }
                 if a.event_time < g.first_seen {
-                    g.first_seen = a.event_time.clone();
+                    set_time(&mut g.first_seen, a.event_time.as_deref());
                 }
                 return;
             }

@@ -414,7 +414,7 @@ mod tests {
                 "203.0.113.5",
             ),
         );
-        let ids: Vec<&str> = a.iter().map(|a| a.rule_id.as_str()).collect();
+        let ids: Vec<&str> = a.iter().map(|a| &*a.rule_id).collect();
         assert_eq!(
             ids,
             vec!["RD-BASE-REGION", "RD-BASE-API", "RD-BASE-NETWORK"]

@@ -134,7 +134,13 @@ impl<'e> Detector<'e> {
                 merged += 1;
                 continue;
             }
-            fresh.push(Alert::build(rule, ev, Some(origin()), group.as_ref()));
+            fresh.push(Alert::build(
+                rule,
+                self.engine.rule_text(i),
+                ev,
+                Some(origin()),
+                group.as_ref(),
+            ));
         }
         if let Some(b) = &mut self.baseline {
             b.observe(ev, None, &mut fresh);

@@ -21,6 +21,8 @@ pub struct Engine {
     sources: Vec<Option<Vec<Box<[u8]>>>>,
     /// per rule: the `userIdentity.type` values it accepts (None = any)
     identity_types: Vec<Option<Vec<Box<[u8]>>>>,
+    /// per rule: its text as alerts carry it, shared by all of them
+    texts: Vec<crate::alert::RuleText>,
 }
 
 /// Counters an engine run reports.
@@ -73,7 +75,9 @@ impl Engine {
                     .collect()
             }));
         }
+        let texts = rules.iter().map(crate::alert::RuleText::of).collect();
         Engine {
+            texts,
             rules,
             by_name,
             any_name,
@@ -84,6 +88,11 @@ impl Engine {
 
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// Rule `i`'s text as its alerts carry it.
+    pub fn rule_text(&self, i: usize) -> &crate::alert::RuleText {
+        &self.texts[i]
     }
 
     /// Rules accepting any event name (each one costs every event something).
@@ -152,9 +161,11 @@ enum IdentityType<'a> {
     Unknown,
 }
 
+/// The reader's slot for `userIdentity.type` (`type_has_the_first_identity_slot` checks it).
+const TYPE_SLOT: u8 = 0;
+
 fn identity_type<'a>(ev: &Event<'a>) -> IdentityType<'a> {
-    let slot = rampart_trail::event::identity_slot("type").expect("type has a slot");
-    match ev.identity_member_at(slot) {
+    match ev.identity_member_at(TYPE_SLOT) {
         Some(None) => IdentityType::Absent,
         Some(Some(m)) => ev
             .member_str(&m)
@@ -170,10 +181,7 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
         Condition::All(cs) => cs.iter().all(|c| eval(c, ev)),
         Condition::Any(cs) => cs.iter().any(|c| eval(c, ev)),
         Condition::Not(c) => !eval(c, ev),
-        Condition::Pattern(p) => match narrow_view(p, ev) {
-            Some(v) => p.matches_json(&v),
-            None => ev.doc().is_some_and(|d| p.matches_json(d)),
-        },
+        Condition::Pattern(p) => pattern_matches(p, ev),
         Condition::RawContains(lit) => lit.found_in(ev.raw()),
         Condition::Match { field, reach, pred } => {
             if *reach == Reach::Path
@@ -204,6 +212,18 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
                         }
                     }
                 }
+            }
+            // A field compared with another (`fieldref`): when both reach only plain strings,
+            // compare them in place.
+            if let Predicate::FieldRef {
+                other,
+                case_insensitive,
+            } = pred
+                && *reach == Reach::Path
+                && ev.doc_if_built().is_none()
+                && let Some(answer) = field_ref_raw(field, other, *case_insensitive, ev)
+            {
+                return answer;
             }
             // Outside the header: read just the reached values from the raw bytes, so most
             // events never need a document.
@@ -250,23 +270,76 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
     }
 }
 
-/// An object holding only the top-level members a JSON filter pattern reads, parsed from their
-/// raw spans: the pattern gives the same answer on it as on the whole document, for a fraction
-/// of the parsing. `None` (use the document) when the event has no member index, a document is
-/// already built, or the pattern is not a JSON pattern.
-fn narrow_view(p: &rampart_pattern::FilterPattern, ev: &Event<'_>) -> Option<Value> {
-    let keys = p.top_level_keys()?;
-    if ev.doc_if_built().is_some() || !ev.has_member_index() {
-        return None;
-    }
-    let raw = ev.raw();
-    let mut m = serde_json::Map::new();
-    for k in keys {
-        if let Some((s, e)) = ev.member(k) {
-            m.insert(k.clone(), serde_json::from_slice(&raw[s..e]).ok()?);
+/// A JSON filter pattern's view of an event without a document: each selector is walked in the
+/// raw bytes through the reader's member index, a plain string is answered in place and any
+/// other value is parsed on its own. A walk that cannot answer (escaped keys, an event without
+/// a member index) sets `failed`, and the caller judges the pattern on the document instead.
+struct RawLookup<'a, 'e> {
+    ev: &'a Event<'e>,
+    failed: std::cell::Cell<bool>,
+}
+
+impl rampart_pattern::Lookup for RawLookup<'_, '_> {
+    fn lookup(&self, path: &[rampart_pattern::Step]) -> Option<rampart_pattern::Found<'_>> {
+        use rampart_pattern::{Found, Step};
+        let ev = self.ev;
+        let raw = ev.raw();
+        let fail = || {
+            self.failed.set(true);
+            None
+        };
+        let Some((Step::Key(first), rest)) = path.split_first() else {
+            return fail();
+        };
+        let mut span = ev.member(first)?;
+        for step in rest {
+            span = match (step, raw.get(span.0)) {
+                (Step::Key(k), Some(b'{')) => match ev.member_of(span.0, k) {
+                    Ok(found) => found?,
+                    Err(()) => return fail(),
+                },
+                (Step::Index(n), Some(b'[')) => {
+                    let (mut i, mut nth) = (0, None);
+                    if scan::elements(raw, span.0, |a, b| {
+                        if i == *n {
+                            nth = Some((a, b));
+                        }
+                        i += 1;
+                    })
+                    .is_err()
+                    {
+                        return fail();
+                    }
+                    nth?
+                }
+                _ => return None,
+            };
+        }
+        if let Some(s) = ev.plain_str(span) {
+            return Some(Found::Str(s));
+        }
+        match serde_json::from_slice::<Value>(&raw[span.0..span.1]) {
+            Ok(v) => Some(Found::Json(std::borrow::Cow::Owned(v))),
+            Err(_) => fail(),
         }
     }
-    Some(Value::Object(m))
+}
+
+/// A filter pattern judged on the event: on the raw bytes when the reader indexed them, on the
+/// document otherwise.
+fn pattern_matches(p: &rampart_pattern::FilterPattern, ev: &Event<'_>) -> bool {
+    if ev.doc_if_built().is_none() && ev.has_member_index() {
+        let view = RawLookup {
+            ev,
+            failed: std::cell::Cell::new(false),
+        };
+        if let Some(m) = p.matches_lookup(&view)
+            && !view.failed.get()
+        {
+            return m;
+        }
+    }
+    ev.doc().is_some_and(|d| p.matches_json(d))
 }
 
 /// The spans of the values `field` reaches in the raw event (same semantics as
@@ -285,6 +358,28 @@ fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Spans> {
         walk_raw(rest, ev, span, &mut spans)?;
     }
     Some(spans)
+}
+
+/// [`Predicate::FieldRef`] judged on the raw bytes: does any string `field` reaches equal any
+/// string `other` reaches. `None` (use the document) unless every reached value on both sides
+/// is a string without escapes.
+fn field_ref_raw(
+    field: &FieldPath,
+    other: &FieldPath,
+    case_insensitive: bool,
+    ev: &Event<'_>,
+) -> Option<bool> {
+    let ours = plain_strings(ev, &resolve_raw_spans(field, ev)?)?;
+    let theirs = plain_strings(ev, &resolve_raw_spans(other, ev)?)?;
+    Some(ours.iter().any(|a| {
+        theirs.iter().any(|b| {
+            if case_insensitive {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        })
+    }))
 }
 
 /// Value spans reached by a path: almost always one, never worth a heap allocation.
@@ -447,7 +542,9 @@ fn test_str(p: &Predicate, s: &str) -> bool {
                     .iter()
                     .any(|v| v.eq_ignore_ascii_case(s) || (!s.is_ascii() && *v == s.to_lowercase()))
             } else {
-                values.iter().any(|v| v == s)
+                values
+                    .iter()
+                    .any(|v| scan::same_bytes(v.as_bytes(), s.as_bytes()))
             }
         }
         Predicate::Regex(r) => r.is_match(s),
@@ -783,6 +880,12 @@ mod raw_vs_doc {
         ]
     }
 
+    /// Strings only, some equal ignoring case, one escaped.
+    fn text() -> impl Strategy<Value = Value> {
+        prop::sample::select(vec!["a", "A", "Root", "ROOT", "x\"y", ""])
+            .prop_map(|s| Value::String(s.to_string()))
+    }
+
     fn value() -> impl Strategy<Value = Value> {
         leaf().prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
@@ -822,7 +925,20 @@ mod raw_vs_doc {
             ))),
             (-2.0f64..2.0).prop_map(|x| Predicate::Num(NumOp::Gt, x)),
             any::<bool>().prop_map(Predicate::Bool),
+            (
+                prop::sample::select(vec!["a", "b[*].type", "userIdentity.type", "a.b"]),
+                any::<bool>()
+            )
+                .prop_map(|(other, ci)| Predicate::FieldRef {
+                    other: FieldPath::parse(other).unwrap(),
+                    case_insensitive: ci,
+                }),
         ]
+    }
+
+    #[test]
+    fn type_has_the_first_identity_slot() {
+        assert_eq!(rampart_trail::event::identity_slot("type"), Some(TYPE_SLOT));
     }
 
     proptest! {
@@ -844,6 +960,37 @@ mod raw_vs_doc {
             let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
             let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
             prop_assert_eq!(from_raw, from_doc, "{} on {}", path, String::from_utf8_lossy(&raw));
+        }
+
+        /// A field compared with another (`fieldref`) gives the same answer on the raw bytes as
+        /// on the document.
+        #[test]
+        fn field_refs_on_raw_and_document_agree(
+            ev in prop::collection::vec(
+                (
+                    prop::sample::select(vec!["a", "b", "userIdentity"]),
+                    prop_oneof![
+                        text(),
+                        leaf(),
+                        prop::collection::vec(text(), 0..3).prop_map(Value::Array),
+                        text().prop_map(|v| serde_json::json!({"type": v, "b": "ROOT"})),
+                    ],
+                ),
+                0..4,
+            )
+            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            path in prop::sample::select(vec!["a", "b", "userIdentity.type", "a.b", "b[*]"]),
+            other in prop::sample::select(vec!["a", "b[*]", "userIdentity.type", "userIdentity.b"]),
+            case_insensitive in any::<bool>(),
+        ) {
+            let raw = serde_json::to_vec(&ev).unwrap();
+            let cond = Condition::field(path, Predicate::FieldRef {
+                other: FieldPath::parse(other).unwrap(),
+                case_insensitive,
+            });
+            let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
+            let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
+            prop_assert_eq!(from_raw, from_doc, "{} = {} on {}", path, other, String::from_utf8_lossy(&raw));
         }
 
         /// Values read for an alert from raw spans are the values the document gives.
@@ -962,6 +1109,12 @@ mod raw_vs_doc {
                 "{ $.errorCode = \"*B*\" && $.userIdentity.c != \"x\" }",
                 "{ $.a > 0 || $.b IS TRUE }",
                 "{ $.userIdentity.a.type EXISTS }",
+                "{ $.b[1].type = \"R*\" || $.b[0] IS FALSE }",
+                "{ $.a.b != \"x\" && $.errorCode NOT EXISTS }",
+                "{ $.a.b[0] <= 2 || $.userIdentity.type = %^R.?o% }",
+                "{ $.b[0].c IS NULL || $.a = 1.0 }",
+                "{ $.b[0] EXISTS }",
+                "{ $.a[1] = \"a\" || $.userIdentity[0] NOT EXISTS }",
             ]),
         ) {
             let raw = serde_json::to_vec(&ev).unwrap();

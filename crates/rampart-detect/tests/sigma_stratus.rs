@@ -46,7 +46,7 @@ fn sigma_rules_fire_on_their_techniques() {
         table
             .entry(technique)
             .or_default()
-            .extend(alerts.into_iter().map(|a| titles[&a.rule_id].clone()));
+            .extend(alerts.into_iter().map(|a| titles[&*a.rule_id].clone()));
     }
     println!("{:<62} Sigma rules fired", "technique");
     for (t, r) in &table {

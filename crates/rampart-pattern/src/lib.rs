@@ -122,8 +122,21 @@ impl FilterPattern {
     pub fn matches_json(&self, event: &Value) -> bool {
         match &self.kind {
             Kind::All => true,
-            Kind::Json(e) => e.eval(event),
+            Kind::Json(e) => e.eval(&event),
             _ => self.matches_text(&event.to_string()),
+        }
+    }
+
+    /// Evaluates a JSON pattern against an event seen through `source`, which answers each
+    /// selector without a document (a rule engine reads the values from the raw bytes). The
+    /// answer is the one [`FilterPattern::matches_json`] gives on the event's document as long as
+    /// `source` resolves selectors as [`Lookup for &Value`](Lookup) does. `None` for the other
+    /// pattern forms, which read the event's text.
+    pub fn matches_lookup(&self, source: &impl Lookup) -> Option<bool> {
+        match &self.kind {
+            Kind::All => Some(true),
+            Kind::Json(e) => Some(e.eval(source)),
+            _ => None,
         }
     }
 
@@ -133,7 +146,7 @@ impl FilterPattern {
         match &self.kind {
             Kind::All => true,
             Kind::Json(e) => match serde_json::from_str::<Value>(line) {
-                Ok(v) => e.eval(&v),
+                Ok(v) => e.eval(&&v),
                 Err(_) => false,
             },
             Kind::Terms(t) => t.matches(line),
@@ -176,9 +189,9 @@ impl fmt::Display for FilterPattern {
 
 // ---------------------------------------------------------------------------- JSON expressions
 
-/// One step of a selector.
+/// One step of a selector: `$.a[0]` is `[Key("a"), Index(0)]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
+pub enum Step {
     Key(String),
     Index(usize),
 }
@@ -222,7 +235,40 @@ enum Literal {
     Regex(Regex),
 }
 
+/// What a selector reached, as a [`Lookup`] reports it.
+#[derive(Debug, Clone)]
+pub enum Found<'a> {
+    /// A JSON string (decoded).
+    Str(&'a str),
+    /// Any other JSON value.
+    Json(std::borrow::Cow<'a, Value>),
+}
+
+/// Resolves a selector in an event. A selector steps into objects by key and into arrays by
+/// index only (no fan-out); a step that meets another kind of value reaches nothing.
+pub trait Lookup {
+    fn lookup(&self, path: &[Step]) -> Option<Found<'_>>;
+}
+
+impl Lookup for &Value {
+    fn lookup(&self, path: &[Step]) -> Option<Found<'_>> {
+        match lookup(self, path)? {
+            Value::String(s) => Some(Found::Str(s)),
+            v => Some(Found::Json(std::borrow::Cow::Borrowed(v))),
+        }
+    }
+}
+
 impl Literal {
+    fn matches_found(&self, f: &Found<'_>) -> bool {
+        match (self, f) {
+            (Literal::Exact { text, .. }, Found::Str(s)) => *s == text,
+            (Literal::Glob(parts), Found::Str(s)) => glob_match(parts, s),
+            (Literal::Regex(r), Found::Str(s)) => r.is_match(s),
+            (_, Found::Json(v)) => self.matches(v),
+        }
+    }
+
     fn matches(&self, v: &Value) -> bool {
         match (self, v) {
             (
@@ -282,11 +328,14 @@ fn lookup<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn as_number(v: &Value) -> Option<f64> {
+fn as_number(v: &Found<'_>) -> Option<f64> {
     match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-        _ => None,
+        Found::Json(v) => match &**v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            _ => None,
+        },
+        Found::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
     }
 }
 
@@ -307,26 +356,34 @@ impl Expr {
         }
     }
 
-    fn eval(&self, event: &Value) -> bool {
+    fn eval(&self, event: &impl Lookup) -> bool {
         match self {
             Expr::And(xs) => xs.iter().all(|x| x.eval(event)),
             Expr::Or(xs) => xs.iter().any(|x| x.eval(event)),
             Expr::Cmp(path, test) => {
-                let found = lookup(event, path);
+                let found = event.lookup(path);
+                let json = |want: &Value| matches!(&found, Some(Found::Json(v)) if **v == *want);
                 match test {
                     Test::Exists => found.is_some(),
                     Test::NotExists => found.is_none(),
-                    Test::IsNull => matches!(found, Some(Value::Null)),
-                    Test::IsTrue => matches!(found, Some(Value::Bool(true))),
-                    Test::IsFalse => matches!(found, Some(Value::Bool(false))),
-                    Test::Eq(lit) => found.is_some_and(|v| lit.matches(v)),
-                    Test::Ne(lit) => found.is_some_and(|v| !v.is_null() && !lit.matches(v)),
-                    Test::Num(op, n) => found.and_then(as_number).is_some_and(|x| match op {
-                        NumOp::Lt => x < *n,
-                        NumOp::Le => x <= *n,
-                        NumOp::Gt => x > *n,
-                        NumOp::Ge => x >= *n,
+                    Test::IsNull => json(&Value::Null),
+                    Test::IsTrue => json(&Value::Bool(true)),
+                    Test::IsFalse => json(&Value::Bool(false)),
+                    Test::Eq(lit) => found.as_ref().is_some_and(|v| lit.matches_found(v)),
+                    Test::Ne(lit) => found.as_ref().is_some_and(|v| {
+                        !matches!(v, Found::Json(j) if j.is_null()) && !lit.matches_found(v)
                     }),
+                    Test::Num(op, n) => {
+                        found
+                            .as_ref()
+                            .and_then(as_number)
+                            .is_some_and(|x| match op {
+                                NumOp::Lt => x < *n,
+                                NumOp::Le => x <= *n,
+                                NumOp::Gt => x > *n,
+                                NumOp::Ge => x >= *n,
+                            })
+                    }
                 }
             }
         }

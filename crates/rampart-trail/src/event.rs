@@ -237,7 +237,7 @@ fn slot_of(key: &[u8]) -> Option<u8> {
         (14, b's') => 7,
         _ => return None,
     };
-    (key == IDENTITY_KEYS[slot].as_bytes()).then_some(slot as u8)
+    crate::scan::same_bytes(key, IDENTITY_KEYS[slot].as_bytes()).then_some(slot as u8)
 }
 
 /// Per slot, 1 + the position of the key's last occurrence among the `userIdentity` members
@@ -426,7 +426,7 @@ impl<'a> Event<'a> {
             .iter()
             .rev()
             // the first byte rules out almost every other key before a full comparison
-            .find(|m| m.key.first().copied() == first && m.key == key)
+            .find(|m| m.key.first().copied() == first && crate::scan::same_bytes(m.key, key))
             .map(|m| m.value)
     }
 
@@ -461,7 +461,7 @@ impl<'a> Event<'a> {
         Some(
             list.iter()
                 .rev()
-                .find(|m| m.key.first().copied() == first && m.key == key)
+                .find(|m| m.key.first().copied() == first && crate::scan::same_bytes(m.key, key))
                 .copied(),
         )
     }
@@ -518,7 +518,7 @@ impl<'a> Event<'a> {
         self.with_members_of(obj, |list| {
             list.iter()
                 .rev()
-                .find(|m| m.key == key.as_bytes())
+                .find(|m| crate::scan::same_bytes(m.key, key.as_bytes()))
                 .map(|m| m.value)
         })
     }

@@ -22,6 +22,23 @@ fn err<T>(offset: usize, message: &'static str) -> Res<T> {
     Err(ScanError { offset, message })
 }
 
+/// Byte equality for short keys (the common case: JSON member names of 4–16 bytes) without a
+/// call to `memcmp`: one or two overlapping word compares.
+#[inline(always)]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
 #[inline]
 pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
@@ -273,7 +290,7 @@ pub fn members_and_nested<'a>(
             };
             value_escaped = escaped;
             end
-        } else if !nested_key.is_empty() && key == nested_key && b.get(j) == Some(&b'{') {
+        } else if !nested_key.is_empty() && same_bytes(key, nested_key) && b.get(j) == Some(&b'{') {
             match members_dyn(b, j, &mut |m| {
                 nested(m);
                 true
@@ -384,6 +401,21 @@ mod tests {
                 ("e".into(), "true".into())
             ]
         );
+    }
+
+    /// Short-key equality sees a difference in any byte, at every length, and unequal lengths.
+    #[test]
+    fn same_bytes_is_byte_equality() {
+        for n in 0..=24usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for p in 0..n {
+                let mut b = a.clone();
+                b[p] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{n} {p}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
     }
 
     /// The word-at-a-time search agrees with a byte-by-byte one on every string shape.
