@@ -22,6 +22,10 @@ use std::time::Instant;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The binary's allocator settings (one file serves both).
+#[path = "../../rampart/src/allocator.rs"]
+mod allocator;
+
 const PER_FILE: usize = 1000;
 const RUNS: usize = 3;
 static DOCS: AtomicUsize = AtomicUsize::new(0);
@@ -219,6 +223,7 @@ fn paired(files: &[PathBuf], engine: &Engine) -> (f64, f64, u64) {
     let eval_only = std::env::var_os("BENCH_PAIRED_EVAL").is_some();
     let mut reader = Reader::new();
     let mut det = Detector::new(engine, 300);
+    let mut memo = rampart_detect::engine::ValueMemo::default();
     let mut alerts = Vec::new();
     let mut n_alerts = 0u64;
     let mut issues = Vec::new();
@@ -235,7 +240,7 @@ fn paired(files: &[PathBuf], engine: &Engine) -> (f64, f64, u64) {
                         std::hint::black_box(e.header().event_name.is_some());
                     } else if eval_only {
                         let mut st = rampart_detect::EvalStats::default();
-                        engine.evaluate(ev.unwrap(), &mut st, |i| {
+                        engine.evaluate_with(ev.unwrap(), Some(&mut memo), &mut st, |i| {
                             std::hint::black_box(i);
                         });
                     } else {
@@ -260,6 +265,7 @@ fn paired(files: &[PathBuf], engine: &Engine) -> (f64, f64, u64) {
 }
 
 fn main() {
+    allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args
         .get(1)

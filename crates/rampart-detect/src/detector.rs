@@ -3,7 +3,7 @@
 
 use crate::alert::{Aggregator, Alert, parse_time};
 use crate::baseline::Baseline;
-use crate::engine::{Engine, EvalStats};
+use crate::engine::{Engine, EvalStats, ValueMemo};
 use crate::event::{Event, EventError};
 use crate::input::Issue;
 
@@ -32,6 +32,8 @@ pub struct Detector<'e> {
     until: Option<i64>,
     /// Alerts of the event being processed (kept between events so its buffer is reused).
     fresh: Vec<Alert>,
+    /// Answers of one-field rules per value seen (see [`ValueMemo`]).
+    memo: ValueMemo,
     pub stats: DetectStats,
 }
 
@@ -44,6 +46,7 @@ impl<'e> Detector<'e> {
             since: None,
             until: None,
             fresh: Vec::new(),
+            memo: ValueMemo::default(),
             stats: DetectStats::default(),
         }
     }
@@ -105,7 +108,9 @@ impl<'e> Detector<'e> {
         self.stats.events += 1;
         let mut hits: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
         self.engine
-            .evaluate(ev, &mut self.stats.eval, |i| hits.push(i));
+            .evaluate_with(ev, Some(&mut self.memo), &mut self.stats.eval, |i| {
+                hits.push(i)
+            });
         let mut fresh = std::mem::take(&mut self.fresh);
         // An alert that would only raise the count of an open group is not built: its group
         // key is read from the raw bytes.

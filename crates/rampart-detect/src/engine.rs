@@ -23,6 +23,80 @@ pub struct Engine {
     identity_types: Vec<Option<Vec<Box<[u8]>>>>,
     /// per rule: its text as alerts carry it, shared by all of them
     texts: Vec<crate::alert::RuleText>,
+    /// per rule: (memo group, bit) when its answer is cached per value ([`ValueMemo`])
+    memo_slot: Vec<Option<(u8, u8)>>,
+    /// per memo group: the header field its rules read, and the rules (bit order)
+    memo_groups: Vec<(u8, Vec<u32>)>,
+}
+
+/// Answers of the rules that run on every event and read one typed-header field only, with a
+/// scan of it (`userAgent|contains: [kali, parrot, pentoo]`), cached per distinct value of the
+/// field: user agents repeat (a workload sends the same few all day), so most events cost one
+/// hash lookup instead of the scans. Bounded: a group's table is emptied when it reaches
+/// `capacity` values. Kept by the caller (one per [`crate::detector::Detector`]) because
+/// the engine is shared between threads.
+pub struct ValueMemo {
+    tables: Vec<HashMap<Box<str>, u64>>,
+    capacity: usize,
+    /// The engine the tables hold answers of (its address): another engine starts afresh.
+    owner: usize,
+}
+
+impl ValueMemo {
+    /// A memo holding at most `capacity` values per group.
+    pub fn new(capacity: usize) -> ValueMemo {
+        ValueMemo {
+            tables: Vec::new(),
+            capacity: capacity.max(1),
+            owner: 0,
+        }
+    }
+}
+
+impl Default for ValueMemo {
+    fn default() -> Self {
+        ValueMemo::new(4096)
+    }
+}
+
+/// The header field a condition reads when it reads exactly one (and nothing else), and
+/// whether it scans that field's text (a search whose cost grows with the value).
+fn one_header_field(c: &Condition, field: &mut Option<u8>, scans: &mut bool) -> bool {
+    match c {
+        Condition::Const(_) => true,
+        Condition::All(cs) | Condition::Any(cs) => {
+            cs.iter().all(|c| one_header_field(c, field, scans))
+        }
+        Condition::Not(c) => one_header_field(c, field, scans),
+        Condition::Pattern(_) | Condition::RawContains(_) => false,
+        Condition::Match {
+            field: f,
+            reach,
+            pred,
+        } => {
+            let Some(h) = f.header_index() else {
+                return false;
+            };
+            if *reach != Reach::Path || has_field_ref(pred) || field.is_some_and(|x| x != h) {
+                return false;
+            }
+            *field = Some(h);
+            *scans |= scans_text(pred);
+            true
+        }
+    }
+}
+
+fn scans_text(p: &Predicate) -> bool {
+    match p {
+        Predicate::Str(m) => matches!(
+            m.op,
+            crate::ir::StrOp::Contains | crate::ir::StrOp::Wildcard
+        ),
+        Predicate::ContainsAny(_) | Predicate::Regex(_) => true,
+        Predicate::Any(ps) | Predicate::All(ps) => ps.iter().any(scans_text),
+        _ => false,
+    }
 }
 
 /// Counters an engine run reports.
@@ -76,7 +150,38 @@ impl Engine {
             }));
         }
         let texts = rules.iter().map(crate::alert::RuleText::of).collect();
+        // every-event rules that read one header field, by field; a field is memoized when
+        // one of its rules scans it (then the others ride along on the same lookup)
+        let mut by_field: Vec<(u8, Vec<u32>, bool)> = Vec::new();
+        for &i in &any_name {
+            let (mut field, mut scans) = (None, false);
+            if !one_header_field(&rules[i as usize].condition, &mut field, &mut scans) {
+                continue;
+            }
+            let Some(h) = field else { continue };
+            match by_field.iter_mut().find(|(f, _, _)| *f == h) {
+                Some((_, rs, s)) => {
+                    rs.push(i);
+                    *s |= scans;
+                }
+                None => by_field.push((h, vec![i], scans)),
+            }
+        }
+        let mut memo_slot = vec![None; rules.len()];
+        let mut memo_groups: Vec<(u8, Vec<u32>)> = Vec::new();
+        for (h, mut rs, scans) in by_field {
+            if !scans {
+                continue;
+            }
+            rs.truncate(64);
+            for (bit, &i) in rs.iter().enumerate() {
+                memo_slot[i as usize] = Some((memo_groups.len() as u8, bit as u8));
+            }
+            memo_groups.push((h, rs));
+        }
         Engine {
+            memo_slot,
+            memo_groups,
             texts,
             rules,
             by_name,
@@ -101,7 +206,18 @@ impl Engine {
     }
 
     /// Evaluate every candidate rule on `ev`, calling `hit` with the index of each rule that matches.
-    pub fn evaluate(&self, ev: &Event<'_>, stats: &mut EvalStats, mut hit: impl FnMut(usize)) {
+    pub fn evaluate(&self, ev: &Event<'_>, stats: &mut EvalStats, hit: impl FnMut(usize)) {
+        self.evaluate_with(ev, None, stats, hit)
+    }
+
+    /// [`Engine::evaluate`], with the answers of one-field rules cached in `memo` across events.
+    pub fn evaluate_with(
+        &self,
+        ev: &Event<'_>,
+        mut memo: Option<&mut ValueMemo>,
+        stats: &mut EvalStats,
+        mut hit: impl FnMut(usize),
+    ) {
         let h = ev.header();
         let mut buf = [0u8; 96];
         let name = h.event_name.as_deref().unwrap_or("");
@@ -120,6 +236,9 @@ impl Engine {
         let source = h.event_source.as_deref().unwrap_or("");
         // the event's `userIdentity.type`, read once when a rule is indexed on it
         let mut kind: Option<IdentityType> = None;
+        // per memo group, this event's answers (read once per event)
+        let mut answers: SmallVec<[Option<u64>; 4]> =
+            SmallVec::from_elem(None, self.memo_groups.len());
         for &i in named.iter().chain(self.any_name.iter()) {
             let i = i as usize;
             if let Some(srcs) = &self.sources[i]
@@ -140,13 +259,61 @@ impl Engine {
                     _ => {}
                 }
             }
-            if eval(&self.rules[i].condition, ev) {
+            let matched = match (memo.as_deref_mut(), self.memo_slot[i]) {
+                (Some(memo), Some((g, bit))) => {
+                    let g = usize::from(g);
+                    let bits = match answers[g] {
+                        Some(bits) => bits,
+                        None => {
+                            let bits = self.memo_answers(memo, g, ev);
+                            answers[g] = Some(bits);
+                            bits
+                        }
+                    };
+                    bits >> bit & 1 == 1
+                }
+                _ => eval(&self.rules[i].condition, ev),
+            };
+            if matched {
                 hit(i);
             }
         }
         if ev.doc_built() {
             stats.docs_built += 1;
         }
+    }
+}
+
+impl Engine {
+    /// The answers (bit per rule) of memo group `g`'s rules on `ev`: from the memo when its
+    /// field's value was seen, else evaluated (and remembered).
+    fn memo_answers(&self, memo: &mut ValueMemo, g: usize, ev: &Event<'_>) -> u64 {
+        let (field, rules) = &self.memo_groups[g];
+        let evaluate = || {
+            rules.iter().enumerate().fold(0u64, |bits, (b, &i)| {
+                bits | u64::from(eval(&self.rules[i as usize].condition, ev)) << b
+            })
+        };
+        let Some(value) = ev.header().get_index(*field) else {
+            return evaluate();
+        };
+        let owner = self as *const Engine as usize;
+        if memo.owner != owner || memo.tables.len() != self.memo_groups.len() {
+            memo.tables.clear();
+            memo.tables
+                .resize_with(self.memo_groups.len(), HashMap::new);
+            memo.owner = owner;
+        }
+        let table = &mut memo.tables[g];
+        if let Some(&bits) = table.get(value) {
+            return bits;
+        }
+        let bits = evaluate();
+        if table.len() >= memo.capacity {
+            table.clear();
+        }
+        table.insert(value.into(), bits);
+        bits
     }
 }
 
@@ -1051,6 +1218,52 @@ mod raw_vs_doc {
             let optimized = crate::optimize::condition(cond.clone());
             for e in [Event::parse(&raw).unwrap(), Event::from_value(&raw, ev.clone())] {
                 prop_assert_eq!(eval(&cond, &e), eval(&optimized, &e), "{}", String::from_utf8_lossy(&raw));
+            }
+        }
+
+        /// Answers cached per header value (the memo, over a stream of events, with a bound
+        /// small enough to be emptied on the way) are the answers of evaluating every rule.
+        #[test]
+        fn memoized_answers_agree(
+            agents in prop::collection::vec(
+                prop::option::of(prop::sample::select(vec![
+                    "aws-cli/2.0 kali", "Boto3/1.2", "KALI linux", "parrot", "TruffleHog",
+                    "\\u006bali", "x\\\"y kali",
+                ])),
+                1..24,
+            ),
+            regions in prop::collection::vec(prop::sample::select(vec!["eu-west-1", "us-east-1"]), 24),
+        ) {
+            use crate::ir::{RuleMeta, RuleSource, Severity};
+            let rule = |c: Condition| Rule::new(RuleMeta::new("r", RuleSource::Builtin, "r", Severity::Low), c);
+            let contains = |n: &str, ci| Predicate::Str(StrMatch::new(StrOp::Contains, n, ci));
+            let rules = vec![
+                // one header field, scanned: memoized (the optimizer makes the first a set)
+                rule(Condition::field("userAgent", Predicate::Any(vec![contains("kali", true), contains("parrot", true)]))),
+                rule(Condition::field("userAgent", Predicate::Str(StrMatch::new(StrOp::Equals, "trufflehog", true)))),
+                rule(Condition::All(vec![
+                    Condition::field("userAgent", contains("li", false)),
+                    Condition::not(Condition::field("userAgent", Predicate::Exists(false))),
+                ])),
+                rule(Condition::not(Condition::field("userAgent", contains("kali", false)))),
+                // two fields: evaluated every time
+                rule(Condition::All(vec![
+                    Condition::field("userAgent", contains("kali", true)),
+                    Condition::eq("awsRegion", "eu-west-1"),
+                ])),
+                rule(Condition::field("awsRegion", contains("west", false))),
+            ];
+            let engine = Engine::new(rules);
+            prop_assert!(engine.memo_groups.len() == 2, "{:?}", engine.memo_groups);
+            let mut memo = ValueMemo::new(3);
+            for (agent, region) in agents.iter().zip(&regions) {
+                let ua = agent.map(|a| format!(r#","userAgent":"{a}""#)).unwrap_or_default();
+                let raw = format!(r#"{{"eventName":"X","awsRegion":"{region}"{ua}}}"#).into_bytes();
+                let event = Event::parse(&raw).unwrap();
+                let (mut with, mut without) = (Vec::new(), Vec::new());
+                engine.evaluate_with(&event, Some(&mut memo), &mut EvalStats::default(), |i| with.push(i));
+                engine.evaluate(&event, &mut EvalStats::default(), |i| without.push(i));
+                prop_assert_eq!(with, without, "{}", String::from_utf8_lossy(&raw));
             }
         }
 

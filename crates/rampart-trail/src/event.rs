@@ -240,10 +240,6 @@ fn slot_of(key: &[u8]) -> Option<u8> {
     crate::scan::same_bytes(key, IDENTITY_KEYS[slot].as_bytes()).then_some(slot as u8)
 }
 
-/// Per slot, 1 + the position of the key's last occurrence among the `userIdentity` members
-/// (0: absent).
-type IdentitySlots = [u8; IDENTITY_KEYS.len()];
-
 /// Why an input record is not an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
@@ -275,8 +271,6 @@ pub struct Event<'a> {
     /// (walked, no escaped key).
     identity_members: SmallVec<[Member<'a>; 16]>,
     identity_ok: bool,
-    /// Where the [`IDENTITY_KEYS`] are among those members, filled on the first lookup by slot.
-    identity_slots: std::cell::Cell<Option<IdentitySlots>>,
     doc: OnceCell<Option<Value>>,
 }
 
@@ -339,7 +333,6 @@ impl<'a> Event<'a> {
             identity_at: None,
             identity_members: SmallVec::new(),
             identity_ok: false,
-            identity_slots: std::cell::Cell::new(None),
             doc: OnceCell::new(),
         }
     }
@@ -359,7 +352,6 @@ impl<'a> Event<'a> {
         let nested = self.nested.get_mut();
         nested.members.clear();
         nested.objects.clear();
-        self.identity_slots.set(None);
         self.doc = OnceCell::new();
         self.raw = &[];
         self.text = None;
@@ -466,35 +458,11 @@ impl<'a> Event<'a> {
         )
     }
 
-    /// [`Event::identity_member`] for a key known by its slot ([`identity_slot`]): the first
-    /// lookup indexes every slotted key in one pass, later ones cost an array read.
+    /// [`Event::identity_member`] for a key known by its slot ([`identity_slot`]). A search of
+    /// the `userIdentity` members (a dozen, told apart by first byte) is cheaper than indexing
+    /// them all for the two or three keys an event's rules read.
     pub fn identity_member_at(&self, slot: u8) -> Option<Option<Member<'a>>> {
-        if !self.indexed {
-            return None;
-        }
-        if self.identity_at.is_none() {
-            return self.member("userIdentity").is_none().then_some(None);
-        }
-        let list = self.identity_list()?;
-        let slots = match self.identity_slots.get() {
-            Some(slots) => slots,
-            None => {
-                let mut slots: IdentitySlots = [0; IDENTITY_KEYS.len()];
-                for (i, m) in list.iter().enumerate().take(usize::from(u8::MAX) - 1) {
-                    if let Some(k) = slot_of(m.key) {
-                        slots[usize::from(k)] = i as u8 + 1;
-                    }
-                }
-                if list.len() >= usize::from(u8::MAX) - 1 {
-                    // too many members to index by a byte: search instead
-                    return self.identity_member(IDENTITY_KEYS.get(usize::from(slot))?);
-                }
-                self.identity_slots.set(Some(slots));
-                slots
-            }
-        };
-        let at = *slots.get(usize::from(slot))?;
-        Some((at > 0).then(|| list[usize::from(at - 1)]))
+        self.identity_member(IDENTITY_KEYS.get(usize::from(slot))?)
     }
 
     /// The text of a member's value when it is a JSON string without escapes (the scan that

@@ -1,6 +1,7 @@
 //! `rampart`: the command-line front of the rampart crates. Each verb lives in `cmd/<verb>.rs`;
 //! this file only parses arguments, dispatches, and turns errors into exit codes.
 
+mod allocator;
 mod cli;
 mod cmd;
 
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = cli::Cli::parse();
     match cmd::run(&cli) {
         Ok(code) => code.into(),
