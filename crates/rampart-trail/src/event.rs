@@ -128,18 +128,8 @@ impl<'a> Header<'a> {
         let (end, identity_at) =
             crate::scan::members_and_nested(raw, start, b"userIdentity", &mut on_identity, |m| {
                 members.push(m);
-                let slot = match m.key {
-                    b"eventSource" => &mut h.event_source,
-                    b"eventName" => &mut h.event_name,
-                    b"eventTime" => &mut h.event_time,
-                    b"awsRegion" => &mut h.aws_region,
-                    b"sourceIPAddress" => &mut h.source_ip_address,
-                    b"userAgent" => &mut h.user_agent,
-                    b"eventID" => &mut h.event_id,
-                    b"errorCode" => &mut h.error_code,
-                    b"recipientAccountId" => &mut h.recipient_account_id,
-                    b"eventType" => &mut h.event_type,
-                    _ => return true,
+                let Some(slot) = Header::field_of(m.key).map(|i| h.slot_mut(i)) else {
+                    return true;
                 };
                 match string_value(raw, text, m.value, m.value_escaped) {
                     Ok(v) => {
@@ -171,19 +161,46 @@ impl<'a> Header<'a> {
     /// The position of a top-level key among the header fields, so callers that test the same
     /// field on every event resolve the name once ([`Header::get_index`]).
     pub fn field_index(key: &str) -> Option<u8> {
-        Some(match key {
-            "eventSource" => 0,
-            "eventName" => 1,
-            "eventTime" => 2,
-            "awsRegion" => 3,
-            "sourceIPAddress" => 4,
-            "userAgent" => 5,
-            "eventID" => 6,
-            "errorCode" => 7,
-            "recipientAccountId" => 8,
-            "eventType" => 9,
+        Header::field_of(key.as_bytes())
+    }
+
+    /// [`Header::field_index`] of a raw key, for every member of every record: length, first
+    /// byte and (among the nine-byte `event…`/`errorCode` keys) seventh byte name at most one
+    /// candidate, so a key costs one comparison.
+    #[inline]
+    fn field_of(key: &[u8]) -> Option<u8> {
+        let index = match (key.len(), *key.first()?) {
+            (11, b'e') => 0,
+            (9, b'e') => match key[6] {
+                b'a' => 1,
+                b'i' => 2,
+                b'o' => 7,
+                b'y' => 9,
+                _ => return None,
+            },
+            (9, b'a') => 3,
+            (15, b's') => 4,
+            (9, b'u') => 5,
+            (7, b'e') => 6,
+            (18, b'r') => 8,
             _ => return None,
-        })
+        };
+        crate::scan::same_bytes(key, HEADER_KEYS[usize::from(index)].as_bytes()).then_some(index)
+    }
+
+    fn slot_mut(&mut self, index: u8) -> &mut Option<Cow<'a, str>> {
+        match index {
+            0 => &mut self.event_source,
+            1 => &mut self.event_name,
+            2 => &mut self.event_time,
+            3 => &mut self.aws_region,
+            4 => &mut self.source_ip_address,
+            5 => &mut self.user_agent,
+            6 => &mut self.event_id,
+            7 => &mut self.error_code,
+            8 => &mut self.recipient_account_id,
+            _ => &mut self.event_type,
+        }
     }
 
     /// The header field at `index` (from [`Header::field_index`]); `None` when absent.
@@ -204,6 +221,20 @@ impl<'a> Header<'a> {
         .as_deref()
     }
 }
+
+/// The typed header's keys, by [`Header::field_index`].
+const HEADER_KEYS: [&str; 10] = [
+    "eventSource",
+    "eventName",
+    "eventTime",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "eventID",
+    "errorCode",
+    "recipientAccountId",
+    "eventType",
+];
 
 /// The `userIdentity` members rules read most, each with a slot so that a rule's path is
 /// resolved to its slot once and an event answers it without searching.
@@ -636,6 +667,31 @@ mod tests {
         assert!(!e.doc_built());
         assert_eq!(e.doc().unwrap()["x"]["y"][1], 2);
         assert!(e.doc_built());
+    }
+
+    #[test]
+    fn header_fields_name_their_keys() {
+        for (i, k) in HEADER_KEYS.iter().enumerate() {
+            assert_eq!(Header::field_index(k), Some(i as u8), "{k}");
+            let mut h = Header::default();
+            *h.slot_mut(i as u8) = Some(Cow::Borrowed("v"));
+            assert_eq!(h.get_index(i as u8), Some("v"), "{k}");
+        }
+        for other in [
+            "eventNamE",
+            "eventXame",
+            "errorCodes",
+            "eventtime",
+            "",
+            "e",
+            "eventTyp",
+            "userAgenT",
+            "awsregion",
+            "eventid",
+            "requestID",
+        ] {
+            assert_eq!(Header::field_index(other), None, "{other}");
+        }
     }
 
     #[test]

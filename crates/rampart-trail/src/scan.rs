@@ -47,6 +47,17 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// `i` if `b[i]` is `want` (compact JSON, the common case), else [`skip_ws`] from `i`: the
+/// caller checks the byte it lands on either way.
+#[inline(always)]
+fn skip_ws_to(b: &[u8], i: usize, want: u8) -> usize {
+    if b.get(i) == Some(&want) {
+        i
+    } else {
+        skip_ws(b, i)
+    }
+}
+
 /// `b[i]` is `"`: returns the index just past the closing quote and whether the string has
 /// backslash escapes.
 #[inline]
@@ -58,9 +69,31 @@ pub fn string_end(b: &[u8], i: usize) -> Res<(usize, bool)> {
 }
 
 /// [`string_end`] with the error left to the caller: an `Option` comes back in registers, and
-/// this runs for every key and string of every record.
-#[inline]
+/// this runs for every key and string of every record. Most keys and values end within 32
+/// bytes without an escape: that case is two vector compares, inlined at each call.
+#[inline(always)]
 fn find_string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(chunk) = b.get(i + 1..i + 33) {
+        // two blocks in one mask: bit k is byte i + 1 + k
+        let mask = sse2::quote_or_backslash(&chunk[..16])
+            | sse2::quote_or_backslash(&chunk[16..]) << 16;
+        if mask != 0 {
+            let at = i + 1 + mask.trailing_zeros() as usize;
+            if b[at] == b'"' {
+                return Some((at + 1, false));
+            }
+        }
+    }
+    find_string_end_slow(b, i)
+}
+
+/// [`find_string_end`] beyond its first 32 bytes (and near the end of the input, and on other
+/// architectures): kept out
+/// of line so the common case costs no call.
+#[cold]
+#[inline(never)]
+fn find_string_end_slow(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i + 1;
     let mut escaped = false;
     // Most CloudTrail strings are short: look at the first 64 bytes sixteen at a time (one
@@ -278,11 +311,11 @@ pub fn members_and_nested<'a>(
             return err(j, "unterminated string");
         };
         let key = &b[j + 1..kend - 1];
-        j = skip_ws(b, kend);
+        j = skip_ws_to(b, kend, b':');
         if b.get(j) != Some(&b':') {
             return err(j, "expected `:`");
         }
-        j = skip_ws(b, j + 1);
+        j = skip_ws_to(b, j + 1, b'"');
         let mut value_escaped = false;
         let vend = if b.get(j) == Some(&b'"') {
             let Some((end, escaped)) = find_string_end(b, j) else {
@@ -312,9 +345,9 @@ pub fn members_and_nested<'a>(
                 value: (j, vend),
             });
         }
-        j = skip_ws(b, vend);
+        j = skip_ws_to(b, vend, b',');
         match b.get(j) {
-            Some(b',') => j = skip_ws(b, j + 1),
+            Some(b',') => j = skip_ws_to(b, j + 1, b'"'),
             Some(b'}') => return Ok((j + 1, walked)),
             _ => return err(j, "expected `,` or `}`"),
         }
