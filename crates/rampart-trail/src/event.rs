@@ -236,8 +236,8 @@ const HEADER_KEYS: [&str; 10] = [
     "eventType",
 ];
 
-/// The `userIdentity` members rules read most, each with a slot so that a rule's path is
-/// resolved to its slot once and an event answers it without searching.
+/// The `userIdentity` members rules read most, each with a slot: a rule resolves its path to
+/// the slot (a static key) once, and [`Event::identity_member_at`] searches for that key.
 const IDENTITY_KEYS: [&str; 8] = [
     "type",
     "arn",
@@ -249,7 +249,7 @@ const IDENTITY_KEYS: [&str; 8] = [
     "sessionContext",
 ];
 
-/// The slot of `userIdentity.<key>`, if the event indexes that key by slot.
+/// The slot of `userIdentity.<key>`, if `key` is one of the [`IDENTITY_KEYS`].
 pub fn identity_slot(key: &str) -> Option<u8> {
     slot_of(key.as_bytes())
 }

@@ -76,8 +76,8 @@ fn find_string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     #[cfg(target_arch = "x86_64")]
     if let Some(chunk) = b.get(i + 1..i + 33) {
         // two blocks in one mask: bit k is byte i + 1 + k
-        let mask = sse2::quote_or_backslash(&chunk[..16])
-            | sse2::quote_or_backslash(&chunk[16..]) << 16;
+        let mask =
+            sse2::quote_or_backslash(&chunk[..16]) | sse2::quote_or_backslash(&chunk[16..]) << 16;
         if mask != 0 {
             let at = i + 1 + mask.trailing_zeros() as usize;
             if b[at] == b'"' {

@@ -1,5 +1,6 @@
 //! Any text as a Sigma rule: loading never panics; a rule that loads can be evaluated on an
-//! event, and the engine (optimized condition, index) agrees with the rule as loaded.
+//! event, and the engine (optimized condition, index, per-value memo) agrees with the rule as
+//! loaded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +22,14 @@ fuzz_target!(|data: &[u8]| {
         let mut hit = false;
         engine.evaluate(&ev, &mut Default::default(), |_| hit = true);
         assert_eq!(hit, plain);
+        // answers cached per header value: the first evaluation fills the memo, the second
+        // reads it
+        let mut memo = rampart_detect::engine::ValueMemo::default();
+        for _ in 0..2 {
+            let mut hit = false;
+            engine.evaluate_with(&ev, Some(&mut memo), &mut Default::default(), |_| hit = true);
+            assert_eq!(hit, plain);
+        }
     } else if let Err(u) = rampart_detect::sigma::load_str(text, "fuzz.yml") {
         assert!(!u.reason.is_empty());
     }
