@@ -506,20 +506,6 @@ pub fn table(alerts: &[Alert]) -> String {
 
 pub use rampart_trail::time::parse_time;
 
-/// (rule id, principal, resource)
-type GroupKey = (Arc<str>, Option<String>, Option<String>);
-
-/// A borrowed [`GroupKey`]: hashes exactly as the owned tuple does (a tuple struct of the same
-/// field types in the same order), so a group is found without allocating its key.
-#[derive(Hash)]
-struct GroupKeyRef<'a>(&'a str, Option<&'a str>, Option<&'a str>);
-
-impl hashbrown::Equivalent<GroupKey> for GroupKeyRef<'_> {
-    fn equivalent(&self, k: &GroupKey) -> bool {
-        self.0 == &*k.0 && self.1 == k.1.as_deref() && self.2 == k.2.as_deref()
-    }
-}
-
 /// Overwrites a group's first or last event time in place (times have one length, so the
 /// buffer is reused instead of allocating per merged event).
 fn set_time(slot: &mut Option<String>, t: Option<&str>) {
@@ -532,13 +518,33 @@ fn set_time(slot: &mut Option<String>, t: Option<&str>) {
     }
 }
 
+/// An aggregation key, (rule id, principal, resource), borrowed from an alert or an event.
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
+struct GroupKey<'a>(&'a str, Option<&'a str>, Option<&'a str>);
+
+impl<'a> GroupKey<'a> {
+    fn of(a: &'a Alert) -> GroupKey<'a> {
+        GroupKey(&a.rule_id, a.principal.as_deref(), a.resource.as_deref())
+    }
+}
+
+/// An open group: the first alert (holding the count and first/last times), its sequence
+/// number (age) and its start (epoch seconds).
+struct Group {
+    seq: u64,
+    alert: Alert,
+    start: i64,
+}
+
 /// Folds repeats of (rule, principal, resource) within `window` seconds of event time into one
 /// alert with a count. Memory is bounded: at most `max_open` groups are held; when the bound is
-/// reached the oldest tenth of them (at least one) is emitted.
+/// reached the oldest tenth of them (at least one) is emitted. Groups are found by the hash of
+/// their key and compared with their alert's own fields, so no key is copied.
 pub struct Aggregator {
     window: i64,
     max_open: usize,
-    open: hashbrown::HashMap<GroupKey, (u64, Alert, i64)>,
+    open: hashbrown::HashTable<Group>,
+    hasher: hashbrown::DefaultHashBuilder,
     seq: u64,
 }
 
@@ -548,9 +554,15 @@ impl Aggregator {
         Aggregator {
             window: window_secs as i64,
             max_open: max_open.max(1),
-            open: hashbrown::HashMap::new(),
+            open: hashbrown::HashTable::new(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
             seq: 0,
         }
+    }
+
+    fn hash(&self, key: GroupKey<'_>) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
     }
 
     /// Count one more event into the open group of (`rule_id`, `principal`, `resource`) when
@@ -570,19 +582,21 @@ impl Aggregator {
         if self.window == 0 {
             return false;
         }
-        let key = GroupKeyRef(rule_id, principal, resource);
-        let Some((_, g, start)) = self.open.get_mut(&key) else {
+        let key = GroupKey(rule_id, principal, resource);
+        let hash = self.hash(key);
+        let Some(g) = self.open.find_mut(hash, |g| GroupKey::of(&g.alert) == key) else {
             return false;
         };
-        if (t - *start).abs() > self.window {
+        if (t - g.start).abs() > self.window {
             return false;
         }
-        g.count += 1;
-        if event_time > g.last_seen.as_deref() {
-            set_time(&mut g.last_seen, event_time);
+        let a = &mut g.alert;
+        a.count += 1;
+        if event_time > a.last_seen.as_deref() {
+            set_time(&mut a.last_seen, event_time);
         }
-        if event_time < g.first_seen.as_deref() {
-            set_time(&mut g.first_seen, event_time);
+        if event_time < a.first_seen.as_deref() {
+            set_time(&mut a.first_seen, event_time);
         }
         true
     }
@@ -594,9 +608,13 @@ impl Aggregator {
             return;
         }
         let t = a.event_time.as_deref().and_then(parse_time).unwrap_or(0);
-        let key = (a.rule_id.clone(), a.principal.clone(), a.resource.clone());
-        if let Some((_, g, start)) = self.open.get_mut(&key) {
-            if (t - *start).abs() <= self.window {
+        let hash = self.hash(GroupKey::of(&a));
+        if let Ok(entry) = self
+            .open
+            .find_entry(hash, |g| GroupKey::of(&g.alert) == GroupKey::of(&a))
+        {
+            if (t - entry.get().start).abs() <= self.window {
+                let g = &mut entry.into_mut().alert;
                 g.count += 1;
                 if a.event_time > g.last_seen {
                     set_time(&mut g.last_seen, a.event_time.as_deref());
@@ -606,37 +624,42 @@ impl Aggregator {
                 }
                 return;
             }
-            let (_, old, _) = self.open.remove(&key).expect("present");
-            out.push(old);
+            let (old, _) = entry.remove();
+            out.push(old.alert);
         }
         if self.open.len() >= self.max_open {
             self.evict_oldest(out);
         }
         self.seq += 1;
-        self.open.insert(key, (self.seq, a, t));
+        let group = Group {
+            seq: self.seq,
+            alert: a,
+            start: t,
+        };
+        let hasher = &self.hasher;
+        self.open.insert_unique(hash, group, |g| {
+            use std::hash::BuildHasher;
+            hasher.hash_one(GroupKey::of(&g.alert))
+        });
     }
 
     /// Emits the oldest tenth of the open groups (at least one), oldest first: one search of
     /// the groups per tenth of the bound, not one per alert, once the bound is reached.
     fn evict_oldest(&mut self, out: &mut Vec<Alert>) {
         let n = (self.max_open / 10).clamp(1, self.open.len());
-        let mut seqs: Vec<u64> = self.open.values().map(|g| g.0).collect();
+        let mut seqs: Vec<u64> = self.open.iter().map(|g| g.seq).collect();
         let (_, nth, _) = seqs.select_nth_unstable(n - 1);
         let cut = *nth;
-        let mut old: Vec<(u64, Alert, i64)> = self
-            .open
-            .extract_if(|_, g| g.0 <= cut)
-            .map(|(_, g)| g)
-            .collect();
-        old.sort_by_key(|g| g.0);
-        out.extend(old.into_iter().map(|(_, a, _)| a));
+        let mut old: Vec<Group> = self.open.extract_if(|g| g.seq <= cut).collect();
+        old.sort_by_key(|g| g.seq);
+        out.extend(old.into_iter().map(|g| g.alert));
     }
 
     /// Emit every open group, oldest first.
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
-        let mut v: Vec<_> = self.open.drain().map(|(_, g)| g).collect();
-        v.sort_by_key(|(seq, _, _)| *seq);
-        out.extend(v.into_iter().map(|(_, a, _)| a));
+        let mut v: Vec<Group> = self.open.drain().collect();
+        v.sort_by_key(|g| g.seq);
+        out.extend(v.into_iter().map(|g| g.alert));
     }
 }
 
@@ -764,27 +787,24 @@ mod tests {
         }
     }
 
-    /// The borrowed key must hash as the owned one, or merges would silently miss.
+    /// A group pushed as an alert is found again by the event's borrowed key, and only by it.
     #[test]
-    fn borrowed_group_keys_hash_and_compare_as_owned_ones() {
-        use std::hash::BuildHasher;
-        let h = hashbrown::DefaultHashBuilder::default();
-        for (r, p, res) in [
-            ("R", Some("p"), None),
-            ("R", None, Some("x")),
-            ("", None, None),
-        ] {
-            let owned: GroupKey = (r.into(), p.map(Into::into), res.map(Into::into));
-            assert_eq!(h.hash_one(GroupKeyRef(r, p, res)), h.hash_one(&owned));
-            assert!(hashbrown::Equivalent::equivalent(
-                &GroupKeyRef(r, p, res),
-                &owned
-            ));
-        }
-        assert!(!hashbrown::Equivalent::equivalent(
-            &GroupKeyRef("R", None, Some("x")),
-            &("R".into(), Some("x".into()), None)
-        ));
+    fn merges_find_the_group_pushed_for_the_same_key() {
+        let mut agg = Aggregator::new(300, 10);
+        let mut out = Vec::new();
+        let a = alert_for("2024-07-31T13:00:00Z", "bob");
+        let (p, r) = (a.principal.clone(), a.resource.clone());
+        agg.push(a, &mut out);
+        let t = parse_time("2024-07-31T13:01:00Z").unwrap();
+        let at = Some("2024-07-31T13:01:00Z");
+        assert!(!agg.merge_at("RD-Y", p.as_deref(), r.as_deref(), at, t));
+        assert!(!agg.merge_at("RD-X", p.as_deref(), None, at, t));
+        assert!(!agg.merge_at("RD-X", None, r.as_deref(), at, t));
+        assert!(agg.merge_at("RD-X", p.as_deref(), r.as_deref(), at, t));
+        agg.flush(&mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].count, 2);
+        assert_eq!(out[0].last_seen.as_deref(), at);
     }
 
     mod raw_group {
