@@ -12,27 +12,20 @@ use std::sync::Arc;
 /// Version tag written in every JSON Lines alert; bumped only on incompatible changes.
 pub const SCHEMA: &str = "rampart.alert/v1";
 
-/// One alert (possibly standing for `count` aggregated repeats). Field order and names are the
-/// documented schema (docs/detect.md); new fields may be added, none renamed or removed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// One alert (possibly standing for `count` aggregated repeats). It serializes as the
+/// documented schema (docs/detect.md, field order and names of [`AlertRecord`]); new fields may
+/// be added, none renamed or removed. The event's strings are kept in one buffer (read them
+/// with [`Alert::event_id`], [`Alert::principal`], …): an alert costs one allocation for them,
+/// not ten.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    pub schema: &'static str,
     pub rule_id: Arc<str>,
     pub rule_source: RuleSource,
     pub title: Arc<str>,
     pub severity: Severity,
     pub attack: Arc<[String]>,
-    pub event_id: Option<String>,
-    pub event_time: Option<String>,
-    pub event_source: Option<String>,
-    pub event_name: Option<String>,
-    pub account: Option<String>,
-    pub region: Option<String>,
-    pub principal: Option<String>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-    /// The main resource acted on (bucket, trail, user, role, …) when the request names one.
-    pub resource: Option<String>,
+    /// event id, time, source, name, account, region, principal, source IP, user agent, resource
+    text: EventText,
     /// Fields the rule tested, with their values in the event.
     pub matched: serde_json::Map<String, Value>,
     /// Rule author (credited for Sigma rules, DRL 1.1) and licence.
@@ -40,11 +33,107 @@ pub struct Alert {
     pub license: Option<Arc<str>>,
     /// Number of events this alert stands for (1 unless aggregated).
     pub count: u64,
-    /// Event times of the first and last aggregated events.
-    pub first_seen: Option<String>,
-    pub last_seen: Option<String>,
+    /// First and last aggregated event times, once a merge moved them off the event's time.
+    first_seen: Option<String>,
+    last_seen: Option<String>,
     /// Where the event came from (`file:record`), when known.
     pub origin: Option<String>,
+}
+
+/// An alert as written (JSON Lines): the schema's fields in order.
+#[derive(Serialize)]
+pub struct AlertRecord<'a> {
+    pub schema: &'static str,
+    pub rule_id: &'a str,
+    pub rule_source: RuleSource,
+    pub title: &'a str,
+    pub severity: Severity,
+    pub attack: &'a [String],
+    pub event_id: Option<&'a str>,
+    pub event_time: Option<&'a str>,
+    pub event_source: Option<&'a str>,
+    pub event_name: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub principal: Option<&'a str>,
+    pub source_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    /// The main resource acted on (bucket, trail, user, role, …) when the request names one.
+    pub resource: Option<&'a str>,
+    pub matched: &'a serde_json::Map<String, Value>,
+    pub author: Option<&'a str>,
+    pub license: Option<&'a str>,
+    pub count: u64,
+    /// Event times of the first and last aggregated events.
+    pub first_seen: Option<&'a str>,
+    pub last_seen: Option<&'a str>,
+    pub origin: Option<&'a str>,
+}
+
+impl Serialize for Alert {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.record().serialize(s)
+    }
+}
+
+/// One reader per packed event string: `name => FIELD` defines `Alert::name()`.
+macro_rules! event_text {
+    ($($(#[$doc:meta])* $name:ident => $field:ident,)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self) -> Option<&str> {
+                self.text.get(EventText::$field)
+            }
+        )*
+    };
+}
+
+/// The event's strings an alert carries, back to back in one buffer.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct EventText {
+    buf: String,
+    /// Per field ([`EventText::EVENT_ID`] …), its end in `buf` (it starts where the previous
+    /// present field ends); `usize::MAX` when absent.
+    ends: [usize; 10],
+}
+
+impl EventText {
+    const EVENT_ID: usize = 0;
+    const EVENT_TIME: usize = 1;
+    const EVENT_SOURCE: usize = 2;
+    const EVENT_NAME: usize = 3;
+    const ACCOUNT: usize = 4;
+    const REGION: usize = 5;
+    const PRINCIPAL: usize = 6;
+    const SOURCE_IP: usize = 7;
+    const USER_AGENT: usize = 8;
+    const RESOURCE: usize = 9;
+
+    fn new(values: [Option<&str>; 10]) -> EventText {
+        let mut buf = String::with_capacity(values.iter().flatten().map(|v| v.len()).sum());
+        let mut ends = [usize::MAX; 10];
+        for (end, v) in ends.iter_mut().zip(values) {
+            if let Some(v) = v {
+                buf.push_str(v);
+                *end = buf.len();
+            }
+        }
+        EventText { buf, ends }
+    }
+
+    fn get(&self, field: usize) -> Option<&str> {
+        let end = self.ends[field];
+        if end == usize::MAX {
+            return None;
+        }
+        let start = self.ends[..field]
+            .iter()
+            .rev()
+            .find(|&&e| e != usize::MAX)
+            .copied()
+            .unwrap_or(0);
+        Some(&self.buf[start..end])
+    }
 }
 
 /// The rule's text in every alert it raises, built once per rule and shared by its alerts.
@@ -287,7 +376,6 @@ impl Alert {
         group: Option<&GroupOfRaw<'_>>,
     ) -> Alert {
         let h = ev.header();
-        let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().map(str::to_string);
         // Built only when needed: the document if a rule already built it, otherwise only the
         // members an alert reads, so most alerts never pay for a full document.
         let narrow: std::cell::OnceCell<Option<Value>> = std::cell::OnceCell::new();
@@ -316,42 +404,108 @@ impl Alert {
             }
             base().and_then(|d| resolve_value(f, d))
         });
-        let (principal, resource) = match group {
-            Some((p, r)) => (
-                p.as_deref().map(str::to_string),
-                r.as_deref().map(str::to_string),
+        type Text<'t> = Option<std::borrow::Cow<'t, str>>;
+        let (principal, resource): (Text<'_>, Text<'_>) = match group {
+            Some((p, r)) => (p.as_deref().map(Into::into), r.as_deref().map(Into::into)),
+            None => (
+                base().and_then(principal_of).map(Into::into),
+                base().and_then(resource_of).map(Into::into),
             ),
-            None => (base().and_then(principal_of), base().and_then(resource_of)),
+        };
+        let account = match h.recipient_account_id.as_deref() {
+            Some(a) => Some(a),
+            None => base()
+                .and_then(|d| d.pointer("/userIdentity/accountId"))
+                .and_then(Value::as_str),
         };
         Alert {
-            schema: SCHEMA,
             rule_id: text.id.clone(),
             rule_source: rule.meta.source,
             title: text.title.clone(),
             severity: rule.meta.severity,
             attack: text.attack.clone(),
-            event_id: s(&h.event_id),
-            event_time: s(&h.event_time),
-            event_source: s(&h.event_source),
-            event_name: s(&h.event_name),
-            account: s(&h.recipient_account_id).or_else(|| {
-                base()
-                    .and_then(|d| d.pointer("/userIdentity/accountId"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            }),
-            region: s(&h.aws_region),
-            principal,
-            source_ip: s(&h.source_ip_address),
-            user_agent: s(&h.user_agent),
-            resource,
+            text: EventText::new([
+                h.event_id.as_deref(),
+                h.event_time.as_deref(),
+                h.event_source.as_deref(),
+                h.event_name.as_deref(),
+                account,
+                h.aws_region.as_deref(),
+                principal.as_deref(),
+                h.source_ip_address.as_deref(),
+                h.user_agent.as_deref(),
+                resource.as_deref(),
+            ]),
             matched,
             author: text.author.clone(),
             license: text.license.clone(),
             count: 1,
-            first_seen: s(&h.event_time),
-            last_seen: s(&h.event_time),
+            first_seen: None,
+            last_seen: None,
             origin,
+        }
+    }
+
+    /// The record written for this alert (JSON Lines).
+    pub fn record(&self) -> AlertRecord<'_> {
+        AlertRecord {
+            schema: SCHEMA,
+            rule_id: &self.rule_id,
+            rule_source: self.rule_source,
+            title: &self.title,
+            severity: self.severity,
+            attack: &self.attack,
+            event_id: self.event_id(),
+            event_time: self.event_time(),
+            event_source: self.event_source(),
+            event_name: self.event_name(),
+            account: self.account(),
+            region: self.region(),
+            principal: self.principal(),
+            source_ip: self.source_ip(),
+            user_agent: self.user_agent(),
+            resource: self.resource(),
+            matched: &self.matched,
+            author: self.author.as_deref(),
+            license: self.license.as_deref(),
+            count: self.count,
+            first_seen: self.first_seen(),
+            last_seen: self.last_seen(),
+            origin: self.origin.as_deref(),
+        }
+    }
+
+    event_text! {
+        event_id => EVENT_ID,
+        event_time => EVENT_TIME,
+        event_source => EVENT_SOURCE,
+        event_name => EVENT_NAME,
+        account => ACCOUNT,
+        region => REGION,
+        principal => PRINCIPAL,
+        source_ip => SOURCE_IP,
+        user_agent => USER_AGENT,
+        /// The main resource acted on (bucket, trail, user, role, …) when the request names one.
+        resource => RESOURCE,
+    }
+
+    /// Time of the first aggregated event.
+    pub fn first_seen(&self) -> Option<&str> {
+        self.first_seen.as_deref().or_else(|| self.event_time())
+    }
+    /// Time of the last aggregated event.
+    pub fn last_seen(&self) -> Option<&str> {
+        self.last_seen.as_deref().or_else(|| self.event_time())
+    }
+
+    /// Count one more event at time `t` into this alert's group.
+    fn merge_time(&mut self, t: Option<&str>) {
+        self.count += 1;
+        if t > self.last_seen() {
+            set_time(&mut self.last_seen, t);
+        }
+        if t < self.first_seen() {
+            set_time(&mut self.first_seen, t);
         }
     }
 
@@ -362,21 +516,9 @@ impl Alert {
 
     /// OCSF 1.1 Detection Finding (class_uid 2004).
     pub fn to_ocsf(&self) -> Value {
-        let time = self
-            .event_time
-            .as_deref()
-            .and_then(parse_time)
-            .map(|t| t * 1000);
-        let first = self
-            .first_seen
-            .as_deref()
-            .and_then(parse_time)
-            .map(|t| t * 1000);
-        let last = self
-            .last_seen
-            .as_deref()
-            .and_then(parse_time)
-            .map(|t| t * 1000);
+        let time = self.event_time().and_then(parse_time).map(|t| t * 1000);
+        let first = self.first_seen().and_then(parse_time).map(|t| t * 1000);
+        let last = self.last_seen().and_then(parse_time).map(|t| t * 1000);
         json!({
             "class_uid": 2004,
             "class_name": "Detection Finding",
@@ -395,10 +537,10 @@ impl Alert {
             "metadata": {
                 "version": "1.1.0",
                 "product": {"name": "rampart", "vendor_name": "rampart", "version": env!("CARGO_PKG_VERSION")},
-                "uid": self.event_id,
+                "uid": self.event_id(),
             },
             "finding_info": {
-                "uid": format!("{}:{}", self.rule_id, self.event_id.as_deref().unwrap_or("")),
+                "uid": format!("{}:{}", self.rule_id, self.event_id().unwrap_or("")),
                 "title": self.title,
                 "analytic": {"uid": self.rule_id, "name": self.title, "type_id": 1, "type": "Rule", "category": self.rule_source.to_string()},
                 "attacks": self.attack.iter().map(|t| json!({"technique": {"uid": t}})).collect::<Vec<_>>(),
@@ -406,11 +548,11 @@ impl Alert {
                 "last_seen_time": last,
                 "src_url": Value::Null,
             },
-            "cloud": {"provider": "AWS", "region": self.region, "account": {"uid": self.account}},
-            "actor": {"user": {"uid": self.principal}},
-            "src_endpoint": {"ip": self.source_ip, "svc_name": Value::Null},
-            "api": {"operation": self.event_name, "service": {"name": self.event_source}},
-            "resources": self.resource.as_ref().map(|r| vec![json!({"uid": r})]).unwrap_or_default(),
+            "cloud": {"provider": "AWS", "region": self.region(), "account": {"uid": self.account()}},
+            "actor": {"user": {"uid": self.principal()}},
+            "src_endpoint": {"ip": self.source_ip(), "svc_name": Value::Null},
+            "api": {"operation": self.event_name(), "service": {"name": self.event_source()}},
+            "resources": self.resource().map(|r| vec![json!({"uid": r})]).unwrap_or_default(),
             "evidences": [{"data": self.matched}],
             "unmapped": {"author": self.author, "license": self.license, "origin": self.origin},
         })
@@ -424,16 +566,16 @@ impl Alert {
             self.title,
             self.rule_id
         );
-        if let Some(p) = &self.principal {
+        if let Some(p) = self.principal() {
             s.push_str(&format!(" by {p}"));
         }
-        if let Some(e) = &self.event_name {
+        if let Some(e) = self.event_name() {
             s.push_str(&format!(": {e}"));
         }
-        if let Some(r) = &self.resource {
+        if let Some(r) = self.resource() {
             s.push_str(&format!(" on {r}"));
         }
-        if let (Some(a), Some(r)) = (&self.account, &self.region) {
+        if let (Some(a), Some(r)) = (self.account(), self.region()) {
             s.push_str(&format!(" in {a}/{r}"));
         }
         if self.count > 1 {
@@ -459,12 +601,12 @@ pub fn table(alerts: &[Alert]) -> String {
         .iter()
         .map(|a| {
             [
-                a.event_time.clone().unwrap_or_default(),
+                a.event_time().unwrap_or_default().to_string(),
                 a.severity.as_str().to_string(),
                 a.rule_id.to_string(),
                 a.title.to_string(),
-                a.principal.clone().unwrap_or_else(|| "-".into()),
-                a.event_name.clone().unwrap_or_default(),
+                a.principal().unwrap_or("-").to_string(),
+                a.event_name().unwrap_or_default().to_string(),
                 a.count.to_string(),
             ]
         })
@@ -524,7 +666,7 @@ struct GroupKey<'a>(&'a str, Option<&'a str>, Option<&'a str>);
 
 impl<'a> GroupKey<'a> {
     fn of(a: &'a Alert) -> GroupKey<'a> {
-        GroupKey(&a.rule_id, a.principal.as_deref(), a.resource.as_deref())
+        GroupKey(&a.rule_id, a.principal(), a.resource())
     }
 }
 
@@ -590,14 +732,7 @@ impl Aggregator {
         if (t - g.start).abs() > self.window {
             return false;
         }
-        let a = &mut g.alert;
-        a.count += 1;
-        if event_time > a.last_seen.as_deref() {
-            set_time(&mut a.last_seen, event_time);
-        }
-        if event_time < a.first_seen.as_deref() {
-            set_time(&mut a.first_seen, event_time);
-        }
+        g.alert.merge_time(event_time);
         true
     }
 
@@ -607,21 +742,14 @@ impl Aggregator {
             out.push(a);
             return;
         }
-        let t = a.event_time.as_deref().and_then(parse_time).unwrap_or(0);
+        let t = a.event_time().and_then(parse_time).unwrap_or(0);
         let hash = self.hash(GroupKey::of(&a));
         if let Ok(entry) = self
             .open
             .find_entry(hash, |g| GroupKey::of(&g.alert) == GroupKey::of(&a))
         {
             if (t - entry.get().start).abs() <= self.window {
-                let g = &mut entry.into_mut().alert;
-                g.count += 1;
-                if a.event_time > g.last_seen {
-                    set_time(&mut g.last_seen, a.event_time.as_deref());
-                }
-                if a.event_time < g.first_seen {
-                    set_time(&mut g.first_seen, a.event_time.as_deref());
-                }
+                entry.into_mut().alert.merge_time(a.event_time());
                 return;
             }
             let (old, _) = entry.remove();
@@ -683,6 +811,59 @@ mod tests {
         Alert::new(&rule, &Event::parse(&raw).unwrap(), Some("f.json:1".into()))
     }
 
+    /// The JSON Lines record keeps the documented field order.
+    #[test]
+    fn record_fields_in_schema_order() {
+        let line = alert_for("2024-07-31T13:06:24Z", "bob").to_json_line();
+        let order = [
+            "schema",
+            "rule_id",
+            "rule_source",
+            "title",
+            "severity",
+            "attack",
+            "event_id",
+            "event_time",
+            "event_source",
+            "event_name",
+            "account",
+            "region",
+            "principal",
+            "source_ip",
+            "user_agent",
+            "resource",
+            "matched",
+            "author",
+            "license",
+            "count",
+            "first_seen",
+            "last_seen",
+            "origin",
+        ];
+        let at: Vec<usize> = order
+            .iter()
+            .map(|k| {
+                line.find(&format!("\"{k}\":"))
+                    .unwrap_or_else(|| panic!("{k} in {line}"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
+    }
+
+    proptest::proptest! {
+        /// The packed event strings read back as written, present or absent, in any mix.
+        #[test]
+        fn event_text_reads_back_what_it_packed(
+            values in proptest::collection::vec(proptest::option::of("[a-zé/:]{0,6}"), 10),
+        ) {
+            let arr: [Option<&str>; 10] = std::array::from_fn(|i| values[i].as_deref());
+            let t = EventText::new(arr);
+            for (i, v) in values.iter().enumerate() {
+                proptest::prop_assert_eq!(t.get(i), v.as_deref());
+            }
+        }
+    }
+
     #[test]
     fn schema_fields() {
         let a = alert_for("2024-07-31T13:06:24Z", "bob");
@@ -727,11 +908,11 @@ mod tests {
         agg.push(alert_for("2024-07-31T14:00:00Z", "bob"), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].count, 2);
-        assert_eq!(out[0].last_seen.as_deref(), Some("2024-07-31T13:01:00Z"));
+        assert_eq!(out[0].last_seen(), Some("2024-07-31T13:01:00Z"));
         // a third key evicts the oldest open group (eve)
         agg.push(alert_for("2024-07-31T14:00:00Z", "mallory"), &mut out);
         assert_eq!(out.len(), 2);
-        assert!(out[1].principal.as_deref().unwrap().ends_with("eve"));
+        assert!(out[1].principal().unwrap().ends_with("eve"));
         agg.flush(&mut out);
         assert_eq!(out.len(), 4);
         assert_eq!(out.iter().map(|a| a.count).sum::<u64>(), 5);
@@ -779,7 +960,7 @@ mod tests {
             let got: Vec<(usize, u64)> = out
                 .iter()
                 .map(|a| {
-                    let p = a.principal.as_deref().unwrap();
+                    let p = a.principal().unwrap();
                     (users.iter().position(|u| p.ends_with(&format!("/{u}"))).unwrap(), a.count)
                 })
                 .collect();
@@ -793,7 +974,10 @@ mod tests {
         let mut agg = Aggregator::new(300, 10);
         let mut out = Vec::new();
         let a = alert_for("2024-07-31T13:00:00Z", "bob");
-        let (p, r) = (a.principal.clone(), a.resource.clone());
+        let (p, r) = (
+            a.principal().map(str::to_string),
+            a.resource().map(str::to_string),
+        );
         agg.push(a, &mut out);
         let t = parse_time("2024-07-31T13:01:00Z").unwrap();
         let at = Some("2024-07-31T13:01:00Z");
@@ -804,7 +988,7 @@ mod tests {
         agg.flush(&mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].count, 2);
-        assert_eq!(out[0].last_seen.as_deref(), at);
+        assert_eq!(out[0].last_seen(), at);
     }
 
     mod raw_group {

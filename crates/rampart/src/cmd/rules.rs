@@ -136,7 +136,7 @@ fn test(g: &Global, a: &RuleArgs, events: Option<&std::path::Path>) -> anyhow::R
                 "{}  {}  {}  {}\n",
                 al.origin.as_deref().unwrap_or("-"),
                 al.rule_id,
-                al.event_name.as_deref().unwrap_or("-"),
+                al.event_name().unwrap_or("-"),
                 al.title
             ));
         }
