@@ -249,7 +249,8 @@ const IDENTITY_KEYS: [&str; 8] = [
     "sessionContext",
 ];
 
-/// The slot of `userIdentity.<key>`, if `key` is one of the keys rules read most (`type`, `arn`, …).
+/// The slot of `userIdentity.<key>`, if `key` is one of the keys rules read most (`type`,
+/// `arn`, …).
 pub fn identity_slot(key: &str) -> Option<u8> {
     slot_of(key.as_bytes())
 }
