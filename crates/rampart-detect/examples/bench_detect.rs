@@ -10,7 +10,7 @@
 //!
 //! `cargo run --release -p rampart-detect --example bench_detect -- [EVENTS] [DIR]`
 
-use rampart_detect::input::{ReadStats, Reader};
+use rampart_detect::input::{Parsed, ReadStats, Reader};
 use rampart_detect::{BuiltinConfig, Detector, Engine, builtin};
 use serde_json::Value;
 use std::io::Write;
@@ -151,6 +151,13 @@ fn cpu_seconds() -> f64 {
     (tick(11) + tick(12)) / 100.0
 }
 
+/// The floor's work per event: read one header field (the event is parsed already).
+fn floor_pass(evs: &[rampart_detect::Event<'_>]) {
+    for e in evs {
+        std::hint::black_box(e.header().event_name.is_some());
+    }
+}
+
 /// Returns (events, alerts, wall seconds, CPU seconds).
 fn run(files: &[PathBuf], engine: &Engine, mode: Mode, threads: usize) -> (u64, u64, f64, f64) {
     let next = AtomicUsize::new(0);
@@ -170,21 +177,26 @@ fn run(files: &[PathBuf], engine: &Engine, mode: Mode, threads: usize) -> (u64, 
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(f) = files.get(i) else { break };
                         let mut st = ReadStats::default();
-                        reader.read_file_events(f, &mut st, &mut issues, &mut |ev, _| {
-                            events += 1;
+                        reader.read_file_batches(f, &mut st, &mut issues, &mut |p| {
+                            let Parsed::Events(evs, numbers) = p else {
+                                panic!("every benchmark record is an event")
+                            };
+                            events += evs.len() as u64;
                             match mode {
-                                Mode::Floor => {
-                                    let e = ev.expect("valid event");
-                                    std::hint::black_box(e.header().event_name.is_some());
-                                }
+                                Mode::Floor => floor_pass(evs),
                                 Mode::Dom => {
-                                    let e = ev.expect("valid event");
-                                    let v: Value = serde_json::from_slice(e.raw()).expect("valid");
-                                    std::hint::black_box(v.is_object());
+                                    for e in evs {
+                                        let v: Value =
+                                            serde_json::from_slice(e.raw()).expect("valid");
+                                        std::hint::black_box(v.is_object());
+                                    }
                                 }
-                                Mode::Detect => {
-                                    let _ = det.process_event(ev, &|| String::new(), &mut alerts);
-                                }
+                                Mode::Detect => det.process_events(
+                                    evs,
+                                    numbers,
+                                    &|_| String::new(),
+                                    &mut alerts,
+                                ),
                             }
                         });
                         n_alerts += alerts.len() as u64;
@@ -234,17 +246,21 @@ fn paired(files: &[PathBuf], engine: &Engine) -> (f64, f64, u64) {
             let start = Instant::now();
             for f in chunk {
                 let mut st = ReadStats::default();
-                reader.read_file_events(f, &mut st, &mut issues, &mut |ev, _| {
+                reader.read_file_batches(f, &mut st, &mut issues, &mut |p| {
+                    let Parsed::Events(evs, numbers) = p else {
+                        panic!("every benchmark record is an event")
+                    };
                     if is_floor {
-                        let e = ev.expect("valid event");
-                        std::hint::black_box(e.header().event_name.is_some());
+                        floor_pass(evs);
                     } else if eval_only {
                         let mut st = rampart_detect::EvalStats::default();
-                        engine.evaluate_with(ev.unwrap(), Some(&mut memo), &mut st, |i| {
-                            std::hint::black_box(i);
-                        });
+                        for e in evs {
+                            engine.evaluate_with(e, Some(&mut memo), &mut st, |i| {
+                                std::hint::black_box(i);
+                            });
+                        }
                     } else {
-                        let _ = det.process_event(ev, &|| String::new(), &mut alerts);
+                        det.process_events(evs, numbers, &|_| String::new(), &mut alerts);
                     }
                 });
             }

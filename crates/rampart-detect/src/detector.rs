@@ -5,7 +5,8 @@ use crate::alert::{Aggregator, Alert, parse_time};
 use crate::baseline::Baseline;
 use crate::engine::{Engine, EvalStats, ValueMemo};
 use crate::event::{Event, EventError};
-use crate::input::Issue;
+use crate::input::{Issue, Parsed};
+use smallvec::SmallVec;
 
 /// Counters of a detection run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,10 @@ pub struct Detector<'e> {
     fresh: Vec<Alert>,
     /// Answers of one-field rules per value seen (see [`ValueMemo`]).
     memo: ValueMemo,
+    /// (event, rule) matches of the run of events being processed (buffer reused).
+    hits: Vec<(u32, u32)>,
+    /// Per event of that run, whether it is inside the time window (buffer reused).
+    admitted: Vec<bool>,
     pub stats: DetectStats,
 }
 
@@ -47,6 +52,8 @@ impl<'e> Detector<'e> {
             until: None,
             fresh: Vec::new(),
             memo: ValueMemo::default(),
+            hits: Vec::new(),
+            admitted: Vec::new(),
             stats: DetectStats::default(),
         }
     }
@@ -94,6 +101,85 @@ impl<'e> Detector<'e> {
                 });
             }
         };
+        if !self.admit(ev) {
+            return Ok(());
+        }
+        let mut hits: SmallVec<[u32; 4]> = SmallVec::new();
+        self.engine
+            .evaluate_with(ev, Some(&mut self.memo), &mut self.stats.eval, |i| {
+                hits.push(i as u32)
+            });
+        self.raise(ev, &hits, origin, out);
+        Ok(())
+    }
+
+    /// What the reader handed over (see `Reader::read_file_batches`): events are evaluated as
+    /// a run ([`Detector::process_events`]); a record that is not an event is counted as
+    /// skipped and returned as an issue. `origin` names a record by its number.
+    pub fn process_parsed(
+        &mut self,
+        parsed: Parsed<'_, '_>,
+        origin: &dyn Fn(usize) -> String,
+        out: &mut Vec<Alert>,
+    ) -> Result<(), Issue> {
+        match parsed {
+            Parsed::Events(events, numbers) => {
+                self.process_events(events, numbers, origin, out);
+                Ok(())
+            }
+            Parsed::NotAnEvent(e, n) => self.process_event(Err(e), &|| origin(n), out),
+        }
+    }
+
+    /// Evaluate a run of events: first every rule over every event, then the alerts (and
+    /// baselines) event by event, in order. The result is that of [`Detector::process_event`]
+    /// on each event in turn; doing each stage for the whole run keeps its code hot (the rule
+    /// engine and the alert path together are larger than the instruction cache).
+    /// `numbers[k]` is the record number of `events[k]`, passed to `origin` for an alert's
+    /// origin.
+    pub fn process_events(
+        &mut self,
+        events: &[Event<'_>],
+        numbers: &[usize],
+        origin: &dyn Fn(usize) -> String,
+        out: &mut Vec<Alert>,
+    ) {
+        // (event, rule) pairs in event order; events outside the time window are left out
+        let mut hits = std::mem::take(&mut self.hits);
+        let mut admitted = std::mem::take(&mut self.admitted);
+        hits.clear();
+        admitted.clear();
+        for (k, ev) in events.iter().enumerate() {
+            let inside = self.admit(ev);
+            admitted.push(inside);
+            if inside {
+                self.engine
+                    .evaluate_with(ev, Some(&mut self.memo), &mut self.stats.eval, |i| {
+                        hits.push((k as u32, i as u32))
+                    });
+            }
+        }
+        let mut rules: SmallVec<[u32; 4]> = SmallVec::new();
+        let mut next = 0;
+        for (k, ev) in events.iter().enumerate() {
+            rules.clear();
+            while let Some(&(e, i)) = hits.get(next)
+                && e as usize == k
+            {
+                rules.push(i);
+                next += 1;
+            }
+            if admitted[k] && (!rules.is_empty() || self.baseline.is_some()) {
+                let n = numbers.get(k).copied().unwrap_or(0);
+                self.raise(ev, &rules, &|| origin(n), out);
+            }
+        }
+        self.hits = hits;
+        self.admitted = admitted;
+    }
+
+    /// Whether `ev` is inside `--since/--until` (counted either way).
+    fn admit(&mut self, ev: &Event<'_>) -> bool {
         if self.since.is_some() || self.until.is_some() {
             let t = ev.header().event_time.as_deref().and_then(parse_time);
             let outside = match t {
@@ -102,15 +188,22 @@ impl<'e> Detector<'e> {
             };
             if outside {
                 self.stats.out_of_window += 1;
-                return Ok(());
+                return false;
             }
         }
         self.stats.events += 1;
-        let mut hits: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
-        self.engine
-            .evaluate_with(ev, Some(&mut self.memo), &mut self.stats.eval, |i| {
-                hits.push(i)
-            });
+        true
+    }
+
+    /// The alerts of `ev` for the rules (indexes) it matched, and its baseline observations:
+    /// aggregated into open groups, completed ones appended to `out`.
+    fn raise(
+        &mut self,
+        ev: &Event<'_>,
+        hits: &[u32],
+        origin: &dyn Fn() -> String,
+        out: &mut Vec<Alert>,
+    ) {
         let mut fresh = std::mem::take(&mut self.fresh);
         // An alert that would only raise the count of an open group is not built: its group
         // key is read from the raw bytes.
@@ -125,7 +218,8 @@ impl<'e> Detector<'e> {
             .filter(|_| group.is_some())
             .and_then(parse_time)
             .unwrap_or(0);
-        for i in hits {
+        for &i in hits {
+            let i = i as usize;
             let rule = &self.engine.rules()[i];
             if let Some((principal, resource)) = &group
                 && self.agg.merge_at(
@@ -158,7 +252,6 @@ impl<'e> Detector<'e> {
             self.agg.push(a, out);
         }
         self.fresh = fresh;
-        Ok(())
     }
 
     /// Emit every pending aggregated alert and save the baseline.

@@ -12,4 +12,4 @@ pub mod scan;
 pub mod time;
 
 pub use event::{Event, EventError, Header, principal_of};
-pub use read::{Issue, ReadStats, Reader};
+pub use read::{Issue, Parsed, ReadStats, Reader};

@@ -4,7 +4,7 @@ use crate::cli::{Exit, Global};
 use crate::cmd::output;
 use anyhow::{Context, bail};
 use rampart_detect::baseline::{Baseline, BaselineConfig};
-use rampart_detect::input::{self, Issue, ReadStats, Reader};
+use rampart_detect::input::{self, Issue, Parsed, ReadStats, Reader};
 use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
 use rampart_detect::{Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity};
 use serde::Deserialize;
@@ -285,12 +285,10 @@ impl Run<'_> {
             self.issue(&i);
         }
     }
-    fn record_event(
-        &mut self,
-        ev: Result<&rampart_detect::event::Event<'_>, rampart_detect::event::EventError>,
-        loc: &dyn Fn() -> String,
-    ) {
-        if let Err(i) = self.det.process_event(ev, loc, &mut self.pending) {
+    /// A run of events (or a record that is not one) from the reader; `loc` names a record
+    /// by its number.
+    fn record_parsed(&mut self, p: Parsed<'_, '_>, loc: &dyn Fn(usize) -> String) {
+        if let Err(i) = self.det.process_parsed(p, loc, &mut self.pending) {
             self.issue(&i);
         }
     }
@@ -404,8 +402,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
                 .read_to_end(&mut data)
                 .context("cannot read stdin")?;
             stats.files += 1;
-            reader.read_bytes_events("stdin", &data, &mut stats, &mut issues, &mut |ev, n| {
-                run.record_event(ev, &|| format!("stdin:record {n}"))
+            reader.read_bytes_batches("stdin", &data, &mut stats, &mut issues, &mut |p| {
+                run.record_parsed(p, &|n| format!("stdin:record {n}"))
             });
             for i in issues.drain(..) {
                 run.issue(&i);
@@ -427,8 +425,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         }
         for f in &files {
             let name = f.display().to_string();
-            reader.read_file_events(f, &mut stats, &mut issues, &mut |ev, n| {
-                run.record_event(ev, &|| format!("{name}:record {n}"))
+            reader.read_file_batches(f, &mut stats, &mut issues, &mut |p| {
+                run.record_parsed(p, &|n| format!("{name}:record {n}"))
             });
             for i in issues.drain(..) {
                 run.issue(&i);
@@ -535,8 +533,8 @@ fn read_s3(
     for_each_s3_object(g, url, since, until, &mut |name, data| {
         stats.files += 1;
         match data {
-            Ok(data) => reader.read_bytes_events(name, &data, stats, &mut issues, &mut |ev, n| {
-                run.record_event(ev, &|| format!("{name}:record {n}"))
+            Ok(data) => reader.read_bytes_batches(name, &data, stats, &mut issues, &mut |p| {
+                run.record_parsed(p, &|n| format!("{name}:record {n}"))
             }),
             Err(e) => {
                 stats.skipped += 1;
