@@ -284,11 +284,12 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<GroupOfRaw<'e>> {
         return None;
     }
     let raw = ev.raw();
+    // where the member's object starts; a member that is not an object (`null`, a string …)
+    // names no principal or resource, as if absent
     let object_at = |key: &str| -> Option<Option<usize>> {
         match ev.member(key) {
-            None => Some(None),
             Some((s, _)) if raw[s] == b'{' => Some(Some(s)),
-            Some(_) => None,
+            _ => Some(None),
         }
     };
     let principal = match object_at("userIdentity")? {
@@ -412,11 +413,16 @@ impl Alert {
                 base().and_then(resource_of).map(Into::into),
             ),
         };
-        let account = match h.recipient_account_id.as_deref() {
-            Some(a) => Some(a),
-            None => base()
-                .and_then(|d| d.pointer("/userIdentity/accountId"))
-                .and_then(Value::as_str),
+        // the recipient account, else the caller's (read from the raw members when it can be)
+        let account: Option<std::borrow::Cow<'_, str>> = match h.recipient_account_id.as_deref() {
+            Some(a) => Some(a.into()),
+            None => match ev.identity_member("accountId") {
+                Some(m) => m.and_then(|m| raw_string(ev, m.value)),
+                None => base()
+                    .and_then(|d| d.pointer("/userIdentity/accountId"))
+                    .and_then(Value::as_str)
+                    .map(Into::into),
+            },
         };
         Alert {
             rule_id: text.id.clone(),
@@ -429,7 +435,7 @@ impl Alert {
                 h.event_time.as_deref(),
                 h.event_source.as_deref(),
                 h.event_name.as_deref(),
-                account,
+                account.as_deref(),
                 h.aws_region.as_deref(),
                 principal.as_deref(),
                 h.source_ip_address.as_deref(),
@@ -673,6 +679,9 @@ impl<'a> GroupKey<'a> {
 /// An open group: the first alert (holding the count and first/last times), its sequence
 /// number (age) and its start (epoch seconds).
 struct Group {
+    /// Hash of the key: compared before the key, so a probe that meets another group's slot
+    /// reads no alert text.
+    hash: u64,
     seq: u64,
     alert: Alert,
     start: i64,
@@ -726,7 +735,10 @@ impl Aggregator {
         }
         let key = GroupKey(rule_id, principal, resource);
         let hash = self.hash(key);
-        let Some(g) = self.open.find_mut(hash, |g| GroupKey::of(&g.alert) == key) else {
+        let Some(g) = self
+            .open
+            .find_mut(hash, |g| g.hash == hash && GroupKey::of(&g.alert) == key)
+        else {
             return false;
         };
         if (t - g.start).abs() > self.window {
@@ -744,10 +756,9 @@ impl Aggregator {
         }
         let t = a.event_time().and_then(parse_time).unwrap_or(0);
         let hash = self.hash(GroupKey::of(&a));
-        if let Ok(entry) = self
-            .open
-            .find_entry(hash, |g| GroupKey::of(&g.alert) == GroupKey::of(&a))
-        {
+        if let Ok(entry) = self.open.find_entry(hash, |g| {
+            g.hash == hash && GroupKey::of(&g.alert) == GroupKey::of(&a)
+        }) {
             if (t - entry.get().start).abs() <= self.window {
                 entry.into_mut().alert.merge_time(a.event_time());
                 return;
@@ -760,15 +771,12 @@ impl Aggregator {
         }
         self.seq += 1;
         let group = Group {
+            hash,
             seq: self.seq,
             alert: a,
             start: t,
         };
-        let hasher = &self.hasher;
-        self.open.insert_unique(hash, group, |g| {
-            use std::hash::BuildHasher;
-            hasher.hash_one(GroupKey::of(&g.alert))
-        });
+        self.open.insert_unique(hash, group, |g| g.hash);
     }
 
     /// Emits the oldest tenth of the open groups (at least one), oldest first: one search of
@@ -1012,7 +1020,14 @@ mod tests {
 
         fn event() -> impl Strategy<Value = Value> {
             let ui = prop_oneof![
-                object(vec!["arn", "type", "principalId", "userName", "x"]),
+                object(vec![
+                    "arn",
+                    "type",
+                    "principalId",
+                    "userName",
+                    "accountId",
+                    "x"
+                ]),
                 scalar(),
             ];
             let instances = object(vec!["instanceId", "y"]).prop_map(|i| json!({"items": [i]}));
@@ -1041,13 +1056,25 @@ mod tests {
             /// The aggregation key read from raw bytes is the one an alert built from the
             /// document carries, so skipping the build never changes which group counts it.
             #[test]
+            fn raw_account_matches_the_document(doc in event()) {
+                let raw = serde_json::to_vec(&doc).unwrap();
+                let rule = Rule::new(
+                    crate::ir::RuleMeta::new("r", RuleSource::Builtin, "r", Severity::Low),
+                    Condition::Const(true),
+                );
+                let from_raw = Alert::new(&rule, &Event::parse(&raw).unwrap(), None);
+                let from_doc = Alert::new(&rule, &Event::from_value(&raw, doc.clone()), None);
+                prop_assert_eq!(from_raw.account(), from_doc.account());
+            }
+
+            #[test]
             fn raw_group_key_matches_the_document(doc in event()) {
                 let raw = serde_json::to_vec(&doc).unwrap();
                 let ev = Event::parse(&raw).unwrap();
-                if let Some((principal, resource)) = group_of_raw(&ev) {
-                    prop_assert_eq!(principal.map(|p| p.into_owned()), principal_of(&doc));
-                    prop_assert_eq!(resource.map(|r| r.into_owned()), resource_of(&doc));
-                }
+                // the reader indexes every top-level member: the raw walk always answers
+                let (principal, resource) = group_of_raw(&ev).expect("an indexed event");
+                prop_assert_eq!(principal.map(|p| p.into_owned()), principal_of(&doc));
+                prop_assert_eq!(resource.map(|r| r.into_owned()), resource_of(&doc));
             }
         }
     }

@@ -29,26 +29,55 @@ pub struct Engine {
     memo_groups: Vec<(u8, Vec<u32>)>,
 }
 
-/// Answers of the rules that run on every event and read one typed-header field only, with a
-/// scan of it (`userAgent|contains: [kali, parrot, pentoo]`), cached per distinct value of the
-/// field: user agents repeat (a workload sends the same few all day), so most events cost one
-/// hash lookup instead of the scans. Bounded: a group's table is emptied when it reaches
-/// `capacity` values. Kept by the caller (one per [`crate::detector::Detector`]) because
-/// the engine is shared between threads.
+/// What a [`crate::detector::Detector`] remembers across events to evaluate the next ones
+/// faster; kept by the caller because the engine is shared between threads. Both caches are
+/// bounded: a table is emptied when it reaches `capacity` entries.
+///
+/// - The candidate rules of each (eventSource, eventName) pair as events spell it: the name
+///   index, the lowercasing and the source filters run once per pair, not once per event (an
+///   account's events use a few hundred pairs).
+/// - The answers of the rules that run on every event and read one typed-header field only,
+///   with a scan of it (`userAgent|contains: [kali, parrot, pentoo]`), per distinct value of
+///   the field: user agents repeat (a workload sends the same few all day), so most events
+///   cost one hash lookup instead of the scans.
 pub struct ValueMemo {
     tables: Vec<HashMap<Box<str>, u64>>,
+    plans: hashbrown::HashTable<Plan>,
+    hasher: hashbrown::DefaultHashBuilder,
     capacity: usize,
     /// The engine the tables hold answers of (its address): another engine starts afresh.
     owner: usize,
 }
 
+/// The candidate rules of one (eventSource, eventName) pair, in evaluation order.
+struct Plan {
+    hash: u64,
+    source: Box<str>,
+    name: Box<str>,
+    rules: Box<[u32]>,
+}
+
 impl ValueMemo {
-    /// A memo holding at most `capacity` values per group.
+    /// A memo holding at most `capacity` values per group (and as many plans).
     pub fn new(capacity: usize) -> ValueMemo {
         ValueMemo {
             tables: Vec::new(),
+            plans: hashbrown::HashTable::new(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
             capacity: capacity.max(1),
             owner: 0,
+        }
+    }
+
+    /// Forget what was remembered for another engine.
+    fn adopt(&mut self, engine: &Engine) {
+        let owner = engine as *const Engine as usize;
+        if self.owner != owner || self.tables.len() != engine.memo_groups.len() {
+            self.tables.clear();
+            self.tables
+                .resize_with(engine.memo_groups.len(), HashMap::new);
+            self.plans.clear();
+            self.owner = owner;
         }
     }
 }
@@ -214,40 +243,45 @@ impl Engine {
     pub fn evaluate_with(
         &self,
         ev: &Event<'_>,
-        mut memo: Option<&mut ValueMemo>,
+        memo: Option<&mut ValueMemo>,
         stats: &mut EvalStats,
         mut hit: impl FnMut(usize),
     ) {
         let h = ev.header();
-        let mut buf = [0u8; 96];
         let name = h.event_name.as_deref().unwrap_or("");
-        let named: &[u32] = if name.len() <= buf.len() {
-            let b = &mut buf[..name.len()];
-            b.copy_from_slice(name.as_bytes());
-            b.make_ascii_lowercase();
-            self.by_name.get(&*b).map(Vec::as_slice).unwrap_or(&[])
-        } else {
-            &[]
+        let source = h.event_source.as_deref().unwrap_or("");
+        let mut fresh: SmallVec<[u32; 16]> = SmallVec::new();
+        let (plan, mut tables): (&[u32], _) = match memo {
+            Some(m) => {
+                m.adopt(self);
+                let ValueMemo {
+                    tables,
+                    plans,
+                    hasher,
+                    capacity,
+                    ..
+                } = m;
+                (
+                    self.plan(plans, hasher, *capacity, source, name),
+                    Some((tables, *capacity)),
+                )
+            }
+            None => {
+                self.candidates(source, name, |i| fresh.push(i));
+                (&fresh, None)
+            }
         };
-        if named.is_empty() && self.any_name.is_empty() {
+        if plan.is_empty() {
             return;
         }
         stats.candidates += 1;
-        let source = h.event_source.as_deref().unwrap_or("");
         // the event's `userIdentity.type`, read once when a rule is indexed on it
         let mut kind: Option<IdentityType> = None;
         // per memo group, this event's answers (read once per event)
         let mut answers: SmallVec<[Option<u64>; 4]> =
             SmallVec::from_elem(None, self.memo_groups.len());
-        for &i in named.iter().chain(self.any_name.iter()) {
+        for &i in plan {
             let i = i as usize;
-            if let Some(srcs) = &self.sources[i]
-                && !srcs
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(source.as_bytes()))
-            {
-                continue;
-            }
             if let Some(types) = &self.identity_types[i] {
                 match *kind.get_or_insert_with(|| identity_type(ev)) {
                     IdentityType::Absent => continue,
@@ -259,13 +293,13 @@ impl Engine {
                     _ => {}
                 }
             }
-            let matched = match (memo.as_deref_mut(), self.memo_slot[i]) {
-                (Some(memo), Some((g, bit))) => {
+            let matched = match (tables.as_mut(), self.memo_slot[i]) {
+                (Some((tables, capacity)), Some((g, bit))) => {
                     let g = usize::from(g);
                     let bits = match answers[g] {
                         Some(bits) => bits,
                         None => {
-                            let bits = self.memo_answers(memo, g, ev);
+                            let bits = self.memo_answers(&mut tables[g], *capacity, g, ev);
                             answers[g] = Some(bits);
                             bits
                         }
@@ -285,9 +319,73 @@ impl Engine {
 }
 
 impl Engine {
-    /// The answers (bit per rule) of memo group `g`'s rules on `ev`: from the memo when its
+    /// The candidate rules of events from `source` named `name`: the rules indexed under the
+    /// name (any case) and those accepting any name, less those whose sources exclude
+    /// `source`; in evaluation order.
+    fn candidates(&self, source: &str, name: &str, mut each: impl FnMut(u32)) {
+        let mut buf = [0u8; 96];
+        let heap;
+        let lower: &[u8] = if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name.as_bytes());
+            b.make_ascii_lowercase();
+            b
+        } else {
+            heap = name.to_ascii_lowercase();
+            heap.as_bytes()
+        };
+        let named = self.by_name.get(lower).map(Vec::as_slice).unwrap_or(&[]);
+        for &i in named.iter().chain(self.any_name.iter()) {
+            if let Some(srcs) = &self.sources[i as usize]
+                && !srcs
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(source.as_bytes()))
+            {
+                continue;
+            }
+            each(i);
+        }
+    }
+
+    /// [`Engine::candidates`] of (`source`, `name`), remembered in `plans`.
+    fn plan<'m>(
+        &self,
+        plans: &'m mut hashbrown::HashTable<Plan>,
+        hasher: &hashbrown::DefaultHashBuilder,
+        capacity: usize,
+        source: &str,
+        name: &str,
+    ) -> &'m [u32] {
+        use std::hash::BuildHasher;
+        let hash = hasher.hash_one((source, name));
+        let same = |p: &Plan| p.hash == hash && *p.name == *name && *p.source == *source;
+        let plans = match plans.find_entry(hash, same) {
+            Ok(found) => return &found.into_mut().rules,
+            Err(absent) => absent.into_table(),
+        };
+        if plans.len() >= capacity {
+            plans.clear();
+        }
+        let mut rules = Vec::new();
+        self.candidates(source, name, |i| rules.push(i));
+        let plan = Plan {
+            hash,
+            source: source.into(),
+            name: name.into(),
+            rules: rules.into(),
+        };
+        &plans.insert_unique(hash, plan, |p| p.hash).into_mut().rules
+    }
+
+    /// The answers (bit per rule) of memo group `g`'s rules on `ev`: from `table` when its
     /// field's value was seen, else evaluated (and remembered).
-    fn memo_answers(&self, memo: &mut ValueMemo, g: usize, ev: &Event<'_>) -> u64 {
+    fn memo_answers(
+        &self,
+        table: &mut HashMap<Box<str>, u64>,
+        capacity: usize,
+        g: usize,
+        ev: &Event<'_>,
+    ) -> u64 {
         let (field, rules) = &self.memo_groups[g];
         let evaluate = || {
             rules.iter().enumerate().fold(0u64, |bits, (b, &i)| {
@@ -297,19 +395,11 @@ impl Engine {
         let Some(value) = ev.header().get_index(*field) else {
             return evaluate();
         };
-        let owner = self as *const Engine as usize;
-        if memo.owner != owner || memo.tables.len() != self.memo_groups.len() {
-            memo.tables.clear();
-            memo.tables
-                .resize_with(self.memo_groups.len(), HashMap::new);
-            memo.owner = owner;
-        }
-        let table = &mut memo.tables[g];
         if let Some(&bits) = table.get(value) {
             return bits;
         }
         let bits = evaluate();
-        if table.len() >= memo.capacity {
+        if table.len() >= capacity {
             table.clear();
         }
         table.insert(value.into(), bits);
@@ -1218,6 +1308,45 @@ mod raw_vs_doc {
             let optimized = crate::optimize::condition(cond.clone());
             for e in [Event::parse(&raw).unwrap(), Event::from_value(&raw, ev.clone())] {
                 prop_assert_eq!(eval(&cond, &e), eval(&optimized, &e), "{}", String::from_utf8_lossy(&raw));
+            }
+        }
+
+        /// Candidate rules remembered per (eventSource, eventName) pair (over a stream of
+        /// events, names and sources in any case, a bound small enough to be emptied on the
+        /// way) give the hits of looking the candidates up for every event.
+        #[test]
+        fn planned_candidates_agree(
+            events in prop::collection::vec(
+                (
+                    prop::sample::select(vec!["GetObject", "getobject", "GETOBJECT", "ListUsers", "", "long"]),
+                    prop::sample::select(vec!["s3.amazonaws.com", "S3.Amazonaws.com", "iam.amazonaws.com", "-"]),
+                    prop::sample::select(vec!["eu-west-1", "us-east-1"]),
+                ),
+                1..30,
+            ),
+        ) {
+            use crate::ir::{RuleMeta, RuleSource, Severity};
+            let rule = |c: Condition| Rule::new(RuleMeta::new("r", RuleSource::Builtin, "r", Severity::Low), c);
+            let ci = |f: &str, v: &str| Condition::field(f, Predicate::Str(StrMatch::new(StrOp::Equals, v, true)));
+            let long = "L".repeat(120);
+            let rules = vec![
+                rule(Condition::eq("eventName", "GetObject")),
+                rule(Condition::All(vec![ci("eventSource", "s3.amazonaws.com"), ci("eventName", "getobject")])),
+                rule(Condition::one_of("eventSource", &["iam.amazonaws.com", "s3.amazonaws.com"])),
+                rule(Condition::field("awsRegion", Predicate::Str(StrMatch::new(StrOp::Contains, "west", false)))),
+                rule(Condition::All(vec![ci("eventName", &long), ci("eventSource", "iam.amazonaws.com")])),
+            ];
+            let engine = Engine::new(rules);
+            let mut memo = ValueMemo::new(2);
+            for (name, source, region) in events {
+                let name = if name == "long" { long.to_lowercase() } else { name.to_string() };
+                let source = if source == "-" { String::new() } else { format!(r#","eventSource":"{source}""#) };
+                let raw = format!(r#"{{"eventName":"{name}","awsRegion":"{region}"{source}}}"#).into_bytes();
+                let event = Event::parse(&raw).unwrap();
+                let (mut with, mut without) = (Vec::new(), Vec::new());
+                engine.evaluate_with(&event, Some(&mut memo), &mut EvalStats::default(), |i| with.push(i));
+                engine.evaluate(&event, &mut EvalStats::default(), |i| without.push(i));
+                prop_assert_eq!(with, without, "{}", String::from_utf8_lossy(&raw));
             }
         }
 
