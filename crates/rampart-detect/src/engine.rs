@@ -49,6 +49,9 @@ pub struct ValueMemo {
     owner: usize,
 }
 
+/// The most memo groups an engine keeps: one per typed-header field at most.
+const MEMO_GROUPS: usize = rampart_trail::event::HEADER_FIELDS;
+
 /// The candidate rules of one (eventSource, eventName) pair, in evaluation order.
 struct Plan {
     hash: u64,
@@ -199,7 +202,7 @@ impl Engine {
         let mut memo_slot = vec![None; rules.len()];
         let mut memo_groups: Vec<(u8, Vec<u32>)> = Vec::new();
         for (h, mut rs, scans) in by_field {
-            if !scans {
+            if !scans || memo_groups.len() == MEMO_GROUPS {
                 continue;
             }
             rs.truncate(64);
@@ -278,8 +281,7 @@ impl Engine {
         // the event's `userIdentity.type`, read once when a rule is indexed on it
         let mut kind: Option<IdentityType> = None;
         // per memo group, this event's answers (read once per event)
-        let mut answers: SmallVec<[Option<u64>; 4]> =
-            SmallVec::from_elem(None, self.memo_groups.len());
+        let mut answers = [None::<u64>; MEMO_GROUPS];
         for &i in plan {
             let i = i as usize;
             if let Some(types) = &self.identity_types[i] {

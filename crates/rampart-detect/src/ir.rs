@@ -157,6 +157,8 @@ pub struct FieldPath {
     /// The slot of `userIdentity.<key>` among the keys the event indexes (see
     /// [`rampart_trail::event::identity_slot`]).
     identity: Option<u8>,
+    /// Whether the path is `userIdentity.<key>` (decided once: evaluation asks every time).
+    in_identity: bool,
 }
 
 impl FieldPath {
@@ -225,10 +227,9 @@ impl FieldPath {
             [Segment::Key(k)] => rampart_trail::event::Header::field_index(k),
             _ => None,
         };
+        let in_identity = matches!(segments.as_slice(), [Segment::Key(a), Segment::Key(_)] if a == "userIdentity");
         let identity = match segments.as_slice() {
-            [Segment::Key(a), Segment::Key(k)] if a == "userIdentity" => {
-                rampart_trail::event::identity_slot(k)
-            }
+            [_, Segment::Key(k)] if in_identity => rampart_trail::event::identity_slot(k),
             _ => None,
         };
         FieldPath {
@@ -236,6 +237,7 @@ impl FieldPath {
             segments,
             header,
             identity,
+            in_identity,
         }
     }
 
@@ -271,6 +273,9 @@ impl FieldPath {
     /// `key` when the path is `userIdentity.<key>`: the reader indexes these members, so the
     /// engine reads them without walking anything.
     pub fn identity_key(&self) -> Option<&str> {
+        if !self.in_identity {
+            return None;
+        }
         match self.segments.as_slice() {
             [Segment::Key(a), Segment::Key(k)] if a == "userIdentity" => Some(k),
             _ => None,

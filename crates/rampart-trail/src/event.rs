@@ -222,8 +222,11 @@ impl<'a> Header<'a> {
     }
 }
 
+/// How many fields the typed header holds.
+pub const HEADER_FIELDS: usize = 10;
+
 /// The typed header's keys, by [`Header::field_index`].
-const HEADER_KEYS: [&str; 10] = [
+const HEADER_KEYS: [&str; HEADER_FIELDS] = [
     "eventSource",
     "eventName",
     "eventTime",
