@@ -266,14 +266,15 @@ fn paired(files: &[PathBuf], engine: &Engine) -> (f64, f64, u64) {
                     }
                 });
             }
+            // the alerts are consumed (dropped) inside the timed span, as `run` does per file
+            n_alerts += alerts.len() as u64;
+            alerts.clear();
             let t = start.elapsed().as_secs_f64();
             if is_floor {
                 floor += t;
             } else {
                 detect += t;
             }
-            n_alerts += alerts.len() as u64;
-            alerts.clear();
         }
     }
     det.finish(&mut alerts).unwrap();
