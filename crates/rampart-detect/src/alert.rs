@@ -229,6 +229,34 @@ const RESOURCE_KEYS: &[&str] = &[
     "trailARN",
 ];
 
+/// [`RESOURCE_KEYS`] by key length (indexes; `u8::MAX` ends a list): a member's key is
+/// compared with the few resource keys of its length, not with all of them.
+const RESOURCE_BY_LEN: [[u8; 6]; 25] = {
+    let mut table = [[u8::MAX; 6]; 25];
+    let mut i = 0;
+    while i < RESOURCE_KEYS.len() {
+        let len = RESOURCE_KEYS[i].len();
+        let mut j = 0;
+        // (a seventh key of one length fails the build here)
+        while table[len][j] != u8::MAX {
+            j += 1;
+        }
+        table[len][j] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The position of `key` in [`RESOURCE_KEYS`].
+fn resource_key_index(key: &[u8]) -> Option<usize> {
+    RESOURCE_BY_LEN
+        .get(key.len())?
+        .iter()
+        .take_while(|&&i| i != u8::MAX)
+        .map(|&i| usize::from(i))
+        .find(|&i| rampart_trail::scan::same_bytes(RESOURCE_KEYS[i].as_bytes(), key))
+}
+
 fn resource_of(doc: &Value) -> Option<String> {
     let rp = doc.get("requestParameters")?.as_object()?;
     for k in RESOURCE_KEYS {
@@ -315,12 +343,7 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<GroupOfRaw<'e>> {
             let mut last = [None; RESOURCE_KEYS.len()];
             ev.with_members_of(rp, |members| {
                 for m in members {
-                    // length and first byte rule out almost every key before a comparison
-                    if let Some(k) = RESOURCE_KEYS.iter().position(|k| {
-                        k.len() == m.key.len()
-                            && k.as_bytes().first() == m.key.first()
-                            && k.as_bytes() == m.key
-                    }) {
+                    if let Some(k) = resource_key_index(m.key) {
                         last[k] = Some(m.value);
                     }
                 }
@@ -997,6 +1020,19 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].count, 2);
         assert_eq!(out[0].last_seen(), at);
+    }
+
+    #[test]
+    fn resource_keys_are_found_by_length() {
+        for (i, k) in RESOURCE_KEYS.iter().enumerate() {
+            assert_eq!(resource_key_index(k.as_bytes()), Some(i), "{k}");
+            let mut other = k.as_bytes().to_vec();
+            other[0] ^= 0x20;
+            assert_eq!(resource_key_index(&other), None, "{k}");
+            assert_eq!(resource_key_index(&k.as_bytes()[1..]), None, "{k}");
+        }
+        assert_eq!(resource_key_index(b""), None);
+        assert_eq!(resource_key_index(&[b'x'; 40]), None);
     }
 
     mod raw_group {
