@@ -1,7 +1,7 @@
 //! Alerts: the stable JSON Lines schema, OCSF Detection Finding (class 2004), a readable table, and
 //! aggregation of repeats (same rule, principal and resource within a window).
 
-use crate::engine::{matched_with, resolve_value, resolve_value_raw};
+use crate::engine::{matched_from, resolve_value, resolve_value_raw};
 use crate::event::{Event, principal_of};
 use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
 use serde::Serialize;
@@ -144,6 +144,8 @@ pub struct RuleText {
     attack: Arc<[String]>,
     author: Option<Arc<str>>,
     license: Option<Arc<str>>,
+    /// The fields its alerts report ([`crate::engine::reported_fields`]).
+    reported: Vec<crate::ir::FieldPath>,
 }
 
 impl RuleText {
@@ -155,6 +157,7 @@ impl RuleText {
             attack: m.attack.as_slice().into(),
             author: m.author.as_deref().map(Arc::from),
             license: m.license.as_deref().map(Arc::from),
+            reported: crate::engine::reported_fields(&rule.condition),
         }
     }
 }
@@ -417,7 +420,7 @@ impl Alert {
                 .as_ref()
                 .or_else(|| ev.doc())
         };
-        let matched = matched_with(&rule.condition, &|f| {
+        let matched = matched_from(&text.reported, &|f| {
             if let Some(i) = f.header_index() {
                 return h.get_index(i).map(|v| Value::String(v.to_string()));
             }

@@ -852,8 +852,29 @@ pub fn matched_with(
     c: &Condition,
     get: &dyn Fn(&FieldPath) -> Option<Value>,
 ) -> serde_json::Map<String, Value> {
+    matched_from(&reported_fields(c), get)
+}
+
+/// The values of `fields` (see [`reported_fields`]) that `get` resolves, by field path.
+pub fn matched_from(
+    fields: &[FieldPath],
+    get: &dyn Fn(&FieldPath) -> Option<Value>,
+) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
-    collect_fields(c, get, false, &mut out);
+    for f in fields {
+        if let Some(v) = get(f) {
+            out.insert(f.as_str().to_string(), v);
+        }
+    }
+    out
+}
+
+/// The fields the alerts of a rule with condition `c` report: those it tests positively (not
+/// under a `not`), each once, in the order the condition names them. Computed once per rule
+/// (see `RuleText`), not per alert.
+pub fn reported_fields(c: &Condition) -> Vec<FieldPath> {
+    let mut out = Vec::new();
+    collect_fields(c, false, &mut out);
     out
 }
 
@@ -884,25 +905,18 @@ pub fn resolve_value(field: &FieldPath, doc: &Value) -> Option<Value> {
     }
 }
 
-fn collect_fields(
-    c: &Condition,
-    get: &dyn Fn(&FieldPath) -> Option<Value>,
-    negated: bool,
-    out: &mut serde_json::Map<String, Value>,
-) {
-    let mut add = |f: &FieldPath| {
-        if !out.contains_key(f.as_str())
-            && let Some(v) = get(f)
-        {
-            out.insert(f.as_str().to_string(), v);
+fn collect_fields(c: &Condition, negated: bool, out: &mut Vec<FieldPath>) {
+    let mut add = |f: FieldPath| {
+        if !out.iter().any(|x| x.as_str() == f.as_str()) {
+            out.push(f);
         }
     };
     match c {
         Condition::All(cs) | Condition::Any(cs) => {
-            cs.iter().for_each(|c| collect_fields(c, get, negated, out))
+            cs.iter().for_each(|c| collect_fields(c, negated, out))
         }
-        Condition::Not(c) => collect_fields(c, get, !negated, out),
-        Condition::Match { field, .. } if !negated => add(field),
+        Condition::Not(c) => collect_fields(c, !negated, out),
+        Condition::Match { field, .. } if !negated => add(field.clone()),
         Condition::Pattern(p) if !negated => {
             // the pattern's selectors are private to rampart-pattern: show the usual suspects
             // among the members it reads
@@ -923,7 +937,7 @@ fn collect_fields(
                 if !reads(f) {
                     continue;
                 }
-                add(&FieldPath::parse(f).expect("static path"));
+                add(FieldPath::parse(f).expect("static path"));
             }
         }
         _ => {}
