@@ -1,7 +1,7 @@
 //! Alerts: the stable JSON Lines schema, OCSF Detection Finding (class 2004), a readable table, and
 //! aggregation of repeats (same rule, principal and resource within a window).
 
-use crate::engine::{matched_from, resolve_value, resolve_value_raw};
+use crate::engine::resolve_value;
 use crate::event::{Event, principal_of};
 use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
 use serde::Serialize;
@@ -14,23 +14,16 @@ pub const SCHEMA: &str = "rampart.alert/v1";
 
 /// One alert (possibly standing for `count` aggregated repeats). It serializes as the
 /// documented schema (docs/detect.md, field order and names of [`AlertRecord`]); new fields may
-/// be added, none renamed or removed. The event's strings are kept in one buffer (read them
-/// with [`Alert::event_id`], [`Alert::principal`], …): an alert costs one allocation for them,
-/// not ten.
-#[derive(Debug, Clone, PartialEq)]
+/// be added, none renamed or removed. An alert's text is one allocation (its origin a second):
+/// the rule's text is shared with every alert of the rule, and the event's strings and the matched fields (as JSON
+/// text) are kept back to back in one buffer (read them with [`Alert::event_id`],
+/// [`Alert::principal`], [`Alert::matched`], …).
+#[derive(Debug, Clone)]
 pub struct Alert {
-    pub rule_id: Arc<str>,
-    pub rule_source: RuleSource,
-    pub title: Arc<str>,
-    pub severity: Severity,
-    pub attack: Arc<[String]>,
-    /// event id, time, source, name, account, region, principal, source IP, user agent, resource
+    rule: Arc<RuleText>,
+    /// event id, time, source, name, account, region, principal, source IP, user agent,
+    /// resource, and the matched fields as a JSON object
     text: EventText,
-    /// Fields the rule tested, with their values in the event.
-    pub matched: serde_json::Map<String, Value>,
-    /// Rule author (credited for Sigma rules, DRL 1.1) and licence.
-    pub author: Option<Arc<str>>,
-    pub license: Option<Arc<str>>,
     /// Number of events this alert stands for (1 unless aggregated).
     pub count: u64,
     /// First and last aggregated event times, once a merge moved them off the event's time.
@@ -38,6 +31,17 @@ pub struct Alert {
     last_seen: Option<String>,
     /// Where the event came from (`file:record`), when known.
     pub origin: Option<String>,
+}
+
+impl PartialEq for Alert {
+    fn eq(&self, other: &Alert) -> bool {
+        (Arc::ptr_eq(&self.rule, &other.rule) || self.rule == other.rule)
+            && self.text == other.text
+            && self.count == other.count
+            && self.first_seen == other.first_seen
+            && self.last_seen == other.last_seen
+            && self.origin == other.origin
+    }
 }
 
 /// An alert as written (JSON Lines): the schema's fields in order.
@@ -60,7 +64,7 @@ pub struct AlertRecord<'a> {
     pub user_agent: Option<&'a str>,
     /// The main resource acted on (bucket, trail, user, role, …) when the request names one.
     pub resource: Option<&'a str>,
-    pub matched: &'a serde_json::Map<String, Value>,
+    pub matched: Matched<'a>,
     pub author: Option<&'a str>,
     pub license: Option<&'a str>,
     pub count: u64,
@@ -76,6 +80,37 @@ impl Serialize for Alert {
     }
 }
 
+/// The fields a rule tested, with their values in the event: a JSON object's text, keys in
+/// order (as a `serde_json::Map` writes them), written once when the alert is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Matched<'a>(&'a str);
+
+impl<'a> Matched<'a> {
+    /// The object's JSON text, e.g. `{"eventName":"StopLogging"}`.
+    pub fn as_json(&self) -> &'a str {
+        self.0
+    }
+
+    /// The fields as a map.
+    pub fn to_map(&self) -> serde_json::Map<String, Value> {
+        serde_json::from_str(self.0).unwrap_or_default()
+    }
+
+    /// One field's value.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.to_map().remove(key)
+    }
+}
+
+impl Serialize for Matched<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<&serde_json::value::RawValue>(self.0) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => serde_json::Map::new().serialize(s),
+        }
+    }
+}
+
 /// One reader per packed event string: `name => FIELD` defines `Alert::name()`.
 macro_rules! event_text {
     ($($(#[$doc:meta])* $name:ident => $field:ident,)*) => {
@@ -88,13 +123,15 @@ macro_rules! event_text {
     };
 }
 
-/// The event's strings an alert carries, back to back in one buffer.
+/// The event's strings an alert carries and its matched fields, back to back in one buffer.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct EventText {
     buf: String,
-    /// Per field ([`EventText::EVENT_ID`] …), its end in `buf` (it starts where the previous
-    /// present field ends); `usize::MAX` when absent.
-    ends: [usize; 10],
+    /// Per field ([`EventText::EVENT_ID`] …), its end in `buf`; a field starts where the one
+    /// before it ends (an absent field is empty there).
+    ends: [u32; EventText::FIELDS],
+    /// Bit per field: present.
+    present: u16,
 }
 
 impl EventText {
@@ -108,57 +145,157 @@ impl EventText {
     const SOURCE_IP: usize = 7;
     const USER_AGENT: usize = 8;
     const RESOURCE: usize = 9;
+    /// The matched fields' JSON object (always present, last).
+    const MATCHED: usize = 10;
+    const FIELDS: usize = 11;
 
-    fn new(values: [Option<&str>; 10]) -> EventText {
-        let mut buf = String::with_capacity(values.iter().flatten().map(|v| v.len()).sum());
-        let mut ends = [usize::MAX; 10];
-        for (end, v) in ends.iter_mut().zip(values) {
+    /// Packs the event's strings, then the matched object that `matched` appends to the
+    /// buffer (it is given the buffer; room for `matched_hint` bytes is reserved).
+    fn new(
+        values: [Option<&str>; 10],
+        matched_hint: usize,
+        matched: impl FnOnce(&mut String),
+    ) -> EventText {
+        let len: usize = values.iter().flatten().map(|v| v.len()).sum();
+        let mut buf = String::with_capacity(len + matched_hint);
+        let mut ends = [0u32; EventText::FIELDS];
+        let mut present = 0u16;
+        for (i, v) in values.into_iter().enumerate() {
             if let Some(v) = v {
                 buf.push_str(v);
-                *end = buf.len();
+                present |= 1 << i;
             }
+            ends[i] = buf.len() as u32;
         }
-        EventText { buf, ends }
+        matched(&mut buf);
+        ends[EventText::MATCHED] = buf.len() as u32;
+        present |= 1 << EventText::MATCHED;
+        EventText { buf, ends, present }
     }
 
     fn get(&self, field: usize) -> Option<&str> {
-        let end = self.ends[field];
-        if end == usize::MAX {
+        if self.present >> field & 1 == 0 {
             return None;
         }
-        let start = self.ends[..field]
-            .iter()
-            .rev()
-            .find(|&&e| e != usize::MAX)
-            .copied()
-            .unwrap_or(0);
-        Some(&self.buf[start..end])
+        let start = if field == 0 { 0 } else { self.ends[field - 1] };
+        self.buf.get(start as usize..self.ends[field] as usize)
+    }
+
+    /// Replaces the matched object (the last field) with `json`.
+    fn set_matched(&mut self, json: &str) {
+        let start = self.ends[EventText::MATCHED - 1] as usize;
+        self.buf.truncate(start);
+        self.buf.push_str(json);
+        self.ends[EventText::MATCHED] = self.buf.len() as u32;
     }
 }
 
 /// The rule's text in every alert it raises, built once per rule and shared by its alerts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RuleText {
-    id: Arc<str>,
-    title: Arc<str>,
-    attack: Arc<[String]>,
-    author: Option<Arc<str>>,
-    license: Option<Arc<str>>,
-    /// The fields its alerts report ([`crate::engine::reported_fields`]).
-    reported: Vec<crate::ir::FieldPath>,
+    id: String,
+    source: RuleSource,
+    title: String,
+    severity: Severity,
+    attack: Vec<String>,
+    author: Option<String>,
+    license: Option<String>,
+    /// The fields its alerts report ([`crate::engine::reported_fields`]), in the order of
+    /// their names (the order of the matched object's keys), each with its key as JSON text
+    /// (`"name":`).
+    reported: Vec<(crate::ir::FieldPath, String)>,
 }
 
 impl RuleText {
     pub fn of(rule: &Rule) -> RuleText {
         let m = &rule.meta;
+        let mut reported: Vec<(crate::ir::FieldPath, String)> =
+            crate::engine::reported_fields(&rule.condition)
+                .into_iter()
+                .map(|f| {
+                    let mut key = String::new();
+                    push_json_str(&mut key, f.as_str());
+                    key.push(':');
+                    (f, key)
+                })
+                .collect();
+        reported.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         RuleText {
-            id: m.id.as_str().into(),
-            title: m.title.as_str().into(),
-            attack: m.attack.as_slice().into(),
-            author: m.author.as_deref().map(Arc::from),
-            license: m.license.as_deref().map(Arc::from),
-            reported: crate::engine::reported_fields(&rule.condition),
+            id: m.id.clone(),
+            source: m.source,
+            title: m.title.clone(),
+            severity: m.severity,
+            attack: m.attack.clone(),
+            author: m.author.clone(),
+            license: m.license.clone(),
+            reported,
         }
+    }
+}
+
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it (so a matched object
+/// written here reads exactly as one serialized from a `serde_json::Map`).
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(esc);
+        }
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out.push('"');
+}
+
+/// Appends a value as `serde_json` writes it.
+fn push_json_value(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) => push_json_str(out, s),
+        _ => out.push_str(&serde_json::to_string(v).unwrap_or_default()),
+    }
+}
+
+/// Appends the JSON value at `raw[s..e]` as `serde_json` would write it once parsed: copied
+/// when it is already in that form (a string without escapes or control characters, `true`,
+/// `false`, `null`), parsed and written otherwise; false when it does not parse.
+fn push_raw_value(out: &mut String, ev: &Event<'_>, (s, e): (usize, usize)) -> bool {
+    let bytes = &ev.raw()[s..e];
+    if let Some(t) = ev.plain_str((s, e))
+        && !t.bytes().any(|b| b < 0x20)
+    {
+        out.push('"');
+        out.push_str(t);
+        out.push('"');
+        return true;
+    }
+    if let b"true" | b"false" | b"null" = bytes {
+        out.push_str(std::str::from_utf8(bytes).unwrap_or("null"));
+        return true;
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => {
+            push_json_value(out, &v);
+            true
+        }
+        Err(_) => false,
     }
 }
 
@@ -386,10 +523,84 @@ pub(crate) fn group_of_raw<'e>(ev: &Event<'e>) -> Option<GroupOfRaw<'e>> {
     Some((principal, resource))
 }
 
+/// Writes the matched object of a rule's `reported` fields (in key order) to `buf`: each
+/// field's value from the typed header, else from its raw spans, else from `base` (a narrow
+/// view or the document); absent fields are left out. The text is the one `serde_json` writes
+/// for the `Map` of those values.
+fn write_matched<'d>(
+    buf: &mut String,
+    reported: &[(crate::ir::FieldPath, String)],
+    ev: &Event<'_>,
+    base: &dyn Fn() -> Option<&'d Value>,
+) {
+    let h = ev.header();
+    buf.push('{');
+    let mut first = true;
+    for (f, key) in reported {
+        let at = buf.len();
+        if !first {
+            buf.push(',');
+        }
+        buf.push_str(key);
+        let written = if let Some(i) = f.header_index() {
+            match h.get_index(i) {
+                Some(v) => {
+                    push_json_str(buf, v);
+                    true
+                }
+                None => false,
+            }
+        } else {
+            let raw = if ev.doc_if_built().is_none() {
+                crate::engine::resolve_raw_spans(f, ev)
+            } else {
+                None
+            };
+            let value_at = buf.len();
+            let from_raw = raw.and_then(|spans| match spans.as_slice() {
+                [] => Some(false),
+                [one] => push_raw_value(buf, ev, *one).then_some(true),
+                many => {
+                    buf.push('[');
+                    for (k, &span) in many.iter().enumerate() {
+                        if k > 0 {
+                            buf.push(',');
+                        }
+                        if !push_raw_value(buf, ev, span) {
+                            return None;
+                        }
+                    }
+                    buf.push(']');
+                    Some(true)
+                }
+            });
+            match from_raw {
+                Some(w) => w,
+                None => {
+                    buf.truncate(value_at);
+                    match base().and_then(|d| resolve_value(f, d)) {
+                        Some(v) => {
+                            push_json_value(buf, &v);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            }
+        };
+        if written {
+            first = false;
+        } else {
+            buf.truncate(at);
+        }
+    }
+    buf.push('}');
+}
+
 impl Alert {
     /// Build the alert for `rule` matching `ev`.
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
-        Alert::build(rule, &RuleText::of(rule), ev, origin, None)
+        Alert::build(rule, &Arc::new(RuleText::of(rule)), ev, origin, None)
     }
 
     /// [`Alert::new`] with the aggregation key already read from the raw bytes
@@ -397,7 +608,7 @@ impl Alert {
     /// no sub-document at all.
     pub(crate) fn build(
         rule: &Rule,
-        text: &RuleText,
+        text: &Arc<RuleText>,
         ev: &Event<'_>,
         origin: Option<String>,
         group: Option<&GroupOfRaw<'_>>,
@@ -420,17 +631,6 @@ impl Alert {
                 .as_ref()
                 .or_else(|| ev.doc())
         };
-        let matched = matched_from(&text.reported, &|f| {
-            if let Some(i) = f.header_index() {
-                return h.get_index(i).map(|v| Value::String(v.to_string()));
-            }
-            if ev.doc_if_built().is_none()
-                && let Some(v) = resolve_value_raw(f, ev)
-            {
-                return v;
-            }
-            base().and_then(|d| resolve_value(f, d))
-        });
         type Text<'t> = Option<std::borrow::Cow<'t, str>>;
         let (principal, resource): (Text<'_>, Text<'_>) = match group {
             Some((p, r)) => (p.as_deref().map(Into::into), r.as_deref().map(Into::into)),
@@ -450,27 +650,24 @@ impl Alert {
                     .map(Into::into),
             },
         };
+        let values = [
+            h.event_id.as_deref(),
+            h.event_time.as_deref(),
+            h.event_source.as_deref(),
+            h.event_name.as_deref(),
+            account.as_deref(),
+            h.aws_region.as_deref(),
+            principal.as_deref(),
+            h.source_ip_address.as_deref(),
+            h.user_agent.as_deref(),
+            resource.as_deref(),
+        ];
+        let text_out = EventText::new(values, 32 * text.reported.len() + 2, |buf| {
+            write_matched(buf, &text.reported, ev, &base)
+        });
         Alert {
-            rule_id: text.id.clone(),
-            rule_source: rule.meta.source,
-            title: text.title.clone(),
-            severity: rule.meta.severity,
-            attack: text.attack.clone(),
-            text: EventText::new([
-                h.event_id.as_deref(),
-                h.event_time.as_deref(),
-                h.event_source.as_deref(),
-                h.event_name.as_deref(),
-                account.as_deref(),
-                h.aws_region.as_deref(),
-                principal.as_deref(),
-                h.source_ip_address.as_deref(),
-                h.user_agent.as_deref(),
-                resource.as_deref(),
-            ]),
-            matched,
-            author: text.author.clone(),
-            license: text.license.clone(),
+            rule: text.clone(),
+            text: text_out,
             count: 1,
             first_seen: None,
             last_seen: None,
@@ -478,15 +675,52 @@ impl Alert {
         }
     }
 
+    pub fn rule_id(&self) -> &str {
+        &self.rule.id
+    }
+    pub fn rule_source(&self) -> RuleSource {
+        self.rule.source
+    }
+    pub fn title(&self) -> &str {
+        &self.rule.title
+    }
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
+    }
+    /// MITRE ATT&CK technique ids.
+    pub fn attack(&self) -> &[String] {
+        &self.rule.attack
+    }
+    /// Rule author (credited for Sigma rules, DRL 1.1).
+    pub fn author(&self) -> Option<&str> {
+        self.rule.author.as_deref()
+    }
+    pub fn license(&self) -> Option<&str> {
+        self.rule.license.as_deref()
+    }
+
+    /// Fields the rule tested, with their values in the event.
+    pub fn matched(&self) -> Matched<'_> {
+        Matched(self.text.get(EventText::MATCHED).unwrap_or("{}"))
+    }
+
+    /// Adds (or replaces) one matched field.
+    pub fn set_matched(&mut self, key: &str, value: Value) {
+        let mut m = self.matched().to_map();
+        m.insert(key.to_string(), value);
+        let json = serde_json::to_string(&m).unwrap_or_else(|_| "{}".into());
+        self.text.set_matched(&json);
+    }
+
     /// The record written for this alert (JSON Lines).
     pub fn record(&self) -> AlertRecord<'_> {
         AlertRecord {
             schema: SCHEMA,
-            rule_id: &self.rule_id,
-            rule_source: self.rule_source,
-            title: &self.title,
-            severity: self.severity,
-            attack: &self.attack,
+            rule_id: &self.rule.id,
+            rule_source: self.rule.source,
+            title: &self.rule.title,
+            severity: self.rule.severity,
+            attack: &self.rule.attack,
             event_id: self.event_id(),
             event_time: self.event_time(),
             event_source: self.event_source(),
@@ -497,9 +731,9 @@ impl Alert {
             source_ip: self.source_ip(),
             user_agent: self.user_agent(),
             resource: self.resource(),
-            matched: &self.matched,
-            author: self.author.as_deref(),
-            license: self.license.as_deref(),
+            matched: self.matched(),
+            author: self.author(),
+            license: self.license(),
             count: self.count,
             first_seen: self.first_seen(),
             last_seen: self.last_seen(),
@@ -559,23 +793,23 @@ impl Alert {
             "activity_id": 1,
             "activity_name": "Create",
             "type_uid": 200401,
-            "severity_id": self.severity.ocsf_id(),
-            "severity": capitalise(self.severity.as_str()),
+            "severity_id": self.severity().ocsf_id(),
+            "severity": capitalise(self.severity().as_str()),
             "status_id": 1,
             "status": "New",
             "time": time,
             "count": self.count,
-            "message": format!("{} ({})", self.title, self.rule_id),
+            "message": format!("{} ({})", self.title(), self.rule_id()),
             "metadata": {
                 "version": "1.1.0",
                 "product": {"name": "rampart", "vendor_name": "rampart", "version": env!("CARGO_PKG_VERSION")},
                 "uid": self.event_id(),
             },
             "finding_info": {
-                "uid": format!("{}:{}", self.rule_id, self.event_id().unwrap_or("")),
-                "title": self.title,
-                "analytic": {"uid": self.rule_id, "name": self.title, "type_id": 1, "type": "Rule", "category": self.rule_source.to_string()},
-                "attacks": self.attack.iter().map(|t| json!({"technique": {"uid": t}})).collect::<Vec<_>>(),
+                "uid": format!("{}:{}", self.rule_id(), self.event_id().unwrap_or("")),
+                "title": self.title(),
+                "analytic": {"uid": self.rule_id(), "name": self.title(), "type_id": 1, "type": "Rule", "category": self.rule_source().to_string()},
+                "attacks": self.attack().iter().map(|t| json!({"technique": {"uid": t}})).collect::<Vec<_>>(),
                 "first_seen_time": first,
                 "last_seen_time": last,
                 "src_url": Value::Null,
@@ -585,8 +819,8 @@ impl Alert {
             "src_endpoint": {"ip": self.source_ip(), "svc_name": Value::Null},
             "api": {"operation": self.event_name(), "service": {"name": self.event_source()}},
             "resources": self.resource().map(|r| vec![json!({"uid": r})]).unwrap_or_default(),
-            "evidences": [{"data": self.matched}],
-            "unmapped": {"author": self.author, "license": self.license, "origin": self.origin},
+            "evidences": [{"data": self.matched().to_map()}],
+            "unmapped": {"author": self.author(), "license": self.license(), "origin": self.origin},
         })
     }
 
@@ -594,9 +828,9 @@ impl Alert {
     pub fn summary(&self) -> String {
         let mut s = format!(
             "[{}] {} ({})",
-            self.severity.as_str().to_uppercase(),
-            self.title,
-            self.rule_id
+            self.severity().as_str().to_uppercase(),
+            self.title(),
+            self.rule_id()
         );
         if let Some(p) = self.principal() {
             s.push_str(&format!(" by {p}"));
@@ -613,7 +847,7 @@ impl Alert {
         if self.count > 1 {
             s.push_str(&format!(" ×{}", self.count));
         }
-        if let (RuleSource::Sigma, Some(a)) = (self.rule_source, &self.author) {
+        if let (RuleSource::Sigma, Some(a)) = (self.rule_source(), self.author()) {
             s.push_str(&format!(" — Sigma rule by {a}"));
         }
         s
@@ -634,9 +868,9 @@ pub fn table(alerts: &[Alert]) -> String {
         .map(|a| {
             [
                 a.event_time().unwrap_or_default().to_string(),
-                a.severity.as_str().to_string(),
-                a.rule_id.to_string(),
-                a.title.to_string(),
+                a.severity().as_str().to_string(),
+                a.rule_id().to_string(),
+                a.title().to_string(),
                 a.principal().unwrap_or("-").to_string(),
                 a.event_name().unwrap_or_default().to_string(),
                 a.count.to_string(),
@@ -698,29 +932,39 @@ struct GroupKey<'a>(&'a str, Option<&'a str>, Option<&'a str>);
 
 impl<'a> GroupKey<'a> {
     fn of(a: &'a Alert) -> GroupKey<'a> {
-        GroupKey(&a.rule_id, a.principal(), a.resource())
+        GroupKey(a.rule_id(), a.principal(), a.resource())
     }
 }
 
 /// An open group: the first alert (holding the count and first/last times), its sequence
-/// number (age) and its start (epoch seconds).
+/// number (age), its start (epoch seconds) and the hash of its key.
 struct Group {
-    /// Hash of the key: compared before the key, so a probe that meets another group's slot
-    /// reads no alert text.
     hash: u64,
     seq: u64,
-    alert: Alert,
     start: i64,
+    alert: Alert,
 }
 
 /// Folds repeats of (rule, principal, resource) within `window` seconds of event time into one
 /// alert with a count. Memory is bounded: at most `max_open` groups are held; when the bound is
-/// reached the oldest tenth of them (at least one) is emitted. Groups are found by the hash of
-/// their key and compared with their alert's own fields, so no key is copied.
+/// reached the oldest tenth of them (at least one) is emitted.
+///
+/// Groups live in a slab; the hash table holds only (key hash, slot) pairs, so a lookup probes
+/// a small table and reads a group's alert only when the hashes agree (no key is copied).
+/// A queue keeps the slots in the order their groups opened, so the oldest are found without
+/// a search of all of them.
 pub struct Aggregator {
     window: i64,
     max_open: usize,
-    open: hashbrown::HashTable<Group>,
+    index: hashbrown::HashTable<(u64, u32)>,
+    groups: Vec<Option<Group>>,
+    /// Empty slots of `groups`.
+    free: Vec<u32>,
+    /// (seq, slot) per opened group, oldest first; an entry whose slot no longer holds that
+    /// group (closed since) is skipped, and such entries are dropped once they are half the
+    /// queue.
+    order: std::collections::VecDeque<(u64, u32)>,
+    open: usize,
     hasher: hashbrown::DefaultHashBuilder,
     seq: u64,
 }
@@ -731,7 +975,11 @@ impl Aggregator {
         Aggregator {
             window: window_secs as i64,
             max_open: max_open.max(1),
-            open: hashbrown::HashTable::new(),
+            index: hashbrown::HashTable::new(),
+            groups: Vec::new(),
+            free: Vec::new(),
+            order: std::collections::VecDeque::new(),
+            open: 0,
             hasher: hashbrown::DefaultHashBuilder::default(),
             seq: 0,
         }
@@ -740,6 +988,19 @@ impl Aggregator {
     fn hash(&self, key: GroupKey<'_>) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(key)
+    }
+
+    /// The slot of the open group with `key` (whose hash is `hash`).
+    fn find(&self, hash: u64, key: GroupKey<'_>) -> Option<u32> {
+        let groups = &self.groups;
+        self.index
+            .find(hash, |&(h, slot)| {
+                h == hash
+                    && groups[slot as usize]
+                        .as_ref()
+                        .is_some_and(|g| GroupKey::of(&g.alert) == key)
+            })
+            .map(|&(_, slot)| slot)
     }
 
     /// Count one more event into the open group of (`rule_id`, `principal`, `resource`) when
@@ -760,11 +1021,10 @@ impl Aggregator {
             return false;
         }
         let key = GroupKey(rule_id, principal, resource);
-        let hash = self.hash(key);
-        let Some(g) = self
-            .open
-            .find_mut(hash, |g| g.hash == hash && GroupKey::of(&g.alert) == key)
-        else {
+        let Some(slot) = self.find(self.hash(key), key) else {
+            return false;
+        };
+        let Some(g) = self.groups[slot as usize].as_mut() else {
             return false;
         };
         if (t - g.start).abs() > self.window {
@@ -782,46 +1042,91 @@ impl Aggregator {
         }
         let t = a.event_time().and_then(parse_time).unwrap_or(0);
         let hash = self.hash(GroupKey::of(&a));
-        if let Ok(entry) = self.open.find_entry(hash, |g| {
-            g.hash == hash && GroupKey::of(&g.alert) == GroupKey::of(&a)
-        }) {
-            if (t - entry.get().start).abs() <= self.window {
-                entry.into_mut().alert.merge_time(a.event_time());
+        if let Some(slot) = self.find(hash, GroupKey::of(&a)) {
+            let g = self.groups[slot as usize]
+                .as_mut()
+                .expect("an indexed slot holds a group");
+            if (t - g.start).abs() <= self.window {
+                g.alert.merge_time(a.event_time());
                 return;
             }
-            let (old, _) = entry.remove();
-            out.push(old.alert);
+            out.push(self.close(slot));
         }
-        if self.open.len() >= self.max_open {
+        if self.open >= self.max_open {
             self.evict_oldest(out);
         }
         self.seq += 1;
         let group = Group {
             hash,
             seq: self.seq,
-            alert: a,
             start: t,
+            alert: a,
         };
-        self.open.insert_unique(hash, group, |g| g.hash);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.groups[slot as usize] = Some(group);
+                slot
+            }
+            None => {
+                self.groups.push(Some(group));
+                (self.groups.len() - 1) as u32
+            }
+        };
+        self.index.insert_unique(hash, (hash, slot), |&(h, _)| h);
+        self.order.push_back((self.seq, slot));
+        self.open += 1;
+        if self.order.len() > 2 * self.open + 16 {
+            let groups = &self.groups;
+            self.order.retain(|&(seq, slot)| {
+                groups[slot as usize].as_ref().is_some_and(|g| g.seq == seq)
+            });
+        }
     }
 
-    /// Emits the oldest tenth of the open groups (at least one), oldest first: one search of
-    /// the groups per tenth of the bound, not one per alert, once the bound is reached.
+    /// Removes the group in `slot` and returns its alert.
+    fn close(&mut self, slot: u32) -> Alert {
+        let g = self.groups[slot as usize]
+            .take()
+            .expect("an open group's slot holds it");
+        if let Ok(entry) = self.index.find_entry(g.hash, |&(_, s)| s == slot) {
+            entry.remove();
+        }
+        self.free.push(slot);
+        self.open -= 1;
+        g.alert
+    }
+
+    /// Emits the oldest tenth of the open groups (at least one), oldest first.
     fn evict_oldest(&mut self, out: &mut Vec<Alert>) {
-        let n = (self.max_open / 10).clamp(1, self.open.len());
-        let mut seqs: Vec<u64> = self.open.iter().map(|g| g.seq).collect();
-        let (_, nth, _) = seqs.select_nth_unstable(n - 1);
-        let cut = *nth;
-        let mut old: Vec<Group> = self.open.extract_if(|g| g.seq <= cut).collect();
-        old.sort_by_key(|g| g.seq);
-        out.extend(old.into_iter().map(|g| g.alert));
+        let mut n = (self.max_open / 10).clamp(1, self.open);
+        while n > 0 {
+            let Some((seq, slot)) = self.order.pop_front() else {
+                break;
+            };
+            if self.groups[slot as usize]
+                .as_ref()
+                .is_some_and(|g| g.seq == seq)
+            {
+                out.push(self.close(slot));
+                n -= 1;
+            }
+        }
     }
 
     /// Emit every open group, oldest first.
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
-        let mut v: Vec<Group> = self.open.drain().collect();
-        v.sort_by_key(|g| g.seq);
-        out.extend(v.into_iter().map(|g| g.alert));
+        while let Some((seq, slot)) = self.order.pop_front() {
+            if self.groups[slot as usize]
+                .as_ref()
+                .is_some_and(|g| g.seq == seq)
+            {
+                out.push(self.close(slot));
+            }
+        }
+        debug_assert_eq!(self.open, 0);
+        self.index.clear();
+        self.groups.clear();
+        self.free.clear();
     }
 }
 
@@ -891,10 +1196,19 @@ mod tests {
             values in proptest::collection::vec(proptest::option::of("[a-zé/:]{0,6}"), 10),
         ) {
             let arr: [Option<&str>; 10] = std::array::from_fn(|i| values[i].as_deref());
-            let t = EventText::new(arr);
+            let t = EventText::new(arr, 0, |b| b.push_str("{}"));
             for (i, v) in values.iter().enumerate() {
                 proptest::prop_assert_eq!(t.get(i), v.as_deref());
             }
+            proptest::prop_assert_eq!(t.get(EventText::MATCHED), Some("{}"));
+        }
+
+        /// Strings are escaped exactly as `serde_json` escapes them.
+        #[test]
+        fn json_strings_are_written_as_serde_json_writes_them(s in "(?s).{0,12}") {
+            let mut out = String::new();
+            push_json_str(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
         }
     }
 
@@ -1002,6 +1316,32 @@ mod tests {
         }
     }
 
+    /// Groups closed by their window (not by eviction) leave entries in the age queue; the
+    /// queue is compacted, so a long run with few open groups holds little.
+    #[test]
+    fn closed_groups_do_not_accumulate() {
+        let mut agg = Aggregator::new(300, 10_000);
+        let mut out = Vec::new();
+        for i in 0..1000 {
+            // each alert ten minutes after the last: every push closes its user's open group
+            let m = i * 10;
+            let t = format!(
+                "2024-07-{:02}T{:02}:{:02}:00Z",
+                1 + m / 1440,
+                m / 60 % 24,
+                m % 60
+            );
+            agg.push(alert_for(&t, "bob"), &mut out);
+            agg.push(alert_for(&t, "eve"), &mut out);
+            assert!(agg.order.len() <= 2 * agg.open + 17, "{}", agg.order.len());
+        }
+        assert_eq!((agg.open, out.len()), (2, 1998));
+        assert!(agg.groups.len() <= 3);
+        agg.flush(&mut out);
+        assert_eq!(out.len(), 2000);
+        assert!(out[1998].principal().unwrap().ends_with("bob"));
+    }
+
     /// A group pushed as an alert is found again by the event's borrowed key, and only by it.
     #[test]
     fn merges_find_the_group_pushed_for_the_same_key() {
@@ -1057,6 +1397,83 @@ mod tests {
             })
         }
 
+        /// Any JSON value, a few levels deep, with the awkward cases of serialization.
+        fn any_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| json!(n)),
+                (-1e6f64..1e6).prop_map(|f| json!(f)),
+                Just(json!(1e300)),
+                "(?s).{0,6}".prop_map(Value::String),
+                prop::sample::select(vec!["a\"b", "c\\d", "\u{1}", "é/ü", "x\ny", ""])
+                    .prop_map(|s| Value::String(s.to_string())),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec(
+                        (prop::sample::select(vec!["a", "b", "c", "z"]), inner),
+                        0..4
+                    )
+                    .prop_map(|kv| Value::Object(
+                        kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                    )),
+                ]
+            })
+        }
+
+        fn matched_event() -> impl Strategy<Value = Value> {
+            (
+                prop::collection::vec(
+                    (
+                        prop::sample::select(vec![
+                            "userIdentity",
+                            "requestParameters",
+                            "responseElements",
+                        ]),
+                        any_value(),
+                    ),
+                    0..4,
+                ),
+                // typed-header fields: strings (a header field of another type reads as absent)
+                prop::collection::vec(
+                    (
+                        prop::sample::select(vec!["eventName", "userAgent", "errorCode"]),
+                        prop_oneof![
+                            "(?s).{0,6}",
+                            prop::sample::select(vec!["a\"b", "\u{1f}x", "é"])
+                                .prop_map(str::to_string),
+                        ],
+                    ),
+                    0..3,
+                ),
+                prop::collection::vec(
+                    (
+                        prop::sample::select(vec!["a", "b", "list", "arn"]),
+                        any_value(),
+                    ),
+                    0..4,
+                ),
+            )
+                .prop_map(|(top, header, rp)| {
+                    let mut m: serde_json::Map<String, Value> =
+                        top.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                    for (k, v) in header {
+                        m.insert(k.to_string(), Value::String(v));
+                    }
+                    if !rp.is_empty() {
+                        m.insert(
+                            "requestParameters".into(),
+                            Value::Object(
+                                rp.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                            ),
+                        );
+                    }
+                    Value::Object(m)
+                })
+        }
+
         fn event() -> impl Strategy<Value = Value> {
             let ui = prop_oneof![
                 object(vec![
@@ -1104,6 +1521,46 @@ mod tests {
                 let from_raw = Alert::new(&rule, &Event::parse(&raw).unwrap(), None);
                 let from_doc = Alert::new(&rule, &Event::from_value(&raw, doc.clone()), None);
                 prop_assert_eq!(from_raw.account(), from_doc.account());
+            }
+
+            /// The matched object written from the header and raw spans is, byte for byte, the
+            /// `serde_json` text of the map built from the document (numbers, escapes, control
+            /// characters, arrays, sub-objects, absent and null fields included).
+            #[test]
+            fn matched_text_is_the_documents_map(
+                doc in matched_event(),
+                fields in prop::collection::vec(prop::sample::select(vec![
+                    "eventName", "userAgent", "errorCode", "userIdentity.arn", "userIdentity",
+                    "requestParameters", "requestParameters.a", "requestParameters.b.c",
+                    "requestParameters.list", "requestParameters.list.c", "responseElements",
+                    "nope", "requestParameters.a.b",
+                ]), 0..5),
+            ) {
+                let cond = Condition::All(
+                    fields
+                        .iter()
+                        .map(|f| Condition::Match {
+                            field: crate::ir::FieldPath::parse(f).unwrap(),
+                            reach: crate::ir::Reach::Path,
+                            pred: crate::ir::Predicate::Exists(true),
+                        })
+                        .collect(),
+                );
+                let rule = Rule::new(
+                    crate::ir::RuleMeta::new("r", RuleSource::Builtin, "r", Severity::Low),
+                    cond,
+                );
+                let raw = serde_json::to_vec(&doc).unwrap();
+                // the document as read back (serde_json's float parsing may move a last digit)
+                let doc: Value = serde_json::from_slice(&raw).unwrap();
+                let want = serde_json::to_string(&crate::engine::matched_fields(&rule.condition, &doc)).unwrap();
+                let from_raw = Alert::new(&rule, &Event::parse(&raw).unwrap(), None);
+                prop_assert_eq!(from_raw.matched().as_json(), want.as_str());
+                let from_doc = Alert::new(&rule, &Event::from_value(&raw, doc.clone()), None);
+                prop_assert_eq!(from_doc.matched().as_json(), want.as_str());
+                // and the alert's JSON line carries it as an object
+                let line: Value = serde_json::from_str(&from_raw.to_json_line()).unwrap();
+                prop_assert_eq!(&line["matched"], &serde_json::from_str::<Value>(&want).unwrap());
             }
 
             #[test]

@@ -266,7 +266,7 @@ impl Baseline {
                             Kind::Api => "api",
                             Kind::Network => "sourceNetwork",
                         };
-                        a.matched.insert(field.into(), Value::String(key.2.clone()));
+                        a.set_matched(field, Value::String(key.2.clone()));
                         out.push(a);
                     }
                     self.known.insert(key.clone(), t);
@@ -414,12 +414,12 @@ mod tests {
                 "203.0.113.5",
             ),
         );
-        let ids: Vec<&str> = a.iter().map(|a| &*a.rule_id).collect();
+        let ids: Vec<&str> = a.iter().map(|a| a.rule_id()).collect();
         assert_eq!(
             ids,
             vec!["RD-BASE-REGION", "RD-BASE-API", "RD-BASE-NETWORK"]
         );
-        assert_eq!(a[0].matched["awsRegion"], "ap-south-1");
+        assert_eq!(a[0].matched().get("awsRegion"), Some(json!("ap-south-1")));
         // only once
         assert!(
             observe(

@@ -22,7 +22,7 @@ pub struct Engine {
     /// per rule: the `userIdentity.type` values it accepts (None = any)
     identity_types: Vec<Option<Vec<Box<[u8]>>>>,
     /// per rule: its text as alerts carry it, shared by all of them
-    texts: Vec<crate::alert::RuleText>,
+    texts: Vec<std::sync::Arc<crate::alert::RuleText>>,
     /// per rule: (memo group, bit) when its answer is cached per value ([`ValueMemo`])
     memo_slot: Vec<Option<(u8, u8)>>,
     /// per memo group: the header field its rules read, and the rules (bit order)
@@ -181,7 +181,10 @@ impl Engine {
                     .collect()
             }));
         }
-        let texts = rules.iter().map(crate::alert::RuleText::of).collect();
+        let texts = rules
+            .iter()
+            .map(|r| std::sync::Arc::new(crate::alert::RuleText::of(r)))
+            .collect();
         // every-event rules that read one header field, by field; a field is memoized when
         // one of its rules scans it (then the others ride along on the same lookup)
         let mut by_field: Vec<(u8, Vec<u32>, bool)> = Vec::new();
@@ -228,7 +231,7 @@ impl Engine {
     }
 
     /// Rule `i`'s text as its alerts carry it.
-    pub fn rule_text(&self, i: usize) -> &crate::alert::RuleText {
+    pub fn rule_text(&self, i: usize) -> &std::sync::Arc<crate::alert::RuleText> {
         &self.texts[i]
     }
 
@@ -604,7 +607,7 @@ fn pattern_matches(p: &rampart_pattern::FilterPattern, ev: &Event<'_>) -> bool {
 /// The spans of the values `field` reaches in the raw event (same semantics as
 /// [`FieldPath::resolve`] on the document: arrays fan out, the last of repeated keys wins).
 /// `None` when the raw walk cannot answer (escaped keys, malformed bytes): use the document.
-fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Spans> {
+pub(crate) fn resolve_raw_spans(field: &FieldPath, ev: &Event<'_>) -> Option<Spans> {
     if !ev.has_member_index() {
         return None;
     }
@@ -642,7 +645,7 @@ fn field_ref_raw(
 }
 
 /// Value spans reached by a path: almost always one, never worth a heap allocation.
-type Spans = SmallVec<[(usize, usize); 4]>;
+pub(crate) type Spans = SmallVec<[(usize, usize); 4]>;
 
 /// The spans as `&str` when every one is a JSON string without escapes.
 fn plain_strings<'r>(ev: &Event<'r>, spans: &[(usize, usize)]) -> Option<SmallVec<[&'r str; 4]>> {
@@ -841,28 +844,12 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-/// The fields a matching rule tested positively, with their values in `doc` (for alerts).
+/// The fields a matching rule tested positively, with their values in `doc`: what an alert's
+/// `matched` object holds (alerts write it from raw spans; this is its definition on a document).
 pub fn matched_fields(c: &Condition, doc: &Value) -> serde_json::Map<String, Value> {
-    matched_with(c, &|f: &FieldPath| resolve_value(f, doc))
-}
-
-/// Like [`matched_fields`], with the caller deciding how a field is resolved (from the header,
-/// a narrow view, or the full document).
-pub fn matched_with(
-    c: &Condition,
-    get: &dyn Fn(&FieldPath) -> Option<Value>,
-) -> serde_json::Map<String, Value> {
-    matched_from(&reported_fields(c), get)
-}
-
-/// The values of `fields` (see [`reported_fields`]) that `get` resolves, by field path.
-pub fn matched_from(
-    fields: &[FieldPath],
-    get: &dyn Fn(&FieldPath) -> Option<Value>,
-) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
-    for f in fields {
-        if let Some(v) = get(f) {
+    for f in reported_fields(c) {
+        if let Some(v) = resolve_value(&f, doc) {
             out.insert(f.as_str().to_string(), v);
         }
     }

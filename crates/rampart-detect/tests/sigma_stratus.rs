@@ -40,13 +40,13 @@ fn sigma_rules_fire_on_their_techniques() {
         assert!(issues.is_empty(), "{issues:?}");
         det.finish(&mut alerts).unwrap();
         for a in &alerts {
-            assert_eq!(a.license.as_deref(), Some("DRL-1.1"));
-            assert!(a.author.as_deref().is_some_and(|x| !x.is_empty()));
+            assert_eq!(a.license(), Some("DRL-1.1"));
+            assert!(a.author().is_some_and(|x| !x.is_empty()));
         }
         table
             .entry(technique)
             .or_default()
-            .extend(alerts.into_iter().map(|a| titles[&*a.rule_id].clone()));
+            .extend(alerts.into_iter().map(|a| titles[a.rule_id()].clone()));
     }
     println!("{:<62} Sigma rules fired", "technique");
     for (t, r) in &table {

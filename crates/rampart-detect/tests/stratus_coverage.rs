@@ -46,7 +46,7 @@ fn stratus_coverage_table() {
         table
             .entry(technique)
             .or_default()
-            .extend(alerts.into_iter().map(|a| a.rule_id.to_string()));
+            .extend(alerts.into_iter().map(|a| a.rule_id().to_string()));
     }
     println!("{:<62} rules fired", "technique");
     for (t, r) in &table {

@@ -260,7 +260,7 @@ mod tests {
             .unwrap();
         }
         d.finish(&mut alerts).unwrap();
-        let ids: Vec<&str> = alerts.iter().map(|a| &*a.rule_id).collect();
+        let ids: Vec<&str> = alerts.iter().map(|a| a.rule_id()).collect();
         for want in [
             "RD-CIS-4.2",
             "RD-TAMPER-001",

@@ -298,7 +298,7 @@ impl Run<'_> {
         }
         let batch = std::mem::take(&mut self.pending);
         for a in &batch {
-            self.worst = self.worst.max(Some(a.severity));
+            self.worst = self.worst.max(Some(a.severity()));
         }
         if self.table {
             self.kept.extend(batch.iter().cloned());

@@ -135,9 +135,9 @@ fn test(g: &Global, a: &RuleArgs, events: Option<&std::path::Path>) -> anyhow::R
             text.push_str(&format!(
                 "{}  {}  {}  {}\n",
                 al.origin.as_deref().unwrap_or("-"),
-                al.rule_id,
+                al.rule_id(),
                 al.event_name().unwrap_or("-"),
-                al.title
+                al.title()
             ));
         }
         output::emit(g, &text)?;
