@@ -149,15 +149,11 @@ impl EventText {
     const MATCHED: usize = 10;
     const FIELDS: usize = 11;
 
-    /// Packs the event's strings, then the matched object that `matched` appends to the
-    /// buffer (it is given the buffer; room for `matched_hint` bytes is reserved).
-    fn new(
-        values: [Option<&str>; 10],
-        matched_hint: usize,
-        matched: impl FnOnce(&mut String),
-    ) -> EventText {
+    /// Packs the event's strings, then the matched object's JSON text (one allocation of the
+    /// exact size).
+    fn new(values: [Option<&str>; 10], matched: &str) -> EventText {
         let len: usize = values.iter().flatten().map(|v| v.len()).sum();
-        let mut buf = String::with_capacity(len + matched_hint);
+        let mut buf = String::with_capacity(len + matched.len());
         let mut ends = [0u32; EventText::FIELDS];
         let mut present = 0u16;
         for (i, v) in values.into_iter().enumerate() {
@@ -167,7 +163,7 @@ impl EventText {
             }
             ends[i] = buf.len() as u32;
         }
-        matched(&mut buf);
+        buf.push_str(matched);
         ends[EventText::MATCHED] = buf.len() as u32;
         present |= 1 << EventText::MATCHED;
         EventText { buf, ends, present }
@@ -438,6 +434,9 @@ fn raw_member_str<'e>(
     Some(span.and_then(|sp| raw_string(ev, sp)))
 }
 
+/// The reader's slot for `userIdentity.accountId`.
+const ACCOUNT_ID_SLOT: u8 = 3;
+
 /// (principal, resource) as read from an event's bytes: borrowed from the event unless
 /// escaped or composed.
 pub(crate) type GroupOfRaw<'e> = (
@@ -600,18 +599,27 @@ fn write_matched<'d>(
 impl Alert {
     /// Build the alert for `rule` matching `ev`.
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
-        Alert::build(rule, &Arc::new(RuleText::of(rule)), ev, origin, None)
+        Alert::build(
+            rule,
+            &Arc::new(RuleText::of(rule)),
+            ev,
+            origin,
+            None,
+            &mut String::new(),
+        )
     }
 
     /// [`Alert::new`] with the aggregation key already read from the raw bytes
     /// ([`group_of_raw`]): then an alert whose tested fields can be read from raw spans parses
-    /// no sub-document at all.
+    /// no sub-document at all. The matched object is written to `scratch` (the caller's, kept
+    /// between alerts) and then copied once into the alert's buffer.
     pub(crate) fn build(
         rule: &Rule,
         text: &Arc<RuleText>,
         ev: &Event<'_>,
         origin: Option<String>,
         group: Option<&GroupOfRaw<'_>>,
+        scratch: &mut String,
     ) -> Alert {
         let h = ev.header();
         // Built only when needed: the document if a rule already built it, otherwise only the
@@ -642,7 +650,7 @@ impl Alert {
         // the recipient account, else the caller's (read from the raw members when it can be)
         let account: Option<std::borrow::Cow<'_, str>> = match h.recipient_account_id.as_deref() {
             Some(a) => Some(a.into()),
-            None => match ev.identity_member("accountId") {
+            None => match ev.identity_member_at(ACCOUNT_ID_SLOT) {
                 Some(m) => m.and_then(|m| raw_string(ev, m.value)),
                 None => base()
                     .and_then(|d| d.pointer("/userIdentity/accountId"))
@@ -662,9 +670,9 @@ impl Alert {
             h.user_agent.as_deref(),
             resource.as_deref(),
         ];
-        let text_out = EventText::new(values, 32 * text.reported.len() + 2, |buf| {
-            write_matched(buf, &text.reported, ev, &base)
-        });
+        scratch.clear();
+        write_matched(scratch, &text.reported, ev, &base);
+        let text_out = EventText::new(values, scratch);
         Alert {
             rule: text.clone(),
             text: text_out,
@@ -1196,7 +1204,7 @@ mod tests {
             values in proptest::collection::vec(proptest::option::of("[a-zé/:]{0,6}"), 10),
         ) {
             let arr: [Option<&str>; 10] = std::array::from_fn(|i| values[i].as_deref());
-            let t = EventText::new(arr, 0, |b| b.push_str("{}"));
+            let t = EventText::new(arr, "{}");
             for (i, v) in values.iter().enumerate() {
                 proptest::prop_assert_eq!(t.get(i), v.as_deref());
             }
@@ -1363,6 +1371,14 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].count, 2);
         assert_eq!(out[0].last_seen(), at);
+    }
+
+    #[test]
+    fn account_id_has_its_identity_slot() {
+        assert_eq!(
+            rampart_trail::event::identity_slot("accountId"),
+            Some(ACCOUNT_ID_SLOT)
+        );
     }
 
     #[test]

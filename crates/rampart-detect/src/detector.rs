@@ -39,6 +39,8 @@ pub struct Detector<'e> {
     hits: Vec<(u32, u32)>,
     /// Per event of that run, whether it is inside the time window (buffer reused).
     admitted: Vec<bool>,
+    /// Where an alert's matched object is written before it is copied (buffer reused).
+    scratch: String,
     pub stats: DetectStats,
 }
 
@@ -54,6 +56,7 @@ impl<'e> Detector<'e> {
             memo: ValueMemo::default(),
             hits: Vec::new(),
             admitted: Vec::new(),
+            scratch: String::new(),
             stats: DetectStats::default(),
         }
     }
@@ -239,6 +242,7 @@ impl<'e> Detector<'e> {
                 ev,
                 Some(origin()),
                 group.as_ref(),
+                &mut self.scratch,
             ));
         }
         if let Some(b) = &mut self.baseline {

@@ -386,9 +386,11 @@ impl StrMatch {
             return self.test_exact(s);
         }
         if self.op == StrOp::Equals && self.needle_ascii && s.len() != self.needle.len() {
-            // Unicode lowering keeps an ASCII needle's length; a string of another length
-            // equals it only if lowering changes the string's length, which ASCII never does
-            if s.is_ascii() {
+            // Lowered, a string can equal an ASCII needle only if each of its characters
+            // lowers to ASCII: ASCII itself (one byte each) or the Kelvin sign (three bytes,
+            // lowered to `k`). So its length is between the needle's and three times it;
+            // outside that range (a long user agent against a tool's name) no scan is needed.
+            if s.len() < self.needle.len() || s.len() > 3 * self.needle.len() || s.is_ascii() {
                 return false;
             }
         }
@@ -1198,6 +1200,37 @@ mod tests {
         assert!(t(StrOp::Equals, "ÉTÉ", "été"));
         assert!(!t(StrOp::Contains, "kali", "Linux"));
         assert!(!StrMatch::new(StrOp::Equals, "a", false).test("A"));
+    }
+
+    /// The length bound of a case-insensitive `Equals` rests on this: the only characters
+    /// that lower to ASCII are ASCII and the Kelvin sign (three bytes, lowered to one).
+    #[test]
+    fn only_ascii_and_kelvin_lower_to_ascii() {
+        for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+            let lower: String = c.to_lowercase().collect();
+            if lower.is_ascii() {
+                assert!(c.is_ascii() || c == '\u{212a}', "{c:?} lowers to {lower:?}");
+                assert!(c.len_utf8() <= 3 * lower.len());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Case-insensitive tests agree with lowering both sides, whatever the lengths and
+        /// characters (Kelvin sign, dotted capital I, accents, ASCII).
+        #[test]
+        fn case_insensitive_tests_are_lowered_comparisons(
+            needle in "[kKaA\u{212a}\u{130}éÉi]{0,4}",
+            s in "[kKaA\u{212a}\u{130}éÉi]{0,12}",
+        ) {
+            let n = needle.to_lowercase();
+            let l = s.to_lowercase();
+            let t = |op| StrMatch::new(op, &needle, true).test(&s);
+            proptest::prop_assert_eq!(t(StrOp::Equals), l == n);
+            proptest::prop_assert_eq!(t(StrOp::StartsWith), l.starts_with(&n));
+            proptest::prop_assert_eq!(t(StrOp::EndsWith), l.ends_with(&n));
+            proptest::prop_assert_eq!(t(StrOp::Contains), l.contains(&n));
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Rewrites a rule's condition into an equivalent one that is cheaper to evaluate; the engine
-//! runs it once per rule when it is built. Both rewrites are exact:
+//! runs it once per rule when it is built. Every rewrite is exact:
 //!
 //! - a list of `contains` tests of one field (`userAgent|contains: [kali, parrot, pentoo]`)
 //!   becomes one [`Predicate::ContainsAny`] pass over the string;
+//! - nested `All`s (and `Any`s) are merged into one, and one with a single child is that child;
 //! - the children of `All` and `Any` are ordered cheapest first — typed-header fields, then
 //!   `userIdentity` members (indexed by the reader), then other members, searches of the raw
 //!   event, filter patterns — so that short-circuiting skips the expensive tests. Evaluation
@@ -19,10 +20,33 @@ pub fn condition(c: Condition) -> Condition {
             reach,
             pred: predicate(pred),
         },
-        Condition::All(cs) => Condition::All(cheapest_first(cs)),
-        Condition::Any(cs) => Condition::Any(cheapest_first(cs)),
+        Condition::All(cs) => one_or(Condition::All, cheapest_first(flatten(cs, true))),
+        Condition::Any(cs) => one_or(Condition::Any, cheapest_first(flatten(cs, false))),
         Condition::Not(c) => Condition::Not(Box::new(condition(*c))),
         other => other,
+    }
+}
+
+/// The children of an `All` (`all`) or `Any`, with children of the same kind spliced in:
+/// `all(a, all(b, c))` is `all(a, b, c)`, one level of evaluation fewer.
+fn flatten(cs: Vec<Condition>, all: bool) -> Vec<Condition> {
+    let mut out = Vec::with_capacity(cs.len());
+    for c in cs {
+        match c {
+            Condition::All(inner) if all => out.extend(flatten(inner, all)),
+            Condition::Any(inner) if !all => out.extend(flatten(inner, all)),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A single child stands for its `All` or `Any` (both are the child's value); otherwise `wrap`.
+fn one_or(wrap: fn(Vec<Condition>) -> Condition, mut cs: Vec<Condition>) -> Condition {
+    if cs.len() == 1 {
+        cs.pop().expect("one child")
+    } else {
+        wrap(cs)
     }
 }
 
