@@ -6,11 +6,13 @@
 //! - dom:   the floor plus a full `serde_json::Value` per event (reference only);
 //! - detect: decompress → rules (all built-in + Sigma when available) → aggregated alerts;
 //!
-//! on 1 and 2 threads, median of `RUNS` runs, with peak RSS per phase.
+//! on 1 and 2 threads (detect on two as `rampart detect --threads 2` runs it, with the same
+//! alerts as one), median of `RUNS` runs, with peak RSS per phase.
 //!
 //! `cargo run --release -p rampart-detect --example bench_detect -- [EVENTS] [DIR]`
 
 use rampart_detect::input::{Parsed, ReadStats, Reader};
+use rampart_detect::parallel::{Settings, detect_files};
 use rampart_detect::{BuiltinConfig, Detector, Engine, builtin};
 use serde_json::Value;
 use std::io::Write;
@@ -162,6 +164,9 @@ fn floor_pass(evs: &[rampart_detect::Event<'_>]) {
 
 /// Returns (events, alerts, wall seconds, CPU seconds).
 fn run(files: &[PathBuf], engine: &Engine, mode: Mode, threads: usize) -> (u64, u64, f64, f64) {
+    if mode == Mode::Detect && threads > 1 {
+        return run_parallel(files, engine, threads);
+    }
     let next = AtomicUsize::new(0);
     let cpu0 = cpu_seconds();
     let start = Instant::now();
@@ -222,6 +227,36 @@ fn run(files: &[PathBuf], engine: &Engine, mode: Mode, threads: usize) -> (u64, 
     let ev = results.iter().map(|r| r.0).sum();
     let al = results.iter().map(|r| r.1).sum();
     (ev, al, secs, cpu)
+}
+
+/// Detection on several threads as `rampart detect --threads N` runs it: workers read and
+/// evaluate files, this thread aggregates each file's alerts in file order (the same alerts
+/// as one thread). Returns (events, alerts, wall seconds, CPU seconds).
+fn run_parallel(files: &[PathBuf], engine: &Engine, threads: usize) -> (u64, u64, f64, f64) {
+    let cpu0 = cpu_seconds();
+    let start = Instant::now();
+    let settings = Settings {
+        threads,
+        since: None,
+        until: None,
+        origin: &|_, _| String::new(),
+    };
+    let mut det = Detector::new(engine, 300);
+    let mut alerts = Vec::new();
+    let mut n_alerts = 0u64;
+    detect_files(engine, files, &settings, &mut |mut done| {
+        assert!(done.issues.is_empty(), "{:?}", done.issues);
+        det.absorb(&mut done, &mut alerts);
+        n_alerts += alerts.len() as u64;
+        alerts.clear();
+    });
+    det.finish(&mut alerts).unwrap();
+    n_alerts += alerts.len() as u64;
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    DOCS.fetch_add(det.stats.eval.docs_built as usize, Ordering::Relaxed);
+    CANDS.fetch_add(det.stats.eval.candidates as usize, Ordering::Relaxed);
+    (det.stats.events, n_alerts, secs, cpu)
 }
 
 /// Floor and detect on one thread, paired chunk by chunk: each chunk of `CHUNK` files is read
@@ -370,6 +405,7 @@ fn main() {
     if std::env::var_os("BENCH_PAIRED_ONLY").is_some() {
         return;
     }
+    let mut detect_alerts: Option<u64> = None;
     for &threads in thread_counts {
         // interleave the modes run by run so that background load hits them alike
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
@@ -384,6 +420,10 @@ fn main() {
                 cpus[m].push(c);
                 peaks[m] = peaks[m].max(peak_rss_mb());
                 counts[m] = (ev, al);
+                if *mode == Mode::Detect {
+                    // the alerts do not depend on the number of threads
+                    assert_eq!(*detect_alerts.get_or_insert(al), al, "{threads} threads");
+                }
             }
         }
         let mut floor_rate = 0.0;

@@ -993,6 +993,11 @@ impl Aggregator {
         }
     }
 
+    /// The window it was made with.
+    pub fn window_secs(&self) -> u64 {
+        self.window as u64
+    }
+
     fn hash(&self, key: GroupKey<'_>) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(key)

@@ -6,6 +6,7 @@ use crate::baseline::Baseline;
 use crate::engine::{Engine, EvalStats, ValueMemo};
 use crate::event::{Event, EventError};
 use crate::input::{Issue, Parsed};
+use crate::parallel::FileDone;
 use smallvec::SmallVec;
 
 /// Counters of a detection run.
@@ -22,6 +23,17 @@ pub struct DetectStats {
     /// Alerts raised before aggregation.
     pub alerts: u64,
     pub eval: EvalStats,
+}
+
+impl std::ops::AddAssign for DetectStats {
+    fn add_assign(&mut self, o: DetectStats) {
+        self.events += o.events;
+        self.skipped += o.skipped;
+        self.out_of_window += o.out_of_window;
+        self.alerted_events += o.alerted_events;
+        self.alerts += o.alerts;
+        self.eval += o.eval;
+    }
 }
 
 /// Runs rules (and optionally baselines) over events.
@@ -65,6 +77,17 @@ impl<'e> Detector<'e> {
     pub fn window(mut self, since: Option<i64>, until: Option<i64>) -> Self {
         self.since = since;
         self.until = until;
+        self
+    }
+
+    /// The `--since/--until` bounds this detector admits events within.
+    pub fn time_window(&self) -> (Option<i64>, Option<i64>) {
+        (self.since, self.until)
+    }
+
+    /// At most `max` aggregation groups open at once (10,000 by default); see [`Aggregator`].
+    pub fn open_groups(mut self, max: usize) -> Self {
+        self.agg = Aggregator::new(self.agg.window_secs(), max);
         self
     }
 
@@ -215,12 +238,14 @@ impl<'e> Detector<'e> {
         } else {
             crate::alert::group_of_raw(ev)
         };
-        let mut merged = 0u64;
+        let (mut merged, mut built) = (0u64, 0u64);
         let event_time = ev.header().event_time.as_deref();
         let t = event_time
             .filter(|_| group.is_some())
             .and_then(parse_time)
             .unwrap_or(0);
+        // Each alert goes into the aggregation before the next rule's is looked up, exactly as
+        // pushing every alert in turn would (an alert can evict the group the next would join).
         for &i in hits {
             let i = i as usize;
             let rule = &self.engine.rules()[i];
@@ -236,26 +261,46 @@ impl<'e> Detector<'e> {
                 merged += 1;
                 continue;
             }
-            fresh.push(Alert::build(
+            let alert = Alert::build(
                 rule,
                 self.engine.rule_text(i),
                 ev,
                 Some(origin()),
                 group.as_ref(),
                 &mut self.scratch,
-            ));
+            );
+            self.agg.push(alert, out);
+            built += 1;
         }
         if let Some(b) = &mut self.baseline {
             b.observe(ev, None, &mut fresh);
         }
-        if !fresh.is_empty() || merged > 0 {
+        let raised = built + merged + fresh.len() as u64;
+        if raised > 0 {
             self.stats.alerted_events += 1;
-            self.stats.alerts += fresh.len() as u64 + merged;
+            self.stats.alerts += raised;
         }
         for a in fresh.drain(..) {
             self.agg.push(a, out);
         }
         self.fresh = fresh;
+    }
+
+    /// Takes in what a worker of [`crate::parallel::detect_files`] raised for one file, as if
+    /// this detector had read the file itself: its counts are added and its alerts go through
+    /// this detector's aggregation, in order (completed alerts are appended to `out`). The
+    /// worker evaluated the file without this detector's baseline, so a detector with a
+    /// baseline should read its files itself.
+    pub fn absorb(&mut self, done: &mut FileDone, out: &mut Vec<Alert>) {
+        self.stats += done.stats;
+        for a in done.alerts.drain(..) {
+            self.agg.push(a, out);
+        }
+    }
+
+    /// Whether this detector keeps a baseline (see [`Detector::absorb`]).
+    pub fn has_baseline(&self) -> bool {
+        self.baseline.is_some()
     }
 
     /// Emit every pending aggregated alert and save the baseline.

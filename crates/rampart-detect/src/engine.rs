@@ -150,6 +150,13 @@ pub struct EvalStats {
     pub docs_built: u64,
 }
 
+impl std::ops::AddAssign for EvalStats {
+    fn add_assign(&mut self, o: EvalStats) {
+        self.candidates += o.candidates;
+        self.docs_built += o.docs_built;
+    }
+}
+
 impl Engine {
     pub fn new(rules: Vec<Rule>) -> Engine {
         let rules: Vec<Rule> = rules

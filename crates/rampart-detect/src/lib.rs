@@ -12,6 +12,7 @@ pub mod detector;
 pub mod engine;
 pub mod ir;
 pub mod optimize;
+pub mod parallel;
 pub mod patterns;
 pub mod rules;
 pub mod sigma;

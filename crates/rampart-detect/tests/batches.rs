@@ -4,27 +4,16 @@
 
 use rampart_detect::baseline::{Baseline, BaselineConfig};
 use rampart_detect::input::{Parsed, ReadStats, Reader};
-use rampart_detect::{Alert, BuiltinConfig, DetectStats, Detector, Engine, builtin};
+use rampart_detect::{Alert, BuiltinConfig, DetectStats, Detector, Engine};
 use std::path::{Path, PathBuf};
 
-fn corpora() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
-}
+mod common;
+use common::corpora;
 
 fn engine() -> Engine {
     // no allowed regions: the region rule stays off, so most events raise no alert and the
     // baselines see events that no rule matched
-    let mut rules: Vec<_> = builtin(&BuiltinConfig::default())
-        .into_iter()
-        .filter(|b| b.disabled.is_none())
-        .map(|b| b.rule)
-        .collect();
-    rules.extend(
-        rampart_detect::sigma::load_dir(&corpora().join("sigma-aws"))
-            .unwrap()
-            .rules,
-    );
-    Engine::new(rules)
+    common::engine(&BuiltinConfig::default())
 }
 
 struct Outcome {

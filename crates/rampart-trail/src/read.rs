@@ -37,6 +37,14 @@ pub struct ReadStats {
     pub skipped: u64,
 }
 
+impl std::ops::AddAssign for ReadStats {
+    fn add_assign(&mut self, o: ReadStats) {
+        self.files += o.files;
+        self.records += o.records;
+        self.skipped += o.skipped;
+    }
+}
+
 /// Reuses buffers and the decompressor across files.
 pub struct Reader {
     gz: libdeflater::Decompressor,

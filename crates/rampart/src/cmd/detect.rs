@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use rampart_detect::baseline::{Baseline, BaselineConfig};
 use rampart_detect::input::{self, Issue, Parsed, ReadStats, Reader};
 use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
-use rampart_detect::{Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity};
+use rampart_detect::{Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity, parallel};
 use serde::Deserialize;
 use std::io::{BufRead, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -57,6 +57,11 @@ pub struct DetectArgs {
     /// Learning period of the baseline, in days of event time.
     #[arg(long, value_name = "DAYS", default_value_t = 14)]
     pub learning_days: u32,
+    /// Threads that read and evaluate files of a directory at once (0: one per core). The
+    /// alerts, their order and the counts are the same whatever the number; stdin, s3://,
+    /// --follow and --baseline read on one thread.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// Which rules to load; shared by `detect` and `rules`.
@@ -423,15 +428,33 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
                 ),
             );
         }
-        for f in &files {
-            let name = f.display().to_string();
-            reader.read_file_batches(f, &mut stats, &mut issues, &mut |p| {
-                run.record_parsed(p, &|n| format!("{name}:record {n}"))
+        let threads = threads_for(g, a, files.len());
+        if threads > 1 {
+            let settings = parallel::Settings {
+                threads,
+                since,
+                until,
+                origin: &|p, n| format!("{}:record {n}", p.display()),
+            };
+            parallel::detect_files(&engine, &files, &settings, &mut |mut done| {
+                stats += done.read;
+                for i in &done.issues {
+                    run.issue(i);
+                }
+                run.det.absorb(&mut done, &mut run.pending);
+                run.deliver();
             });
-            for i in issues.drain(..) {
-                run.issue(&i);
+        } else {
+            for f in &files {
+                let name = f.display().to_string();
+                reader.read_file_batches(f, &mut stats, &mut issues, &mut |p| {
+                    run.record_parsed(p, &|n| format!("{name}:record {n}"))
+                });
+                for i in issues.drain(..) {
+                    run.issue(&i);
+                }
+                run.deliver();
             }
-            run.deliver();
         }
         if a.follow {
             if files.len() != 1 {
@@ -485,6 +508,25 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
     Ok(Exit::Ok)
+}
+
+/// How many threads read the `files` of a directory: `--threads` (0: one per core), at most
+/// one per file; one with `--follow` or `--baseline` (a baseline learns from events in order).
+fn threads_for(g: &Global, a: &DetectArgs, files: usize) -> usize {
+    let wanted = match a.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    if a.follow || a.baseline.is_some() {
+        if a.threads > 1 {
+            output::note(
+                g,
+                "rampart: --follow and --baseline read on one thread; --threads is ignored",
+            );
+        }
+        return 1;
+    }
+    wanted.min(files).max(1)
 }
 
 /// Publishes through the AWS SDK (rampart-aws) with the global credentials and endpoint.
