@@ -6,9 +6,12 @@
 //!
 //! Data flow: [`read`] (files → records) → [`event`] (record → typed header + lazy document).
 
+pub mod documents;
 pub mod event;
+pub mod gunzip;
 pub mod read;
 pub mod scan;
+pub mod stream;
 pub mod time;
 
 pub use event::{Event, EventError, Header, principal_of};

@@ -6,9 +6,9 @@
 //! This is the detection side's own small reader so `rampart detect` works on its own; the
 //! dedicated streaming reader crate can replace it behind the same callback shape.
 
+pub use crate::documents::{BATCH, Place, read_documents};
 use crate::event::{Event, EventError};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use crate::gunzip::{Gunzip, Stop};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -47,7 +47,7 @@ impl std::ops::AddAssign for ReadStats {
 
 /// Reuses buffers and the decompressor across files.
 pub struct Reader {
-    gz: libdeflater::Decompressor,
+    gz: Gunzip,
     compressed: Vec<u8>,
     plain: Vec<u8>,
 }
@@ -58,24 +58,10 @@ impl Default for Reader {
     }
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow, rename = "Records")]
-    records: Vec<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct EventBridge<'a> {
-    #[serde(borrow)]
-    detail: &'a RawValue,
-    #[serde(rename = "detail-type")]
-    _detail_type: serde::de::IgnoredAny,
-}
-
 impl Reader {
     pub fn new() -> Reader {
         Reader {
-            gz: libdeflater::Decompressor::new(),
+            gz: Gunzip::new(),
             compressed: Vec::new(),
             plain: Vec::new(),
         }
@@ -89,25 +75,11 @@ impl Reader {
         issues: &mut Vec<Issue>,
         each: &mut dyn FnMut(&[u8], usize),
     ) {
-        stats.files += 1;
-        let name = path.display().to_string();
-        self.compressed.clear();
-        if let Err(e) =
-            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut self.compressed))
-        {
-            issues.push(Issue {
-                location: name,
-                message: format!("cannot read: {e}"),
-            });
-            stats.skipped += 1;
-            return;
-        }
-        let data = std::mem::take(&mut self.compressed);
-        self.read_bytes(&name, &data, stats, issues, each);
-        self.compressed = data;
+        self.read_file_batches(path, stats, issues, &mut raw_records(each));
     }
 
-    /// Read an in-memory object (gzip detected by its magic bytes).
+    /// Read an in-memory object (gzip detected by its magic bytes), calling
+    /// `each(record_bytes, record_number)` per record.
     pub fn read_bytes(
         &mut self,
         name: &str,
@@ -116,21 +88,7 @@ impl Reader {
         issues: &mut Vec<Issue>,
         each: &mut dyn FnMut(&[u8], usize),
     ) {
-        if data.starts_with(&[0x1f, 0x8b]) {
-            if let Err(m) = self.gunzip(data) {
-                issues.push(Issue {
-                    location: name.to_string(),
-                    message: m,
-                });
-                stats.skipped += 1;
-                return;
-            }
-            let plain = std::mem::take(&mut self.plain);
-            parse_records(name, &plain, stats, issues, each);
-            self.plain = plain;
-        } else {
-            parse_records(name, data, stats, issues, each);
-        }
+        self.read_bytes_batches(name, data, stats, issues, &mut raw_records(each));
     }
 
     /// Like [`Reader::read_file`], handing over parsed events one by one (see
@@ -147,8 +105,8 @@ impl Reader {
 
     /// Like [`Reader::read_file`], handing over parsed events a run at a time: a CloudTrail
     /// `{"Records": …}` object is read in one scan (each record's end is found by the same walk
-    /// that reads its header) and its events come in runs of up to [`BATCH`]; other shapes go
-    /// through [`parse_records`] and [`Event::parse`], one record at a time.
+    /// that reads its header) and its events come in runs of up to [`BATCH`]; every other shape
+    /// is read too (see [`crate::documents`]).
     pub fn read_file_batches(
         &mut self,
         path: &Path,
@@ -187,7 +145,8 @@ impl Reader {
     }
 
     /// Like [`Reader::read_bytes`], handing over parsed events a run at a time (see
-    /// [`Reader::read_file_batches`]).
+    /// [`Reader::read_file_batches`]). Gzip data that is truncated or corrupt is reported, and
+    /// the records that decompressed before the damage are read.
     pub fn read_bytes_batches(
         &mut self,
         name: &str,
@@ -197,23 +156,33 @@ impl Reader {
         each: &mut dyn FnMut(Parsed<'_, '_>),
     ) {
         if data.starts_with(&[0x1f, 0x8b]) {
-            if let Err(m) = self.gunzip(data) {
+            let damage = self.gunzip(data);
+            let plain = std::mem::take(&mut self.plain);
+            if let Some(m) = damage {
                 issues.push(Issue {
                     location: name.to_string(),
                     message: m,
                 });
-                stats.skipped += 1;
-                return;
+                if plain.iter().all(|b| b.is_ascii_whitespace()) {
+                    stats.skipped += 1;
+                } else {
+                    let mut place = Place::default();
+                    read_documents(name, &plain, &mut place, false, stats, issues, each);
+                    place.finish(issues);
+                }
+            } else {
+                parse_event_batches(name, &plain, stats, issues, each);
             }
-            let plain = std::mem::take(&mut self.plain);
-            parse_event_batches(name, &plain, stats, issues, each);
             self.plain = plain;
         } else {
             parse_event_batches(name, data, stats, issues, each);
         }
     }
 
-    fn gunzip(&mut self, data: &[u8]) -> Result<(), String> {
+    /// Decompresses `data` into `self.plain`: libdeflate, member after member (the common case
+    /// is one); damaged data again through a streaming decoder, which keeps what decompressed
+    /// before the damage. Returns what was wrong.
+    fn gunzip(&mut self, data: &[u8]) -> Option<String> {
         let hint = if data.len() >= 4 {
             u32::from_le_bytes([
                 data[data.len() - 4],
@@ -226,68 +195,35 @@ impl Reader {
         };
         // ISIZE is only a hint (mod 2^32, garbage when truncated): trust it within a sane ratio.
         let sane = data.len().saturating_mul(64).max(1024);
-        let mut size = if hint > 0 && hint <= sane {
+        let size = if hint > 0 && hint <= sane {
             hint
         } else {
-            data.len().saturating_mul(16).max(1024)
+            data.len().saturating_mul(16)
         };
-        loop {
-            self.plain.resize(size, 0);
-            match self.gz.gzip_decompress(data, &mut self.plain) {
-                Ok(n) => {
-                    self.plain.truncate(n);
-                    return Ok(());
-                }
-                Err(libdeflater::DecompressionError::InsufficientSpace) if size < (1 << 30) => {
-                    size *= 2
-                }
-                Err(_) => return Err("corrupt or truncated gzip data".to_string()),
+        match self.gz.members(data, size, MAX_PLAIN, &mut self.plain) {
+            Ok(()) => None,
+            Err(Stop::TooLarge) => Some(format!(
+                "decompresses to more than {} MiB; the rest is not read",
+                MAX_PLAIN >> 20
+            )),
+            Err(Stop::Damaged) => {
+                self.plain.clear();
+                let mut gz = flate2::read::MultiGzDecoder::new(data).take(MAX_PLAIN as u64);
+                let e = gz
+                    .read_to_end(&mut self.plain)
+                    .err()
+                    .map_or_else(|| "invalid gzip data".to_string(), |e| e.to_string());
+                Some(format!(
+                    "gzip data is corrupt or truncated ({e}) after {} decompressed bytes; the records before that are read",
+                    self.plain.len()
+                ))
             }
         }
     }
 }
 
-/// UTF-8 validation of a buffer a chunk ahead of the reader: strings inside the validated
-/// prefix are sliced, never validated one by one, and each chunk is still in cache when the
-/// records in it are scanned (a separate pass over a whole decompressed file would read it from
-/// memory twice).
-struct Utf8Ahead<'a> {
-    buf: &'a [u8],
-    /// `buf[..valid]` is UTF-8.
-    valid: usize,
-    /// An invalid sequence was found at `valid`: validate no further.
-    stopped: bool,
-}
-
-impl<'a> Utf8Ahead<'a> {
-    const CHUNK: usize = 64 * 1024;
-
-    fn new(buf: &'a [u8]) -> Utf8Ahead<'a> {
-        Utf8Ahead {
-            buf,
-            valid: 0,
-            stopped: false,
-        }
-    }
-
-    /// The validated prefix of the buffer, extended to a chunk past `at` when it ends closer.
-    fn ahead_of(&mut self, at: usize) -> Option<&'a str> {
-        if !self.stopped && self.valid < self.buf.len() && self.valid < at + Self::CHUNK {
-            let end = (self.valid + 2 * Self::CHUNK).min(self.buf.len());
-            match simdutf8::compat::from_utf8(&self.buf[self.valid..end]) {
-                Ok(_) => self.valid = end,
-                Err(e) => {
-                    self.valid += e.valid_up_to();
-                    // a character cut by the chunk's end is validated with the next chunk
-                    self.stopped = e.error_len().is_some() || end == self.buf.len();
-                }
-            }
-        }
-        // SAFETY: `buf[..valid]` was validated as UTF-8 above, chunk by chunk, each chunk
-        // starting where the previous valid prefix ended (on a character boundary).
-        Some(unsafe { std::str::from_utf8_unchecked(&self.buf[..self.valid]) })
-    }
-}
+/// The most a compressed object may decompress to (1 GiB): CloudTrail's own files are a few MB.
+const MAX_PLAIN: usize = 1 << 30;
 
 /// What the event reader hands over.
 pub enum Parsed<'b, 'a> {
@@ -296,12 +232,6 @@ pub enum Parsed<'b, 'a> {
     /// A record that is not an event (why), and its number.
     NotAnEvent(EventError, usize),
 }
-
-/// The most events handed over at once. Parsing a run of records and then running the
-/// consumer over them (instead of alternating record by record) keeps each side's code in the
-/// instruction cache and its branches predicted: with rules loaded, the two together are far
-/// larger than the cache. Small enough that the run's events stay in the second-level cache.
-pub const BATCH: usize = 32;
 
 /// A per-event consumer as a [`Parsed`] consumer.
 fn one_by_one<'f>(
@@ -317,53 +247,6 @@ fn one_by_one<'f>(
     }
 }
 
-/// Records parsed ahead of their consumer, handed over [`BATCH`] at a time. The slots are
-/// reused record after record, so nothing large moves or is reallocated.
-struct Batch<'a> {
-    slots: Vec<Event<'a>>,
-    /// Record numbers of the filled slots.
-    numbers: [usize; BATCH],
-    filled: usize,
-}
-
-impl<'a> Batch<'a> {
-    fn new() -> Batch<'a> {
-        Batch {
-            slots: Vec::new(),
-            numbers: [0; BATCH],
-            filled: 0,
-        }
-    }
-
-    /// The slot the next record is parsed into.
-    fn next_slot(&mut self) -> &mut Event<'a> {
-        if self.slots.len() == self.filled {
-            self.slots.push(Event::empty());
-        }
-        &mut self.slots[self.filled]
-    }
-
-    /// Keep the record just parsed into [`Batch::next_slot`]; hand the batch over when full.
-    fn keep(&mut self, number: usize, each: &mut dyn FnMut(Parsed<'_, '_>)) {
-        self.numbers[self.filled] = number;
-        self.filled += 1;
-        if self.filled == BATCH {
-            self.hand_over(each);
-        }
-    }
-
-    /// Hand every kept record over, in order.
-    fn hand_over(&mut self, each: &mut dyn FnMut(Parsed<'_, '_>)) {
-        if self.filled > 0 {
-            each(Parsed::Events(
-                &self.slots[..self.filled],
-                &self.numbers[..self.filled],
-            ));
-            self.filled = 0;
-        }
-    }
-}
-
 /// [`parse_event_batches`], handing events over one by one.
 pub fn parse_events(
     name: &str,
@@ -375,9 +258,8 @@ pub fn parse_events(
     parse_event_batches(name, text, stats, issues, &mut one_by_one(each));
 }
 
-/// Events of a decompressed object: the `{"Records": [` prefix CloudTrail writes is read
-/// incrementally, one scan per record, and handed over in runs (see [`BATCH`]); anything else
-/// goes through [`parse_records`], one record at a time.
+/// The events of a decompressed object, handed over in runs (see [`crate::documents`]: every
+/// shape of input, documents one after another); empty input is one skip.
 pub fn parse_event_batches(
     name: &str,
     text: &[u8],
@@ -385,139 +267,20 @@ pub fn parse_event_batches(
     issues: &mut Vec<Issue>,
     each: &mut dyn FnMut(Parsed<'_, '_>),
 ) {
-    use crate::scan::{skip_ws, string_end, value_end};
-    let start = skip_ws(text, 0);
-    // `{` ws `"Records"` ws `:` ws `[`
-    let array = (|| {
-        if text.get(start) != Some(&b'{') {
-            return None;
-        }
-        let k = skip_ws(text, start + 1);
-        if text.get(k) != Some(&b'"') {
-            return None;
-        }
-        let (kend, _) = string_end(text, k).ok()?;
-        if &text[k..kend] != b"\"Records\"" {
-            return None;
-        }
-        let c = skip_ws(text, kend);
-        if text.get(c) != Some(&b':') {
-            return None;
-        }
-        let a = skip_ws(text, c + 1);
-        (text.get(a) == Some(&b'[')).then_some(a)
-    })();
-    let Some(a) = array else {
-        parse_records(
-            name,
-            text,
-            stats,
-            issues,
-            &mut |raw, n| match Event::parse(raw) {
-                Ok(ev) => each(Parsed::Events(std::slice::from_ref(&ev), &[n])),
-                Err(e) => each(Parsed::NotAnEvent(e, n)),
-            },
-        );
-        return;
-    };
-    let stop = |stats: &mut ReadStats, issues: &mut Vec<Issue>, at: usize, why: &str| {
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
         stats.skipped += 1;
         issues.push(Issue {
-            location: format!("{name}:byte {at}"),
-            message: format!("{why}; rest of this file skipped"),
+            location: name.to_string(),
+            message: "empty input".into(),
         });
-    };
-    let mut i = skip_ws(text, a + 1);
-    let mut n = 0usize;
-    let mut utf8 = Utf8Ahead::new(text);
-    let mut batch = Batch::new();
-    if text.get(i) == Some(&b']') {
-        i += 1;
-    } else {
-        loop {
-            n += 1;
-            if text.get(i) == Some(&b'{') {
-                match batch.next_slot().parse_into(text, utf8.ahead_of(i), i) {
-                    Ok(end) => {
-                        if end - i > MAX_EVENT_BYTES {
-                            stats.skipped += 1;
-                            issues.push(Issue {
-                                location: format!("{name}:record {n}"),
-                                message: format!(
-                                    "record is {} bytes, over the {} byte limit; skipped",
-                                    end - i,
-                                    MAX_EVENT_BYTES
-                                ),
-                            });
-                        } else {
-                            stats.records += 1;
-                            batch.keep(n, each);
-                        }
-                        i = end;
-                    }
-                    Err(e) => {
-                        batch.hand_over(each);
-                        stop(stats, issues, i, &format!("record {n}: {e}"));
-                        return;
-                    }
-                }
-            } else {
-                match value_end(text, i) {
-                    Ok(end) => {
-                        stats.skipped += 1;
-                        issues.push(Issue {
-                            location: format!("{name}:record {n}"),
-                            message: "record is not a JSON object; skipped".into(),
-                        });
-                        i = end;
-                    }
-                    Err(e) => {
-                        batch.hand_over(each);
-                        stop(stats, issues, e.offset, e.message);
-                        return;
-                    }
-                }
-            }
-            i = skip_ws(text, i);
-            match text.get(i) {
-                Some(b',') => i = skip_ws(text, i + 1),
-                Some(b']') => {
-                    i += 1;
-                    break;
-                }
-                _ => {
-                    batch.hand_over(each);
-                    stop(stats, issues, i, "expected `,` or `]` between records");
-                    return;
-                }
-            }
-        }
+        return;
     }
-    batch.hand_over(each);
-    // Whatever follows the array in the envelope is checked but not read.
-    let mut j = skip_ws(text, i);
-    while text.get(j) == Some(&b',') {
-        let k = skip_ws(text, j + 1);
-        let ok = (|| {
-            let (kend, _) = string_end(text, k).ok()?;
-            let c = skip_ws(text, kend);
-            (text.get(c) == Some(&b':')).then_some(())?;
-            value_end(text, skip_ws(text, c + 1)).ok()
-        })();
-        match ok {
-            Some(end) => j = skip_ws(text, end),
-            None => {
-                stop(stats, issues, k, "malformed member after `Records`");
-                return;
-            }
-        }
-    }
-    if text.get(j) != Some(&b'}') || skip_ws(text, j + 1) != text.len() {
-        stop(stats, issues, j, "expected the end of the `Records` object");
-    }
+    let mut place = Place::default();
+    read_documents(name, text, &mut place, false, stats, issues, each);
+    place.finish(issues);
 }
 
-/// Split a decompressed object into records and hand them over.
+/// [`parse_event_batches`], handing over each record's bytes and number.
 pub fn parse_records(
     name: &str,
     text: &[u8],
@@ -525,145 +288,18 @@ pub fn parse_records(
     issues: &mut Vec<Issue>,
     each: &mut dyn FnMut(&[u8], usize),
 ) {
-    let start = text.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(start) = start else {
-        issues.push(Issue {
-            location: name.to_string(),
-            message: "empty input".into(),
-        });
-        return;
-    };
-    let body = &text[start..];
-    let mut emit = |raw: &[u8], n: usize, stats: &mut ReadStats, issues: &mut Vec<Issue>| {
-        let first = raw.iter().find(|b| !b.is_ascii_whitespace());
-        if first != Some(&b'{') {
-            stats.skipped += 1;
-            issues.push(Issue {
-                location: format!("{name}:record {n}"),
-                message: "record is not a JSON object; skipped".into(),
-            });
-        } else if raw.len() > MAX_EVENT_BYTES {
-            stats.skipped += 1;
-            issues.push(Issue {
-                location: format!("{name}:record {n}"),
-                message: format!(
-                    "record is {} bytes, over the {} byte limit; skipped",
-                    raw.len(),
-                    MAX_EVENT_BYTES
-                ),
-            });
-        } else {
-            stats.records += 1;
-            each(raw, n);
-        }
-    };
-    if body[0] == b'[' {
-        match serde_json::from_slice::<Vec<&RawValue>>(body) {
-            Ok(v) => v
-                .iter()
-                .enumerate()
-                .for_each(|(i, r)| emit(r.get().as_bytes(), i + 1, stats, issues)),
-            Err(e) => json_error(name, text, start, &e, stats, issues),
-        }
-        return;
-    }
-    // The common case, CloudTrail's own `{"Records": [...]}`: split structurally, without a
-    // parse of the whole object (each record is parsed on its own by the event view).
-    if body[0] == b'{'
-        && let Some(spans) = crate::scan::records(body)
-    {
-        for (i, (s, e)) in spans.into_iter().enumerate() {
-            emit(&body[s..e], i + 1, stats, issues);
-        }
-        return;
-    }
-    // One JSON document ({"Records": …}, a single event, an EventBridge envelope) or JSON Lines.
-    let mut de = serde_json::Deserializer::from_slice(body).into_iter::<&RawValue>();
-    let first = de.next();
-    let one_doc = matches!(first, Some(Ok(_)))
-        && body[de.byte_offset()..]
-            .iter()
-            .all(|b| b.is_ascii_whitespace());
-    if one_doc {
-        let Some(Ok(doc)) = first else { return };
-        let bytes = doc.get().as_bytes();
-        if let Ok(env) = serde_json::from_slice::<Envelope<'_>>(bytes) {
-            env.records
-                .iter()
-                .enumerate()
-                .for_each(|(i, r)| emit(r.get().as_bytes(), i + 1, stats, issues));
-        } else if let Ok(eb) = serde_json::from_slice::<EventBridge<'_>>(bytes) {
-            emit(eb.detail.get().as_bytes(), 1, stats, issues);
-        } else {
-            emit(bytes, 1, stats, issues);
-        }
-        return;
-    }
-    if let Some(Err(e)) = &first
-        && body[0] == b'{'
-        && !body.contains(&b'\n')
-    {
-        json_error(name, text, start, e, stats, issues);
-        return;
-    }
-    // JSON Lines: one record per non-empty line; a bad line is skipped, the rest processed.
-    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        let line = trim(line);
-        if line.is_empty() {
-            continue;
-        }
-        let n = i + 1 + text[..start].iter().filter(|b| **b == b'\n').count();
-        match serde_json::from_slice::<&RawValue>(line) {
-            Ok(r) => {
-                let bytes = r.get().as_bytes();
-                if let Ok(eb) = serde_json::from_slice::<EventBridge<'_>>(bytes) {
-                    emit(eb.detail.get().as_bytes(), n, stats, issues);
-                } else {
-                    emit(bytes, n, stats, issues);
-                }
-            }
-            Err(e) => {
-                stats.skipped += 1;
-                issues.push(Issue {
-                    location: format!("{name}:line {n}"),
-                    message: format!("invalid JSON at column {}: {}", e.column(), strip(&e)),
-                });
+    parse_event_batches(name, text, stats, issues, &mut raw_records(each));
+}
+
+/// A consumer of record bytes as a [`Parsed`] consumer.
+fn raw_records<'f>(each: &'f mut dyn FnMut(&[u8], usize)) -> impl FnMut(Parsed<'_, '_>) + 'f {
+    move |p| {
+        if let Parsed::Events(events, numbers) = p {
+            for (ev, &n) in events.iter().zip(numbers) {
+                each(ev.raw(), n);
             }
         }
     }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |e| e + 1);
-    &b[s..e.max(s)]
-}
-
-fn strip(e: &serde_json::Error) -> String {
-    let m = e.to_string();
-    m.find(" at line ").map(|i| m[..i].to_string()).unwrap_or(m)
-}
-
-fn json_error(
-    name: &str,
-    text: &[u8],
-    start: usize,
-    e: &serde_json::Error,
-    stats: &mut ReadStats,
-    issues: &mut Vec<Issue>,
-) {
-    let lines_before = text[..start].iter().filter(|b| **b == b'\n').count();
-    stats.skipped += 1;
-    issues.push(Issue {
-        location: format!("{name}:{}:{}", e.line() + lines_before, e.column()),
-        message: format!("invalid JSON ({}); rest of this file skipped", strip(e)),
-    });
 }
 
 /// Whether a file name is CloudTrail input (digests and other files are skipped).
@@ -770,10 +406,15 @@ mod tests {
         assert_eq!(st.skipped, 2);
         assert_eq!(issues[0].location, "f:line 2");
         assert!(issues[1].message.contains("not a JSON object"));
-        let (_, _, issues) = run(b"   ");
+        let (_, st, issues) = run(b"   ");
         assert_eq!(issues[0].message, "empty input");
-        let (_, _, issues) = run(b"{\"Records\":[{\"a\":1},");
-        assert!(issues[0].location.starts_with("f:1:"), "{issues:?}");
+        assert_eq!(st.skipped, 1, "an empty input is a skip");
+        let (got, _, issues) = run(b"{\"Records\":[{\"a\":1},");
+        assert_eq!(got.len(), 1, "the records before the cut are read");
+        assert_eq!(issues[0].location, "f:line 1", "{issues:?}");
+        assert!(issues[0].message.contains("(column 21)"), "{issues:?}");
+        assert!(issues[0].message.contains("record 2"), "{issues:?}");
+        assert!(issues[0].message.contains("truncated"), "{issues:?}");
         let big = format!(
             "{{\"Records\":[{{\"x\":\"{}\"}},{{\"a\":1}}]}}",
             "y".repeat(MAX_EVENT_BYTES)
@@ -878,7 +519,8 @@ mod tests {
                 Parsed::NotAnEvent(_, n) => kinds.push((0, n)),
             },
         );
-        assert_eq!(kinds, vec![(1, 1), (1, 2)]);
+        // JSON Lines events come in runs too
+        assert_eq!(kinds, vec![(2, 1)]);
     }
 
     #[test]
@@ -891,7 +533,7 @@ mod tests {
         // A broken record stops the file with its position; earlier records were read.
         let (got, _, issues) = events(br#"{"Records":[{"a":1},{"b":tru},{"c":3}]}"#);
         assert_eq!(got.len(), 1);
-        assert!(issues[0].location.starts_with("f:byte "), "{issues:?}");
+        assert_eq!(issues[0].location, "f:line 1", "{issues:?}");
         assert!(issues[0].message.contains("record 2"), "{issues:?}");
         // Truncated after the records.
         let (got, _, issues) = events(br#"{"Records":[{"a":1}]"#);
@@ -904,17 +546,140 @@ mod tests {
         assert_eq!(got, vec![r#"{"eventName":"X"}"#.to_string()]);
     }
 
+    use crate::gunzip::gz as gzip;
+
     #[test]
     fn gzip_and_truncation() {
-        use std::io::Write;
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(br#"{"Records":[{"a":1}]}"#).unwrap();
-        let gz = e.finish().unwrap();
+        let gz = gzip(br#"{"Records":[{"a":1}]}"#);
         assert_eq!(run(&gz).0.len(), 1);
         let (got, st, issues) = run(&gz[..gz.len() / 2]);
         assert!(got.is_empty());
         assert_eq!(st.skipped, 1);
         assert!(issues[0].message.contains("gzip"));
+        // the records that decompressed before the damage are read, and the cut is named
+        let mut body = String::from("{\"Records\":[");
+        for n in 0..2000 {
+            body.push_str(&format!("{{\"eventName\":\"E{n}\",\"pad\":\"{n:0>64}\"}},"));
+        }
+        body.push_str("{\"eventName\":\"last\"}]}");
+        let gz = gzip(body.as_bytes());
+        let (got, st, issues) = run(&gz[..gz.len() * 3 / 4]);
+        assert!(got.len() > 500 && got.len() < 2001, "{}", got.len());
+        assert!(got[0].contains("\"E0\""), "from the start");
+        assert!(
+            issues[0]
+                .message
+                .contains("gzip data is corrupt or truncated"),
+            "{issues:?}"
+        );
+        assert!(
+            issues[1].message.contains("rest of this input skipped"),
+            "{issues:?}"
+        );
+        assert_eq!(st.skipped, 1, "the cut record");
+        // members one after another (`cat a.gz b.gz`)
+        let mut two = gzip(br#"{"Records":[{"a":1}]}"#);
+        two.extend(gzip(br#"{"Records":[{"b":2},{"c":3}]}"#));
+        let (got, _, issues) = run(&two);
+        assert_eq!(got.len(), 3, "{issues:?}");
+        assert!(issues.is_empty(), "{issues:?}");
+    }
+
+    #[test]
+    fn documents_one_after_another() {
+        // `zcat *.json.gz`: CloudTrail objects back to back, with or without a newline
+        let (got, st, issues) = run(br#"{"Records":[{"a":1}]}{"Records":[{"b":2}]}
+{"Records":[{"c":3},{"d":4}]}"#);
+        assert_eq!(got.len(), 4, "{issues:?}");
+        assert_eq!((st.records, st.skipped), (4, 0));
+        // records are numbered through the whole input
+        let mut numbers = Vec::new();
+        let mut r = Reader::new();
+        let (mut st, mut is) = (ReadStats::default(), Vec::new());
+        r.read_bytes(
+            "f",
+            b"{\"Records\":[{\"a\":1},7]}\n{\"Records\":[8,{\"b\":2}]}",
+            &mut st,
+            &mut is,
+            &mut |_, n| numbers.push(n),
+        );
+        assert_eq!(numbers, vec![1, 4]);
+        assert_eq!(is[0].location, "f:record 2");
+        assert_eq!(is[1].location, "f:record 3");
+        // JSON Lines of envelopes, an array of EventBridge envelopes, Records not first
+        let eb = r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventName":"X"}}"#;
+        let (got, _, issues) = run(format!("[{eb},{eb}]\n{{\"Records\":[{{\"eventName\":\"Y\"}}]}}\n{{\"extra\":1,\"Records\":[{{\"eventName\":\"Z\"}}]}}").as_bytes());
+        assert_eq!(
+            got,
+            vec![
+                r#"{"eventName":"X"}"#,
+                r#"{"eventName":"X"}"#,
+                r#"{"eventName":"Y"}"#,
+                r#"{"eventName":"Z"}"#
+            ],
+            "{issues:?}"
+        );
+    }
+
+    /// CloudTrail Lake query results (`aws cloudtrail get-query-results`): one event per row.
+    #[test]
+    fn lake_query_results() {
+        let doc = br#"{"QueryStatus":"FINISHED","QueryResultRows":[
+            [{"eventName":"StopLogging"},{"eventSource":"cloudtrail.amazonaws.com"},{"eventTime":"2024-07-31 13:06:24.000"},{"userIdentity":"{\"type\":\"Root\",\"arn\":\"arn:aws:iam::1:root\"}"}],
+            [{"eventJson":"{\"eventName\":\"ConsoleLogin\",\"eventSource\":\"signin.amazonaws.com\"}"}]
+        ],"QueryStatistics":{"ResultsCount":2}}"#;
+        let mut r = Reader::new();
+        let (mut st, mut is) = (ReadStats::default(), Vec::new());
+        let mut got = Vec::new();
+        r.read_bytes_events("f", doc, &mut st, &mut is, &mut |ev, n| {
+            let ev = ev.unwrap();
+            let h = ev.header();
+            got.push((
+                n,
+                h.event_name.as_deref().map(String::from),
+                ev.identity_member("type")
+                    .flatten()
+                    .and_then(|m| ev.member_str(&m))
+                    .map(String::from),
+            ));
+        });
+        assert!(is.is_empty(), "{is:?}");
+        assert_eq!(
+            got,
+            vec![
+                (1, Some("StopLogging".into()), Some("Root".into())),
+                (2, Some("ConsoleLogin".into()), None),
+            ]
+        );
+        let (_, st, is) = run(br#"{"QueryResultRows":{"not":"rows"}}"#);
+        assert_eq!(st.skipped, 1);
+        assert!(is[0].message.contains("QueryResultRows"), "{is:?}");
+    }
+
+    /// A broken line of JSON Lines costs that line; a broken record of a multi-line document
+    /// costs the rest of its line, and no record is read twice.
+    #[test]
+    fn broken_lines_are_skipped_alone() {
+        let (got, st, issues) =
+            run(b"{\"a\":1}\n{\"b\":\n{\"c\":3}\nnot json\nnor this\n{\"d\":4}\n");
+        assert_eq!(got, vec![r#"{"a":1}"#, r#"{"c":3}"#, r#"{"d":4}"#]);
+        assert_eq!(st.skipped, 3);
+        assert_eq!(issues.len(), 2, "{issues:?}");
+        assert_eq!(issues[0].location, "f:line 2");
+        assert_eq!(issues[1].location, "f:line 4");
+        assert!(
+            issues[1].message.contains("and the 1 line(s) after it"),
+            "{issues:?}"
+        );
+        let (got, _, issues) = run(b"{\"Records\":[\n{\"a\":1},\n{\"b\":tru},\n{\"c\":3}\n]}\n");
+        assert_eq!(got[..2], [r#"{"a":1}"#, r#"{"c":3}"#], "{issues:?}");
+        assert_eq!(
+            got.iter().filter(|g| g.contains("\"a\"")).count(),
+            1,
+            "read once"
+        );
+        assert_eq!(issues[0].location, "f:line 3");
+        assert!(issues[0].message.contains("record 2"), "{issues:?}");
     }
 
     #[test]
@@ -937,38 +702,5 @@ mod tests {
         assert!(!key_in_window(key, Some(day + 86400), None));
         assert!(!key_in_window(key, None, Some(day - 86400)));
         assert!(key_in_window(Path::new("x.json"), Some(day), Some(day)));
-    }
-}
-
-#[cfg(test)]
-mod utf8_ahead {
-    use super::Utf8Ahead;
-
-    /// The validated prefix grows a chunk ahead of the reader, never splits a character and
-    /// stops at the first invalid sequence.
-    #[test]
-    fn prefix_is_valid_and_stops_at_bad_bytes() {
-        let mut text = String::new();
-        while text.len() < 5 * Utf8Ahead::CHUNK {
-            text.push_str("abc é 漢字 🙂 ");
-        }
-        let b = text.as_bytes();
-        let mut v = Utf8Ahead::new(b);
-        let mut last = 0;
-        for at in (0..b.len()).step_by(1000) {
-            let t = v.ahead_of(at).unwrap();
-            assert!(t.len() >= last && b.starts_with(t.as_bytes()));
-            assert!(t.len() == b.len() || t.len() >= at + Utf8Ahead::CHUNK);
-            last = t.len();
-        }
-        assert_eq!(v.ahead_of(b.len()).unwrap().len(), b.len());
-        let mut bad = b.to_vec();
-        let cut = 3 * Utf8Ahead::CHUNK + 7;
-        bad[cut] = 0xFF;
-        let mut v = Utf8Ahead::new(&bad);
-        for at in (0..bad.len()).step_by(4096) {
-            assert!(v.ahead_of(at).unwrap().len() <= cut);
-        }
-        assert!(v.ahead_of(bad.len()).unwrap().len() >= cut - 4);
     }
 }
