@@ -328,6 +328,11 @@ fn tested_top_keys<'c>(c: &'c Condition, out: &mut SmallVec<[&'c str; 8]>) {
                 add(k);
             }
         }
+        Condition::AnyItem(q) => {
+            if let Some(Segment::Key(k)) = q.path.segments().first() {
+                add(k);
+            }
+        }
         Condition::Pattern(p) => match p.top_level_keys() {
             Some(keys) => keys.iter().for_each(|k| add(k)),
             None => ["errorMessage", "userIdentity", "additionalEventData"]

@@ -3,7 +3,7 @@
 //! field builds the event's document once.
 
 use crate::event::Event;
-use crate::ir::{Condition, FieldPath, NumOp, Predicate, Reach, Rule, Segment};
+use crate::ir::{Condition, FieldPath, Items, NumOp, Predicate, Quantifier, Reach, Rule, Segment};
 use hashbrown::HashMap;
 use rampart_trail::scan;
 use serde_json::Value;
@@ -110,7 +110,7 @@ fn one_header_field(c: &Condition, field: &mut Option<u8>, scans: &mut bool) -> 
             cs.iter().all(|c| one_header_field(c, field, scans))
         }
         Condition::Not(c) => one_header_field(c, field, scans),
-        Condition::Pattern(_) | Condition::RawContains(_) => false,
+        Condition::Pattern(_) | Condition::RawContains(_) | Condition::AnyItem(_) => false,
         Condition::Match {
             field: f,
             reach,
@@ -478,6 +478,23 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
         Condition::Not(c) => !eval(c, ev),
         Condition::Pattern(p) => pattern_matches(p, ev),
         Condition::RawContains(lit) => lit.found_in(ev.raw()),
+        Condition::AnyItem(q) => {
+            // the reached values parsed from their raw spans: a quantified condition reads
+            // several fields of each item, so each is parsed once, not walked per field
+            if ev.doc_if_built().is_none()
+                && let Some(spans) = resolve_raw_spans(&q.path, ev)
+                && let Some(owned) = spans
+                    .iter()
+                    .map(|&(s, e)| serde_json::from_slice::<Value>(&ev.raw()[s..e]).ok())
+                    .collect::<Option<Vec<Value>>>()
+            {
+                return some_item(q, &owned.iter().collect::<Vec<_>>());
+            }
+            let Some(doc) = ev.doc() else { return false };
+            let mut vals = Vec::new();
+            q.path.resolve(doc, &mut vals);
+            some_item(q, &vals)
+        }
         Condition::Match { field, reach, pred } => {
             if *reach == Reach::Path
                 && let Some(idx) = field.header_index()
@@ -551,16 +568,68 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
                 return test_values(pred, &vals, &Value::Null);
             }
             let Some(doc) = ev.doc() else { return false };
-            let mut vals = Vec::new();
-            field.resolve(doc, &mut vals);
-            if *reach == Reach::Anywhere {
-                let mut leaves = Vec::new();
-                for v in vals {
-                    collect_leaves(v, &mut leaves);
+            match_in(field, *reach, pred, doc)
+        }
+    }
+}
+
+/// A `Match` judged on a document (or on a quantifier's item, its paths relative to it).
+fn match_in(field: &FieldPath, reach: Reach, pred: &Predicate, root: &Value) -> bool {
+    let mut vals = Vec::new();
+    field.resolve(root, &mut vals);
+    if reach == Reach::Anywhere {
+        let mut leaves = Vec::new();
+        for v in vals {
+            collect_leaves(v, &mut leaves);
+        }
+        vals = leaves;
+    }
+    test_values(pred, &vals, root)
+}
+
+/// Whether some item of `vals` (the values `q.path` reached) passes `q.cond`.
+fn some_item(q: &Quantifier, vals: &[&Value]) -> bool {
+    vals.iter().any(|&v| {
+        let decoded;
+        let v = match v {
+            Value::String(s) if q.decode_json => match serde_json::from_str::<Value>(s) {
+                Ok(d) => {
+                    decoded = d;
+                    &decoded
                 }
-                vals = leaves;
-            }
-            test_values(pred, &vals, doc)
+                Err(_) => return false,
+            },
+            v => v,
+        };
+        match (q.items, v) {
+            (Items::Elements, Value::Array(items)) => items.iter().any(|i| eval_in(&q.cond, i)),
+            (Items::Elements, item) => eval_in(&q.cond, item),
+            (Items::Members, Value::Object(m)) => m.iter().any(|(k, v)| {
+                let mut item = serde_json::Map::with_capacity(2);
+                item.insert("key".into(), Value::String(k.clone()));
+                item.insert("value".into(), v.clone());
+                eval_in(&q.cond, &Value::Object(item))
+            }),
+            (Items::Members, _) => false,
+        }
+    })
+}
+
+/// A condition judged on a value rather than an event: a quantifier's item, every path
+/// relative to it.
+fn eval_in(c: &Condition, item: &Value) -> bool {
+    match c {
+        Condition::Const(b) => *b,
+        Condition::All(cs) => cs.iter().all(|c| eval_in(c, item)),
+        Condition::Any(cs) => cs.iter().any(|c| eval_in(c, item)),
+        Condition::Not(c) => !eval_in(c, item),
+        Condition::Pattern(p) => p.matches_json(item),
+        Condition::RawContains(lit) => serde_json::to_vec(item).is_ok_and(|t| lit.found_in(&t)),
+        Condition::Match { field, reach, pred } => match_in(field, *reach, pred, item),
+        Condition::AnyItem(q) => {
+            let mut vals = Vec::new();
+            q.path.resolve(item, &mut vals);
+            some_item(q, &vals)
         }
     }
 }
@@ -937,6 +1006,8 @@ fn collect_fields(c: &Condition, negated: bool, out: &mut Vec<FieldPath>) {
         }
         Condition::Not(c) => collect_fields(c, !negated, out),
         Condition::Match { field, .. } if !negated => add(field.clone()),
+        // the values whose items were tested (a policy's statements), not the item's fields
+        Condition::AnyItem(q) if !negated && !q.path.segments().is_empty() => add(q.path.clone()),
         Condition::Pattern(p) if !negated => {
             // the pattern's selectors are private to rampart-pattern: show the usual suspects
             // among the members it reads
@@ -1117,6 +1188,108 @@ mod tests {
         assert!(ev_matches(&Condition::Pattern(Box::new(p)), e));
     }
 
+    /// `AnyItem` asks one item to pass every test: separate `Match`es over the same array are
+    /// each satisfied by a different element.
+    #[test]
+    fn quantified_conditions_test_one_item_at_a_time() {
+        let eq = |f: &str, v: &str| Condition::eq(f, v);
+        let allow_star = Condition::All(vec![eq("Effect", "Allow"), eq("Principal", "*")]);
+        let deny_star_and_allow_one = json!({"p": {"Statement": [
+            {"Effect": "Deny", "Principal": "*"},
+            {"Effect": "Allow", "Principal": "arn:aws:iam::1:root"}]}});
+        let allow_star_in_array = json!({"p": {"Statement": [
+            {"Effect": "Deny", "Principal": "x"}, {"Effect": "Allow", "Principal": "*"}]}});
+        let allow_star_alone = json!({"p": {"Statement": {"Effect": "Allow", "Principal": "*"}}});
+        let q = Condition::any_item("p.Statement", Items::Elements, allow_star.clone());
+        // the two tests side by side hold on the first event; the quantifier does not
+        let flat = Condition::All(vec![
+            eq("p.Statement.Effect", "Allow"),
+            eq("p.Statement.Principal", "*"),
+        ]);
+        assert!(ev_matches(&flat, deny_star_and_allow_one.clone()));
+        assert!(!ev_matches(&q, deny_star_and_allow_one.clone()));
+        assert!(ev_matches(&q, allow_star_in_array.clone()));
+        assert!(ev_matches(&q, allow_star_alone.clone()));
+        assert!(!ev_matches(&q, json!({"p": {"Statement": []}})));
+        assert!(!ev_matches(&q, json!({"p": {}})));
+        assert!(!ev_matches(&q, json!({"p": {"Statement": "*"}})));
+        // on a document as on the raw bytes
+        for v in [
+            deny_star_and_allow_one,
+            allow_star_in_array,
+            allow_star_alone,
+        ] {
+            let raw = serde_json::to_vec(&v).unwrap();
+            assert_eq!(
+                eval(&q, &Event::parse(&raw).unwrap()),
+                eval(&q, &Event::from_value(&raw, v.clone()))
+            );
+        }
+        // a policy logged as a JSON string is parsed; one that does not parse has no items
+        let doc = |d: &str| json!({"p": d});
+        let qs = Condition::any_item_of_json(
+            "p",
+            Condition::any_item("Statement", Items::Elements, allow_star),
+        );
+        assert!(ev_matches(
+            &qs,
+            doc(r#"{"Statement":[{"Effect":"Allow","Principal":"*"}]}"#)
+        ));
+        assert!(ev_matches(
+            &qs,
+            json!({"p": {"Statement": {"Effect":"Allow","Principal":"*"}}})
+        ));
+        assert!(!ev_matches(
+            &qs,
+            doc(r#"{"Statement":[{"Effect":"Deny","Principal":"*"}]}"#)
+        ));
+        assert!(!ev_matches(
+            &qs,
+            doc(r#"{"Statement":[{"Effect":"Allow","Principal":"*"}"#)
+        ));
+        assert!(!ev_matches(&qs, doc("")));
+        // members: an operator and the keys under it, as one item each
+        let restricting = Condition::any_item(
+            "c",
+            Items::Members,
+            Condition::All(vec![
+                Condition::not(Condition::field(
+                    "key",
+                    Predicate::Str(StrMatch::new(StrOp::Contains, "not", true)),
+                )),
+                Condition::any_item("value", Items::Members, eq("key", "aws:SourceIp")),
+            ]),
+        );
+        assert!(ev_matches(
+            &restricting,
+            json!({"c": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}})
+        ));
+        assert!(!ev_matches(
+            &restricting,
+            json!({"c": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}})
+        ));
+        assert!(!ev_matches(
+            &restricting,
+            json!({"c": {"IpAddress": {"aws:x": "1"}, "NotIpAddress": {"aws:SourceIp": "1"}}})
+        ));
+        assert!(!ev_matches(&restricting, json!({"c": ["IpAddress"]})));
+        // the item itself, and a negated quantifier ("no item is …")
+        let only = Condition::not(Condition::any_item(
+            "xs",
+            Items::Elements,
+            Condition::not(Condition::itself(Predicate::OneOf {
+                values: vec!["management".into()],
+                case_insensitive: true,
+            })),
+        ));
+        assert!(ev_matches(
+            &only,
+            json!({"xs": ["Management", "MANAGEMENT"]})
+        ));
+        assert!(!ev_matches(&only, json!({"xs": ["Management", "Data"]})));
+        assert!(ev_matches(&only, json!({"xs": "management"})));
+    }
+
     #[test]
     fn index_routes_only_candidates() {
         let r =
@@ -1169,6 +1342,9 @@ mod raw_vs_doc {
             any::<bool>().prop_map(Value::Bool),
             (-5i64..5).prop_map(Value::from),
             prop::sample::select(vec!["a", "B", "ab", "x\"y", "é", "a\\b", "Root", ""])
+                .prop_map(|s| Value::String(s.to_string())),
+            // JSON documents logged as strings (policy documents)
+            prop::sample::select(vec![r#"["a",{"type":"Root"}]"#, r#"{"a":1,"b":["a"]}"#])
                 .prop_map(|s| Value::String(s.to_string())),
         ]
     }
@@ -1253,6 +1429,46 @@ mod raw_vs_doc {
             let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
             let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
             prop_assert_eq!(from_raw, from_doc, "{} on {}", path, String::from_utf8_lossy(&raw));
+        }
+
+        /// A quantified condition (items of arrays or objects, strings parsed as JSON, nested
+        /// and negated) gives the same answer on the raw bytes as on the document, and the
+        /// same optimized as written.
+        #[test]
+        fn quantified_conditions_on_raw_and_document_agree(
+            ev in event(),
+            path in prop::sample::select(vec!["a", "b", "a.b", "b[*]", "userIdentity", "a.c"]),
+            members in any::<bool>(),
+            decode_json in any::<bool>(),
+            inner in prop::sample::select(vec!["a", "b", "type", "key", "value", "value.a", "b[0]"]),
+            pred in predicate(),
+            other in prop::sample::select(vec!["c", "key", "type"]),
+            nested in any::<bool>(),
+            negate in any::<bool>(),
+        ) {
+            let raw = serde_json::to_vec(&ev).unwrap();
+            let items = if members { Items::Members } else { Items::Elements };
+            let test = Condition::Match { field: FieldPath::parse(inner).unwrap(), reach: Reach::Path, pred };
+            let test = if negate { Condition::not(test) } else { test };
+            let cond = if nested {
+                Condition::All(vec![
+                    Condition::any_item(other, Items::Elements, Condition::itself(Predicate::Exists(true))),
+                    Condition::any_item("", items, test),
+                ])
+            } else {
+                test
+            };
+            let q = Condition::AnyItem(Box::new(crate::ir::Quantifier {
+                path: FieldPath::parse(path).unwrap(),
+                items,
+                decode_json,
+                cond,
+            }));
+            let from_raw = eval(&q, &Event::parse(&raw).unwrap());
+            let from_doc = eval(&q, &Event::from_value(&raw, ev.clone()));
+            prop_assert_eq!(from_raw, from_doc, "{:?} on {}", q, String::from_utf8_lossy(&raw));
+            let optimized = crate::optimize::condition(q.clone());
+            prop_assert_eq!(eval(&optimized, &Event::parse(&raw).unwrap()), from_raw);
         }
 
         /// A field compared with another (`fieldref`) gives the same answer on the raw bytes as

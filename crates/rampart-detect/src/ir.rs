@@ -251,6 +251,11 @@ impl FieldPath {
         self.header
     }
 
+    /// The empty path: the value itself (the item a [`Quantifier`]'s condition tests).
+    pub fn itself() -> FieldPath {
+        FieldPath::from_keys(Vec::<String>::new())
+    }
+
     /// A path from already-split keys (no parsing; keys may contain dots).
     pub fn from_keys<I: IntoIterator<Item = S>, S: Into<String>>(keys: I) -> FieldPath {
         let segments: Vec<Segment> = keys.into_iter().map(|k| Segment::Key(k.into())).collect();
@@ -667,6 +672,36 @@ pub enum Condition {
     /// build a document for every event; use it only as a *necessary* part of an `All` (JSON
     /// escaping means it can miss text that contains `"` or `\\`).
     RawContains(Box<Literal>),
+    /// Some item of the values a path reaches satisfies a condition of its own, whose paths are
+    /// relative to the item: "some statement of the policy allows `*` to everyone, without a
+    /// condition", where separate `Match`es could each be satisfied by a different statement.
+    AnyItem(Box<Quantifier>),
+}
+
+/// The quantifier of [`Condition::AnyItem`]: which items, and the test each may pass.
+#[derive(Debug, Clone)]
+pub struct Quantifier {
+    /// Where the items are, relative to the enclosing item (the event at the top). Arrays met
+    /// along the way fan out as in a `Match`; [`FieldPath::itself`] is the enclosing value.
+    pub path: FieldPath,
+    /// What an item of a reached value is.
+    pub items: Items,
+    /// A reached string holding a JSON document is parsed, and its items are those of the
+    /// document (IAM logs policy documents as strings); a string that does not parse has none.
+    pub decode_json: bool,
+    /// The test; it holds when some item passes it.
+    pub cond: Condition,
+}
+
+/// The items of a value, for [`Quantifier::items`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Items {
+    /// The elements of an array; any other value is its own single item (a policy's
+    /// `Statement` is an object or an array of them).
+    Elements,
+    /// The members of an object, each seen as `{"key": <name>, "value": <value>}` (the
+    /// operators of a policy `Condition`, the keys under an operator); other values have none.
+    Members,
 }
 
 /// A literal searched for in raw event bytes, with its searcher built once.
@@ -709,6 +744,38 @@ impl Condition {
     /// `field` equals `value` (case-sensitive).
     pub fn eq(field: &str, value: &str) -> Condition {
         Condition::one_of(field, &[value])
+    }
+    /// Some item of what `path` reaches passes `cond` (see [`Condition::AnyItem`]); `path` is
+    /// `""` for the enclosing value itself.
+    pub fn any_item(path: &str, items: Items, cond: Condition) -> Condition {
+        Condition::AnyItem(Box::new(Quantifier {
+            path: if path.is_empty() {
+                FieldPath::itself()
+            } else {
+                FieldPath::parse(path).expect("static field path")
+            },
+            items,
+            decode_json: false,
+            cond,
+        }))
+    }
+    /// [`Condition::any_item`] over the elements of a JSON document that is logged as a string
+    /// (or an object, as CloudTrail logs some of them).
+    pub fn any_item_of_json(path: &str, cond: Condition) -> Condition {
+        Condition::AnyItem(Box::new(Quantifier {
+            path: FieldPath::parse(path).expect("static field path"),
+            items: Items::Elements,
+            decode_json: true,
+            cond,
+        }))
+    }
+    /// The enclosing value itself passes `pred` (inside a quantifier: the item).
+    pub fn itself(pred: Predicate) -> Condition {
+        Condition::Match {
+            field: FieldPath::itself(),
+            reach: Reach::Path,
+            pred,
+        }
     }
     /// `field` passes `pred`.
     pub fn field(field: &str, pred: Predicate) -> Condition {
@@ -780,7 +847,8 @@ fn required_values(cond: &Condition, field: &str) -> Option<Vec<String>> {
         Condition::Match { .. }
         | Condition::Const(_)
         | Condition::Not(_)
-        | Condition::RawContains(_) => return None,
+        | Condition::RawContains(_)
+        | Condition::AnyItem(_) => return None,
         Condition::All(cs) => {
             // the intersection of the constrained children (any one constraint is enough)
             let mut acc: Option<Vec<String>> = None;

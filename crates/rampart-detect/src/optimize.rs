@@ -23,6 +23,10 @@ pub fn condition(c: Condition) -> Condition {
         Condition::All(cs) => one_or(Condition::All, cheapest_first(flatten(cs, true))),
         Condition::Any(cs) => one_or(Condition::Any, cheapest_first(flatten(cs, false))),
         Condition::Not(c) => Condition::Not(Box::new(condition(*c))),
+        Condition::AnyItem(mut q) => {
+            q.cond = condition(std::mem::replace(&mut q.cond, Condition::Const(false)));
+            Condition::AnyItem(q)
+        }
         other => other,
     }
 }
@@ -131,6 +135,8 @@ pub fn cost(c: &Condition) -> u32 {
         Condition::RawContains(_) => 30,
         // parses the members it reads
         Condition::Pattern(_) => 60,
+        // parses the values it reaches (a policy), then tests every item
+        Condition::AnyItem(q) => 40 + 4 * q.path.segments().len() as u32 + 2 * cost(&q.cond),
     }
 }
 

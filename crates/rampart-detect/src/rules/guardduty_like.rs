@@ -57,7 +57,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         title: "API call in a region outside the allowed list",
         severity: Severity::Medium,
         attack: &["T1535"],
-        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`): attackers hide resources there.",
+        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`, else `[organization]` or `[audit] allowed_regions`): attackers hide resources there.",
         false_positives: &["A newly adopted region"],
         condition: Condition::All(vec![
             Condition::field("awsRegion", Predicate::Exists(true)),
@@ -111,7 +111,10 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
     };
     if cfg.allowed_regions.is_empty() {
         let mut b = region_def(vec![]).build();
-        b.disabled = Some("set `allowed_regions` in the [detect] section of rampart.toml".into());
+        b.disabled = Some(
+            "no allowed regions: set `allowed_regions` in the [detect] section of rampart.toml (when it has none, those of [organization], then [audit], are used), or pass `--allowed-regions`"
+                .into(),
+        );
         out.push(b);
     } else {
         out.push(region_def(cfg.allowed_regions.clone()).build());
@@ -123,14 +126,20 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
     let instance = json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/web/i-0abc123def4567890",
         "principalId": "AROAEXAMPLE:i-0abc123def4567890", "accessKeyId": "ASIAEXAMPLE", "userName": null,
         "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/web"}, "ec2RoleDelivery": "2.0"}}});
+    // the instance role calling `name` on `source` from `ip`
+    let from = |source: &str, name: &str, ip: &str| {
+        let mut e = instance.clone();
+        e["sourceIPAddress"] = json!(ip);
+        ev(source, name, e)
+    };
     out.push(
         Def {
             id: "RD-GD-003",
             title: "Instance credentials used outside the instance's network",
             severity: Severity::High,
             attack: &["T1552.005", "T1078.004"],
-            description: "Temporary credentials of an EC2 instance role (session named after the instance) were used from an IP address outside the configured instance networks: they were probably stolen from the metadata service.",
-            false_positives: &["Instances calling AWS from public or NAT addresses not listed in `[detect] instance_networks`"],
+            description: "Temporary credentials of an EC2 instance role (session named after the instance) were used from a public IP address outside `[detect] instance_networks`: they were probably stolen from the metadata service. Calls from the private ranges (VPC endpoints) and from AWS services (a source that is a service name such as `ssm.amazonaws.com` or `AWS Internal`, not an address) never fire. Without `instance_networks` every instance that reaches AWS through a NAT gateway or its own public or Elastic IP alerts on its own calls: list the organization's NAT and Elastic IP ranges there.",
+            false_positives: &["Every instance calling AWS from a public, NAT or Elastic IP address, including its own agents (SSM, CloudWatch), until `[detect] instance_networks` lists the organization's NAT and Elastic IP ranges"],
             condition: Condition::All(vec![
                 Condition::eq("userIdentity.type", "AssumedRole"),
                 Condition::field("userIdentity.arn", str_pred(StrOp::Wildcard, "arn:aws*:sts::*:assumed-role/*/i-*", true)),
@@ -138,22 +147,13 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 Condition::field("sourceIPAddress", Predicate::Cidr(vec![Cidr::parse("0.0.0.0/0").expect("cidr"), Cidr::parse("::/0").expect("cidr")])),
                 Condition::not(Condition::field("sourceIPAddress", Predicate::Cidr(nets))),
             ]),
-            positives: vec![ev("sts.amazonaws.com", "GetCallerIdentity", {
-                let mut e = instance.clone();
-                e["sourceIPAddress"] = json!("18.236.253.47");
-                e
-            })],
+            positives: vec![from("sts.amazonaws.com", "GetCallerIdentity", "18.236.253.47")],
             negatives: vec![
-                ev("sts.amazonaws.com", "GetCallerIdentity", {
-                    let mut e = instance.clone();
-                    e["sourceIPAddress"] = json!("10.0.3.4");
-                    e
-                }),
-                ev("sts.amazonaws.com", "GetCallerIdentity", {
-                    let mut e = instance.clone();
-                    e["sourceIPAddress"] = json!("ec2.amazonaws.com");
-                    e
-                }),
+                from("sts.amazonaws.com", "GetCallerIdentity", "10.0.3.4"),
+                // AWS services acting with the instance's credentials
+                from("sts.amazonaws.com", "GetCallerIdentity", "ec2.amazonaws.com"),
+                from("ssm.amazonaws.com", "UpdateInstanceInformation", "ssm.amazonaws.com"),
+                from("kms.amazonaws.com", "Decrypt", "AWS Internal"),
                 ev("sts.amazonaws.com", "GetCallerIdentity", json!({})),
             ],
         }

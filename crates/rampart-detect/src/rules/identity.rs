@@ -1,8 +1,8 @@
 //! Identity abuse: root use, credentials minted for someone else, privilege grants, weakened MFA,
 //! IAM users where people should sign in through SSO, federation-token persistence.
 
-use super::{Builtin, BuiltinConfig, Def, api, ev, str_pred};
-use crate::ir::{Condition, FieldPath, Predicate, Severity, StrOp, compile_regex};
+use super::{Builtin, BuiltinConfig, Def, api, ci, ev, some_value, str_pred};
+use crate::ir::{Condition, FieldPath, Items, Predicate, Severity, StrOp};
 use serde_json::json;
 
 fn root() -> Condition {
@@ -23,12 +23,41 @@ fn for_another_user() -> Condition {
     ])
 }
 
+/// A policy document (logged as a JSON string, or an object) with a statement that grants
+/// administrator rights: `Effect: Allow` of every action (`*`, `*:*`, or all of IAM, `iam:*`,
+/// anywhere in `Action`) or of everything but a list (`NotAction`), on every resource
+/// (`Resource: "*"` or `NotResource`).
+fn grants_administrator(document: &str) -> Condition {
+    let statement = Condition::All(vec![
+        ci("Effect", "Allow"),
+        Condition::Any(vec![
+            some_value(
+                "Action",
+                Predicate::OneOf {
+                    values: vec!["*".into(), "*:*".into(), "iam:*".into()],
+                    case_insensitive: true,
+                },
+            ),
+            Condition::field("NotAction", Predicate::Exists(true)),
+        ]),
+        Condition::Any(vec![
+            some_value("Resource", str_pred(StrOp::Equals, "*", false)),
+            Condition::field("NotResource", Predicate::Exists(true)),
+        ]),
+    ]);
+    Condition::any_item_of_json(
+        document,
+        Condition::any_item("Statement", Items::Elements, statement),
+    )
+}
+
 pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
     let iam = "iam.amazonaws.com";
     let root_id = json!({"userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333", "userName": null}});
-    let admin_doc =
-        compile_regex(r#""Action"\s*:\s*(\[\s*)?"(\*|iam:\*)""#, false).expect("static regex");
-    let mut v = vec![
+    // an IAM call with these request parameters
+    let call =
+        |name: &str, params: serde_json::Value| ev(iam, name, json!({"requestParameters": params}));
+    let v = vec![
         Def {
             id: "RD-IAM-001",
             title: "Root user signed in to the console",
@@ -115,7 +144,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             title: "Administrator policy granted",
             severity: Severity::High,
             attack: &["T1098.003"],
-            description: "AdministratorAccess (or IAMFullAccess) was attached, or an inline policy allowing every action was put, on a user, group or role.",
+            description: "AdministratorAccess (or IAMFullAccess) was attached to a user, group or role; or an inline policy was put, or a managed policy version made the default (`CreatePolicyVersion` with `setAsDefault`), whose statement allows every action (`*`, `*:*` or `iam:*` anywhere in `Action`) or everything but a list (`NotAction`) on every resource (`Resource: \"*\"` or `NotResource`).",
             false_positives: &["Provisioning a break-glass or platform role"],
             condition: Condition::Any(vec![
                 Condition::All(vec![
@@ -133,34 +162,80 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 ]),
                 Condition::All(vec![
                     api(iam, &["PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"]),
-                    Condition::field(
-                        "requestParameters.policyDocument",
-                        Predicate::Regex(admin_doc),
-                    ),
+                    grants_administrator("requestParameters.policyDocument"),
+                ]),
+                Condition::All(vec![
+                    api(iam, &["CreatePolicyVersion"]),
+                    ci("requestParameters.setAsDefault", "true"),
+                    grants_administrator("requestParameters.policyDocument"),
                 ]),
             ]),
             positives: vec![
-                ev(
-                    iam,
+                call(
                     "AttachUserPolicy",
-                    json!({"requestParameters": {"userName": "x", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}}),
+                    json!({"userName": "x", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
                 ),
-                ev(
-                    iam,
+                call(
+                    "AttachRolePolicy",
+                    json!({"roleName": "x", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+                ),
+                call(
+                    "AttachGroupPolicy",
+                    json!({"groupName": "x", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}),
+                ),
+                call(
                     "PutRolePolicy",
-                    json!({"requestParameters": {"roleName": "x", "policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}}),
+                    json!({"roleName": "x", "policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}),
+                ),
+                // `*` after another action, in an array
+                call(
+                    "PutUserPolicy",
+                    json!({"userName": "x", "policyName": "p", "policyDocument": "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"*\"], \"Resource\": [\"*\"]}\n  ]\n}\n"}),
+                ),
+                // everything but a list
+                call(
+                    "PutGroupPolicy",
+                    json!({"groupName": "x", "policyName": "p", "policyDocument": "{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"},{\"Effect\":\"Allow\",\"NotAction\":[\"iam:CreateUser\"],\"Resource\":\"*\"}]}"}),
+                ),
+                // one statement object, `*:*`
+                call(
+                    "PutRolePolicy",
+                    json!({"roleName": "x", "policyName": "p", "policyDocument": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*:*\",\"Resource\":\"*\"}}"}),
+                ),
+                call(
+                    "CreatePolicyVersion",
+                    json!({"policyArn": "arn:aws:iam::111122223333:policy/p", "setAsDefault": true, "policyDocument": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}),
                 ),
             ],
             negatives: vec![
-                ev(
-                    iam,
+                call(
                     "AttachUserPolicy",
-                    json!({"requestParameters": {"userName": "x", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}),
+                    json!({"userName": "x", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}),
                 ),
-                ev(
-                    iam,
+                call(
                     "PutRolePolicy",
-                    json!({"requestParameters": {"roleName": "x", "policyDocument": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"}}),
+                    json!({"roleName": "x", "policyDocument": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"}),
+                ),
+                // a deny of everything, and `*` on one bucket only
+                call(
+                    "PutRolePolicy",
+                    json!({"roleName": "x", "policyDocument": "{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}),
+                ),
+                call(
+                    "PutUserPolicy",
+                    json!({"userName": "x", "policyDocument": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn:aws:s3:::b/*\"},{\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\",\"Resource\":\"*\"}]}"}),
+                ),
+                call(
+                    "PutGroupPolicy",
+                    json!({"groupName": "x", "policyDocument": "{\"Statement\":[{\"Effect\":\"Deny\",\"NotAction\":\"iam:Get*\",\"Resource\":\"*\"}]}"}),
+                ),
+                call(
+                    "CreatePolicyVersion",
+                    json!({"policyArn": "arn:aws:iam::111122223333:policy/p", "setAsDefault": false, "policyDocument": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}),
+                ),
+                call(
+                    "PutRolePolicy",
+                    json!({"roleName": "x", "policyDocument": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\""}),
                 ),
             ],
         },
@@ -172,11 +247,18 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             description: "An MFA device was deactivated or a virtual MFA device deleted, weakening sign-in.",
             false_positives: &["Users replacing a lost device"],
             condition: api(iam, &["DeactivateMFADevice", "DeleteVirtualMFADevice"]),
-            positives: vec![ev(
-                iam,
-                "DeactivateMFADevice",
-                json!({"requestParameters": {"userName": "bob", "serialNumber": "arn:aws:iam::111122223333:mfa/bob"}}),
-            )],
+            positives: vec![
+                ev(
+                    iam,
+                    "DeactivateMFADevice",
+                    json!({"requestParameters": {"userName": "bob", "serialNumber": "arn:aws:iam::111122223333:mfa/bob"}}),
+                ),
+                ev(
+                    iam,
+                    "DeleteVirtualMFADevice",
+                    json!({"requestParameters": {"serialNumber": "arn:aws:iam::111122223333:mfa/bob"}}),
+                ),
+            ],
             negatives: vec![ev(iam, "EnableMFADevice", json!({}))],
         },
         Def {
@@ -210,18 +292,25 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             negatives: vec![ev(iam, "GetRole", json!({}))],
         },
     ];
-    if cfg.uses_sso {
-        v.push(Def {
-            id: "RD-IAM-007",
-            title: "IAM user created in an organization that uses SSO",
-            severity: Severity::Medium,
-            attack: &["T1136.003"],
-            description: "An IAM user was created although people sign in through IAM Identity Center; IAM users mean long-lived credentials.",
-            false_positives: &["Service users for systems that cannot assume roles (set `uses_sso = false` if this is normal)"],
-            condition: api(iam, &["CreateUser"]),
-            positives: vec![ev(iam, "CreateUser", json!({"requestParameters": {"userName": "x"}}))],
-            negatives: vec![ev(iam, "CreateRole", json!({}))],
-        });
+    let mut out: Vec<Builtin> = v.into_iter().map(Def::build).collect();
+    let mut sso = Def {
+        id: "RD-IAM-007",
+        title: "IAM user created in an organization that uses SSO",
+        severity: Severity::Medium,
+        attack: &["T1136.003"],
+        description: "An IAM user was created although people sign in through IAM Identity Center (`[detect] uses_sso`, default true); IAM users mean long-lived credentials.",
+        false_positives: &["Service users for systems that cannot assume roles (set `uses_sso = false` in `[detect]` if IAM users are normal here)"],
+        condition: api(iam, &["CreateUser"]),
+        positives: vec![ev(iam, "CreateUser", json!({"requestParameters": {"userName": "x"}}))],
+        negatives: vec![ev(iam, "CreateRole", json!({}))],
     }
-    v.into_iter().map(Def::build).collect()
+    .build();
+    if !cfg.uses_sso {
+        sso.disabled = Some(
+            "`uses_sso = false` in the [detect] section of rampart.toml: IAM users are expected here"
+                .into(),
+        );
+    }
+    out.push(sso);
+    out
 }

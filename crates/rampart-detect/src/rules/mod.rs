@@ -2,8 +2,8 @@
 //! and the positive and negative events that test it (`rampart rules test` runs them too).
 
 use crate::ir::{
-    Cidr, Condition, FieldPath, Predicate, Reach, Rule, RuleMeta, RuleSource, Severity, StrMatch,
-    StrOp,
+    Cidr, Condition, FieldPath, Items, Predicate, Reach, Rule, RuleMeta, RuleSource, Severity,
+    StrMatch, StrOp,
 };
 use serde_json::{Value, json};
 
@@ -106,6 +106,18 @@ pub(crate) fn pattern(text: &str) -> Condition {
 
 pub(crate) fn str_pred(op: StrOp, needle: &str, ci: bool) -> Predicate {
     Predicate::Str(StrMatch::new(op, needle, ci))
+}
+
+/// `field` equals `value`, ignoring case.
+pub(crate) fn ci(field: &str, value: &str) -> Condition {
+    Condition::field(field, str_pred(StrOp::Equals, value, true))
+}
+
+/// Some value `path` reaches, or some element of it when it is an array, passes `pred`: policy
+/// elements such as `Action`, `Principal.AWS` or a condition's values are a string or an array
+/// of them, and a `Match` does not look into an array it ends on.
+pub(crate) fn some_value(path: &str, pred: Predicate) -> Condition {
+    Condition::any_item(path, Items::Elements, Condition::itself(pred))
 }
 
 pub(crate) fn anywhere(field: &str, pred: Predicate) -> Condition {
@@ -242,9 +254,99 @@ mod tests {
         assert!(rules.len() >= 39, "{}", rules.len());
     }
 
+    /// The event names a condition tests `eventName` against (outside a `not`).
+    fn named_events(c: &Condition, out: &mut Vec<String>) {
+        match c {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| named_events(c, out)),
+            Condition::Match {
+                field,
+                pred: Predicate::OneOf { values, .. },
+                ..
+            } if field.as_str() == "eventName" => out.extend(values.iter().cloned()),
+            _ => {}
+        }
+    }
+
+    /// A rule that names an API has a positive event calling it: an event name that never
+    /// fires in a test may be misspelt, or sit in a branch whose other tests can never hold.
+    #[test]
+    fn every_event_name_a_rule_lists_has_a_positive() {
+        let mut missing = Vec::new();
+        for b in all() {
+            let mut names = Vec::new();
+            named_events(&b.rule.condition, &mut names);
+            for n in names {
+                if !b.positives.iter().any(|p| p["eventName"] == n.as_str()) {
+                    missing.push(format!("{} {n}", b.rule.meta.id));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    fn disabled(rules: &[Builtin], id: &str) -> Option<String> {
+        let b = rules
+            .iter()
+            .find(|b| b.rule.meta.id == id)
+            .expect("rule listed");
+        b.disabled.clone()
+    }
+
     #[test]
     fn region_rule_disabled_without_allowed_regions() {
         let rules = builtin(&BuiltinConfig::default());
-        assert!(rules.iter().any(|b| b.disabled.is_some()));
+        let why = disabled(&rules, "RD-GD-002").expect("disabled");
+        assert!(
+            why.contains("[detect]") && why.contains("--allowed-regions"),
+            "{why}"
+        );
+        assert_eq!(rules.iter().filter(|b| b.disabled.is_some()).count(), 1);
+    }
+
+    /// Instance credentials used from a NAT or Elastic IP listed in `instance_networks` are the
+    /// instance's own calls; from any other public address they alert. (Not a test event of
+    /// the rule: `rampart rules test` runs those with the user's configuration.)
+    #[test]
+    fn instance_networks_silence_the_instance_rule() {
+        let instance = |cfg: &BuiltinConfig, ip: &str| {
+            let b = builtin(cfg)
+                .into_iter()
+                .find(|b| b.rule.meta.id == "RD-GD-003")
+                .expect("listed");
+            let e = ev(
+                "ssm.amazonaws.com",
+                "UpdateInstanceInformation",
+                json!({
+                "sourceIPAddress": ip,
+                "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/web/i-0abc123def4567890",
+                    "accessKeyId": "ASIAEXAMPLE", "userName": null}}),
+            );
+            fires(&b.rule, &e)
+        };
+        let with_nat = BuiltinConfig {
+            instance_networks: vec![Cidr::parse("203.0.113.0/24").unwrap()],
+            ..BuiltinConfig::default()
+        };
+        assert!(!instance(&with_nat, "203.0.113.25"));
+        assert!(instance(&with_nat, "198.51.100.9"));
+        assert!(instance(&BuiltinConfig::default(), "203.0.113.25"));
+        for service in ["ssm.amazonaws.com", "AWS Internal"] {
+            assert!(!instance(&BuiltinConfig::default(), service));
+        }
+    }
+
+    /// Without SSO the IAM-user rule is still listed, disabled with the reason.
+    #[test]
+    fn sso_rule_listed_disabled_when_sso_is_not_used() {
+        let cfg = |uses_sso| BuiltinConfig {
+            uses_sso,
+            ..BuiltinConfig::default()
+        };
+        let with = builtin(&cfg(true));
+        let without = builtin(&cfg(false));
+        assert_eq!(with.len(), without.len());
+        assert_eq!(disabled(&with, "RD-IAM-007"), None);
+        let why = disabled(&without, "RD-IAM-007").expect("disabled");
+        assert!(why.contains("uses_sso"), "{why}");
     }
 }

@@ -1,9 +1,149 @@
 //! Tampering with the baseline itself: the logging, detection and guardrail services that make
 //! every other alert possible.
 
-use super::{Builtin, Def, anywhere, api, ev, str_pred};
-use crate::ir::{Condition, Predicate, Severity, StrOp};
+use super::{Builtin, Def, anywhere, api, ci, ev, some_value, str_pred};
+use crate::ir::{Condition, Items, Predicate, Severity, StrOp, compile_regex};
 use serde_json::json;
+
+/// A `PutEventSelectors` request whose selectors no longer log every
+/// management event, read and write: CloudTrail logs an event when *some* selector matches it,
+/// so the request is weakened unless one selector alone takes every management event.
+fn selectors_drop_management_events() -> Condition {
+    // classic selectors: management events included (the default), read and write (the
+    // default), no source excluded (`excludeManagementEventSources: ["kms.amazonaws.com"]`)
+    let all_management = Condition::All(vec![
+        Condition::not(ci("includeManagementEvents", "false")),
+        Condition::Any(vec![
+            Condition::field("readWriteType", Predicate::Null),
+            ci("readWriteType", "All"),
+        ]),
+        Condition::not(Condition::field(
+            "excludeManagementEventSources[*]",
+            Predicate::Exists(true),
+        )),
+    ]);
+    let classic = Condition::All(vec![
+        Condition::field("requestParameters.eventSelectors", Predicate::Exists(true)),
+        Condition::not(Condition::any_item(
+            "requestParameters.eventSelectors",
+            Items::Elements,
+            all_management,
+        )),
+    ]);
+    // advanced selectors: a field selector `eventCategory equals [Management]` and nothing
+    // else (any other field selector of the same selector narrows it: `readOnly equals`,
+    // `eventSource notEquals`, `eventName notStartsWith`, …)
+    let management_only = Condition::All(vec![
+        ci("field", "eventCategory"),
+        some_value("equals", str_pred(StrOp::Equals, "Management", true)),
+        Condition::not(Condition::any_item(
+            "equals",
+            Items::Elements,
+            Condition::not(Condition::itself(Predicate::OneOf {
+                values: vec!["management".into()],
+                case_insensitive: true,
+            })),
+        )),
+        Condition::not(Condition::Any(
+            [
+                "notEquals",
+                "startsWith",
+                "notStartsWith",
+                "endsWith",
+                "notEndsWith",
+            ]
+            .iter()
+            .map(|op| Condition::field(op, Predicate::Exists(true)))
+            .collect(),
+        )),
+    ]);
+    let all_management = Condition::All(vec![
+        Condition::any_item("fieldSelectors", Items::Elements, management_only.clone()),
+        Condition::not(Condition::any_item(
+            "fieldSelectors",
+            Items::Elements,
+            Condition::not(management_only),
+        )),
+    ]);
+    let advanced = Condition::All(vec![
+        Condition::field(
+            "requestParameters.advancedEventSelectors",
+            Predicate::Exists(true),
+        ),
+        Condition::not(Condition::any_item(
+            "requestParameters.advancedEventSelectors",
+            Items::Elements,
+            all_management,
+        )),
+    ]);
+    Condition::Any(vec![classic, advanced])
+}
+
+/// Condition keys that pin a statement to known callers (networks, accounts, organizations,
+/// principals, source resources); AWS does not call a policy public when one of them restricts
+/// every `*` statement. Lowercase (keys are case-insensitive).
+const RESTRICTING_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:userid",
+];
+
+/// A policy statement that allows anyone: `Effect: Allow` to `*` (`"*"`, `{"AWS": "*"}`,
+/// `{"AWS": ["*"]}`, or `NotPrincipal`), with no condition that restricts it to fixed callers.
+/// A condition restricts when an operator that is not negated (`StringNotEquals`,
+/// `NotIpAddress`), not `…IfExists`, not `Null` and not `ForAllValues:` (all of which hold for
+/// a caller without the key, or for almost every caller) tests one of [`RESTRICTING_KEYS`]
+/// against values other than `*`, `0.0.0.0/0` or `::/0`.
+fn allows_everyone() -> Condition {
+    let loose_operator =
+        compile_regex("not|ifexists$|^null$|^forallvalues:", true).expect("static regex");
+    let restricting = Condition::any_item(
+        "Condition",
+        Items::Members,
+        Condition::All(vec![
+            Condition::not(Condition::field("key", Predicate::Regex(loose_operator))),
+            Condition::any_item(
+                "value",
+                Items::Members,
+                Condition::All(vec![
+                    Condition::field(
+                        "key",
+                        Predicate::OneOf {
+                            values: RESTRICTING_KEYS.iter().map(|k| k.to_string()).collect(),
+                            case_insensitive: true,
+                        },
+                    ),
+                    Condition::not(some_value(
+                        "value",
+                        Predicate::OneOf {
+                            values: vec!["*".into(), "0.0.0.0/0".into(), "::/0".into()],
+                            case_insensitive: false,
+                        },
+                    )),
+                ]),
+            ),
+        ]),
+    );
+    Condition::All(vec![
+        ci("Effect", "Allow"),
+        Condition::Any(vec![
+            Condition::eq("Principal", "*"),
+            some_value("Principal.AWS", str_pred(StrOp::Equals, "*", false)),
+            Condition::field("NotPrincipal", Predicate::Exists(true)),
+        ]),
+        Condition::not(restricting),
+    ])
+}
 
 pub(super) fn rules() -> Vec<Builtin> {
     let ct = "cloudtrail.amazonaws.com";
@@ -29,10 +169,15 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "CloudTrail trail or event selectors weakened",
             severity: Severity::High,
             attack: &["T1562.008"],
-            description: "A trail's event selectors were replaced or the trail was updated (single-region, no validation, another bucket); selectors that drop management events blind detection.",
-            false_positives: &["Adding data-event selectors on purpose"],
+            description: "A trail's event selectors stopped logging every management event (classic selectors: `includeManagementEvents: false`, `readWriteType` other than `All`, `excludeManagementEventSources`; advanced selectors: none that is `eventCategory = Management` alone, so read-only filters and `NotEquals`/`NotStartsWith`/`NotEndsWith` exclusions count), an event data store was deleted or stopped, or a trail was updated to one region, without global service events, without log file validation, without KMS encryption (`kmsKeyId: \"\"`), without CloudWatch Logs delivery, or to another bucket.",
+            false_positives: &[
+                "Excluding KMS or RDS Data API events on purpose to save cost",
+                "Single-region trails that leave global service events to the organization trail",
+                "Infrastructure as code re-applying a trail (it sends `s3BucketName` on every update)",
+            ],
             condition: Condition::Any(vec![
-                api(ct, &["PutEventSelectors", "DeleteEventDataStore", "StopEventDataStoreIngestion"]),
+                Condition::All(vec![api(ct, &["PutEventSelectors"]), selectors_drop_management_events()]),
+                api(ct, &["DeleteEventDataStore", "StopEventDataStoreIngestion"]),
                 Condition::All(vec![
                     api(ct, &["UpdateTrail"]),
                     Condition::Any(vec![
@@ -40,15 +185,46 @@ pub(super) fn rules() -> Vec<Builtin> {
                         Condition::field("requestParameters.enableLogFileValidation", Predicate::Bool(false)),
                         Condition::field("requestParameters.includeGlobalServiceEvents", Predicate::Bool(false)),
                         Condition::field("requestParameters.s3BucketName", Predicate::Exists(true)),
-                        Condition::field("requestParameters.kmsKeyId", Predicate::Exists(true)),
+                        Condition::eq("requestParameters.kmsKeyId", ""),
+                        Condition::eq("requestParameters.cloudWatchLogsLogGroupArn", ""),
                     ]),
                 ]),
             ]),
             positives: vec![
-                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": false, "readWriteType": "ReadOnly"}]}})),
+                // the Stratus Red Team detonation: data events only, read-only
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": []}], "excludeManagementEventSources": [], "includeManagementEvents": false, "readWriteType": "ReadOnly"}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": true, "readWriteType": "WriteOnly"}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": true, "readWriteType": "All", "excludeManagementEventSources": ["kms.amazonaws.com"]}]}})),
+                // two selectors, neither logging every management event
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": false, "readWriteType": "All", "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}, {"includeManagementEvents": true, "readWriteType": "ReadOnly"}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [{"name": "data only", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [{"name": "writes", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "readOnly", "equals": ["false"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [{"name": "no kms", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "eventSource", "notEquals": ["kms.amazonaws.com"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [{"name": "m", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "eventName", "notStartsWith": ["Delete"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [{"name": "m", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "eventSource", "notEndsWith": [".amazonaws.com"]}]}]}})),
+                ev(ct, "DeleteEventDataStore", json!({"requestParameters": {"eventDataStore": "eds"}})),
+                ev(ct, "StopEventDataStoreIngestion", json!({"requestParameters": {"eventDataStore": "eds"}})),
                 ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "isMultiRegionTrail": false}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "includeGlobalServiceEvents": false}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "enableLogFileValidation": false}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "kmsKeyId": ""}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "cloudWatchLogsLogGroupArn": "", "cloudWatchLogsRoleArn": ""}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "s3BucketName": "elsewhere"}})),
             ],
-            negatives: vec![ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "isMultiRegionTrail": true}})), ev(ct, "GetEventSelectors", json!({}))],
+            negatives: vec![
+                // the usual organization trail: every management event, with or without data events
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"readWriteType": "All", "includeManagementEvents": true, "dataResources": [], "excludeManagementEventSources": []}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"readWriteType": "All", "includeManagementEvents": true, "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"dataResources": [{"type": "AWS::Lambda::Function", "values": ["arn:aws:lambda"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": true, "readWriteType": "All"}, {"includeManagementEvents": false, "readWriteType": "ReadOnly", "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [{"name": "Management events selector", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]}})),
+                ev(ct, "PutEventSelectors", json!({"requestParameters": {"trailName": "t", "advancedEventSelectors": [
+                    {"name": "Management events selector", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]},
+                    {"name": "S3 reads", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}, {"field": "readOnly", "equals": ["true"]}]}]}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "isMultiRegionTrail": true, "includeGlobalServiceEvents": true, "enableLogFileValidation": true}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/1"}})),
+                ev(ct, "GetEventSelectors", json!({})),
+            ],
         },
         Def {
             id: "RD-TAMPER-003",
@@ -61,7 +237,15 @@ pub(super) fn rules() -> Vec<Builtin> {
                 api(gd, &["DeleteDetector", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount", "DisassociateMembers", "DeleteMembers", "StopMonitoringMembers"]),
                 Condition::All(vec![api(gd, &["UpdateDetector"]), Condition::field("requestParameters.enable", Predicate::Bool(false))]),
             ]),
-            positives: vec![ev(gd, "DeleteDetector", json!({"requestParameters": {"detectorId": "d"}})), ev(gd, "UpdateDetector", json!({"requestParameters": {"detectorId": "d", "enable": false}}))],
+            positives: vec![
+                ev(gd, "DeleteDetector", json!({"requestParameters": {"detectorId": "d"}})),
+                ev(gd, "UpdateDetector", json!({"requestParameters": {"detectorId": "d", "enable": false}})),
+                ev(gd, "DisassociateFromMasterAccount", json!({"requestParameters": {"detectorId": "d"}})),
+                ev(gd, "DisassociateFromAdministratorAccount", json!({"requestParameters": {"detectorId": "d"}})),
+                ev(gd, "DisassociateMembers", json!({"requestParameters": {"detectorId": "d", "accountIds": ["444455556666"]}})),
+                ev(gd, "DeleteMembers", json!({"requestParameters": {"detectorId": "d", "accountIds": ["444455556666"]}})),
+                ev(gd, "StopMonitoringMembers", json!({"requestParameters": {"detectorId": "d", "accountIds": ["444455556666"]}})),
+            ],
             negatives: vec![ev(gd, "UpdateDetector", json!({"requestParameters": {"detectorId": "d", "enable": true}})), ev(gd, "ListDetectors", json!({}))],
         },
         Def {
@@ -69,17 +253,30 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "GuardDuty findings suppressed",
             severity: Severity::High,
             attack: &["T1562.001"],
-            description: "A GuardDuty filter that auto-archives findings, or a trusted IP list that silences them, was created or changed.",
-            false_positives: &["Tuning known-benign findings with a reviewed suppression rule"],
+            description: "GuardDuty findings were archived by hand, a filter that auto-archives findings was created or changed, or a trusted IP list that silences them was created or changed.",
+            false_positives: &[
+                "Tuning known-benign findings with a reviewed suppression rule",
+                "Analysts archiving findings they have triaged",
+            ],
             condition: Condition::Any(vec![
                 Condition::All(vec![
                     api(gd, &["CreateFilter", "UpdateFilter"]),
                     Condition::field("requestParameters.action", str_pred(StrOp::Equals, "archive", true)),
                 ]),
-                api(gd, &["CreateIPSet", "UpdateIPSet"]),
+                api(gd, &["CreateIPSet", "UpdateIPSet", "ArchiveFindings"]),
             ]),
-            positives: vec![ev(gd, "CreateFilter", json!({"requestParameters": {"action": "ARCHIVE", "name": "f"}})), ev(gd, "CreateIPSet", json!({}))],
-            negatives: vec![ev(gd, "CreateFilter", json!({"requestParameters": {"action": "NOOP"}}))],
+            positives: vec![
+                ev(gd, "CreateFilter", json!({"requestParameters": {"action": "ARCHIVE", "name": "f"}})),
+                ev(gd, "UpdateFilter", json!({"requestParameters": {"detectorId": "d", "filterName": "f", "action": "ARCHIVE"}})),
+                ev(gd, "CreateIPSet", json!({})),
+                ev(gd, "UpdateIPSet", json!({"requestParameters": {"detectorId": "d", "ipSetId": "s", "activate": true}})),
+                ev(gd, "ArchiveFindings", json!({"requestParameters": {"detectorId": "d", "findingIds": ["f1"]}})),
+            ],
+            negatives: vec![
+                ev(gd, "CreateFilter", json!({"requestParameters": {"action": "NOOP"}})),
+                ev(gd, "UpdateFilter", json!({"requestParameters": {"detectorId": "d", "filterName": "f", "action": "NOOP"}})),
+                ev(gd, "UnarchiveFindings", json!({"requestParameters": {"detectorId": "d", "findingIds": ["f1"]}})),
+            ],
         },
         Def {
             id: "RD-TAMPER-005",
@@ -95,7 +292,15 @@ pub(super) fn rules() -> Vec<Builtin> {
                     Condition::field("requestParameters.ControlStatus", str_pred(StrOp::Equals, "disabled", true)),
                 ]),
             ]),
-            positives: vec![ev(sh, "DisableSecurityHub", json!({})), ev(sh, "UpdateStandardsControl", json!({"requestParameters": {"ControlStatus": "DISABLED"}}))],
+            positives: vec![
+                ev(sh, "DisableSecurityHub", json!({})),
+                ev(sh, "UpdateStandardsControl", json!({"requestParameters": {"ControlStatus": "DISABLED"}})),
+                ev(sh, "BatchDisableStandards", json!({"requestParameters": {"StandardsSubscriptionArns": ["arn:aws:securityhub:eu-west-1:111122223333:subscription/cis-aws-foundations-benchmark/v/1.4.0"]}})),
+                ev(sh, "DisassociateFromMasterAccount", json!({})),
+                ev(sh, "DisassociateFromAdministratorAccount", json!({})),
+                ev(sh, "DeleteMembers", json!({"requestParameters": {"AccountIds": ["444455556666"]}})),
+                ev(sh, "DisassociateMembers", json!({"requestParameters": {"AccountIds": ["444455556666"]}})),
+            ],
             negatives: vec![ev(sh, "UpdateStandardsControl", json!({"requestParameters": {"ControlStatus": "ENABLED"}})), ev(sh, "GetFindings", json!({}))],
         },
         Def {
@@ -106,7 +311,10 @@ pub(super) fn rules() -> Vec<Builtin> {
             description: "The Config recorder was stopped or deleted, or its delivery channel removed: configuration history stops.",
             false_positives: &["Re-creating the recorder during a planned migration"],
             condition: api("config.amazonaws.com", &["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigurationAggregator"]),
-            positives: vec![ev("config.amazonaws.com", "DeleteConfigurationRecorder", json!({}))],
+            positives: ["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigurationAggregator"]
+                .iter()
+                .map(|n| ev("config.amazonaws.com", n, json!({})))
+                .collect(),
             negatives: vec![ev("config.amazonaws.com", "StartConfigurationRecorder", json!({}))],
         },
         Def {
@@ -125,6 +333,8 @@ pub(super) fn rules() -> Vec<Builtin> {
             ]),
             positives: vec![
                 ev(s3, "DeleteBucketPublicAccessBlock", json!({"requestParameters": {"bucketName": "b"}})),
+                ev(s3, "DeleteAccountPublicAccessBlock", json!({})),
+                ev(s3, "PutAccountPublicAccessBlock", json!({"requestParameters": {"PublicAccessBlockConfiguration": {"BlockPublicAcls": false, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}})),
                 ev(s3, "PutBucketPublicAccessBlock", json!({"requestParameters": {"bucketName": "b", "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": true}}})),
             ],
             negatives: vec![ev(s3, "PutBucketPublicAccessBlock", json!({"requestParameters": {"bucketName": "b", "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}}))],
@@ -148,8 +358,12 @@ pub(super) fn rules() -> Vec<Builtin> {
             description: "A guardrail policy (SCP/RCP) was detached, deleted, or a policy type disabled for a root.",
             false_positives: &["Replacing a policy with a reviewed new version"],
             condition: api(org, &["DetachPolicy", "DeletePolicy", "DisablePolicyType"]),
-            positives: vec![ev(org, "DetachPolicy", json!({"requestParameters": {"policyId": "p-1", "targetId": "ou-1"}}))],
-            negatives: vec![ev(org, "AttachPolicy", json!({}))],
+            positives: vec![
+                ev(org, "DetachPolicy", json!({"requestParameters": {"policyId": "p-1", "targetId": "ou-1"}})),
+                ev(org, "DeletePolicy", json!({"requestParameters": {"policyId": "p-1"}})),
+                ev(org, "DisablePolicyType", json!({"requestParameters": {"rootId": "r-1", "policyType": "SERVICE_CONTROL_POLICY"}})),
+            ],
+            negatives: vec![ev(org, "AttachPolicy", json!({})), ev(org, "UpdatePolicy", json!({"requestParameters": {"policyId": "p-1"}}))],
         },
         Def {
             id: "RD-TAMPER-010",
@@ -167,31 +381,63 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "S3 bucket made public",
             severity: Severity::High,
             attack: &["T1530"],
-            description: "A bucket ACL granted AllUsers/AuthenticatedUsers, or a bucket policy allowed Principal \"*\".",
-            false_positives: &["A reviewed public website bucket", "Policies with a restricting Condition (review them)"],
+            description: "A bucket or object ACL granted AllUsers or AuthenticatedUsers (a grant or a canned `public-read`, `public-read-write`, `authenticated-read` ACL), or a bucket policy has a statement that allows everyone (`Effect: Allow` to Principal `*`, `{\"AWS\": \"*\"}` or with `NotPrincipal`) without a condition that restricts it to fixed callers (aws:SourceIp, aws:SourceVpc(e), aws:SourceAccount, aws:SourceArn, aws:SourceOwner, aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:userid and the organization keys, under an operator that is not negated, `…IfExists` or `Null`). `Deny` statements for `*` (TLS-only, organization-only) never fire.",
+            false_positives: &["A reviewed public website or download bucket"],
             condition: Condition::Any(vec![
                 Condition::All(vec![
                     api(s3, &["PutBucketAcl", "PutObjectAcl"]),
                     Condition::Any(vec![
-                        anywhere("requestParameters", str_pred(StrOp::EndsWith, "/groups/global/allusers", true)),
-                        anywhere("requestParameters", str_pred(StrOp::EndsWith, "/groups/global/authenticatedusers", true)),
+                        anywhere("requestParameters", str_pred(StrOp::Contains, "acs.amazonaws.com/groups/global/allusers", true)),
+                        anywhere("requestParameters", str_pred(StrOp::Contains, "acs.amazonaws.com/groups/global/authenticatedusers", true)),
                         anywhere("requestParameters", str_pred(StrOp::Equals, "public-read", true)),
                         anywhere("requestParameters", str_pred(StrOp::Equals, "public-read-write", true)),
+                        anywhere("requestParameters", str_pred(StrOp::Equals, "authenticated-read", true)),
                     ]),
                 ]),
                 Condition::All(vec![
                     api(s3, &["PutBucketPolicy"]),
-                    Condition::Any(vec![
-                        Condition::eq("requestParameters.bucketPolicy.Statement.Principal", "*"),
-                        Condition::eq("requestParameters.bucketPolicy.Statement.Principal.AWS", "*"),
-                    ]),
+                    // a statement is an object or an array of them; a policy logged as text is parsed
+                    Condition::any_item_of_json(
+                        "requestParameters.bucketPolicy",
+                        Condition::any_item("Statement", Items::Elements, allows_everyone()),
+                    ),
                 ]),
             ]),
             positives: vec![
                 ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "AccessControlPolicy": {"AccessControlList": {"Grant": [{"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]}}}})),
+                ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "AccessControlPolicy": {"AccessControlList": {"Grant": {"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}, "Permission": "WRITE"}}}}})),
+                ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "x-amz-acl": ["public-read"]}})),
+                ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "x-amz-grant-read": ["uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""]}})),
+                ev(s3, "PutObjectAcl", json!({"requestParameters": {"bucketName": "b", "key": "k", "x-amz-acl": ["authenticated-read"]}})),
                 ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*"}}}})),
+                // rampart's own TLS-only deny beside a statement that opens the bucket
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "DenyWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                    {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}})),
+                // conditions that do not restrict the callers
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "0.0.0.0/0"]}}}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject"}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\"}]}"}})),
             ],
-            negatives: vec![ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]}}}))],
+            negatives: vec![
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]}}})),
+                // the Log Archive bucket policy rampart writes: service principals, TLS-only and
+                // organization-only denies for `*`
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "CloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/AWSLogs/*", "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceOrgID": "o-abc123"}}},
+                    {"Sid": "DenyWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                    {"Sid": "DenyOutsideOrganization", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]}}})),
+                // `*` restricted to fixed callers
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}}}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Condition": {"IpAddress": {"AWS:SourceIp": ["192.0.2.0/24"]}, "Bool": {"aws:SecureTransport": "true"}}}]}}})),
+                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-abc123"]}}}]}}})),
+                ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "x-amz-acl": ["private"]}})),
+                ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "AccessControlPolicy": {"AccessControlList": {"Grant": [{"Grantee": {"ID": "abc", "xsi:type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}}}})),
+            ],
         },
         Def {
             id: "RD-TAMPER-012",
@@ -204,7 +450,11 @@ pub(super) fn rules() -> Vec<Builtin> {
                 api(ec2, &["DeleteFlowLogs"]),
                 api("route53resolver.amazonaws.com", &["DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"]),
             ]),
-            positives: vec![ev(ec2, "DeleteFlowLogs", json!({})), ev("route53resolver.amazonaws.com", "DeleteResolverQueryLogConfig", json!({}))],
+            positives: vec![
+                ev(ec2, "DeleteFlowLogs", json!({})),
+                ev("route53resolver.amazonaws.com", "DeleteResolverQueryLogConfig", json!({})),
+                ev("route53resolver.amazonaws.com", "DisassociateResolverQueryLogConfig", json!({})),
+            ],
             negatives: vec![ev(ec2, "CreateFlowLogs", json!({}))],
         },
     ]

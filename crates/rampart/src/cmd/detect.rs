@@ -75,7 +75,8 @@ pub struct RuleArgs {
         default_value = "builtin"
     )]
     pub sources: Vec<String>,
-    /// Regions where API calls are expected (overrides `[detect] allowed_regions`).
+    /// Regions where API calls are expected (overrides `allowed_regions` of `[detect]`, else
+    /// `[organization]`, else `[audit]`).
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     pub allowed_regions: Vec<String>,
 }
@@ -96,10 +97,23 @@ struct DetectConfig {
     uses_sso: Option<bool>,
 }
 
+/// `allowed_regions` of a section that belongs to other verbs (`[organization]`, which
+/// `rampart init` writes, and `[audit]`): the region rule falls back to it. The section's other
+/// keys are theirs to check.
+#[derive(Debug, Default, Deserialize)]
+struct RegionsOf {
+    #[serde(default)]
+    allowed_regions: Vec<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
     #[serde(default)]
     detect: DetectConfig,
+    #[serde(default)]
+    organization: RegionsOf,
+    #[serde(default)]
+    audit: RegionsOf,
 }
 
 /// One rule as `rules list` shows it.
@@ -132,11 +146,13 @@ fn listed(r: &Rule, status: &str) -> Listed {
 }
 
 /// Load the rules named by `--rules`, reading `[detect]` from the config file if present.
+/// The allowed regions are the first set of `--allowed-regions`, `[detect]`, `[organization]`
+/// and `[audit]` `allowed_regions`.
 pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
     let cfg_file: ConfigFile = match std::fs::read_to_string(&g.config) {
         Ok(text) => toml::from_str(&text).with_context(|| {
             format!(
-                "config file {}: invalid [detect] section",
+                "config file {}: invalid [detect] section or `allowed_regions`",
                 g.config.display()
             )
         })?,
@@ -152,11 +168,16 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
         })?);
     }
     let bcfg = BuiltinConfig {
-        allowed_regions: if a.allowed_regions.is_empty() {
-            cfg_file.detect.allowed_regions.clone()
-        } else {
-            a.allowed_regions.clone()
-        },
+        allowed_regions: [
+            &a.allowed_regions,
+            &cfg_file.detect.allowed_regions,
+            &cfg_file.organization.allowed_regions,
+            &cfg_file.audit.allowed_regions,
+        ]
+        .into_iter()
+        .find(|r| !r.is_empty())
+        .cloned()
+        .unwrap_or_default(),
         instance_networks: nets,
         uses_sso: cfg_file.detect.uses_sso.unwrap_or(true),
     };
@@ -851,6 +872,79 @@ mod tests {
                 && parse_when("24h").is_ok()
                 && parse_when("yesterday").is_err()
         );
+    }
+
+    /// RD-GD-002 takes its regions from `--allowed-regions`, else `[detect]`, else
+    /// `[organization]` (as `rampart init` writes it), else `[audit]`; with none it is listed
+    /// disabled, saying where to set them.
+    #[test]
+    fn region_rule_falls_back_to_organization_then_audit_regions() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rampart.toml");
+        let init = rampart_baseline::init_template(
+            "ops@example.com",
+            &["eu-west-1".to_string(), "us-east-1".to_string()],
+        );
+        // (config text, --allowed-regions) → Some(region allowed, region not allowed) or
+        // None when the rule is disabled
+        let region_rule = |text: &str, flag: Option<&str>| {
+            std::fs::write(&conf, text).unwrap();
+            let mut args = vec!["rampart", "detect", "-", "--config", conf.to_str().unwrap()];
+            if let Some(f) = flag {
+                args.extend(["--allowed-regions", f]);
+            }
+            let c = cli(&args);
+            let crate::cli::Command::Detect(a) = &c.command else {
+                unreachable!()
+            };
+            let loaded = load_rules(&c.global, &a.rules).unwrap();
+            let b = loaded
+                .builtins
+                .into_iter()
+                .find(|b| b.rule.meta.id == "RD-GD-002")
+                .expect("listed");
+            let listed = loaded
+                .listed
+                .iter()
+                .find(|l| l.id == "RD-GD-002")
+                .unwrap()
+                .status
+                .clone();
+            match b.disabled {
+                Some(why) => {
+                    assert!(listed.contains(&why), "{listed}");
+                    Err(why)
+                }
+                None => Ok(move |region: &str| {
+                    let e = serde_json::json!({"eventSource": "ec2.amazonaws.com",
+                        "eventName": "RunInstances", "awsRegion": region});
+                    rampart_detect::rules::fires(&b.rule, &e)
+                }),
+            }
+        };
+        let allows = |text: &str, flag: Option<&str>, region: &str| {
+            !region_rule(text, flag).expect("active")(region)
+        };
+        // the file `rampart init` writes: [organization] only
+        assert!(allows(&init, None, "eu-west-1"));
+        assert!(!allows(&init, None, "ap-south-1"));
+        let audit = "[audit]\nallowed_regions = [\"eu-central-1\"]\nlog_retention = 365\n";
+        assert!(allows(audit, None, "eu-central-1"));
+        assert!(!allows(audit, None, "eu-west-1"));
+        // [organization] before [audit], [detect] before both, the flag before everything
+        let both = format!("{init}\n{audit}");
+        assert!(allows(&both, None, "eu-west-1") && !allows(&both, None, "eu-central-1"));
+        let detect = format!("{both}\n[detect]\nallowed_regions = [\"sa-east-1\"]\n");
+        assert!(allows(&detect, None, "sa-east-1") && !allows(&detect, None, "eu-west-1"));
+        assert!(allows(&detect, Some("ca-central-1"), "ca-central-1"));
+        assert!(!allows(&detect, Some("ca-central-1"), "sa-east-1"));
+        // nowhere: disabled, and the reason names where to set the regions
+        let why = region_rule("[detect]\nuses_sso = true\n", None)
+            .err()
+            .expect("disabled");
+        for place in ["[detect]", "[organization]", "[audit]", "--allowed-regions"] {
+            assert!(why.contains(place), "{why}");
+        }
     }
 
     /// A minimal stored-block gzip writer so the test needs no compression crate.
