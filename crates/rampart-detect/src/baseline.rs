@@ -366,14 +366,19 @@ impl Baseline {
             );
             self.rows += 1;
         }
-        if self.rows > self.cfg.max_entries + self.cfg.max_entries / 10 {
+        if self.rows
+            > self
+                .cfg
+                .max_entries
+                .saturating_add(self.cfg.max_entries / 10)
+        {
             self.evict();
         }
     }
 
     /// Forget the least recently seen rows down to `max_entries`. A principal's row is last
-    /// seen no earlier than any of its facts and, at equal times, goes after them: it is
-    /// forgotten only with (after) all of them.
+    /// seen no earlier than any of its facts and, at equal times, comes after them: it is
+    /// forgotten only with all of them.
     fn evict(&mut self) {
         let excess = self.rows.saturating_sub(self.cfg.max_entries);
         if excess == 0 {
@@ -407,13 +412,13 @@ impl Baseline {
         for (is_principal, name, k, value) in victims {
             if is_principal {
                 if let Some(p) = self.principals.remove(&name) {
-                    self.rows -= p.rows();
+                    self.rows = self.rows.saturating_sub(p.rows());
                     self.evicted_principals.push(name);
                 }
             } else if let Some(p) = self.principals.get_mut(&name)
                 && p.facts[k].remove(&value).is_some()
             {
-                self.rows -= 1;
+                self.rows = self.rows.saturating_sub(1);
                 self.evicted_facts.push((name, k, value));
             }
         }
@@ -1183,6 +1188,36 @@ mod tests {
             "seen WHERE principal = 'arn:aws:iam::111122223333:user/u39'",
         );
         assert_eq!(last, 1);
+    }
+
+    /// Forgotten rows leave the store on save; a forgotten principal that comes back is new
+    /// again (its learning starts over) and is stored again.
+    #[test]
+    fn forgotten_principals_leave_the_store_and_may_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.sqlite");
+        let user = |n: &str| json!({"type": "IAMUser", "arn": format!("arn:aws:iam::1:user/{n}")});
+        let mut b = store(&path, 0, 2);
+        assert_eq!(
+            observe(&mut b, &rec(&day(1), "eu-west-1", user("a"), json!({}))).len(),
+            1
+        );
+        b.save().unwrap();
+        // `b` pushes `a` out (its region, then itself), then `a` comes back and pushes `b` out
+        observe(&mut b, &rec(&day(2), "eu-west-1", user("b"), json!({})));
+        assert!(!b.principals.contains_key("arn:aws:iam::1:user/a"));
+        let again = observe(&mut b, &rec(&day(3), "eu-west-1", user("a"), json!({})));
+        assert_eq!(ids(&again), ["RD-BASE-REGION"]);
+        b.save().unwrap();
+        drop(b);
+        let b = store(&path, 0, 2);
+        assert_eq!(b.len(), 2);
+        assert_eq!(count(&b, "seen") + count(&b, "principals"), 2);
+        let first: i64 = b
+            .conn
+            .query_row("SELECT first_seen FROM principals", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(Some(first), parse_time(&day(3)));
     }
 
     /// A store written before per-principal learning (no `principals` table, one global
