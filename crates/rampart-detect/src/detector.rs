@@ -273,7 +273,7 @@ impl<'e> Detector<'e> {
             built += 1;
         }
         if let Some(b) = &mut self.baseline {
-            b.observe(ev, None, &mut fresh);
+            b.observe(ev, Some(origin), &mut fresh);
         }
         let raised = built + merged + fresh.len() as u64;
         if raised > 0 {

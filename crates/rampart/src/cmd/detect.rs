@@ -51,10 +51,12 @@ pub struct DetectArgs {
     #[arg(long, value_name = "FILE", default_value = "rampart-undelivered.jsonl")]
     pub spool: PathBuf,
     /// Keep per-principal baselines in this SQLite file and alert on first-seen regions,
-    /// high-risk APIs and source networks after the learning period.
+    /// high-risk APIs, and (for long-lived keys) source networks and user-agent families after
+    /// each principal's learning period.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Learning period of the baseline, in days of event time.
+    /// Learning period of the baseline, in days of event time after each principal's first
+    /// event.
     #[arg(long, value_name = "DAYS", default_value_t = 14)]
     pub learning_days: u32,
     /// Threads that read and evaluate files of a directory at once (0: one per core). The
@@ -134,7 +136,8 @@ pub struct Loaded {
     pub rejected: usize,
 }
 
-fn listed(r: &Rule, status: &str) -> Listed {
+/// How `rules list` shows `r`, with `status`.
+pub fn listed(r: &Rule, status: &str) -> Listed {
     Listed {
         id: r.meta.id.clone(),
         source: r.meta.source.to_string(),

@@ -1,9 +1,10 @@
 //! `rampart rules list|test`.
 
 use crate::cli::{Exit, Global};
-use crate::cmd::detect::{RuleArgs, load_rules};
+use crate::cmd::detect::{RuleArgs, listed, load_rules};
 use crate::cmd::output;
 use anyhow::Context;
+use rampart_detect::baseline::Baseline;
 use rampart_detect::input::{ReadStats, Reader};
 use rampart_detect::{Detector, Engine};
 use std::path::PathBuf;
@@ -33,8 +34,21 @@ pub fn run(g: &Global, a: &RulesCommand) -> anyhow::Result<Exit> {
     }
 }
 
+/// The status `rules list` gives the baseline's rules: `detect --baseline FILE` raises them.
+const BASELINE_STATUS: &str = "active with --baseline";
+
 fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
-    let loaded = load_rules(g, a)?;
+    let mut loaded = load_rules(g, a)?;
+    let active = loaded
+        .listed
+        .iter()
+        .filter(|l| l.status == "active")
+        .count();
+    let not_loaded = loaded.listed.len() - active;
+    let baseline = Baseline::catalogue();
+    loaded
+        .listed
+        .extend(baseline.iter().map(|r| listed(r, BASELINE_STATUS)));
     let json = matches!(g.format.as_deref(), Some("json" | "jsonl"));
     let mut text = String::new();
     if json {
@@ -64,11 +78,6 @@ fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
         }
     }
     output::emit(g, &text)?;
-    let active = loaded
-        .listed
-        .iter()
-        .filter(|l| l.status == "active")
-        .count();
     // Rules that pin no eventName run on every event: the ones to look at when detection is slow.
     let every: Vec<&str> = loaded
         .rules
@@ -79,9 +88,9 @@ fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
     output::note(
         g,
         format!(
-            "rampart: {} rule(s): {active} active, {} not loaded; {} run on every event (no eventName to index by){}{}",
+            "rampart: {} rule(s): {active} active, {not_loaded} not loaded, {} {BASELINE_STATUS}; {} run on every event (no eventName to index by){}{}",
             loaded.listed.len(),
-            loaded.listed.len() - active,
+            baseline.len(),
             every.len(),
             if every.is_empty() { "" } else { ": " },
             every.join(", ")
@@ -155,4 +164,60 @@ fn test(g: &Global, a: &RuleArgs, events: Option<&std::path::Path>) -> anyhow::R
     } else {
         Exit::Error
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn rules(args: &[&str]) -> Exit {
+        let c = crate::cli::Cli::try_parse_from(args).expect("arguments parse");
+        match &c.command {
+            crate::cli::Command::Rules(a) => run(&c.global, a).unwrap(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `rules list` shows the baseline's rules, active with `--baseline`, in text and JSON.
+    #[test]
+    fn list_shows_the_baseline_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("rules.txt");
+        let conf = dir.path().join("none.toml");
+        let (out_s, conf_s) = (out.to_str().unwrap(), conf.to_str().unwrap());
+        let args = [
+            "rampart", "rules", "list", "-q", "-o", out_s, "--config", conf_s,
+        ];
+        assert_eq!(rules(&args), Exit::Ok);
+        let text = std::fs::read_to_string(&out).unwrap();
+        for id in [
+            "RD-BASE-REGION",
+            "RD-BASE-API",
+            "RD-BASE-NETWORK",
+            "RD-BASE-AGENT",
+        ] {
+            let line = text.lines().find(|l| l.starts_with(id)).unwrap_or_default();
+            assert!(
+                line.contains("baseline") && line.ends_with("active with --baseline"),
+                "{id}: {line:?}"
+            );
+        }
+        assert!(
+            text.contains("RD-TAMPER-001"),
+            "built-in rules still listed"
+        );
+        let json = [&args[..], &["--format", "json"]].concat();
+        assert_eq!(rules(&json), Exit::Ok);
+        let agent = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["id"] == "RD-BASE-AGENT")
+            .expect("RD-BASE-AGENT in the JSON list");
+        assert_eq!(agent["source"], "baseline");
+        assert_eq!(agent["severity"], "low");
+        assert_eq!(agent["attack"], "T1078");
+        assert_eq!(agent["status"], "active with --baseline");
+    }
 }
