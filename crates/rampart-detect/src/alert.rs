@@ -955,6 +955,8 @@ struct Group {
     hash: u64,
     seq: u64,
     start: i64,
+    /// When it opened, in a streaming aggregator (see [`Aggregator::streaming`]).
+    opened: Option<std::time::Instant>,
     alert: Alert,
 }
 
@@ -980,6 +982,7 @@ pub struct Aggregator {
     open: usize,
     hasher: hashbrown::DefaultHashBuilder,
     seq: u64,
+    streaming: bool,
 }
 
 impl Aggregator {
@@ -995,6 +998,40 @@ impl Aggregator {
             open: 0,
             hasher: hashbrown::DefaultHashBuilder::default(),
             seq: 0,
+            streaming: false,
+        }
+    }
+
+    /// For a live stream (`--follow`): a group's first alert is emitted at once (count 1), and
+    /// when the group closes its alert is emitted again only if repeats were folded into it
+    /// (with the total count and first/last times). [`Aggregator::expire`] closes groups a
+    /// window after they opened, in wall-clock time, so a quiet stream still reports.
+    pub fn streaming(mut self) -> Aggregator {
+        self.streaming = true;
+        self
+    }
+
+    /// A closed group's alert, unless a streaming aggregator already emitted all it holds.
+    fn emit_closed(&self, a: Alert, out: &mut Vec<Alert>) {
+        if !self.streaming || a.count > 1 {
+            out.push(a);
+        }
+    }
+
+    /// Closes the groups of a streaming aggregator that opened a window or more before `now`.
+    pub fn expire(&mut self, now: std::time::Instant, out: &mut Vec<Alert>) {
+        let window = std::time::Duration::from_secs(self.window.max(0) as u64);
+        while let Some(&(seq, slot)) = self.order.front() {
+            let Some(g) = self.groups[slot as usize].as_ref().filter(|g| g.seq == seq) else {
+                self.order.pop_front();
+                continue;
+            };
+            if g.opened.is_none_or(|t| now.duration_since(t) < window) {
+                break;
+            }
+            self.order.pop_front();
+            let a = self.close(slot);
+            self.emit_closed(a, out);
         }
     }
 
@@ -1068,16 +1105,22 @@ impl Aggregator {
                 g.alert.merge_time(a.event_time());
                 return;
             }
-            out.push(self.close(slot));
+            let closed = self.close(slot);
+            self.emit_closed(closed, out);
         }
         if self.open >= self.max_open {
             self.evict_oldest(out);
         }
         self.seq += 1;
+        let opened = self.streaming.then(|| {
+            out.push(a.clone());
+            std::time::Instant::now()
+        });
         let group = Group {
             hash,
             seq: self.seq,
             start: t,
+            opened,
             alert: a,
         };
         let slot = match self.free.pop() {
@@ -1125,7 +1168,8 @@ impl Aggregator {
                 .as_ref()
                 .is_some_and(|g| g.seq == seq)
             {
-                out.push(self.close(slot));
+                let a = self.close(slot);
+                self.emit_closed(a, out);
                 n -= 1;
             }
         }
@@ -1138,7 +1182,8 @@ impl Aggregator {
                 .as_ref()
                 .is_some_and(|g| g.seq == seq)
             {
-                out.push(self.close(slot));
+                let a = self.close(slot);
+                self.emit_closed(a, out);
             }
         }
         debug_assert_eq!(self.open, 0);
@@ -1282,6 +1327,43 @@ mod tests {
         agg.flush(&mut out);
         assert_eq!(out.len(), 4);
         assert_eq!(out.iter().map(|a| a.count).sum::<u64>(), 5);
+    }
+
+    /// A streaming aggregator reports a group's first alert at once and its total only when
+    /// repeats were folded, when the group closes: by a later event, by eviction, by its
+    /// window passing in wall-clock time, or at the end.
+    #[test]
+    fn streaming_reports_first_alerts_at_once_and_totals_at_close() {
+        let mut agg = Aggregator::new(300, 10).streaming();
+        let mut out = Vec::new();
+        agg.push(alert_for("2024-07-31T13:00:00Z", "bob"), &mut out);
+        assert_eq!(out.len(), 1, "the first alert of a group is sent at once");
+        assert_eq!(out[0].count, 1);
+        agg.push(alert_for("2024-07-31T13:01:00Z", "bob"), &mut out);
+        agg.push(alert_for("2024-07-31T13:02:00Z", "bob"), &mut out);
+        agg.push(alert_for("2024-07-31T13:02:00Z", "eve"), &mut out);
+        assert_eq!(out.len(), 2, "repeats are folded, a new key is sent");
+        // the window has not passed: nothing closes
+        agg.expire(std::time::Instant::now(), &mut out);
+        assert_eq!(out.len(), 2);
+        // once it has, bob's group is reported with its total; eve's (no repeats) is not
+        // sent twice
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(301);
+        agg.expire(later, &mut out);
+        assert_eq!(
+            out.len(),
+            3,
+            "{:?}",
+            out.iter().map(|a| a.count).collect::<Vec<_>>()
+        );
+        assert_eq!(out[2].count, 3);
+        assert_eq!(out[2].last_seen(), Some("2024-07-31T13:02:00Z"));
+        assert_eq!(agg.open, 0);
+        // a closed group's key opens a new group: sent at once again
+        agg.push(alert_for("2024-07-31T13:03:00Z", "bob"), &mut out);
+        assert_eq!(out.len(), 4);
+        agg.flush(&mut out);
+        assert_eq!(out.len(), 4, "nothing folded since");
     }
 
     proptest::proptest! {

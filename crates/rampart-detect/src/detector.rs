@@ -91,6 +91,18 @@ impl<'e> Detector<'e> {
         self
     }
 
+    /// Aggregate for a live stream (`--follow`): see [`Aggregator::streaming`]; call
+    /// [`Detector::expire`] now and then.
+    pub fn streaming(mut self) -> Self {
+        self.agg = std::mem::replace(&mut self.agg, Aggregator::new(0, 1)).streaming();
+        self
+    }
+
+    /// Emits the groups of a streaming detector whose window has passed (wall-clock time).
+    pub fn expire(&mut self, out: &mut Vec<Alert>) {
+        self.agg.expire(std::time::Instant::now(), out);
+    }
+
     pub fn with_baseline(mut self, b: Baseline) -> Self {
         self.baseline = Some(b);
         self

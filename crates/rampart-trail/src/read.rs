@@ -328,13 +328,16 @@ pub fn key_day(p: &Path) -> Option<i64> {
     None
 }
 
-/// False when the key's delivery date (`…/YYYY/MM/DD/…`) lies wholly outside `since..until`
-/// (epoch seconds), so the object need not be read at all; keys without a date are kept.
+/// False when the key's date (`…/YYYY/MM/DD/…`) rules out every event of `since..until`
+/// (epoch seconds), so the object need not be read at all; keys without a date are kept. The
+/// date is the day CloudTrail *delivered* the file, minutes after its events: a file delivered
+/// on or before the day of `since` may hold events of that day, and one delivered the day after
+/// `until` may hold events of `until`'s day (an event at 23:58 arrives after midnight).
 pub fn key_in_window(key: &Path, since: Option<i64>, until: Option<i64>) -> bool {
     match key_day(key) {
         Some(day) => {
             !(since.is_some_and(|s| day < s.div_euclid(86400))
-                || until.is_some_and(|u| day > u.div_euclid(86400)))
+                || until.is_some_and(|u| day > u.div_euclid(86400) + 1))
         }
         None => true,
     }
@@ -700,7 +703,9 @@ mod tests {
         let key = Path::new("AWSLogs/1/CloudTrail/eu-west-1/2024/07/31/x.json.gz");
         assert!(key_in_window(key, Some(day), None));
         assert!(!key_in_window(key, Some(day + 86400), None));
-        assert!(!key_in_window(key, None, Some(day - 86400)));
+        // delivered on the 31st: may hold events of the 30th (late in the day), not earlier
+        assert!(key_in_window(key, None, Some(day - 86400)));
+        assert!(!key_in_window(key, None, Some(day - 2 * 86400)));
         assert!(key_in_window(Path::new("x.json"), Some(day), Some(day)));
     }
 }

@@ -14,17 +14,25 @@ pub const MAX_DOCUMENT: usize = 1 << 30;
 /// How much is read at a time.
 const CHUNK: usize = 256 * 1024;
 
-/// Reads every document of `input` as it arrives. `idle` is called after each part of the
-/// stream has been read, and whenever `input` reports that nothing is there yet
-/// (`ErrorKind::WouldBlock` or `TimedOut`, as a follow mode's reader does): the caller can send
-/// alerts and report issues then. Ends at the end of the stream.
+/// What a stream's reader hands its events to.
+pub trait Consumer {
+    /// Events as they are read, a run at a time (see [`Parsed`]).
+    fn parsed(&mut self, p: Parsed<'_, '_>);
+    /// What has arrived is read, or nothing is there yet: a moment to send what is pending.
+    /// `issues` holds what the reader found since the last call (the consumer takes them).
+    fn idle(&mut self, issues: &mut Vec<Issue>);
+}
+
+/// Reads every document of `input` as it arrives, until the stream ends. The consumer's
+/// `idle` is called after each part of the stream has been read, and whenever `input`
+/// reports that nothing is there yet (`ErrorKind::WouldBlock` or `TimedOut`, as a follow
+/// mode's reader does).
 pub fn read_stream(
     name: &str,
     input: &mut dyn Read,
     stats: &mut ReadStats,
     issues: &mut Vec<Issue>,
-    each: &mut dyn FnMut(Parsed<'_, '_>),
-    idle: &mut dyn FnMut(&mut Vec<Issue>),
+    to: &mut dyn Consumer,
 ) {
     let mut head = [0u8; 2];
     let mut got = 0;
@@ -32,7 +40,7 @@ pub fn read_stream(
         match input.read(&mut head[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) if waiting(&e) => idle(issues),
+            Err(e) if waiting(&e) => to.idle(issues),
             Err(e) => {
                 issues.push(Issue {
                     location: name.to_string(),
@@ -46,17 +54,9 @@ pub fn read_stream(
     let head = std::io::Cursor::new(head[..got].to_vec());
     if head.get_ref().starts_with(&[0x1f, 0x8b]) {
         let mut gz = flate2::read::MultiGzDecoder::new(head.chain(input));
-        documents(name, &mut gz, true, stats, issues, each, idle);
+        documents(name, &mut gz, true, stats, issues, to);
     } else {
-        documents(
-            name,
-            &mut head.chain(input),
-            false,
-            stats,
-            issues,
-            each,
-            idle,
-        );
+        documents(name, &mut head.chain(input), false, stats, issues, to);
     }
 }
 
@@ -73,8 +73,7 @@ fn documents(
     gzip: bool,
     stats: &mut ReadStats,
     issues: &mut Vec<Issue>,
-    each: &mut dyn FnMut(Parsed<'_, '_>),
-    idle: &mut dyn FnMut(&mut Vec<Issue>),
+    to: &mut dyn Consumer,
 ) {
     let mut buf: Vec<u8> = Vec::new();
     let mut place = Place::default();
@@ -105,7 +104,7 @@ fn documents(
                     if buf.len() > before {
                         break;
                     }
-                    idle(issues);
+                    to.idle(issues);
                 }
                 Err(e) => {
                     buf.truncate(at);
@@ -125,11 +124,13 @@ fn documents(
             }
         }
         empty &= buf.iter().all(|b| b.is_ascii_whitespace());
-        let read = read_documents(name, &buf, &mut place, !eof, stats, issues, each);
+        let read = read_documents(name, &buf, &mut place, !eof, stats, issues, &mut |p| {
+            to.parsed(p)
+        });
         if read > 0 {
             buf.drain(..read);
             want = CHUNK;
-            idle(issues);
+            to.idle(issues);
         } else if buf.len() >= want {
             if buf.len() >= MAX_DOCUMENT {
                 stats.skipped += 1;
@@ -153,7 +154,7 @@ fn documents(
             message: "empty input".into(),
         });
     }
-    idle(issues);
+    to.idle(issues);
 }
 
 #[cfg(test)]
@@ -204,21 +205,29 @@ mod tests {
             k: 0,
             pause,
         };
-        let mut idle_calls = 0;
-        read_stream(
-            "s",
-            &mut input,
-            &mut st,
-            &mut is,
-            &mut |p| {
+        struct Collect<'g> {
+            got: &'g mut Vec<(String, usize)>,
+            idle_calls: usize,
+        }
+        impl Consumer for Collect<'_> {
+            fn parsed(&mut self, p: Parsed<'_, '_>) {
                 if let Parsed::Events(evs, ns) = p {
                     for (e, &n) in evs.iter().zip(ns) {
-                        got.push((String::from_utf8_lossy(e.raw()).into_owned(), n));
+                        self.got
+                            .push((String::from_utf8_lossy(e.raw()).into_owned(), n));
                     }
                 }
-            },
-            &mut |_| idle_calls += 1,
-        );
+            }
+            fn idle(&mut self, _: &mut Vec<Issue>) {
+                self.idle_calls += 1;
+            }
+        }
+        let mut to = Collect {
+            got: &mut got,
+            idle_calls: 0,
+        };
+        read_stream("s", &mut input, &mut st, &mut is, &mut to);
+        let idle_calls = to.idle_calls;
         assert!(idle_calls > 0 || data.is_empty());
         (got, st, is)
     }

@@ -1,14 +1,13 @@
 //! `rampart detect`: run detection rules over CloudTrail logs and send the alerts to sinks.
 
 use crate::cli::{Exit, Global};
-use crate::cmd::output;
+use crate::cmd::{follow, output};
 use anyhow::{Context, bail};
 use rampart_detect::baseline::{Baseline, BaselineConfig};
 use rampart_detect::input::{self, Issue, Parsed, ReadStats, Reader};
 use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
 use rampart_detect::{Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity, parallel};
 use serde::Deserialize;
-use std::io::{BufRead, Read, Seek};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -309,11 +308,6 @@ impl Run<'_> {
             eprintln!("rampart: warning: {i}");
         }
     }
-    fn record(&mut self, raw: &[u8], loc: &dyn Fn() -> String) {
-        if let Err(i) = self.det.process(raw, loc, &mut self.pending) {
-            self.issue(&i);
-        }
-    }
     /// A run of events (or a record that is not one) from the reader; `loc` names a record
     /// by its number.
     fn record_parsed(&mut self, p: Parsed<'_, '_>, loc: &dyn Fn(usize) -> String) {
@@ -321,6 +315,15 @@ impl Run<'_> {
             self.issue(&i);
         }
     }
+    /// Reads a stream (stdin, a followed file) as it arrives; alerts are sent whenever what
+    /// has arrived is read, and, when following, whenever an aggregation window passes.
+    fn stream(&mut self, name: &str, input: &mut dyn std::io::Read, stats: &mut ReadStats) {
+        stats.files += 1;
+        let mut issues = Vec::new();
+        let mut to = Streamed { run: self, name };
+        rampart_detect::stream::read_stream(name, input, stats, &mut issues, &mut to);
+    }
+
     fn deliver(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -334,6 +337,27 @@ impl Run<'_> {
             // only chat/SNS sinks get batches now; the table is printed at the end
         }
         self.dispatch.send(&batch);
+    }
+}
+
+/// A run reading a stream: events to the detector, and at each pause the issues reported,
+/// expired groups emitted and alerts sent.
+struct Streamed<'r, 'e> {
+    run: &'r mut Run<'e>,
+    name: &'r str,
+}
+
+impl rampart_detect::stream::Consumer for Streamed<'_, '_> {
+    fn parsed(&mut self, p: Parsed<'_, '_>) {
+        let name = self.name;
+        self.run.record_parsed(p, &|n| format!("{name}:record {n}"));
+    }
+    fn idle(&mut self, issues: &mut Vec<Issue>) {
+        for i in issues.drain(..) {
+            self.run.issue(&i);
+        }
+        self.run.det.expire(&mut self.run.pending);
+        self.run.deliver();
     }
 }
 
@@ -359,6 +383,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     }
     let engine = Engine::new(loaded.rules);
     let mut det = Detector::new(&engine, a.aggregate).window(since, until);
+    if a.follow {
+        det = det.streaming();
+    }
     if let Some(p) = &a.baseline {
         let cfg = BaselineConfig {
             learning_secs: a.learning_days as i64 * 86400,
@@ -367,7 +394,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         det = det.with_baseline(Baseline::open(p, cfg).map_err(anyhow::Error::msg)?);
     }
     let mut dispatch = Dispatcher::new(a.spool.clone());
-    let table = format == Format::Table;
+    // a table is printed at the end, sorted by nothing but arrival; when following, alerts are
+    // printed as they come (a header per batch)
+    let table = format == Format::Table && !a.follow;
     if !table {
         let out: Box<dyn std::io::Write + Send> = match &g.output {
             Some(p) => Box::new(
@@ -405,44 +434,23 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
 
     if a.path == "-" {
         if a.follow {
-            let stdin = std::io::stdin();
-            for (n, line) in stdin.lock().lines().enumerate() {
-                let line = line.context("cannot read stdin")?;
-                let mut batch_issues = Vec::new();
-                input::parse_records(
-                    "stdin",
-                    line.as_bytes(),
-                    &mut stats,
-                    &mut batch_issues,
-                    &mut |raw, _| run.record(raw, &|| format!("stdin:line {}", n + 1)),
-                );
-                for i in batch_issues.iter().filter(|i| i.message != "empty input") {
-                    run.issue(&Issue {
-                        location: format!("stdin:line {}", n + 1),
-                        message: i.message.clone(),
-                    });
-                }
-                run.det.flush(&mut run.pending);
-                run.deliver();
-            }
+            let stop = follow::stop_on_signals().context("cannot watch for SIGINT/SIGTERM")?;
+            run.stream("stdin", &mut follow::Piped::stdin(stop), &mut stats);
         } else {
-            let mut data = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut data)
-                .context("cannot read stdin")?;
-            stats.files += 1;
-            reader.read_bytes_batches("stdin", &data, &mut stats, &mut issues, &mut |p| {
-                run.record_parsed(p, &|n| format!("stdin:record {n}"))
-            });
-            for i in issues.drain(..) {
-                run.issue(&i);
-            }
+            run.stream("stdin", &mut std::io::stdin().lock(), &mut stats);
         }
     } else if a.path.starts_with("s3://") {
         read_s3(g, &a.path, since, until, &mut run, &mut stats, &mut reader)?;
     } else {
         let root = Path::new(&a.path);
-        let files = input::discover(root, since, until).map_err(anyhow::Error::msg)?;
+        let mut files = input::discover(root, since, until).map_err(anyhow::Error::msg)?;
+        // never read rampart's own output (`-o`, the spool) back as input
+        let own: Vec<PathBuf> = [g.output.as_deref(), Some(a.spool.as_path())]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect();
+        files.retain(|f| f.canonicalize().map_or(true, |c| !own.contains(&c)));
         if files.is_empty() {
             output::note(
                 g,
@@ -453,7 +461,19 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
             );
         }
         let threads = threads_for(g, a, files.len());
-        if threads > 1 {
+        if a.follow {
+            let [file] = &files[..] else {
+                bail!(
+                    "--follow needs a single file (or `-` for stdin); {} holds {}",
+                    root.display(),
+                    files.len()
+                );
+            };
+            let stop = follow::stop_on_signals().context("cannot watch for SIGINT/SIGTERM")?;
+            let mut tail = follow::Tail::open(file, stop)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            run.stream(&file.display().to_string(), &mut tail, &mut stats);
+        } else if threads > 1 {
             let settings = parallel::Settings {
                 threads,
                 since,
@@ -479,12 +499,6 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
                 }
                 run.deliver();
             }
-        }
-        if a.follow {
-            if files.len() != 1 {
-                bail!("--follow needs a single file (or `-` for stdin)");
-            }
-            follow_file(&files[0], &mut run, &mut stats)?;
         }
     }
     run.det
@@ -672,56 +686,10 @@ pub fn for_each_s3_object(
 }
 
 /// Poll a file for appended complete lines (JSON Lines) until interrupted.
-fn follow_file(path: &Path, run: &mut Run<'_>, stats: &mut ReadStats) -> anyhow::Result<()> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut pos = f.seek(std::io::SeekFrom::End(0))?;
-    let mut line_no = 0usize;
-    let name = path.display().to_string();
-    let mut carry = Vec::new();
-    loop {
-        let len = f.metadata()?.len();
-        if len < pos {
-            pos = 0; // truncated or rotated
-        }
-        if len > pos {
-            f.seek(std::io::SeekFrom::Start(pos))?;
-            let mut buf = Vec::new();
-            (&mut f).take(len - pos).read_to_end(&mut buf)?;
-            pos = len;
-            carry.extend_from_slice(&buf);
-            while let Some(i) = carry.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = carry.drain(..=i).collect();
-                line_no += 1;
-                let mut is = Vec::new();
-                input::parse_records(&name, &line, stats, &mut is, &mut |raw, _| {
-                    run.record(raw, &|| format!("{name}:appended line {line_no}"))
-                });
-                for i in is.iter().filter(|i| i.message != "empty input") {
-                    run.issue(&Issue {
-                        location: format!("{name}:appended line {line_no}"),
-                        message: i.message.clone(),
-                    });
-                }
-            }
-            run.det.flush(&mut run.pending);
-            run.deliver();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::io::Write;
-
-    fn stop_logging(id: &str) -> String {
-        format!(
-            r#"{{"eventVersion":"1.09","eventTime":"2024-07-31T13:06:24Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"eu-west-1","eventID":"{id}","recipientAccountId":"111122223333","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/{id}"}},"requestParameters":{{"name":"org-trail"}}}}"#
-        )
-    }
 
     fn cli(args: &[&str]) -> crate::cli::Cli {
         crate::cli::Cli::try_parse_from(args).expect("arguments parse")
@@ -733,76 +701,6 @@ mod tests {
             crate::cli::Command::Detect(a) => run(&c.global, a),
             _ => unreachable!(),
         }
-    }
-
-    #[test]
-    fn malformed_input_is_reported_and_the_rest_processed() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        // a good gzip file
-        let mut gz = Vec::new();
-        {
-            let mut e = flate2_free_gzip(&format!("{{\"Records\":[{}]}}", stop_logging("good-gz")));
-            gz.append(&mut e);
-        }
-        std::fs::write(d.join("a-good.json.gz"), &gz).unwrap();
-        std::fs::write(d.join("b-truncated.json.gz"), &gz[..gz.len() / 2]).unwrap();
-        std::fs::write(d.join("c-invalid.json"), "{\"Records\":[{\"eventName\":").unwrap();
-        std::fs::write(
-            d.join("d-nonobject.json"),
-            format!("{{\"Records\":[1,{}]}}", stop_logging("after-nonobject")),
-        )
-        .unwrap();
-        std::fs::write(d.join("e-empty.json"), "").unwrap();
-        let big = format!(
-            "{{\"eventName\":\"X\",\"pad\":\"{}\"}}\n{}\n",
-            "y".repeat(10 * 1024 * 1024),
-            stop_logging("after-big")
-        );
-        std::fs::write(d.join("f-big.jsonl"), big).unwrap();
-        let mut lines = std::fs::File::create(d.join("g-lines.jsonl")).unwrap();
-        writeln!(
-            lines,
-            "{}\nnot json\n{}",
-            stop_logging("l1"),
-            stop_logging("l3")
-        )
-        .unwrap();
-        let out = d.join("alerts.jsonl");
-        let spool = d.join("spool.jsonl");
-        let code = detect(&[
-            "rampart",
-            "detect",
-            d.to_str().unwrap(),
-            "--format",
-            "jsonl",
-            "-o",
-            out.to_str().unwrap(),
-            "--aggregate",
-            "0",
-            "--fail-on",
-            "critical",
-            "--spool",
-            spool.to_str().unwrap(),
-            "--config",
-            d.join("none.toml").to_str().unwrap(),
-        ])
-        .unwrap();
-        assert_eq!(code, Exit::Findings);
-        let text = std::fs::read_to_string(&out).unwrap();
-        let ids: std::collections::BTreeSet<String> = text
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|v| v["rule_id"] == "RD-TAMPER-001")
-            .map(|v| v["event_id"].as_str().unwrap().to_string())
-            .collect();
-        let want: std::collections::BTreeSet<String> =
-            ["good-gz", "after-nonobject", "after-big", "l1", "l3"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-        assert_eq!(ids, want);
-        assert!(!spool.exists(), "nothing failed to deliver");
     }
 
     #[test]
@@ -948,41 +846,5 @@ mod tests {
         for place in ["[detect]", "[organization]", "[audit]", "--allowed-regions"] {
             assert!(why.contains(place), "{why}");
         }
-    }
-
-    /// A minimal stored-block gzip writer so the test needs no compression crate.
-    fn flate2_free_gzip(text: &str) -> Vec<u8> {
-        let data = text.as_bytes();
-        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-        let chunks: Vec<&[u8]> = if data.is_empty() {
-            vec![&[][..]]
-        } else {
-            data.chunks(65535).collect()
-        };
-        for (i, c) in chunks.iter().enumerate() {
-            out.push(if i + 1 == chunks.len() { 1 } else { 0 });
-            let len = c.len() as u16;
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(&(!len).to_le_bytes());
-            out.extend_from_slice(c);
-        }
-        out.extend_from_slice(&crc32(data).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in data {
-            crc ^= b as u32;
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
     }
 }

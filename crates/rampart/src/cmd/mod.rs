@@ -6,6 +6,7 @@ pub mod collect;
 pub mod controls;
 pub mod demo;
 pub mod detect;
+pub mod follow;
 pub mod init;
 pub mod output;
 pub mod plan;
