@@ -11,8 +11,82 @@ use std::time::Duration;
 pub trait Sink {
     /// A name safe to print (never contains secrets such as webhook paths).
     fn name(&self) -> String;
-    /// Deliver a batch; an error means nothing in the batch can be assumed delivered.
-    fn send(&mut self, alerts: &[Alert]) -> Result<(), String>;
+    /// Deliver a batch, in order; on failure, say how many of its first alerts were delivered
+    /// (they are not sent again).
+    fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure>;
+}
+
+/// Why a delivery stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Alerts at the start of the batch that were delivered before it.
+    pub delivered: usize,
+    pub message: String,
+    /// How long the receiver asked to be left alone (HTTP 429 `Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// Nothing of the batch was delivered.
+    pub fn none(message: impl Into<String>) -> Failure {
+        Failure {
+            delivered: 0,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// A refused or failed request, and the wait a 429 asked for.
+struct Refused {
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl From<String> for Refused {
+    fn from(message: String) -> Refused {
+        Refused {
+            message,
+            retry_after: None,
+        }
+    }
+}
+
+/// The longest `Retry-After` honoured; a receiver asking for more is retried sooner (and the
+/// alerts spooled if it still refuses) rather than stalling the run.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// An HTTP status to a delivery result: 2xx delivered; 429 refused with its `Retry-After`
+/// (seconds); anything else refused.
+fn status_result(status: Option<u16>, retry_after: Option<&str>) -> Result<(), Refused> {
+    match status {
+        Some(c) if (200..300).contains(&c) => Ok(()),
+        Some(429) => Err(Refused {
+            message: "HTTP 429 (too many requests)".into(),
+            retry_after: retry_after
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER)),
+        }),
+        Some(c) => Err(format!("HTTP {c}").into()),
+        None => Err(String::from("no HTTP response").into()),
+    }
+}
+
+/// Sends alerts one by one through `one`, stopping at the first refusal with the count sent.
+fn one_by_one(
+    alerts: &[Alert],
+    mut one: impl FnMut(&Alert) -> Result<(), Refused>,
+) -> Result<(), Failure> {
+    for (k, a) in alerts.iter().enumerate() {
+        if let Err(r) = one(a) {
+            return Err(Failure {
+                delivered: k,
+                message: r.message,
+                retry_after: r.retry_after,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Output format for stream sinks.
@@ -67,14 +141,14 @@ impl Sink for WriterSink {
     fn name(&self) -> String {
         self.label.clone()
     }
-    fn send(&mut self, alerts: &[Alert]) -> Result<(), String> {
+    fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure> {
         if alerts.is_empty() {
             return Ok(());
         }
         self.out
             .write_all(render(alerts, self.format).as_bytes())
             .and_then(|_| self.out.flush())
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure::none(e.to_string()))
     }
 }
 
@@ -100,7 +174,7 @@ impl WebhookSink {
         })
     }
 
-    fn post(&self, body: &str) -> Result<(), String> {
+    fn post(&self, body: &str) -> Result<(), Refused> {
         if let Some(rest) = self.url.strip_prefix("http://") {
             let (hostport, path) = match rest.find('/') {
                 Some(i) => (&rest[..i], &rest[i..]),
@@ -122,21 +196,23 @@ impl WebhookSink {
                 .map_err(|e| format!("write: {e}"))?;
             let mut resp = Vec::new();
             s.read_to_end(&mut resp).map_err(|e| format!("read: {e}"))?;
-            let status = std::str::from_utf8(&resp)
-                .ok()
-                .and_then(|r| r.split_whitespace().nth(1))
+            let text = String::from_utf8_lossy(&resp);
+            let head = text.split("\r\n\r\n").next().unwrap_or("");
+            let status = head
+                .split_whitespace()
+                .nth(1)
                 .and_then(|c| c.parse::<u16>().ok());
-            match status {
-                Some(c) if (200..300).contains(&c) => Ok(()),
-                Some(c) => Err(format!("HTTP {c}")),
-                None => Err("no HTTP response".into()),
-            }
+            let retry_after = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim().eq_ignore_ascii_case("retry-after").then_some(v)
+            });
+            status_result(status, retry_after)
         } else {
             self.post_with_curl_config(body)
         }
     }
 
-    fn post_with_curl_config(&self, body: &str) -> Result<(), String> {
+    fn post_with_curl_config(&self, body: &str) -> Result<(), Refused> {
         let dir = std::env::temp_dir().join(format!("rampart-webhook-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let cfg = dir.join("curl.cfg");
@@ -147,9 +223,12 @@ impl WebhookSink {
         let child = std::process::Command::new("curl")
             .args([
                 "-sS",
-                "-f",
                 "--max-time",
                 "10",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %header{retry-after}",
                 "-H",
                 "Content-Type: application/json",
                 "--data-binary",
@@ -158,7 +237,7 @@ impl WebhookSink {
             ])
             .arg(&cfg)
             .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn();
         let out = child.and_then(|mut c| {
@@ -170,13 +249,17 @@ impl WebhookSink {
         let _ = std::fs::remove_dir_all(&dir);
         let out = out.map_err(|e| format!("https webhooks need `curl` on PATH: {e}"))?;
         if out.status.success() {
-            Ok(())
+            let written = String::from_utf8_lossy(&out.stdout);
+            let mut parts = written.split_whitespace();
+            let status = parts.next().and_then(|c| c.parse::<u16>().ok());
+            status_result(status, parts.next())
         } else {
             let err = String::from_utf8_lossy(&out.stderr);
             Err(format!(
                 "curl: {}",
                 err.replace(&self.url, &redact_url(&self.url)).trim()
-            ))
+            )
+            .into())
         }
     }
 }
@@ -185,12 +268,11 @@ impl Sink for WebhookSink {
     fn name(&self) -> String {
         format!("webhook {}", redact_url(&self.url))
     }
-    fn send(&mut self, alerts: &[Alert]) -> Result<(), String> {
-        for a in alerts {
+    fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure> {
+        one_by_one(alerts, |a| {
             let body = serde_json::json!({"text": a.summary(), "rampart_alert": a}).to_string();
-            self.post(&body)?;
-        }
-        Ok(())
+            self.post(&body)
+        })
     }
 }
 
@@ -242,8 +324,8 @@ impl Sink for SnsSink {
     fn name(&self) -> String {
         format!("sns {}", self.topic_arn)
     }
-    fn send(&mut self, alerts: &[Alert]) -> Result<(), String> {
-        for a in alerts {
+    fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure> {
+        one_by_one(alerts, |a| {
             let subject: String = a
                 .summary()
                 .chars()
@@ -251,9 +333,9 @@ impl Sink for SnsSink {
                 .take(100)
                 .collect();
             self.publisher
-                .publish(&self.topic_arn, &subject, &a.to_json_line())?;
-        }
-        Ok(())
+                .publish(&self.topic_arn, &subject, &a.to_json_line())
+                .map_err(Refused::from)
+        })
     }
 }
 
@@ -311,35 +393,40 @@ impl Dispatcher {
             return;
         }
         for (sink, rep) in &mut self.sinks {
+            // what is still to deliver: a retry sends only what the sink did not take
+            let mut rest = alerts;
             let mut last = String::new();
-            let mut ok = false;
             for attempt in 0..=self.retries {
-                match sink.send(alerts) {
+                match sink.send(rest) {
                     Ok(()) => {
-                        ok = true;
+                        rep.delivered += rest.len() as u64;
+                        rest = &[];
                         break;
                     }
-                    Err(e) => {
-                        last = e;
+                    Err(f) => {
+                        let taken = f.delivered.min(rest.len());
+                        rep.delivered += taken as u64;
+                        rest = &rest[taken..];
+                        last = f.message;
                         if attempt < self.retries {
-                            std::thread::sleep(self.backoff * 2u32.pow(attempt));
+                            let wait = self.backoff * 2u32.pow(attempt);
+                            std::thread::sleep(f.retry_after.map_or(wait, |r| r.max(wait)));
                         }
                     }
                 }
             }
-            if ok {
-                rep.delivered += alerts.len() as u64;
+            if rest.is_empty() {
                 continue;
             }
-            let spooled = spool(&self.spool, &rep.name, alerts);
+            let spooled = spool(&self.spool, &rep.name, rest);
             let spool_failed = spooled.is_err();
             match spooled {
                 Ok(()) => {
-                    rep.spooled += alerts.len() as u64;
+                    rep.spooled += rest.len() as u64;
                     rep.errors.push(format!(
                         "{}: {last}; {} alert(s) kept in {}",
                         rep.name,
-                        alerts.len(),
+                        rest.len(),
                         self.spool.display()
                     ));
                 }
@@ -350,7 +437,7 @@ impl Dispatcher {
                 )),
             }
             if spool_failed {
-                for a in alerts {
+                for a in rest {
                     eprintln!("{}", a.to_json_line());
                 }
             }
@@ -479,6 +566,130 @@ mod tests {
         let text = std::fs::read_to_string(&spool).unwrap();
         assert_eq!(text.lines().count(), 2);
         assert!(text.contains("\"spooled_for\":\"sns arn:aws:sns:eu-west-1:1:t\""));
+    }
+
+    /// A receiver that takes some alerts and then refuses: a retry sends only the rest, so every
+    /// alert arrives exactly once, and only what was never delivered is spooled.
+    struct Flaky {
+        got: Arc<Mutex<Vec<String>>>,
+        /// Per attempt: how many alerts it takes before refusing (None: takes all).
+        takes: Vec<Option<usize>>,
+    }
+    impl Sink for Flaky {
+        fn name(&self) -> String {
+            "flaky".into()
+        }
+        fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure> {
+            let take = if self.takes.is_empty() {
+                None
+            } else {
+                self.takes.remove(0)
+            };
+            let n = take.unwrap_or(alerts.len()).min(alerts.len());
+            let mut got = self.got.lock().unwrap();
+            got.extend(
+                alerts[..n]
+                    .iter()
+                    .map(|a| a.event_id().unwrap().to_string()),
+            );
+            match take {
+                Some(n) if n < alerts.len() => Err(Failure {
+                    delivered: n,
+                    message: "refused".into(),
+                    retry_after: None,
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    fn numbered(n: usize) -> Vec<Alert> {
+        let rule = Rule::new(
+            RuleMeta::new("RD-T", RuleSource::Builtin, "T", Severity::High),
+            Condition::eq("eventName", "X"),
+        );
+        (0..n)
+            .map(|k| {
+                let raw = format!(r#"{{"eventName":"X","eventID":"a{k}"}}"#);
+                Alert::new(&rule, &Event::parse(raw.as_bytes()).unwrap(), None)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn retries_send_only_what_was_not_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool.jsonl");
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let mut d = Dispatcher::new(spool.clone()).with_retries(2, Duration::from_millis(1));
+        d.add(Box::new(Flaky {
+            got: got.clone(),
+            takes: vec![Some(2), Some(1), None],
+        }));
+        d.send(&numbered(5));
+        let want: Vec<String> = (0..5).map(|k| format!("a{k}")).collect();
+        assert_eq!(*got.lock().unwrap(), want, "each alert once, in order");
+        assert_eq!((d.reports()[0].delivered, d.reports()[0].spooled), (5, 0));
+        assert!(!spool.exists());
+        // a receiver that gives up half-way: only the undelivered alerts are spooled
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let mut d = Dispatcher::new(spool.clone()).with_retries(1, Duration::from_millis(1));
+        d.add(Box::new(Flaky {
+            got: got.clone(),
+            takes: vec![Some(1), Some(1)],
+        }));
+        d.send(&numbered(5));
+        assert_eq!(got.lock().unwrap().len(), 2);
+        assert_eq!((d.reports()[0].delivered, d.reports()[0].spooled), (2, 3));
+        let kept = std::fs::read_to_string(&spool).unwrap();
+        assert_eq!(kept.lines().count(), 3);
+        assert!(
+            kept.contains("\"a2\"") && !kept.contains("\"a1\""),
+            "{kept}"
+        );
+    }
+
+    /// HTTP 429 with `Retry-After`: the next attempt waits as asked, and delivers.
+    #[test]
+    fn webhook_honours_retry_after() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            let mut times = Vec::new();
+            for reply in [
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            ] {
+                let (mut s, _) = l.accept().unwrap();
+                times.push(std::time::Instant::now());
+                s.set_read_timeout(Some(Duration::from_millis(300)))
+                    .unwrap();
+                let mut buf = [0u8; 65536];
+                let _ = s.read(&mut buf);
+                s.write_all(reply.as_bytes()).unwrap();
+            }
+            times
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut d =
+            Dispatcher::new(dir.path().join("s.jsonl")).with_retries(2, Duration::from_millis(1));
+        d.add(Box::new(
+            WebhookSink::new(&format!("http://127.0.0.1:{port}/hook")).unwrap(),
+        ));
+        d.send(&[alert()]);
+        let times = h.join().unwrap();
+        assert!(
+            times[1] - times[0] >= Duration::from_millis(950),
+            "{times:?}"
+        );
+        assert_eq!((d.reports()[0].delivered, d.reports()[0].spooled), (1, 0));
+        assert_eq!(
+            status_result(Some(429), Some(" 3600"))
+                .unwrap_err()
+                .retry_after,
+            Some(MAX_RETRY_AFTER),
+            "a long wait is capped"
+        );
     }
 
     #[test]

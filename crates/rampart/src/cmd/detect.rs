@@ -537,13 +537,14 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     if sink_failed {
         eprintln!("rampart: undelivered alerts are in {}", a.spool.display());
     }
+    // an alert that did not reach a sink is an error, whatever else was found
+    if sink_failed {
+        return Ok(Exit::Error);
+    }
     if let (Some(limit), Some(worst)) = (a.fail_on, run.worst)
         && worst >= limit
     {
         return Ok(Exit::Findings);
-    }
-    if sink_failed {
-        return Ok(Exit::Error);
     }
     Ok(Exit::Ok)
 }
@@ -701,6 +702,56 @@ mod tests {
             crate::cli::Command::Detect(a) => run(&c.global, a),
             _ => unreachable!(),
         }
+    }
+
+    /// Alerts a sink could not take make the run an error (exit 1) even when `--fail-on`
+    /// would exit 3: the alerts are in the spool, and the exit code says so.
+    #[test]
+    fn a_failed_sink_is_an_error_before_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.jsonl");
+        std::fs::write(
+            &f,
+            r#"{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","eventTime":"2024-07-31T13:06:24Z","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/x"}}"#,
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let spool = dir.path().join("spool.jsonl");
+        let hook = format!("http://127.0.0.1:{port}/hook");
+        let out = dir.path().join("o");
+        let conf = dir.path().join("none.toml");
+        let code = detect(&[
+            "rampart",
+            "--quiet",
+            "detect",
+            f.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--fail-on",
+            "low",
+            "--webhook",
+            &hook,
+            "--spool",
+            spool.to_str().unwrap(),
+            "--config",
+            conf.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(code, Exit::Error);
+        assert!(
+            std::fs::read_to_string(&spool)
+                .unwrap()
+                .contains("RD-TAMPER-001")
+        );
+        assert!(
+            std::fs::read_to_string(&out)
+                .unwrap()
+                .contains("RD-TAMPER-001")
+        );
     }
 
     #[test]
