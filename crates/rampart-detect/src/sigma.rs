@@ -44,13 +44,13 @@ pub fn load_dir(dir: &Path) -> Result<LoadReport, String> {
         )
     })?;
     let mut files = Vec::new();
+    let mut report = LoadReport::default();
     if meta.is_file() {
         files.push(dir.to_path_buf());
     } else {
-        collect_files(dir, &mut files);
+        collect_files(dir, &mut files, &mut report);
         files.sort();
     }
-    let mut report = LoadReport::default();
     for f in files {
         let path = f.display().to_string();
         match std::fs::read_to_string(&f) {
@@ -69,14 +69,26 @@ pub fn load_dir(dir: &Path) -> Result<LoadReport, String> {
     Ok(report)
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+/// The `.yml`/`.yaml` files under `dir`; a directory that cannot be read is reported (as an
+/// unsupported entry with the reason), never skipped silently.
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>, report: &mut LoadReport) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            let path = dir.display().to_string();
+            report.unsupported.push(Unsupported {
+                id: path.clone(),
+                title: String::new(),
+                path,
+                reason: format!("cannot read the directory: {e}"),
+            });
+            return;
+        }
     };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            collect_files(&p, out);
+            collect_files(&p, out, report);
         } else if matches!(
             p.extension().and_then(|x| x.to_str()),
             Some("yml") | Some("yaml")

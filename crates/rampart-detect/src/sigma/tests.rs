@@ -282,6 +282,20 @@ fn sigmahq_corpus_loads_or_says_why() {
     for u in &report.unsupported {
         assert!(!u.reason.is_empty() && !u.path.is_empty(), "{u:?}");
     }
+    // the reasons are the features rampart does not have, one per rule
+    let why = |needle: &str| {
+        report
+            .unsupported
+            .iter()
+            .filter(|u| u.reason.contains(needle))
+            .count()
+    };
+    assert_eq!(
+        (why("`timeframe`"), why("`near`"), why("`expand`")),
+        (7, 1, 1),
+        "{:?}",
+        report.unsupported
+    );
     // Everything under rules/ loads; placeholders and correlations do not.
     assert!(report.rules.iter().all(|r| {
         r.meta
@@ -297,4 +311,25 @@ fn sigmahq_corpus_loads_or_says_why() {
         );
         assert_eq!(r.meta.license.as_deref(), Some(SIGMA_LICENSE));
     }
+}
+
+/// A directory of rules that cannot be read is reported with the reason, not skipped.
+#[test]
+fn unreadable_directories_are_reported() {
+    let mut files = Vec::new();
+    let mut report = LoadReport::default();
+    super::collect_files(
+        Path::new("/nonexistent/sigma/rules"),
+        &mut files,
+        &mut report,
+    );
+    assert!(files.is_empty());
+    assert_eq!(report.unsupported.len(), 1);
+    assert!(
+        report.unsupported[0]
+            .reason
+            .starts_with("cannot read the directory"),
+        "{:?}",
+        report.unsupported
+    );
 }
