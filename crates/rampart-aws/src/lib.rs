@@ -23,7 +23,7 @@ use std::time::Instant;
 use tokio::sync::Semaphore;
 
 pub use access::{DEFAULT_SERVICE_LIMIT, DEFAULT_SERVICE_LIMITS, SERVICES, Session};
-pub use objects::{BlockingAws, ObjectInfo, parse_s3_url};
+pub use objects::{BlockingAws, ObjectBytes, ObjectInfo, Page, parse_s3_url};
 
 /// What to collect and how.
 #[derive(Debug, Clone)]

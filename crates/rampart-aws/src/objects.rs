@@ -16,6 +16,38 @@ pub struct ObjectInfo {
     pub size: u64,
 }
 
+/// What receives each fetched object: its key and its bytes, or why it could not be read.
+pub type ObjectBytes<'a> = dyn FnMut(&str, Result<Vec<u8>, String>) + 'a;
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub objects: Vec<ObjectInfo>,
+    /// With a delimiter: the prefixes one level down (`…/eu-west-1/`), each once.
+    pub prefixes: Vec<String>,
+}
+
+/// One GET, its body collected.
+async fn fetch(client: aws_sdk_s3::Client, bucket: String, key: String) -> Result<Vec<u8>, String> {
+    let out = client
+        .get_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .map_err(|e| {
+            let (code, message) = describe(&e);
+            format!(
+                "s3:GetObject on s3://{bucket}/{key} failed ({code}: {message}); check s3:GetObject permission (and kms:Decrypt for SSE-KMS trails)"
+            )
+        })?;
+    out.body
+        .collect()
+        .await
+        .map(|b| b.into_bytes().to_vec())
+        .map_err(|e| format!("reading s3://{bucket}/{key} failed: {e}"))
+}
+
 /// A session for blocking S3 reads and SNS publishing.
 pub struct BlockingAws {
     runtime: tokio::runtime::Runtime,
@@ -64,17 +96,20 @@ impl BlockingAws {
             .unwrap_or_else(|| "us-east-1".to_string()))
     }
 
-    /// Every object under `prefix`, in key order (all pages). `start_after` skips keys that sort
-    /// before it, which prunes date-partitioned CloudTrail prefixes cheaply.
-    pub fn list_objects(
+    /// Calls `each` with every page of the listing under `prefix` (objects and, with a
+    /// `delimiter`, the common prefixes one level down), in key order, until it returns false.
+    /// `start_after` skips keys that sort before it, which prunes date-partitioned CloudTrail
+    /// prefixes cheaply. Memory holds one page (up to 1,000 keys) at a time.
+    pub fn list_pages(
         &self,
         bucket: &str,
         prefix: &str,
         start_after: Option<&str>,
-    ) -> Result<Vec<ObjectInfo>, String> {
+        delimiter: Option<&str>,
+        each: &mut dyn FnMut(Page) -> bool,
+    ) -> Result<(), String> {
         let region = self.bucket_region_cached(bucket)?;
         let client = self.access.s3(&region);
-        let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let page = self
@@ -84,6 +119,7 @@ impl BlockingAws {
                         .list_objects_v2()
                         .bucket(bucket)
                         .prefix(prefix)
+                        .set_delimiter(delimiter.map(str::to_string))
                         .set_start_after(start_after.map(str::to_string))
                         .set_continuation_token(token.clone())
                         .send(),
@@ -94,15 +130,39 @@ impl BlockingAws {
                         "s3:ListObjectsV2 on s3://{bucket}/{prefix} failed ({code}: {message}); check s3:ListBucket permission on the bucket"
                     )
                 })?;
-            out.extend(page.contents().iter().map(|o| ObjectInfo {
-                key: o.key().unwrap_or_default().to_string(),
-                size: o.size().unwrap_or(0).max(0) as u64,
-            }));
+            let objects = page
+                .contents()
+                .iter()
+                .map(|o| ObjectInfo {
+                    key: o.key().unwrap_or_default().to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                })
+                .collect();
+            let prefixes = page
+                .common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_string))
+                .collect();
             token = page.next_continuation_token().map(str::to_string);
-            if token.is_none() || page.is_truncated() != Some(true) {
-                break;
+            let more = token.is_some() && page.is_truncated() == Some(true);
+            if !each(Page { objects, prefixes }) || !more {
+                return Ok(());
             }
         }
+    }
+
+    /// Every object under `prefix`, in key order (all pages).
+    pub fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<ObjectInfo>, String> {
+        let mut out = Vec::new();
+        self.list_pages(bucket, prefix, start_after, None, &mut |p| {
+            out.extend(p.objects);
+            true
+        })?;
         Ok(out)
     }
 
@@ -110,25 +170,44 @@ impl BlockingAws {
     pub fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
         let region = self.bucket_region_cached(bucket)?;
         let client = self.access.s3(&region);
-        self.runtime.block_on(async {
-            let out = client
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| {
-                    let (code, message) = describe(&e);
-                    format!(
-                        "s3:GetObject on s3://{bucket}/{key} failed ({code}: {message}); check s3:GetObject permission (and kms:Decrypt for SSE-KMS trails)"
-                    )
-                })?;
-            out.body
-                .collect()
-                .await
-                .map(|b| b.into_bytes().to_vec())
-                .map_err(|e| format!("reading s3://{bucket}/{key} failed: {e}"))
-        })
+        self.runtime
+            .block_on(fetch(client, bucket.to_string(), key.to_string()))
+    }
+
+    /// Fetches `keys` with up to `in_flight` requests at once and hands each object's bytes (or
+    /// the error) to `each` in the order of `keys`: S3 answers each GET in tens of
+    /// milliseconds, so one at a time would leave the reader idle most of the time.
+    pub fn get_objects(
+        &self,
+        bucket: &str,
+        keys: Vec<String>,
+        in_flight: usize,
+        each: &mut ObjectBytes<'_>,
+    ) -> Result<(), String> {
+        let region = self.bucket_region_cached(bucket)?;
+        let client = self.access.s3(&region);
+        // the GETs run on this session's runtime while the next one in order is awaited;
+        // `each` runs outside it (it may make blocking calls of its own, SNS for one)
+        let mut keys = keys.into_iter();
+        let mut pending = std::collections::VecDeque::new();
+        loop {
+            while pending.len() < in_flight.max(1) {
+                let Some(key) = keys.next() else { break };
+                let task =
+                    self.runtime
+                        .spawn(fetch(client.clone(), bucket.to_string(), key.clone()));
+                pending.push_back((key, task));
+            }
+            let Some((key, task)) = pending.pop_front() else {
+                break;
+            };
+            let got = self
+                .runtime
+                .block_on(task)
+                .unwrap_or_else(|e| Err(format!("s3:GetObject on s3://{bucket}/{key}: {e}")));
+            each(&key, got);
+        }
+        Ok(())
     }
 
     fn bucket_region_cached(&self, bucket: &str) -> Result<String, String> {

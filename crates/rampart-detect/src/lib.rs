@@ -6,7 +6,7 @@
 
 pub mod alert;
 /// The CloudTrail reader and event view live in `rampart-trail`; re-exported for convenience.
-pub use rampart_trail::{event, read as input, stream};
+pub use rampart_trail::{event, read as input, stream, time};
 pub mod baseline;
 pub mod detector;
 pub mod engine;

@@ -163,7 +163,7 @@ impl Reader {
                     location: name.to_string(),
                     message: m,
                 });
-                if plain.iter().all(|b| b.is_ascii_whitespace()) {
+                if crate::scan::is_blank(&plain) {
                     stats.skipped += 1;
                 } else {
                     let mut place = Place::default();
@@ -267,7 +267,7 @@ pub fn parse_event_batches(
     issues: &mut Vec<Issue>,
     each: &mut dyn FnMut(Parsed<'_, '_>),
 ) {
-    if text.iter().all(|b| b.is_ascii_whitespace()) {
+    if crate::scan::is_blank(text) {
         stats.skipped += 1;
         issues.push(Issue {
             location: name.to_string(),

@@ -39,6 +39,12 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Whether `text` holds nothing but JSON whitespace (space, tab, line feed, carriage return).
+pub fn is_blank(text: &[u8]) -> bool {
+    text.iter()
+        .all(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+}
+
 #[inline]
 pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {

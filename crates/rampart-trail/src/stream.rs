@@ -123,7 +123,7 @@ fn documents(
                 }
             }
         }
-        empty &= buf.iter().all(|b| b.is_ascii_whitespace());
+        empty &= crate::scan::is_blank(&buf);
         let read = read_documents(name, &buf, &mut place, !eof, stats, issues, &mut |p| {
             to.parsed(p)
         });
@@ -251,7 +251,7 @@ mod tests {
         /// the same positions.
         #[test]
         fn any_pieces_read_as_the_whole(
-            docs in prop::collection::vec((piece(), prop_oneof![Just(""), Just("\n"), Just(" \n "), Just("\r\n")]), 0..8),
+            docs in prop::collection::vec((piece(), prop_oneof![Just(""), Just("\n"), Just(" \n "), Just("\r\n"), Just("\x0c")]), 0..8),
             sizes in prop::collection::vec(1usize..40, 1..6),
             pause in any::<bool>(),
         ) {

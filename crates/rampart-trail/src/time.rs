@@ -34,3 +34,33 @@ pub fn parse_time(s: &str) -> Option<i64> {
     let days = era * 146097 + doe - 719468;
     Some(days * 86400 + h * 3600 + mi * 60 + se)
 }
+
+/// `YYYY/MM/DD` of a day (days since the epoch), as CloudTrail's S3 keys write dates.
+pub fn day_path(day: i64) -> String {
+    // civil from days (Howard Hinnant's algorithm)
+    let z = day + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}/{m:02}/{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_paths_read_back_as_their_day() {
+        for day in (-800..30_000).step_by(7).chain([0, 19_723, 20_000]) {
+            let p = day_path(day);
+            let t = parse_time(&format!("{}T00:00:00Z", p.replace('/', "-"))).unwrap();
+            assert_eq!(t.div_euclid(86400), day, "{p}");
+        }
+        assert_eq!(day_path(19_935), "2024/07/31");
+    }
+}

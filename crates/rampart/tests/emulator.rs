@@ -463,6 +463,12 @@ s3.put_object(Bucket="org-trail-logs", Key=base + "2026/11/20/444444444444_Cloud
 s3.put_object(Bucket="org-trail-logs", Key=base + "2026/11/20/444444444444_CloudTrail_eu-west-1_b.json.gz", Body=b"\x1f\x8b\x08\x00broken")
 s3.put_object(Bucket="org-trail-logs", Key=base + "2020/01/01/444444444444_CloudTrail_eu-west-1_old.json.gz", Body=gzip.compress(body))
 s3.put_object(Bucket="org-trail-logs", Key="AWSLogs/o-abc/444444444444/CloudTrail-Digest/eu-west-1/2026/11/20/d.json.gz", Body=b"{}")
+s3.create_bucket(Bucket="dated-logs")
+for acct in ("444444444444", "555555555555"):
+    for region in ("eu-west-1", "us-east-1"):
+        for day in ("2026/11/19", "2026/11/20", "2026/11/21", "2026/11/22", "2025/01/01"):
+            key = f"AWSLogs/o-abc/{acct}/CloudTrail/{region}/{day}/{acct}_CloudTrail_{region}_{day.replace('/', '')}.json.gz"
+            s3.put_object(Bucket="dated-logs", Key=key, Body=gzip.compress(body))
 topic = sns.create_topic(Name="rampart-alerts")["TopicArn"]
 q = sqs.create_queue(QueueName="alerts")["QueueUrl"]
 qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -509,6 +515,28 @@ print(json.dumps({"topic": topic, "queue": q}))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(alerts.len() >= 3, "{alerts:?}");
+
+    // A window of one day: in each account and region the objects delivered that day and the
+    // next are read (an event late on the 20th arrives on the 21st), none other.
+    let d = rampart(
+        &moto,
+        &[
+            "detect",
+            "s3://dated-logs/AWSLogs",
+            "--since",
+            "2026-11-20",
+            "--until",
+            "2026-11-20T23:59:59Z",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&d.stderr);
+    assert_eq!(d.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("8 file(s), 88 event(s) read, 0 skipped, 0 outside the time window"),
+        "2 accounts x 2 regions x 2 days: {stderr}"
+    );
 
     // Every alert reached SNS: read them back from the subscribed queue.
     let drain = r#"

@@ -1,7 +1,7 @@
 //! `rampart detect`: run detection rules over CloudTrail logs and send the alerts to sinks.
 
 use crate::cli::{Exit, Global};
-use crate::cmd::{follow, output};
+use crate::cmd::{follow, output, s3};
 use anyhow::{Context, bail};
 use rampart_detect::baseline::{Baseline, BaselineConfig};
 use rampart_detect::input::{self, Issue, Parsed, ReadStats, Reader};
@@ -611,7 +611,7 @@ fn read_s3(
     reader: &mut Reader,
 ) -> anyhow::Result<()> {
     let mut issues = Vec::new();
-    for_each_s3_object(g, url, since, until, &mut |name, data| {
+    s3::for_each_object(g, url, since, until, &mut |name, data| {
         stats.files += 1;
         match data {
             Ok(data) => reader.read_bytes_batches(name, &data, stats, &mut issues, &mut |p| {
@@ -632,61 +632,6 @@ fn read_s3(
     })
 }
 
-/// What receives each S3 object: its `s3://bucket/key` name and its bytes or the error.
-pub type ObjectSink<'a> = dyn FnMut(&str, Result<Vec<u8>, String>) + 'a;
-
-/// Calls `each` with the name (`s3://bucket/key`) and bytes (or the error) of every CloudTrail
-/// object under `s3://bucket/prefix` whose key date is in the window, one at a time.
-#[cfg(feature = "aws")]
-pub fn for_each_s3_object(
-    g: &Global,
-    url: &str,
-    since: Option<i64>,
-    until: Option<i64>,
-    each: &mut ObjectSink<'_>,
-) -> anyhow::Result<()> {
-    let (bucket, prefix) = rampart_aws::parse_s3_url(url)
-        .ok_or_else(|| anyhow::anyhow!("{url}: expected s3://bucket/prefix"))?;
-    let aws = rampart_aws::BlockingAws::connect(&crate::cmd::collect::options(g))
-        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
-    let objects = aws
-        .list_objects(&bucket, &prefix, None)
-        .map_err(anyhow::Error::msg)?;
-    let keys: Vec<_> = objects
-        .into_iter()
-        .filter(|o| {
-            let key = Path::new(&o.key);
-            input::is_trail_file(key)
-                && input::key_in_window(key.strip_prefix(&prefix).unwrap_or(key), since, until)
-        })
-        .collect();
-    if keys.is_empty() {
-        output::note(
-            g,
-            format!("rampart: warning: {url}: no CloudTrail objects found in the time window"),
-        );
-    }
-    for o in keys {
-        let name = format!("s3://{bucket}/{}", o.key);
-        each(&name, aws.get_object(&bucket, &o.key));
-    }
-    Ok(())
-}
-
-#[cfg(not(feature = "aws"))]
-pub fn for_each_s3_object(
-    _g: &Global,
-    url: &str,
-    _since: Option<i64>,
-    _until: Option<i64>,
-    _each: &mut ObjectSink<'_>,
-) -> anyhow::Result<()> {
-    bail!(
-        "{url}: this rampart was built without AWS access (--no-default-features); build with the default `aws` feature, or download the objects and pass a local directory"
-    )
-}
-
-/// Poll a file for appended complete lines (JSON Lines) until interrupted.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod rules;
+pub mod s3;
 
 use crate::cli::{Cli, Command, Exit};
 

@@ -125,7 +125,7 @@ fn replay(
     };
     let url = path.to_string_lossy();
     if url.starts_with("s3://") {
-        crate::cmd::detect::for_each_s3_object(g, &url, None, None, &mut |name, data| {
+        crate::cmd::s3::for_each_object(g, &url, None, None, &mut |name, data| {
             stats.files += 1;
             match data {
                 Ok(d) => reader.read_bytes(name, &d, &mut stats, &mut issues, &mut each),
