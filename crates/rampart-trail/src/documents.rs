@@ -86,6 +86,8 @@ pub fn read_documents(
 struct Broken {
     at: usize,
     why: String,
+    /// The scan ran off the end of the buffer: with more input to come, not (yet) damage.
+    cut: bool,
 }
 
 /// Consecutive one-line documents that did not parse, reported as one issue.
@@ -175,18 +177,31 @@ impl<'a> Documents<'_, 'a, '_> {
                 return start;
             }
             let records_before = self.place.record;
+            let (kept_before, skipped_before) = (stats.records, stats.skipped);
             let read = match text[i] {
                 b'{' => self.object(i, true, stats, issues, each),
                 b'[' => self.items(i, false, stats, issues, each),
                 _ => Err(Broken {
                     at: i,
                     why: "expected a JSON object or array".into(),
+                    cut: false,
                 }),
             };
             match read {
                 Ok(end) => {
                     self.report_failed(issues);
                     i = skip_ws(text, end);
+                }
+                Err(b)
+                    if more
+                        && b.cut
+                        && (stats.records, stats.skipped) == (kept_before, skipped_before) =>
+                {
+                    // cut off by the end of what has arrived, nothing of it handed over:
+                    // read it again once more has come
+                    self.place.record = records_before;
+                    self.batch.hand_over(each);
+                    return start;
                 }
                 Err(b) => {
                     self.batch.hand_over(each);
@@ -327,7 +342,9 @@ impl<'a> Documents<'_, 'a, '_> {
         }
         let utf8 = self.utf8.ahead_of(i);
         let slot = self.batch.next_slot();
-        let end = slot.parse_into(text, utf8, i).map_err(|e| broken(i, e))?;
+        let end = slot
+            .parse_into(text, utf8, i)
+            .map_err(|e| broken(text, i, e))?;
         if slot.header().event_name.is_none() && slot.has_member_index() {
             let span = |key: &str| slot.member(key).map(|(s, e)| (i + s, i + e));
             let (records, detail, detail_type, rows) = (
@@ -346,7 +363,9 @@ impl<'a> Documents<'_, 'a, '_> {
                 let n = self.next_record();
                 let utf8 = self.utf8.ahead_of(s);
                 let slot = self.batch.next_slot();
-                let detail_end = slot.parse_into(text, utf8, s).map_err(|e| broken(s, e))?;
+                let detail_end = slot
+                    .parse_into(text, utf8, s)
+                    .map_err(|e| broken(text, s, e))?;
                 self.keep(n, detail_end - s, stats, issues, each);
                 return Ok(end);
             }
@@ -385,6 +404,7 @@ impl<'a> Documents<'_, 'a, '_> {
                     let end = value_end(text, i).map_err(|e| Broken {
                         at: e.offset,
                         why: format!("record {n}: {}", e.message),
+                        cut: cut_off(text, e.offset, e.message),
                     })?;
                     self.next_record();
                     self.not_an_object(n, stats, issues);
@@ -399,6 +419,7 @@ impl<'a> Documents<'_, 'a, '_> {
                     return Err(Broken {
                         at: i,
                         why: "expected `,` or `]` between records".into(),
+                        cut: i >= text.len(),
                     });
                 }
             }
@@ -423,10 +444,10 @@ impl<'a> Documents<'_, 'a, '_> {
                 Ok(end)
             }
             Err(e) => {
-                let b = broken(i, e);
+                let b = broken(self.text, i, e);
                 Err(Broken {
-                    at: b.at,
                     why: format!("record {n}: {}", b.why),
+                    ..b
                 })
             }
         }
@@ -492,23 +513,31 @@ impl<'a> Documents<'_, 'a, '_> {
 /// Whether a scan failed only because `text` ends too early: a string, object or array not
 /// closed yet, or a literal or number running to the end (`tru` may become `true`).
 fn incomplete(text: &[u8], e: &ScanError) -> bool {
-    e.message.starts_with("unterminated")
-        || e.message == "a value is missing"
-        || (e.message == "invalid literal"
-            && !text[e.offset.min(text.len())..]
+    cut_off(text, e.offset, e.message)
+}
+
+/// [`incomplete`] for a scan error's offset and message.
+fn cut_off(text: &[u8], offset: usize, message: &str) -> bool {
+    offset >= text.len()
+        || message.starts_with("unterminated")
+        || message == "a value is missing"
+        || (message == "invalid literal"
+            && !text[offset.min(text.len())..]
                 .iter()
                 .any(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t' | b':')))
 }
 
-fn broken(start: usize, e: EventError) -> Broken {
+fn broken(text: &[u8], start: usize, e: EventError) -> Broken {
     match e {
         EventError::Json { offset, message } => Broken {
             at: offset,
+            cut: cut_off(text, offset, &message),
             why: format!("invalid JSON: {message}"),
         },
         EventError::NotObject => Broken {
             at: start,
             why: "not a JSON object".into(),
+            cut: false,
         },
     }
 }
@@ -550,6 +579,9 @@ fn envelope_end(text: &[u8], i: usize) -> Result<usize, Broken> {
                 return Err(Broken {
                     at: k,
                     why: "malformed member after `Records`".into(),
+                    // a member still arriving, or damage: judged by whether it reaches the end
+                    cut: value_end(text, k).is_err_and(|e| incomplete(text, &e))
+                        || text[k..].iter().all(|&b| b != b'}'),
                 });
             }
         }
@@ -560,6 +592,7 @@ fn envelope_end(text: &[u8], i: usize) -> Result<usize, Broken> {
         Err(Broken {
             at: j,
             why: "expected the end of the `Records` object".into(),
+            cut: j >= text.len(),
         })
     }
 }

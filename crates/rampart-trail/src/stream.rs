@@ -241,6 +241,9 @@ mod tests {
             Just("not json".to_string()),
             Just(r#"{"eventName": tru}"#.to_string()),
             Just(r#"{"Records":[{"eventName":"G"},{"eventName":"H"#.to_string()),
+            // deeper than the scanner follows: damage whose message depends on seeing it whole
+            Just(format!("[[{}", "{".repeat(140))),
+            Just(format!("{{\"Records\":[{{\"a\":{}1{}}}]}}", "[".repeat(130), "]".repeat(130))),
             "[a-z{}\\[\\]\":, ]{0,12}",
         ]
     }
