@@ -29,7 +29,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod allocator;
 
 const PER_FILE: usize = 1000;
+/// Interleaved runs per mode and thread count (`BENCH_RUNS` overrides).
 const RUNS: usize = 3;
+
+fn runs_wanted() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(RUNS)
+}
 /// Paired runs (each ~5 s on 1,000,000 events): the median of five moves less with the load.
 const PAIRED_RUNS: usize = 5;
 static DOCS: AtomicUsize = AtomicUsize::new(0);
@@ -378,7 +387,7 @@ fn main() {
         Some("dom") => (vec![Mode::Dom], 1, &[1]),
         Some("detect") => (vec![Mode::Detect], 1, &[1]),
         Some(other) => panic!("BENCH_ONLY={other}: expected floor, dom or detect"),
-        None => (vec![Mode::Floor, Mode::Dom, Mode::Detect], RUNS, &[1, 2]),
+        None => (vec![Mode::Floor, Mode::Dom, Mode::Detect], runs_wanted(), &[1, 2]),
     };
     if only.is_none() {
         // warm the page cache so the first measured mode is not penalised
@@ -404,6 +413,37 @@ fn main() {
     }
     if std::env::var_os("BENCH_PAIRED_ONLY").is_some() {
         return;
+    }
+    if only.is_none() {
+        // two cores against one, paired: detection over all files on one thread and on two,
+        // in alternating order, the ratio taken per pair (both meet the same load)
+        let mut pairs: Vec<(f64, f64)> = (0..PAIRED_RUNS)
+            .map(|k| {
+                let order: [usize; 2] = if k % 2 == 0 { [1, 2] } else { [2, 1] };
+                let mut secs = [0.0; 2];
+                for threads in order {
+                    secs[threads - 1] = run(&files, &engine, Mode::Detect, threads).2;
+                }
+                (secs[0], secs[1])
+            })
+            .collect();
+        pairs.sort_by(|a, b| (a.0 / a.1).partial_cmp(&(b.0 / b.1)).unwrap());
+        DOCS.store(0, Ordering::Relaxed);
+        CANDS.store(0, Ordering::Relaxed);
+        let (one, two) = pairs[PAIRED_RUNS / 2];
+        println!(
+            "scaling  {:>7} {:>10.3} {:>14.0} {:>9}   one thread {:.3} s ({:.0} events/s); two/one speed-ups: {:?}",
+            2,
+            two,
+            n as f64 / two,
+            "",
+            one,
+            n as f64 / one,
+            pairs
+                .iter()
+                .map(|p| (p.0 / p.1 * 1000.0).round() / 1000.0)
+                .collect::<Vec<_>>()
+        );
     }
     let mut detect_alerts: Option<u64> = None;
     for &threads in thread_counts {
