@@ -387,7 +387,11 @@ fn main() {
         Some("dom") => (vec![Mode::Dom], 1, &[1]),
         Some("detect") => (vec![Mode::Detect], 1, &[1]),
         Some(other) => panic!("BENCH_ONLY={other}: expected floor, dom or detect"),
-        None => (vec![Mode::Floor, Mode::Dom, Mode::Detect], runs_wanted(), &[1, 2]),
+        None => (
+            vec![Mode::Floor, Mode::Dom, Mode::Detect],
+            runs_wanted(),
+            &[1, 2],
+        ),
     };
     if only.is_none() {
         // warm the page cache so the first measured mode is not penalised
