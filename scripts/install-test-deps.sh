@@ -3,7 +3,7 @@
 # emulator (server mode) and boto3 for the emulator fixtures. Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MOTO_VERSION="5.2.5"
+MOTO_VERSION="5.2.6"
 if [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto, sys; sys.exit(0 if moto.__version__ == '$MOTO_VERSION' else 1)" 2>/dev/null; then
   echo "test deps: moto $MOTO_VERSION already in .venv"
   exit 0

@@ -11,7 +11,9 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -67,6 +69,47 @@ impl Intercept for CountAttempts {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.attempts.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// CloudTrail's `X-Amz-Target` in the long form, for emulators only.
+///
+/// The AWS SDK for Rust names a JSON-protocol operation as the Smithy awsJson protocol says:
+/// the service shape's name, a dot, the operation (`CloudTrail_20131101.DescribeTrails`).
+/// botocore's model gives CloudTrail a longer prefix
+/// (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`), and AWS accepts both. moto
+/// from 5.2.6 routes JSON requests by botocore's prefix alone and answers the SDK's form with
+/// HTTP 404. Behind an endpoint override (an emulator) the header is rewritten to the form both
+/// accept; against AWS itself the SDK's request is left exactly as it is.
+#[derive(Debug)]
+struct CloudTrailLongTarget;
+
+/// The prefix the SDK writes and the one botocore (and so moto) expects.
+const CLOUDTRAIL_SHORT_TARGET: &str = "CloudTrail_20131101.";
+const CLOUDTRAIL_LONG_TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+
+/// `target` in botocore's form when it is in the SDK's short form.
+fn cloudtrail_long_target(target: &str) -> Option<String> {
+    target
+        .strip_prefix(CLOUDTRAIL_SHORT_TARGET)
+        .map(|op| format!("{CLOUDTRAIL_LONG_TARGET}{op}"))
+}
+
+impl Intercept for CloudTrailLongTarget {
+    fn name(&self) -> &'static str {
+        "rampart-cloudtrail-long-target"
+    }
+    fn modify_before_signing(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = ctx.request_mut().headers_mut();
+        if let Some(long) = headers.get("x-amz-target").and_then(cloudtrail_long_target) {
+            headers.insert("x-amz-target", long);
+        }
         Ok(())
     }
 }
@@ -290,7 +333,17 @@ impl Access {
     client!(sts, aws_sdk_sts, "sts");
     client!(organizations, aws_sdk_organizations, "organizations");
     client!(iam, aws_sdk_iam, "iam");
-    client!(cloudtrail, aws_sdk_cloudtrail, "cloudtrail");
+
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let mut b = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(CountAttempts(self.counters.clone()))
+            .http_client(self.limits.client("cloudtrail"));
+        if self.endpoint_url.is_some() {
+            b = b.interceptor(CloudTrailLongTarget);
+        }
+        aws_sdk_cloudtrail::Client::from_conf(b.build())
+    }
     client!(ec2, aws_sdk_ec2, "ec2");
     client!(guardduty, aws_sdk_guardduty, "guardduty");
     client!(securityhub, aws_sdk_securityhub, "securityhub");
@@ -600,5 +653,29 @@ impl<'a> Recorder<'a> {
             message,
             resource: resource.map(str::to_string),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cloudtrail_long_target;
+
+    #[test]
+    fn cloudtrail_target_is_lengthened_once() {
+        assert_eq!(
+            cloudtrail_long_target("CloudTrail_20131101.DescribeTrails").as_deref(),
+            Some("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails")
+        );
+        // Already long, or another service: left alone.
+        assert_eq!(
+            cloudtrail_long_target(
+                "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"
+            ),
+            None
+        );
+        assert_eq!(
+            cloudtrail_long_target("Logs_20140328.DescribeLogGroups"),
+            None
+        );
     }
 }
