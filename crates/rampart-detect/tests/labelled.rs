@@ -322,6 +322,15 @@ impl Score {
     }
 }
 
+/// What an alert's JSON Lines record reports: `outcome: "failure"` is a failed attempt; a
+/// record without `outcome` (alerts written before the field existed) reports a success.
+fn outcome_of(record: &Value) -> Raised {
+    match record["outcome"].as_str() {
+        Some("failure") => Raised::Failure,
+        _ => Raised::Success,
+    }
+}
+
 /// Runs one set through the engine as `rampart detect` does and scores the set's rule.
 fn score(set: &Set, catalogue: &[Builtin]) -> Result<Score, String> {
     let rules: Vec<_> = catalogue
@@ -364,10 +373,7 @@ fn score(set: &Set, catalogue: &[Builtin]) -> Result<Score, String> {
             .and_then(|o| o.rsplit(':').next())
             .and_then(|n| n.parse().ok())
             .expect("origin names the line");
-        let outcome = match rec["outcome"].as_str() {
-            Some("failure") => Raised::Failure,
-            _ => Raised::Success,
-        };
+        let outcome = outcome_of(&rec);
         let slot = raised.entry(line).or_insert(outcome);
         if outcome == Raised::Success {
             *slot = Raised::Success;
@@ -613,4 +619,122 @@ fn labelled_events_precision_and_recall() {
         }
     }
     assert!(below.is_empty(), "{below:#?}");
+}
+
+/// The checks of [`read_set`] and the counting of [`score`], on sets built from a real one.
+mod harness {
+    use super::*;
+
+    /// The lines of `RD-TAMPER-001.jsonl`: header, two fires, two attempts, four silents.
+    fn tamper_lines() -> Vec<String> {
+        std::fs::read_to_string(dir().join("RD-TAMPER-001.jsonl"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn write(lines: &[String]) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("RD-TAMPER-001.jsonl");
+        std::fs::write(&p, lines.join("\n")).unwrap();
+        (d, p)
+    }
+
+    /// Line `n` (1-based) with its label replaced.
+    fn relabel(lines: &mut [String], n: usize, from: &str, to: &str) {
+        let old = format!("\"expect\": \"{from}\"");
+        assert!(lines[n - 1].contains(&old), "line {n} is not {from}");
+        lines[n - 1] = lines[n - 1].replace(&old, &format!("\"expect\": \"{to}\""));
+    }
+
+    fn problem(lines: &[String]) -> String {
+        let (_d, p) = write(lines);
+        match read_set(&p) {
+            Ok(_) => panic!("read without a problem"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn bad_sets_are_refused_with_the_line() {
+        let mut l = tamper_lines();
+        relabel(&mut l, 2, "fire", "maybe");
+        assert!(
+            problem(&l).contains("RD-TAMPER-001.jsonl:2: expect is"),
+            "{}",
+            problem(&l)
+        );
+
+        let mut l = tamper_lines();
+        relabel(&mut l, 2, "fire", "attempt");
+        assert!(problem(&l).contains(":2: an attempt must be a failed call"));
+
+        let mut l = tamper_lines();
+        relabel(&mut l, 4, "attempt", "fire");
+        assert!(problem(&l).contains(":4: a failed call is an attempt"));
+
+        let mut l = tamper_lines();
+        l[2] = l[2].replace("\"userAgent\"", "\"agent\"");
+        assert!(problem(&l).contains(":3: the event has no userAgent"));
+
+        let l = tamper_lines()[..5].to_vec();
+        assert!(problem(&l).contains("4 labelled events; at least 5"));
+
+        let mut l = tamper_lines();
+        l[0] = l[0].replace("RD-TAMPER-001", "RD-TAMPER-002");
+        assert!(problem(&l).contains("name it RD-TAMPER-002.jsonl"));
+    }
+
+    #[test]
+    fn scores_count_each_kind_of_disagreement() {
+        let catalogue = builtin(&BuiltinConfig::default());
+        let (_d, p) = write(&tamper_lines());
+        let s = score(&read_set(&p).unwrap(), &catalogue).unwrap();
+        assert_eq!((s.fire, s.attempt, s.silent), (2, 2, 4));
+        assert_eq!((s.tp, s.fp, s.fn_), (2, 0, 0));
+
+        // a fire event relabelled silent is a false positive; a silent one relabelled fire
+        // (StartLogging) is a false negative
+        let mut l = tamper_lines();
+        relabel(&mut l, 2, "fire", "silent");
+        relabel(&mut l, 6, "silent", "fire");
+        let (_d, p) = write(&l);
+        let s = score(&read_set(&p).unwrap(), &catalogue).unwrap();
+        assert_eq!((s.tp, s.fp, s.fn_), (1, 1, 1));
+        assert_eq!(s.precision(), Some(0.5));
+        assert_eq!(s.recall(), Some(0.5));
+        assert_eq!(s.disagreements.len(), 2 + s.attempt_as_success);
+        assert!(s.disagreements[0].contains("RD-TAMPER-001.jsonl:2 cloudtrail.amazonaws.com StopLogging — labelled silent, alert raised"), "{:?}", s.disagreements);
+        assert_eq!(
+            s.attempt_silent + s.attempt_as_attempt + s.attempt_as_success,
+            2
+        );
+    }
+
+    #[test]
+    fn outcome_is_read_from_the_record() {
+        assert_eq!(
+            outcome_of(&serde_json::json!({"rule_id": "x"})),
+            Raised::Success
+        );
+        assert_eq!(
+            outcome_of(&serde_json::json!({"outcome": "success"})),
+            Raised::Success
+        );
+        assert_eq!(
+            outcome_of(&serde_json::json!({"outcome": "failure"})),
+            Raised::Failure
+        );
+    }
+
+    #[test]
+    fn the_docs_table_lies_between_its_markers() {
+        let doc = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/detect.md"),
+        )
+        .unwrap();
+        let (b, e) = (doc.find(BEGIN).unwrap(), doc.find(END).unwrap());
+        assert!(b < e && doc[b..e].contains("| RD-TAMPER-001 |"));
+    }
 }
