@@ -397,6 +397,40 @@ mod tests {
         assert!(missing.is_empty(), "{missing:#?}");
     }
 
+    /// The self-test holds each rule's alerts on failed calls to its policy: RD-TAMPER-001
+    /// made silent fails on its refused `StopLogging` positive; under `report` or another
+    /// attempt level the expected alert follows the policy.
+    #[test]
+    fn self_test_checks_the_failure_policy() {
+        let tamper = || {
+            all()
+                .into_iter()
+                .find(|b| b.rule.meta.id == "RD-TAMPER-001")
+                .expect("listed")
+        };
+        assert!(self_test(&[tamper()]).is_empty());
+        let silent = self_test(&[tamper().on_failure(OnFailure::Silent)]);
+        assert_eq!(silent, ["RD-TAMPER-001: positive event #3 did not fire"]);
+        for p in [OnFailure::Report, OnFailure::Attempt { lower: 2 }] {
+            assert!(self_test(&[tamper().on_failure(p)]).is_empty(), "{p:?}");
+        }
+    }
+
+    /// Each built-in rule's failure policy is the one docs/detect.md ("Failed calls") gives.
+    #[test]
+    fn failure_policies_are_the_documented_ones() {
+        for b in all() {
+            let id = b.rule.meta.id.as_str();
+            let want = match id {
+                "RD-IAM-007" | "RD-IAM-008" => OnFailure::Silent,
+                "RD-GD-001" | "RD-GD-003" => OnFailure::Report,
+                _ if id.starts_with("RD-CIS-") => OnFailure::Report,
+                _ => OnFailure::Attempt { lower: 1 },
+            };
+            assert_eq!(b.rule.meta.on_failure, want, "{id}");
+        }
+    }
+
     fn disabled(rules: &[Builtin], id: &str) -> Option<String> {
         let b = rules
             .iter()
