@@ -3,7 +3,9 @@
 
 use crate::engine::resolve_value;
 use crate::event::{Event, principal_of};
-use crate::ir::{Condition, Rule, RuleSource, Segment, Severity};
+use crate::ir::{
+    ATTEMPT_PREFIX, Condition, OnFailure, Outcome, Rule, RuleSource, Segment, Severity,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use smallvec::SmallVec;
@@ -11,6 +13,10 @@ use std::sync::Arc;
 
 /// Version tag written in every JSON Lines alert; bumped only on incompatible changes.
 pub const SCHEMA: &str = "rampart.alert/v1";
+
+/// How many event ids an aggregated alert lists (the first ones folded into it; `count`
+/// says how many there were in all).
+pub const MAX_EVENT_IDS: usize = 16;
 
 /// One alert (possibly standing for `count` aggregated repeats). It serializes as the
 /// documented schema (docs/detect.md, field order and names of [`AlertRecord`]); new fields may
@@ -24,8 +30,12 @@ pub struct Alert {
     /// event id, time, source, name, account, region, principal, source IP, user agent,
     /// resource, and the matched fields as a JSON object
     text: EventText,
+    /// Whether the call it reports succeeded (part of the aggregation key).
+    outcome: Outcome,
     /// Number of events this alert stands for (1 unless aggregated).
     pub count: u64,
+    /// Ids of the events folded into it after the first, at most [`MAX_EVENT_IDS`] - 1.
+    folded_ids: Vec<String>,
     /// First and last aggregated event times, once a merge moved them off the event's time.
     first_seen: Option<String>,
     last_seen: Option<String>,
@@ -37,7 +47,9 @@ impl PartialEq for Alert {
     fn eq(&self, other: &Alert) -> bool {
         (Arc::ptr_eq(&self.rule, &other.rule) || self.rule == other.rule)
             && self.text == other.text
+            && self.outcome == other.outcome
             && self.count == other.count
+            && self.folded_ids == other.folded_ids
             && self.first_seen == other.first_seen
             && self.last_seen == other.last_seen
             && self.origin == other.origin
@@ -72,6 +84,34 @@ pub struct AlertRecord<'a> {
     pub first_seen: Option<&'a str>,
     pub last_seen: Option<&'a str>,
     pub origin: Option<&'a str>,
+    /// `success` or `failure` (an `errorCode`, or a failed `ConsoleLogin`).
+    pub outcome: Outcome,
+    /// CloudTrail's `errorCode` of the (first) event, when the call failed with one.
+    pub error_code: Option<&'a str>,
+    /// The ids of the events folded into this alert, in the order they came: the first
+    /// [`MAX_EVENT_IDS`] (`count` is the total).
+    pub event_ids: EventIds<'a>,
+}
+
+/// An alert's event ids: the first event's, then those folded into it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventIds<'a> {
+    first: Option<&'a str>,
+    folded: &'a [String],
+}
+
+impl<'a> EventIds<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.first
+            .into_iter()
+            .chain(self.folded.iter().map(String::as_str))
+    }
+}
+
+impl Serialize for EventIds<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 impl Serialize for Alert {
@@ -145,13 +185,14 @@ impl EventText {
     const SOURCE_IP: usize = 7;
     const USER_AGENT: usize = 8;
     const RESOURCE: usize = 9;
+    const ERROR_CODE: usize = 10;
     /// The matched fields' JSON object (always present, last).
-    const MATCHED: usize = 10;
-    const FIELDS: usize = 11;
+    const MATCHED: usize = 11;
+    const FIELDS: usize = 12;
 
     /// Packs the event's strings, then the matched object's JSON text (one allocation of the
     /// exact size).
-    fn new(values: [Option<&str>; 10], matched: &str) -> EventText {
+    fn new(values: [Option<&str>; EventText::MATCHED], matched: &str) -> EventText {
         let len: usize = values.iter().flatten().map(|v| v.len()).sum();
         let mut buf = String::with_capacity(len + matched.len());
         let mut ends = [0u32; EventText::FIELDS];
@@ -200,6 +241,19 @@ pub struct RuleText {
     /// their names (the order of the matched object's keys), each with its key as JSON text
     /// (`"name":`).
     reported: Vec<(crate::ir::FieldPath, String)>,
+    /// The text of its alerts for a failed call ([`OnFailure`]).
+    on_failure: FailureText,
+}
+
+/// A rule's text for failed calls.
+#[derive(Debug, Clone, PartialEq)]
+enum FailureText {
+    /// The success text (the alert's `outcome` tells them apart).
+    Same,
+    /// The "Attempted" title at a lower severity.
+    Attempt(Arc<RuleText>),
+    /// No alert.
+    Silent,
 }
 
 impl RuleText {
@@ -216,7 +270,7 @@ impl RuleText {
                 })
                 .collect();
         reported.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        RuleText {
+        let text = RuleText {
             id: m.id.clone(),
             source: m.source,
             title: m.title.clone(),
@@ -225,7 +279,67 @@ impl RuleText {
             author: m.author.clone(),
             license: m.license.clone(),
             reported,
+            on_failure: FailureText::Same,
+        };
+        let on_failure = match m.on_failure {
+            OnFailure::Report => FailureText::Same,
+            OnFailure::Silent => FailureText::Silent,
+            OnFailure::Attempt { lower } => FailureText::Attempt(Arc::new(RuleText {
+                title: format!("{ATTEMPT_PREFIX}{}", m.title),
+                severity: m.severity.lowered(lower),
+                ..text.clone()
+            })),
+        };
+        RuleText { on_failure, ..text }
+    }
+
+    /// The text of this rule's alert for a call with `outcome`; `None` when the rule stays
+    /// silent on it.
+    pub fn for_outcome(self: &Arc<RuleText>, outcome: Outcome) -> Option<&Arc<RuleText>> {
+        match (outcome, &self.on_failure) {
+            (Outcome::Success, _) | (Outcome::Failure, FailureText::Same) => Some(self),
+            (Outcome::Failure, FailureText::Attempt(t)) => Some(t),
+            (Outcome::Failure, FailureText::Silent) => None,
         }
+    }
+}
+
+/// Whether the call `ev` records succeeded (see [`Outcome`]). The error code is in the typed
+/// header; only a `ConsoleLogin` reads one more member.
+pub fn outcome_of(ev: &Event<'_>) -> Outcome {
+    let h = ev.header();
+    if h.error_code.is_some() {
+        return Outcome::Failure;
+    }
+    if h.event_name.as_deref() != Some("ConsoleLogin") {
+        return Outcome::Success;
+    }
+    // a walk of the raw bytes answers unless the event has no member index or the walk fails
+    let from_raw = || -> Option<bool> {
+        if !ev.has_member_index() {
+            return None;
+        }
+        let Some((s, _)) = ev.member("responseElements") else {
+            return Some(false);
+        };
+        if ev.raw()[s] != b'{' {
+            return Some(false);
+        }
+        Some(match ev.member_of(s, "ConsoleLogin").ok()? {
+            Some(span) => raw_string(ev, span).as_deref() == Some("Failure"),
+            None => false,
+        })
+    };
+    let failed = from_raw().unwrap_or_else(|| {
+        ev.doc()
+            .and_then(|d| d.pointer("/responseElements/ConsoleLogin"))
+            .and_then(Value::as_str)
+            == Some("Failure")
+    });
+    if failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
     }
 }
 
@@ -602,28 +716,28 @@ fn write_matched<'d>(
 }
 
 impl Alert {
-    /// Build the alert for `rule` matching `ev`.
+    /// Build the alert for `rule` matching `ev`, with the rule's text for the call's outcome
+    /// (a rule silent on failures gets its success text here: the caller asked for an alert;
+    /// the detector never asks for it).
     pub fn new(rule: &Rule, ev: &Event<'_>, origin: Option<String>) -> Alert {
-        Alert::build(
-            rule,
-            &Arc::new(RuleText::of(rule)),
-            ev,
-            origin,
-            None,
-            &mut String::new(),
-        )
+        let outcome = outcome_of(ev);
+        let text = Arc::new(RuleText::of(rule));
+        let text = text.for_outcome(outcome).unwrap_or(&text).clone();
+        Alert::build(rule, &text, ev, origin, None, outcome, &mut String::new())
     }
 
     /// [`Alert::new`] with the aggregation key already read from the raw bytes
     /// ([`group_of_raw`]): then an alert whose tested fields can be read from raw spans parses
     /// no sub-document at all. The matched object is written to `scratch` (the caller's, kept
-    /// between alerts) and then copied once into the alert's buffer.
+    /// between alerts) and then copied once into the alert's buffer. `text` is the rule's text
+    /// for `outcome` ([`RuleText::for_outcome`]).
     pub(crate) fn build(
         rule: &Rule,
         text: &Arc<RuleText>,
         ev: &Event<'_>,
         origin: Option<String>,
         group: Option<&GroupOfRaw<'_>>,
+        outcome: Outcome,
         scratch: &mut String,
     ) -> Alert {
         let h = ev.header();
@@ -674,6 +788,7 @@ impl Alert {
             h.source_ip_address.as_deref(),
             h.user_agent.as_deref(),
             resource.as_deref(),
+            h.error_code.as_deref(),
         ];
         scratch.clear();
         write_matched(scratch, &text.reported, ev, &base);
@@ -681,7 +796,9 @@ impl Alert {
         Alert {
             rule: text.clone(),
             text: text_out,
+            outcome,
             count: 1,
+            folded_ids: Vec::new(),
             first_seen: None,
             last_seen: None,
             origin,
@@ -751,6 +868,22 @@ impl Alert {
             first_seen: self.first_seen(),
             last_seen: self.last_seen(),
             origin: self.origin.as_deref(),
+            outcome: self.outcome,
+            error_code: self.error_code(),
+            event_ids: self.event_ids(),
+        }
+    }
+
+    /// Whether the call succeeded (an aggregated alert folds only calls of one outcome).
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// The ids of the events it stands for, first ones first (at most [`MAX_EVENT_IDS`]).
+    pub fn event_ids(&self) -> EventIds<'_> {
+        EventIds {
+            first: self.event_id(),
+            folded: &self.folded_ids,
         }
     }
 
@@ -766,6 +899,8 @@ impl Alert {
         user_agent => USER_AGENT,
         /// The main resource acted on (bucket, trail, user, role, …) when the request names one.
         resource => RESOURCE,
+        /// CloudTrail's `errorCode` when the call failed with one.
+        error_code => ERROR_CODE,
     }
 
     /// Time of the first aggregated event.
@@ -777,8 +912,13 @@ impl Alert {
         self.last_seen.as_deref().or_else(|| self.event_time())
     }
 
-    /// Count one more event at time `t` into this alert's group.
-    fn merge_time(&mut self, t: Option<&str>) {
+    /// Count one more event, with id `id` and time `t`, into this alert's group.
+    fn merge_event(&mut self, id: Option<&str>, t: Option<&str>) {
+        if let Some(id) = id
+            && self.folded_ids.len() + 1 < MAX_EVENT_IDS
+        {
+            self.folded_ids.push(id.to_string());
+        }
         self.count += 1;
         if t > self.last_seen() {
             set_time(&mut self.last_seen, t);
@@ -788,12 +928,32 @@ impl Alert {
         }
     }
 
+    /// Folds `other`, an alert of the same group, into this one.
+    fn merge_alert(&mut self, other: &Alert) {
+        for id in other.event_ids().iter() {
+            if self.folded_ids.len() + 1 < MAX_EVENT_IDS {
+                self.folded_ids.push(id.to_string());
+            }
+        }
+        self.count += other.count;
+        if other.last_seen() > self.last_seen() {
+            set_time(&mut self.last_seen, other.last_seen());
+        }
+        if other.first_seen() < self.first_seen() {
+            set_time(&mut self.first_seen, other.first_seen());
+        }
+    }
+
     /// One JSON Lines record.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// OCSF 1.1 Detection Finding (class_uid 2004).
+    /// OCSF 1.1 Detection Finding (class_uid 2004). `status_id` is the finding's own status
+    /// (New); the API call's outcome is the `api.response` of the call: `error` carries the
+    /// error code of a failed call (`Failure` for a failed console sign-in, which has none),
+    /// absent on success; `unmapped.outcome` says `success` or `failure`. The folded events'
+    /// ids are `finding_info.related_events`.
     pub fn to_ocsf(&self) -> Value {
         let time = self.event_time().and_then(parse_time).map(|t| t * 1000);
         let first = self.first_seen().and_then(parse_time).map(|t| t * 1000);
@@ -825,16 +985,32 @@ impl Alert {
                 "attacks": self.attack().iter().map(|t| json!({"technique": {"uid": t}})).collect::<Vec<_>>(),
                 "first_seen_time": first,
                 "last_seen_time": last,
+                "related_events": self.event_ids().iter().map(|id| json!({"uid": id})).collect::<Vec<_>>(),
                 "src_url": Value::Null,
             },
             "cloud": {"provider": "AWS", "region": self.region(), "account": {"uid": self.account()}},
             "actor": {"user": {"uid": self.principal()}},
             "src_endpoint": {"ip": self.source_ip(), "svc_name": Value::Null},
-            "api": {"operation": self.event_name(), "service": {"name": self.event_source()}},
+            "api": self.ocsf_api(),
             "resources": self.resource().map(|r| vec![json!({"uid": r})]).unwrap_or_default(),
             "evidences": [{"data": self.matched().to_map()}],
-            "unmapped": {"author": self.author(), "license": self.license(), "origin": self.origin},
+            "unmapped": {"author": self.author(), "license": self.license(), "origin": self.origin, "outcome": self.outcome},
         })
+    }
+
+    /// OCSF `api`: the operation, its service and, for a failed call, its response's error.
+    fn ocsf_api(&self) -> Value {
+        let mut api =
+            json!({"operation": self.event_name(), "service": {"name": self.event_source()}});
+        if self.outcome == Outcome::Failure {
+            api["response"] = json!({"error": self.error_code().unwrap_or("Failure")});
+        }
+        api
+    }
+
+    /// How the call ended, for people: `None` on success, else the error code or `failed`.
+    fn failure_note(&self) -> Option<&str> {
+        (self.outcome == Outcome::Failure).then(|| self.error_code().unwrap_or("failed"))
     }
 
     /// The short text used by chat sinks; no secrets, one line.
@@ -850,6 +1026,9 @@ impl Alert {
         }
         if let Some(e) = self.event_name() {
             s.push_str(&format!(": {e}"));
+        }
+        if let Some(f) = self.failure_note() {
+            s.push_str(&format!(" ({f})"));
         }
         if let Some(r) = self.resource() {
             s.push_str(&format!(" on {r}"));
@@ -885,7 +1064,10 @@ pub fn table(alerts: &[Alert]) -> String {
                 a.rule_id().to_string(),
                 a.title().to_string(),
                 a.principal().unwrap_or("-").to_string(),
-                a.event_name().unwrap_or_default().to_string(),
+                match a.failure_note() {
+                    Some(f) => format!("{} ({f})", a.event_name().unwrap_or_default()),
+                    None => a.event_name().unwrap_or_default().to_string(),
+                },
                 a.count.to_string(),
             ]
         })
@@ -939,13 +1121,28 @@ fn set_time(slot: &mut Option<String>, t: Option<&str>) {
     }
 }
 
-/// An aggregation key, (rule id, principal, resource), borrowed from an alert or an event.
+/// An aggregation key, borrowed from an alert or an event: the rule, the outcome, the event
+/// name, the principal and the resource. The outcome keeps failed attempts out of a group of
+/// successes; the event name keeps a graver call (`DeleteTrail`) out of the group of a milder
+/// one (`StopLogging`) of the same rule, so every API a rule covers is reported on its own.
 #[derive(Hash, PartialEq, Eq, Clone, Copy)]
-struct GroupKey<'a>(&'a str, Option<&'a str>, Option<&'a str>);
+pub(crate) struct GroupKey<'a> {
+    pub rule_id: &'a str,
+    pub outcome: Outcome,
+    pub event_name: Option<&'a str>,
+    pub principal: Option<&'a str>,
+    pub resource: Option<&'a str>,
+}
 
 impl<'a> GroupKey<'a> {
     fn of(a: &'a Alert) -> GroupKey<'a> {
-        GroupKey(a.rule_id(), a.principal(), a.resource())
+        GroupKey {
+            rule_id: a.rule_id(),
+            outcome: a.outcome,
+            event_name: a.event_name(),
+            principal: a.principal(),
+            resource: a.resource(),
+        }
     }
 }
 
@@ -960,8 +1157,8 @@ struct Group {
     alert: Alert,
 }
 
-/// Folds repeats of (rule, principal, resource) within `window` seconds of event time into one
-/// alert with a count. Memory is bounded: at most `max_open` groups are held; when the bound is
+/// Folds repeats of one [`GroupKey`] (rule, outcome, event name, principal, resource) within
+/// `window` seconds of event time into one alert with a count and the first event ids. Memory is bounded: at most `max_open` groups are held; when the bound is
 /// reached the oldest tenth of them (at least one) is emitted.
 ///
 /// Groups live in a slab; the hash table holds only (key hash, slot) pairs, so a lookup probes
@@ -1058,24 +1255,21 @@ impl Aggregator {
             .map(|&(_, slot)| slot)
     }
 
-    /// Count one more event into the open group of (`rule_id`, `principal`, `resource`) when
-    /// its window still covers the event's time `t` (epoch seconds of `event_time`; 0 when
-    /// absent or unreadable), exactly as [`Aggregator::push`] would merge an alert with those
-    /// values; false when the alert must be built and pushed. Lets the detector skip building
-    /// an alert that would only raise a count (and parse an event's time once for all its
-    /// rules).
-    pub fn merge_at(
+    /// Count one more event (id `event_id`) into the open group of `key` when its window still
+    /// covers the event's time `t` (epoch seconds of `event_time`; 0 when absent or
+    /// unreadable), exactly as [`Aggregator::push`] would merge an alert with those values;
+    /// false when the alert must be built and pushed. Lets the detector skip building an alert
+    /// that would only raise a count (and parse an event's time once for all its rules).
+    pub(crate) fn merge_at(
         &mut self,
-        rule_id: &str,
-        principal: Option<&str>,
-        resource: Option<&str>,
+        key: GroupKey<'_>,
+        event_id: Option<&str>,
         event_time: Option<&str>,
         t: i64,
     ) -> bool {
         if self.window == 0 {
             return false;
         }
-        let key = GroupKey(rule_id, principal, resource);
         let Some(slot) = self.find(self.hash(key), key) else {
             return false;
         };
@@ -1085,7 +1279,7 @@ impl Aggregator {
         if (t - g.start).abs() > self.window {
             return false;
         }
-        g.alert.merge_time(event_time);
+        g.alert.merge_event(event_id, event_time);
         true
     }
 
@@ -1102,7 +1296,7 @@ impl Aggregator {
                 .as_mut()
                 .expect("an indexed slot holds a group");
             if (t - g.start).abs() <= self.window {
-                g.alert.merge_time(a.event_time());
+                g.alert.merge_alert(&a);
                 return;
             }
             let closed = self.close(slot);
@@ -1241,6 +1435,9 @@ mod tests {
             "first_seen",
             "last_seen",
             "origin",
+            "outcome",
+            "error_code",
+            "event_ids",
         ];
         let at: Vec<usize> = order
             .iter()
@@ -1256,9 +1453,9 @@ mod tests {
         /// The packed event strings read back as written, present or absent, in any mix.
         #[test]
         fn event_text_reads_back_what_it_packed(
-            values in proptest::collection::vec(proptest::option::of("[a-zé/:]{0,6}"), 10),
+            values in proptest::collection::vec(proptest::option::of("[a-zé/:]{0,6}"), EventText::MATCHED),
         ) {
-            let arr: [Option<&str>; 10] = std::array::from_fn(|i| values[i].as_deref());
+            let arr: [Option<&str>; EventText::MATCHED] = std::array::from_fn(|i| values[i].as_deref());
             let t = EventText::new(arr, "{}");
             for (i, v) in values.iter().enumerate() {
                 proptest::prop_assert_eq!(t.get(i), v.as_deref());
@@ -1297,6 +1494,230 @@ mod tests {
             "T1562.008"
         );
         assert!(table(&[a]).lines().nth(1).unwrap().contains("RD-X"));
+    }
+
+    fn event(extra: Value) -> Vec<u8> {
+        let mut e = json!({"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com",
+            "eventTime":"2024-07-31T13:00:00Z","eventID":"e1","awsRegion":"eu-west-1",
+            "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob"},
+            "requestParameters":{"name":"t"}});
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        serde_json::to_vec(&e).unwrap()
+    }
+
+    /// A call failed when it has an error code, or is a console sign-in answered `Failure`;
+    /// read from the raw bytes and from a document alike.
+    #[test]
+    fn outcome_of_failed_calls_and_sign_ins() {
+        let cases = [
+            (json!({}), Outcome::Success),
+            (json!({"errorCode": "AccessDenied"}), Outcome::Failure),
+            (
+                json!({"errorCode": "Client.UnauthorizedOperation"}),
+                Outcome::Failure,
+            ),
+            (
+                json!({"errorCode": "TrailNotFoundException"}),
+                Outcome::Failure,
+            ),
+            (
+                json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Failure"}}),
+                Outcome::Failure,
+            ),
+            (
+                json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Success"}}),
+                Outcome::Success,
+            ),
+            (
+                json!({"eventName": "ConsoleLogin", "responseElements": null}),
+                Outcome::Success,
+            ),
+            (
+                json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "ESCAPED"}}),
+                Outcome::Failure,
+            ),
+            // only a console sign-in's response says failure this way
+            (
+                json!({"responseElements": {"ConsoleLogin": "Failure"}}),
+                Outcome::Success,
+            ),
+        ];
+        for (extra, want) in cases {
+            let raw = event(extra.clone());
+            let raw = String::from_utf8(raw)
+                .unwrap()
+                .replace("ESCAPED", "Fail\\u0075re");
+            let ev = Event::parse(raw.as_bytes()).unwrap();
+            assert_eq!(outcome_of(&ev), want, "{raw}");
+            let doc: Value = serde_json::from_str(&raw).unwrap();
+            assert_eq!(
+                outcome_of(&Event::from_value(raw.as_bytes(), doc)),
+                want,
+                "{raw}"
+            );
+        }
+    }
+
+    fn rule_with(on_failure: OnFailure) -> Rule {
+        Rule::new(
+            RuleMeta {
+                on_failure,
+                ..RuleMeta::new(
+                    "RD-X",
+                    RuleSource::Builtin,
+                    "Trail stopped",
+                    Severity::Critical,
+                )
+            },
+            Condition::eq("eventName", "StopLogging"),
+        )
+    }
+
+    /// A failed call's alert carries `outcome` and `error_code` in JSON and OCSF; an attempt
+    /// rule words it "Attempted" at a lower severity, a reporting rule keeps its title.
+    #[test]
+    fn failed_calls_are_reported_as_such() {
+        let raw = event(json!({"errorCode": "AccessDenied"}));
+        let ev = Event::parse(&raw).unwrap();
+        let a = Alert::new(&rule_with(OnFailure::Attempt { lower: 1 }), &ev, None);
+        let v: Value = serde_json::from_str(&a.to_json_line()).unwrap();
+        assert_eq!(v["outcome"], "failure");
+        assert_eq!(v["error_code"], "AccessDenied");
+        assert_eq!(v["title"], format!("{ATTEMPT_PREFIX}Trail stopped"));
+        assert_eq!(v["severity"], "high");
+        assert_eq!(v["event_ids"], json!(["e1"]));
+        let o = a.to_ocsf();
+        assert_eq!(o["api"]["response"]["error"], "AccessDenied");
+        assert_eq!(o["unmapped"]["outcome"], "failure");
+        assert_eq!(o["status_id"], 1, "the finding's own status stays New");
+        assert_eq!(o["severity_id"], 4);
+        assert!(
+            a.summary().contains("StopLogging (AccessDenied)"),
+            "{}",
+            a.summary()
+        );
+        assert!(table(std::slice::from_ref(&a)).contains("StopLogging (AccessDenied)"));
+
+        let reported = Alert::new(&rule_with(OnFailure::Report), &ev, None);
+        assert_eq!(
+            (reported.title(), reported.severity()),
+            ("Trail stopped", Severity::Critical)
+        );
+        assert_eq!(reported.outcome(), Outcome::Failure);
+
+        let ok = Alert::new(
+            &rule_with(OnFailure::Attempt { lower: 1 }),
+            &Event::parse(&event(json!({}))).unwrap(),
+            None,
+        );
+        let v: Value = serde_json::from_str(&ok.to_json_line()).unwrap();
+        assert_eq!(
+            (v["outcome"].as_str(), v["title"].as_str()),
+            (Some("success"), Some("Trail stopped"))
+        );
+        assert_eq!(v["error_code"], Value::Null);
+        assert!(ok.to_ocsf()["api"].get("response").is_none());
+        // a failed console sign-in has no error code
+        let login = event(
+            json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Failure"}}),
+        );
+        let login_rule = Rule::new(
+            RuleMeta {
+                on_failure: OnFailure::Report,
+                ..RuleMeta::new("RD-L", RuleSource::Builtin, "Sign-in", Severity::Low)
+            },
+            Condition::eq("eventName", "ConsoleLogin"),
+        );
+        let a = Alert::new(&login_rule, &Event::parse(&login).unwrap(), None);
+        assert_eq!((a.outcome(), a.error_code()), (Outcome::Failure, None));
+        assert_eq!(a.to_ocsf()["api"]["response"]["error"], "Failure");
+    }
+
+    #[test]
+    fn severities_lower_to_info_at_most() {
+        assert_eq!(Severity::Critical.lowered(1), Severity::High);
+        assert_eq!(Severity::High.lowered(2), Severity::Low);
+        assert_eq!(Severity::Low.lowered(3), Severity::Info);
+        assert_eq!(Severity::Medium.lowered(0), Severity::Medium);
+    }
+
+    /// A group folds only one outcome and one event name: a failed attempt is not counted into
+    /// the successes, and a graver call (DeleteTrail) is never hidden in the alert of a milder
+    /// one (StopLogging) of the same rule, principal and resource. The aggregated alert lists
+    /// the first [`MAX_EVENT_IDS`] event ids of its events and counts them all.
+    #[test]
+    fn groups_never_hide_a_failure_or_another_call() {
+        let rule = Rule::new(
+            RuleMeta::new(
+                "RD-X",
+                RuleSource::Builtin,
+                "Trail stopped or deleted",
+                Severity::Critical,
+            ),
+            Condition::one_of("eventName", &["StopLogging", "DeleteTrail"]),
+        );
+        let alert = |i: usize, extra: Value| {
+            let mut extra = extra;
+            extra["eventID"] = json!(format!("e{i}"));
+            extra["eventTime"] = json!(format!("2024-07-31T13:{:02}:00Z", i % 60));
+            Alert::new(&rule, &Event::parse(&event(extra)).unwrap(), None)
+        };
+        for streaming in [false, true] {
+            let mut agg = Aggregator::new(3600, 100);
+            if streaming {
+                agg = agg.streaming();
+            }
+            let mut out = Vec::new();
+            for i in 0..40 {
+                agg.push(alert(i, json!({})), &mut out);
+            }
+            agg.push(alert(40, json!({"errorCode": "AccessDenied"})), &mut out);
+            agg.push(alert(41, json!({"eventName": "DeleteTrail"})), &mut out);
+            agg.push(alert(42, json!({})), &mut out);
+            if streaming {
+                // each group's first alert is out at once: the failure and the DeleteTrail too
+                let firsts: Vec<_> = out
+                    .iter()
+                    .map(|a| (a.event_name().unwrap(), a.outcome()))
+                    .collect();
+                assert_eq!(
+                    firsts,
+                    [
+                        ("StopLogging", Outcome::Success),
+                        ("StopLogging", Outcome::Failure),
+                        ("DeleteTrail", Outcome::Success)
+                    ]
+                );
+                out.clear();
+            }
+            agg.flush(&mut out);
+            let groups: Vec<_> = out
+                .iter()
+                .filter(|a| !streaming || a.count > 1)
+                .map(|a| (a.event_name().unwrap(), a.outcome(), a.count))
+                .collect();
+            let want: &[(&str, Outcome, u64)] = if streaming {
+                &[("StopLogging", Outcome::Success, 41)]
+            } else {
+                &[
+                    ("StopLogging", Outcome::Success, 41),
+                    ("StopLogging", Outcome::Failure, 1),
+                    ("DeleteTrail", Outcome::Success, 1),
+                ]
+            };
+            assert_eq!(groups, want);
+            let ids: Vec<_> = out[0].event_ids().iter().collect();
+            let first: Vec<String> = (0..MAX_EVENT_IDS).map(|i| format!("e{i}")).collect();
+            assert_eq!(ids, first);
+            let v: Value = serde_json::from_str(&out[0].to_json_line()).unwrap();
+            assert_eq!(v["event_ids"].as_array().unwrap().len(), MAX_EVENT_IDS);
+            assert_eq!(v["count"], 41);
+            let related = &out[0].to_ocsf()["finding_info"]["related_events"];
+            assert_eq!(related.as_array().unwrap().len(), MAX_EVENT_IDS);
+            assert_eq!(related[1]["uid"], "e1");
+        }
     }
 
     #[test]
@@ -1455,14 +1876,44 @@ mod tests {
         agg.push(a, &mut out);
         let t = parse_time("2024-07-31T13:01:00Z").unwrap();
         let at = Some("2024-07-31T13:01:00Z");
-        assert!(!agg.merge_at("RD-Y", p.as_deref(), r.as_deref(), at, t));
-        assert!(!agg.merge_at("RD-X", p.as_deref(), None, at, t));
-        assert!(!agg.merge_at("RD-X", None, r.as_deref(), at, t));
-        assert!(agg.merge_at("RD-X", p.as_deref(), r.as_deref(), at, t));
+        let key = GroupKey {
+            rule_id: "RD-X",
+            outcome: Outcome::Success,
+            event_name: Some("StopLogging"),
+            principal: p.as_deref(),
+            resource: r.as_deref(),
+        };
+        let id = Some("e2");
+        for other in [
+            GroupKey {
+                rule_id: "RD-Y",
+                ..key
+            },
+            GroupKey {
+                resource: None,
+                ..key
+            },
+            GroupKey {
+                principal: None,
+                ..key
+            },
+            GroupKey {
+                outcome: Outcome::Failure,
+                ..key
+            },
+            GroupKey {
+                event_name: Some("DeleteTrail"),
+                ..key
+            },
+        ] {
+            assert!(!agg.merge_at(other, id, at, t));
+        }
+        assert!(agg.merge_at(key, id, at, t));
         agg.flush(&mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].count, 2);
         assert_eq!(out[0].last_seen(), at);
+        assert_eq!(out[0].event_ids().iter().collect::<Vec<_>>(), ["e1", "e2"]);
     }
 
     #[test]

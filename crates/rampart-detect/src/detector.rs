@@ -1,7 +1,7 @@
 //! The detection pipeline for one stream of records: time window, rule engine, baselines and
 //! aggregation, with the counts `rampart detect` prints.
 
-use crate::alert::{Aggregator, Alert, parse_time};
+use crate::alert::{Aggregator, Alert, GroupKey, outcome_of, parse_time};
 use crate::baseline::Baseline;
 use crate::engine::{Engine, EvalStats, ValueMemo};
 use crate::event::{Event, EventError};
@@ -22,6 +22,9 @@ pub struct DetectStats {
     pub alerted_events: u64,
     /// Alerts raised before aggregation.
     pub alerts: u64,
+    /// Matches on failed calls that raised nothing: the rule's policy keeps failures of its
+    /// calls silent (routine refusals).
+    pub silenced: u64,
     pub eval: EvalStats,
 }
 
@@ -32,6 +35,7 @@ impl std::ops::AddAssign for DetectStats {
         self.out_of_window += o.out_of_window;
         self.alerted_events += o.alerted_events;
         self.alerts += o.alerts;
+        self.silenced += o.silenced;
         self.eval += o.eval;
     }
 }
@@ -251,7 +255,13 @@ impl<'e> Detector<'e> {
             crate::alert::group_of_raw(ev)
         };
         let (mut merged, mut built) = (0u64, 0u64);
-        let event_time = ev.header().event_time.as_deref();
+        let h = ev.header();
+        let event_time = h.event_time.as_deref();
+        let outcome = if hits.is_empty() {
+            Default::default()
+        } else {
+            outcome_of(ev)
+        };
         let t = event_time
             .filter(|_| group.is_some())
             .and_then(parse_time)
@@ -261,11 +271,20 @@ impl<'e> Detector<'e> {
         for &i in hits {
             let i = i as usize;
             let rule = &self.engine.rules()[i];
+            let Some(text) = self.engine.rule_text(i).for_outcome(outcome) else {
+                self.stats.silenced += 1;
+                continue;
+            };
             if let Some((principal, resource)) = &group
                 && self.agg.merge_at(
-                    &rule.meta.id,
-                    principal.as_deref(),
-                    resource.as_deref(),
+                    GroupKey {
+                        rule_id: &rule.meta.id,
+                        outcome,
+                        event_name: h.event_name.as_deref(),
+                        principal: principal.as_deref(),
+                        resource: resource.as_deref(),
+                    },
+                    h.event_id.as_deref(),
                     event_time,
                     t,
                 )
@@ -275,10 +294,11 @@ impl<'e> Detector<'e> {
             }
             let alert = Alert::build(
                 rule,
-                self.engine.rule_text(i),
+                text,
                 ev,
                 Some(origin()),
                 group.as_ref(),
+                outcome,
                 &mut self.scratch,
             );
             self.agg.push(alert, out);
@@ -327,5 +347,125 @@ impl<'e> Detector<'e> {
     /// Emit aggregated alerts older than nothing (used by `--follow` between polls).
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
         self.agg.flush(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{ATTEMPT_PREFIX, Outcome, Severity};
+    use crate::rules::{BuiltinConfig, builtin, ev, failed_twin};
+    use serde_json::json;
+
+    /// Through the detector (the `merge_at` fast path included), with the built-in rules: a
+    /// trail stopped three times, a refused stop, a deletion and a refused user creation give
+    /// the stops (three event ids), the attempt one severity lower, the deletion on its own,
+    /// and nothing for the user (a routine refusal, counted as silenced) but CIS 4.1's
+    /// unauthorized-call alerts, which report their failure as CIS defines them.
+    #[test]
+    fn attempts_and_graver_calls_get_their_own_alerts() {
+        let rules = builtin(&BuiltinConfig::default())
+            .into_iter()
+            .filter(|b| b.disabled.is_none())
+            .map(|b| b.rule)
+            .collect();
+        let engine = Engine::new(rules);
+        let ct = "cloudtrail.amazonaws.com";
+        let stop = |i: u32| {
+            ev(
+                ct,
+                "StopLogging",
+                json!({"eventID": format!("stop-{i}"), "requestParameters": {"name": "org"}}),
+            )
+        };
+        let mut events = vec![stop(1), stop(2), failed_twin(&stop(3)), stop(4)];
+        events.push(ev(
+            ct,
+            "DeleteTrail",
+            json!({"eventID": "delete", "requestParameters": {"name": "org"}}),
+        ));
+        events.push(failed_twin(&ev(
+            "iam.amazonaws.com",
+            "CreateUser",
+            json!({"eventID": "user", "requestParameters": {"userName": "x"}}),
+        )));
+        for streaming in [false, true] {
+            let mut det = Detector::new(&engine, 300);
+            if streaming {
+                det = det.streaming();
+            }
+            let mut out = Vec::new();
+            for e in &events {
+                det.process(&serde_json::to_vec(e).unwrap(), &|| "test".into(), &mut out)
+                    .unwrap();
+            }
+            det.finish(&mut out).unwrap();
+            let tamper: Vec<_> = out
+                .iter()
+                .filter(|a| a.rule_id() == "RD-TAMPER-001")
+                .map(|a| {
+                    (
+                        a.event_name().unwrap(),
+                        a.outcome(),
+                        a.severity(),
+                        a.count,
+                        a.event_ids().iter().collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
+            let mut want = vec![
+                (
+                    "StopLogging",
+                    Outcome::Success,
+                    Severity::Critical,
+                    1,
+                    vec!["stop-1"],
+                ),
+                (
+                    "StopLogging",
+                    Outcome::Failure,
+                    Severity::High,
+                    1,
+                    vec!["stop-3"],
+                ),
+                (
+                    "DeleteTrail",
+                    Outcome::Success,
+                    Severity::Critical,
+                    1,
+                    vec!["delete"],
+                ),
+                (
+                    "StopLogging",
+                    Outcome::Success,
+                    Severity::Critical,
+                    3,
+                    vec!["stop-1", "stop-2", "stop-4"],
+                ),
+            ];
+            if !streaming {
+                // a batch run emits each group once, at its close, oldest first
+                want.remove(0);
+                want.rotate_left(2);
+            }
+            assert_eq!(tamper, want, "streaming: {streaming}");
+            let attempt = out
+                .iter()
+                .find(|a| a.outcome() == Outcome::Failure && a.rule_id() == "RD-TAMPER-001")
+                .unwrap();
+            assert!(
+                attempt.title().starts_with(ATTEMPT_PREFIX),
+                "{}",
+                attempt.title()
+            );
+            assert!(!out.iter().any(|a| a.rule_id() == "RD-IAM-007"));
+            assert_eq!(det.stats.silenced, 1);
+            let cis: Vec<_> = out
+                .iter()
+                .filter(|a| a.rule_id() == "RD-CIS-4.1")
+                .map(|a| (a.outcome(), a.title()))
+                .collect();
+            assert_eq!(cis, [(Outcome::Failure, "Unauthorized API call"); 2]);
+        }
     }
 }

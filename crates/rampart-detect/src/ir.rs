@@ -79,6 +79,72 @@ impl Severity {
             Severity::Critical => 5,
         }
     }
+    /// `steps` levels lower, never below `info`: the severity of a failed attempt.
+    pub fn lowered(self, steps: u8) -> Severity {
+        const ORDER: [Severity; 5] = [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ];
+        ORDER[(self as usize).saturating_sub(usize::from(steps))]
+    }
+}
+
+/// Whether the API call an event records succeeded. A call failed when CloudTrail logged an
+/// `errorCode` for it, or when it is a `ConsoleLogin` whose `responseElements.ConsoleLogin` is
+/// `Failure` (failed sign-ins carry no error code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    #[default]
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// What a rule raises for a call that failed. A failed attempt is a different fact from the
+/// action: its alert must never read as if the action happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFailure {
+    /// The same alert as on success (title, severity); its `outcome` says `failure`. For
+    /// rules whose title is true of a failed call too, and for rules whose definition already
+    /// decides about failures (CIS filter patterns, Sigma and user filter-pattern rules).
+    #[default]
+    Report,
+    /// An "Attempted" alert ([`ATTEMPT_PREFIX`] before the title), `lower` severities down.
+    Attempt { lower: u8 },
+    /// No alert: the call failing is routine (counted in the run's `silenced` figure).
+    Silent,
+}
+
+/// The start of an attempt alert's title (see [`OnFailure::Attempt`]).
+pub const ATTEMPT_PREFIX: &str = "Attempted (failed): ";
+
+impl OnFailure {
+    /// The policy as written in `rampart rules list` and docs: `report`, `attempt -N`, `silent`.
+    pub fn describe(self) -> String {
+        match self {
+            OnFailure::Report => "report".to_string(),
+            OnFailure::Attempt { lower } => format!("attempt -{lower}"),
+            OnFailure::Silent => "silent".to_string(),
+        }
+    }
+}
+
+impl Serialize for OnFailure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.describe())
+    }
 }
 
 impl fmt::Display for Severity {
@@ -106,6 +172,9 @@ pub struct RuleMeta {
     pub references: Vec<String>,
     /// Where it was loaded from (a file path), if not built in.
     pub origin: Option<String>,
+    /// What the rule raises for a failed call ([`OnFailure::Report`] unless a built-in rule
+    /// says otherwise).
+    pub on_failure: OnFailure,
 }
 
 impl RuleMeta {
@@ -128,6 +197,7 @@ impl RuleMeta {
             license: None,
             references: Vec::new(),
             origin: None,
+            on_failure: OnFailure::Report,
         }
     }
 }

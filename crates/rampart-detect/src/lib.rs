@@ -24,7 +24,7 @@ pub use detector::{DetectStats, Detector};
 pub use engine::{Engine, EvalStats};
 pub use event::{Event, EventError, Header};
 pub use ir::{
-    Cidr, Condition, FieldPath, IndexKeys, IrError, NumOp, Predicate, Reach, Rule, RuleMeta,
-    RuleSource, Segment, Severity, StrMatch, StrOp,
+    ATTEMPT_PREFIX, Cidr, Condition, FieldPath, IndexKeys, IrError, NumOp, OnFailure, Outcome,
+    Predicate, Reach, Rule, RuleMeta, RuleSource, Segment, Severity, StrMatch, StrOp,
 };
 pub use rules::{Builtin, BuiltinConfig, builtin};

@@ -1,8 +1,8 @@
 //! GuardDuty-like behaviour: attack tooling in the user agent, activity in regions the
 //! organization does not use, instance credentials used away from their instance's network.
 
-use super::{Builtin, BuiltinConfig, Def, ev, str_pred};
-use crate::ir::{Cidr, Condition, Predicate, Severity, StrOp};
+use super::{Builtin, BuiltinConfig, Def, ev, failed_twin, str_pred};
+use crate::ir::{Cidr, Condition, OnFailure, Predicate, Severity, StrOp};
 use serde_json::json;
 
 /// Services whose calls CloudTrail records in us-east-1 (Global Accelerator: us-west-2) no matter
@@ -85,6 +85,12 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 "DescribeInstances",
                 json!({"awsRegion": "us-east-1"}),
             ),
+            // refused there (the region-deny guardrail worked): an attempt, one level lower
+            failed_twin(&ev(
+                "ec2.amazonaws.com",
+                "RunInstances",
+                json!({"awsRegion": "ap-southeast-3"}),
+            )),
         ],
         negatives: vec![
             ev(
@@ -109,15 +115,21 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             ),
         ],
     };
+    // a call refused in such a region (the region-deny guardrail at work) is an attempt
+    let region_rule = |allowed| {
+        region_def(allowed)
+            .build()
+            .on_failure(OnFailure::Attempt { lower: 1 })
+    };
     if cfg.allowed_regions.is_empty() {
-        let mut b = region_def(vec![]).build();
+        let mut b = region_rule(vec![]);
         b.disabled = Some(
             "no allowed regions: set `allowed_regions` in the [detect] section of rampart.toml (when it has none, those of [organization], then [audit], are used), or pass `--allowed-regions`"
                 .into(),
         );
         out.push(b);
     } else {
-        out.push(region_def(cfg.allowed_regions.clone()).build());
+        out.push(region_rule(cfg.allowed_regions.clone()));
     }
     let mut nets = cfg.instance_networks.clone();
     for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"] {
@@ -147,7 +159,11 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 Condition::field("sourceIPAddress", Predicate::Cidr(vec![Cidr::parse("0.0.0.0/0").expect("cidr"), Cidr::parse("::/0").expect("cidr")])),
                 Condition::not(Condition::field("sourceIPAddress", Predicate::Cidr(nets))),
             ]),
-            positives: vec![from("sts.amazonaws.com", "GetCallerIdentity", "18.236.253.47")],
+            positives: vec![
+                from("sts.amazonaws.com", "GetCallerIdentity", "18.236.253.47"),
+                // refused calls prove the stolen credentials work just the same: same alert
+                failed_twin(&from("s3.amazonaws.com", "ListBuckets", "18.236.253.47")),
+            ],
             negatives: vec![
                 from("sts.amazonaws.com", "GetCallerIdentity", "10.0.3.4"),
                 // AWS services acting with the instance's credentials

@@ -1,8 +1,11 @@
 //! Identity abuse: root use, credentials minted for someone else, privilege grants, weakened MFA,
 //! IAM users where people should sign in through SSO, federation-token persistence.
 
-use super::{Builtin, BuiltinConfig, Def, api, ci, ev, some_value, str_pred};
-use crate::ir::{Condition, FieldPath, Items, Predicate, Severity, StrOp};
+use super::{
+    Builtin, BuiltinConfig, Def, api, ci, ev, failed_twin, some_value, str_pred,
+    with_failure_policies,
+};
+use crate::ir::{Condition, FieldPath, Items, OnFailure, Predicate, Severity, StrOp};
 use serde_json::json;
 
 fn root() -> Condition {
@@ -66,7 +69,11 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             description: "The root user signed in. Root should be locked away behind hardware MFA and used only for root-only tasks.",
             false_positives: &["Break-glass procedures and root-only tasks, announced in advance"],
             condition: Condition::All(vec![api("signin.amazonaws.com", &["ConsoleLogin"]), root()]),
-            positives: vec![ev("signin.amazonaws.com", "ConsoleLogin", root_id.clone())],
+            positives: vec![
+                ev("signin.amazonaws.com", "ConsoleLogin", root_id.clone()),
+                // someone tried the root password: raised as an attempt
+                failed_twin(&ev("signin.amazonaws.com", "ConsoleLogin", root_id.clone())),
+            ],
             negatives: vec![ev("signin.amazonaws.com", "ConsoleLogin", json!({}))],
         },
         Def {
@@ -274,7 +281,14 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 "GetFederationToken",
                 json!({"requestParameters": {"name": "x"}}),
             )],
-            negatives: vec![ev("sts.amazonaws.com", "GetCallerIdentity", json!({}))],
+            negatives: vec![
+                ev("sts.amazonaws.com", "GetCallerIdentity", json!({})),
+                failed_twin(&ev(
+                    "sts.amazonaws.com",
+                    "GetFederationToken",
+                    json!({"requestParameters": {"name": "x"}}),
+                )),
+            ],
         },
         Def {
             id: "RD-IAM-009",
@@ -292,7 +306,13 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             negatives: vec![ev(iam, "GetRole", json!({}))],
         },
     ];
-    let mut out: Vec<Builtin> = v.into_iter().map(Def::build).collect();
+    // A refused federation token gives no credentials to persist with, and a refused user is
+    // the guardrail working: both are routine and CIS 4.1 reports the refusal. Every other
+    // identity rule raises a failed call as an attempt one severity lower (the family default).
+    let mut out = with_failure_policies(
+        v.into_iter().map(Def::build).collect(),
+        &[("RD-IAM-008", OnFailure::Silent)],
+    );
     let mut sso = Def {
         id: "RD-IAM-007",
         title: "IAM user created in an organization that uses SSO",
@@ -302,9 +322,13 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         false_positives: &["Service users for systems that cannot assume roles (set `uses_sso = false` in `[detect]` if IAM users are normal here)"],
         condition: api(iam, &["CreateUser"]),
         positives: vec![ev(iam, "CreateUser", json!({"requestParameters": {"userName": "x"}}))],
-        negatives: vec![ev(iam, "CreateRole", json!({}))],
+        negatives: vec![
+            ev(iam, "CreateRole", json!({})),
+            failed_twin(&ev(iam, "CreateUser", json!({"requestParameters": {"userName": "x"}}))),
+        ],
     }
-    .build();
+    .build()
+    .on_failure(OnFailure::Silent);
     if !cfg.uses_sso {
         sso.disabled = Some(
             "`uses_sso = false` in the [detect] section of rampart.toml: IAM users are expected here"

@@ -1,9 +1,10 @@
 //! Built-in rules, one file per family. Each rule is defined once, with its metadata, its logic
 //! and the positive and negative events that test it (`rampart rules test` runs them too).
 
+use crate::alert::Alert;
 use crate::ir::{
-    Cidr, Condition, FieldPath, Items, Predicate, Reach, Rule, RuleMeta, RuleSource, Severity,
-    StrMatch, StrOp,
+    ATTEMPT_PREFIX, Cidr, Condition, FieldPath, Items, OnFailure, Outcome, Predicate, Reach, Rule,
+    RuleMeta, RuleSource, Severity, StrMatch, StrOp,
 };
 use serde_json::{Value, json};
 
@@ -46,7 +47,9 @@ pub struct Builtin {
     pub disabled: Option<String>,
 }
 
-/// One rule's definition, as each family file writes it.
+/// One rule's definition, as each family file writes it. What it raises for a failed call is
+/// its family's default ([`default_on_failure`]) unless the family file sets it with
+/// [`Builtin::on_failure`] or [`with_failure_policies`].
 pub(crate) struct Def {
     pub id: &'static str,
     pub title: &'static str,
@@ -67,6 +70,7 @@ impl Def {
             false_positives: self.false_positives.iter().map(|s| s.to_string()).collect(),
             author: Some("rampart".to_string()),
             license: Some("Apache-2.0".to_string()),
+            on_failure: default_on_failure(self.id),
             ..RuleMeta::new(self.id, RuleSource::Builtin, self.title, self.severity)
         };
         Builtin {
@@ -76,6 +80,51 @@ impl Def {
             disabled: None,
         }
     }
+}
+
+/// What a built-in rule raises for a failed call unless its family file says otherwise, by
+/// family: CIS 4.x rules keep CIS's definition (their patterns decide about failures, the
+/// alert reports the outcome); GuardDuty-like rules describe the caller (its tooling, place
+/// or network), which is as true of a refused call; every other family (tampering, identity,
+/// and families added later) raises a failed call as an attempt one severity lower, never as
+/// the action.
+pub(crate) fn default_on_failure(id: &str) -> OnFailure {
+    if id.starts_with("RD-CIS-") || id.starts_with("RD-GD-") {
+        OnFailure::Report
+    } else {
+        OnFailure::Attempt { lower: 1 }
+    }
+}
+
+impl Builtin {
+    /// Sets what the rule raises for a failed call, instead of its family's default.
+    pub(crate) fn on_failure(mut self, policy: OnFailure) -> Builtin {
+        self.rule.meta.on_failure = policy;
+        self
+    }
+}
+
+/// Gives each rule named in `policies` its own failure policy ([`Builtin::on_failure`]).
+/// Every id named must be one of `rules` (a misspelt id fails the build's tests).
+pub(crate) fn with_failure_policies(
+    rules: Vec<Builtin>,
+    policies: &[(&str, OnFailure)],
+) -> Vec<Builtin> {
+    debug_assert!(
+        policies
+            .iter()
+            .all(|(id, _)| rules.iter().any(|b| b.rule.meta.id == *id)),
+        "a failure policy names a rule that is not in its family"
+    );
+    rules
+        .into_iter()
+        .map(
+            |b| match policies.iter().find(|(id, _)| b.rule.meta.id == *id) {
+                Some(&(_, p)) => b.on_failure(p),
+                None => b,
+            },
+        )
+        .collect()
 }
 
 /// Every built-in rule, active or disabled by `cfg`, in catalogue order.
@@ -166,38 +215,102 @@ fn merge(a: &mut Value, b: Value) {
     }
 }
 
-/// Whether `rule` fires on `event` when run through a one-rule engine (index included).
-pub fn fires(rule: &Rule, event: &Value) -> bool {
+/// The alert `rule` raises on `event` when run through a one-rule detector (index, failure
+/// policy and all, without aggregation); `None` when it raises nothing.
+pub fn alert_on(rule: &Rule, event: &Value) -> Option<Alert> {
     let raw = serde_json::to_vec(event).unwrap_or_default();
-    let Ok(e) = crate::event::Event::parse(&raw) else {
-        return false;
-    };
     let engine = crate::engine::Engine::new(vec![rule.clone()]);
-    let mut hit = false;
-    engine.evaluate(&e, &mut Default::default(), |_| hit = true);
-    hit
+    let mut det = crate::detector::Detector::new(&engine, 0);
+    let mut out = Vec::new();
+    det.process(&raw, &String::new, &mut out).ok()?;
+    out.into_iter().next()
 }
 
-/// Run every built-in rule's own test events; returns one line per failure.
+/// Whether `rule` raises an alert on `event` ([`alert_on`]).
+pub fn fires(rule: &Rule, event: &Value) -> bool {
+    alert_on(rule, event).is_some()
+}
+
+/// The same call as `event`, failed: refused with `AccessDenied`, or for a console sign-in a
+/// `Failure` response (failed sign-ins carry no error code).
+pub fn failed_twin(event: &Value) -> Value {
+    let mut e = event.clone();
+    if e["eventName"] == "ConsoleLogin" {
+        merge(
+            &mut e,
+            json!({"errorMessage": "Failed authentication", "responseElements": {"ConsoleLogin": "Failure"}}),
+        );
+    } else {
+        merge(
+            &mut e,
+            json!({"errorCode": "AccessDenied", "errorMessage": "User is not authorized to perform this operation", "responseElements": null}),
+        );
+    }
+    e
+}
+
+/// What is wrong with the alert `rule` raised (or not) on the failed call `event`, by the
+/// rule's failure policy; `None` when it is right. `must_fire`: an attempt rule must raise.
+fn check_failure(rule: &Rule, event: &Value, must_fire: bool) -> Option<String> {
+    let m = &rule.meta;
+    let alert = alert_on(rule, event);
+    match (m.on_failure, alert) {
+        (OnFailure::Silent, Some(_)) => Some("raised an alert (policy: silent)".into()),
+        (OnFailure::Silent, None) | (OnFailure::Report, None) => None,
+        (OnFailure::Attempt { .. }, None) => {
+            must_fire.then(|| "raised no attempt alert".to_string())
+        }
+        (policy, Some(a)) => {
+            let (title, severity) = match policy {
+                OnFailure::Attempt { lower } => (
+                    format!("{ATTEMPT_PREFIX}{}", m.title),
+                    m.severity.lowered(lower),
+                ),
+                _ => (m.title.clone(), m.severity),
+            };
+            (a.outcome() != Outcome::Failure || a.title() != title || a.severity() != severity)
+                .then(|| {
+                    format!(
+                        "raised `{}` ({}, outcome {}), expected `{title}` ({})",
+                        a.title(),
+                        a.severity().as_str(),
+                        a.outcome().as_str(),
+                        severity.as_str()
+                    )
+                })
+        }
+    }
+}
+
+/// Run every built-in rule's own test events; returns one line per failure. A positive must
+/// raise an alert and a negative must not, by the rule's failure policy for failed calls
+/// (a failed positive of an attempt rule raises its "Attempted" alert, one of a silent rule
+/// is a negative); and the failed twin of every successful positive ([`failed_twin`]) must
+/// raise what the policy says: the attempt alert, nothing (silent), or for a rule that
+/// reports failures as it is, whatever its definition says, with outcome `failure`.
 pub fn self_test(rules: &[Builtin]) -> Vec<String> {
     let mut failures = Vec::new();
     for b in rules.iter().filter(|b| b.disabled.is_none()) {
+        let id = &b.rule.meta.id;
         for (i, p) in b.positives.iter().enumerate() {
-            if !fires(&b.rule, p) {
+            let n = i + 1;
+            let Some(a) = alert_on(&b.rule, p) else {
+                failures.push(format!("{id}: positive event #{n} did not fire"));
+                continue;
+            };
+            if a.outcome() == Outcome::Failure {
+                if let Some(why) = check_failure(&b.rule, p, true) {
+                    failures.push(format!("{id}: positive event #{n} (a failed call) {why}"));
+                }
+            } else if let Some(why) = check_failure(&b.rule, &failed_twin(p), true) {
                 failures.push(format!(
-                    "{}: positive event #{} did not fire",
-                    b.rule.meta.id,
-                    i + 1
+                    "{id}: the failed twin of positive event #{n} {why}"
                 ));
             }
         }
         for (i, n) in b.negatives.iter().enumerate() {
             if fires(&b.rule, n) {
-                failures.push(format!(
-                    "{}: negative event #{} fired",
-                    b.rule.meta.id,
-                    i + 1
-                ));
+                failures.push(format!("{id}: negative event #{} fired", i + 1));
             }
         }
     }
@@ -282,6 +395,40 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    /// The self-test holds each rule's alerts on failed calls to its policy: RD-TAMPER-001
+    /// made silent fails on its refused `StopLogging` positive; under `report` or another
+    /// attempt level the expected alert follows the policy.
+    #[test]
+    fn self_test_checks_the_failure_policy() {
+        let tamper = || {
+            all()
+                .into_iter()
+                .find(|b| b.rule.meta.id == "RD-TAMPER-001")
+                .expect("listed")
+        };
+        assert!(self_test(&[tamper()]).is_empty());
+        let silent = self_test(&[tamper().on_failure(OnFailure::Silent)]);
+        assert_eq!(silent, ["RD-TAMPER-001: positive event #3 did not fire"]);
+        for p in [OnFailure::Report, OnFailure::Attempt { lower: 2 }] {
+            assert!(self_test(&[tamper().on_failure(p)]).is_empty(), "{p:?}");
+        }
+    }
+
+    /// Each built-in rule's failure policy is the one docs/detect.md ("Failed calls") gives.
+    #[test]
+    fn failure_policies_are_the_documented_ones() {
+        for b in all() {
+            let id = b.rule.meta.id.as_str();
+            let want = match id {
+                "RD-IAM-007" | "RD-IAM-008" => OnFailure::Silent,
+                "RD-GD-001" | "RD-GD-003" => OnFailure::Report,
+                _ if id.starts_with("RD-CIS-") => OnFailure::Report,
+                _ => OnFailure::Attempt { lower: 1 },
+            };
+            assert_eq!(b.rule.meta.on_failure, want, "{id}");
+        }
     }
 
     fn disabled(rules: &[Builtin], id: &str) -> Option<String> {

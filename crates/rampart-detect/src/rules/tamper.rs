@@ -1,7 +1,7 @@
 //! Tampering with the baseline itself: the logging, detection and guardrail services that make
 //! every other alert possible.
 
-use super::{Builtin, Def, anywhere, api, ci, ev, some_value, str_pred};
+use super::{Builtin, Def, anywhere, api, ci, ev, failed_twin, some_value, str_pred};
 use crate::ir::{Condition, Items, Predicate, Severity, StrOp, compile_regex};
 use serde_json::json;
 
@@ -161,7 +161,12 @@ pub(super) fn rules() -> Vec<Builtin> {
             description: "Logging was stopped on a trail or the trail was deleted: everything after this is invisible.",
             false_positives: &["Decommissioning a trail after a replacement is live"],
             condition: api(ct, &["StopLogging", "DeleteTrail"]),
-            positives: vec![ev(ct, "StopLogging", json!({"requestParameters": {"name": "org-trail"}})), ev(ct, "DeleteTrail", json!({}))],
+            positives: vec![
+                ev(ct, "StopLogging", json!({"requestParameters": {"name": "org-trail"}})),
+                ev(ct, "DeleteTrail", json!({})),
+                // refused (a guardrail SCP): raised as "Attempted …", high instead of critical
+                failed_twin(&ev(ct, "StopLogging", json!({"requestParameters": {"name": "org-trail"}}))),
+            ],
             negatives: vec![ev(ct, "StartLogging", json!({})), ev("example.amazonaws.com", "DeleteTrail", json!({}))],
         },
         Def {

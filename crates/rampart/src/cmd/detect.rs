@@ -125,6 +125,8 @@ pub struct Listed {
     pub status: String,
     pub title: String,
     pub attack: String,
+    /// What the rule raises for a failed call: `report`, `attempt -N` or `silent`.
+    pub on_failure: String,
 }
 
 /// Loaded rules plus everything that could not be loaded (never silent).
@@ -144,6 +146,7 @@ pub fn listed(r: &Rule, status: &str) -> Listed {
         status: status.to_string(),
         title: r.meta.title.clone(),
         attack: r.meta.attack.join(" "),
+        on_failure: r.meta.on_failure.describe(),
     }
 }
 
@@ -248,6 +251,7 @@ impl Loaded {
             status: format!("unsupported: {reason}"),
             title,
             attack: String::new(),
+            on_failure: "-".into(),
         });
     }
 }
@@ -525,7 +529,14 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
             st.alerted_events,
             st.alerts,
             engine.rules().len()
-        ),
+        ) + &if st.silenced > 0 {
+            format!(
+                "; {} failed call(s) left silent by their rule's policy",
+                st.silenced
+            )
+        } else {
+            String::new()
+        },
     );
     let mut sink_failed = false;
     for r in run.dispatch.reports() {

@@ -53,7 +53,7 @@ fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
     let mut text = String::new();
     if json {
         for l in &loaded.listed {
-            let v = serde_json::json!({"id": l.id, "source": l.source, "severity": l.severity, "status": l.status, "title": l.title, "attack": l.attack});
+            let v = serde_json::json!({"id": l.id, "source": l.source, "severity": l.severity, "status": l.status, "title": l.title, "attack": l.attack, "on_failure": l.on_failure});
             text.push_str(&v.to_string());
             text.push('\n');
         }
@@ -66,14 +66,14 @@ fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
             .unwrap_or(2)
             .max(2);
         text.push_str(&format!(
-            "{:<w_id$}  {:<8}  {:<8}  {:<11}  {:<28}  STATUS\n",
-            "ID", "SOURCE", "SEVERITY", "ATT&CK", "TITLE"
+            "{:<w_id$}  {:<8}  {:<8}  {:<11}  {:<28}  {:<10}  STATUS\n",
+            "ID", "SOURCE", "SEVERITY", "ATT&CK", "TITLE", "ON FAILURE"
         ));
         for l in &loaded.listed {
             let title: String = l.title.chars().take(60).collect();
             text.push_str(&format!(
-                "{:<w_id$}  {:<8}  {:<8}  {:<11}  {:<28}  {}\n",
-                l.id, l.source, l.severity, l.attack, title, l.status
+                "{:<w_id$}  {:<8}  {:<8}  {:<11}  {:<28}  {:<10}  {}\n",
+                l.id, l.source, l.severity, l.attack, title, l.on_failure, l.status
             ));
         }
     }
