@@ -21,7 +21,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Without a multi-region trail recording read and write management events, activity in some regions goes unrecorded.",
         remediation_console: "CloudTrail → Trails → Create trail (or edit): apply to all regions, management events Read and Write; for an organization, create it in the management account as an organization trail.",
         remediation_cli: "aws cloudtrail create-trail --name org-trail --s3-bucket-name BUCKET --is-multi-region-trail --is-organization-trail && aws cloudtrail start-logging --name org-trail",
-        frameworks: &["cis-aws-3.0:3.1", "fsbp:CloudTrail.1"],
+        frameworks: &["cis-aws-3.0:3.1", "cis-aws-5.0:3.1", "fsbp:CloudTrail.1"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(multi_region),
     },
@@ -33,7 +33,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Digest files prove that delivered log files were not changed or deleted after delivery.",
         remediation_console: "CloudTrail → the trail → Edit → Additional settings: enable log file validation.",
         remediation_cli: "aws cloudtrail update-trail --name TRAIL --enable-log-file-validation",
-        frameworks: &["cis-aws-3.0:3.2", "fsbp:CloudTrail.4"],
+        frameworks: &["cis-aws-3.0:3.2", "cis-aws-5.0:3.2", "fsbp:CloudTrail.4"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(validation),
     },
@@ -45,7 +45,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Access logs on the trail bucket show who read or tried to tamper with the audit logs.",
         remediation_console: "S3 → the trail bucket → Properties → Server access logging → Enable, target a separate bucket.",
         remediation_cli: "aws s3api put-bucket-logging --bucket TRAIL_BUCKET --bucket-logging-status '{\"LoggingEnabled\":{\"TargetBucket\":\"LOGS\",\"TargetPrefix\":\"cloudtrail/\"}}'",
-        frameworks: &["cis-aws-3.0:3.4", "fsbp:CloudTrail.7"],
+        frameworks: &["cis-aws-3.0:3.4", "cis-aws-5.0:3.4", "fsbp:CloudTrail.7"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(bucket_logging),
     },
@@ -57,7 +57,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "SSE-KMS adds a key policy between the log files and anyone who can read the bucket.",
         remediation_console: "CloudTrail → the trail → Edit → Log file SSE-KMS encryption: enable with a customer managed key.",
         remediation_cli: "aws cloudtrail update-trail --name TRAIL --kms-key-id KEY_ARN",
-        frameworks: &["cis-aws-3.0:3.5", "fsbp:CloudTrail.2"],
+        frameworks: &["cis-aws-3.0:3.5", "cis-aws-5.0:3.5", "fsbp:CloudTrail.2"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(kms),
     },
@@ -69,7 +69,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Data events record who wrote or deleted which object, which management events never show.",
         remediation_console: "CloudTrail → the trail → Data events → add S3, all current and future buckets, Write (or All).",
         remediation_cli: "aws cloudtrail put-event-selectors --trail-name TRAIL --event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3\"]}]}]'",
-        frameworks: &["cis-aws-3.0:3.8", "fsbp:S3.22"],
+        frameworks: &["cis-aws-3.0:3.8", "cis-aws-5.0:3.8", "fsbp:S3.22"],
         apis: &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"],
         check: Some(s3_write_events),
     },
@@ -81,7 +81,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Read data events show which objects were downloaded, the evidence an exfiltration investigation needs.",
         remediation_console: "CloudTrail → the trail → Data events → add S3, all current and future buckets, Read (or All).",
         remediation_cli: "aws cloudtrail put-event-selectors --trail-name TRAIL --event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3\"]}]}]'",
-        frameworks: &["cis-aws-3.0:3.9", "fsbp:S3.23"],
+        frameworks: &["cis-aws-3.0:3.9", "cis-aws-5.0:3.9", "fsbp:S3.23"],
         apis: &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"],
         check: Some(s3_read_events),
     },
@@ -224,11 +224,7 @@ fn no_trail(ctx: &Ctx, out: &mut Vec<Outcome>) {
 /// CIS judges a property of trails on every trail that exists, not only on the one that gives
 /// coverage: a member's own single-region trail with validation off fails even when the
 /// organization trail that covers the account is fine. Every covering trail is judged.
-fn each_trail(
-    ctx: &Ctx,
-    out: &mut Vec<Outcome>,
-    judge: impl Fn(&Trail) -> Result<String, String>,
-) {
+fn each_trail(ctx: &Ctx, out: &mut Vec<Outcome>, judge: impl Fn(&Trail) -> Result<String, String>) {
     let trails = covering(ctx);
     if trails.is_empty() {
         return no_trail(ctx, out);
