@@ -72,6 +72,9 @@ pub struct Run {
     pub account_names: std::collections::BTreeMap<String, String>,
     pub regions: Vec<String>,
     pub controls: usize,
+    /// The framework the run reports by (`rampart audit --framework`); absent for a full run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
     /// Severity at or above which unsuppressed FAIL/ERROR findings fail the run.
     pub fail_on: Option<Severity>,
     pub summary: Summary,
@@ -113,6 +116,7 @@ impl Run {
                 .collect(),
             regions,
             controls: rampart_core::catalogue().len(),
+            framework: None,
             fail_on: None,
             summary: Summary::of(findings),
             warnings: Vec::new(),
@@ -164,6 +168,15 @@ pub fn shown_status(f: &Finding) -> &'static str {
         "SUPPRESSED"
     } else {
         f.status.as_str()
+    }
+}
+
+/// How a finding's control is named: its id, preceded by the requirement it answers when the
+/// run reports by a framework (`cis-aws-5.0:5.1.1 (cis-2.2.1)`).
+pub fn control_label(f: &Finding) -> std::borrow::Cow<'_, str> {
+    match &f.requirement {
+        Some(r) => std::borrow::Cow::Owned(format!("{r} ({})", f.control)),
+        None => std::borrow::Cow::Borrowed(&f.control),
     }
 }
 
