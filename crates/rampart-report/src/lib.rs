@@ -180,31 +180,43 @@ pub fn control_label(f: &Finding) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Findings that need attention first: open problems by severity, then suppressed ones.
+/// Findings that need attention first: open problems by severity, then suppressed ones. Within a
+/// severity, a run that reports by a framework keeps the framework's order (the order
+/// `evaluate_framework` returns); otherwise control, account, region and resource decide.
 pub(crate) fn problems(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Error))
         .collect();
-    v.sort_by(|a, b| {
-        (
-            a.suppressed.is_some(),
-            std::cmp::Reverse(a.severity),
-            &a.control,
-            &a.account_id,
-            &a.region,
-            &a.resource,
-        )
-            .cmp(&(
-                b.suppressed.is_some(),
-                std::cmp::Reverse(b.severity),
-                &b.control,
-                &b.account_id,
-                &b.region,
-                &b.resource,
-            ))
-    });
+    if by_framework(findings) {
+        // A stable sort: ties keep the framework's order.
+        v.sort_by_key(|f| (f.suppressed.is_some(), std::cmp::Reverse(f.severity)));
+    } else {
+        v.sort_by(|a, b| {
+            (
+                a.suppressed.is_some(),
+                std::cmp::Reverse(a.severity),
+                &a.control,
+                &a.account_id,
+                &a.region,
+                &a.resource,
+            )
+                .cmp(&(
+                    b.suppressed.is_some(),
+                    std::cmp::Reverse(b.severity),
+                    &b.control,
+                    &b.account_id,
+                    &b.region,
+                    &b.resource,
+                ))
+        });
+    }
     v
+}
+
+/// True when the findings come from a run that reports by a framework (`--framework`).
+pub(crate) fn by_framework(findings: &[Finding]) -> bool {
+    findings.first().is_some_and(|f| f.requirement.is_some())
 }
 
 /// The region to file a global finding under in formats that need a real region.

@@ -36,9 +36,11 @@ fn truncate(s: &str, n: usize) -> String {
 pub fn render(run: &Run, findings: &[Finding], opts: Options) -> String {
     let rows: Vec<&Finding> = if opts.show_all {
         let mut v: Vec<&Finding> = findings.iter().collect();
-        v.sort_by(|a, b| {
-            (&a.control, &a.account_id, &a.region).cmp(&(&b.control, &b.account_id, &b.region))
-        });
+        if !crate::by_framework(findings) {
+            v.sort_by(|a, b| {
+                (&a.control, &a.account_id, &a.region).cmp(&(&b.control, &b.account_id, &b.region))
+            });
+        }
         v
     } else {
         problems(findings)
@@ -188,6 +190,7 @@ mod tests {
         let (mut run, _) = run_and_findings();
         let mut s = rampart_core::sample::compliant_org(1, &["us-east-1"]);
         s.accounts[3].regions[0].ebs_encryption_by_default = false;
+        s.accounts[3].regions[0].flow_logs.clear();
         let f = rampart_core::evaluate_framework(
             &s,
             &rampart_core::AuditSettings::default(),
@@ -202,6 +205,24 @@ mod tests {
             t.contains(&format!("{} controls of cis-aws-5.0:", run.controls)),
             "{t}"
         );
+        // Same severity (MEDIUM): v5.0 3.7 (flow logs) before 5.1.1 (EBS), although by control
+        // id cis-2.2.1 sorts before cis-3.7.
+        for all in [false, true] {
+            let t = render(
+                Format::Table,
+                &run,
+                &f,
+                Options {
+                    color: false,
+                    show_all: all,
+                },
+            );
+            let at = |needle: &str| t.find(needle).unwrap_or_else(|| panic!("{needle}: {t}"));
+            assert!(
+                at("cis-aws-5.0:3.7 (cis-3.7)") < at("cis-aws-5.0:5.1.1 (cis-2.2.1)"),
+                "{t}"
+            );
+        }
         let m = render(Format::Markdown, &run, &f, Options::default());
         assert!(m.contains("`cis-aws-5.0:5.1.1 (cis-2.2.1)`"), "{m}");
         let c = render(Format::Csv, &run, &f, Options::default());
