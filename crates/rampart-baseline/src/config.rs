@@ -108,7 +108,8 @@ pub struct SecurityServices {
     pub guardduty: bool,
     #[serde(default = "yes")]
     pub security_hub: bool,
-    /// Security Hub standards: `fsbp`, `cis-3.0`.
+    /// Security Hub standards: `fsbp`, `cis-5.0`, `cis-3.0`, `cis-1.4`, `nist-800-53`, `pci-dss`
+    /// (see [`crate::plan::STANDARDS`]).
     #[serde(default = "default_standards")]
     pub standards: Vec<String>,
     #[serde(default = "yes")]
@@ -157,8 +158,6 @@ pub struct ConfigError {
     pub column: usize,
     pub message: String,
 }
-
-const KNOWN_STANDARDS: &[&str] = &["fsbp", "cis-3.0", "cis-1.4", "nist-800-53", "pci-dss"];
 
 impl Config {
     /// Parses and checks `text` (named `file` in messages).
@@ -292,12 +291,13 @@ impl Config {
             );
         }
         for s in &cfg.security_services.standards {
-            if !KNOWN_STANDARDS.contains(&s.as_str()) {
+            if !crate::plan::STANDARDS.iter().any(|(n, _)| n == s) {
+                let known: Vec<&str> = crate::plan::STANDARDS.iter().map(|(n, _)| *n).collect();
                 return fail(
                     s,
                     format!(
                         "unknown Security Hub standard `{s}`; use one of: {}",
-                        KNOWN_STANDARDS.join(", ")
+                        known.join(", ")
                     ),
                 );
             }
@@ -411,6 +411,7 @@ trail_name = "rampart-org-trail"
 [security_services]
 guardduty = true
 security_hub = true
+# Also: "cis-5.0" (CIS AWS Foundations v5.0.0), "cis-1.4", "nist-800-53", "pci-dss".
 standards = ["fsbp", "cis-3.0"]
 config = true
 access_analyzer = true
@@ -467,6 +468,27 @@ mod tests {
             default_config()
         );
         Config::parse(&text, "rampart.toml").unwrap();
+    }
+
+    #[test]
+    fn security_hub_standards_are_checked_by_name() {
+        let text = default_config().replace(
+            "standards = [\"fsbp\", \"cis-3.0\"]",
+            "standards = [\"fsbp\", \"cis-5.0\"]",
+        );
+        let cfg = Config::parse(&text, "rampart.toml").unwrap();
+        assert_eq!(cfg.security_services.standards, vec!["fsbp", "cis-5.0"]);
+        let text = default_config().replace(
+            "standards = [\"fsbp\", \"cis-3.0\"]",
+            "standards = [\"fsbp\", \"cis-6.0\"]",
+        );
+        let e = Config::parse(&text, "rampart.toml").unwrap_err();
+        assert!(
+            e.message
+                .contains("unknown Security Hub standard `cis-6.0`")
+                && e.message.contains("cis-5.0, cis-3.0"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -656,16 +656,22 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
     })
 }
 
+/// The Security Hub standards rampart.toml can name, with the path of each standard's regional
+/// ARN (`arn:aws:securityhub:REGION::standards/PATH`, as `DescribeStandards` lists them). Security
+/// Hub offers CIS AWS Foundations v5.0.0, v3.0.0 and v1.4.0 this way (v1.2.0 only as a global
+/// `ruleset` ARN, not offered here).
+pub const STANDARDS: &[(&str, &str)] = &[
+    ("fsbp", "aws-foundational-security-best-practices/v/1.0.0"),
+    ("cis-5.0", "cis-aws-foundations-benchmark/v/5.0.0"),
+    ("cis-3.0", "cis-aws-foundations-benchmark/v/3.0.0"),
+    ("cis-1.4", "cis-aws-foundations-benchmark/v/1.4.0"),
+    ("nist-800-53", "nist-800-53/v/5.0.0"),
+    ("pci-dss", "pci-dss/v/3.2.1"),
+];
+
 /// The Security Hub standard ARN for a `standards` name of rampart.toml.
 pub fn standard_arn(name: &str, region: &str) -> Option<String> {
-    let path = match name {
-        "fsbp" => "aws-foundational-security-best-practices/v/1.0.0",
-        "cis-3.0" => "cis-aws-foundations-benchmark/v/3.0.0",
-        "cis-1.4" => "cis-aws-foundations-benchmark/v/1.4.0",
-        "nist-800-53" => "nist-800-53/v/5.0.0",
-        "pci-dss" => "pci-dss/v/3.2.1",
-        _ => return None,
-    };
+    let (_, path) = STANDARDS.iter().find(|(n, _)| *n == name)?;
     Some(format!("arn:aws:securityhub:{region}::standards/{path}"))
 }
 

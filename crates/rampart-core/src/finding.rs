@@ -95,6 +95,10 @@ pub struct Finding {
     pub remediation: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppressed>,
+    /// The requirement(s) this finding answers in the framework the audit was asked to report by
+    /// (`rampart audit --framework cis-aws-5.0`), e.g. `cis-aws-5.0:5.1.1`; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<Text>,
 }
 
 impl Finding {
@@ -116,6 +120,7 @@ impl Finding {
             message: o.message,
             remediation: Cow::Borrowed(remediation_text(control)),
             suppressed: None,
+            requirement: None,
         }
     }
 

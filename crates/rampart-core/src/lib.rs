@@ -40,7 +40,8 @@ pub enum Scope {
 
 /// One control: everything a user needs to know about it, and the check itself.
 pub struct Control {
-    /// Stable id, e.g. `cis-1.4` or `baseline-org-trail`.
+    /// Stable id, e.g. `cis-1.4` (CIS v3.0 number), `cis5-5.1.2` (a requirement only CIS v5.0
+    /// has) or `base-org-trail`.
     pub id: &'static str,
     pub title: &'static str,
     pub severity: Severity,
@@ -51,7 +52,7 @@ pub struct Control {
     pub remediation_console: &'static str,
     /// How to fix it with the AWS CLI.
     pub remediation_cli: &'static str,
-    /// `cis-aws-3.0:<number>`, `fsbp:<id>`, `rampart-baseline:<name>`.
+    /// `cis-aws-3.0:<number>`, `cis-aws-5.0:<number>`, `fsbp:<id>`, `rampart-baseline:<name>`.
     pub frameworks: &'static [&'static str],
     /// `service:Operation` prefixes the check reads; a collection error on any of them gives ERROR.
     pub apis: &'static [&'static str],
@@ -110,6 +111,93 @@ pub fn catalogue() -> Vec<&'static Control> {
         .iter()
         .flat_map(|family| family.iter())
         .collect()
+}
+
+/// The frameworks the catalogue maps to (`cis-aws-3.0`, `cis-aws-5.0`, `fsbp`,
+/// `rampart-baseline`): the part of each mapping before the `:`, sorted.
+pub fn frameworks() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = catalogue()
+        .into_iter()
+        .flat_map(|c| c.frameworks.iter())
+        .filter_map(|fw| fw.split_once(':').map(|(name, _)| name))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The requirements of `framework` a control maps to, e.g. `["cis-aws-5.0:5.1.1"]`.
+pub fn requirements<'c>(control: &'c Control, framework: &str) -> Vec<&'c str> {
+    control
+        .frameworks
+        .iter()
+        .copied()
+        .filter(|fw| {
+            fw.strip_prefix(framework)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .collect()
+}
+
+/// The controls mapped to `framework`, in the framework's own order (its requirement numbers
+/// compared numerically: 1.2 < 1.10 < 2.1.1). An unknown framework is an error naming the known ones.
+pub fn select(framework: &str) -> Result<Vec<&'static Control>, String> {
+    let known = frameworks();
+    if !known.contains(&framework) {
+        return Err(format!(
+            "unknown framework `{framework}`; use one of: {}",
+            known.join(", ")
+        ));
+    }
+    let mut chosen: Vec<(Vec<RequirementPart>, &'static Control)> = catalogue()
+        .into_iter()
+        .filter_map(|c| {
+            let first = *requirements(c, framework).first()?;
+            Some((requirement_order(&first[framework.len() + 1..]), c))
+        })
+        .collect();
+    chosen.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(chosen.into_iter().map(|(_, c)| c).collect())
+}
+
+/// One dot-separated part of a requirement id: numbers compare as numbers (`EC2.13`, `5.1.1`).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum RequirementPart {
+    Number(u32),
+    Text(String),
+}
+
+fn requirement_order(id: &str) -> Vec<RequirementPart> {
+    id.split('.')
+        .map(|p| match p.parse() {
+            Ok(n) => RequirementPart::Number(n),
+            Err(_) => RequirementPart::Text(p.to_string()),
+        })
+        .collect()
+}
+
+/// Runs the controls mapped to `framework` and reports by it: findings in the framework's
+/// order, each naming its requirement(s) in [`Finding::requirement`].
+pub fn evaluate_framework(
+    snapshot: &Snapshot,
+    settings: &AuditSettings,
+    framework: &str,
+) -> Result<Vec<Finding>, String> {
+    let org = OrgView::new(snapshot, settings);
+    let mut out = Vec::new();
+    for control in select(framework)? {
+        let start = out.len();
+        evaluate_control(control, snapshot, &org, &mut out);
+        let ids = requirements(control, framework);
+        let requirement: finding::Text = match ids.as_slice() {
+            [one] => std::borrow::Cow::Borrowed(one),
+            many => std::borrow::Cow::Owned(many.join(" ")),
+        };
+        for f in &mut out[start..] {
+            f.requirement = Some(requirement.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Settings that shape evaluation (from `rampart.toml`).
@@ -287,7 +375,7 @@ mod catalogue_tests {
         for c in catalogue() {
             assert!(seen.insert(c.id), "duplicate id {}", c.id);
             assert!(
-                c.id.starts_with("cis-") || c.id.starts_with("base-"),
+                c.id.starts_with("cis-") || c.id.starts_with("cis5-") || c.id.starts_with("base-"),
                 "{}",
                 c.id
             );
@@ -303,6 +391,7 @@ mod catalogue_tests {
             for fw in c.frameworks {
                 assert!(
                     fw.starts_with("cis-aws-3.0:")
+                        || fw.starts_with("cis-aws-5.0:")
                         || fw.starts_with("fsbp:")
                         || fw.starts_with("rampart-baseline:"),
                     "{}: {fw}",
@@ -317,45 +406,164 @@ mod catalogue_tests {
                     c.id
                 );
             }
+            if let Some(num) = c.id.strip_prefix("cis5-") {
+                assert!(
+                    c.frameworks
+                        .contains(&format!("cis-aws-5.0:{num}").as_str()),
+                    "{}",
+                    c.id
+                );
+            }
+        }
+    }
+
+    /// The rows of one CIS version's table in the shared reference list:
+    /// `(id, title, assessment)`. `None` when the file is not present.
+    fn reference_rows(version: &str) -> Option<Vec<(String, String, String)>> {
+        // `shared/` sits beside the checkout (…/work/main) or a level further up (a worktree in
+        // …/work/wt/<name>): look in every ancestor so the test runs from either.
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let Some(text) = manifest
+            .ancestors()
+            .map(|dir| dir.join("shared/reference/cis_controls.md"))
+            .find_map(|p| std::fs::read_to_string(p).ok())
+        else {
+            eprintln!("skipping: no shared/reference/cis_controls.md above {manifest:?}");
+            return None;
+        };
+        let section = text
+            .split(&format!("## CIS AWS Foundations Benchmark v{version}"))
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_else(|| panic!("v{version} section"));
+        let rows = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| Id") && !l.starts_with("|---"))
+            .map(|line| {
+                let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+                (
+                    cols[1].to_string(),
+                    cols[2].to_string(),
+                    cols[5].to_string(),
+                )
+            })
+            .collect();
+        Some(rows)
+    }
+
+    /// The reference list (Prowler's `cis_5.0_aws.json`) numbers "Do not create access keys
+    /// during initial setup…" 1.1, a second 1.1; in the benchmark it is 1.10 (between 1.9 and
+    /// 1.11, where v3.0's 1.11 lands after v5.0 dropped v3.0 1.3). Corrected here.
+    fn v5_id(id: &str, title: &str) -> String {
+        if id == "1.1" && title.starts_with("Do not create access keys") {
+            "1.10".into()
+        } else {
+            id.into()
         }
     }
 
     /// Every CIS v3.0 requirement in the shared reference list is in the catalogue; Automated ones
-    /// have a check, Manual ones report MANUAL.
+    /// have a check, Manual ones report MANUAL — unless CIS v5.0 made the same requirement
+    /// Automated (v3.0 1.18, instance roles = v5.0 1.17), which the one control then checks.
     #[test]
     fn covers_cis_v3_reference_list() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/reference/cis_controls.md"
-        );
-        let Ok(text) = std::fs::read_to_string(path) else {
-            eprintln!("skipping: {path} not present");
+        let Some(rows) = reference_rows("3.0") else {
             return;
         };
-        let section = text
-            .split("## CIS AWS Foundations Benchmark v3.0")
-            .nth(1)
-            .and_then(|s| s.split("\n## ").next())
-            .expect("v3.0 section");
-        let mut n = 0;
-        for line in section
-            .lines()
-            .filter(|l| l.starts_with("| ") && !l.starts_with("| Id") && !l.starts_with("|---"))
-        {
-            let cols: Vec<&str> = line.split('|').map(str::trim).collect();
-            let (id, assessment) = (cols[1], cols[5]);
+        let v5_automated: Vec<String> = reference_rows("5.0")
+            .unwrap()
+            .into_iter()
+            .filter(|(_, _, a)| a == "Automated")
+            .map(|(id, title, _)| format!("cis-aws-5.0:{}", v5_id(&id, &title)))
+            .collect();
+        for (id, _, assessment) in &rows {
             let c = catalogue()
                 .into_iter()
                 .find(|c| c.id == format!("cis-{id}"))
                 .unwrap_or_else(|| panic!("CIS {id} missing from the catalogue"));
-            assert_eq!(
-                c.check.is_some(),
-                assessment == "Automated",
-                "CIS {id} is {assessment}"
-            );
-            n += 1;
+            let automated_later = c
+                .frameworks
+                .iter()
+                .any(|fw| v5_automated.iter().any(|a| a == fw));
+            let expect_check = assessment == "Automated" || automated_later;
+            assert_eq!(c.check.is_some(), expect_check, "CIS {id} is {assessment}");
         }
-        assert_eq!(n, 62);
+        assert_eq!(rows.len(), 62);
+    }
+
+    /// CIS v5.0, mapped by meaning (the sections were renumbered): every requirement of the
+    /// reference list is mapped by some control, every Automated one by a control with a check,
+    /// and every `cis-aws-5.0:<n>` in the catalogue is a real requirement.
+    #[test]
+    fn covers_cis_v5_reference_list() {
+        let Some(rows) = reference_rows("5.0") else {
+            return;
+        };
+        assert_eq!(rows.len(), 63);
+        let mut ids = HashSet::new();
+        for (id, title, assessment) in &rows {
+            let id = v5_id(id, title);
+            assert!(ids.insert(id.clone()), "v5.0 {id} twice in the reference");
+            let fw = format!("cis-aws-5.0:{id}");
+            let mapped: Vec<&Control> = catalogue()
+                .into_iter()
+                .filter(|c| c.frameworks.contains(&fw.as_str()))
+                .collect();
+            assert!(!mapped.is_empty(), "CIS v5.0 {id} ({title}) is not mapped");
+            if assessment == "Automated" {
+                assert!(
+                    mapped.iter().any(|c| c.check.is_some()),
+                    "CIS v5.0 {id} is Automated but only manual controls map it"
+                );
+            }
+        }
+        for c in catalogue() {
+            for fw in c.frameworks {
+                if let Some(num) = fw.strip_prefix("cis-aws-5.0:") {
+                    assert!(
+                        ids.contains(num),
+                        "{}: {fw} is not a v5.0 requirement",
+                        c.id
+                    );
+                }
+            }
+        }
+    }
+
+    /// docs/audit.md's v5.0 table is the catalogue's mapping: one row per mapping, naming the
+    /// control, and no row the catalogue does not have.
+    #[test]
+    fn docs_v5_table_matches_the_catalogue() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/audit.md");
+        let doc = std::fs::read_to_string(path).expect("docs/audit.md");
+        let section = doc
+            .split("### CIS AWS Foundations v5.0")
+            .nth(1)
+            .and_then(|s| s.split("\nSources:").next())
+            .expect("v5.0 section in docs/audit.md");
+        let rows: Vec<&str> = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| v5.0"))
+            .collect();
+        let mut expected = 0;
+        for c in catalogue() {
+            for fw in c.frameworks {
+                let Some(num) = fw.strip_prefix("cis-aws-5.0:") else {
+                    continue;
+                };
+                expected += 1;
+                let row = rows
+                    .iter()
+                    .find(|r| r.starts_with(&format!("| {num} | ")))
+                    .unwrap_or_else(|| panic!("docs/audit.md has no v5.0 row {num}"));
+                assert!(
+                    row.contains(&format!("`{}`", c.id)),
+                    "{row} should name {}",
+                    c.id
+                );
+            }
+        }
+        assert_eq!(rows.len(), expected, "rows in docs/audit.md vs mappings");
     }
 
     #[test]
@@ -404,6 +612,61 @@ mod catalogue_tests {
                 x.status
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod framework_tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn frameworks_are_the_mapping_prefixes() {
+        assert_eq!(
+            frameworks(),
+            vec!["cis-aws-3.0", "cis-aws-5.0", "fsbp", "rampart-baseline"]
+        );
+        let e = select("cis-aws-9.9").unwrap_err();
+        assert!(e.contains("unknown framework `cis-aws-9.9`") && e.contains("cis-aws-5.0"));
+        // A prefix of a framework name is not a framework.
+        assert!(select("cis-aws").is_err());
+    }
+
+    /// `cis-aws-5.0` selects the controls mapped to v5.0, in v5.0 order, and names the v5.0
+    /// requirement on every finding; controls v5.0 does not have (v3.0 1.3, the baseline) stay out.
+    #[test]
+    fn reports_by_cis_v5_in_its_order() {
+        let chosen = select("cis-aws-5.0").unwrap();
+        let ids: Vec<&str> = chosen.iter().map(|c| c.id).collect();
+        assert_eq!(&ids[..4], &["cis-1.1", "cis-1.2", "cis-1.4", "cis-1.5"]);
+        assert!(!ids.contains(&"cis-1.3") && !ids.iter().any(|i| i.starts_with("base-")));
+        let pos = |id: &str| ids.iter().position(|x| *x == id).unwrap();
+        // 1.9 (v3 1.10) < 1.10 (v3 1.11) < 1.11 (v3 1.12): numeric, not text, order.
+        assert!(pos("cis-1.10") < pos("cis-1.11") && pos("cis-1.11") < pos("cis-1.12"));
+        // EBS encryption moved from v3.0 2.2.1 to v5.0 5.1.1: after every 4.x control.
+        assert!(pos("cis-2.2.1") > pos("cis-4.16") && pos("cis-2.2.1") < pos("cis5-5.1.2"));
+
+        let s = org();
+        let f = evaluate_framework(&s, &settings(), "cis-aws-5.0").unwrap();
+        assert!(f.iter().all(|x| x.requirement.is_some()));
+        let ebs = f.iter().find(|x| x.control == "cis-2.2.1").unwrap();
+        assert_eq!(ebs.requirement.as_deref(), Some("cis-aws-5.0:5.1.1"));
+        let json = serde_json::to_string(ebs).unwrap();
+        assert!(
+            json.contains(r#""requirement":"cis-aws-5.0:5.1.1""#),
+            "{json}"
+        );
+        // The verdicts are the catalogue's: same findings as a full run, restricted.
+        let all = evaluate(&s, &settings());
+        for x in &f {
+            let same = all.iter().find(|y| y.id == x.id).unwrap();
+            assert_eq!((same.status, &same.message), (x.status, &x.message));
+        }
+        // A plain run names no requirement.
+        assert!(all.iter().all(|x| x.requirement.is_none()));
+        let fsbp = evaluate_framework(&s, &settings(), "fsbp").unwrap();
+        let sg = fsbp.iter().find(|x| x.control == "cis-5.2").unwrap();
+        assert_eq!(sg.requirement.as_deref(), Some("fsbp:EC2.13 fsbp:EC2.14"));
     }
 }
 

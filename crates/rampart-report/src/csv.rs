@@ -1,4 +1,5 @@
-//! CSV (RFC 4180): one row per finding, every finding.
+//! CSV (RFC 4180): one row per finding, every finding. Columns are only ever appended
+//! (`requirement`, filled when the audit reports by a framework, came last).
 
 use crate::shown_status;
 use rampart_core::Finding;
@@ -13,7 +14,7 @@ fn field(s: &str) -> String {
 
 pub fn render(findings: &[Finding]) -> String {
     let mut out = String::from(
-        "id,control,title,frameworks,status,severity,account_id,region,resource,message,suppressed_reason,suppressed_expires,remediation\r\n",
+        "id,control,title,frameworks,status,severity,account_id,region,resource,message,suppressed_reason,suppressed_expires,remediation,requirement\r\n",
     );
     for f in findings {
         let (reason, expires) = match &f.suppressed {
@@ -39,6 +40,7 @@ pub fn render(findings: &[Finding]) -> String {
             reason,
             expires,
             &f.remediation,
+            f.requirement.as_deref().unwrap_or(""),
         ];
         out.push_str(&cols.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");

@@ -72,6 +72,9 @@ pub struct Run {
     pub account_names: std::collections::BTreeMap<String, String>,
     pub regions: Vec<String>,
     pub controls: usize,
+    /// The framework the run reports by (`rampart audit --framework`); absent for a full run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
     /// Severity at or above which unsuppressed FAIL/ERROR findings fail the run.
     pub fail_on: Option<Severity>,
     pub summary: Summary,
@@ -113,6 +116,7 @@ impl Run {
                 .collect(),
             regions,
             controls: rampart_core::catalogue().len(),
+            framework: None,
             fail_on: None,
             summary: Summary::of(findings),
             warnings: Vec::new(),
@@ -167,31 +171,52 @@ pub fn shown_status(f: &Finding) -> &'static str {
     }
 }
 
-/// Findings that need attention first: open problems by severity, then suppressed ones.
+/// How a finding's control is named: its id, preceded by the requirement it answers when the
+/// run reports by a framework (`cis-aws-5.0:5.1.1 (cis-2.2.1)`).
+pub fn control_label(f: &Finding) -> std::borrow::Cow<'_, str> {
+    match &f.requirement {
+        Some(r) => std::borrow::Cow::Owned(format!("{r} ({})", f.control)),
+        None => std::borrow::Cow::Borrowed(&f.control),
+    }
+}
+
+/// Findings that need attention first: open problems by severity, then suppressed ones. Within a
+/// severity, a run that reports by a framework keeps the framework's order (the order
+/// `evaluate_framework` returns); otherwise control, account, region and resource decide.
 pub(crate) fn problems(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Error))
         .collect();
-    v.sort_by(|a, b| {
-        (
-            a.suppressed.is_some(),
-            std::cmp::Reverse(a.severity),
-            &a.control,
-            &a.account_id,
-            &a.region,
-            &a.resource,
-        )
-            .cmp(&(
-                b.suppressed.is_some(),
-                std::cmp::Reverse(b.severity),
-                &b.control,
-                &b.account_id,
-                &b.region,
-                &b.resource,
-            ))
-    });
+    if by_framework(findings) {
+        // A stable sort: ties keep the framework's order.
+        v.sort_by_key(|f| (f.suppressed.is_some(), std::cmp::Reverse(f.severity)));
+    } else {
+        v.sort_by(|a, b| {
+            (
+                a.suppressed.is_some(),
+                std::cmp::Reverse(a.severity),
+                &a.control,
+                &a.account_id,
+                &a.region,
+                &a.resource,
+            )
+                .cmp(&(
+                    b.suppressed.is_some(),
+                    std::cmp::Reverse(b.severity),
+                    &b.control,
+                    &b.account_id,
+                    &b.region,
+                    &b.resource,
+                ))
+        });
+    }
     v
+}
+
+/// True when the findings come from a run that reports by a framework (`--framework`).
+pub(crate) fn by_framework(findings: &[Finding]) -> bool {
+    findings.first().is_some_and(|f| f.requirement.is_some())
 }
 
 /// The region to file a global finding under in formats that need a real region.

@@ -57,7 +57,7 @@ pub fn render(run: &Run, findings: &[Finding], opts: Options) -> String {
             "| {} | {} | `{}` | {} | {} | `{}` | {} |\n",
             shown_status(f),
             f.severity.as_str(),
-            f.control,
+            crate::control_label(f),
             f.account_id,
             f.region,
             cell(&f.resource),

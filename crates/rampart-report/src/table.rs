@@ -36,9 +36,11 @@ fn truncate(s: &str, n: usize) -> String {
 pub fn render(run: &Run, findings: &[Finding], opts: Options) -> String {
     let rows: Vec<&Finding> = if opts.show_all {
         let mut v: Vec<&Finding> = findings.iter().collect();
-        v.sort_by(|a, b| {
-            (&a.control, &a.account_id, &a.region).cmp(&(&b.control, &b.account_id, &b.region))
-        });
+        if !crate::by_framework(findings) {
+            v.sort_by(|a, b| {
+                (&a.control, &a.account_id, &a.region).cmp(&(&b.control, &b.account_id, &b.region))
+            });
+        }
         v
     } else {
         problems(findings)
@@ -52,7 +54,7 @@ pub fn render(run: &Run, findings: &[Finding], opts: Options) -> String {
             [
                 shown_status(f).to_string(),
                 f.severity.as_str().to_string(),
-                f.control.to_string(),
+                crate::control_label(f).into_owned(),
                 f.account_id.clone(),
                 f.region.clone(),
                 truncate(&f.resource, 60),
@@ -139,8 +141,12 @@ pub fn summary_line(run: &Run, color: bool) -> String {
         None => String::new(),
     };
     let _ = Severity::Low;
+    let framework = match &run.framework {
+        Some(fw) => format!(" of {fw}"),
+        None => String::new(),
+    };
     format!(
-        "{} account(s), {} region(s), {} controls: {}{gate}\n",
+        "{} account(s), {} region(s), {} controls{framework}: {}{gate}\n",
         run.accounts,
         run.regions.len(),
         run.controls,
@@ -175,5 +181,54 @@ mod tests {
             },
         );
         assert!(c.contains("\x1b[31mFAIL\x1b[0m"));
+    }
+
+    /// Reporting by CIS v5.0: rows name the v5.0 requirement before the control id, in every
+    /// human format, and CSV gets it in its last column.
+    #[test]
+    fn framework_runs_name_the_requirement() {
+        let (mut run, _) = run_and_findings();
+        let mut s = rampart_core::sample::compliant_org(1, &["us-east-1"]);
+        s.accounts[3].regions[0].ebs_encryption_by_default = false;
+        s.accounts[3].regions[0].flow_logs.clear();
+        let f = rampart_core::evaluate_framework(
+            &s,
+            &rampart_core::AuditSettings::default(),
+            "cis-aws-5.0",
+        )
+        .unwrap();
+        run.framework = Some("cis-aws-5.0".into());
+        run.controls = rampart_core::select("cis-aws-5.0").unwrap().len();
+        let t = render(Format::Table, &run, &f, Options::default());
+        assert!(t.contains("cis-aws-5.0:5.1.1 (cis-2.2.1)"), "{t}");
+        assert!(
+            t.contains(&format!("{} controls of cis-aws-5.0:", run.controls)),
+            "{t}"
+        );
+        // Same severity (MEDIUM): v5.0 3.7 (flow logs) before 5.1.1 (EBS), although by control
+        // id cis-2.2.1 sorts before cis-3.7.
+        for all in [false, true] {
+            let t = render(
+                Format::Table,
+                &run,
+                &f,
+                Options {
+                    color: false,
+                    show_all: all,
+                },
+            );
+            let at = |needle: &str| t.find(needle).unwrap_or_else(|| panic!("{needle}: {t}"));
+            assert!(
+                at("cis-aws-5.0:3.7 (cis-3.7)") < at("cis-aws-5.0:5.1.1 (cis-2.2.1)"),
+                "{t}"
+            );
+        }
+        let m = render(Format::Markdown, &run, &f, Options::default());
+        assert!(m.contains("`cis-aws-5.0:5.1.1 (cis-2.2.1)`"), "{m}");
+        let c = render(Format::Csv, &run, &f, Options::default());
+        assert!(c.lines().next().unwrap().ends_with(",requirement"));
+        assert!(c.contains(",cis-aws-5.0:5.1.1\r\n"));
+        let j = render(Format::Json, &run, &f, Options::default());
+        assert!(j.contains(r#""framework": "cis-aws-5.0""#), "{}", &j[..400]);
     }
 }

@@ -449,6 +449,35 @@ fn each_drift_plans_exactly_its_repair() {
     );
 }
 
+/// Asking for CIS v5.0 where v3.0 is enabled enables the v5.0 standard (its regional ARN) and
+/// leaves v3.0 alone: the planner only adds standards.
+#[test]
+fn cis_v5_standard_is_enabled_where_missing() {
+    let old = config();
+    let mut cfg = config();
+    cfg.security_services.standards = vec!["fsbp".into(), "cis-5.0".into()];
+    let p = plan(&cfg, &converged(&old)).unwrap();
+    let enables: Vec<&Action> = p
+        .changes
+        .iter()
+        .filter(|c| c.id.starts_with("standards:"))
+        .map(|c| &c.action)
+        .collect();
+    assert!(!enables.is_empty());
+    for a in enables {
+        let Action::EnableSecurityHubStandards { standards } = a else {
+            panic!("{a:?}");
+        };
+        assert_eq!(standards.len(), 1, "{standards:?}");
+        assert!(
+            standards[0].starts_with("arn:aws:securityhub:eu-")
+                && standards[0].ends_with("::standards/cis-aws-foundations-benchmark/v/5.0.0"),
+            "{standards:?}"
+        );
+    }
+    assert!(kinds(&plan(&cfg, &converged(&cfg)).unwrap()).is_empty());
+}
+
 #[test]
 fn what_the_audit_account_runs_for_the_organization_drifts_too() {
     let cfg = config();

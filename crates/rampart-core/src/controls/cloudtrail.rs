@@ -1,6 +1,12 @@
 //! CloudTrail: CIS 3.1, 3.2, 3.4, 3.5, 3.8, 3.9 and the baseline's organization trail and
 //! log-archive bucket. An organization trail covers every member account, so members are
 //! credited with it (the trail is listed only in the management account's snapshot).
+//!
+//! Crediting decides *coverage* only (3.1, 3.8, 3.9: does some trail record this account). A
+//! property of trails (3.2 validation, 3.4 bucket access logging, 3.5 KMS) is judged on every
+//! trail that exists for the account — its own trails, in any region, logging or stopped, and the
+//! organization trails that cover it — so a fine organization trail never hides a member's own
+//! misconfigured trail.
 
 use super::bucket_arn;
 use crate::{Control, Ctx, Outcome, Scope, Severity};
@@ -15,7 +21,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Without a multi-region trail recording read and write management events, activity in some regions goes unrecorded.",
         remediation_console: "CloudTrail → Trails → Create trail (or edit): apply to all regions, management events Read and Write; for an organization, create it in the management account as an organization trail.",
         remediation_cli: "aws cloudtrail create-trail --name org-trail --s3-bucket-name BUCKET --is-multi-region-trail --is-organization-trail && aws cloudtrail start-logging --name org-trail",
-        frameworks: &["cis-aws-3.0:3.1", "fsbp:CloudTrail.1"],
+        frameworks: &["cis-aws-3.0:3.1", "cis-aws-5.0:3.1", "fsbp:CloudTrail.1"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(multi_region),
     },
@@ -27,7 +33,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Digest files prove that delivered log files were not changed or deleted after delivery.",
         remediation_console: "CloudTrail → the trail → Edit → Additional settings: enable log file validation.",
         remediation_cli: "aws cloudtrail update-trail --name TRAIL --enable-log-file-validation",
-        frameworks: &["cis-aws-3.0:3.2", "fsbp:CloudTrail.4"],
+        frameworks: &["cis-aws-3.0:3.2", "cis-aws-5.0:3.2", "fsbp:CloudTrail.4"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(validation),
     },
@@ -39,7 +45,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Access logs on the trail bucket show who read or tried to tamper with the audit logs.",
         remediation_console: "S3 → the trail bucket → Properties → Server access logging → Enable, target a separate bucket.",
         remediation_cli: "aws s3api put-bucket-logging --bucket TRAIL_BUCKET --bucket-logging-status '{\"LoggingEnabled\":{\"TargetBucket\":\"LOGS\",\"TargetPrefix\":\"cloudtrail/\"}}'",
-        frameworks: &["cis-aws-3.0:3.4", "fsbp:CloudTrail.7"],
+        frameworks: &["cis-aws-3.0:3.4", "cis-aws-5.0:3.4", "fsbp:CloudTrail.7"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(bucket_logging),
     },
@@ -51,7 +57,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "SSE-KMS adds a key policy between the log files and anyone who can read the bucket.",
         remediation_console: "CloudTrail → the trail → Edit → Log file SSE-KMS encryption: enable with a customer managed key.",
         remediation_cli: "aws cloudtrail update-trail --name TRAIL --kms-key-id KEY_ARN",
-        frameworks: &["cis-aws-3.0:3.5", "fsbp:CloudTrail.2"],
+        frameworks: &["cis-aws-3.0:3.5", "cis-aws-5.0:3.5", "fsbp:CloudTrail.2"],
         apis: &["cloudtrail:DescribeTrails"],
         check: Some(kms),
     },
@@ -63,7 +69,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Data events record who wrote or deleted which object, which management events never show.",
         remediation_console: "CloudTrail → the trail → Data events → add S3, all current and future buckets, Write (or All).",
         remediation_cli: "aws cloudtrail put-event-selectors --trail-name TRAIL --event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3\"]}]}]'",
-        frameworks: &["cis-aws-3.0:3.8", "fsbp:S3.22"],
+        frameworks: &["cis-aws-3.0:3.8", "cis-aws-5.0:3.8", "fsbp:S3.22"],
         apis: &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"],
         check: Some(s3_write_events),
     },
@@ -75,7 +81,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Read data events show which objects were downloaded, the evidence an exfiltration investigation needs.",
         remediation_console: "CloudTrail → the trail → Data events → add S3, all current and future buckets, Read (or All).",
         remediation_cli: "aws cloudtrail put-event-selectors --trail-name TRAIL --event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3\"]}]}]'",
-        frameworks: &["cis-aws-3.0:3.9", "fsbp:S3.23"],
+        frameworks: &["cis-aws-3.0:3.9", "cis-aws-5.0:3.9", "fsbp:S3.23"],
         apis: &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"],
         check: Some(s3_read_events),
     },
@@ -199,15 +205,13 @@ fn multi_region(ctx: &Ctx, out: &mut Vec<Outcome>) {
     out.push(Outcome::fail(ctx.account_resource(), why));
 }
 
-/// The trails that satisfy CIS 3.1, falling back to every covering trail.
-fn main_trails<'a>(ctx: &Ctx<'a>) -> Vec<&'a Trail> {
-    let all = covering(ctx);
-    let good: Vec<&Trail> = all
-        .iter()
-        .copied()
+/// Trails that record events for this account now: multi-region and not stopped. Coverage
+/// controls (S3 data events) ask whether one of these does the job.
+fn recording_trails<'a>(ctx: &Ctx<'a>) -> Vec<&'a Trail> {
+    covering(ctx)
+        .into_iter()
         .filter(|t| t.is_multi_region && t.is_logging != Some(false))
-        .collect();
-    if good.is_empty() { all } else { good }
+        .collect()
 }
 
 fn no_trail(ctx: &Ctx, out: &mut Vec<Outcome>) {
@@ -217,25 +221,30 @@ fn no_trail(ctx: &Ctx, out: &mut Vec<Outcome>) {
     ));
 }
 
-fn validation(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    let trails = main_trails(ctx);
+/// CIS judges a property of trails on every trail that exists, not only on the one that gives
+/// coverage: a member's own single-region trail with validation off fails even when the
+/// organization trail that covers the account is fine. Every covering trail is judged.
+fn each_trail(ctx: &Ctx, out: &mut Vec<Outcome>, judge: impl Fn(&Trail) -> Result<String, String>) {
+    let trails = covering(ctx);
     if trails.is_empty() {
         return no_trail(ctx, out);
     }
-    match trails.iter().find(|t| t.log_file_validation_enabled) {
-        Some(t) => out.push(Outcome::pass(
-            &t.arn,
-            format!("trail {} has log file validation{}", t.name, credit(ctx, t)),
-        )),
-        None => {
-            for t in trails {
-                out.push(Outcome::fail(
-                    &t.arn,
-                    format!("trail {} has log file validation off", t.name),
-                ));
-            }
+    for t in trails {
+        match judge(t) {
+            Ok(why) => out.push(Outcome::pass(&t.arn, format!("{why}{}", credit(ctx, t)))),
+            Err(why) => out.push(Outcome::fail(&t.arn, format!("{why}{}", credit(ctx, t)))),
         }
     }
+}
+
+fn validation(ctx: &Ctx, out: &mut Vec<Outcome>) {
+    each_trail(ctx, out, |t| {
+        if t.log_file_validation_enabled {
+            Ok(format!("trail {} has log file validation", t.name))
+        } else {
+            Err(format!("trail {} has log file validation off", t.name))
+        }
+    });
 }
 
 fn find_bucket<'a>(ctx: &Ctx<'a>, name: &str) -> Option<(&'a str, &'a Bucket)> {
@@ -243,46 +252,43 @@ fn find_bucket<'a>(ctx: &Ctx<'a>, name: &str) -> Option<(&'a str, &'a Bucket)> {
 }
 
 fn bucket_logging(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    let trails = main_trails(ctx);
+    let trails = covering(ctx);
     if trails.is_empty() {
         return no_trail(ctx, out);
     }
+    // Every trail's bucket, each judged once (several trails may share one bucket).
+    let mut seen: Vec<&str> = Vec::new();
     for t in trails {
-        let Some(name) = &t.s3_bucket_name else {
+        let Some(name) = t.s3_bucket_name.as_deref() else {
             continue;
         };
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
         let arn = bucket_arn(name);
         match find_bucket(ctx, name) {
             None => out.push(Outcome::error(
                 arn,
-                format!("trail bucket {name} is not in the snapshot (its account was not collected or s3:ListBuckets failed)"),
+                format!("trail bucket {name} (trail {}) is not in the snapshot (its account was not collected or s3:ListBuckets failed)", t.name),
             )),
             Some((_, b)) if b.logging_target_bucket.is_some() => out.push(Outcome::pass(
                 arn,
                 format!("trail bucket {name} logs access to {}{}", b.logging_target_bucket.as_deref().unwrap_or(""), credit(ctx, t)),
             )),
-            Some(_) => out.push(Outcome::fail(arn, format!("trail bucket {name} has server access logging off"))),
+            Some(_) => out.push(Outcome::fail(
+                arn,
+                format!("trail bucket {name} (trail {}) has server access logging off{}", t.name, credit(ctx, t)),
+            )),
         }
     }
 }
 
 fn kms(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    let trails = main_trails(ctx);
-    if trails.is_empty() {
-        return no_trail(ctx, out);
-    }
-    for t in trails {
-        match &t.kms_key_id {
-            Some(k) => out.push(Outcome::pass(
-                &t.arn,
-                format!("trail {} encrypts with {k}{}", t.name, credit(ctx, t)),
-            )),
-            None => out.push(Outcome::fail(
-                &t.arn,
-                format!("trail {} uses SSE-S3, not a KMS key", t.name),
-            )),
-        }
-    }
+    each_trail(ctx, out, |t| match &t.kms_key_id {
+        Some(k) => Ok(format!("trail {} encrypts with {k}", t.name)),
+        None => Err(format!("trail {} uses SSE-S3, not a KMS key", t.name)),
+    });
 }
 
 /// Whether a trail logs S3 object data events of the given kind (`ReadOnly` or `WriteOnly`) for all buckets.
@@ -315,10 +321,11 @@ pub(crate) fn logs_s3_data(t: &Trail, kind: &str) -> bool {
 }
 
 fn data_events(ctx: &Ctx, out: &mut Vec<Outcome>, kind: &str, word: &str) {
-    let trails = main_trails(ctx);
-    if trails.is_empty() {
+    if covering(ctx).is_empty() {
         return no_trail(ctx, out);
     }
+    // Coverage: one recording trail that logs the data events is enough.
+    let trails = recording_trails(ctx);
     match trails.iter().find(|t| logs_s3_data(t, kind)) {
         Some(t) => out.push(Outcome::pass(
             &t.arn,
@@ -533,6 +540,90 @@ mod tests {
         // Unknown logging status never passes.
         acct(&mut s, WORKLOAD).trails[0].is_logging = None;
         assert_eq!(statuses(&s, "cis-3.1", WORKLOAD), vec![Status::Error]);
+    }
+
+    /// A member's own single-region trail with validation off, SSE-S3 and an unlogged bucket,
+    /// next to a fine organization trail: the organization trail still passes (and still gives
+    /// coverage), the member's own trail fails each property control.
+    #[test]
+    fn every_trail_is_judged_not_only_the_crediting_one() {
+        let mut s = org();
+        let mut bucket = crate::sample::good_bucket("member-trail-logs", "eu-west-1");
+        bucket.logging_target_bucket = None;
+        let a = acct(&mut s, WORKLOAD);
+        a.s3.buckets.push(bucket);
+        a.trails.push(Trail {
+            name: "local".into(),
+            arn: format!("arn:aws:cloudtrail:eu-west-1:{WORKLOAD}:trail/local"),
+            home_region: "eu-west-1".into(),
+            owner_account_id: WORKLOAD.into(),
+            is_logging: Some(true),
+            s3_bucket_name: Some("member-trail-logs".into()),
+            ..Trail::default()
+        });
+        for (c, word) in [
+            ("cis-3.2", "validation off"),
+            ("cis-3.4", "access logging off"),
+            ("cis-3.5", "SSE-S3"),
+        ] {
+            let f = findings(&s, c, WORKLOAD);
+            let verdicts: Vec<(Status, bool)> = f
+                .iter()
+                .map(|x| {
+                    let own = x.resource.ends_with("trail/local")
+                        || x.resource.ends_with("member-trail-logs");
+                    (x.status, own)
+                })
+                .collect();
+            assert_eq!(verdicts.len(), 2, "{c}: {f:#?}");
+            assert!(verdicts.contains(&(Status::Pass, false)), "{c}: {f:#?}");
+            assert!(verdicts.contains(&(Status::Fail, true)), "{c}: {f:#?}");
+            let bad = f.iter().find(|x| x.status == Status::Fail).unwrap();
+            assert!(bad.message.contains(word), "{c}: {}", bad.message);
+            // The other member, without a trail of its own, is judged on the org trail alone.
+            assert_eq!(statuses(&s, c, WORKLOAD2), vec![Status::Pass], "{c}");
+        }
+        // Coverage is still the organization trail's.
+        for c in ["cis-3.1", "cis-3.8", "cis-3.9"] {
+            assert_eq!(statuses(&s, c, WORKLOAD), vec![Status::Pass], "{c}");
+        }
+        // A stopped trail is still a trail: its settings are judged too.
+        let a = acct(&mut s, WORKLOAD);
+        a.trails[0].is_logging = Some(false);
+        assert!(statuses(&s, "cis-3.2", WORKLOAD).contains(&Status::Fail));
+        // Fixing the member's trail clears every failure.
+        let a = acct(&mut s, WORKLOAD);
+        a.trails[0].log_file_validation_enabled = true;
+        a.trails[0].kms_key_id = Some("arn:aws:kms:eu-west-1:400000000000:key/k".into());
+        a.s3.buckets.last_mut().unwrap().logging_target_bucket = Some("access-logs".into());
+        for c in ["cis-3.2", "cis-3.4", "cis-3.5"] {
+            assert_eq!(
+                statuses(&s, c, WORKLOAD),
+                vec![Status::Pass, Status::Pass],
+                "{c}"
+            );
+        }
+    }
+
+    /// A broken organization trail fails its property controls in every member it covers, even
+    /// when a member has a fine trail of its own.
+    #[test]
+    fn a_broken_org_trail_fails_where_it_is_credited() {
+        let mut s = org();
+        acct(&mut s, MANAGEMENT).trails[0].log_file_validation_enabled = false;
+        acct(&mut s, WORKLOAD).trails.push(Trail {
+            name: "own".into(),
+            arn: format!("arn:aws:cloudtrail:us-east-1:{WORKLOAD}:trail/own"),
+            owner_account_id: WORKLOAD.into(),
+            is_multi_region: true,
+            is_logging: Some(true),
+            log_file_validation_enabled: true,
+            ..Trail::default()
+        });
+        let mut v = statuses(&s, "cis-3.2", WORKLOAD);
+        v.sort();
+        assert_eq!(v, vec![Status::Pass, Status::Fail]);
+        assert_eq!(statuses(&s, "cis-3.2", WORKLOAD2), vec![Status::Fail]);
     }
 
     #[test]

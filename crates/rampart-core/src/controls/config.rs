@@ -12,6 +12,7 @@ pub static CONTROLS: &[Control] = &[Control {
     remediation_cli: "aws configservice put-configuration-recorder --configuration-recorder name=default,roleARN=ROLE --recording-group allSupported=true,includeGlobalResourceTypes=true && aws configservice start-configuration-recorder --configuration-recorder-name default",
     frameworks: &[
         "cis-aws-3.0:3.3",
+        "cis-aws-5.0:3.3",
         "fsbp:Config.1",
         "rampart-baseline:config-everywhere",
     ],

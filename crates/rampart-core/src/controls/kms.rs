@@ -10,7 +10,7 @@ pub static CONTROLS: &[Control] = &[Control {
     rationale: "Rotation limits how much data one key version protects and how long a leaked version stays useful.",
     remediation_console: "KMS → Customer managed keys → the key → Key rotation: enable automatic rotation.",
     remediation_cli: "aws kms enable-key-rotation --key-id KEY",
-    frameworks: &["cis-aws-3.0:3.6", "fsbp:KMS.4"],
+    frameworks: &["cis-aws-3.0:3.6", "cis-aws-5.0:3.6", "fsbp:KMS.4"],
     apis: &[
         "kms:ListKeys",
         "kms:DescribeKey",

@@ -1,10 +1,11 @@
-//! CIS v3.0 controls the benchmark marks Manual: listed so the catalogue is complete, reported as
-//! MANUAL (once per account) so a reviewer sees what still needs human eyes.
+//! CIS controls the benchmark marks Manual and rampart cannot observe: listed so the catalogue is
+//! complete, reported as MANUAL (once per account) so a reviewer sees what still needs human eyes.
+//! Each names its CIS v3.0 number and, where v5.0 kept the requirement, its v5.0 number.
 
 use crate::{Control, Scope, Severity};
 
 macro_rules! manual {
-    ($id:literal, $num:literal, $title:literal, $sev:expr, $why:literal, $console:literal, $cli:literal) => {
+    ($id:literal, [$($fw:literal),+], $title:literal, $sev:expr, $why:literal, $console:literal, $cli:literal) => {
         Control {
             id: $id,
             title: $title,
@@ -13,7 +14,7 @@ macro_rules! manual {
             rationale: $why,
             remediation_console: $console,
             remediation_cli: $cli,
-            frameworks: &[concat!("cis-aws-3.0:", $num)],
+            frameworks: &[$($fw),+],
             apis: &[],
             check: None,
         }
@@ -23,7 +24,7 @@ macro_rules! manual {
 pub static CONTROLS: &[Control] = &[
     manual!(
         "cis-1.1",
-        "1.1",
+        ["cis-aws-3.0:1.1", "cis-aws-5.0:1.1"],
         "Contact details are current",
         Severity::Low,
         "AWS uses the account contacts to warn about abuse or compromise.",
@@ -32,7 +33,7 @@ pub static CONTROLS: &[Control] = &[
     ),
     manual!(
         "cis-1.2",
-        "1.2",
+        ["cis-aws-3.0:1.2", "cis-aws-5.0:1.2"],
         "Security contact information is registered",
         Severity::Low,
         "Security notifications must reach a monitored mailbox, not a former employee.",
@@ -41,7 +42,7 @@ pub static CONTROLS: &[Control] = &[
     ),
     manual!(
         "cis-1.3",
-        "1.3",
+        ["cis-aws-3.0:1.3"],
         "Security questions are registered for the account",
         Severity::Low,
         "Security questions help AWS Support verify ownership during account recovery.",
@@ -49,17 +50,8 @@ pub static CONTROLS: &[Control] = &[
         "No CLI: console only."
     ),
     manual!(
-        "cis-1.18",
-        "1.18",
-        "IAM instance roles are used for AWS access from instances",
-        Severity::Medium,
-        "Instance profiles deliver short-lived credentials; keys on disks do not expire.",
-        "EC2 → the instance → Actions → Security → Modify IAM role.",
-        "aws ec2 associate-iam-instance-profile --instance-id I --iam-instance-profile Name=PROFILE"
-    ),
-    manual!(
         "cis-1.21",
-        "1.21",
+        ["cis-aws-3.0:1.21", "cis-aws-5.0:1.20"],
         "IAM users are managed centrally (identity federation or Organizations)",
         Severity::Medium,
         "Central identity means one place to revoke access and enforce MFA.",
@@ -68,7 +60,7 @@ pub static CONTROLS: &[Control] = &[
     ),
     manual!(
         "cis-1.22",
-        "1.22",
+        ["cis-aws-3.0:1.22", "cis-aws-5.0:1.21"],
         "Access to AWSCloudShellFullAccess is restricted",
         Severity::Low,
         "CloudShell full access allows file upload/download that can bypass data-transfer controls.",
@@ -77,7 +69,7 @@ pub static CONTROLS: &[Control] = &[
     ),
     manual!(
         "cis-2.1.3",
-        "2.1.3",
+        ["cis-aws-3.0:2.1.3", "cis-aws-5.0:2.1.3"],
         "S3 data is discovered, classified and secured",
         Severity::Low,
         "You cannot protect sensitive data you have not found.",
@@ -86,7 +78,7 @@ pub static CONTROLS: &[Control] = &[
     ),
     manual!(
         "cis-5.5",
-        "5.5",
+        ["cis-aws-3.0:5.5", "cis-aws-5.0:5.6"],
         "Routing tables for VPC peering are least access",
         Severity::Low,
         "Broad routes through peering connections widen the blast radius of a compromise.",

@@ -1,4 +1,4 @@
-//! CloudTrail monitoring with metric filters and alarms: CIS 4.1–4.15.
+//! CloudTrail monitoring with metric filters and alarms: CIS 4.1–4.15 (v3.0 and v5.0 alike).
 //!
 //! Judged semantically, not by comparing pattern text: every metric filter on a log group that a
 //! covering trail delivers to is parsed with `rampart-pattern` and run against CloudTrail events
@@ -32,7 +32,8 @@ macro_rules! monitor {
                 "' && aws cloudwatch put-metric-alarm --alarm-name cis-", $num, " --metric-name cis-", $num,
                 " --namespace CISBenchmark --statistic Sum --period 300 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 --alarm-actions TOPIC_ARN"
             ),
-            frameworks: &[concat!("cis-aws-3.0:", $num) $(, $fw)*],
+            // CIS v3.0 and v5.0 number the monitoring requirements alike (4.1–4.15).
+            frameworks: &[concat!("cis-aws-3.0:", $num), concat!("cis-aws-5.0:", $num) $(, $fw)*],
             apis: &["cloudtrail:DescribeTrails"],
             check: Some($check),
         }

@@ -1,10 +1,14 @@
-//! Network exposure: CIS 5.1–5.4 and 5.6.
+//! Network exposure and EC2 instances: CIS v3.0 5.1–5.4, 5.6 and 1.18 (v5.0 5.2–5.5, 5.7 and
+//! 1.17), and CIS v5.0 5.1.2 (CIFS), which v3.0 does not have.
 
 use crate::{Control, Ctx, Outcome, Scope, Severity};
 use rampart_snapshot::{NetworkAcl, SgRule};
 
 /// Remote administration ports CIS names: SSH and RDP.
-const ADMIN_PORTS: [i32; 2] = [22, 3389];
+const ADMIN_PORTS: &[i32] = &[22, 3389];
+
+/// CIFS/SMB: direct-hosted SMB (445) and SMB over NetBIOS session service (139).
+const CIFS_PORTS: &[i32] = &[139, 445];
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -15,7 +19,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "SSH and RDP open to the internet invite brute force and exploitation.",
         remediation_console: "VPC → Network ACLs → the ACL → Inbound rules: deny or narrow the rule admitting 22/3389 from 0.0.0.0/0.",
         remediation_cli: "aws ec2 replace-network-acl-entry --network-acl-id ACL --ingress --rule-number N --protocol tcp --port-range From=22,To=22 --cidr-block 10.0.0.0/8 --rule-action allow",
-        frameworks: &["cis-aws-3.0:5.1", "fsbp:EC2.21"],
+        frameworks: &["cis-aws-3.0:5.1", "cis-aws-5.0:5.2", "fsbp:EC2.21"],
         apis: &["ec2:DescribeNetworkAcls"],
         check: Some(nacl_admin_ports),
     },
@@ -27,7 +31,12 @@ pub static CONTROLS: &[Control] = &[
         rationale: "SSH and RDP open to the IPv4 internet invite brute force and exploitation.",
         remediation_console: "EC2 → Security Groups → the group → Inbound rules: remove 0.0.0.0/0 on 22/3389 (use Session Manager instead).",
         remediation_cli: "aws ec2 revoke-security-group-ingress --group-id SG --protocol tcp --port 22 --cidr 0.0.0.0/0",
-        frameworks: &["cis-aws-3.0:5.2", "fsbp:EC2.13", "fsbp:EC2.14"],
+        frameworks: &[
+            "cis-aws-3.0:5.2",
+            "cis-aws-5.0:5.3",
+            "fsbp:EC2.13",
+            "fsbp:EC2.14",
+        ],
         apis: &["ec2:DescribeSecurityGroups"],
         check: Some(sg_ipv4),
     },
@@ -39,7 +48,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "SSH and RDP open to the IPv6 internet invite brute force and exploitation.",
         remediation_console: "EC2 → Security Groups → the group → Inbound rules: remove ::/0 on 22/3389.",
         remediation_cli: "aws ec2 revoke-security-group-ingress --group-id SG --ip-permissions IpProtocol=tcp,FromPort=22,ToPort=22,Ipv6Ranges=[{CidrIpv6=::/0}]",
-        frameworks: &["cis-aws-3.0:5.3"],
+        frameworks: &["cis-aws-3.0:5.3", "cis-aws-5.0:5.4"],
         apis: &["ec2:DescribeSecurityGroups"],
         check: Some(sg_ipv6),
     },
@@ -51,7 +60,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Resources launched without a chosen group land in the default one; it must not let anything through.",
         remediation_console: "EC2 → Security Groups → each VPC's `default` group: delete every inbound and outbound rule.",
         remediation_cli: "aws ec2 revoke-security-group-ingress --group-id SG --ip-permissions file://rules.json && aws ec2 revoke-security-group-egress --group-id SG --ip-permissions file://rules.json",
-        frameworks: &["cis-aws-3.0:5.4", "fsbp:EC2.2"],
+        frameworks: &["cis-aws-3.0:5.4", "cis-aws-5.0:5.5", "fsbp:EC2.2"],
         apis: &["ec2:DescribeSecurityGroups"],
         check: Some(default_sg),
     },
@@ -63,9 +72,33 @@ pub static CONTROLS: &[Control] = &[
         rationale: "IMDSv1 lets a server-side request forgery read the instance role's credentials.",
         remediation_console: "EC2 → the instance → Actions → Instance settings → Modify instance metadata options: IMDSv2 Required.",
         remediation_cli: "aws ec2 modify-instance-metadata-options --instance-id I --http-tokens required --http-endpoint enabled",
-        frameworks: &["cis-aws-3.0:5.6", "fsbp:EC2.8"],
+        frameworks: &["cis-aws-3.0:5.6", "cis-aws-5.0:5.7", "fsbp:EC2.8"],
         apis: &["ec2:DescribeInstances"],
         check: Some(imdsv2),
+    },
+    Control {
+        id: "cis5-5.1.2",
+        title: "No security group allows ingress from the internet to CIFS (SMB ports 139, 445)",
+        severity: Severity::High,
+        scope: Scope::Region,
+        rationale: "File shares reachable from the internet are a classic path for ransomware and credential relay; CIFS belongs on trusted networks only.",
+        remediation_console: "EC2 → Security Groups → the group → Inbound rules: remove 0.0.0.0/0 and ::/0 on 139/445; reach shares over a VPN or Direct Connect.",
+        remediation_cli: "aws ec2 revoke-security-group-ingress --group-id SG --protocol tcp --port 445 --cidr 0.0.0.0/0",
+        frameworks: &["cis-aws-5.0:5.1.2"],
+        apis: &["ec2:DescribeSecurityGroups"],
+        check: Some(sg_cifs),
+    },
+    Control {
+        id: "cis-1.18",
+        title: "EC2 instances use an IAM instance role for AWS access",
+        severity: Severity::Medium,
+        scope: Scope::Region,
+        rationale: "Instance profiles deliver short-lived, rotated credentials; access keys copied onto disks do not expire and leak with images and backups.",
+        remediation_console: "EC2 → the instance → Actions → Security → Modify IAM role: attach a role with the permissions the workload needs.",
+        remediation_cli: "aws ec2 associate-iam-instance-profile --instance-id I --iam-instance-profile Name=PROFILE",
+        frameworks: &["cis-aws-3.0:1.18", "cis-aws-5.0:1.17"],
+        apis: &["ec2:DescribeInstances"],
+        check: Some(instance_role),
     },
 ];
 
@@ -134,8 +167,14 @@ fn nacl_admin_ports(ctx: &Ctx, out: &mut Vec<Outcome>) {
     }
 }
 
-fn open_ports(rules: &[SgRule], world: &str, v6: bool) -> Vec<i32> {
-    ADMIN_PORTS
+/// The internet as IPv4 and IPv6 ranges.
+const IPV4_WORLD: &str = "0.0.0.0/0";
+const IPV6_WORLD: &str = "::/0";
+
+/// Which of `ports` the rules open to `world` (an IPv4 or IPv6 "everyone" range).
+fn open_ports(rules: &[SgRule], ports: &[i32], world: &str) -> Vec<i32> {
+    let v6 = world == IPV6_WORLD;
+    ports
         .iter()
         .copied()
         .filter(|p| {
@@ -148,7 +187,10 @@ fn open_ports(rules: &[SgRule], world: &str, v6: bool) -> Vec<i32> {
         .collect()
 }
 
-fn sg_world(ctx: &Ctx, out: &mut Vec<Outcome>, world: &str, v6: bool) {
+/// One verdict per security group: does it admit any of `worlds` to any of `ports`?
+fn sg_world(ctx: &Ctx, out: &mut Vec<Outcome>, worlds: &[&str], ports: &[i32]) {
+    let port_list: Vec<String> = ports.iter().map(i32::to_string).collect();
+    let port_list = port_list.join("/");
     let r = ctx.reg();
     if r.security_groups.is_empty() {
         out.push(Outcome::na(
@@ -163,24 +205,32 @@ fn sg_world(ctx: &Ctx, out: &mut Vec<Outcome>, world: &str, v6: bool) {
             ctx.account_id(),
             sg.group_id
         );
-        let open = open_ports(&sg.ingress, world, v6);
+        let open: Vec<String> = worlds
+            .iter()
+            .flat_map(|world| {
+                open_ports(&sg.ingress, ports, world)
+                    .into_iter()
+                    .map(move |p| format!("{world} to {p}"))
+            })
+            .collect();
         if open.is_empty() {
             out.push(Outcome::pass(
                 arn,
                 format!(
-                    "{} ({}) admits nothing from {world} to 22/3389",
-                    sg.group_id, sg.group_name
+                    "{} ({}) admits nothing from {} to {port_list}",
+                    sg.group_id,
+                    sg.group_name,
+                    worlds.join(" or ")
                 ),
             ));
         } else {
-            let ports: Vec<String> = open.iter().map(i32::to_string).collect();
             out.push(Outcome::fail(
                 arn,
                 format!(
-                    "{} ({}) admits {world} to port(s) {}",
+                    "{} ({}) admits {}",
                     sg.group_id,
                     sg.group_name,
-                    ports.join(", ")
+                    open.join(", ")
                 ),
             ));
         }
@@ -188,11 +238,15 @@ fn sg_world(ctx: &Ctx, out: &mut Vec<Outcome>, world: &str, v6: bool) {
 }
 
 fn sg_ipv4(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    sg_world(ctx, out, "0.0.0.0/0", false);
+    sg_world(ctx, out, &[IPV4_WORLD], ADMIN_PORTS);
 }
 
 fn sg_ipv6(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    sg_world(ctx, out, "::/0", true);
+    sg_world(ctx, out, &[IPV6_WORLD], ADMIN_PORTS);
+}
+
+fn sg_cifs(ctx: &Ctx, out: &mut Vec<Outcome>) {
+    sg_world(ctx, out, &[IPV4_WORLD, IPV6_WORLD], CIFS_PORTS);
 }
 
 fn default_sg(ctx: &Ctx, out: &mut Vec<Outcome>) {
@@ -230,7 +284,12 @@ fn default_sg(ctx: &Ctx, out: &mut Vec<Outcome>) {
     }
 }
 
-fn imdsv2(ctx: &Ctx, out: &mut Vec<Outcome>) {
+/// One verdict per instance that is not terminated: `Ok` passes, `Err` fails, with the reason.
+fn each_instance(
+    ctx: &Ctx,
+    out: &mut Vec<Outcome>,
+    judge: fn(&rampart_snapshot::Ec2Instance) -> Result<&'static str, &'static str>,
+) {
     let r = ctx.reg();
     let live: Vec<_> = r
         .instances
@@ -250,23 +309,30 @@ fn imdsv2(ctx: &Ctx, out: &mut Vec<Outcome>) {
             ctx.account_id(),
             i.instance_id
         );
-        if i.http_endpoint.as_deref() == Some("disabled") {
-            out.push(Outcome::pass(
-                arn,
-                format!("{}: metadata service disabled", i.instance_id),
-            ));
-        } else if i.http_tokens.as_deref() == Some("required") {
-            out.push(Outcome::pass(
-                arn,
-                format!("{}: IMDSv2 required", i.instance_id),
-            ));
-        } else {
-            out.push(Outcome::fail(
-                arn,
-                format!("{}: IMDSv1 still allowed", i.instance_id),
-            ));
-        }
+        out.push(match judge(i) {
+            Ok(why) => Outcome::pass(arn, format!("{}: {why}", i.instance_id)),
+            Err(why) => Outcome::fail(arn, format!("{}: {why}", i.instance_id)),
+        });
     }
+}
+
+fn imdsv2(ctx: &Ctx, out: &mut Vec<Outcome>) {
+    each_instance(ctx, out, |i| {
+        if i.http_endpoint.as_deref() == Some("disabled") {
+            Ok("metadata service disabled")
+        } else if i.http_tokens.as_deref() == Some("required") {
+            Ok("IMDSv2 required")
+        } else {
+            Err("IMDSv1 still allowed")
+        }
+    });
+}
+
+fn instance_role(ctx: &Ctx, out: &mut Vec<Outcome>) {
+    each_instance(ctx, out, |i| match i.iam_instance_profile_arn {
+        Some(_) => Ok("has an IAM instance profile"),
+        None => Err("has no IAM instance profile: AWS access from it needs stored keys"),
+    });
 }
 
 #[cfg(test)]
@@ -330,6 +396,71 @@ mod tests {
         assert_eq!(
             statuses(&s, "cis-5.4", WORKLOAD),
             vec![Status::Fail, Status::Pass]
+        );
+    }
+
+    #[test]
+    fn cifs_open_to_the_internet_fails_on_either_address_family() {
+        let mut s = org();
+        assert_eq!(statuses(&s, "cis5-5.1.2", WORKLOAD), vec![Status::Pass; 4]);
+        // SSH open to the world is not a CIFS finding.
+        let sg = &mut acct(&mut s, WORKLOAD).regions[0].security_groups[1];
+        sg.ingress.push(SgRule {
+            ip_protocol: "tcp".into(),
+            from_port: Some(22),
+            to_port: Some(22),
+            ipv4_ranges: vec!["0.0.0.0/0".into()],
+            ..SgRule::default()
+        });
+        assert_eq!(statuses(&s, "cis5-5.1.2", WORKLOAD), vec![Status::Pass; 4]);
+        // 445 from ::/0 inside a wider range fails; a private range does not.
+        let sg = &mut acct(&mut s, WORKLOAD).regions[0].security_groups[1];
+        sg.ingress.push(SgRule {
+            ip_protocol: "tcp".into(),
+            from_port: Some(400),
+            to_port: Some(500),
+            ipv6_ranges: vec!["::/0".into()],
+            ipv4_ranges: vec!["10.0.0.0/8".into()],
+            ..SgRule::default()
+        });
+        let f = findings(&s, "cis5-5.1.2", WORKLOAD);
+        assert_eq!(f[1].status, Status::Fail);
+        assert!(f[1].message.contains("::/0 to 445"), "{}", f[1].message);
+        assert!(!f[1].message.contains("139"), "{}", f[1].message);
+        // All traffic from 0.0.0.0/0 opens both ports.
+        let sg = &mut acct(&mut s, WORKLOAD).regions[1].security_groups[0];
+        sg.ingress.push(SgRule {
+            ip_protocol: "-1".into(),
+            ipv4_ranges: vec!["0.0.0.0/0".into()],
+            ..SgRule::default()
+        });
+        let f = findings(&s, "cis5-5.1.2", WORKLOAD);
+        assert_eq!(f[2].status, Status::Fail);
+        assert!(f[2].message.contains("0.0.0.0/0 to 139, 0.0.0.0/0 to 445"));
+        assert_eq!(
+            findings(&s, "cis5-5.1.2", WORKLOAD)[0].frameworks,
+            vec!["cis-aws-5.0:5.1.2"]
+        );
+    }
+
+    #[test]
+    fn instances_need_an_instance_profile() {
+        let mut s = org();
+        assert_eq!(
+            statuses(&s, "cis-1.18", WORKLOAD),
+            vec![Status::Pass, Status::Pass]
+        );
+        let r = &mut acct(&mut s, WORKLOAD).regions[1];
+        r.instances[0].iam_instance_profile_arn = None;
+        assert_eq!(
+            statuses(&s, "cis-1.18", WORKLOAD),
+            vec![Status::Pass, Status::Fail]
+        );
+        // Terminated instances are gone: nothing left to judge.
+        acct(&mut s, WORKLOAD).regions[1].instances[0].state = "terminated".into();
+        assert_eq!(
+            statuses(&s, "cis-1.18", WORKLOAD),
+            vec![Status::Pass, Status::NotApplicable]
         );
     }
 

@@ -15,6 +15,7 @@ pub static CONTROLS: &[Control] = &[
         remediation_cli: "aws accessanalyzer create-analyzer --analyzer-name org --type ORGANIZATION --region REGION",
         frameworks: &[
             "cis-aws-3.0:1.20",
+            "cis-aws-5.0:1.19",
             "fsbp:IAM.21",
             "rampart-baseline:access-analyzer",
         ],
@@ -31,6 +32,7 @@ pub static CONTROLS: &[Control] = &[
         remediation_cli: "aws securityhub enable-security-hub --enable-default-standards --region REGION",
         frameworks: &[
             "cis-aws-3.0:4.16",
+            "cis-aws-5.0:4.16",
             "fsbp:SecurityHub.1",
             "rampart-baseline:securityhub",
         ],

@@ -1,6 +1,8 @@
-//! Encryption and exposure of block, database and file storage: CIS 2.2.1, 2.3.1–2.3.3, 2.4.1.
+//! Encryption, exposure and availability of block, database and file storage: CIS v3.0 2.2.1,
+//! 2.3.1–2.3.3, 2.4.1 (v5.0 5.1.1, 2.2.1–2.2.3, 2.3.1) and v5.0 2.2.4 (RDS Multi-AZ).
 
 use crate::{Control, Ctx, Outcome, Scope, Severity};
+use rampart_snapshot::RdsInstance;
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -13,6 +15,7 @@ pub static CONTROLS: &[Control] = &[
         remediation_cli: "aws ec2 enable-ebs-encryption-by-default --region REGION",
         frameworks: &[
             "cis-aws-3.0:2.2.1",
+            "cis-aws-5.0:5.1.1",
             "fsbp:EC2.7",
             "rampart-baseline:ebs-default-encryption",
         ],
@@ -29,6 +32,7 @@ pub static CONTROLS: &[Control] = &[
         remediation_cli: "aws rds copy-db-snapshot --source-db-snapshot-identifier SNAP --target-db-snapshot-identifier SNAP-enc --kms-key-id KEY && aws rds restore-db-instance-from-db-snapshot ...",
         frameworks: &[
             "cis-aws-3.0:2.3.1",
+            "cis-aws-5.0:2.2.1",
             "fsbp:RDS.3",
             "rampart-baseline:rds-encryption",
         ],
@@ -43,7 +47,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "Minor versions carry security fixes; automatic upgrades apply them in the maintenance window.",
         remediation_console: "RDS → the instance → Modify → Maintenance: enable auto minor version upgrade.",
         remediation_cli: "aws rds modify-db-instance --db-instance-identifier DB --auto-minor-version-upgrade --apply-immediately",
-        frameworks: &["cis-aws-3.0:2.3.2", "fsbp:RDS.13"],
+        frameworks: &["cis-aws-3.0:2.3.2", "cis-aws-5.0:2.2.2", "fsbp:RDS.13"],
         apis: &["rds:DescribeDBInstances"],
         check: Some(rds_minor_upgrade),
     },
@@ -55,9 +59,21 @@ pub static CONTROLS: &[Control] = &[
         rationale: "A public database endpoint is exposed to credential attacks and engine vulnerabilities from the internet.",
         remediation_console: "RDS → the instance → Modify → Connectivity: set 'Publicly accessible' to No.",
         remediation_cli: "aws rds modify-db-instance --db-instance-identifier DB --no-publicly-accessible --apply-immediately",
-        frameworks: &["cis-aws-3.0:2.3.3", "fsbp:RDS.2"],
+        frameworks: &["cis-aws-3.0:2.3.3", "cis-aws-5.0:2.2.3", "fsbp:RDS.2"],
         apis: &["rds:DescribeDBInstances"],
         check: Some(rds_private),
+    },
+    Control {
+        id: "cis5-2.2.4",
+        title: "RDS instances use Multi-AZ deployments",
+        severity: Severity::Medium,
+        scope: Scope::Region,
+        rationale: "A standby in another Availability Zone keeps the database available through an AZ failure and during maintenance.",
+        remediation_console: "RDS → the instance → Modify → Availability & durability: create a standby instance (Multi-AZ).",
+        remediation_cli: "aws rds modify-db-instance --db-instance-identifier DB --multi-az --apply-immediately",
+        frameworks: &["cis-aws-5.0:2.2.4", "fsbp:RDS.5"],
+        apis: &["rds:DescribeDBInstances"],
+        check: Some(rds_multi_az),
     },
     Control {
         id: "cis-2.4.1",
@@ -67,7 +83,7 @@ pub static CONTROLS: &[Control] = &[
         rationale: "EFS encryption can only be chosen at creation; unencrypted file systems stay that way.",
         remediation_console: "Create a new encrypted EFS file system, copy the data (AWS DataSync), and delete the old one.",
         remediation_cli: "aws efs create-file-system --encrypted --kms-key-id KEY",
-        frameworks: &["cis-aws-3.0:2.4.1", "fsbp:EFS.1"],
+        frameworks: &["cis-aws-3.0:2.4.1", "cis-aws-5.0:2.3.1", "fsbp:EFS.1"],
         apis: &["elasticfilesystem:DescribeFileSystems"],
         check: Some(efs_encrypted),
     },
@@ -90,21 +106,34 @@ fn ebs_default(ctx: &Ctx, out: &mut Vec<Outcome>) {
     }
 }
 
+/// Aurora instances report `MultiAZ` false: their availability comes from replicas in the
+/// cluster, a cluster property, so instance-level availability skips them.
+fn not_aurora(d: &RdsInstance) -> bool {
+    !d.engine.starts_with("aurora")
+}
+
+fn any_rds(_: &RdsInstance) -> bool {
+    true
+}
+
+/// One verdict per RDS instance the control `applies` to; NOT_APPLICABLE when there is none.
 fn each_rds(
     ctx: &Ctx,
     out: &mut Vec<Outcome>,
-    ok: fn(&rampart_snapshot::RdsInstance) -> bool,
+    applies: fn(&RdsInstance) -> bool,
+    ok: fn(&RdsInstance) -> bool,
     pass: &str,
     fail: &str,
 ) {
     let r = ctx.reg();
-    if r.rds_instances.is_empty() {
+    let judged: Vec<&RdsInstance> = r.rds_instances.iter().filter(|d| applies(d)).collect();
+    if judged.is_empty() {
         out.push(Outcome::na(
             ctx.account_resource(),
-            "no RDS instances in this region",
+            "no RDS instances this control applies to in this region",
         ));
     }
-    for db in &r.rds_instances {
+    for db in judged {
         let msg = format!(
             "{}: {}",
             db.db_instance_identifier,
@@ -122,6 +151,7 @@ fn rds_encrypted(ctx: &Ctx, out: &mut Vec<Outcome>) {
     each_rds(
         ctx,
         out,
+        any_rds,
         |d| d.storage_encrypted,
         "storage is encrypted",
         "storage is NOT encrypted",
@@ -132,6 +162,7 @@ fn rds_minor_upgrade(ctx: &Ctx, out: &mut Vec<Outcome>) {
     each_rds(
         ctx,
         out,
+        any_rds,
         |d| d.auto_minor_version_upgrade,
         "auto minor version upgrade is on",
         "auto minor version upgrade is off",
@@ -142,9 +173,21 @@ fn rds_private(ctx: &Ctx, out: &mut Vec<Outcome>) {
     each_rds(
         ctx,
         out,
+        any_rds,
         |d| !d.publicly_accessible,
         "not publicly accessible",
         "is publicly accessible",
+    );
+}
+
+fn rds_multi_az(ctx: &Ctx, out: &mut Vec<Outcome>) {
+    each_rds(
+        ctx,
+        out,
+        not_aurora,
+        |d| d.multi_az,
+        "Multi-AZ deployment",
+        "single-AZ deployment",
     );
 }
 
@@ -198,6 +241,26 @@ mod tests {
         assert_eq!(
             statuses(&s, "cis-2.2.1", WORKLOAD),
             vec![Status::Error, Status::Fail]
+        );
+    }
+
+    #[test]
+    fn rds_multi_az_skips_aurora() {
+        let mut s = org();
+        assert_eq!(
+            statuses(&s, "cis5-2.2.4", WORKLOAD),
+            vec![Status::Pass, Status::Pass]
+        );
+        acct(&mut s, WORKLOAD).regions[0].rds_instances[0].multi_az = false;
+        assert_eq!(
+            statuses(&s, "cis5-2.2.4", WORKLOAD),
+            vec![Status::Fail, Status::Pass]
+        );
+        let db = &mut acct(&mut s, WORKLOAD).regions[0].rds_instances[0];
+        db.engine = "aurora-postgresql".into();
+        assert_eq!(
+            statuses(&s, "cis5-2.2.4", WORKLOAD),
+            vec![Status::NotApplicable, Status::Pass]
         );
     }
 

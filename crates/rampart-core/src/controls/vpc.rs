@@ -10,7 +10,7 @@ pub static CONTROLS: &[Control] = &[Control {
     rationale: "Flow logs are the network record an investigation needs to see who talked to what.",
     remediation_console: "VPC → the VPC → Flow logs → Create flow log: filter Reject (or All), destination S3 or CloudWatch Logs.",
     remediation_cli: "aws ec2 create-flow-logs --resource-type VPC --resource-ids VPC --traffic-type REJECT --log-destination-type s3 --log-destination arn:aws:s3:::BUCKET",
-    frameworks: &["cis-aws-3.0:3.7", "fsbp:EC2.6"],
+    frameworks: &["cis-aws-3.0:3.7", "cis-aws-5.0:3.7", "fsbp:EC2.6"],
     apis: &["ec2:DescribeVpcs", "ec2:DescribeFlowLogs"],
     check: Some(flow_logs),
 }];

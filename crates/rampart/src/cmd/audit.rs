@@ -23,6 +23,11 @@ pub struct AuditArgs {
     /// Also list PASS, NOT_APPLICABLE and MANUAL results in table and Markdown output.
     #[arg(long)]
     pub all: bool,
+    /// Evaluate only the controls mapped to this framework and report by it: findings in its
+    /// order, each naming its requirement (e.g. `cis-aws-5.0:5.1.1`). Frameworks: cis-aws-5.0,
+    /// cis-aws-3.0, fsbp, rampart-baseline.
+    #[arg(long, value_name = "FRAMEWORK")]
+    pub framework: Option<String>,
     /// How the live collection runs (ignored with --snapshot).
     #[command(flatten)]
     pub collect: crate::cmd::collect::CollectArgs,
@@ -94,15 +99,30 @@ pub struct Evaluated {
     pub findings: Vec<Finding>,
 }
 
-/// Evaluates `snapshot` with the configuration's settings and suppressions.
+/// Checks a `--framework` value before anything slow (a live collection) runs.
+pub fn check_framework(framework: Option<&str>) -> anyhow::Result<()> {
+    if let Some(fw) = framework {
+        rampart_core::select(fw).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(())
+}
+
+/// Evaluates `snapshot` with the configuration's settings and suppressions: every control, or
+/// only those of `framework`, reported by it.
 pub fn evaluate(
     snapshot: &Snapshot,
     config: &AuditConfig,
     source: &str,
     fail_on: Option<Severity>,
-) -> Evaluated {
+    framework: Option<&str>,
+) -> anyhow::Result<Evaluated> {
     let now = chrono::Utc::now();
-    let mut findings = rampart_core::evaluate(snapshot, &config.settings());
+    let settings = config.settings();
+    let mut findings = match framework {
+        None => rampart_core::evaluate(snapshot, &settings),
+        Some(fw) => rampart_core::evaluate_framework(snapshot, &settings, fw)
+            .map_err(|e| anyhow::anyhow!(e))?,
+    };
     let warnings = rampart_core::suppress::apply(&mut findings, &config.suppress, now.date_naive());
     let mut run = Run::new(
         snapshot,
@@ -112,7 +132,13 @@ pub fn evaluate(
     );
     run.fail_on = fail_on;
     run.warnings = warnings;
-    Evaluated { run, findings }
+    if let Some(fw) = framework {
+        run.controls = rampart_core::select(fw)
+            .map_err(|e| anyhow::anyhow!(e))?
+            .len();
+        run.framework = Some(fw.to_string());
+    }
+    Ok(Evaluated { run, findings })
 }
 
 /// `--format`, or the default: a table on a terminal, JSON otherwise.
@@ -131,6 +157,7 @@ pub fn color(g: &Global) -> bool {
 
 pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
     let format = format(g)?;
+    check_framework(a.framework.as_deref())?;
     let config = AuditConfig::load(&g.config)?;
     let (snapshot, source) = match &a.snapshot {
         Some(path) => (
@@ -142,7 +169,13 @@ pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
             "live".to_string(),
         ),
     };
-    let ev = evaluate(&snapshot, &config, &source, a.fail_on);
+    let ev = evaluate(
+        &snapshot,
+        &config,
+        &source,
+        a.fail_on,
+        a.framework.as_deref(),
+    )?;
     for w in &ev.run.warnings {
         output::note(g, format!("rampart: warning: {w}"));
     }
@@ -215,20 +248,43 @@ expires = "2099-01-01"
         let mut s = rampart_core::sample::compliant_org(2, &["us-east-1"]);
         s.accounts[3].regions[0].ebs_encryption_by_default = false; // MEDIUM
         let mut c = AuditConfig::default();
-        let ev = evaluate(&s, &c, "test", Some(Severity::Medium));
+        let ev = evaluate(&s, &c, "test", Some(Severity::Medium), None).unwrap();
         assert_eq!(ev.run.gating(&ev.findings), 1);
-        let ev = evaluate(&s, &c, "test", Some(Severity::High));
+        let ev = evaluate(&s, &c, "test", Some(Severity::High), None).unwrap();
         assert_eq!(ev.run.gating(&ev.findings), 0);
         c.suppress.push(Suppression {
             control: Some("cis-2.2.1".into()),
             reason: "accepted".into(),
             ..Suppression::default()
         });
-        let ev = evaluate(&s, &c, "test", Some(Severity::Medium));
+        let ev = evaluate(&s, &c, "test", Some(Severity::Medium), None).unwrap();
         assert_eq!(ev.run.gating(&ev.findings), 0);
         assert!(
             ev.findings.iter().any(|f| f.suppressed.is_some()),
             "suppressed, not dropped"
         );
+    }
+
+    /// `--framework cis-aws-5.0`: only the controls v5.0 maps, the v5.0 requirement on each
+    /// finding, suppressions by control id still apply; an unknown framework is one clear error.
+    #[test]
+    fn framework_selects_and_reports_by_it() {
+        let mut s = rampart_core::sample::compliant_org(2, &["us-east-1"]);
+        s.accounts[3].regions[0].ebs_encryption_by_default = false;
+        let c = AuditConfig::default();
+        let ev = evaluate(&s, &c, "test", Some(Severity::Medium), Some("cis-aws-5.0")).unwrap();
+        assert_eq!(ev.run.framework.as_deref(), Some("cis-aws-5.0"));
+        assert!(ev.run.controls < rampart_core::catalogue().len());
+        assert!(!ev.findings.iter().any(|f| f.control.starts_with("base-")));
+        let ebs: Vec<_> = ev.findings.iter().filter(|f| f.is_open_problem()).collect();
+        assert_eq!(ebs.len(), 1);
+        assert_eq!(ebs[0].requirement.as_deref(), Some("cis-aws-5.0:5.1.1"));
+        assert_eq!(ev.run.gating(&ev.findings), 1);
+        let e = check_framework(Some("cis-5.0")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("unknown framework `cis-5.0`; use one of: cis-aws-3.0, cis-aws-5.0"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
     }
 }

@@ -179,7 +179,7 @@ fn audit_step(g: &Global, a: &DemoArgs, snapshot: &Snapshot) -> anyhow::Result<(
         ),
     );
     let started = std::time::Instant::now();
-    let ev = evaluate(snapshot, &demo_config(), "demo", None);
+    let ev = evaluate(snapshot, &demo_config(), "demo", None, None)?;
     let elapsed = started.elapsed();
 
     // Per control with problems: worst first.
