@@ -2,7 +2,7 @@
 //! over one [`Event`]. Conditions on header fields are answered from the typed header; any other
 //! field builds the event's document once.
 
-use crate::event::Event;
+use crate::event::{Event, HeaderValue};
 use crate::ir::{Condition, FieldPath, Items, NumOp, Predicate, Quantifier, Reach, Rule, Segment};
 use hashbrown::HashMap;
 use rampart_trail::scan;
@@ -58,6 +58,10 @@ struct MemoTable {
     by_value: HashMap<Box<str>, u64>,
     last: Option<(String, u64)>,
 }
+
+/// The typed header's `eventSource` and `eventName` (`header_fields_of_the_index` checks them).
+const EVENT_SOURCE: u8 = 0;
+const EVENT_NAME: u8 = 1;
 
 /// The most memo groups an engine keeps: one per typed-header field at most.
 const MEMO_GROUPS: usize = rampart_trail::event::HEADER_FIELDS;
@@ -271,8 +275,14 @@ impl Engine {
         mut hit: impl FnMut(usize),
     ) {
         let h = ev.header();
-        let name = h.event_name.as_deref().unwrap_or("");
-        let source = h.event_source.as_deref().unwrap_or("");
+        // the index is keyed on strings: a name or source of another type (an array holding
+        // the name, a number) cannot be looked up, and every rule judges it instead
+        let key = |i| match h.value_at(i) {
+            HeaderValue::Str(s) => Some(s),
+            HeaderValue::Absent => Some(""),
+            HeaderValue::NotString => None,
+        };
+        let (name, source) = (key(EVENT_NAME), key(EVENT_SOURCE));
         let mut fresh: SmallVec<[u32; 16]> = SmallVec::new();
         let (plan, mut tables): (&[u32], _) = match memo {
             Some(m) => {
@@ -284,10 +294,14 @@ impl Engine {
                     capacity,
                     ..
                 } = m;
-                (
-                    self.plan(plans, hasher, *capacity, source, name),
-                    Some((tables, *capacity)),
-                )
+                let plan = match (source, name) {
+                    (Some(source), Some(name)) => self.plan(plans, hasher, *capacity, source, name),
+                    _ => {
+                        self.candidates(source, name, |i| fresh.push(i));
+                        &fresh
+                    }
+                };
+                (plan, Some((tables, *capacity)))
             }
             None => {
                 self.candidates(source, name, |i| fresh.push(i));
@@ -343,8 +357,17 @@ impl Engine {
 impl Engine {
     /// The candidate rules of events from `source` named `name`: the rules indexed under the
     /// name (any case) and those accepting any name, less those whose sources exclude
-    /// `source`; in evaluation order.
-    fn candidates(&self, source: &str, name: &str, mut each: impl FnMut(u32)) {
+    /// `source`; in evaluation order. `None` is a value the index cannot judge (not a
+    /// string): no rule is left out on its account.
+    fn candidates(&self, source: Option<&str>, name: Option<&str>, mut each: impl FnMut(u32)) {
+        let Some(name) = name else {
+            for i in 0..self.rules.len() as u32 {
+                if self.source_admits(i, source) {
+                    each(i);
+                }
+            }
+            return;
+        };
         let mut buf = [0u8; 96];
         let heap;
         let lower: &[u8] = if name.len() <= buf.len() {
@@ -358,14 +381,20 @@ impl Engine {
         };
         let named = self.by_name.get(lower).map(Vec::as_slice).unwrap_or(&[]);
         for &i in named.iter().chain(self.any_name.iter()) {
-            if let Some(srcs) = &self.sources[i as usize]
-                && !srcs
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(source.as_bytes()))
-            {
-                continue;
+            if self.source_admits(i, source) {
+                each(i);
             }
-            each(i);
+        }
+    }
+
+    /// Whether rule `i`'s index admits events from `source` (`None`: a source the index cannot
+    /// judge).
+    fn source_admits(&self, i: u32, source: Option<&str>) -> bool {
+        match (&self.sources[i as usize], source) {
+            (Some(srcs), Some(source)) => srcs
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(source.as_bytes())),
+            _ => true,
         }
     }
 
@@ -389,7 +418,7 @@ impl Engine {
             plans.clear();
         }
         let mut rules = Vec::new();
-        self.candidates(source, name, |i| rules.push(i));
+        self.candidates(Some(source), Some(name), |i| rules.push(i));
         let plan = Plan {
             hash,
             source: source.into(),
@@ -496,15 +525,18 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
             some_item(q, &vals)
         }
         Condition::Match { field, reach, pred } => {
+            // A header field: a string or an absent member is answered from the typed header;
+            // a value of another type (null, a number, an array…) goes the generic way below,
+            // so its own type decides, exactly as on the document.
             if *reach == Reach::Path
                 && let Some(idx) = field.header_index()
                 && !has_field_ref(pred)
             {
-                let v = ev.header().get_index(idx);
-                return match v {
-                    Some(s) => test_str_pred(pred, s),
-                    None => matches!(pred, Predicate::Null | Predicate::Exists(false)),
-                };
+                match ev.header().value_at(idx) {
+                    HeaderValue::Str(s) => return test_str_pred(pred, s),
+                    HeaderValue::Absent => return test_strs(pred, &[]),
+                    HeaderValue::NotString => {}
+                }
             }
             // `userIdentity.<key>`, the members most rules read: straight from the reader's index.
             if *reach == Reach::Path
@@ -821,10 +853,14 @@ fn collect_leaves<'v>(v: &'v Value, out: &mut Vec<&'v Value>) {
     }
 }
 
-/// A predicate over the set of values a path reached.
+/// A predicate over the set of values a path reached. One array semantics for every
+/// predicate: a reached array stands for its elements (nested arrays too), so a test holds
+/// when some element passes it, `All` when each of its tests is passed by some element, and
+/// `Null` when no element is a value other than `null` (absent, `null`, `[]`, `[null]`).
+/// `Exists` asks whether the path reached anything at all (`null` and `[]` included).
 fn test_values(p: &Predicate, vals: &[&Value], doc: &Value) -> bool {
     match p {
-        Predicate::Null => vals.is_empty() || vals.iter().any(|v| v.is_null()),
+        Predicate::Null => !any_element(vals, &mut |v| !v.is_null()),
         Predicate::Exists(want) => vals.is_empty() != *want,
         Predicate::All(ps) => ps.iter().all(|p| test_values(p, vals, doc)),
         Predicate::Any(ps) => ps.iter().any(|p| test_values(p, vals, doc)),
@@ -834,11 +870,11 @@ fn test_values(p: &Predicate, vals: &[&Value], doc: &Value) -> bool {
         } => {
             let mut others = Vec::new();
             other.resolve(doc, &mut others);
-            vals.iter().any(|v| {
+            any_element(vals, &mut |v| {
                 let Some(a) = scalar_text(v) else {
                     return false;
                 };
-                others.iter().any(|o| {
+                any_element(&others, &mut |o| {
                     scalar_text(o).is_some_and(|b| {
                         if *case_insensitive {
                             a.eq_ignore_ascii_case(&b)
@@ -849,8 +885,20 @@ fn test_values(p: &Predicate, vals: &[&Value], doc: &Value) -> bool {
                 })
             })
         }
-        _ => vals.iter().any(|v| test_one(p, v)),
+        _ => any_element(vals, &mut |v| test_one(p, v)),
     }
+}
+
+/// Whether `f` holds for some element of `vals`, an array standing for its elements (at any
+/// depth): the one array semantics of [`test_values`].
+fn any_element(vals: &[&Value], f: &mut dyn FnMut(&Value) -> bool) -> bool {
+    fn each(v: &Value, f: &mut dyn FnMut(&Value) -> bool) -> bool {
+        match v {
+            Value::Array(items) => items.iter().any(|i| each(i, f)),
+            v => f(v),
+        }
+    }
+    vals.iter().any(|v| each(v, f))
 }
 
 fn test_one(p: &Predicate, v: &Value) -> bool {
@@ -918,7 +966,8 @@ fn test_str(p: &Predicate, s: &str) -> bool {
             .trim()
             .parse::<IpAddr>()
             .is_ok_and(|ip| nets.iter().any(|n| n.contains(ip))),
-        Predicate::Bool(b) => s == if *b { "true" } else { "false" },
+        // a string is never a JSON boolean, whatever its text (`"true"`)
+        Predicate::Bool(_) => false,
         Predicate::Any(ps) => ps.iter().any(|p| test_str(p, s)),
         Predicate::All(ps) => ps.iter().all(|p| test_str(p, s)),
         Predicate::Exists(want) => *want,
@@ -1041,13 +1090,13 @@ mod tests {
     use crate::ir::*;
     use serde_json::json;
 
-    fn ev_matches(c: &Condition, v: Value) -> bool {
+    pub(super) fn ev_matches(c: &Condition, v: Value) -> bool {
         let raw = serde_json::to_vec(&v).unwrap();
         let ev = Event::parse(&raw).unwrap();
         eval(c, &ev)
     }
 
-    fn m(field: &str, reach: Reach, pred: Predicate) -> Condition {
+    pub(super) fn m(field: &str, reach: Reach, pred: Predicate) -> Condition {
         Condition::Match {
             field: FieldPath::parse(field).unwrap(),
             reach,
@@ -1332,9 +1381,11 @@ mod tests {
 /// agree with the same conditions answered from the full document, on random events.
 #[cfg(test)]
 mod raw_vs_doc {
+    use super::tests::{ev_matches, m};
     use super::*;
-    use crate::ir::{Rule, StrMatch, StrOp};
+    use crate::ir::{Cidr, ContainsSet, NumOp, Rule, StrMatch, StrOp, compile_regex};
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn leaf() -> impl Strategy<Value = Value> {
         prop_oneof![
@@ -1405,6 +1456,266 @@ mod raw_vs_doc {
         ]
     }
 
+    /// A JSON value of every type a header field (or an indexed `userIdentity` member) can
+    /// hold in a malformed or hostile record: strings of every shape the predicates below
+    /// care about, numbers, booleans, `null`, objects, arrays (empty, of `null`, mixed,
+    /// nested).
+    fn any_json() -> impl Strategy<Value = Value> {
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            prop::sample::select(vec![json!(5), json!(-1), json!(2.5), json!(0)]),
+            prop::sample::select(vec![
+                "StopLogging",
+                "stoplogging",
+                "s3.amazonaws.com",
+                "10.1.2.3",
+                "2001:db8::1",
+                "AccessDenied",
+                "5",
+                "true",
+                "",
+                "x\"y",
+                "\u{212a}ali",
+                "Root",
+                "kali linux",
+            ])
+            .prop_map(|s| Value::String(s.to_string())),
+        ];
+        scalar.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::vec((prop::sample::select(vec!["x", "type"]), inner), 0..2)
+                    .prop_map(|kv| Value::Object(
+                        kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                    )),
+            ]
+        })
+    }
+
+    /// Every predicate kind, with operands that can hit the values of [`any_json`].
+    fn any_predicate() -> impl Strategy<Value = Predicate> {
+        let needle = || {
+            prop::sample::select(vec![
+                "stoplogging",
+                "StopLogging",
+                "s3",
+                "10.1",
+                "5",
+                "true",
+                "",
+                "kali",
+                "K",
+                "x\"y",
+            ])
+        };
+        let op = prop::sample::select(vec![
+            StrOp::Equals,
+            StrOp::Contains,
+            StrOp::StartsWith,
+            StrOp::EndsWith,
+            StrOp::Wildcard,
+        ]);
+        let leaf = prop_oneof![
+            (op, needle(), any::<bool>()).prop_map(|(op, n, ci)| {
+                let n = if op == StrOp::Wildcard {
+                    format!("{n}*")
+                } else {
+                    n.to_string()
+                };
+                Predicate::Str(StrMatch::new(op, &n, ci))
+            }),
+            (prop::collection::vec(needle(), 1..3), any::<bool>()).prop_map(|(vs, ci)| {
+                Predicate::OneOf {
+                    values: vs
+                        .iter()
+                        .map(|v| if ci { v.to_lowercase() } else { v.to_string() })
+                        .collect(),
+                    case_insensitive: ci,
+                }
+            }),
+            prop::sample::select(vec!["^Stop", "^[0-9]+$", "amazonaws", "^$", "(?i)KALI"])
+                .prop_map(|r| Predicate::Regex(compile_regex(r, false).unwrap())),
+            (
+                prop::sample::select(vec![
+                    NumOp::Eq,
+                    NumOp::Ne,
+                    NumOp::Lt,
+                    NumOp::Le,
+                    NumOp::Gt,
+                    NumOp::Ge,
+                ]),
+                prop::sample::select(vec![0.0, 2.5, 5.0]),
+            )
+                .prop_map(|(op, x)| Predicate::Num(op, x)),
+            prop::sample::select(vec!["10.0.0.0/8", "2001:db8::/32", "0.0.0.0/0"])
+                .prop_map(|c| Predicate::Cidr(vec![Cidr::parse(c).unwrap()])),
+            Just(Predicate::Null),
+            any::<bool>().prop_map(Predicate::Exists),
+            any::<bool>().prop_map(Predicate::Bool),
+            (
+                prop::collection::vec(needle().prop_filter("non-empty", |n| !n.is_empty()), 1..4),
+                any::<bool>()
+            )
+                .prop_filter_map("a set", |(ns, ci)| {
+                    let ns = ns
+                        .iter()
+                        .map(|n| if ci { n.to_lowercase() } else { n.to_string() })
+                        .collect();
+                    ContainsSet::new(ns, ci).map(Predicate::ContainsAny)
+                }),
+            prop::sample::select(vec!["eventName", "userAgent", "a"]).prop_map(|o| {
+                Predicate::FieldRef {
+                    other: FieldPath::parse(o).unwrap(),
+                    case_insensitive: true,
+                }
+            }),
+        ];
+        leaf.prop_recursive(2, 6, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..3).prop_map(Predicate::Any),
+                prop::collection::vec(inner, 1..3).prop_map(Predicate::All),
+            ]
+        })
+    }
+
+    /// Every path with a fast path: the typed header's fields (all of them, whatever the
+    /// reader adds), the `userIdentity` members the reader indexes, and one of each kind that
+    /// does not.
+    fn fast_paths() -> Vec<&'static str> {
+        let others = [
+            "userIdentity.type",
+            "userIdentity.arn",
+            "userIdentity.sessionContext",
+            "userIdentity.other",
+            "a",
+        ];
+        rampart_trail::event::HEADER_KEYS
+            .iter()
+            .copied()
+            .chain(others)
+            .collect()
+    }
+
+    /// A condition of `All`s and `Match`es judged on the document alone (the reference the
+    /// fast paths are held to).
+    fn match_in_condition(c: &Condition, doc: &Value) -> bool {
+        match c {
+            Condition::All(cs) => cs.iter().all(|c| match_in_condition(c, doc)),
+            Condition::Match { field, reach, pred } => match_in(field, *reach, pred, doc),
+            other => unreachable!("not used here: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_fields_of_the_index() {
+        use rampart_trail::event::Header;
+        assert_eq!(Header::field_index("eventSource"), Some(EVENT_SOURCE));
+        assert_eq!(Header::field_index("eventName"), Some(EVENT_NAME));
+    }
+
+    /// The defects the fast paths had: a header field that is not a string was "absent"
+    /// (`errorCode: 5` matched `null`), and an absent one failed `Any([Null, …])`.
+    #[test]
+    fn header_values_of_every_type_are_present() {
+        let null = m("errorCode", Reach::Path, Predicate::Null);
+        for v in [
+            json!(5),
+            json!({"x": 1}),
+            json!(["a"]),
+            json!(true),
+            json!(""),
+            json!([null, "a"]),
+        ] {
+            assert!(!ev_matches(&null, json!({"errorCode": v})), "{v}");
+        }
+        for v in [json!(null), json!([]), json!([null]), json!([[]])] {
+            assert!(ev_matches(&null, json!({"errorCode": v})), "{v}");
+        }
+        assert!(ev_matches(&null, json!({})));
+        let null_or_denied = m(
+            "errorCode",
+            Reach::Path,
+            Predicate::Any(vec![
+                Predicate::Null,
+                Predicate::Str(StrMatch::new(StrOp::Equals, "accessdenied", true)),
+            ]),
+        );
+        assert!(ev_matches(&null_or_denied, json!({"eventName": "x"})));
+        assert!(ev_matches(
+            &null_or_denied,
+            json!({"errorCode": "AccessDenied"})
+        ));
+        assert!(!ev_matches(
+            &null_or_denied,
+            json!({"errorCode": "Throttled"})
+        ));
+        let five = m(
+            "errorCode",
+            Reach::Path,
+            Predicate::Str(StrMatch::new(StrOp::Equals, "5", true)),
+        );
+        assert!(ev_matches(&five, json!({"errorCode": 5})));
+        assert!(ev_matches(&five, json!({"errorCode": ["4", 5]})));
+        // a string is never a boolean, on the header as anywhere else
+        let t = m("errorCode", Reach::Path, Predicate::Bool(true));
+        assert!(!ev_matches(&t, json!({"errorCode": "true"})));
+        assert!(ev_matches(&t, json!({"errorCode": true})));
+        // the last of repeated keys decides, as in a document
+        let raw = br#"{"errorCode":"x","errorCode":7}"#;
+        assert!(!eval(&null, &Event::parse(raw).unwrap()));
+        let raw = br#"{"errorCode":7,"errorCode":null}"#;
+        assert!(eval(&null, &Event::parse(raw).unwrap()));
+    }
+
+    /// An event name that is not a string (an array holding it) cannot be looked up in the
+    /// index: the rules indexed on the name still judge it.
+    #[test]
+    fn the_index_admits_names_that_are_not_strings() {
+        use crate::ir::{RuleMeta, RuleSource, Severity};
+        let rule = |c: Condition| {
+            Rule::new(
+                RuleMeta::new("r", RuleSource::Builtin, "r", Severity::Low),
+                c,
+            )
+        };
+        let ci = |f: &str, v: &str| {
+            Condition::field(f, Predicate::Str(StrMatch::new(StrOp::Equals, v, true)))
+        };
+        let engine = Engine::new(vec![
+            rule(Condition::All(vec![
+                ci("eventSource", "cloudtrail.amazonaws.com"),
+                ci("eventName", "StopLogging"),
+            ])),
+            rule(ci("eventName", "5")),
+        ]);
+        assert!(engine.rules[0].index.event_names.is_some());
+        for (raw, want) in [
+            (
+                r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":["StopLogging"]}"#,
+                vec![0],
+            ),
+            (
+                r#"{"eventSource":["cloudtrail.amazonaws.com"],"eventName":"StopLogging"}"#,
+                vec![0],
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":["StopLogging"]}"#,
+                vec![],
+            ),
+            (r#"{"eventName":5}"#, vec![1]),
+        ] {
+            let event = Event::parse(raw.as_bytes()).unwrap();
+            let mut memo = ValueMemo::default();
+            for with_memo in [false, true] {
+                let mut hits = Vec::new();
+                let memo = with_memo.then_some(&mut memo);
+                engine.evaluate_with(&event, memo, &mut EvalStats::default(), |i| hits.push(i));
+                assert_eq!(hits, want, "{raw}");
+            }
+        }
+    }
+
     #[test]
     fn type_has_the_first_identity_slot() {
         assert_eq!(rampart_trail::event::identity_slot("type"), Some(TYPE_SLOT));
@@ -1429,6 +1740,88 @@ mod raw_vs_doc {
             let from_raw = eval(&cond, &Event::parse(&raw).unwrap());
             let from_doc = eval(&cond, &Event::from_value(&raw, ev.clone()));
             prop_assert_eq!(from_raw, from_doc, "{} on {}", path, String::from_utf8_lossy(&raw));
+        }
+
+        /// Every field with a fast path (typed header, indexed `userIdentity` members, raw
+        /// spans) answers every predicate kind exactly as the document does, for values of
+        /// every JSON type; and the engine (its name/source/identity index and the per-value
+        /// memo included) fires exactly the rules whose condition holds on the document.
+        #[test]
+        fn fast_paths_agree_with_the_document(
+            fields in prop::collection::vec(
+                (prop::sample::select(fast_paths()), prop::option::of(any_json())),
+                1..6,
+            ),
+            identity_itself in prop::option::of(prop::sample::select(vec![json!(null), json!([]), json!("Root"), json!([{"type": "Root"}])])),
+            tests in prop::collection::vec(
+                (prop::sample::select(fast_paths()), any_predicate(), any::<bool>()),
+                1..5,
+            ),
+        ) {
+            use crate::ir::{RuleMeta, RuleSource, Severity};
+            let mut doc = serde_json::Map::new();
+            for (path, value) in &fields {
+                let Some(value) = value else { continue };
+                match path.split_once('.') {
+                    Some((outer, inner)) => {
+                        let o = doc.entry(outer).or_insert_with(|| json!({}));
+                        if let Value::Object(o) = o {
+                            o.insert(inner.to_string(), value.clone());
+                        }
+                    }
+                    None => {
+                        doc.insert(path.to_string(), value.clone());
+                    }
+                }
+            }
+            if let Some(v) = identity_itself {
+                doc.insert("userIdentity".into(), v);
+            }
+            let doc = Value::Object(doc);
+            let raw = serde_json::to_vec(&doc).unwrap();
+            let shown = String::from_utf8_lossy(&raw).to_string();
+            let mut rules = Vec::new();
+            let mut expect = Vec::new();
+            for (i, (path, pred, anywhere)) in tests.into_iter().enumerate() {
+                let field = FieldPath::parse(path).unwrap();
+                let reach = if anywhere { Reach::Anywhere } else { Reach::Path };
+                let want = match_in(&field, reach, &pred, &doc);
+                let cond = Condition::Match { field, reach, pred };
+                for e in [Event::parse(&raw).unwrap(), Event::from_value(&raw, doc.clone())] {
+                    prop_assert_eq!(eval(&cond, &e), want, "{:?} on {}", cond, shown);
+                }
+                if want {
+                    expect.push(i);
+                }
+                // the rule also pins the name, source or identity type, so the index is used
+                let pin = match i % 3 {
+                    0 => Condition::eq("eventName", "StopLogging"),
+                    1 => Condition::field("eventSource", Predicate::Str(StrMatch::new(StrOp::Equals, "s3.amazonaws.com", true))),
+                    _ => Condition::field("userIdentity.type", Predicate::Str(StrMatch::new(StrOp::Equals, "root", true))),
+                };
+                let pinned = Condition::All(vec![pin, cond.clone()]);
+                if match_in_condition(&pinned, &doc) {
+                    expect.push(100 + i);
+                }
+                rules.push((i, cond));
+                rules.push((100 + i, pinned));
+            }
+            let ids: Vec<usize> = rules.iter().map(|(i, _)| *i).collect();
+            let engine = Engine::new(
+                rules
+                    .into_iter()
+                    .map(|(_, c)| Rule::new(RuleMeta::new("r", RuleSource::Sigma, "r", Severity::Low), c))
+                    .collect(),
+            );
+            expect.sort();
+            let event = Event::parse(&raw).unwrap();
+            let mut memo = ValueMemo::default();
+            for with_memo in [false, true] {
+                let mut hits: Vec<usize> = Vec::new();
+                engine.evaluate_with(&event, with_memo.then_some(&mut memo), &mut EvalStats::default(), |r| hits.push(ids[r]));
+                hits.sort();
+                prop_assert_eq!(&hits, &expect, "memo {} on {}", with_memo, shown);
+            }
         }
 
         /// A quantified condition (items of arrays or objects, strings parsed as JSON, nested

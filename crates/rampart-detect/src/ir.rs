@@ -425,7 +425,8 @@ pub enum StrOp {
 }
 
 /// A string test. Scalars are compared through their text form (`true`, `42`), so Sigma's
-/// `readOnly: false` and filter patterns' `$.x = 42` both work; objects and arrays never match.
+/// `readOnly: false` and filter patterns' `$.x = 42` both work; objects never match, and the
+/// engine tests an array element by element.
 #[derive(Debug, Clone)]
 pub struct StrMatch {
     pub op: StrOp,
@@ -669,8 +670,9 @@ impl Cidr {
 }
 
 /// A test applied to the values a [`FieldPath`] reaches. Unless stated otherwise the predicate
-/// holds when **any** reached value satisfies it (a missing field satisfies nothing but `Null` /
-/// `Exists(false)`).
+/// holds when **any** reached value satisfies it, a reached array standing for its elements
+/// (nested arrays too) whatever the predicate; a missing field satisfies nothing but `Null` /
+/// `Exists(false)`.
 #[derive(Debug, Clone)]
 pub enum Predicate {
     /// One string test.
@@ -687,11 +689,13 @@ pub enum Predicate {
     Num(NumOp, f64),
     /// The value is an IP address inside one of these networks.
     Cidr(Vec<Cidr>),
-    /// The field is missing or JSON `null` (Sigma `field: null`, filter pattern `IS NULL`).
+    /// The field has no value other than `null`: missing, `null`, `[]`, `[null]` (Sigma
+    /// `field: null`, as Elasticsearch's `NOT _exists_` answers it).
     Null,
-    /// `Exists(true)`: the field is present (even if `null`); `Exists(false)`: it is absent.
+    /// `Exists(true)`: the field is present (even if `null` or `[]`); `Exists(false)`: it is
+    /// absent.
     Exists(bool),
-    /// The value is a JSON boolean equal to this.
+    /// The value is a JSON boolean equal to this (a string such as `"true"` never is).
     Bool(bool),
     /// The value equals (string form, case-insensitive when set) some value of another field.
     FieldRef {
@@ -703,7 +707,8 @@ pub enum Predicate {
     ContainsAny(ContainsSet),
     /// Any of the predicates holds.
     Any(Vec<Predicate>),
-    /// Every predicate holds, each possibly on a different reached value (Sigma `|all`).
+    /// Every predicate holds, each possibly on a different reached value or array element
+    /// (Sigma `|all`).
     All(Vec<Predicate>),
 }
 

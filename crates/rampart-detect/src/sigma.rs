@@ -5,8 +5,10 @@
 //! `\` escapes; the modifiers `contains`, `startswith`, `endswith`, `re` (with `i`, `m`, `s`),
 //! `cidr`, `exists`, `fieldref`, `gt`/`gte`/`lt`/`lte`; `null`; selections as maps (and) or lists
 //! of maps (or); conditions with `and`, `or`, `not`, parentheses, `1 of x*`, `all of x*`,
-//! `1 of them`, `all of them`. `contains` on a field that holds an object (e.g.
-//! `requestParameters|contains: x`) matches any string inside that object.
+//! `1 of them`, `all of them`. A string test on a top-level field that holds an object (e.g.
+//! `requestParameters|contains: x`) matches any string inside that object. A field holding an
+//! array is tested element by element by every modifier, `null` included (`[]` and `[null]`
+//! are null); docs/detect.md has the table of value type × modifier.
 //!
 //! Unsupported, each reported with the reason and never skipped silently: other log sources,
 //! aggregations (`| count()`) and correlations (`near`), `timeframe`, `expand` placeholders,
@@ -322,13 +324,16 @@ fn lower_field(key: &str, val: &Yaml) -> Result<Condition, String> {
     } else {
         Predicate::Any(preds)
     };
-    // A string test on an object-valued field (or any `contains`) looks at every string inside.
+    // A string test on an object-valued field looks at every string inside it. Any other
+    // field is tested on its value, an array element by element, whatever the modifier (see
+    // "Values of every type" in docs/detect.md): `contains` is no exception, so it takes the
+    // same fast paths as equality (typed header, per-value memo).
     let on_object = field.segments().len() == 1
         && field
             .top_level_key()
             .is_some_and(|k| OBJECT_FIELDS.contains(&k));
     let stringy = special.is_none() && !matches!(pred, Predicate::Null);
-    let reach = if stringy && (on_object || op == StrOp::Contains) {
+    let reach = if stringy && on_object {
         Reach::Anywhere
     } else {
         Reach::Path

@@ -2,95 +2,42 @@
 //! string fields most rules test, and a document built only when a rule needs any other field.
 
 use crate::scan::Member;
-use serde::Deserialize;
 use serde_json::Value;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 
-/// Top-level CloudTrail fields parsed without building a DOM (strings borrowed from the input
-/// when they contain no escapes). Unknown fields are skipped by the parser.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Top-level CloudTrail fields read without building a DOM (strings borrowed from the input
+/// when they contain no escapes), and which of them are present with a value that is not a
+/// string: rules must see such a value as present (`errorCode: 5` is not `null`), so the typed
+/// view never turns it into "absent".
+#[derive(Debug, Default)]
 pub struct Header<'a> {
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub event_source: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub event_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub event_time: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub aws_region: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        rename = "sourceIPAddress",
-        deserialize_with = "cow_str"
-    )]
     pub source_ip_address: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub user_agent: Option<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "eventID", deserialize_with = "cow_str")]
     pub event_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub error_code: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub recipient_account_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "cow_str")]
     pub event_type: Option<Cow<'a, str>>,
+    /// Bit `i`: header field `i` is present with a value that is not a string (null, a number,
+    /// a boolean, an object, an array); its string slot is then `None`.
+    not_strings: u16,
 }
 
-/// Deserialize an optional string, borrowing when the input has no escapes; non-strings are `None`.
-fn cow_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = Option<Cow<'de, str>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Borrowed(v)))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut m: A,
-        ) -> Result<Self::Value, A::Error> {
-            while m
-                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                .is_some()
-            {}
-            Ok(None)
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut s: A,
-        ) -> Result<Self::Value, A::Error> {
-            while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-    }
-    d.deserialize_any(V)
+/// A header field as the event holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderValue<'h> {
+    /// The member is not in the event.
+    Absent,
+    /// The member is a string (escapes decoded).
+    Str(&'h str),
+    /// The member is present with another JSON value (null included): only the value itself
+    /// can answer a test, from the raw bytes or the document.
+    NotString,
 }
 
 impl<'a> Header<'a> {
@@ -128,12 +75,12 @@ impl<'a> Header<'a> {
         let (end, identity_at) =
             crate::scan::members_and_nested(raw, start, b"userIdentity", &mut on_identity, |m| {
                 members.push(m);
-                let Some(slot) = Header::field_of(m.key).map(|i| h.slot_mut(i)) else {
+                let Some(i) = Header::field_of(m.key) else {
                     return true;
                 };
                 match string_value(raw, text, m.value, m.value_escaped) {
                     Ok(v) => {
-                        *slot = v;
+                        h.set(i, v);
                         true
                     }
                     Err(e) => {
@@ -153,7 +100,7 @@ impl<'a> Header<'a> {
     }
 
     /// The header field named by a top-level key, `None` if the key is not a header field.
-    /// `Some(None)` means "a header field, absent in this event".
+    /// `Some(None)` means "a header field, absent in this event or not a string".
     pub fn get(&self, key: &str) -> Option<Option<&str>> {
         Header::field_index(key).map(|i| self.get_index(i))
     }
@@ -188,6 +135,43 @@ impl<'a> Header<'a> {
         crate::scan::same_bytes(key, HEADER_KEYS[usize::from(index)].as_bytes()).then_some(index)
     }
 
+    /// Records the last occurrence of header field `index`: its string, or (`None`) a value
+    /// of another type.
+    fn set(&mut self, index: u8, value: Option<Cow<'a, str>>) {
+        let bit = 1u16 << index;
+        if value.is_some() {
+            self.not_strings &= !bit;
+        } else {
+            self.not_strings |= bit;
+        }
+        *self.slot_mut(index) = value;
+    }
+
+    /// The header of a document (events built from one): the same fields and types the scan
+    /// of its bytes records.
+    pub fn of_value(doc: &Value) -> Header<'static> {
+        let mut h = Header::default();
+        if let Value::Object(members) = doc {
+            for (k, v) in members {
+                if let Some(i) = Header::field_of(k.as_bytes()) {
+                    h.set(i, v.as_str().map(|s| Cow::Owned(s.to_string())));
+                }
+            }
+        }
+        h
+    }
+
+    /// Header field `index` with its presence and type: [`Header::get_index`] answers `None`
+    /// both for an absent member and for one that is not a string, which tests of presence
+    /// (`null`, `exists`) must tell apart.
+    pub fn value_at(&self, index: u8) -> HeaderValue<'_> {
+        match self.get_index(index) {
+            Some(s) => HeaderValue::Str(s),
+            None if index < 16 && self.not_strings >> index & 1 == 1 => HeaderValue::NotString,
+            None => HeaderValue::Absent,
+        }
+    }
+
     fn slot_mut(&mut self, index: u8) -> &mut Option<Cow<'a, str>> {
         match index {
             0 => &mut self.event_source,
@@ -203,7 +187,8 @@ impl<'a> Header<'a> {
         }
     }
 
-    /// The header field at `index` (from [`Header::field_index`]); `None` when absent.
+    /// The header field at `index` (from [`Header::field_index`]) when it is a string; `None`
+    /// when absent or of another type (see [`Header::value_at`]).
     pub fn get_index(&self, index: u8) -> Option<&str> {
         match index {
             0 => &self.event_source,
@@ -226,7 +211,7 @@ impl<'a> Header<'a> {
 pub const HEADER_FIELDS: usize = 10;
 
 /// The typed header's keys, by [`Header::field_index`].
-const HEADER_KEYS: [&str; HEADER_FIELDS] = [
+pub const HEADER_KEYS: [&str; HEADER_FIELDS] = [
     "eventSource",
     "eventName",
     "eventTime",
@@ -428,7 +413,7 @@ impl<'a> Event<'a> {
 
     /// An event from an already-built document (tests, `rules test`, EventBridge envelopes).
     pub fn from_value(raw: &'a [u8], doc: Value) -> Event<'a> {
-        let header = serde_json::from_slice(raw).unwrap_or_default();
+        let header = Header::of_value(&doc);
         let cell = OnceCell::new();
         let _ = cell.set(Some(doc));
         Event {
@@ -589,7 +574,7 @@ impl<'a> Event<'a> {
 }
 
 /// A string member's value: borrowed when it has no escapes, decoded otherwise; other JSON
-/// types give `None` (as the rules see them: a header field that is not a string is absent).
+/// types give `None` (the header records them as present, see [`HeaderValue::NotString`]).
 fn string_value<'a>(
     raw: &'a [u8],
     text: Option<&'a str>,
@@ -672,6 +657,37 @@ mod tests {
         assert!(!e.doc_built());
         assert_eq!(e.doc().unwrap()["x"]["y"][1], 2);
         assert!(e.doc_built());
+    }
+
+    /// A header member that is not a string is present (not absent) in the header, read from
+    /// bytes or from a document; the last of repeated keys decides.
+    #[test]
+    fn header_values_keep_their_presence() {
+        let cases: &[(&[u8], HeaderValue)] = &[
+            (br#"{"errorCode":"X"}"#, HeaderValue::Str("X")),
+            (br#"{"errorCode":"\u0058"}"#, HeaderValue::Str("X")),
+            (br#"{}"#, HeaderValue::Absent),
+            (br#"{"errorCode":5}"#, HeaderValue::NotString),
+            (br#"{"errorCode":null}"#, HeaderValue::NotString),
+            (br#"{"errorCode":true}"#, HeaderValue::NotString),
+            (br#"{"errorCode":{"x":1}}"#, HeaderValue::NotString),
+            (br#"{"errorCode":["a"]}"#, HeaderValue::NotString),
+            (br#"{"errorCode":[]}"#, HeaderValue::NotString),
+            (br#"{"errorCode":5,"errorCode":"X"}"#, HeaderValue::Str("X")),
+            (
+                br#"{"errorCode":"X","errorCode":5}"#,
+                HeaderValue::NotString,
+            ),
+        ];
+        let i = Header::field_index("errorCode").unwrap();
+        for (raw, want) in cases {
+            let shown = String::from_utf8_lossy(raw);
+            let e = Event::parse(raw).unwrap();
+            assert_eq!(e.header().value_at(i), *want, "{shown}");
+            let doc: Value = serde_json::from_slice(raw).unwrap();
+            let e = Event::from_value(raw, doc);
+            assert_eq!(e.header().value_at(i), *want, "{shown} as a document");
+        }
     }
 
     #[test]

@@ -14,5 +14,5 @@ pub mod scan;
 pub mod stream;
 pub mod time;
 
-pub use event::{Event, EventError, Header, principal_of};
+pub use event::{Event, EventError, Header, HeaderValue, principal_of};
 pub use read::{Issue, Parsed, ReadStats, Reader};

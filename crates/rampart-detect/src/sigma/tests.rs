@@ -149,6 +149,67 @@ fn null_exists_fieldref_cidr_numbers() {
     ));
 }
 
+/// The table "Values of every type" of docs/detect.md, cell by cell: each value (as the
+/// field's JSON) against each modifier, on a typed-header field, an indexed `userIdentity`
+/// member and a nested field, each read from bytes and from a document.
+#[test]
+fn values_of_every_type_against_every_modifier() {
+    // (column, the selection's field suffix and value)
+    let columns: &[(&str, &str)] = &[
+        ("equals", ": 10.1.2.3"),
+        ("startswith", "|startswith: '10.1'"),
+        ("endswith", "|endswith: '2.3'"),
+        ("contains", "|contains: '1.2'"),
+        ("re", "|re: '^10\\.'"),
+        ("cidr", "|cidr: 10.0.0.0/8"),
+        ("all", "|contains|all: ['10.', '.3']"),
+        ("null", ": null"),
+        ("exists", "|exists: true"),
+    ];
+    // (the field's JSON, or None for absent; the expected answer per column, `Y` or `-`)
+    let rows: &[(Option<&str>, &str)] = &[
+        (None, "-------Y-"),
+        (Some("null"), "-------YY"),
+        (Some(r#""10.1.2.3""#), "YYYYYYY-Y"),
+        (Some(r#""192.168.0.1""#), "--------Y"),
+        (Some(r#""""#), "--------Y"),
+        (Some("10.1"), "-Y--Y---Y"),
+        (Some("true"), "--------Y"),
+        (Some(r#"{"ip":"10.1.2.3"}"#), "--------Y"),
+        (Some("{}"), "--------Y"),
+        (Some("[]"), "-------YY"),
+        (Some("[null]"), "-------YY"),
+        (Some(r#"["192.168.0.1","10.1.2.3"]"#), "YYYYYYY-Y"),
+        (Some(r#"[null,"10.1.2.3"]"#), "YYYYYYY-Y"),
+        (Some(r#"["10.9.9.9","1.2.3"]"#), "--YYYYY-Y"),
+        (Some(r#"[["10.1.2.3"]]"#), "YYYYYYY-Y"),
+        (Some(r#"[{"ip":"10.1.2.3"}]"#), "--------Y"),
+    ];
+    for field in [
+        "sourceIPAddress",
+        "userIdentity.arn",
+        "additionalEventData.ip",
+    ] {
+        for (col, (name, sel)) in columns.iter().enumerate() {
+            let r = rule(&format!("  sel:\n    {field}{sel}\n  condition: sel\n"));
+            for (value, want) in rows {
+                let event = match (value, field.split_once('.')) {
+                    (None, _) => r#"{"eventName":"X","userIdentity":{"type":"Root"}}"#.to_string(),
+                    (Some(v), None) => format!(r#"{{"eventName":"X","{field}":{v}}}"#),
+                    (Some(v), Some((outer, inner))) => {
+                        format!(r#"{{"eventName":"X","{outer}":{{"type":"Root","{inner}":{v}}}}}"#)
+                    }
+                };
+                let want = want.as_bytes()[col] == b'Y';
+                assert_eq!(hits(&r, &event), want, "{field} {name} on {event}");
+                let doc: serde_json::Value = serde_json::from_str(&event).unwrap();
+                let from_doc = eval(&r.condition, &Event::from_value(event.as_bytes(), doc));
+                assert_eq!(from_doc, want, "{field} {name} on {event} (document)");
+            }
+        }
+    }
+}
+
 #[test]
 fn contains_on_a_whole_sub_object() {
     let r = rule("  sel:\n    requestParameters|contains: '0.0.0.0/0'\n  condition: sel\n");
