@@ -142,11 +142,11 @@ fn stratus_coverage_table() {
             "RD-CIS-4.10",
         ),
         // the organization's accounts unknown: shares with one account are of unknown membership
-        ("aws.exfiltration.ec2-share-ami", "RD-EXP-015"),
-        ("aws.exfiltration.ec2-share-ebs-snapshot", "RD-EXP-015"),
-        ("aws.exfiltration.rds-share-snapshot", "RD-EXP-015"),
-        ("aws.persistence.iam-backdoor-role", "RD-EXP-015"),
-        ("aws.persistence.iam-create-backdoor-role", "RD-EXP-015"),
+        ("aws.exfiltration.ec2-share-ami", "RD-EXP-014"),
+        ("aws.exfiltration.ec2-share-ebs-snapshot", "RD-EXP-014"),
+        ("aws.exfiltration.rds-share-snapshot", "RD-EXP-014"),
+        ("aws.persistence.iam-backdoor-role", "RD-EXP-014"),
+        ("aws.persistence.iam-create-backdoor-role", "RD-EXP-014"),
         ("aws.persistence.lambda-backdoor-function", "RD-EXP-005"),
     ];
     let mut missing = Vec::new();

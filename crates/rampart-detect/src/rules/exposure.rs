@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The rule that reports grants to accounts whose membership is unknown.
-pub const UNKNOWN_MEMBERSHIP: &str = "RD-EXP-015";
+pub const UNKNOWN_MEMBERSHIP: &str = "RD-EXP-014";
 
 /// What detection knows about the organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,9 +92,21 @@ impl Judge for Exposes {
             Grant::Policy(kind, text) => {
                 let report =
                     access::analyze_text(&text, kind, owner, self.org.id.as_deref()).ok()?;
+                // what anyone may do unconditionally, any account may too: not said twice
+                let public: Vec<&String> = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.who == Outsider::Public && f.context.is_empty())
+                    .flat_map(|f| &f.actions)
+                    .collect();
                 report
                     .findings
                     .iter()
+                    .filter(|f| {
+                        f.who != Outsider::AnyAccount
+                            || !f.context.is_empty()
+                            || !f.actions.iter().all(|a| public.contains(&a))
+                    })
                     .filter_map(|f| self.finding(f))
                     .collect()
             }
@@ -900,7 +912,7 @@ fn examples_sharing(c: &Case<'_>) -> Vec<Value> {
 const FAMILIES: &[Family] = &[
     Family {
         id: "RD-EXP-001",
-        title: "S3 bucket or access point policy exposes data outside the organization",
+        title: "S3 bucket or access point exposed by its policy",
         description: "A bucket policy (`PutBucketPolicy`) or an access point policy (`PutAccessPointPolicy`) lets anyone, any AWS account, or an account or organization outside this one reach the data.",
         false_positives: &[
             "A reviewed public website or download bucket",
@@ -914,7 +926,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-002",
-        title: "SQS queue policy exposes the queue outside the organization",
+        title: "SQS queue exposed by its policy",
         description: "A queue policy set by `SetQueueAttributes` or `CreateQueue` (`Policy` attribute) lets outsiders send, receive or manage messages.",
         false_positives: &["A queue that receives events from a partner account on purpose"],
         attack: &["T1537"],
@@ -925,7 +937,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-003",
-        title: "SNS topic policy or permission exposes the topic outside the organization",
+        title: "SNS topic exposed by its policy or a permission",
         description: "A topic policy (`SetTopicAttributes` / `CreateTopic` `Policy`) or an `AddPermission` grant lets outsiders publish to or subscribe to the topic.",
         false_positives: &["A topic a partner account subscribes to on purpose"],
         attack: &["T1537"],
@@ -936,7 +948,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-004",
-        title: "KMS key policy exposes the key outside the organization",
+        title: "KMS key exposed by its key policy",
         description: "A key policy set by `PutKeyPolicy` or `CreateKey` lets outsiders use or manage the key (decrypting data encrypted with it, or locking the owner out).",
         false_positives: &["A key shared with a partner account for cross-account encryption"],
         attack: &["T1537"],
@@ -947,7 +959,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-005",
-        title: "Lambda function or layer permission exposes it outside the organization",
+        title: "Lambda function or layer exposed by a permission",
         description: "`AddPermission` (any API version) or `AddLayerVersionPermission` added a statement — built from its `principal`, `sourceAccount`, `sourceArn`, `principalOrgID` / `organizationId` parameters — that lets anyone or an outside account invoke the function or read the layer.",
         false_positives: &[
             "A public layer published on purpose",
@@ -967,7 +979,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-006",
-        title: "ECR repository policy exposes images outside the organization",
+        title: "ECR repository exposed by its policy",
         description: "A repository policy (`SetRepositoryPolicy`) lets outsiders pull or push images.",
         false_positives: &["A repository shared with a partner account"],
         attack: &["T1530"],
@@ -978,7 +990,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-007",
-        title: "Secrets Manager resource policy exposes a secret outside the organization",
+        title: "Secrets Manager secret exposed by its policy",
         description: "A secret's resource policy (`PutResourcePolicy`) lets outsiders read or change the secret.",
         false_positives: &["A secret shared with a partner account on purpose"],
         attack: &["T1552"],
@@ -989,7 +1001,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-008",
-        title: "OpenSearch domain access policy exposes the domain outside the organization",
+        title: "OpenSearch domain exposed by its access policy",
         description: "A domain's access policy (`accessPolicies` of `CreateDomain`, `UpdateDomainConfig` or their Elasticsearch names, logged by `es` or `opensearch`) lets outsiders query or change the domain.",
         false_positives: &["A domain in a VPC whose open policy is guarded by security groups"],
         attack: &["T1530"],
@@ -1005,7 +1017,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-009",
-        title: "EFS file system policy exposes the file system outside the organization",
+        title: "EFS file system exposed by its policy",
         description: "A file system policy (`PutFileSystemPolicy`) lets outsiders mount or write to the file system.",
         false_positives: &["A file system shared with a partner account"],
         attack: &["T1530"],
@@ -1016,7 +1028,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-010",
-        title: "Glacier vault access policy exposes the vault outside the organization",
+        title: "Glacier vault exposed by its access policy",
         description: "A vault access policy (`SetVaultAccessPolicy`) lets outsiders read or delete archives.",
         false_positives: &["A vault shared with a partner account"],
         attack: &["T1530"],
@@ -1027,7 +1039,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-011",
-        title: "EventBridge event bus permission exposes the bus outside the organization",
+        title: "EventBridge event bus exposed by a permission",
         description: "`PutPermission` (a `policy`, or `principal` with an optional `condition`) lets outsiders put events on the bus.",
         false_positives: &["A bus that receives events from a partner account"],
         attack: &["T1546"],
@@ -1038,7 +1050,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-012",
-        title: "IAM role trust policy lets principals outside the organization assume the role",
+        title: "IAM role assumable from outside the organization",
         description: "A trust policy set by `UpdateAssumeRolePolicy` or `CreateRole` lets anyone, an outside account or organization, or anyone holding a token of an OpenID Connect provider without a subject condition assume the role: a backdoor into the account.",
         false_positives: &[
             "A role a vendor assumes on purpose (SaaS integrations), ideally with sts:ExternalId",
@@ -1051,7 +1063,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         id: "RD-EXP-013",
-        title: "Snapshot or image shared publicly or outside the organization",
+        title: "Snapshot or AMI shared publicly or outside the organization",
         description: "An EBS snapshot (`ModifySnapshotAttribute` createVolumePermission add), an AMI (`ModifyImageAttribute` launchPermission add) or an RDS snapshot (`ModifyDBSnapshotAttribute` / `ModifyDBClusterSnapshotAttribute` restore values to add) was shared with `all` or with an account or organization outside this one.",
         false_positives: &[
             "A public AMI published on purpose",
@@ -1144,7 +1156,7 @@ pub(super) fn rules(org: &OrgContext) -> Vec<Builtin> {
         .collect();
     let mut unknown = Def {
         id: UNKNOWN_MEMBERSHIP,
-        title: "Resource shared with accounts whose membership is unknown (organization account list not configured)",
+        title: "Resource shared with accounts of unknown membership",
         severity: Severity::Low,
         attack: &["T1537"],
         description: "A resource policy, permission or snapshot share of the RD-EXP-001 … RD-EXP-013 requests grants access to named accounts (or, without the organization id, organizations), and the organization's account list is not configured, so rampart cannot tell whether they are outside. Configure `[detect] organization_id` and `organization_accounts` (or `--org-snapshot`) to judge them.",
@@ -1243,6 +1255,24 @@ mod tests {
         assert_eq!(
             alert.matched().get("eventName"),
             Some(json!("SetQueueAttributes"))
+        );
+        // anyone's access is not repeated as any account's
+        let public = ev(
+            "lambda.amazonaws.com",
+            "AddPermission20150331v2",
+            json!({"requestParameters": {
+            "functionName": "f", "statementId": "s", "action": "lambda:InvokeFunction", "principal": "*"}}),
+        );
+        let found = Exposes {
+            read: read_lambda,
+            grade: Grade::Outside,
+            org: Arc::new(known()),
+        }
+        .judge(&public)
+        .expect("public");
+        assert_eq!(
+            found["to"],
+            json!([{"who": "anyone (public)", "actions": ["lambda:InvokeFunction"]}])
         );
         // the same map as the document-side definition
         let want = crate::engine::matched_fields(&b.rule.condition, &e);
