@@ -241,6 +241,8 @@ pub struct RuleText {
     /// their names (the order of the matched object's keys), each with its key as JSON text
     /// (`"name":`).
     reported: Vec<(crate::ir::FieldPath, String)>,
+    /// Its condition holds a judge, whose finding its alerts report too.
+    judged: bool,
     /// The text of its alerts for a failed call ([`OnFailure`]).
     on_failure: FailureText,
 }
@@ -279,6 +281,7 @@ impl RuleText {
             author: m.author.clone(),
             license: m.license.clone(),
             reported,
+            judged: crate::engine::has_judgement(&rule.condition),
             on_failure: FailureText::Same,
         };
         let on_failure = match m.on_failure {
@@ -453,7 +456,7 @@ fn tested_top_keys<'c>(c: &'c Condition, out: &mut SmallVec<[&'c str; 8]>) {
                 .into_iter()
                 .for_each(add),
         },
-        Condition::Const(_) | Condition::RawContains(_) => {}
+        Condition::Const(_) | Condition::RawContains(_) | Condition::Judge(_) => {}
     }
 }
 
@@ -792,6 +795,15 @@ impl Alert {
         ];
         scratch.clear();
         write_matched(scratch, &text.reported, ev, &base);
+        if text.judged
+            && let Some(doc) = ev.doc()
+        {
+            // what the rule's judges found (rare alerts: re-judged here, not kept per event)
+            let mut m: serde_json::Map<String, Value> =
+                serde_json::from_str(scratch).unwrap_or_default();
+            crate::engine::add_judgements(&rule.condition, doc, &mut m);
+            *scratch = serde_json::to_string(&m).unwrap_or_else(|_| "{}".into());
+        }
         let text_out = EventText::new(values, scratch);
         Alert {
             rule: text.clone(),

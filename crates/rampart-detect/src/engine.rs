@@ -114,7 +114,10 @@ fn one_header_field(c: &Condition, field: &mut Option<u8>, scans: &mut bool) -> 
             cs.iter().all(|c| one_header_field(c, field, scans))
         }
         Condition::Not(c) => one_header_field(c, field, scans),
-        Condition::Pattern(_) | Condition::RawContains(_) | Condition::AnyItem(_) => false,
+        Condition::Pattern(_)
+        | Condition::RawContains(_)
+        | Condition::AnyItem(_)
+        | Condition::Judge(_) => false,
         Condition::Match {
             field: f,
             reach,
@@ -507,6 +510,7 @@ pub fn eval(c: &Condition, ev: &Event<'_>) -> bool {
         Condition::Not(c) => !eval(c, ev),
         Condition::Pattern(p) => pattern_matches(p, ev),
         Condition::RawContains(lit) => lit.found_in(ev.raw()),
+        Condition::Judge(j) => ev.doc().is_some_and(|d| j.judge(d).is_some()),
         Condition::AnyItem(q) => {
             // the reached values parsed from their raw spans: a quantified condition reads
             // several fields of each item, so each is parsed once, not walked per field
@@ -658,6 +662,7 @@ fn eval_in(c: &Condition, item: &Value) -> bool {
         Condition::Pattern(p) => p.matches_json(item),
         Condition::RawContains(lit) => serde_json::to_vec(item).is_ok_and(|t| lit.found_in(&t)),
         Condition::Match { field, reach, pred } => match_in(field, *reach, pred, item),
+        Condition::Judge(j) => j.judge(item).is_some(),
         Condition::AnyItem(q) => {
             let mut vals = Vec::new();
             q.path.resolve(item, &mut vals);
@@ -1004,7 +1009,32 @@ pub fn matched_fields(c: &Condition, doc: &Value) -> serde_json::Map<String, Val
             out.insert(f.as_str().to_string(), v);
         }
     }
+    add_judgements(c, doc, &mut out);
     out
+}
+
+/// Whether `c` holds a [`Condition::Judge`] outside a `not` (its alerts report the finding).
+pub fn has_judgement(c: &Condition) -> bool {
+    match c {
+        Condition::All(cs) | Condition::Any(cs) => cs.iter().any(has_judgement),
+        Condition::Judge(_) => true,
+        _ => false,
+    }
+}
+
+/// Adds what each judge of `c` (outside a `not`) finds in `doc` to `out`, under its key.
+pub fn add_judgements(c: &Condition, doc: &Value, out: &mut serde_json::Map<String, Value>) {
+    match c {
+        Condition::All(cs) | Condition::Any(cs) => {
+            cs.iter().for_each(|c| add_judgements(c, doc, out))
+        }
+        Condition::Judge(j) => {
+            if let Some(found) = j.judge(doc) {
+                out.insert(j.key().to_string(), found);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The fields the alerts of a rule with condition `c` report: those it tests positively (not

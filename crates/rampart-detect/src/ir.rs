@@ -751,6 +751,20 @@ pub enum Condition {
     /// relative to the item: "some statement of the policy allows `*` to everyone, without a
     /// condition", where separate `Match`es could each be satisfied by a different statement.
     AnyItem(Box<Quantifier>),
+    /// A verdict that field tests cannot reach (what a resource policy lets outsiders do), given
+    /// by a [`Judge`] on the event's document. Costly: put it in an `All` beside the
+    /// `eventSource`/`eventName` tests, which the engine checks first.
+    Judge(std::sync::Arc<dyn Judge>),
+}
+
+/// The judge of a [`Condition::Judge`]: a pure function of an event (or, inside a quantifier,
+/// of the item), with what it found for the alert.
+pub trait Judge: Send + Sync + fmt::Debug {
+    /// What the judgement found when it holds (shown in the alert's `matched` object under
+    /// [`Judge::key`]); `None` when it does not hold.
+    fn judge(&self, event: &Value) -> Option<Value>;
+    /// The key of the finding in `matched` (`exposure`).
+    fn key(&self) -> &str;
 }
 
 /// The quantifier of [`Condition::AnyItem`]: which items, and the test each may pass.
@@ -923,7 +937,8 @@ fn required_values(cond: &Condition, field: &str) -> Option<Vec<String>> {
         | Condition::Const(_)
         | Condition::Not(_)
         | Condition::RawContains(_)
-        | Condition::AnyItem(_) => return None,
+        | Condition::AnyItem(_)
+        | Condition::Judge(_) => return None,
         Condition::All(cs) => {
             // the intersection of the constrained children (any one constraint is enough)
             let mut acc: Option<Vec<String>> = None;

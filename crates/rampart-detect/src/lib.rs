@@ -27,4 +27,4 @@ pub use ir::{
     ATTEMPT_PREFIX, Cidr, Condition, FieldPath, IndexKeys, IrError, NumOp, OnFailure, Outcome,
     Predicate, Reach, Rule, RuleMeta, RuleSource, Segment, Severity, StrMatch, StrOp,
 };
-pub use rules::{Builtin, BuiltinConfig, builtin};
+pub use rules::{Builtin, BuiltinConfig, OrgContext, builtin};

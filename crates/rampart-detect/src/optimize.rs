@@ -137,6 +137,8 @@ pub fn cost(c: &Condition) -> u32 {
         Condition::Pattern(_) => 60,
         // parses the values it reaches (a policy), then tests every item
         Condition::AnyItem(q) => 40 + 4 * q.path.segments().len() as u32 + 2 * cost(&q.cond),
+        // builds the document and runs an analysis (a policy engine's): always last
+        Condition::Judge(_) => 10_000,
     }
 }
 

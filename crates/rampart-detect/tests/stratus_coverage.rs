@@ -2,7 +2,7 @@
 //! and asserts the techniques the built-in rules are meant to cover.
 
 use rampart_detect::input::{ReadStats, Reader};
-use rampart_detect::{BuiltinConfig, Detector, Engine, builtin};
+use rampart_detect::{BuiltinConfig, Detector, Engine, OrgContext, builtin};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -11,13 +11,13 @@ fn corpus() -> PathBuf {
         .join("../../../shared/corpora/cloudtrail/stratus-detonation-logs")
 }
 
-#[test]
-fn stratus_coverage_table() {
+/// Technique (file stem) → the rules that fired on its events.
+fn table_of(cfg: &BuiltinConfig) -> BTreeMap<String, BTreeSet<String>> {
     let dir = corpus();
     if !dir.is_dir() {
         panic!("corpus missing at {}", dir.display());
     }
-    let rules: Vec<_> = builtin(&BuiltinConfig::default())
+    let rules: Vec<_> = builtin(cfg)
         .into_iter()
         .filter(|b| b.disabled.is_none())
         .map(|b| b.rule)
@@ -48,6 +48,52 @@ fn stratus_coverage_table() {
             .or_default()
             .extend(alerts.into_iter().map(|a| a.rule_id().to_string()));
     }
+    table
+}
+
+/// With the organization's accounts known (the detonation accounts, none of the accounts the
+/// techniques share with), shares and trusts are judged outside the organization.
+#[test]
+fn exposure_with_the_organization_known() {
+    let cfg = BuiltinConfig {
+        organization: OrgContext {
+            id: Some("o-stratusorg1".into()),
+            accounts: Some(
+                [
+                    "171471557522",
+                    "751203476945",
+                    "118238665043",
+                    "609418236337",
+                    "756680937392",
+                    "880896431042",
+                ]
+                .map(String::from)
+                .into(),
+            ),
+        },
+        ..BuiltinConfig::default()
+    };
+    let table = table_of(&cfg);
+    for (t, r) in [
+        ("aws.exfiltration.ec2-share-ami", "RD-EXP-013"),
+        ("aws.exfiltration.ec2-share-ebs-snapshot", "RD-EXP-013"),
+        ("aws.exfiltration.rds-share-snapshot", "RD-EXP-013"),
+        ("aws.persistence.iam-backdoor-role", "RD-EXP-012"),
+        ("aws.persistence.iam-create-backdoor-role", "RD-EXP-012"),
+        ("aws.persistence.lambda-backdoor-function", "RD-EXP-005"),
+    ] {
+        let fired = table.get(t).cloned().unwrap_or_default();
+        assert!(fired.contains(r), "{t}: {fired:?}");
+        assert!(
+            !fired.contains(rampart_detect::rules::UNKNOWN_MEMBERSHIP),
+            "{t}: {fired:?}"
+        );
+    }
+}
+
+#[test]
+fn stratus_coverage_table() {
+    let table = table_of(&BuiltinConfig::default());
     println!("{:<62} rules fired", "technique");
     for (t, r) in &table {
         println!(
@@ -95,6 +141,13 @@ fn stratus_coverage_table() {
             "aws.exfiltration.ec2-security-group-open-port-22-ingress",
             "RD-CIS-4.10",
         ),
+        // the organization's accounts unknown: shares with one account are of unknown membership
+        ("aws.exfiltration.ec2-share-ami", "RD-EXP-014"),
+        ("aws.exfiltration.ec2-share-ebs-snapshot", "RD-EXP-014"),
+        ("aws.exfiltration.rds-share-snapshot", "RD-EXP-014"),
+        ("aws.persistence.iam-backdoor-role", "RD-EXP-014"),
+        ("aws.persistence.iam-create-backdoor-role", "RD-EXP-014"),
+        ("aws.persistence.lambda-backdoor-function", "RD-EXP-005"),
     ];
     let mut missing = Vec::new();
     for (t, r) in expect {

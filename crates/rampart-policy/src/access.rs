@@ -38,6 +38,13 @@ pub enum ResourceKind {
     Sqs,
     Lambda,
     SecretsManager,
+    Ecr,
+    /// OpenSearch Service / Elasticsearch domains (IAM prefix `es`).
+    OpenSearch,
+    Efs,
+    Glacier,
+    /// EventBridge event buses.
+    EventBridge,
 }
 
 impl ResourceKind {
@@ -50,6 +57,11 @@ impl ResourceKind {
             "sqs" => ResourceKind::Sqs,
             "lambda" => ResourceKind::Lambda,
             "secretsmanager" => ResourceKind::SecretsManager,
+            "ecr" => ResourceKind::Ecr,
+            "opensearch" | "es" => ResourceKind::OpenSearch,
+            "efs" | "elasticfilesystem" => ResourceKind::Efs,
+            "glacier" => ResourceKind::Glacier,
+            "eventbridge" | "events" => ResourceKind::EventBridge,
             _ => return None,
         })
     }
@@ -63,6 +75,11 @@ impl ResourceKind {
             ResourceKind::Sqs => "sqs",
             ResourceKind::Lambda => "lambda",
             ResourceKind::SecretsManager => "secretsmanager",
+            ResourceKind::Ecr => "ecr",
+            ResourceKind::OpenSearch => "es",
+            ResourceKind::Efs => "elasticfilesystem",
+            ResourceKind::Glacier => "glacier",
+            ResourceKind::EventBridge => "events",
         }
     }
 
@@ -78,6 +95,21 @@ impl ResourceKind {
             }
             ResourceKind::SecretsManager => {
                 format!("arn:aws:secretsmanager:us-east-1:{account}:secret:rampart-probe")
+            }
+            ResourceKind::Ecr => {
+                format!("arn:aws:ecr:us-east-1:{account}:repository/rampart-probe")
+            }
+            ResourceKind::OpenSearch => {
+                format!("arn:aws:es:us-east-1:{account}:domain/rampart-probe/probe")
+            }
+            ResourceKind::Efs => {
+                format!("arn:aws:elasticfilesystem:us-east-1:{account}:file-system/fs-rampartprobe")
+            }
+            ResourceKind::Glacier => {
+                format!("arn:aws:glacier:us-east-1:{account}:vaults/rampart-probe")
+            }
+            ResourceKind::EventBridge => {
+                format!("arn:aws:events:us-east-1:{account}:event-bus/rampart-probe")
             }
         }
     }
@@ -193,6 +225,9 @@ pub fn analyze(
     let mut services = BTreeSet::new();
     let mut federated = BTreeSet::new();
     let mut orgs = BTreeSet::new();
+    // organization paths the policy names, by organization id (`o-a/r-b/ou-c/`)
+    let mut org_paths: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut source_arns = BTreeSet::new();
     let mut keys: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
     for st in &policy.statements {
         if let Some(pe) = &st.principal
@@ -238,8 +273,20 @@ pub fn analyze(
                         "aws:principalorgid" | "aws:sourceorgid" | "aws:resourceorgid" => {
                             orgs.insert(x.clone());
                         }
-                        "aws:principalarn" | "aws:sourcearn" => {
+                        "aws:principalarn" => {
                             arns.insert(v.text.clone());
+                        }
+                        "aws:sourcearn" => {
+                            source_arns.insert(v.text.clone());
+                        }
+                        "aws:principalorgpaths" | "aws:sourceorgpaths" => {
+                            if let Some(o) = x.split('/').next().filter(|o| o.starts_with("o-")) {
+                                orgs.insert(o.to_string());
+                                org_paths
+                                    .entry(o.to_string())
+                                    .or_default()
+                                    .insert(x.clone());
+                            }
                         }
                         _ => {}
                     }
@@ -266,7 +313,7 @@ pub fn analyze(
             probes.push(Probe {
                 who: Outsider::Organization(o.clone()),
                 principal: Some(outsider_role.clone()),
-                fixed: org_ctx(o),
+                fixed: org_ctx(o, &org_paths),
             });
         }
     }
@@ -276,7 +323,7 @@ pub fn analyze(
             principal: Some(format!(
                 "arn:aws:iam::{ORG_PEER_ACCOUNT}:role/rampart-org-peer"
             )),
-            fixed: org_ctx(org),
+            fixed: org_ctx(org, &org_paths),
         });
     }
     for a in &accounts {
@@ -340,6 +387,16 @@ pub fn analyze(
             principal: Some(s.clone()),
             fixed,
         });
+        service_probes(
+            s,
+            &accounts,
+            &source_arns,
+            &orgs,
+            org_id,
+            account,
+            &org_paths,
+            &mut probes,
+        );
     }
 
     for f in &federated {
@@ -509,7 +566,12 @@ fn dedupe(findings: &mut Vec<AccessFinding>) {
     *findings = keep;
 }
 
-fn org_ctx(org: &str) -> BTreeMap<String, ContextValue> {
+/// The caller context of a principal in organization `org`: its id, and as its path every
+/// path of `org` the policy names (wildcards filled) besides the root's.
+fn org_ctx(
+    org: &str,
+    paths: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<String, ContextValue> {
     let mut m = BTreeMap::new();
     m.insert(
         "aws:PrincipalOrgID".to_string(),
@@ -517,9 +579,104 @@ fn org_ctx(org: &str) -> BTreeMap<String, ContextValue> {
     );
     m.insert(
         "aws:PrincipalOrgPaths".to_string(),
-        ContextValue::List(vec![format!("{org}/r-root/")]),
+        ContextValue::List(org_path_list(org, paths)),
     );
     m
+}
+
+fn org_path_list(org: &str, paths: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut list = vec![format!("{org}/r-root/")];
+    list.extend(paths.get(org).into_iter().flatten().cloned());
+    list
+}
+
+/// Probes of service principal `service` acting for a resource of each account, source ARN and
+/// organization the policy names (other than the owner's): a service principal guarded by
+/// `aws:SourceAccount`, `aws:SourceArn` or `aws:SourceOrgID` is reachable by whoever owns the
+/// named source, so a named outside account or organization is an outsider like any other.
+#[allow(clippy::too_many_arguments)]
+fn service_probes(
+    service: &str,
+    accounts: &BTreeSet<String>,
+    source_arns: &BTreeSet<String>,
+    orgs: &BTreeSet<String>,
+    org_id: Option<&str>,
+    owner: &str,
+    org_paths: &BTreeMap<String, BTreeSet<String>>,
+    probes: &mut Vec<Probe>,
+) {
+    let prefix = service.split('.').next().unwrap_or("x");
+    let probe = |who: Outsider, source_account: &str, source_arn: String| {
+        let mut fixed = BTreeMap::new();
+        fixed.insert(
+            "aws:SourceAccount".to_string(),
+            ContextValue::String(source_account.to_string()),
+        );
+        fixed.insert(
+            "aws:SourceArn".to_string(),
+            ContextValue::String(source_arn),
+        );
+        Probe {
+            who,
+            principal: Some(service.to_string()),
+            fixed,
+        }
+    };
+    for a in accounts {
+        probes.push(probe(
+            Outsider::Account(a.clone()),
+            a,
+            format!("arn:aws:{prefix}:us-east-1:{a}:rampart"),
+        ));
+    }
+    for arn in source_arns {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if parts.len() != 6 {
+            continue;
+        }
+        // an ARN without an account (an S3 bucket's) names a resource of a global namespace:
+        // whoever owns it is one of the accounts named beside it (`aws:SourceAccount`)
+        if parts[4].is_empty() {
+            for a in accounts {
+                probes.push(probe(Outsider::Account(a.clone()), a, fill(arn)));
+            }
+            continue;
+        }
+        let (who, acct) = if parts[4].contains(['*', '?']) {
+            (Outsider::AnyAccount, OUTSIDER_ACCOUNT.to_string())
+        } else if parts[4] == owner {
+            continue;
+        } else {
+            (
+                Outsider::Account(parts[4].to_string()),
+                parts[4].to_string(),
+            )
+        };
+        let concrete = format!(
+            "arn:{}:{}:{}:{acct}:{}",
+            fill(parts[1]),
+            fill(parts[2]),
+            fill(parts[3]),
+            fill(parts[5])
+        );
+        probes.push(probe(who, &acct, concrete));
+    }
+    for o in orgs.iter().filter(|o| Some(o.as_str()) != org_id) {
+        let mut p = probe(
+            Outsider::Organization(o.clone()),
+            OUTSIDER_ACCOUNT,
+            format!("arn:aws:{prefix}:us-east-1:{OUTSIDER_ACCOUNT}:rampart"),
+        );
+        p.fixed.insert(
+            "aws:SourceOrgID".to_string(),
+            ContextValue::String(o.clone()),
+        );
+        p.fixed.insert(
+            "aws:SourceOrgPaths".to_string(),
+            ContextValue::List(org_path_list(o, org_paths)),
+        );
+        probes.push(p);
+    }
 }
 
 fn allow_all() -> Policy {
@@ -674,5 +831,106 @@ mod tests {
                 .iter()
                 .any(|f| f.who == Outsider::Service("sns.amazonaws.com".into()))
         );
+    }
+
+    /// A service principal guarded by a source condition reaches whoever owns the named
+    /// source: an outside account or organization is reported, the owner's is not.
+    #[test]
+    fn service_principal_source_conditions_name_their_owner() {
+        let policy = |cond: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"Service":"sns.amazonaws.com"}},"Action":"sqs:SendMessage","Resource":"*","Condition":{cond}}}}}"#
+            )
+        };
+        let who = |cond: &str| -> Vec<Outsider> {
+            report(&policy(cond), ResourceKind::Sqs)
+                .findings
+                .into_iter()
+                .map(|f| f.who)
+                .collect()
+        };
+        let outside = Outsider::Account("333333333333".into());
+        assert_eq!(
+            who(r#"{"StringEquals":{"aws:SourceAccount":"333333333333"}}"#),
+            std::slice::from_ref(&outside)
+        );
+        assert_eq!(
+            who(r#"{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:eu-west-1:333333333333:t"}}"#),
+            [outside]
+        );
+        assert!(
+            who(r#"{"ArnLike":{"aws:SourceArn":"arn:aws:sns:*:*:t"}}"#)
+                .contains(&Outsider::AnyAccount)
+        );
+        assert!(
+            who(r#"{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:eu-west-1:111111111111:t"}}"#)
+                .is_empty()
+        );
+        // a bucket ARN has no account: the one named beside it owns it
+        assert!(who(r#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::b"}}"#).is_empty());
+        assert_eq!(
+            who(
+                r#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::b"},"StringEquals":{"aws:SourceAccount":"333333333333"}}"#
+            ),
+            [Outsider::Account("333333333333".into())]
+        );
+        assert!(who(r#"{"StringEquals":{"aws:SourceOrgID":"o-mine"}}"#).is_empty());
+        assert_eq!(
+            who(r#"{"StringEquals":{"aws:SourceOrgID":"o-other"}}"#),
+            [Outsider::Organization("o-other".into())]
+        );
+    }
+
+    /// `aws:PrincipalOrgPaths` pins callers to an organization like `aws:PrincipalOrgID`.
+    #[test]
+    fn principal_org_paths_pin_the_organization() {
+        let policy = |path: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{{"ForAnyValue:StringLike":{{"aws:PrincipalOrgPaths":"{path}"}}}}}}}}"#
+            )
+        };
+        let mine = report(
+            &policy("o-mine/r-ab12/ou-ab12-prod/*"),
+            ResourceKind::SecretsManager,
+        );
+        assert!(
+            !mine.findings.is_empty()
+                && mine
+                    .findings
+                    .iter()
+                    .all(|f| matches!(f.who, Outsider::SameOrganization(_))),
+            "{mine:#?}"
+        );
+        let other = report(&policy("o-other/*"), ResourceKind::SecretsManager);
+        assert!(
+            other
+                .findings
+                .iter()
+                .any(|f| f.who == Outsider::Organization("o-other".into())),
+            "{other:#?}"
+        );
+        assert!(other.findings.iter().all(|f| f.who != Outsider::Public));
+    }
+
+    #[test]
+    fn new_resource_kinds_have_their_service_actions() {
+        for (kind, action) in [
+            (ResourceKind::Ecr, "ecr:BatchGetImage"),
+            (ResourceKind::OpenSearch, "es:ESHttpGet"),
+            (ResourceKind::Efs, "elasticfilesystem:ClientMount"),
+            (ResourceKind::Glacier, "glacier:InitiateJob"),
+            (ResourceKind::EventBridge, "events:PutEvents"),
+        ] {
+            let p = format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":"*","Action":"{action}","Resource":"*"}}}}"#
+            );
+            let r = report(&p, kind);
+            assert!(
+                r.findings
+                    .iter()
+                    .any(|f| f.who == Outsider::Public && f.actions == [action]),
+                "{kind:?}: {r:#?}"
+            );
+        }
     }
 }

@@ -8,7 +8,10 @@ use crate::ir::{
 };
 use serde_json::{Value, json};
 
+pub use exposure::{OrgContext, UNKNOWN_MEMBERSHIP};
+
 mod cis;
+mod exposure;
 mod guardduty_like;
 mod identity;
 mod tamper;
@@ -23,6 +26,8 @@ pub struct BuiltinConfig {
     pub instance_networks: Vec<Cidr>,
     /// The organization signs people in through IAM Identity Center: IAM users are unexpected.
     pub uses_sso: bool,
+    /// The organization's id and accounts, as far as known: exposure rules judge grants by them.
+    pub organization: OrgContext,
 }
 
 impl Default for BuiltinConfig {
@@ -31,6 +36,7 @@ impl Default for BuiltinConfig {
             allowed_regions: Vec::new(),
             instance_networks: Vec::new(),
             uses_sso: true,
+            organization: OrgContext::default(),
         }
     }
 }
@@ -133,6 +139,7 @@ pub fn builtin(cfg: &BuiltinConfig) -> Vec<Builtin> {
     v.extend(tamper::rules());
     v.extend(identity::rules(cfg));
     v.extend(guardduty_like::rules(cfg));
+    v.extend(exposure::rules(&cfg.organization));
     v
 }
 
@@ -327,6 +334,7 @@ mod tests {
             allowed_regions: vec!["eu-west-1".into()],
             instance_networks: vec![Cidr::parse("203.0.113.0/24").unwrap()],
             uses_sso: true,
+            organization: OrgContext::default(),
         };
         builtin(&cfg)
     }

@@ -2,7 +2,7 @@
 //! every other alert possible.
 
 use super::{Builtin, Def, anywhere, api, ci, ev, failed_twin, some_value, str_pred};
-use crate::ir::{Condition, Items, Predicate, Severity, StrOp, compile_regex};
+use crate::ir::{Condition, Items, Predicate, Severity, StrOp};
 use serde_json::json;
 
 /// A `PutEventSelectors` request whose selectors no longer log every
@@ -77,72 +77,6 @@ fn selectors_drop_management_events() -> Condition {
         )),
     ]);
     Condition::Any(vec![classic, advanced])
-}
-
-/// Condition keys that pin a statement to known callers (networks, accounts, organizations,
-/// principals, source resources); AWS does not call a policy public when one of them restricts
-/// every `*` statement. Lowercase (keys are case-insensitive).
-const RESTRICTING_KEYS: &[&str] = &[
-    "aws:sourceip",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:sourceowner",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:userid",
-];
-
-/// A policy statement that allows anyone: `Effect: Allow` to `*` (`"*"`, `{"AWS": "*"}`,
-/// `{"AWS": ["*"]}`, or `NotPrincipal`), with no condition that restricts it to fixed callers.
-/// A condition restricts when an operator that is not negated (`StringNotEquals`,
-/// `NotIpAddress`), not `…IfExists`, not `Null` and not `ForAllValues:` (all of which hold for
-/// a caller without the key, or for almost every caller) tests one of [`RESTRICTING_KEYS`]
-/// against values other than `*`, `0.0.0.0/0` or `::/0`.
-fn allows_everyone() -> Condition {
-    let loose_operator =
-        compile_regex("not|ifexists$|^null$|^forallvalues:", true).expect("static regex");
-    let restricting = Condition::any_item(
-        "Condition",
-        Items::Members,
-        Condition::All(vec![
-            Condition::not(Condition::field("key", Predicate::Regex(loose_operator))),
-            Condition::any_item(
-                "value",
-                Items::Members,
-                Condition::All(vec![
-                    Condition::field(
-                        "key",
-                        Predicate::OneOf {
-                            values: RESTRICTING_KEYS.iter().map(|k| k.to_string()).collect(),
-                            case_insensitive: true,
-                        },
-                    ),
-                    Condition::not(some_value(
-                        "value",
-                        Predicate::OneOf {
-                            values: vec!["*".into(), "0.0.0.0/0".into(), "::/0".into()],
-                            case_insensitive: false,
-                        },
-                    )),
-                ]),
-            ),
-        ]),
-    );
-    Condition::All(vec![
-        ci("Effect", "Allow"),
-        Condition::Any(vec![
-            Condition::eq("Principal", "*"),
-            some_value("Principal.AWS", str_pred(StrOp::Equals, "*", false)),
-            Condition::field("NotPrincipal", Predicate::Exists(true)),
-        ]),
-        Condition::not(restricting),
-    ])
 }
 
 pub(super) fn rules() -> Vec<Builtin> {
@@ -383,10 +317,10 @@ pub(super) fn rules() -> Vec<Builtin> {
         },
         Def {
             id: "RD-TAMPER-011",
-            title: "S3 bucket made public",
+            title: "S3 bucket or object ACL made public",
             severity: Severity::High,
             attack: &["T1530"],
-            description: "A bucket or object ACL granted AllUsers or AuthenticatedUsers (a grant or a canned `public-read`, `public-read-write`, `authenticated-read` ACL), or a bucket policy has a statement that allows everyone (`Effect: Allow` to Principal `*`, `{\"AWS\": \"*\"}` or with `NotPrincipal`) without a condition that restricts it to fixed callers (aws:SourceIp, aws:SourceVpc(e), aws:SourceAccount, aws:SourceArn, aws:SourceOwner, aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:userid and the organization keys, under an operator that is not negated, `…IfExists` or `Null`). `Deny` statements for `*` (TLS-only, organization-only) never fire.",
+            description: "A bucket or object ACL granted AllUsers or AuthenticatedUsers (a grant or a canned `public-read`, `public-read-write`, `authenticated-read` ACL). Bucket policies are judged by RD-EXP-001 (the policy engine's access analysis).",
             false_positives: &["A reviewed public website or download bucket"],
             condition: Condition::Any(vec![
                 Condition::All(vec![
@@ -399,14 +333,6 @@ pub(super) fn rules() -> Vec<Builtin> {
                         anywhere("requestParameters", str_pred(StrOp::Equals, "authenticated-read", true)),
                     ]),
                 ]),
-                Condition::All(vec![
-                    api(s3, &["PutBucketPolicy"]),
-                    // a statement is an object or an array of them; a policy logged as text is parsed
-                    Condition::any_item_of_json(
-                        "requestParameters.bucketPolicy",
-                        Condition::any_item("Statement", Items::Elements, allows_everyone()),
-                    ),
-                ]),
             ]),
             positives: vec![
                 ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "AccessControlPolicy": {"AccessControlList": {"Grant": [{"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]}}}})),
@@ -414,32 +340,8 @@ pub(super) fn rules() -> Vec<Builtin> {
                 ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "x-amz-acl": ["public-read"]}})),
                 ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "x-amz-grant-read": ["uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""]}})),
                 ev(s3, "PutObjectAcl", json!({"requestParameters": {"bucketName": "b", "key": "k", "x-amz-acl": ["authenticated-read"]}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*"}}}})),
-                // rampart's own TLS-only deny beside a statement that opens the bucket
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Version": "2012-10-17", "Statement": [
-                    {"Sid": "DenyWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                    {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}})),
-                // conditions that do not restrict the callers
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "0.0.0.0/0"]}}}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject"}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\"}]}"}})),
             ],
             negatives: vec![
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]}}})),
-                // the Log Archive bucket policy rampart writes: service principals, TLS-only and
-                // organization-only denies for `*`
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Version": "2012-10-17", "Statement": [
-                    {"Sid": "CloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/AWSLogs/*", "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceOrgID": "o-abc123"}}},
-                    {"Sid": "DenyWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                    {"Sid": "DenyOutsideOrganization", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]}}})),
-                // `*` restricted to fixed callers
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}}}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Condition": {"IpAddress": {"AWS:SourceIp": ["192.0.2.0/24"]}, "Bool": {"aws:SecureTransport": "true"}}}]}}})),
-                ev(s3, "PutBucketPolicy", json!({"requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-abc123"]}}}]}}})),
                 ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "x-amz-acl": ["private"]}})),
                 ev(s3, "PutBucketAcl", json!({"requestParameters": {"bucketName": "b", "AccessControlPolicy": {"AccessControlList": {"Grant": [{"Grantee": {"ID": "abc", "xsi:type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}}}})),
             ],

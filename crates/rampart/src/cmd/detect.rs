@@ -80,6 +80,11 @@ pub struct RuleArgs {
     /// `[organization]`, else `[audit]`).
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     pub allowed_regions: Vec<String>,
+    /// Read the organization's id and accounts from this `rampart collect` snapshot (overrides
+    /// `organization_id` / `organization_accounts` of `[detect]`): the exposure rules then judge
+    /// grants to named accounts as inside or outside the organization.
+    #[arg(long, value_name = "FILE")]
+    pub org_snapshot: Option<PathBuf>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -96,6 +101,8 @@ struct DetectConfig {
     #[serde(default)]
     instance_networks: Vec<String>,
     uses_sso: Option<bool>,
+    organization_id: Option<String>,
+    organization_accounts: Option<Vec<String>>,
 }
 
 /// `allowed_regions` of a section that belongs to other verbs (`[organization]`, which
@@ -185,6 +192,11 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
         .unwrap_or_default(),
         instance_networks: nets,
         uses_sso: cfg_file.detect.uses_sso.unwrap_or(true),
+        organization: match &a.org_snapshot {
+            Some(path) => org_of_snapshot(path)?,
+            None => org_of_config(&cfg_file.detect)
+                .with_context(|| format!("config file {}: [detect]", g.config.display()))?,
+        },
     };
     let mut out = Loaded {
         rules: Vec::new(),
@@ -224,6 +236,55 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
         }
     }
     Ok(out)
+}
+
+/// The organization as `[detect]` names it: `organization_accounts` needs `organization_id`
+/// (an account list without its organization would leave `aws:PrincipalOrgID` unjudged).
+fn org_of_config(d: &DetectConfig) -> anyhow::Result<rampart_detect::OrgContext> {
+    if let Some(id) = &d.organization_id
+        && !(id.starts_with("o-") && id.len() > 2)
+    {
+        bail!("organization_id `{id}` is not an organization id (o-…)");
+    }
+    let accounts = match &d.organization_accounts {
+        None => None,
+        Some(list) => {
+            if d.organization_id.is_none() {
+                bail!("organization_accounts needs organization_id (o-…) beside it");
+            }
+            if let Some(bad) = list
+                .iter()
+                .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+            {
+                bail!("organization_accounts: `{bad}` is not a 12-digit account id");
+            }
+            Some(list.iter().cloned().collect())
+        }
+    };
+    Ok(rampart_detect::OrgContext {
+        id: d.organization_id.clone(),
+        accounts,
+    })
+}
+
+/// The organization of a `rampart collect` snapshot (every account, whatever its status).
+fn org_of_snapshot(path: &Path) -> anyhow::Result<rampart_detect::OrgContext> {
+    let snap = rampart_snapshot::Snapshot::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(org) = snap.organization.filter(|o| !o.id.is_empty()) else {
+        bail!(
+            "--org-snapshot {}: the snapshot has no organization (collected outside one, or by a member that cannot read it)",
+            path.display()
+        );
+    };
+    let mut accounts: std::collections::BTreeSet<String> =
+        org.accounts.into_iter().map(|a| a.id).collect();
+    if !org.management_account_id.is_empty() {
+        accounts.insert(org.management_account_id);
+    }
+    Ok(rampart_detect::OrgContext {
+        id: Some(org.id),
+        accounts: Some(accounts),
+    })
 }
 
 /// Every Sigma rule under `dir` is either active or listed as unsupported with the reason.
@@ -853,5 +914,82 @@ mod tests {
         for place in ["[detect]", "[organization]", "[audit]", "--allowed-regions"] {
             assert!(why.contains(place), "{why}");
         }
+    }
+
+    /// The exposure rules judge named accounts by `[detect]` or `--org-snapshot`; without
+    /// either, RD-EXP-014 reports them at low severity; bad values are one-line errors.
+    #[test]
+    fn organization_from_config_or_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rampart.toml");
+        let load = |text: &str, snapshot: Option<&Path>| {
+            std::fs::write(&conf, text).unwrap();
+            let mut args = vec!["rampart", "detect", "-", "--config", conf.to_str().unwrap()];
+            if let Some(s) = snapshot {
+                args.extend(["--org-snapshot", s.to_str().unwrap()]);
+            }
+            let c = cli(&args);
+            let crate::cli::Command::Detect(a) = &c.command else {
+                unreachable!()
+            };
+            load_rules(&c.global, &a.rules)
+        };
+        let share = serde_json::json!({"eventSource": "ec2.amazonaws.com", "eventName": "ModifySnapshotAttribute",
+            "recipientAccountId": "111122223333", "requestParameters": {"snapshotId": "snap-1",
+            "createVolumePermission": {"add": {"items": [{"userId": "222233334444"}]}}}});
+        // which exposure rules fire on a share with 222233334444
+        let fired = |loaded: Loaded| -> Vec<String> {
+            loaded
+                .rules
+                .iter()
+                .filter(|r| {
+                    r.meta.id.starts_with("RD-EXP") && rampart_detect::rules::fires(r, &share)
+                })
+                .map(|r| r.meta.id.clone())
+                .collect()
+        };
+        assert_eq!(fired(load("", None).unwrap()), ["RD-EXP-014"]);
+        let member = "[detect]\norganization_id = \"o-abc123\"\norganization_accounts = [\"111122223333\", \"222233334444\"]\n";
+        assert!(fired(load(member, None).unwrap()).is_empty());
+        let outsider = "[detect]\norganization_id = \"o-abc123\"\norganization_accounts = [\"111122223333\"]\n";
+        assert_eq!(fired(load(outsider, None).unwrap()), ["RD-EXP-013"]);
+        // the snapshot wins over [detect]
+        let snap = dir.path().join("snapshot.json");
+        let s = rampart_snapshot::Snapshot {
+            schema_version: rampart_snapshot::SCHEMA_VERSION,
+            organization: Some(rampart_snapshot::Organization {
+                id: "o-abc123".into(),
+                management_account_id: "111122223333".into(),
+                accounts: vec![rampart_snapshot::OrgAccount {
+                    id: "222233334444".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        std::fs::write(&snap, serde_json::to_string(&s).unwrap()).unwrap();
+        assert!(fired(load(outsider, Some(&snap)).unwrap()).is_empty());
+        // one-line errors
+        for (text, says) in [
+            (
+                "[detect]\norganization_accounts = [\"111122223333\"]\n",
+                "needs organization_id",
+            ),
+            (
+                "[detect]\norganization_id = \"abc\"\n",
+                "not an organization id",
+            ),
+            (
+                "[detect]\norganization_id = \"o-abc123\"\norganization_accounts = [\"12\"]\n",
+                "not a 12-digit",
+            ),
+        ] {
+            let e = format!("{:#}", load(text, None).err().expect("refused"));
+            assert!(e.contains(says), "{e}");
+        }
+        std::fs::write(&snap, r#"{"schema_version": 1}"#).unwrap();
+        let e = format!("{:#}", load("", Some(&snap)).err().expect("refused"));
+        assert!(e.contains("no organization"), "{e}");
     }
 }

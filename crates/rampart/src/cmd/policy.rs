@@ -74,7 +74,8 @@ pub enum PolicyCommand {
     Access {
         /// Policy file, or `-` for stdin.
         file: PathBuf,
-        /// s3, kms, trust, sns, sqs, lambda or secretsmanager.
+        /// s3, kms, trust, sns, sqs, lambda, secretsmanager, ecr, opensearch, efs, glacier or
+        /// eventbridge.
         #[arg(long)]
         kind: String,
         /// The account that owns the resource.
@@ -327,7 +328,7 @@ fn access(
 ) -> anyhow::Result<Exit> {
     let kind = ResourceKind::from_name(kind).ok_or_else(|| {
         anyhow::anyhow!(
-            "unknown --kind `{kind}`: use s3, kms, trust, sns, sqs, lambda or secretsmanager"
+            "unknown --kind `{kind}`: use s3, kms, trust, sns, sqs, lambda, secretsmanager, ecr, opensearch, efs, glacier or eventbridge"
         )
     })?;
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
