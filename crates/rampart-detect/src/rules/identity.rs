@@ -1,7 +1,8 @@
 //! Identity abuse: root use, credentials minted for someone else, privilege grants, weakened MFA,
 //! IAM users where people should sign in through SSO, federation-token persistence.
 
-use super::{Builtin, BuiltinConfig, Def, api, ci, ev, some_value, str_pred};
+use super::console::{self, console_login, iam_user};
+use super::{Builtin, BuiltinConfig, Def, api, ci, ev, some_value, str_pred, succeeded};
 use crate::ir::{Condition, FieldPath, Items, Predicate, Severity, StrOp};
 use serde_json::json;
 
@@ -51,6 +52,21 @@ fn grants_administrator(document: &str) -> Condition {
     )
 }
 
+/// Every rule here says something was done (a key created, a policy granted, a device
+/// removed): a call AWS refused did none of it, so the rule also requires success (no
+/// `errorCode`; refusals are CIS 4.1's), and its first positive event, refused, becomes one
+/// more negative.
+fn only_done(mut d: Def) -> Def {
+    d.condition = Condition::All(vec![d.condition, succeeded()]);
+    if let Some(p) = d.positives.first() {
+        let mut refused = p.clone();
+        refused["errorCode"] = json!("AccessDenied");
+        refused["errorMessage"] = json!("User is not authorized to perform this action");
+        d.negatives.push(refused);
+    }
+    d
+}
+
 pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
     let iam = "iam.amazonaws.com";
     let root_id = json!({"userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333", "userName": null}});
@@ -63,11 +79,26 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             title: "Root user signed in to the console",
             severity: Severity::High,
             attack: &["T1078.004"],
-            description: "The root user signed in. Root should be locked away behind hardware MFA and used only for root-only tasks.",
+            description: "The root user signed in (`responseElements.ConsoleLogin` is `Success`). Root should be locked away behind hardware MFA and used only for root-only tasks. A failed attempt signed nobody in: RD-CIS-4.6 and RD-IAM-011 report those.",
             false_positives: &["Break-glass procedures and root-only tasks, announced in advance"],
-            condition: Condition::All(vec![api("signin.amazonaws.com", &["ConsoleLogin"]), root()]),
-            positives: vec![ev("signin.amazonaws.com", "ConsoleLogin", root_id.clone())],
-            negatives: vec![ev("signin.amazonaws.com", "ConsoleLogin", json!({}))],
+            condition: Condition::All(vec![
+                api("signin.amazonaws.com", &["ConsoleLogin"]),
+                root(),
+                Condition::eq("responseElements.ConsoleLogin", "Success"),
+            ]),
+            positives: vec![
+                console_login(console::root("111122223333"), "Success", Some("Yes")),
+                console_login(console::root("111122223333"), "Success", Some("No")),
+            ],
+            negatives: {
+                let mut v = console::federated_sign_ins();
+                v.extend([
+                    console_login(iam_user("111122223333", "bob"), "Success", Some("No")),
+                    console_login(console::root("111122223333"), "Failure", Some("No")),
+                    console_login(console::root("111122223333"), "Failure", None),
+                ]);
+                v
+            },
         },
         Def {
             id: "RD-IAM-002",
@@ -292,8 +323,8 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             negatives: vec![ev(iam, "GetRole", json!({}))],
         },
     ];
-    let mut out: Vec<Builtin> = v.into_iter().map(Def::build).collect();
-    let mut sso = Def {
+    let mut out: Vec<Builtin> = v.into_iter().map(only_done).map(Def::build).collect();
+    let mut sso = only_done(Def {
         id: "RD-IAM-007",
         title: "IAM user created in an organization that uses SSO",
         severity: Severity::Medium,
@@ -303,7 +334,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         condition: api(iam, &["CreateUser"]),
         positives: vec![ev(iam, "CreateUser", json!({"requestParameters": {"userName": "x"}}))],
         negatives: vec![ev(iam, "CreateRole", json!({}))],
-    }
+    })
     .build();
     if !cfg.uses_sso {
         sso.disabled = Some(

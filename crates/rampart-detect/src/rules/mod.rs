@@ -8,6 +8,7 @@ use crate::ir::{
 use serde_json::{Value, json};
 
 mod cis;
+pub(crate) mod console;
 mod guardduty_like;
 mod identity;
 mod tamper;
@@ -102,6 +103,24 @@ pub(crate) fn pattern(text: &str) -> Condition {
     Condition::Pattern(Box::new(
         rampart_pattern::FilterPattern::parse(text).expect("built-in filter pattern parses"),
     ))
+}
+
+/// The call succeeded: CloudTrail records no `errorCode` (a refused call changed nothing; CIS
+/// 4.1 reports refusals).
+pub(crate) fn succeeded() -> Condition {
+    Condition::field("errorCode", Predicate::Exists(false))
+}
+
+/// A console sign-in that failed (`responseElements.ConsoleLogin` is `Failure`, or AWS wrote an
+/// `errorMessage` such as "Failed authentication"): it signed nobody in.
+pub(crate) fn failed_console_login() -> Condition {
+    Condition::All(vec![
+        Condition::eq("eventName", "ConsoleLogin"),
+        Condition::Any(vec![
+            Condition::eq("responseElements.ConsoleLogin", "Failure"),
+            Condition::field("errorMessage", Predicate::Exists(true)),
+        ]),
+    ])
 }
 
 pub(crate) fn str_pred(op: StrOp, needle: &str, ci: bool) -> Predicate {
