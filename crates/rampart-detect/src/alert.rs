@@ -854,6 +854,27 @@ impl Alert {
         self.text.set_matched(&json);
     }
 
+    /// Replaces the matched object with `m` (an alert a stateful detector summarises).
+    pub(crate) fn replace_matched(&mut self, m: &serde_json::Map<String, Value>) {
+        let json = serde_json::to_string(m).unwrap_or_else(|_| "{}".into());
+        self.text.set_matched(&json);
+    }
+
+    /// This alert's event fields under `rule` (a stateful detector's alert takes the fields of
+    /// the event that decided it).
+    pub(crate) fn with_rule(&self, rule: &Rule) -> Alert {
+        Alert {
+            rule: Arc::new(RuleText::of(rule)),
+            ..self.clone()
+        }
+    }
+
+    /// The first and last event times this alert stands for.
+    pub(crate) fn set_span(&mut self, first: &str, last: &str) {
+        set_time(&mut self.first_seen, Some(first));
+        set_time(&mut self.last_seen, Some(last));
+    }
+
     /// The record written for this alert (JSON Lines).
     pub fn record(&self) -> AlertRecord<'_> {
         AlertRecord {

@@ -7,6 +7,7 @@ use crate::engine::{Engine, EvalStats, ValueMemo};
 use crate::event::{Event, EventError};
 use crate::input::{Issue, Parsed};
 use crate::parallel::FileDone;
+use crate::signin::{Attempt, SigninConfig, SigninTracker, attempt_of, maybe_attempt};
 use smallvec::SmallVec;
 
 /// Counters of a detection run.
@@ -57,7 +58,18 @@ pub struct Detector<'e> {
     admitted: Vec<bool>,
     /// Where an alert's matched object is written before it is copied (buffer reused).
     scratch: String,
+    signin: Signin,
     pub stats: DetectStats,
+}
+
+/// What a detector does with sign-in attempts (see [`crate::signin`]).
+enum Signin {
+    Off,
+    /// Counts them (the detector that emits alerts).
+    Track(Box<SigninTracker>),
+    /// Records them with the number of alerts raised before each, for a tracker on another
+    /// thread (a worker of [`crate::parallel::detect_files`]).
+    Collect(Box<crate::ir::Rule>, Vec<(usize, Attempt)>),
 }
 
 impl<'e> Detector<'e> {
@@ -73,7 +85,38 @@ impl<'e> Detector<'e> {
             hits: Vec::new(),
             admitted: Vec::new(),
             scratch: String::new(),
+            signin: Signin::Off,
             stats: DetectStats::default(),
+        }
+    }
+
+    /// Detect password spraying and brute force against sign-in ([`crate::signin`]).
+    pub fn with_signin(mut self, cfg: SigninConfig) -> Self {
+        self.signin = Signin::Track(Box::new(SigninTracker::new(cfg)));
+        self
+    }
+
+    /// Record sign-in attempts for [`Detector::absorb`] on another detector (a worker's).
+    pub(crate) fn collect_signin(mut self) -> Self {
+        let [rule, _] = SigninTracker::catalogue();
+        self.signin = Signin::Collect(Box::new(rule), Vec::new());
+        self
+    }
+
+    /// The attempts recorded since the last call (see [`Detector::collect_signin`]).
+    pub(crate) fn take_attempts(&mut self) -> Vec<(usize, Attempt)> {
+        match &mut self.signin {
+            Signin::Collect(_, v) => std::mem::take(v),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Counts one attempt into the tracker, if this detector has one.
+    fn observe_attempt(&mut self, a: Attempt, out: &mut Vec<Alert>) {
+        if let Signin::Track(t) = &mut self.signin {
+            let before = out.len();
+            t.observe(a, out);
+            self.stats.alerts += (out.len() - before) as u64;
         }
     }
 
@@ -103,8 +146,17 @@ impl<'e> Detector<'e> {
     }
 
     /// Emits the groups of a streaming detector whose window has passed (wall-clock time).
+    /// Sign-in bursts quiet for a window of wall-clock time are emitted too.
     pub fn expire(&mut self, out: &mut Vec<Alert>) {
         self.agg.expire(std::time::Instant::now(), out);
+        if let Signin::Track(t) = &mut self.signin {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let before = out.len();
+            t.expire(now, out);
+            self.stats.alerts += (out.len() - before) as u64;
+        }
     }
 
     pub fn with_baseline(mut self, b: Baseline) -> Self {
@@ -211,7 +263,8 @@ impl<'e> Detector<'e> {
                 rules.push(i);
                 next += 1;
             }
-            if admitted[k] && (!rules.is_empty() || self.baseline.is_some()) {
+            let signin = !matches!(self.signin, Signin::Off) && maybe_attempt(ev);
+            if admitted[k] && (!rules.is_empty() || self.baseline.is_some() || signin) {
                 let n = numbers.get(k).copied().unwrap_or(0);
                 self.raise(ev, &rules, &|| origin(n), out);
             }
@@ -316,6 +369,21 @@ impl<'e> Detector<'e> {
             self.agg.push(a, out);
         }
         self.fresh = fresh;
+        if !matches!(self.signin, Signin::Off) && maybe_attempt(ev) {
+            match &mut self.signin {
+                Signin::Track(t) => {
+                    if let Some(a) = attempt_of(ev, t.attempt_rule(), Some(origin)) {
+                        self.observe_attempt(a, out);
+                    }
+                }
+                Signin::Collect(rule, v) => {
+                    if let Some(a) = attempt_of(ev, rule, Some(origin)) {
+                        v.push((out.len(), a));
+                    }
+                }
+                Signin::Off => {}
+            }
+        }
     }
 
     /// Takes in what a worker of [`crate::parallel::detect_files`] raised for one file, as if
@@ -323,10 +391,20 @@ impl<'e> Detector<'e> {
     /// this detector's aggregation, in order (completed alerts are appended to `out`). The
     /// worker evaluated the file without this detector's baseline, so a detector with a
     /// baseline should read its files itself.
+    ///
+    /// The worker recorded the file's sign-in attempts with the number of alerts raised before
+    /// each; they are counted between those alerts, as this detector would have counted them.
     pub fn absorb(&mut self, done: &mut FileDone, out: &mut Vec<Alert>) {
         self.stats += done.stats;
-        for a in done.alerts.drain(..) {
+        let mut attempts = std::mem::take(&mut done.attempts).into_iter().peekable();
+        for (k, a) in done.alerts.drain(..).enumerate() {
+            while let Some((_, at)) = attempts.next_if(|(before, _)| *before <= k) {
+                self.observe_attempt(at, out);
+            }
             self.agg.push(a, out);
+        }
+        for (_, at) in attempts {
+            self.observe_attempt(at, out);
         }
     }
 
@@ -335,8 +413,13 @@ impl<'e> Detector<'e> {
         self.baseline.is_some()
     }
 
-    /// Emit every pending aggregated alert and save the baseline.
+    /// Emit every pending aggregated alert and sign-in burst, and save the baseline.
     pub fn finish(&mut self, out: &mut Vec<Alert>) -> Result<(), String> {
+        if let Signin::Track(t) = &mut self.signin {
+            let before = out.len();
+            t.finish(out);
+            self.stats.alerts += (out.len() - before) as u64;
+        }
         self.agg.flush(out);
         match &mut self.baseline {
             Some(b) => b.save(),

@@ -16,6 +16,7 @@ pub mod parallel;
 pub mod patterns;
 pub mod rules;
 pub mod sigma;
+pub mod signin;
 pub mod sink;
 pub mod source;
 
@@ -28,3 +29,4 @@ pub use ir::{
     Predicate, Reach, Rule, RuleMeta, RuleSource, Segment, Severity, StrMatch, StrOp,
 };
 pub use rules::{Builtin, BuiltinConfig, OrgContext, builtin};
+pub use signin::{SigninConfig, SigninTracker};

@@ -10,7 +10,9 @@
 //! the file being absorbed, so memory stays bounded whatever the input.
 //!
 //! Baselines learn from every event in order and are not split this way: a detector with a
-//! baseline reads on one thread.
+//! baseline reads on one thread. The sign-in tracker also learns in order, but from rare
+//! events: workers record each sign-in attempt with its place among the file's alerts and the
+//! calling thread counts them there.
 
 use crate::alert::Alert;
 use crate::detector::{DetectStats, Detector};
@@ -37,6 +39,9 @@ pub struct FileDone {
     pub alerts: Vec<Alert>,
     /// The detection counts of this file (`events`, `skipped`, `alerts`, …).
     pub stats: DetectStats,
+    /// The file's sign-in attempts, each with the number of `alerts` raised before it, for
+    /// the calling thread's sign-in tracker ([`crate::signin`]).
+    pub attempts: Vec<(usize, crate::signin::Attempt)>,
 }
 
 /// Which events to evaluate and how records are named in alerts and issues.
@@ -166,7 +171,9 @@ impl<'e, 's> Worker<'e, 's> {
     fn new(engine: &'e Engine, settings: &'s Settings<'s>) -> Worker<'e, 's> {
         Worker {
             reader: Reader::new(),
-            det: Detector::new(engine, 0).window(settings.since, settings.until),
+            det: Detector::new(engine, 0)
+                .window(settings.since, settings.until)
+                .collect_signin(),
             settings,
         }
     }
@@ -187,6 +194,7 @@ impl<'e, 's> Worker<'e, 's> {
             });
         done.issues.append(&mut read_issues);
         done.stats = std::mem::take(&mut self.det.stats);
+        done.attempts = self.det.take_attempts();
         done
     }
 }

@@ -2,12 +2,13 @@
 //! detect --threads N` runs) gives exactly what one detector reading the files in turn gives:
 //! the same alerts in the same order (aggregated, with their counts and first/last times), the
 //! same counts and the same issues — with broken files among good ones, a time window, and
-//! aggregation bounds small enough that groups are evicted.
+//! aggregation bounds small enough that groups are evicted — and the sign-in failure tracker,
+//! which counts across events and files, over files of sprays and brute force among them.
 
 use proptest::prelude::*;
 use rampart_detect::input::{Parsed, ReadStats, Reader};
 use rampart_detect::parallel::{Settings, detect_files};
-use rampart_detect::{Alert, BuiltinConfig, DetectStats, Detector, Engine};
+use rampart_detect::{Alert, BuiltinConfig, DetectStats, Detector, Engine, SigninConfig};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -52,9 +53,40 @@ fn files() -> &'static (Vec<PathBuf>, tempfile::TempDir) {
             std::fs::write(&p, bytes).unwrap();
             files.insert((k * 37 + 5).min(files.len()), p);
         }
+        for k in 0..8 {
+            let p = dir.path().join(format!("signin-{k}.json"));
+            std::fs::write(&p, signin_file(k)).unwrap();
+            files.insert((k * 23 + 11).min(files.len()), p);
+        }
         files.push(dir.path().join("missing.json.gz"));
         (files, dir)
     })
+}
+
+/// Console sign-ins of file `k`: failures from a few addresses on a few users (bursts that span
+/// files), with a success now and then.
+fn signin_file(k: usize) -> Vec<u8> {
+    let mut records = Vec::new();
+    for j in 0..12 {
+        let n = k * 12 + j;
+        let minute = n / 3;
+        let user = ["ann", "bob", "cid", "dan", "eve"][(n * 7) % 5];
+        let ip = ["203.0.113.1", "203.0.113.2", "198.51.100.3"][(n / 5) % 3];
+        let outcome = if n % 11 == 10 { "Success" } else { "Failure" };
+        let mut e = serde_json::json!({
+            "eventVersion": "1.08", "eventTime": format!("2024-07-31T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60),
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
+            "sourceIPAddress": ip, "userAgent": "Mozilla/5.0", "eventType": "AwsConsoleSignIn",
+            "eventID": format!("00000000-0000-4000-8000-{n:012}"), "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": "111122223333", "userName": user},
+            "responseElements": {"ConsoleLogin": outcome},
+            "additionalEventData": {"MFAUsed": "No"}});
+        if outcome == "Failure" {
+            e["errorMessage"] = "Failed authentication".into();
+        }
+        records.push(e);
+    }
+    serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap()
 }
 
 #[derive(PartialEq)]
@@ -102,6 +134,8 @@ struct Run {
     aggregate: u64,
     groups: usize,
     window: bool,
+    /// The sign-in tracker's bound on sources, users and open bursts.
+    tracked: usize,
 }
 
 fn origin(path: &Path, n: usize) -> String {
@@ -120,6 +154,12 @@ fn detector(run: Run) -> Detector<'static> {
     Detector::new(engine(), run.aggregate)
         .open_groups(run.groups)
         .window(since, until)
+        .with_signin(SigninConfig {
+            window_secs: 300,
+            spray_users: 3,
+            brute_force_failures: 3,
+            max_tracked: run.tracked,
+        })
 }
 
 /// What a finished run produced (its open groups emitted).
@@ -186,8 +226,24 @@ fn threads_give_what_one_detector_gives() {
         aggregate: 300,
         groups: 10_000,
         window: false,
+        tracked: 10_000,
     };
     let one = one_detector(files, run);
+    for (rule, severity) in [
+        ("RD-IAM-010", "high"),
+        ("RD-IAM-010", "critical"),
+        ("RD-IAM-011", "high"),
+        ("RD-IAM-011", "critical"),
+    ] {
+        let needle = format!("\"rule_id\":\"{rule}\"");
+        let sev = format!("\"severity\":\"{severity}\"");
+        assert!(
+            one.alerts
+                .iter()
+                .any(|a| a.contains(&needle) && a.contains(&sev)),
+            "a {severity} {rule} alert among the sign-in files"
+        );
+    }
     assert!(one.alerts.len() > 300, "{}", one.alerts.len());
     assert!(
         one.stats.alerts > one.alerts.len() as u64,
@@ -226,9 +282,10 @@ proptest! {
         aggregate in prop_oneof![Just(0u64), Just(60), Just(300), Just(86_400)],
         groups in prop_oneof![Just(1usize), Just(5), Just(40), Just(10_000)],
         window in any::<bool>(),
+        tracked in prop_oneof![Just(1usize), Just(3), Just(10_000)],
     ) {
         let files = &order[..keep.min(order.len())];
-        let run = Run { aggregate, groups, window };
+        let run = Run { aggregate, groups, window, tracked };
         assert_same(&one_detector(files, run), &on_threads(files, run, threads), &format!("{run:?} on {threads} thread(s)"));
     }
 }

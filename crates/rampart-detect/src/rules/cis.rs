@@ -1,6 +1,7 @@
 //! CIS AWS Foundations v3.0 section 4 monitoring events, expressed with the benchmark's own
 //! CloudWatch metric-filter patterns so an alert here means "the CIS alarm would have fired".
 
+use super::console::{self, console_login, iam_user, root};
 use super::{Builtin, Def, ev, pattern};
 use crate::ir::{Condition, Predicate, Severity};
 use serde_json::json;
@@ -61,41 +62,55 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "Console sign-in without MFA",
             severity: Severity::Medium,
             attack: &["T1078.004"],
-            description: "A console sign-in completed without multi-factor authentication (CIS 4.2).",
-            false_positives: &["Federated (SSO) sign-ins report MFAUsed=No because MFA happened at the identity provider"],
-            condition: pattern(r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#),
-            positives: vec![ev(
-                "signin.amazonaws.com",
-                "ConsoleLogin",
-                json!({"additionalEventData": {"MFAUsed": "No"}, "responseElements": {"ConsoleLogin": "Success"}}),
-            )],
-            negatives: vec![ev(
-                "signin.amazonaws.com",
-                "ConsoleLogin",
-                json!({"additionalEventData": {"MFAUsed": "Yes"}, "responseElements": {"ConsoleLogin": "Success"}}),
-            )],
+            description: "An IAM user or the root user signed in to the console without multi-factor authentication (CIS 4.2). CIS's SSO-aware variant: only successful sign-ins of IAM users (and root, which the base pattern covers too) count; a sign-in federated through SAML, OIDC or IAM Identity Center reports `MFAUsed: No` because MFA happens at the identity provider, a role session opened with MFA carries `mfaAuthenticated: true`, and a failed sign-in signed nobody in (RD-CIS-4.6). Every alert is one the base CIS alarm also raises.",
+            false_positives: &["IAM users without MFA that are known and scheduled for removal"],
+            condition: pattern(
+                r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && (($.userIdentity.type = "IAMUser") || ($.userIdentity.type = "Root")) && ($.responseElements.ConsoleLogin = "Success") && (($.userIdentity.sessionContext.attributes.mfaAuthenticated NOT EXISTS) || ($.userIdentity.sessionContext.attributes.mfaAuthenticated != "true")) }"#,
+            ),
+            positives: vec![
+                console_login(iam_user("111122223333", "bob"), "Success", Some("No")),
+                console_login(root("111122223333"), "Success", Some("No")),
+            ],
+            negatives: {
+                let mut v = console::federated_sign_ins();
+                v.extend([
+                    console_login(iam_user("111122223333", "bob"), "Success", Some("Yes")),
+                    console_login(iam_user("111122223333", "bob"), "Failure", Some("No")),
+                    console_login(root("111122223333"), "Failure", Some("No")),
+                    console_login(console::hidden_user("111122223333"), "Failure", None),
+                ]);
+                v
+            },
         },
         Def {
             id: "RD-CIS-4.3",
             title: "Root user activity",
             severity: Severity::High,
             attack: &["T1078.004"],
-            description: "The root user made a call itself (not an AWS service acting for it) (CIS 4.3).",
+            description: "The root user made a call itself (not an AWS service acting for it) (CIS 4.3). A failed console sign-in as root is left out: no root credential was used (RD-CIS-4.6 and RD-IAM-011 report it).",
             false_positives: &["The few tasks only root can do (closing the account, changing the support plan), done on purpose"],
             // the guard (necessary for the pattern, read from the indexed `userIdentity`
             // members) spares the pattern's parse on the events of every other principal
             condition: guarded(
-                Condition::eq("userIdentity.type", "Root"),
+                Condition::All(vec![
+                    Condition::eq("userIdentity.type", "Root"),
+                    Condition::not(super::failed_console_login()),
+                ]),
                 r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
             ),
-            positives: vec![ev(
-                ec2,
-                "DescribeInstances",
-                json!({"userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333"}}),
-            )],
+            positives: vec![
+                ev(
+                    ec2,
+                    "DescribeInstances",
+                    json!({"userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333"}}),
+                ),
+                console_login(root("111122223333"), "Success", Some("Yes")),
+            ],
             negatives: vec![
                 ev(ec2, "DescribeInstances", json!({})),
                 ev(ec2, "DescribeInstances", json!({"userIdentity": {"type": "Root", "invokedBy": "support.amazonaws.com"}})),
+                console_login(root("111122223333"), "Failure", Some("No")),
+                console_login(root("111122223333"), "Failure", None),
             ],
         },
         Def {
@@ -130,8 +145,18 @@ pub(super) fn rules() -> Vec<Builtin> {
             description: "A console sign-in failed authentication (CIS 4.6); many in a row suggest password guessing.",
             false_positives: &["Users mistyping their password"],
             condition: pattern(r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#),
-            positives: vec![ev("signin.amazonaws.com", "ConsoleLogin", json!({"errorMessage": "Failed authentication", "responseElements": {"ConsoleLogin": "Failure"}}))],
-            negatives: vec![ev("signin.amazonaws.com", "ConsoleLogin", json!({"responseElements": {"ConsoleLogin": "Success"}}))],
+            positives: vec![
+                console_login(iam_user("111122223333", "bob"), "Failure", Some("No")),
+                console_login(root("111122223333"), "Failure", Some("No")),
+                console_login(console::hidden_user("111122223333"), "Failure", None),
+            ],
+            negatives: {
+                let mut v = console::federated_sign_ins();
+                v.push(console_login(iam_user("111122223333", "bob"), "Success", Some("No")));
+                // Identity Center's own failures are not console sign-ins in CIS's sense (RD-IAM-010/011 count them)
+                v.push(console::identity_center_step("CredentialVerification", "alice", "Failure"));
+                v
+            },
         },
         Def {
             id: "RD-CIS-4.7",

@@ -1,6 +1,7 @@
 //! Identity abuse: root use, credentials minted for someone else, privilege grants, weakened MFA,
 //! IAM users where people should sign in through SSO, federation-token persistence.
 
+use super::console::{self, console_login, iam_user};
 use super::{
     Builtin, BuiltinConfig, Def, api, ci, ev, failed_twin, some_value, str_pred,
     with_failure_policies,
@@ -66,15 +67,19 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             title: "Root user signed in to the console",
             severity: Severity::High,
             attack: &["T1078.004"],
-            description: "The root user signed in. Root should be locked away behind hardware MFA and used only for root-only tasks.",
+            description: "The root user signed in (`responseElements.ConsoleLogin` is `Success`). Root should be locked away behind hardware MFA and used only for root-only tasks. A failed attempt signed nobody in: RD-CIS-4.6 and RD-IAM-011 report those.",
             false_positives: &["Break-glass procedures and root-only tasks, announced in advance"],
+            // A failed root sign-in is raised as an attempt (the failure policy), never as this.
             condition: Condition::All(vec![api("signin.amazonaws.com", &["ConsoleLogin"]), root()]),
             positives: vec![
-                ev("signin.amazonaws.com", "ConsoleLogin", root_id.clone()),
-                // someone tried the root password: raised as an attempt
-                failed_twin(&ev("signin.amazonaws.com", "ConsoleLogin", root_id.clone())),
+                console_login(console::root("111122223333"), "Success", Some("Yes")),
+                console_login(console::root("111122223333"), "Success", Some("No")),
             ],
-            negatives: vec![ev("signin.amazonaws.com", "ConsoleLogin", json!({}))],
+            negatives: {
+                let mut v = console::federated_sign_ins();
+                v.push(console_login(iam_user("111122223333", "bob"), "Success", Some("No")));
+                v
+            },
         },
         Def {
             id: "RD-IAM-002",

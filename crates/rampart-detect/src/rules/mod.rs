@@ -12,6 +12,7 @@ pub use exposure::{OrgContext, UNKNOWN_MEMBERSHIP};
 
 mod cis;
 mod exposure;
+pub(crate) mod console;
 mod guardduty_like;
 mod identity;
 mod tamper;
@@ -158,6 +159,18 @@ pub(crate) fn pattern(text: &str) -> Condition {
     Condition::Pattern(Box::new(
         rampart_pattern::FilterPattern::parse(text).expect("built-in filter pattern parses"),
     ))
+}
+
+/// A console sign-in that failed (`responseElements.ConsoleLogin` is `Failure`, or AWS wrote an
+/// `errorMessage` such as "Failed authentication"): it signed nobody in.
+pub(crate) fn failed_console_login() -> Condition {
+    Condition::All(vec![
+        Condition::eq("eventName", "ConsoleLogin"),
+        Condition::Any(vec![
+            Condition::eq("responseElements.ConsoleLogin", "Failure"),
+            Condition::field("errorMessage", Predicate::Exists(true)),
+        ]),
+    ])
 }
 
 pub(crate) fn str_pred(op: StrOp, needle: &str, ci: bool) -> Predicate {

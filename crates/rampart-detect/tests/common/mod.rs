@@ -3,8 +3,14 @@
 use rampart_detect::{BuiltinConfig, Engine, builtin};
 use std::path::PathBuf;
 
+/// `../shared/corpora` beside the repository, or `RAMPART_CORPORA` (a checkout elsewhere, such
+/// as a git worktree).
 pub fn corpora() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+    std::env::var_os("RAMPART_CORPORA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+        })
 }
 
 /// Every active built-in rule under `cfg` and every supported SigmaHQ rule of the corpus.

@@ -6,7 +6,9 @@ use anyhow::{Context, bail};
 use rampart_detect::baseline::{Baseline, BaselineConfig};
 use rampart_detect::input::{self, Issue, Parsed, ReadStats, Reader};
 use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
-use rampart_detect::{Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity, parallel};
+use rampart_detect::{
+    Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity, SigninConfig, parallel,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -103,6 +105,32 @@ struct DetectConfig {
     uses_sso: Option<bool>,
     organization_id: Option<String>,
     organization_accounts: Option<Vec<String>>,
+    /// Sign-in failures (RD-IAM-010/011): the sliding window, in minutes.
+    signin_window_minutes: Option<u64>,
+    /// Distinct users failing from one source within the window (RD-IAM-010).
+    spray_users: Option<usize>,
+    /// Failures on one user within the window (RD-IAM-011).
+    brute_force_failures: Option<usize>,
+    /// Sources, users and open bursts remembered at most.
+    signin_max_tracked: Option<usize>,
+}
+
+impl DetectConfig {
+    /// The sign-in failure thresholds, defaults for what is not set.
+    fn signin(&self) -> Result<SigninConfig, String> {
+        let d = SigninConfig::default();
+        let cfg = SigninConfig {
+            window_secs: match self.signin_window_minutes {
+                Some(m) => i64::try_from(m.saturating_mul(60)).unwrap_or(i64::MAX),
+                None => d.window_secs,
+            },
+            spray_users: self.spray_users.unwrap_or(d.spray_users),
+            brute_force_failures: self.brute_force_failures.unwrap_or(d.brute_force_failures),
+            max_tracked: self.signin_max_tracked.unwrap_or(d.max_tracked),
+        };
+        cfg.check()?;
+        Ok(cfg)
+    }
 }
 
 /// `allowed_regions` of a section that belongs to other verbs (`[organization]`, which
@@ -142,6 +170,8 @@ pub struct Loaded {
     pub builtins: Vec<Builtin>,
     pub listed: Vec<Listed>,
     pub rejected: usize,
+    /// The sign-in failure detector's settings, when the built-in rules are loaded.
+    pub signin: Option<SigninConfig>,
 }
 
 /// How `rules list` shows `r`, with `status`.
@@ -203,6 +233,7 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
         builtins: Vec::new(),
         listed: Vec::new(),
         rejected: 0,
+        signin: None,
     };
     for src in &a.sources {
         let src = src.trim();
@@ -219,6 +250,20 @@ pub fn load_rules(g: &Global, a: &RuleArgs) -> anyhow::Result<Loaded> {
                 }
                 out.builtins.push(b);
             }
+            let signin = cfg_file
+                .detect
+                .signin()
+                .map_err(|e| anyhow::anyhow!("config file {}: [detect] {e}", g.config.display()))?;
+            let status = format!(
+                "active: {} users / {} failures within {} min",
+                signin.spray_users,
+                signin.brute_force_failures,
+                signin.window_secs / 60
+            );
+            for r in rampart_detect::SigninTracker::catalogue() {
+                out.listed.push(listed(&r, &status));
+            }
+            out.signin = Some(signin);
         } else if let Some(file) = src.strip_prefix("patterns:") {
             let (rules, bad) =
                 rampart_detect::patterns::load_file(Path::new(file)).map_err(anyhow::Error::msg)?;
@@ -448,6 +493,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     }
     let engine = Engine::new(loaded.rules);
     let mut det = Detector::new(&engine, a.aggregate).window(since, until);
+    if let Some(cfg) = loaded.signin {
+        det = det.with_signin(cfg);
+    }
     if a.follow {
         det = det.streaming();
     }
@@ -991,5 +1039,75 @@ mod tests {
         std::fs::write(&snap, r#"{"schema_version": 1}"#).unwrap();
         let e = format!("{:#}", load("", Some(&snap)).err().expect("refused"));
         assert!(e.contains("no organization"), "{e}");
+    }
+
+    /// `[detect]` sets the sign-in thresholds (defaults for the rest); a value that cannot work
+    /// is one clear error; without the built-in rules there is no sign-in tracker.
+    #[test]
+    fn signin_thresholds_come_from_the_detect_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("rampart.toml");
+        let load = |text: &str, rules: &str| {
+            std::fs::write(&conf, text).unwrap();
+            let c = cli(&[
+                "rampart",
+                "rules",
+                "list",
+                "--rules",
+                rules,
+                "--config",
+                conf.to_str().unwrap(),
+            ]);
+            let crate::cli::Command::Rules(crate::cmd::rules::RulesCommand::List { rules }) =
+                &c.command
+            else {
+                unreachable!()
+            };
+            load_rules(&c.global, rules)
+        };
+        let loaded = load(
+            "[detect]
+signin_window_minutes = 15
+spray_users = 4
+",
+            "builtin",
+        )
+        .unwrap();
+        let want = SigninConfig {
+            window_secs: 900,
+            spray_users: 4,
+            ..SigninConfig::default()
+        };
+        assert_eq!(loaded.signin, Some(want));
+        let status = &loaded
+            .listed
+            .iter()
+            .find(|l| l.id == "RD-IAM-010")
+            .expect("listed")
+            .status;
+        assert_eq!(status, "active: 4 users / 10 failures within 15 min");
+        assert_eq!(
+            load("", "builtin").unwrap().signin,
+            Some(SigninConfig::default())
+        );
+        let err = load(
+            "[detect]
+brute_force_failures = 1
+",
+            "builtin",
+        )
+        .err()
+        .expect("refused");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("[detect] brute_force_failures must be at least 2"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'), "one line: {text}");
+        let dir2 = tempfile::tempdir().unwrap();
+        let patterns = dir2.path().join("p.patterns");
+        std::fs::write(&patterns, "").unwrap();
+        let only = load("", &format!("patterns:{}", patterns.display())).unwrap();
+        assert_eq!(only.signin, None);
     }
 }

@@ -42,7 +42,7 @@ fn list(g: &Global, a: &RuleArgs) -> anyhow::Result<Exit> {
     let active = loaded
         .listed
         .iter()
-        .filter(|l| l.status == "active")
+        .filter(|l| l.status.starts_with("active"))
         .count();
     let not_loaded = loaded.listed.len() - active;
     let baseline = Baseline::catalogue();
@@ -121,6 +121,9 @@ fn test(g: &Global, a: &RuleArgs, events: Option<&std::path::Path>) -> anyhow::R
     if let Some(path) = events {
         let engine = Engine::new(loaded.rules);
         let mut det = Detector::new(&engine, 0);
+        if let Some(cfg) = loaded.signin {
+            det = det.with_signin(cfg);
+        }
         let mut alerts = Vec::new();
         let mut stats = ReadStats::default();
         let mut issues = Vec::new();
