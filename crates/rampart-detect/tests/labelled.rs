@@ -83,6 +83,7 @@ const FLOORS: &[Floor] = &[
     floor("RD-TAMPER-010", 1.0, 1.0, 1),
     floor("RD-TAMPER-011", 1.0, 1.0, 1),
     floor("RD-TAMPER-012", 1.0, 1.0, 1),
+    floor("RD-TAMPER-013", 1.0, 1.0, 1),
     floor("RD-IAM-001", 1.0, 1.0, 1),
     floor("RD-IAM-002", 1.0, 1.0, 1),
     floor("RD-IAM-003", 1.0, 1.0, 1),

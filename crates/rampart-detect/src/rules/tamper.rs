@@ -226,6 +226,10 @@ pub(super) fn rules() -> Vec<Builtin> {
     let org = "organizations.amazonaws.com";
     let ec2 = "ec2.amazonaws.com";
     let cfg = "config.amazonaws.com";
+    let macie = "macie2.amazonaws.com";
+    let inspector = "inspector2.amazonaws.com";
+    let detective = "detective.amazonaws.com";
+    let analyzer = "access-analyzer.amazonaws.com";
     vec![
         Def {
             id: "RD-TAMPER-001",
@@ -589,6 +593,49 @@ pub(super) fn rules() -> Vec<Builtin> {
                 ev("route53resolver.amazonaws.com", "DisassociateResolverQueryLogConfig", json!({})),
             ],
             negatives: vec![ev(ec2, "CreateFlowLogs", json!({}))],
+        },
+        Def {
+            id: "RD-TAMPER-013",
+            title: "Macie, Inspector, Detective or Access Analyzer switched off",
+            severity: Severity::High,
+            attack: &["T1562.001"],
+            description: "One of the other security services the baseline relies on was switched off in an account or for the organization: Macie disabled or paused (`UpdateMacieSession` with `status: PAUSED`), Inspector scanning disabled, a Detective behaviour graph deleted, an IAM Access Analyzer analyzer deleted; a member removed from or leaving its administrator; the service's organization administrator disabled (`DisableOrganizationAdminAccount`, Inspector's `DisableDelegatedAdminAccount`) or Organizations `DeregisterDelegatedAdministrator` / `DisableAWSServiceAccess` for `macie.amazonaws.com`, `inspector2.amazonaws.com`, `detective.amazonaws.com` or `access-analyzer.amazonaws.com`. (GuardDuty, Security Hub and Config have their own rules.)",
+            false_positives: &["Moving a service's administration to another account", "Replacing an analyzer with one of a wider zone of trust"],
+            condition: Condition::Any(vec![
+                api(macie, &["DisableMacie", "DisableOrganizationAdminAccount", "DisassociateFromAdministratorAccount", "DisassociateFromMasterAccount", "DisassociateMember", "DeleteMember"]),
+                Condition::All(vec![api(macie, &["UpdateMacieSession"]), ci("requestParameters.status", "PAUSED")]),
+                api(inspector, &["Disable", "DisableDelegatedAdminAccount", "DisassociateMember"]),
+                api(detective, &["DeleteGraph", "DisableOrganizationAdminAccount", "DisassociateMembership", "DeleteMembers"]),
+                api(analyzer, &["DeleteAnalyzer"]),
+                org_delegation_removed(&["macie.amazonaws.com", inspector, detective, analyzer]),
+            ]),
+            positives: vec![
+                ev(macie, "DisableMacie", json!({})),
+                ev(macie, "UpdateMacieSession", json!({"requestParameters": {"status": "PAUSED"}})),
+                ev(macie, "DisableOrganizationAdminAccount", json!({"requestParameters": {"adminAccountId": "222233334444"}})),
+                ev(macie, "DisassociateFromAdministratorAccount", json!({})),
+                ev(macie, "DisassociateFromMasterAccount", json!({})),
+                ev(macie, "DisassociateMember", json!({"requestParameters": {"id": "444455556666"}})),
+                ev(macie, "DeleteMember", json!({"requestParameters": {"id": "444455556666"}})),
+                ev(inspector, "Disable", json!({"requestParameters": {"accountIds": ["111122223333"], "resourceTypes": ["EC2", "ECR", "LAMBDA"]}})),
+                ev(inspector, "DisableDelegatedAdminAccount", json!({"requestParameters": {"delegatedAdminAccountId": "222233334444"}})),
+                ev(inspector, "DisassociateMember", json!({"requestParameters": {"accountId": "444455556666"}})),
+                ev(detective, "DeleteGraph", json!({"requestParameters": {"graphArn": "arn:aws:detective:eu-west-1:111122223333:graph:0123456789abcdef"}})),
+                ev(detective, "DisableOrganizationAdminAccount", json!({})),
+                ev(detective, "DisassociateMembership", json!({"requestParameters": {"graphArn": "arn:aws:detective:eu-west-1:222233334444:graph:0123456789abcdef"}})),
+                ev(detective, "DeleteMembers", json!({"requestParameters": {"graphArn": "arn:aws:detective:eu-west-1:111122223333:graph:0123456789abcdef", "accountIds": ["444455556666"]}})),
+                ev(analyzer, "DeleteAnalyzer", json!({"requestParameters": {"analyzerName": "org-analyzer"}})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": "macie.amazonaws.com"}})),
+                ev(org, "DisableAWSServiceAccess", json!({"requestParameters": {"servicePrincipal": analyzer}})),
+            ],
+            negatives: vec![
+                ev(macie, "UpdateMacieSession", json!({"requestParameters": {"status": "ENABLED", "findingPublishingFrequency": "FIFTEEN_MINUTES"}})),
+                ev(macie, "EnableMacie", json!({})),
+                ev(inspector, "Enable", json!({"requestParameters": {"accountIds": ["111122223333"], "resourceTypes": ["EC2"]}})),
+                ev(analyzer, "CreateAnalyzer", json!({"requestParameters": {"analyzerName": "org-analyzer", "type": "ORGANIZATION"}})),
+                ev(detective, "ListGraphs", json!({})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": "ipam.amazonaws.com"}})),
+            ],
         },
     ]
     .into_iter()
