@@ -57,23 +57,30 @@ fn pentest_distribution_user_agent() -> Predicate {
 }
 
 /// Calls that are not the account choosing a region: an AWS service acting on its own
-/// (`userIdentity.type` `AWSService`), a call a service made for the caller (`invokedBy`), a
-/// service-linked role's session (only its service can assume it; AWS Config reads every
-/// region), and console sign-in, which AWS records in the region of the sign-in endpoint it
-/// routed the user to (us-east-1 or a region near the user for the global endpoint).
+/// (`userIdentity.type` `AWSService`), console sign-in, which AWS records in the region of the
+/// sign-in endpoint it routed the user to (us-east-1 or a region near the user for the global
+/// endpoint), and reads a service makes for the caller (`invokedBy`) or with its service-linked
+/// role (only the service can assume it; AWS Config reads every region). Writes made that way
+/// still fire: a service-managed StackSet creating resources in an unused region is the
+/// organization using that region.
 fn region_not_chosen_by_account() -> Condition {
     Condition::Any(vec![
         Condition::eq("userIdentity.type", "AWSService"),
-        Condition::not(Condition::field("userIdentity.invokedBy", Predicate::Null)),
-        Condition::field(
-            "userIdentity.sessionContext.sessionIssuer.arn",
-            str_pred(
-                StrOp::Wildcard,
-                "arn:aws*:iam::*:role/aws-service-role/*",
-                false,
-            ),
-        ),
         Condition::eq("eventSource", "signin.amazonaws.com"),
+        Condition::All(vec![
+            Condition::field("readOnly", Predicate::Bool(true)),
+            Condition::Any(vec![
+                Condition::not(Condition::field("userIdentity.invokedBy", Predicate::Null)),
+                Condition::field(
+                    "userIdentity.sessionContext.sessionIssuer.arn",
+                    str_pred(
+                        StrOp::Wildcard,
+                        "arn:aws*:iam::*:role/aws-service-role/*",
+                        false,
+                    ),
+                ),
+            ]),
+        ]),
     ])
 }
 
@@ -118,7 +125,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         title: "API call in a region outside the allowed list",
         severity: Severity::Medium,
         attack: &["T1535"],
-        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`, else `[organization]` or `[audit] allowed_regions`): attackers hide resources there. Calls whose region the account did not choose never fire: global services logged in us-east-1 (or us-west-2), console sign-in (recorded in the region of the sign-in endpoint AWS routed to), AWS services acting on their own (`userIdentity.type` `AWSService`), calls a service made for the caller (`invokedBy`) and service-linked roles (AWS Config reads every region).",
+        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`, else `[organization]` or `[audit] allowed_regions`): attackers hide resources there. Calls whose region the account did not choose never fire: global services logged in us-east-1 (or us-west-2), console sign-in (recorded in the region of the sign-in endpoint AWS routed to), AWS services acting on their own (`userIdentity.type` `AWSService`), and reads a service made for the caller (`invokedBy`) or with its service-linked role (AWS Config reads every region); writes made that way still fire.",
         false_positives: &["A newly adopted region"],
         condition: Condition::All(vec![
             Condition::field("awsRegion", Predicate::Exists(true)),
@@ -146,6 +153,20 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 "ec2.amazonaws.com",
                 "DescribeInstances",
                 json!({"awsRegion": "us-east-1"}),
+            ),
+            // a write a service made for the caller, and one by a service-linked role (a
+            // service-managed StackSet deploying into an unused region)
+            ev(
+                "ec2.amazonaws.com",
+                "RunInstances",
+                json!({"awsRegion": "ap-southeast-3", "readOnly": false, "userIdentity": {"invokedBy": "cloudformation.amazonaws.com"}}),
+            ),
+            ev(
+                "lambda.amazonaws.com",
+                "CreateFunction20150331",
+                json!({"awsRegion": "ap-southeast-3", "readOnly": false, "userIdentity": {"type": "AssumedRole", "userName": null,
+                    "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForCloudFormationStackSetsOrgMember/stacksets",
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgMember"}}}}),
             ),
         ],
         negatives: vec![
@@ -179,7 +200,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             ev(
                 "ec2.amazonaws.com",
                 "DescribeInstances",
-                json!({"awsRegion": "ap-northeast-3", "sourceIPAddress": "config.amazonaws.com", "userIdentity": {"type": "AssumedRole",
+                json!({"awsRegion": "ap-northeast-3", "readOnly": true, "sourceIPAddress": "config.amazonaws.com", "userIdentity": {"type": "AssumedRole",
                     "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/AWSConfig-Describe", "userName": null, "invokedBy": "config.amazonaws.com",
                     "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"}}}}),
             ),
@@ -187,7 +208,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             ev(
                 "ec2.amazonaws.com",
                 "DescribeRegions",
-                json!({"awsRegion": "sa-east-1", "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForSecurityHub/securityhub", "userName": null,
+                json!({"awsRegion": "sa-east-1", "readOnly": true, "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForSecurityHub/securityhub", "userName": null,
                     "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/aws-service-role/securityhub.amazonaws.com/AWSServiceRoleForSecurityHub"}}}}),
             ),
             ev(
