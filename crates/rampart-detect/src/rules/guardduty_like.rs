@@ -2,7 +2,7 @@
 //! organization does not use, instance credentials used away from their instance's network.
 
 use super::{Builtin, BuiltinConfig, Def, ev, failed_twin, str_pred};
-use crate::ir::{Cidr, Condition, OnFailure, Predicate, Severity, StrOp};
+use crate::ir::{Cidr, Condition, OnFailure, Predicate, Severity, StrOp, compile_regex};
 use serde_json::json;
 
 /// Services whose calls CloudTrail records in us-east-1 (Global Accelerator: us-west-2) no matter
@@ -29,6 +29,61 @@ const GLOBAL_SERVICES: &[&str] = &[
     "notifications.amazonaws.com",
 ];
 
+/// Penetration-testing distributions, as their OS identifier (`ID=` of os-release, kernel release).
+const PENTEST_DISTRIBUTIONS: &[&str] = &["kali", "parrot", "pentoo"];
+
+/// The distribution appears where SDKs put the operating system, as a word of its own: the
+/// kernel release after `Linux/` or boto's `os/linux#` (`6.5.0-kali3-amd64`, `6.5.0-13parrot1`),
+/// the AWS CLI's `exe/<arch>.<distribution>.<version>`, or a `distrib/` or `md/distrib#`
+/// token; the name is not followed by a letter, so `kalimba` or an application named after
+/// one elsewhere in the agent is not a distribution. A substring test runs first: the pattern
+/// only sees the rare agents that mention a name at all.
+fn pentest_distribution_user_agent() -> Predicate {
+    let names = PENTEST_DISTRIBUTIONS.join("|");
+    let os_token = compile_regex(
+        &format!(r"(?:linux[/#][^ ]*[^a-z]|exe/[^ ]*\.|distrib[/#])(?:{names})(?:[^a-z]|$)"),
+        true,
+    )
+    .expect("static regex");
+    Predicate::All(vec![
+        Predicate::Any(
+            PENTEST_DISTRIBUTIONS
+                .iter()
+                .map(|n| str_pred(StrOp::Contains, n, true))
+                .collect(),
+        ),
+        Predicate::Regex(os_token),
+    ])
+}
+
+/// Calls that are not the account choosing a region: an AWS service acting on its own
+/// (`userIdentity.type` `AWSService`), console sign-in, which AWS records in the region of the
+/// sign-in endpoint it routed the user to (us-east-1 or a region near the user for the global
+/// endpoint), and reads a service makes for the caller (`invokedBy`) or with its service-linked
+/// role (only the service can assume it; AWS Config reads every region). Writes made that way
+/// still fire: a service-managed StackSet creating resources in an unused region is the
+/// organization using that region.
+fn region_not_chosen_by_account() -> Condition {
+    Condition::Any(vec![
+        Condition::eq("userIdentity.type", "AWSService"),
+        Condition::eq("eventSource", "signin.amazonaws.com"),
+        Condition::All(vec![
+            Condition::field("readOnly", Predicate::Bool(true)),
+            Condition::Any(vec![
+                Condition::not(Condition::field("userIdentity.invokedBy", Predicate::Null)),
+                Condition::field(
+                    "userIdentity.sessionContext.sessionIssuer.arn",
+                    str_pred(
+                        StrOp::Wildcard,
+                        "arn:aws*:iam::*:role/aws-service-role/*",
+                        false,
+                    ),
+                ),
+            ]),
+        ]),
+    ])
+}
+
 pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
     let mut out = Vec::new();
     out.push(
@@ -37,18 +92,31 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             title: "Penetration-testing distribution in user agent",
             severity: Severity::Medium,
             attack: &["T1595", "T1078"],
-            description: "The call came from Kali, Parrot or Pentoo Linux: attack tooling, or a penetration test.",
+            description: "The call came from Kali, Parrot or Pentoo Linux, as the operating-system part of the user agent names it (kernel release after `Linux/` or `os/linux#`, the AWS CLI's `exe/<arch>.<distribution>`, `distrib/`): attack tooling, or a penetration test. The name elsewhere in the agent, or inside a longer word, is not matched.",
             false_positives: &["Authorised penetration tests"],
-            condition: Condition::field(
-                "userAgent",
-                Predicate::Any(vec![
-                    str_pred(StrOp::Contains, "kali", true),
-                    str_pred(StrOp::Contains, "parrot", true),
-                    str_pred(StrOp::Contains, "pentoo", true),
-                ]),
-            ),
-            positives: vec![ev("iam.amazonaws.com", "ListUsers", json!({"userAgent": "aws-cli/2.9.0 Python/3.10 Linux/6.0.0-kali3-amd64"}))],
-            negatives: vec![ev("iam.amazonaws.com", "ListUsers", json!({}))],
+            condition: Condition::field("userAgent", pentest_distribution_user_agent()),
+            positives: [
+                "aws-cli/2.9.0 Python/3.10 Linux/6.0.0-kali3-amd64",
+                "aws-cli/2.13.25 Python/3.11.5 Linux/6.5.0-amd64 exe/x86_64.kali.2023 prompt/off command/s3.ls",
+                "Boto3/1.34.11 md/Botocore#1.34.11 ua/2.0 os/linux#6.5.0-13parrot1-amd64 md/arch#x86_64 lang/python#3.11.2",
+                "aws-cli/2.15.10 Python/3.11.6 Linux/6.6.13-pentoo exe/x86_64.pentoo prompt/off",
+                "aws-sdk-go-v2/1.25.2 os/linux lang/go#1.22.0 md/distrib#kali",
+                "aws-cli/1.32.0 Python/3.11.8 Linux/6.6.9-amd64 botocore/1.34.0 distrib/Parrot",
+            ]
+            .iter()
+            .map(|ua| ev("iam.amazonaws.com", "ListUsers", json!({ "userAgent": ua })))
+            .collect(),
+            negatives: [
+                "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0",
+                // the names inside longer words, or as an application's own name
+                "aws-sdk-java/2.25.11 Linux/6.1.79-99.164.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM/21.0.2+13-LTS Java/21.0.2 vendor/Amazon.com_Inc. exec-env/kalimba-media md/internal",
+                "kalimba-sync/3.1 aws-sdk-js/3.540.0 os/linux#6.1.0-18-amd64",
+                "parrot-backup/1.2 Boto3/1.34.60 md/Botocore#1.34.60 os/linux#6.1.79-99.164.amzn2023.x86_64",
+                "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off command/s3.ls.parrots",
+            ]
+            .iter()
+            .map(|ua| ev("iam.amazonaws.com", "ListUsers", json!({ "userAgent": ua })))
+            .collect(),
         }
         .build(),
     );
@@ -57,7 +125,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         title: "API call in a region outside the allowed list",
         severity: Severity::Medium,
         attack: &["T1535"],
-        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`, else `[organization]` or `[audit] allowed_regions`): attackers hide resources there.",
+        description: "A call ran in a region the organization does not use (`[detect] allowed_regions`, else `[organization]` or `[audit] allowed_regions`): attackers hide resources there. Calls whose region the account did not choose never fire: global services logged in us-east-1 (or us-west-2), console sign-in (recorded in the region of the sign-in endpoint AWS routed to), AWS services acting on their own (`userIdentity.type` `AWSService`), and reads a service made for the caller (`invokedBy`) or with its service-linked role (AWS Config reads every region); writes made that way still fire.",
         false_positives: &["A newly adopted region"],
         condition: Condition::All(vec![
             Condition::field("awsRegion", Predicate::Exists(true)),
@@ -73,6 +141,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 Condition::one_of("eventSource", GLOBAL_SERVICES),
                 Condition::one_of("awsRegion", &["us-east-1", "us-west-2"]),
             ])),
+            Condition::not(region_not_chosen_by_account()),
         ]),
         positives: vec![
             ev(
@@ -91,6 +160,20 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 "RunInstances",
                 json!({"awsRegion": "ap-southeast-3"}),
             )),
+            // a write a service made for the caller, and one by a service-linked role (a
+            // service-managed StackSet deploying into an unused region)
+            ev(
+                "ec2.amazonaws.com",
+                "RunInstances",
+                json!({"awsRegion": "ap-southeast-3", "readOnly": false, "userIdentity": {"invokedBy": "cloudformation.amazonaws.com"}}),
+            ),
+            ev(
+                "lambda.amazonaws.com",
+                "CreateFunction20150331",
+                json!({"awsRegion": "ap-southeast-3", "readOnly": false, "userIdentity": {"type": "AssumedRole", "userName": null,
+                    "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForCloudFormationStackSetsOrgMember/stacksets",
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgMember"}}}}),
+            ),
         ],
         negatives: vec![
             ev(
@@ -112,6 +195,32 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 "sts.amazonaws.com",
                 "GetCallerIdentity",
                 json!({"awsRegion": "us-east-1"}),
+            ),
+            // an IAM user's console sign-in recorded in the region AWS routed it to
+            ev(
+                "signin.amazonaws.com",
+                "ConsoleLogin",
+                json!({"awsRegion": "eu-north-1", "eventType": "AwsConsoleSignIn"}),
+            ),
+            // AWS Config's service-linked role reading every region
+            ev(
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                json!({"awsRegion": "ap-northeast-3", "readOnly": true, "sourceIPAddress": "config.amazonaws.com", "userIdentity": {"type": "AssumedRole",
+                    "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/AWSConfig-Describe", "userName": null, "invokedBy": "config.amazonaws.com",
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"}}}}),
+            ),
+            // a service-linked role without invokedBy, and a service acting on its own
+            ev(
+                "ec2.amazonaws.com",
+                "DescribeRegions",
+                json!({"awsRegion": "sa-east-1", "readOnly": true, "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForSecurityHub/securityhub", "userName": null,
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/aws-service-role/securityhub.amazonaws.com/AWSServiceRoleForSecurityHub"}}}}),
+            ),
+            ev(
+                "kms.amazonaws.com",
+                "RotateKey",
+                json!({"awsRegion": "ap-south-1", "eventType": "AwsServiceEvent", "userIdentity": {"type": "AWSService", "invokedBy": "kms.amazonaws.com", "userName": null, "arn": null}}),
             ),
         ],
     };

@@ -79,6 +79,79 @@ fn selectors_drop_management_events() -> Condition {
     Condition::Any(vec![classic, advanced])
 }
 
+/// An `UpdateTrail` that sends the trail to a bucket: a stateless rule cannot see the bucket
+/// the trail had, so a request that restates the trail's whole logging configuration
+/// (multi-region, global service events and log file validation all stated, as Terraform and
+/// CloudFormation send on every apply, whatever changed) is a re-apply whose weakening fields
+/// the other branches judge; a request naming the bucket without that restatement is a move.
+fn trail_bucket_moved() -> Condition {
+    Condition::All(vec![
+        Condition::field("requestParameters.s3BucketName", Predicate::Exists(true)),
+        Condition::not(Condition::All(
+            [
+                "requestParameters.isMultiRegionTrail",
+                "requestParameters.includeGlobalServiceEvents",
+                "requestParameters.enableLogFileValidation",
+            ]
+            .iter()
+            .map(|f| Condition::field(f, Predicate::Exists(true)))
+            .collect(),
+        )),
+    ])
+}
+
+/// The organization stopped managing a security service centrally: its delegated administrator
+/// deregistered, or its trusted access disabled (members stop being enrolled and monitored).
+/// `principals` are the service principals Organizations knows the service by.
+fn org_delegation_removed(principals: &[&str]) -> Condition {
+    Condition::All(vec![
+        api(
+            "organizations.amazonaws.com",
+            &[
+                "DeregisterDelegatedAdministrator",
+                "DisableAWSServiceAccess",
+            ],
+        ),
+        Condition::field(
+            "requestParameters.servicePrincipal",
+            Predicate::OneOf {
+                values: principals.iter().map(|p| p.to_string()).collect(),
+                case_insensitive: true,
+            },
+        ),
+    ])
+}
+
+/// A `PutConfigurationRecorder` whose recording group no longer records every supported
+/// resource type: `allSupported` not true, a `recordingStrategy` other than
+/// `ALL_SUPPORTED_RESOURCE_TYPES`, or resource types excluded. Without a recording group the
+/// recorder records every supported type; `includeGlobalResourceTypes: false` alone is the
+/// usual "global types in one region only" and is not a narrowing.
+fn config_recording_narrowed() -> Condition {
+    let group = "requestParameters.configurationRecorder.recordingGroup";
+    let at = |f: &str| format!("{group}.{f}");
+    Condition::All(vec![
+        Condition::not(Condition::field(group, Predicate::Null)),
+        Condition::Any(vec![
+            Condition::not(Condition::field(&at("allSupported"), Predicate::Bool(true))),
+            Condition::All(vec![
+                Condition::not(Condition::field(
+                    &at("recordingStrategy.useOnly"),
+                    Predicate::Null,
+                )),
+                Condition::not(ci(
+                    &at("recordingStrategy.useOnly"),
+                    "ALL_SUPPORTED_RESOURCE_TYPES",
+                )),
+            ]),
+            Condition::field(
+                &at("exclusionByResourceTypes.resourceTypes[*]"),
+                Predicate::Exists(true),
+            ),
+        ]),
+    ])
+}
+
 pub(super) fn rules() -> Vec<Builtin> {
     let ct = "cloudtrail.amazonaws.com";
     let gd = "guardduty.amazonaws.com";
@@ -86,6 +159,11 @@ pub(super) fn rules() -> Vec<Builtin> {
     let s3 = "s3.amazonaws.com";
     let org = "organizations.amazonaws.com";
     let ec2 = "ec2.amazonaws.com";
+    let cfg = "config.amazonaws.com";
+    let macie = "macie2.amazonaws.com";
+    let inspector = "inspector2.amazonaws.com";
+    let detective = "detective.amazonaws.com";
+    let analyzer = "access-analyzer.amazonaws.com";
     vec![
         Def {
             id: "RD-TAMPER-001",
@@ -108,11 +186,11 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "CloudTrail trail or event selectors weakened",
             severity: Severity::High,
             attack: &["T1562.008"],
-            description: "A trail's event selectors stopped logging every management event (classic selectors: `includeManagementEvents: false`, `readWriteType` other than `All`, `excludeManagementEventSources`; advanced selectors: none that is `eventCategory = Management` alone, so read-only filters and `NotEquals`/`NotStartsWith`/`NotEndsWith` exclusions count), an event data store was deleted or stopped, or a trail was updated to one region, without global service events, without log file validation, without KMS encryption (`kmsKeyId: \"\"`), without CloudWatch Logs delivery, or to another bucket.",
+            description: "A trail's event selectors stopped logging every management event (classic selectors: `includeManagementEvents: false`, `readWriteType` other than `All`, `excludeManagementEventSources`; advanced selectors: none that is `eventCategory = Management` alone, so read-only filters and `NotEquals`/`NotStartsWith`/`NotEndsWith` exclusions count), an event data store was deleted or stopped, or a trail was updated to one region, without global service events, without log file validation, without KMS encryption (`kmsKeyId: \"\"`), without CloudWatch Logs delivery, or to another bucket (a request naming the bucket alone; one that restates the whole trail, as infrastructure as code does on every apply, is judged only by the settings it weakens).",
             false_positives: &[
                 "Excluding KMS or RDS Data API events on purpose to save cost",
                 "Single-region trails that leave global service events to the organization trail",
-                "Infrastructure as code re-applying a trail (it sends `s3BucketName` on every update)",
+                "A tool that updates a trail's bucket without restating its other settings (Terraform and CloudFormation restate them and stay silent)",
             ],
             condition: Condition::Any(vec![
                 Condition::All(vec![api(ct, &["PutEventSelectors"]), selectors_drop_management_events()]),
@@ -123,7 +201,7 @@ pub(super) fn rules() -> Vec<Builtin> {
                         Condition::field("requestParameters.isMultiRegionTrail", Predicate::Bool(false)),
                         Condition::field("requestParameters.enableLogFileValidation", Predicate::Bool(false)),
                         Condition::field("requestParameters.includeGlobalServiceEvents", Predicate::Bool(false)),
-                        Condition::field("requestParameters.s3BucketName", Predicate::Exists(true)),
+                        trail_bucket_moved(),
                         Condition::eq("requestParameters.kmsKeyId", ""),
                         Condition::eq("requestParameters.cloudWatchLogsLogGroupArn", ""),
                     ]),
@@ -149,6 +227,9 @@ pub(super) fn rules() -> Vec<Builtin> {
                 ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "kmsKeyId": ""}})),
                 ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "cloudWatchLogsLogGroupArn": "", "cloudWatchLogsRoleArn": ""}})),
                 ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "s3BucketName": "elsewhere"}})),
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "s3BucketName": "elsewhere", "s3KeyPrefix": "o", "isMultiRegionTrail": true}})),
+                // a re-apply that restates the trail but switches log file validation off
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "s3BucketName": "logs", "isMultiRegionTrail": true, "includeGlobalServiceEvents": true, "enableLogFileValidation": false}})),
             ],
             negatives: vec![
                 // the usual organization trail: every management event, with or without data events
@@ -162,6 +243,8 @@ pub(super) fn rules() -> Vec<Builtin> {
                     {"name": "S3 reads", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}, {"field": "readOnly", "equals": ["true"]}]}]}})),
                 ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "isMultiRegionTrail": true, "includeGlobalServiceEvents": true, "enableLogFileValidation": true}})),
                 ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/1"}})),
+                // Terraform re-applying the trail: every setting restated, the bucket among them
+                ev(ct, "UpdateTrail", json!({"requestParameters": {"name": "t", "s3BucketName": "logs", "includeGlobalServiceEvents": true, "isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/1"}})),
                 ev(ct, "GetEventSelectors", json!({})),
             ],
         },
@@ -170,11 +253,12 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "GuardDuty detector deleted, disabled or disassociated",
             severity: Severity::Critical,
             attack: &["T1562.001"],
-            description: "A GuardDuty detector was deleted or disabled, or an account left its GuardDuty administrator.",
+            description: "A GuardDuty detector was deleted or disabled, an account left its GuardDuty administrator or was removed from it, or the organization stopped managing GuardDuty centrally (`DisableOrganizationAdminAccount`, or Organizations `DeregisterDelegatedAdministrator` / `DisableAWSServiceAccess` for `guardduty.amazonaws.com`).",
             false_positives: &["Moving GuardDuty administration to another account"],
             condition: Condition::Any(vec![
-                api(gd, &["DeleteDetector", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount", "DisassociateMembers", "DeleteMembers", "StopMonitoringMembers"]),
+                api(gd, &["DeleteDetector", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount", "DisassociateMembers", "DeleteMembers", "StopMonitoringMembers", "DisableOrganizationAdminAccount"]),
                 Condition::All(vec![api(gd, &["UpdateDetector"]), Condition::field("requestParameters.enable", Predicate::Bool(false))]),
+                org_delegation_removed(&[gd, "malware-protection.guardduty.amazonaws.com"]),
             ]),
             positives: vec![
                 ev(gd, "DeleteDetector", json!({"requestParameters": {"detectorId": "d"}})),
@@ -184,8 +268,18 @@ pub(super) fn rules() -> Vec<Builtin> {
                 ev(gd, "DisassociateMembers", json!({"requestParameters": {"detectorId": "d", "accountIds": ["444455556666"]}})),
                 ev(gd, "DeleteMembers", json!({"requestParameters": {"detectorId": "d", "accountIds": ["444455556666"]}})),
                 ev(gd, "StopMonitoringMembers", json!({"requestParameters": {"detectorId": "d", "accountIds": ["444455556666"]}})),
+                ev(gd, "DisableOrganizationAdminAccount", json!({"requestParameters": {"adminAccountId": "222233334444"}})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": gd}})),
+                ev(org, "DisableAWSServiceAccess", json!({"requestParameters": {"servicePrincipal": gd}})),
             ],
-            negatives: vec![ev(gd, "UpdateDetector", json!({"requestParameters": {"detectorId": "d", "enable": true}})), ev(gd, "ListDetectors", json!({}))],
+            negatives: vec![
+                ev(gd, "UpdateDetector", json!({"requestParameters": {"detectorId": "d", "enable": true}})),
+                ev(gd, "ListDetectors", json!({})),
+                ev(gd, "EnableOrganizationAdminAccount", json!({"requestParameters": {"adminAccountId": "222233334444"}})),
+                // another service's delegated administrator
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": "ssm.amazonaws.com"}})),
+                ev(org, "RegisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": gd}})),
+            ],
         },
         Def {
             id: "RD-TAMPER-004",
@@ -222,14 +316,19 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "Security Hub or a standard disabled",
             severity: Severity::High,
             attack: &["T1562.001"],
-            description: "Security Hub was disabled, a standard or control was switched off, or the account left its administrator.",
+            description: "Security Hub was disabled, a standard was disabled, a control was disabled in a standard (`UpdateStandardsControl` with `ControlStatus: DISABLED`, or `BatchUpdateStandardsControlAssociations` with some update's `AssociationStatus: DISABLED`), the account left its administrator or members were removed, or the organization stopped managing Security Hub centrally (`DisableOrganizationAdminAccount`, or Organizations `DeregisterDelegatedAdministrator` / `DisableAWSServiceAccess` for `securityhub.amazonaws.com`).",
             false_positives: &["Disabling a control judged not applicable, with a recorded reason"],
             condition: Condition::Any(vec![
-                api(sh, &["DisableSecurityHub", "BatchDisableStandards", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount", "DeleteMembers", "DisassociateMembers"]),
+                api(sh, &["DisableSecurityHub", "BatchDisableStandards", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount", "DeleteMembers", "DisassociateMembers", "DisableOrganizationAdminAccount"]),
                 Condition::All(vec![
                     api(sh, &["UpdateStandardsControl"]),
                     Condition::field("requestParameters.ControlStatus", str_pred(StrOp::Equals, "disabled", true)),
                 ]),
+                Condition::All(vec![
+                    api(sh, &["BatchUpdateStandardsControlAssociations"]),
+                    Condition::any_item("requestParameters.StandardsControlAssociationUpdates", Items::Elements, ci("AssociationStatus", "DISABLED")),
+                ]),
+                org_delegation_removed(&[sh]),
             ]),
             positives: vec![
                 ev(sh, "DisableSecurityHub", json!({})),
@@ -239,22 +338,60 @@ pub(super) fn rules() -> Vec<Builtin> {
                 ev(sh, "DisassociateFromAdministratorAccount", json!({})),
                 ev(sh, "DeleteMembers", json!({"requestParameters": {"AccountIds": ["444455556666"]}})),
                 ev(sh, "DisassociateMembers", json!({"requestParameters": {"AccountIds": ["444455556666"]}})),
+                ev(sh, "DisableOrganizationAdminAccount", json!({"requestParameters": {"AdminAccountId": "222233334444"}})),
+                // one control of two disabled
+                ev(sh, "BatchUpdateStandardsControlAssociations", json!({"requestParameters": {"StandardsControlAssociationUpdates": [
+                    {"StandardsArn": "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0", "SecurityControlId": "S3.1", "AssociationStatus": "ENABLED"},
+                    {"StandardsArn": "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0", "SecurityControlId": "CloudTrail.1", "AssociationStatus": "DISABLED", "UpdatedReason": "org trail"}]}})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": sh}})),
+                ev(org, "DisableAWSServiceAccess", json!({"requestParameters": {"servicePrincipal": sh}})),
             ],
-            negatives: vec![ev(sh, "UpdateStandardsControl", json!({"requestParameters": {"ControlStatus": "ENABLED"}})), ev(sh, "GetFindings", json!({}))],
+            negatives: vec![
+                ev(sh, "UpdateStandardsControl", json!({"requestParameters": {"ControlStatus": "ENABLED"}})),
+                ev(sh, "GetFindings", json!({})),
+                ev(sh, "BatchUpdateStandardsControlAssociations", json!({"requestParameters": {"StandardsControlAssociationUpdates": [
+                    {"StandardsArn": "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0", "SecurityControlId": "CloudTrail.1", "AssociationStatus": "ENABLED"}]}})),
+                ev(sh, "EnableOrganizationAdminAccount", json!({"requestParameters": {"AdminAccountId": "222233334444"}})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": gd}})),
+            ],
         },
         Def {
             id: "RD-TAMPER-006",
             title: "AWS Config recording stopped or deleted",
             severity: Severity::High,
             attack: &["T1562.001"],
-            description: "The Config recorder was stopped or deleted, or its delivery channel removed: configuration history stops.",
-            false_positives: &["Re-creating the recorder during a planned migration"],
-            condition: api("config.amazonaws.com", &["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigurationAggregator"]),
-            positives: ["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigurationAggregator"]
+            description: "The Config recorder was stopped or deleted (a service-linked recorder too), its delivery channel or an aggregator removed, or its recording narrowed: a recording group that no longer records every supported resource type (`allSupported` not true, a `recordingStrategy` other than `ALL_SUPPORTED_RESOURCE_TYPES`, excluded resource types) or resource types disassociated; or the organization stopped managing Config centrally (Organizations `DeregisterDelegatedAdministrator` / `DisableAWSServiceAccess` for `config.amazonaws.com` or `config-multiaccountsetup.amazonaws.com`). Configuration history stops for what is no longer recorded.",
+            false_positives: &[
+                "Re-creating the recorder during a planned migration",
+                "Recording only chosen resource types on purpose to save cost",
+            ],
+            condition: Condition::Any(vec![
+                api(cfg, &["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteServiceLinkedConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigurationAggregator", "DisassociateResourceTypes"]),
+                Condition::All(vec![api(cfg, &["PutConfigurationRecorder"]), config_recording_narrowed()]),
+                org_delegation_removed(&[cfg, "config-multiaccountsetup.amazonaws.com"]),
+            ]),
+            positives: ["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteServiceLinkedConfigurationRecorder", "DeleteDeliveryChannel", "DeleteConfigurationAggregator"]
                 .iter()
-                .map(|n| ev("config.amazonaws.com", n, json!({})))
+                .map(|n| ev(cfg, n, json!({})))
+                .chain([
+                    ev(cfg, "DisassociateResourceTypes", json!({"requestParameters": {"ConfigurationRecorderArn": "arn:aws:config:eu-west-1:111122223333:configuration-recorder/default/1", "ResourceTypes": ["AWS::IAM::Role"]}})),
+                    ev(cfg, "PutConfigurationRecorder", json!({"requestParameters": {"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": false, "includeGlobalResourceTypes": false, "resourceTypes": ["AWS::S3::Bucket"]}}}})),
+                    ev(cfg, "PutConfigurationRecorder", json!({"requestParameters": {"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": false, "exclusionByResourceTypes": {"resourceTypes": ["AWS::EC2::Instance"]}, "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"}}}}})),
+                    // exclusions beside allSupported: AWS refuses the mix, yet it names what goes unrecorded
+                    ev(cfg, "PutConfigurationRecorder", json!({"requestParameters": {"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": true, "exclusionByResourceTypes": {"resourceTypes": ["AWS::IAM::User"]}}}}})),
+                    ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": "config-multiaccountsetup.amazonaws.com"}})),
+                    ev(org, "DisableAWSServiceAccess", json!({"requestParameters": {"servicePrincipal": cfg}})),
+                ])
                 .collect(),
-            negatives: vec![ev("config.amazonaws.com", "StartConfigurationRecorder", json!({}))],
+            negatives: vec![
+                ev(cfg, "StartConfigurationRecorder", json!({})),
+                // every supported type, with or without global types in this region, or no group (the default records everything)
+                ev(cfg, "PutConfigurationRecorder", json!({"requestParameters": {"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": true, "resourceTypes": [], "exclusionByResourceTypes": {"resourceTypes": []}, "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"}}}}})),
+                ev(cfg, "PutConfigurationRecorder", json!({"requestParameters": {"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": false}}}})),
+                ev(cfg, "PutConfigurationRecorder", json!({"requestParameters": {"configurationRecorder": {"name": "default", "roleARN": "arn:aws:iam::111122223333:role/config"}}})),
+                ev(cfg, "AssociateResourceTypes", json!({"requestParameters": {"ResourceTypes": ["AWS::IAM::Role"]}})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": sh}})),
+            ],
         },
         Def {
             id: "RD-TAMPER-007",
@@ -283,11 +420,11 @@ pub(super) fn rules() -> Vec<Builtin> {
             title: "Account left the organization",
             severity: Severity::Critical,
             attack: &["T1562", "T1666"],
-            description: "An account left the organization, escaping its SCPs, org trail and delegated security services.",
+            description: "An account left the organization (`LeaveOrganization`) or the management account removed it (`RemoveAccountFromOrganization`): either way it escapes the SCPs, org trail and delegated security services.",
             false_positives: &["A planned account transfer"],
-            condition: api(org, &["LeaveOrganization"]),
-            positives: vec![ev(org, "LeaveOrganization", json!({}))],
-            negatives: vec![ev(org, "DescribeOrganization", json!({}))],
+            condition: api(org, &["LeaveOrganization", "RemoveAccountFromOrganization"]),
+            positives: vec![ev(org, "LeaveOrganization", json!({})), ev(org, "RemoveAccountFromOrganization", json!({"requestParameters": {"accountId": "444455556666"}}))],
+            negatives: vec![ev(org, "DescribeOrganization", json!({})), ev(org, "MoveAccount", json!({"requestParameters": {"accountId": "444455556666", "sourceParentId": "r-1", "destinationParentId": "ou-1"}}))],
         },
         Def {
             id: "RD-TAMPER-009",
@@ -363,6 +500,49 @@ pub(super) fn rules() -> Vec<Builtin> {
                 ev("route53resolver.amazonaws.com", "DisassociateResolverQueryLogConfig", json!({})),
             ],
             negatives: vec![ev(ec2, "CreateFlowLogs", json!({}))],
+        },
+        Def {
+            id: "RD-TAMPER-013",
+            title: "Macie, Inspector, Detective or Access Analyzer switched off",
+            severity: Severity::High,
+            attack: &["T1562.001"],
+            description: "One of the other security services the baseline relies on was switched off in an account or for the organization: Macie disabled or paused (`UpdateMacieSession` with `status: PAUSED`), Inspector scanning disabled, a Detective behaviour graph deleted, an IAM Access Analyzer analyzer deleted; a member removed from or leaving its administrator; the service's organization administrator disabled (`DisableOrganizationAdminAccount`, Inspector's `DisableDelegatedAdminAccount`) or Organizations `DeregisterDelegatedAdministrator` / `DisableAWSServiceAccess` for `macie.amazonaws.com`, `inspector2.amazonaws.com`, `detective.amazonaws.com` or `access-analyzer.amazonaws.com`. (GuardDuty, Security Hub and Config have their own rules.)",
+            false_positives: &["Moving a service's administration to another account", "Replacing an analyzer with one of a wider zone of trust"],
+            condition: Condition::Any(vec![
+                api(macie, &["DisableMacie", "DisableOrganizationAdminAccount", "DisassociateFromAdministratorAccount", "DisassociateFromMasterAccount", "DisassociateMember", "DeleteMember"]),
+                Condition::All(vec![api(macie, &["UpdateMacieSession"]), ci("requestParameters.status", "PAUSED")]),
+                api(inspector, &["Disable", "DisableDelegatedAdminAccount", "DisassociateMember"]),
+                api(detective, &["DeleteGraph", "DisableOrganizationAdminAccount", "DisassociateMembership", "DeleteMembers"]),
+                api(analyzer, &["DeleteAnalyzer"]),
+                org_delegation_removed(&["macie.amazonaws.com", inspector, detective, analyzer]),
+            ]),
+            positives: vec![
+                ev(macie, "DisableMacie", json!({})),
+                ev(macie, "UpdateMacieSession", json!({"requestParameters": {"status": "PAUSED"}})),
+                ev(macie, "DisableOrganizationAdminAccount", json!({"requestParameters": {"adminAccountId": "222233334444"}})),
+                ev(macie, "DisassociateFromAdministratorAccount", json!({})),
+                ev(macie, "DisassociateFromMasterAccount", json!({})),
+                ev(macie, "DisassociateMember", json!({"requestParameters": {"id": "444455556666"}})),
+                ev(macie, "DeleteMember", json!({"requestParameters": {"id": "444455556666"}})),
+                ev(inspector, "Disable", json!({"requestParameters": {"accountIds": ["111122223333"], "resourceTypes": ["EC2", "ECR", "LAMBDA"]}})),
+                ev(inspector, "DisableDelegatedAdminAccount", json!({"requestParameters": {"delegatedAdminAccountId": "222233334444"}})),
+                ev(inspector, "DisassociateMember", json!({"requestParameters": {"accountId": "444455556666"}})),
+                ev(detective, "DeleteGraph", json!({"requestParameters": {"graphArn": "arn:aws:detective:eu-west-1:111122223333:graph:0123456789abcdef"}})),
+                ev(detective, "DisableOrganizationAdminAccount", json!({})),
+                ev(detective, "DisassociateMembership", json!({"requestParameters": {"graphArn": "arn:aws:detective:eu-west-1:222233334444:graph:0123456789abcdef"}})),
+                ev(detective, "DeleteMembers", json!({"requestParameters": {"graphArn": "arn:aws:detective:eu-west-1:111122223333:graph:0123456789abcdef", "accountIds": ["444455556666"]}})),
+                ev(analyzer, "DeleteAnalyzer", json!({"requestParameters": {"analyzerName": "org-analyzer"}})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": "macie.amazonaws.com"}})),
+                ev(org, "DisableAWSServiceAccess", json!({"requestParameters": {"servicePrincipal": analyzer}})),
+            ],
+            negatives: vec![
+                ev(macie, "UpdateMacieSession", json!({"requestParameters": {"status": "ENABLED", "findingPublishingFrequency": "FIFTEEN_MINUTES"}})),
+                ev(macie, "EnableMacie", json!({})),
+                ev(inspector, "Enable", json!({"requestParameters": {"accountIds": ["111122223333"], "resourceTypes": ["EC2"]}})),
+                ev(analyzer, "CreateAnalyzer", json!({"requestParameters": {"analyzerName": "org-analyzer", "type": "ORGANIZATION"}})),
+                ev(detective, "ListGraphs", json!({})),
+                ev(org, "DeregisterDelegatedAdministrator", json!({"requestParameters": {"accountId": "222233334444", "servicePrincipal": "ipam.amazonaws.com"}})),
+            ],
         },
     ]
     .into_iter()
