@@ -1,7 +1,6 @@
 //! S3 buckets and account-level Block Public Access: CIS 2.1.1, 2.1.2, 2.1.4.
 
 use super::bucket_arn;
-use crate::proof::{ProbeRequest, full_denies_insecure_transport, resource_policy_denies};
 use crate::{Control, Ctx, Outcome, Scope, Severity};
 
 pub static CONTROLS: &[Control] = &[
@@ -58,49 +57,74 @@ fn no_buckets(ctx: &Ctx, out: &mut Vec<Outcome>) -> bool {
     false
 }
 
+/// Proves with the IAM evaluator that every request without TLS is explicitly denied: by the
+/// bucket policy, or (credited, as AWS enforces it) by an RCP in force for the account.
 fn tls_only(ctx: &Ctx, out: &mut Vec<Outcome>) {
     if no_buckets(ctx, out) {
         return;
     }
+    let rcps = match ctx.org.rcp_chain(ctx.account_id()) {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(Outcome::error(ctx.account_resource(), e.to_string()));
+            return;
+        }
+    };
     for b in &ctx.account.s3.buckets {
         let arn = bucket_arn(&b.name);
-        let Some(policy) = &b.policy else {
+        let policy = match b.policy.as_deref().map(rampart_policy::parse_policy) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                out.push(Outcome::error(
+                    &arn,
+                    format!("bucket {} policy cannot be evaluated: {e}", b.name),
+                ));
+                continue;
+            }
+        };
+        let proof = rampart_policy::proofs::insecure_transport_proof(
+            policy.as_ref(),
+            rcps.as_ref().map(|c| c.levels.as_slice()),
+            &b.name,
+            ctx.account_id(),
+        );
+        if proof.proved() {
+            let by_rcp = proof.witness.as_ref().and_then(|w| {
+                let decided = w.explain.deciding_layer;
+                let rcp = rampart_policy::Layer::ResourceControlPolicy;
+                (decided == Some(rcp)).then(|| crate::proof::explain(None, rcps.as_ref(), w))
+            });
+            let msg = match by_rcp {
+                Some(rcp) => format!(
+                    "bucket {} denies every request without TLS (credited: {rcp})",
+                    b.name
+                ),
+                None => format!("bucket {} denies every request without TLS", b.name),
+            };
+            out.push(Outcome::pass(&arn, msg));
+        } else if !proof.complete && proof.denied {
+            out.push(Outcome::error(
+                &arn,
+                format!("bucket {} policy tests more combinations of condition values than the evaluator tries: no proof either way", b.name),
+            ));
+        } else if policy.is_none() {
             out.push(Outcome::fail(
                 &arn,
                 format!("bucket {} has no policy, so plain HTTP is allowed", b.name),
             ));
-            continue;
-        };
-        // Both a bucket-level and an object-level request must be refused without TLS.
-        let probes = [
-            bucket_arn(&b.name),
-            format!("{}/any-object", bucket_arn(&b.name)),
-        ]
-        .map(|res| {
-            ProbeRequest::new(
-                if res.contains('/') {
-                    "s3:GetObject"
-                } else {
-                    "s3:ListBucket"
-                },
-                &res,
-            )
-            .with("aws:SecureTransport", "false")
-            .with("aws:PrincipalArn", "arn:aws:iam::999999999999:role/anyone")
-        });
-        let verdicts: Result<Vec<bool>, String> = probes
-            .iter()
-            .map(|p| resource_policy_denies(policy, p))
-            .collect();
-        match verdicts {
-            Err(e) => out.push(Outcome::error(&arn, format!("bucket {} policy is not valid JSON: {e}", b.name))),
-            Ok(v) if v.iter().all(|d| *d) || full_denies_insecure_transport(policy, &b.name) => {
-                out.push(Outcome::pass(&arn, format!("bucket {} denies every request without TLS", b.name)))
-            }
-            Ok(_) => out.push(Outcome::fail(
+        } else {
+            let how = proof
+                .counterexample
+                .map(|c| format!(": {} is not denied", c.describe()))
+                .unwrap_or_default();
+            out.push(Outcome::fail(
                 &arn,
-                format!("bucket {} policy does not deny all principals when aws:SecureTransport is false", b.name),
-            )),
+                format!(
+                    "bucket {} policy does not deny all principals when aws:SecureTransport is false{how}",
+                    b.name
+                ),
+            ));
         }
     }
 }
