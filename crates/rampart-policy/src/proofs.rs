@@ -714,4 +714,79 @@ mod tests {
         let tls = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"NumericLessThan":{"s3:TlsVersion":"1.2"}}}]}"#;
         assert!(!denies_insecure_transport_text(tls, "b").unwrap());
     }
+
+    #[test]
+    fn insecure_transport_in_every_context() {
+        // Spares one VPC endpoint: plain HTTP through it gets in, and the counterexample says so.
+        let vpce = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],
+            "Condition":{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#;
+        let p = insecure_transport_proof(
+            Some(&parse_policy(vpce).unwrap()),
+            None,
+            "b",
+            "111111111111",
+        );
+        assert!(!p.proved());
+        let c = p.counterexample.unwrap();
+        assert_eq!(
+            c.context.get("aws:SourceVpce").map(String::as_str),
+            Some("vpce-1")
+        );
+        assert_eq!(c.decision, Decision::Allowed);
+        assert!(
+            c.describe().contains("when aws:SourceVpce = vpce-1"),
+            "{}",
+            c.describe()
+        );
+        // No bucket policy, but an RCP in force denies it.
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#;
+        let chain = vec![level("r-root", &[FULL, rcp])];
+        let p = insecure_transport_proof(None, Some(&chain), "b", "111111111111");
+        assert!(p.proved(), "{p:?}");
+        let w = p.witness.unwrap();
+        assert_eq!(
+            w.explain.deciding_layer,
+            Some(crate::eval::Layer::ResourceControlPolicy)
+        );
+        assert!(!insecure_transport_proof(None, None, "b", "111111111111").proved());
+    }
+
+    #[test]
+    fn a_proof_beyond_the_budget_is_not_a_proof() {
+        // Seven keys with three values each: more combinations than the budget, so the keys are
+        // varied one at a time; no counterexample is found, and the proof says it is incomplete.
+        let keys: Vec<String> = (0..7)
+            .map(|i| format!(r#""aws:PrincipalTag/k{i}":["a","b","c"]"#))
+            .collect();
+        let deny = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"*","Resource":"*"}},
+               {{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"StringEquals":{{{}}}}}}}]}}"#,
+            keys.join(",")
+        );
+        let set = PolicySet {
+            identity: vec![allow_all()],
+            scps: Some(vec![level("r-root", &[FULL, &deny])]),
+            ..PolicySet::default()
+        };
+        let req = Request {
+            action: "s3:GetObject".into(),
+            resource: "*".into(),
+            principal: Some("arn:aws:iam::111111111111:role/r".into()),
+            ..Request::default()
+        };
+        let p = denied_for_all(&set, std::slice::from_ref(&req), true);
+        assert!(p.denied && !p.complete && !p.proved(), "{p:?}");
+        // Within the budget the same question is a proof.
+        let set = PolicySet {
+            identity: vec![allow_all()],
+            scps: Some(vec![level("r-root", &[FULL, STOP])]),
+            ..PolicySet::default()
+        };
+        let req = Request {
+            action: "cloudtrail:StopLogging".into(),
+            ..req
+        };
+        let p = denied_for_all(&set, &[req], false);
+        assert!(p.proved() && p.witness.is_some(), "{p:?}");
+    }
 }

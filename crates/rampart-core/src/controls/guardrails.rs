@@ -553,6 +553,139 @@ mod tests {
         );
     }
 
+    fn set_guardrail(s: &mut rampart_snapshot::Snapshot, content: &str) {
+        let o = s.organization.as_mut().unwrap();
+        o.policies
+            .iter_mut()
+            .find(|p| p.name == "rampart-guardrails")
+            .unwrap()
+            .content = content.into();
+    }
+
+    #[test]
+    fn rcps_count_on_the_resource_side() {
+        let mut s = org();
+        // The SCP no longer protects Block Public Access; an RCP on the Workloads OU does.
+        set_guardrail(
+            &mut s,
+            &GUARDRAIL_SCP.replace(r#""s3:PutAccountPublicAccessBlock""#, r#""s3:Nothing""#),
+        );
+        assert_eq!(
+            statuses(&s, "base-scp-protect-s3-bpa", WORKLOAD),
+            vec![Status::Fail]
+        );
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutAccountPublicAccessBlock","Resource":"*",
+            "Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/RampartPlatform"}}}]}"#;
+        attach_rcp(&mut s, "protect-bpa", rcp, "ou-workloads");
+        let f = findings(&s, "base-scp-protect-s3-bpa", WORKLOAD);
+        assert_eq!(f[0].status, Status::Pass, "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("explicitly denied by RCP `protect-bpa` on ou-workloads"),
+            "{}",
+            f[0].message
+        );
+        // Outside the OU the RCP does not reach.
+        assert_eq!(
+            statuses(&s, "base-scp-protect-s3-bpa", LOG_ARCHIVE),
+            vec![Status::Fail]
+        );
+        // RCPs not enabled on the root: attached policies do nothing.
+        s.organization.as_mut().unwrap().roots[0]
+            .enabled_policy_types
+            .retain(|t| t != "RESOURCE_CONTROL_POLICY");
+        assert_eq!(
+            statuses(&s, "base-scp-protect-s3-bpa", WORKLOAD),
+            vec![Status::Fail]
+        );
+    }
+
+    #[test]
+    fn an_rcp_only_on_supported_services() {
+        // CloudTrail does not support RCPs: a trail deny in an RCP protects nothing.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            &GUARDRAIL_SCP.replace("cloudtrail:StopLogging", "cloudtrail:Nothing"),
+        );
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#;
+        attach_rcp(&mut s, "trail-rcp", rcp, "r-root");
+        let f = findings(&s, "base-scp-protect-trail", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.ends_with("cloudtrail:StopLogging"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn iam_users_and_the_root_user_must_be_denied_too() {
+        // A deny written for roles only. The old single-role probe passed it; an IAM user (or
+        // the root user) of the account can still stop the trail, so it is a FAIL.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*",
+                "Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}}]}"#,
+        );
+        let f = findings(&s, "base-scp-stay-in-org", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains(":user/rampart-probe-user") || f[0].message.contains(":root"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_tag_exemption_is_not_proved() {
+        // Exempt by principal tag: any principal carrying the tag (tags are set with
+        // iam:TagRole, not by the guardrail's owner) leaves the organization. The old evaluator
+        // read the absent tag as "not exempt" and passed it; the proof names the tag value.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*",
+                "Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"platform"}}}]}"#,
+        );
+        let f = findings(&s, "base-scp-stay-in-org", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains("aws:PrincipalTag/team = platform"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_policy_the_evaluator_cannot_read_is_an_error() {
+        // An operator AWS does not have: the evaluator refuses the policy, so no verdict.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            &GUARDRAIL_SCP.replace("ArnNotLike", "ArnNotLikeish"),
+        );
+        let f = findings(&s, "base-scp-protect-trail", WORKLOAD);
+        assert_eq!(f[0].status, Status::Error);
+        assert!(
+            f[0].message
+                .starts_with("SCP `rampart-guardrails` cannot be evaluated: "),
+            "{}",
+            f[0].message
+        );
+        // The same for an RCP on the path.
+        let mut s = org();
+        attach_rcp(&mut s, "broken", "{", "ou-workloads");
+        let f = findings(&s, "base-scp-region-deny", WORKLOAD);
+        assert_eq!(f[0].status, Status::Error);
+        assert!(f[0].message.starts_with("RCP `broken`"), "{}", f[0].message);
+        assert_eq!(
+            statuses(&s, "base-scp-region-deny", LOG_ARCHIVE),
+            vec![Status::Pass]
+        );
+    }
+
     #[test]
     fn unreadable_organization_policies_give_error() {
         let mut s = org();

@@ -83,19 +83,31 @@ fn tls_only(ctx: &Ctx, out: &mut Vec<Outcome>) {
                 continue;
             }
         };
-        let proof = rampart_policy::proofs::insecure_transport_proof(
-            policy.as_ref(),
-            rcps.as_ref().map(|c| c.levels.as_slice()),
-            &b.name,
-            ctx.account_id(),
-        );
+        // The bucket policy on its own first; the RCPs are credited only when it is needed.
+        let prove = |rcps: Option<&crate::proof::Chain>| {
+            rampart_policy::proofs::insecure_transport_proof(
+                policy.as_ref(),
+                rcps.map(|c| c.levels.as_slice()),
+                &b.name,
+                ctx.account_id(),
+            )
+        };
+        let mut proof = prove(None);
+        let mut credit = None;
+        if !proof.proved()
+            && let Some(chain) = &rcps
+        {
+            let with_rcps = prove(Some(chain));
+            if with_rcps.proved() {
+                credit = with_rcps
+                    .witness
+                    .as_ref()
+                    .map(|w| crate::proof::explain(None, Some(chain), w));
+                proof = with_rcps;
+            }
+        }
         if proof.proved() {
-            let by_rcp = proof.witness.as_ref().and_then(|w| {
-                let decided = w.explain.deciding_layer;
-                let rcp = rampart_policy::Layer::ResourceControlPolicy;
-                (decided == Some(rcp)).then(|| crate::proof::explain(None, rcps.as_ref(), w))
-            });
-            let msg = match by_rcp {
+            let msg = match credit {
                 Some(rcp) => format!(
                     "bucket {} denies every request without TLS (credited: {rcp})",
                     b.name
@@ -215,6 +227,77 @@ mod tests {
         b.policy = Some("{ not json".into());
         acct(&mut s, WORKLOAD).s3.buckets[0] = b;
         assert_eq!(statuses(&s, "cis-2.1.1", WORKLOAD), vec![Status::Error]);
+    }
+
+    fn workload_bucket(s: &mut rampart_snapshot::Snapshot, account: &str, policy: Option<&str>) {
+        let mut b = good_bucket("data-b", "us-east-1");
+        b.policy = policy.map(str::to_string);
+        acct(s, account).s3.buckets = vec![b];
+    }
+
+    #[test]
+    fn every_kind_of_request_must_be_denied() {
+        // Reads and listing are refused over HTTP, writes are not: plain-text uploads remain
+        // possible, so it is a FAIL. (The old conservative evaluator probed only GetObject and
+        // ListBucket and passed this policy.)
+        let mut s = org();
+        workload_bucket(
+            &mut s,
+            WORKLOAD,
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::data-b","arn:aws:s3:::data-b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+            ),
+        );
+        let f = findings(&s, "cis-2.1.1", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(f[0].message.contains("s3:PutObject"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn a_deny_that_spares_a_vpc_endpoint_is_not_tls_only() {
+        // Plain HTTP through the named VPC endpoint is allowed. The old evaluator read the absent
+        // aws:SourceVpce as "not that endpoint" and passed; the proof finds the request.
+        let mut s = org();
+        workload_bucket(
+            &mut s,
+            WORKLOAD,
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::data-b","arn:aws:s3:::data-b/*"],
+                    "Condition":{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-0a1b2c"}}}]}"#,
+            ),
+        );
+        let f = findings(&s, "cis-2.1.1", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains("aws:SourceVpce = vpce-0a1b2c"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn an_rcp_denying_insecure_transport_is_credited() {
+        let mut s = org();
+        workload_bucket(&mut s, WORKLOAD, None);
+        workload_bucket(&mut s, MANAGEMENT, None);
+        assert_eq!(statuses(&s, "cis-2.1.1", WORKLOAD), vec![Status::Fail]);
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",
+            "Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#;
+        attach_rcp(&mut s, "tls-only", rcp, "r-root");
+        let f = findings(&s, "cis-2.1.1", WORKLOAD);
+        assert_eq!(f[0].status, Status::Pass, "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("credited: explicitly denied by RCP `tls-only` on r-root"),
+            "{}",
+            f[0].message
+        );
+        // RCPs never restrict the management account's resources.
+        assert_eq!(statuses(&s, "cis-2.1.1", MANAGEMENT), vec![Status::Fail]);
+        // A bucket policy that proves it on its own is not credited to the RCP.
+        let f = findings(&s, "cis-2.1.1", LOG_ARCHIVE);
+        assert_eq!(f[0].status, Status::Pass);
+        assert!(!f[0].message.contains("credited"), "{}", f[0].message);
     }
 
     #[test]
