@@ -10,6 +10,7 @@ use rampart_snapshot::{
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 const SCP: &str = "SERVICE_CONTROL_POLICY";
 const RCP: &str = "RESOURCE_CONTROL_POLICY";
@@ -71,6 +72,8 @@ pub struct OrgView<'a> {
     members: std::collections::HashSet<&'a str>,
     /// Active organization-wide Access Analyzers by region: `(owner account, analyzer)`.
     org_analyzers: HashMap<&'a str, (&'a str, &'a rampart_snapshot::AccessAnalyzer)>,
+    /// Guardrail chains per account, compiled once for the five guardrail controls.
+    guardrails_cache: RefCell<HashMap<String, Result<Rc<Guardrails>, Unreadable>>>,
     /// CIS 4.x verdicts per (log group ARN, control number); the org trail's group is shared.
     pub(crate) monitoring_cache: RefCell<HashMap<(String, String), Outcome>>,
 }
@@ -177,6 +180,7 @@ impl<'a> OrgView<'a> {
             policy_models,
             topics,
             monitoring_cache: RefCell::new(HashMap::new()),
+            guardrails_cache: RefCell::new(HashMap::new()),
             snapshot,
             settings,
             management_account: snapshot
@@ -267,11 +271,18 @@ impl<'a> OrgView<'a> {
 
     /// The SCPs and RCPs in force for `account` (a member: SCPs never apply to the management
     /// account), in the evaluator's model.
-    pub fn guardrails(&self, account: &str) -> Result<Guardrails, Unreadable> {
-        Ok(Guardrails {
-            scps: self.chain(account, SCP)?,
-            rcps: self.rcp_chain(account)?,
-        })
+    /// Built once per account and shared by every guardrail control.
+    pub fn guardrails(&self, account: &str) -> Result<Rc<Guardrails>, Unreadable> {
+        if let Some(g) = self.guardrails_cache.borrow().get(account) {
+            return g.clone();
+        }
+        let built = self
+            .chain(account, SCP)
+            .and_then(|scps| Ok(Rc::new(Guardrails::new(scps, self.rcp_chain(account)?))));
+        self.guardrails_cache
+            .borrow_mut()
+            .insert(account.to_string(), built.clone());
+        built
     }
 
     /// A bucket of any collected account, with its owner.

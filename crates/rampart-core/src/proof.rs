@@ -19,7 +19,7 @@
 //! have) is [`Unreadable`] and gives ERROR, and so does a proof whose combinations exceed the
 //! evaluator's budget ([`Verdict::Undecided`]).
 
-use rampart_policy::proofs::{DenialProof, denied_for_all};
+use rampart_policy::proofs::{DenialProof, denied_for_all_compiled};
 use rampart_policy::{
     CompiledPolicySet, ContextValue, Decision, Effect, Evaluation, Layer, OrgLevel, Policy,
     PolicySet, Request,
@@ -73,12 +73,16 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// The guardrails in force for one member account.
-#[derive(Debug, Clone, Default)]
+/// The guardrails in force for one member account, compiled once for all its proofs.
+#[derive(Debug)]
 pub struct Guardrails {
     pub scps: Chain,
     /// `None` when RCPs are not enabled in the organization.
     pub rcps: Option<Chain>,
+    /// SCPs and RCPs (requests to the account's own resources).
+    with_rcps: CompiledPolicySet,
+    /// SCPs alone (resources of the management account), compiled on first use.
+    scps_only: std::sync::OnceLock<CompiledPolicySet>,
 }
 
 /// The outcome of proving that requests are denied.
@@ -105,11 +109,14 @@ pub fn ordinary_principals(partition: &str, account: &str) -> [String; 4] {
 }
 
 /// An identity policy allowing everything: isolates the guardrails.
-fn allow_all() -> Policy {
-    rampart_policy::parse_policy(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-    )
-    .unwrap_or_else(|_| unreachable!("constant policy parses"))
+fn allow_all() -> &'static Policy {
+    static ALLOW_ALL: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    ALLOW_ALL.get_or_init(|| {
+        rampart_policy::parse_policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )
+        .unwrap_or_else(|_| unreachable!("constant policy parses"))
+    })
 }
 
 /// One request to a guardrail proof.
@@ -126,17 +133,41 @@ pub struct Probe<'a> {
 }
 
 impl Guardrails {
-    fn set(&self, rcps_apply: bool) -> PolicySet {
+    pub fn new(scps: Chain, rcps: Option<Chain>) -> Guardrails {
+        let with_rcps = CompiledPolicySet::new(&Self::set(&scps, rcps.as_ref()));
+        Guardrails {
+            scps,
+            rcps,
+            with_rcps,
+            scps_only: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn set(scps: &Chain, rcps: Option<&Chain>) -> PolicySet {
         PolicySet {
-            identity: vec![allow_all()],
-            scps: Some(self.scps.levels.clone()),
-            rcps: self
-                .rcps
-                .as_ref()
-                .filter(|_| rcps_apply)
-                .map(|c| c.levels.clone()),
+            identity: vec![allow_all().clone()],
+            scps: Some(scps.levels.clone()),
+            rcps: rcps.map(|c| c.levels.clone()),
             ..PolicySet::default()
         }
+    }
+
+    fn compiled(&self, rcps_apply: bool) -> &CompiledPolicySet {
+        if rcps_apply || self.rcps.is_none() {
+            &self.with_rcps
+        } else {
+            self.scps_only
+                .get_or_init(|| CompiledPolicySet::new(&Self::set(&self.scps, None)))
+        }
+    }
+
+    /// Every policy whose conditions the proofs vary.
+    fn policies(&self, rcps_apply: bool) -> Vec<&Policy> {
+        let rcps = self.rcps.iter().filter(|_| rcps_apply);
+        std::iter::once(allow_all())
+            .chain(self.scps.levels.iter().flat_map(|l| l.policies.iter()))
+            .chain(rcps.flat_map(|c| c.levels.iter().flat_map(|l| l.policies.iter())))
+            .collect()
     }
 
     fn request(probe: &Probe<'_>, principal: &str) -> Request {
@@ -153,13 +184,15 @@ impl Guardrails {
     /// Is the request denied to every one of `principals`, whatever the context?
     pub fn denied(&self, probe: &Probe<'_>, principals: &[String]) -> Verdict {
         let requests: Vec<Request> = principals.iter().map(|p| Self::request(probe, p)).collect();
-        let proof = denied_for_all(&self.set(probe.resource_in_member), &requests, false);
+        let rcps = probe.resource_in_member;
+        let proof =
+            denied_for_all_compiled(self.compiled(rcps), &self.policies(rcps), &requests, false);
         self.verdict(&proof)
     }
 
     /// The decision for one principal in exactly the given context (for "must stay usable").
     pub fn decide(&self, probe: &Probe<'_>, principal: &str) -> Decision {
-        CompiledPolicySet::new(&self.set(probe.resource_in_member))
+        self.compiled(probe.resource_in_member)
             .decide(&Self::request(probe, principal))
     }
 
@@ -245,10 +278,10 @@ mod tests {
     }
 
     fn guardrails(root: &[(&str, &str)]) -> Guardrails {
-        Guardrails {
-            scps: chain(&[("r-root", root), (ACCOUNT, &[("FullAWSAccess", FULL)])]),
-            rcps: None,
-        }
+        Guardrails::new(
+            chain(&[("r-root", root), (ACCOUNT, &[("FullAWSAccess", FULL)])]),
+            None,
+        )
     }
 
     fn ctx(region: &str) -> BTreeMap<String, ContextValue> {
@@ -383,14 +416,17 @@ mod tests {
     fn rcps_deny_on_the_resource_side_for_supported_services_only() {
         let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":["s3:PutAccountPublicAccessBlock","cloudtrail:StopLogging"],"Resource":"*"}]}"#;
         let rcp_full = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
-        let mut g = guardrails(&[("FullAWSAccess", FULL)]);
-        g.rcps = Some(chain(&[
-            (
-                "r-root",
-                &[("RCPFullAWSAccess", rcp_full), ("protect-bpa", rcp)],
-            ),
-            (ACCOUNT, &[("RCPFullAWSAccess", rcp_full)]),
-        ]));
+        let g = guardrails(&[("FullAWSAccess", FULL)]);
+        let g = Guardrails::new(
+            g.scps,
+            Some(chain(&[
+                (
+                    "r-root",
+                    &[("RCPFullAWSAccess", rcp_full), ("protect-bpa", rcp)],
+                ),
+                (ACCOUNT, &[("RCPFullAWSAccess", rcp_full)]),
+            ])),
+        );
         let c = ctx("us-east-1");
         assert_eq!(
             g.denied(&probe("s3:PutAccountPublicAccessBlock", &c), &everyone()),
@@ -427,10 +463,7 @@ mod tests {
         );
         c.push("ou-unseen".into(), vec![]);
         assert_eq!(c.levels.len(), 1);
-        let g = Guardrails {
-            scps: c,
-            rcps: None,
-        };
+        let g = Guardrails::new(c, None);
         let cx = ctx("us-east-1");
         assert!(matches!(
             g.denied(&probe("s3:GetObject", &cx), &everyone()),
@@ -468,7 +501,7 @@ mod reference_guardrails {
                 (file.into(), parse_policy(&text).unwrap()),
             ],
         );
-        let g = Guardrails { scps, rcps: None };
+        let g = Guardrails::new(scps, None);
         let mut c = BTreeMap::new();
         c.insert(
             "aws:RequestedRegion".into(),

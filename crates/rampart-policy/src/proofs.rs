@@ -16,10 +16,15 @@ use std::collections::BTreeMap;
 
 /// An identity policy allowing everything: isolates the guardrail under test.
 fn allow_all() -> Policy {
-    parse_policy(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-    )
-    .unwrap_or_else(|_| unreachable!("constant policy parses"))
+    static ALLOW_ALL: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    ALLOW_ALL
+        .get_or_init(|| {
+            parse_policy(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+            .unwrap_or_else(|_| unreachable!("constant policy parses"))
+        })
+        .clone()
 }
 
 /// True when the SCP chain (root → OUs → account) stops the request: an explicit deny at any
@@ -447,7 +452,22 @@ pub fn denied_for_all(set: &PolicySet, requests: &[Request], explicit_only: bool
         .chain(set.scps.iter().flatten().flat_map(|l| l.policies.iter()))
         .chain(set.rcps.iter().flatten().flat_map(|l| l.policies.iter()))
         .collect();
-    let compiled = CompiledPolicySet::new(set);
+    denied_for_all_compiled(
+        &CompiledPolicySet::new(set),
+        &policies,
+        requests,
+        explicit_only,
+    )
+}
+
+/// [`denied_for_all`] with the set compiled once by the caller, for many proofs over one set;
+/// `policies` are the set's policies (their conditions say which context keys to vary).
+pub fn denied_for_all_compiled(
+    compiled: &CompiledPolicySet,
+    policies: &[&Policy],
+    requests: &[Request],
+    explicit_only: bool,
+) -> DenialProof {
     let stops = |d: Decision| {
         if explicit_only {
             d == Decision::ExplicitlyDenied
@@ -457,7 +477,7 @@ pub fn denied_for_all(set: &PolicySet, requests: &[Request], explicit_only: bool
     };
     let mut complete = true;
     for req in requests {
-        let (contexts, all) = context_variants_counted(&policies, &req.context);
+        let (contexts, all) = context_variants_counted(policies, &req.context);
         complete &= all;
         let mut probe = req.clone();
         for ctx in contexts {
@@ -472,7 +492,7 @@ pub fn denied_for_all(set: &PolicySet, requests: &[Request], explicit_only: bool
                 .filter(|(k, _)| !req.context.contains_key(*k))
                 .map(|(k, v)| (k.clone(), context_text(v)))
                 .collect();
-            let absent = varied_keys(&policies, &req.context)
+            let absent = varied_keys(policies, &req.context)
                 .into_iter()
                 .filter(|k| !probe.context.keys().any(|c| c.eq_ignore_ascii_case(k)))
                 .collect();

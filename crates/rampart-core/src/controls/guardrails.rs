@@ -9,6 +9,7 @@ use crate::proof::{Guardrails, Probe, Verdict, ordinary_principals};
 use crate::{Control, Ctx, Outcome, Scope, Severity};
 use rampart_policy::{ContextValue, Decision};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -111,7 +112,7 @@ fn arn_account(arn: &str) -> Option<&str> {
 }
 
 /// Common preconditions; the guardrails in force when the proof can run.
-fn preconditions(ctx: &Ctx, out: &mut Vec<Outcome>) -> Option<Guardrails> {
+fn preconditions(ctx: &Ctx, out: &mut Vec<Outcome>) -> Option<Rc<Guardrails>> {
     let Some(org) = ctx.snapshot.organization.as_ref() else {
         out.push(Outcome::fail(
             ctx.account_resource(),
