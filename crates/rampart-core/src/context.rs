@@ -1,16 +1,19 @@
 //! What a check sees: the account (and region) under evaluation, plus an organization-wide view
 //! computed once per run, so that centrally satisfied controls are credited to every member.
 
-use crate::proof::{ScpLevel, parse_doc};
+use crate::proof::{Chain, Guardrails, Unreadable};
 use crate::{AuditSettings, Outcome};
 use chrono::{DateTime, Utc};
 use rampart_snapshot::{
     AccountSnapshot, CollectionError, LogGroup, MetricAlarm, MetricFilter, RegionSnapshot,
     Snapshot, SnsTopic, Trail,
 };
-use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
+
+const SCP: &str = "SERVICE_CONTROL_POLICY";
+const RCP: &str = "RESOURCE_CONTROL_POLICY";
 
 /// A trail together with the account whose snapshot lists it.
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +59,9 @@ pub struct OrgView<'a> {
     pub now: DateTime<Utc>,
     /// Regions workloads may use: from settings, else the regions the collection asked for.
     pub allowed_regions: Vec<String>,
-    /// SCP/RCP documents parsed once, by policy id.
-    parsed_policies: HashMap<&'a str, Result<Value, String>>,
-    /// The same documents in the full evaluator's model (those it can parse).
-    policy_models: HashMap<&'a str, rampart_policy::Policy>,
+    /// SCP/RCP documents parsed once into the evaluator's model, by policy id (or the parser's
+    /// `line:column: message`).
+    policy_models: HashMap<&'a str, Result<rampart_policy::Policy, String>>,
     /// SNS topics of every account and region, by ARN.
     topics: HashMap<&'a str, &'a SnsTopic>,
     /// S3 buckets of every collected account, by name: `(owner account, bucket)`.
@@ -70,6 +72,8 @@ pub struct OrgView<'a> {
     members: std::collections::HashSet<&'a str>,
     /// Active organization-wide Access Analyzers by region: `(owner account, analyzer)`.
     org_analyzers: HashMap<&'a str, (&'a str, &'a rampart_snapshot::AccessAnalyzer)>,
+    /// Guardrail chains per account, compiled once for the five guardrail controls.
+    guardrails_cache: RefCell<HashMap<String, Result<Rc<Guardrails>, Unreadable>>>,
     /// CIS 4.x verdicts per (log group ARN, control number); the org trail's group is shared.
     pub(crate) monitoring_cache: RefCell<HashMap<(String, String), Outcome>>,
 }
@@ -108,20 +112,13 @@ impl<'a> OrgView<'a> {
                     })
             })
             .collect();
-        let parsed_policies = snapshot
-            .organization
-            .iter()
-            .flat_map(|o| o.policies.iter())
-            .map(|p| (p.id.as_str(), parse_doc(&p.content)))
-            .collect();
         let policy_models = snapshot
             .organization
             .iter()
             .flat_map(|o| o.policies.iter())
-            .filter_map(|p| {
-                rampart_policy::parse_policy(&p.content)
-                    .ok()
-                    .map(|m| (p.id.as_str(), m))
+            .map(|p| {
+                let model = rampart_policy::parse_policy(&p.content).map_err(|e| e.to_string());
+                (p.id.as_str(), model)
             })
             .collect();
         let topics = snapshot
@@ -180,10 +177,10 @@ impl<'a> OrgView<'a> {
             members,
             org_analyzers,
             allowed_regions,
-            parsed_policies,
             policy_models,
             topics,
             monitoring_cache: RefCell::new(HashMap::new()),
+            guardrails_cache: RefCell::new(HashMap::new()),
             snapshot,
             settings,
             management_account: snapshot
@@ -228,29 +225,64 @@ impl<'a> OrgView<'a> {
         })
     }
 
-    /// SCPs in force for `account`, level by level from the root down to the account itself.
-    pub fn scp_levels(&self, account: &str) -> Vec<ScpLevel<'_>> {
+    /// The policies of `policy_type` in force for `account`, level by level from the root down
+    /// to the account itself.
+    fn chain(&self, account: &str, policy_type: &str) -> Result<Chain, Unreadable> {
+        let mut chain = Chain::default();
         let Some(org) = self.snapshot.organization.as_ref() else {
-            return Vec::new();
+            return Ok(chain);
         };
-        org.path_to(account)
-            .into_iter()
-            .map(|target| {
-                let policies = org
-                    .policies
-                    .iter()
-                    .filter(|p| {
-                        p.policy_type == "SERVICE_CONTROL_POLICY" && p.targets.contains(&target)
-                    })
-                    .filter_map(|p| {
-                        self.parsed_policies
-                            .get(p.id.as_str())
-                            .map(|d| (p.name.as_str(), d))
-                    })
-                    .collect();
-                ScpLevel { target, policies }
-            })
-            .collect()
+        let kind = if policy_type == RCP { "RCP" } else { "SCP" };
+        for target in org.path_to(account) {
+            let mut policies = Vec::new();
+            for p in org.policies_on(&target, policy_type) {
+                match self.policy_models.get(p.id.as_str()) {
+                    Some(Ok(m)) => policies.push((p.name.clone(), m.clone())),
+                    Some(Err(reason)) => {
+                        return Err(Unreadable {
+                            kind,
+                            policy: p.name.clone(),
+                            reason: reason.clone(),
+                        });
+                    }
+                    None => {}
+                }
+            }
+            chain.push(target, policies);
+        }
+        Ok(chain)
+    }
+
+    /// The RCPs in force for resources of `account`: `None` when RCPs are not enabled, or for
+    /// the management account, whose resources no RCP restricts.
+    pub fn rcp_chain(&self, account: &str) -> Result<Option<Chain>, Unreadable> {
+        let Some(org) = self.snapshot.organization.as_ref() else {
+            return Ok(None);
+        };
+        let enabled = org
+            .roots
+            .iter()
+            .any(|r| r.enabled_policy_types.iter().any(|t| t == RCP));
+        if !enabled || self.management_account == Some(account) {
+            return Ok(None);
+        }
+        self.chain(account, RCP).map(Some)
+    }
+
+    /// The SCPs and RCPs in force for `account` (a member: SCPs never apply to the management
+    /// account), in the evaluator's model.
+    /// Built once per account and shared by every guardrail control.
+    pub fn guardrails(&self, account: &str) -> Result<Rc<Guardrails>, Unreadable> {
+        if let Some(g) = self.guardrails_cache.borrow().get(account) {
+            return g.clone();
+        }
+        let built = self
+            .chain(account, SCP)
+            .and_then(|scps| Ok(Rc::new(Guardrails::new(scps, self.rcp_chain(account)?))));
+        self.guardrails_cache
+            .borrow_mut()
+            .insert(account.to_string(), built.clone());
+        built
     }
 
     /// A bucket of any collected account, with its owner.
@@ -269,33 +301,6 @@ impl<'a> OrgView<'a> {
         region: &str,
     ) -> Option<(&'a str, &'a rampart_snapshot::AccessAnalyzer)> {
         self.org_analyzers.get(region).copied()
-    }
-
-    /// The SCP chain for `account` in the full evaluator's model (root first). Empty when any
-    /// policy on the path could not be parsed by it, so it never proves with a partial chain.
-    pub fn scp_org_levels(&self, account: &str) -> Vec<rampart_policy::OrgLevel> {
-        let Some(org) = self.snapshot.organization.as_ref() else {
-            return Vec::new();
-        };
-        let mut levels = Vec::new();
-        for target in org.path_to(account) {
-            let mut policies = Vec::new();
-            for p in org.policies.iter().filter(|p| {
-                p.policy_type == "SERVICE_CONTROL_POLICY" && p.targets.contains(&target)
-            }) {
-                match self.policy_models.get(p.id.as_str()) {
-                    Some(m) => policies.push(m.clone()),
-                    None => return Vec::new(),
-                }
-            }
-            if !policies.is_empty() {
-                levels.push(rampart_policy::OrgLevel {
-                    id: target,
-                    policies,
-                });
-            }
-        }
-        levels
     }
 
     /// An SNS topic anywhere in the snapshot.

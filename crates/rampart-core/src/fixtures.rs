@@ -71,3 +71,35 @@ pub fn deny_api(s: &mut Snapshot, account: &str, region: Option<&str>, api: &str
         None => a.errors.push(e),
     }
 }
+
+/// Attaches RCP `name` (document `content`) to `target`, with `RCPFullAWSAccess` on the root,
+/// every OU and every account as AWS attaches it when RCPs are enabled.
+pub fn attach_rcp(s: &mut Snapshot, name: &str, content: &str, target: &str) {
+    let o = s.organization.as_mut().expect("organization in fixture");
+    if !o.policies.iter().any(|p| p.name == "RCPFullAWSAccess") {
+        let everywhere = o
+            .roots
+            .iter()
+            .map(|r| r.id.clone())
+            .chain(o.organizational_units.iter().map(|u| u.id.clone()))
+            .chain(o.accounts.iter().map(|a| a.id.clone()))
+            .collect();
+        o.policies.push(rampart_snapshot::OrgPolicy {
+            id: "p-RCPFullAWSAccess".into(),
+            name: "RCPFullAWSAccess".into(),
+            policy_type: "RESOURCE_CONTROL_POLICY".into(),
+            aws_managed: true,
+            content: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#.into(),
+            targets: everywhere,
+            ..Default::default()
+        });
+    }
+    o.policies.push(rampart_snapshot::OrgPolicy {
+        id: format!("p-{name}"),
+        name: name.into(),
+        policy_type: "RESOURCE_CONTROL_POLICY".into(),
+        content: content.into(),
+        targets: vec![target.into()],
+        ..Default::default()
+    });
+}

@@ -4,7 +4,6 @@
 
 use crate::Finding;
 use crate::finding::Suppressed;
-use crate::proof::glob;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -102,6 +101,33 @@ pub fn apply(findings: &mut [Finding], rules: &[Suppression], today: NaiveDate) 
         }
     }
     warnings
+}
+
+/// Wildcard match for suppression patterns: `*` any run, `?` any one character; case-sensitive.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || (p[pi] != b'*' && p[pi] == t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 //! `NotPrincipal` (so an exemption such as `ArnNotLike aws:PrincipalArn …/Admin*` is probed on both
 //! sides). Principals matching the caller's exempt patterns are skipped.
 
-use crate::eval::{CompiledPolicySet, ContextValue, Decision, OrgLevel, PolicySet, Request};
+use crate::eval::{
+    CompiledPolicySet, ContextValue, Decision, Evaluation, OrgLevel, PolicySet, Request,
+};
 use crate::glob::Glob;
 use crate::model::{Effect, Policy, Principals};
 use crate::parse::{ParseError, parse_policy};
@@ -14,10 +16,15 @@ use std::collections::BTreeMap;
 
 /// An identity policy allowing everything: isolates the guardrail under test.
 fn allow_all() -> Policy {
-    parse_policy(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-    )
-    .unwrap_or_else(|_| unreachable!("constant policy parses"))
+    static ALLOW_ALL: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    ALLOW_ALL
+        .get_or_init(|| {
+            parse_policy(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+            .unwrap_or_else(|_| unreachable!("constant policy parses"))
+        })
+        .clone()
 }
 
 /// True when the SCP chain (root → OUs → account) stops the request: an explicit deny at any
@@ -137,6 +144,36 @@ fn context_variants(
     policies: &[&Policy],
     given: &BTreeMap<String, ContextValue>,
 ) -> Vec<BTreeMap<String, ContextValue>> {
+    context_variants_counted(policies, given).0
+}
+
+/// The condition keys a set of policies tests that `given` does not fix and the principal does
+/// not determine: the keys a proof has to vary.
+fn varied_keys(policies: &[&Policy], given: &BTreeMap<String, ContextValue>) -> Vec<String> {
+    let mut keys: Vec<String> = policies
+        .iter()
+        .flat_map(|p| p.statements.iter())
+        .flat_map(|st| st.conditions.iter())
+        .filter(|c| {
+            !given.keys().any(|k| k.eq_ignore_ascii_case(&c.key))
+                && !PRINCIPAL_KEYS.contains(&c.key.to_ascii_lowercase().as_str())
+        })
+        .map(|c| c.key.clone())
+        .collect();
+    keys.sort_by_key(|k| k.to_ascii_lowercase());
+    keys.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    keys
+}
+
+/// Keys derived from the principal: the principal probes cover them, not the context variants.
+const PRINCIPAL_KEYS: [&str; 3] = ["aws:principalarn", "aws:principalaccount", "aws:username"];
+
+/// [`context_variants`], and whether every combination was enumerated (false when the budget
+/// made it vary one key at a time, so a hole needing two keys at once could be missed).
+fn context_variants_counted(
+    policies: &[&Policy],
+    given: &BTreeMap<String, ContextValue>,
+) -> (Vec<BTreeMap<String, ContextValue>>, bool) {
     const BUDGET: usize = 4096;
     let fixed: Vec<String> = given.keys().map(|k| k.to_ascii_lowercase()).collect();
     let mut keys: BTreeMap<String, (String, std::collections::BTreeSet<String>)> = BTreeMap::new();
@@ -144,12 +181,7 @@ fn context_variants(
         for st in &p.statements {
             for c in &st.conditions {
                 let lower = c.key.to_ascii_lowercase();
-                if fixed.contains(&lower)
-                    || matches!(
-                        lower.as_str(),
-                        "aws:principalarn" | "aws:principalaccount" | "aws:username"
-                    )
-                {
+                if fixed.contains(&lower) || PRINCIPAL_KEYS.contains(&lower.as_str()) {
                     continue;
                 }
                 let e = keys
@@ -177,7 +209,8 @@ fn context_variants(
         .iter()
         .try_fold(1usize, |acc, (_, o)| acc.checked_mul(o.len()));
     let mut out = vec![given.clone()];
-    if combos.is_some_and(|n| n <= BUDGET) {
+    let complete = combos.is_some_and(|n| n <= BUDGET);
+    if complete {
         for (k, opts) in &options {
             let mut next = Vec::with_capacity(out.len() * opts.len());
             for base in &out {
@@ -201,7 +234,7 @@ fn context_variants(
             }
         }
     }
-    out
+    (out, complete)
 }
 
 fn session_role_arn(p: &str) -> Option<String> {
@@ -332,44 +365,12 @@ pub fn region_deny_check(
 }
 
 /// CIS 2.1.1: does the bucket policy explicitly deny every request made without TLS
-/// (`aws:SecureTransport = false`)? Probes reads, writes and listing, by a same-account role, an
-/// other-account role and an anonymous caller; each must be explicitly denied by the bucket
-/// policy itself.
+/// (`aws:SecureTransport = false`)? Probes reads, writes, deletes and listing, by a same-account
+/// role, an other-account role and an anonymous caller, in every context its other conditions
+/// could see; each must be explicitly denied by the bucket policy itself
+/// ([`insecure_transport_proof`] without RCPs).
 pub fn denies_insecure_transport(bucket_policy: &Policy, bucket: &str) -> bool {
-    let set = PolicySet {
-        identity: vec![allow_all()],
-        resource: Some(bucket_policy.clone()),
-        ..PolicySet::default()
-    };
-    let compiled = CompiledPolicySet::new(&set);
-    let object = format!("arn:aws:s3:::{bucket}/rampart-probe");
-    let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    let probes = [
-        ("s3:GetObject", &object),
-        ("s3:PutObject", &object),
-        ("s3:DeleteObject", &object),
-        ("s3:ListBucket", &bucket_arn),
-    ];
-    let principals = [
-        Some("arn:aws:iam::111111111111:role/rampart-probe"),
-        Some("arn:aws:iam::999999999999:role/rampart-probe"),
-        None,
-    ];
-    probes.iter().all(|(action, resource)| {
-        principals.iter().all(|p| {
-            let mut context = BTreeMap::new();
-            context.insert("aws:SecureTransport".to_string(), ContextValue::Bool(false));
-            let req = Request {
-                action: action.to_string(),
-                resource: resource.to_string(),
-                resource_account: Some("111111111111".into()),
-                principal: p.map(str::to_string),
-                context,
-                ..Request::default()
-            };
-            compiled.decide(&req) == Decision::ExplicitlyDenied
-        })
-    })
+    insecure_transport_proof(Some(bucket_policy), None, bucket, "111111111111").proved()
 }
 
 /// [`denies_insecure_transport`] on policy text.
@@ -381,6 +382,202 @@ pub fn denies_insecure_transport_text(
         &parse_policy(bucket_policy)?,
         bucket,
     ))
+}
+
+/// A request a proof found not denied, in the context that let it through.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Counterexample {
+    pub action: String,
+    pub resource: String,
+    /// The caller; `None` for an anonymous request.
+    pub principal: Option<String>,
+    /// Context values beyond the request's own that the counterexample needs.
+    pub context: BTreeMap<String, String>,
+    /// Keys the policies test that the counterexample leaves absent.
+    pub absent: Vec<String>,
+    pub decision: Decision,
+}
+
+impl Counterexample {
+    /// `s3:PutObject on arn:aws:s3:::b/k by arn:… when aws:SourceVpce = vpce-1, aws:x absent`.
+    pub fn describe(&self) -> String {
+        let who = self.principal.as_deref().unwrap_or("an anonymous caller");
+        let mut when: Vec<String> = self
+            .context
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        when.extend(self.absent.iter().map(|k| format!("{k} absent")));
+        let when = if when.is_empty() {
+            String::new()
+        } else {
+            format!(" when {}", when.join(", "))
+        };
+        format!("{} on {} by {who}{when}", self.action, self.resource)
+    }
+}
+
+/// The outcome of a universally quantified proof ([`denied_for_all`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DenialProof {
+    /// No probed request was let through, in any context tried.
+    pub denied: bool,
+    /// Every combination of context values was tried. When false, a `denied` answer is not a
+    /// proof: a hole that needs two keys at once may have been missed.
+    pub complete: bool,
+    pub counterexample: Option<Counterexample>,
+    /// The evaluation, with its explanation, of the first request in its own context.
+    pub witness: Option<Evaluation>,
+}
+
+impl DenialProof {
+    /// Denied, and nothing was left untried.
+    pub fn proved(&self) -> bool {
+        self.denied && self.complete
+    }
+}
+
+/// Proves that every request is denied (explicitly, when `explicit_only`) by `set` whatever the
+/// values of the condition keys the policies test and the request does not fix: each request
+/// is decided in every combination of absence, another value and each value the policies name
+/// (see [`scp_chain_denies_except`]). A condition the request cannot settle therefore never
+/// counts as a deny unless it denies on every side.
+pub fn denied_for_all(set: &PolicySet, requests: &[Request], explicit_only: bool) -> DenialProof {
+    let policies: Vec<&Policy> = set
+        .identity
+        .iter()
+        .chain(&set.boundaries)
+        .chain(&set.session)
+        .chain(&set.resource)
+        .chain(set.scps.iter().flatten().flat_map(|l| l.policies.iter()))
+        .chain(set.rcps.iter().flatten().flat_map(|l| l.policies.iter()))
+        .collect();
+    denied_for_all_compiled(
+        &CompiledPolicySet::new(set),
+        &policies,
+        requests,
+        explicit_only,
+    )
+}
+
+/// [`denied_for_all`] with the set compiled once by the caller, for many proofs over one set;
+/// `policies` are the set's policies (their conditions say which context keys to vary).
+pub fn denied_for_all_compiled(
+    compiled: &CompiledPolicySet,
+    policies: &[&Policy],
+    requests: &[Request],
+    explicit_only: bool,
+) -> DenialProof {
+    let stops = |d: Decision| {
+        if explicit_only {
+            d == Decision::ExplicitlyDenied
+        } else {
+            d != Decision::Allowed
+        }
+    };
+    let mut complete = true;
+    for req in requests {
+        let (contexts, all) = context_variants_counted(policies, &req.context);
+        complete &= all;
+        let mut probe = req.clone();
+        for ctx in contexts {
+            probe.context = ctx;
+            let decision = compiled.decide(&probe);
+            if stops(decision) {
+                continue;
+            }
+            let context = probe
+                .context
+                .iter()
+                .filter(|(k, _)| !req.context.contains_key(*k))
+                .map(|(k, v)| (k.clone(), context_text(v)))
+                .collect();
+            let absent = varied_keys(policies, &req.context)
+                .into_iter()
+                .filter(|k| !probe.context.keys().any(|c| c.eq_ignore_ascii_case(k)))
+                .collect();
+            return DenialProof {
+                denied: false,
+                complete,
+                counterexample: Some(Counterexample {
+                    action: req.action.clone(),
+                    resource: req.resource.clone(),
+                    principal: req.principal.clone(),
+                    context,
+                    absent,
+                    decision,
+                }),
+                witness: None,
+            };
+        }
+    }
+    DenialProof {
+        denied: true,
+        complete,
+        counterexample: None,
+        witness: requests.first().map(|r| compiled.evaluate(r)),
+    }
+}
+
+fn context_text(v: &ContextValue) -> String {
+    match v {
+        ContextValue::String(s) => s.clone(),
+        ContextValue::List(l) => format!("[{}]", l.join(", ")),
+        ContextValue::Bool(b) => b.to_string(),
+        ContextValue::Number(n) => n.to_string(),
+    }
+}
+
+/// CIS 2.1.1 with the organization's RCPs: is every request to `bucket` (owned by `account`)
+/// made without TLS explicitly denied — by the bucket policy, or by an RCP in force for the
+/// account (`rcps`: root → account; `None` when RCPs do not apply there)? Probes reads, writes,
+/// deletes and listing by a role of the owner, a role of another account and an anonymous
+/// caller, in every context the policies' other conditions could see.
+pub fn insecure_transport_proof(
+    bucket_policy: Option<&Policy>,
+    rcps: Option<&[OrgLevel]>,
+    bucket: &str,
+    account: &str,
+) -> DenialProof {
+    let set = PolicySet {
+        identity: vec![allow_all()],
+        resource: bucket_policy.cloned(),
+        rcps: rcps.map(<[OrgLevel]>::to_vec),
+        ..PolicySet::default()
+    };
+    let object = format!("arn:aws:s3:::{bucket}/rampart-probe");
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    let other = if account == "999999999999" {
+        "888888888888"
+    } else {
+        "999999999999"
+    };
+    let principals = [
+        Some(format!("arn:aws:iam::{account}:role/rampart-probe")),
+        Some(format!("arn:aws:iam::{other}:role/rampart-probe")),
+        None,
+    ];
+    let mut context = BTreeMap::new();
+    context.insert("aws:SecureTransport".to_string(), ContextValue::Bool(false));
+    let mut requests = Vec::new();
+    for (action, resource) in [
+        ("s3:GetObject", &object),
+        ("s3:PutObject", &object),
+        ("s3:DeleteObject", &object),
+        ("s3:ListBucket", &bucket_arn),
+    ] {
+        for p in &principals {
+            requests.push(Request {
+                action: action.to_string(),
+                resource: resource.clone(),
+                resource_account: Some(account.to_string()),
+                principal: p.clone(),
+                context: context.clone(),
+                ..Request::default()
+            });
+        }
+    }
+    denied_for_all(&set, &requests, true)
 }
 
 /// True when some statement of the policy is a Deny (a cheap pre-check for reports).
@@ -536,5 +733,80 @@ mod tests {
         // NumericLessThan on s3:TlsVersion does not cover plain HTTP (the key is absent).
         let tls = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"NumericLessThan":{"s3:TlsVersion":"1.2"}}}]}"#;
         assert!(!denies_insecure_transport_text(tls, "b").unwrap());
+    }
+
+    #[test]
+    fn insecure_transport_in_every_context() {
+        // Spares one VPC endpoint: plain HTTP through it gets in, and the counterexample says so.
+        let vpce = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],
+            "Condition":{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#;
+        let p = insecure_transport_proof(
+            Some(&parse_policy(vpce).unwrap()),
+            None,
+            "b",
+            "111111111111",
+        );
+        assert!(!p.proved());
+        let c = p.counterexample.unwrap();
+        assert_eq!(
+            c.context.get("aws:SourceVpce").map(String::as_str),
+            Some("vpce-1")
+        );
+        assert_eq!(c.decision, Decision::Allowed);
+        assert!(
+            c.describe().contains("when aws:SourceVpce = vpce-1"),
+            "{}",
+            c.describe()
+        );
+        // No bucket policy, but an RCP in force denies it.
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#;
+        let chain = vec![level("r-root", &[FULL, rcp])];
+        let p = insecure_transport_proof(None, Some(&chain), "b", "111111111111");
+        assert!(p.proved(), "{p:?}");
+        let w = p.witness.unwrap();
+        assert_eq!(
+            w.explain.deciding_layer,
+            Some(crate::eval::Layer::ResourceControlPolicy)
+        );
+        assert!(!insecure_transport_proof(None, None, "b", "111111111111").proved());
+    }
+
+    #[test]
+    fn a_proof_beyond_the_budget_is_not_a_proof() {
+        // Seven keys with three values each: more combinations than the budget, so the keys are
+        // varied one at a time; no counterexample is found, and the proof says it is incomplete.
+        let keys: Vec<String> = (0..7)
+            .map(|i| format!(r#""aws:PrincipalTag/k{i}":["a","b","c"]"#))
+            .collect();
+        let deny = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"*","Resource":"*"}},
+               {{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"StringEquals":{{{}}}}}}}]}}"#,
+            keys.join(",")
+        );
+        let set = PolicySet {
+            identity: vec![allow_all()],
+            scps: Some(vec![level("r-root", &[FULL, &deny])]),
+            ..PolicySet::default()
+        };
+        let req = Request {
+            action: "s3:GetObject".into(),
+            resource: "*".into(),
+            principal: Some("arn:aws:iam::111111111111:role/r".into()),
+            ..Request::default()
+        };
+        let p = denied_for_all(&set, std::slice::from_ref(&req), true);
+        assert!(p.denied && !p.complete && !p.proved(), "{p:?}");
+        // Within the budget the same question is a proof.
+        let set = PolicySet {
+            identity: vec![allow_all()],
+            scps: Some(vec![level("r-root", &[FULL, STOP])]),
+            ..PolicySet::default()
+        };
+        let req = Request {
+            action: "cloudtrail:StopLogging".into(),
+            ..req
+        };
+        let p = denied_for_all(&set, &[req], false);
+        assert!(p.proved() && p.witness.is_some(), "{p:?}");
     }
 }

@@ -1,11 +1,15 @@
-//! Preventive guardrails: SCPs in force along root → OU → account must deny tampering with the
-//! baseline for any principal that is not the platform's exempt role. Each control states the
-//! requests that must be denied and proves it with the SCP evaluator, rather than looking for a
-//! policy by name: a deny attached only to one OU, shadowed by a condition, or missing an action
-//! fails for exactly the accounts it leaves open.
+//! Preventive guardrails: SCPs (principal side) and RCPs (resource side) in force along root →
+//! OU → account must deny tampering with the baseline for every ordinary principal of the
+//! account (a role, a session, an IAM user, the root user). Each control states the requests
+//! that must be denied and proves it with the IAM evaluator (`crate::proof`), rather than
+//! looking for a policy by name: a deny attached only to one OU, shadowed by a condition, or
+//! missing an action fails for exactly the accounts it leaves open.
 
-use crate::proof::{ProbeRequest, ScpDecision, full_scp_denies, scp_decision_detail};
+use crate::proof::{Guardrails, Probe, Verdict, ordinary_principals};
 use crate::{Control, Ctx, Outcome, Scope, Severity};
+use rampart_policy::{ContextValue, Decision};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -90,21 +94,25 @@ pub static CONTROLS: &[Control] = &[
     },
 ];
 
-/// The principal the proofs are about: an ordinary administrator role in the member account.
-fn probe_principal(account: &str) -> String {
-    format!("arn:aws:iam::{account}:role/WorkloadAdministrator")
+/// The fixed part of every probe: a request in `region`, over TLS.
+fn probe_context(region: &str) -> BTreeMap<String, ContextValue> {
+    let mut c = BTreeMap::new();
+    c.insert(
+        "aws:RequestedRegion".to_string(),
+        ContextValue::String(region.to_string()),
+    );
+    c.insert("aws:SecureTransport".to_string(), ContextValue::Bool(true));
+    c
 }
 
-fn probe(ctx: &Ctx, action: &str, resource: &str, region: &str) -> ProbeRequest {
-    ProbeRequest::new(action, resource)
-        .with("aws:PrincipalArn", &probe_principal(ctx.account_id()))
-        .with("aws:PrincipalAccount", ctx.account_id())
-        .with("aws:RequestedRegion", region)
-        .with("aws:SecureTransport", "true")
+/// The resource's owner when its ARN names one; `None` for `*` and account-less ARNs (S3),
+/// which the probes use for the account's own resources.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
-/// Common preconditions; `Some(region)` (the home region for probes) when the proof can run.
-fn preconditions(ctx: &Ctx, out: &mut Vec<Outcome>) -> Option<String> {
+/// Common preconditions; the guardrails in force when the proof can run.
+fn preconditions(ctx: &Ctx, out: &mut Vec<Outcome>) -> Option<Rc<Guardrails>> {
     let Some(org) = ctx.snapshot.organization.as_ref() else {
         out.push(Outcome::fail(
             ctx.account_resource(),
@@ -137,50 +145,73 @@ fn preconditions(ctx: &Ctx, out: &mut Vec<Outcome>) -> Option<String> {
         ));
         return None;
     }
-    Some(ctx.home_region().to_string())
+    match ctx.org.guardrails(ctx.account_id()) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            out.push(Outcome::error(ctx.account_resource(), e.to_string()));
+            None
+        }
+    }
 }
 
-/// Proves every request is denied; one finding for the account.
+/// Proves every request is denied to every ordinary principal; one finding for the account.
 fn all_denied(ctx: &Ctx, out: &mut Vec<Outcome>, requests: &[(String, String)], what: &str) {
-    let Some(region) = preconditions(ctx, out) else {
+    let Some(guardrails) = preconditions(ctx, out) else {
         return;
     };
-    let levels = ctx.org.scp_levels(ctx.account_id());
-    let full = ctx.org.scp_org_levels(ctx.account_id());
+    let account = ctx.account_id();
+    let principals = ordinary_principals(crate::context::partition(ctx.snapshot), account);
+    let context = probe_context(ctx.home_region());
     let mut open = Vec::new();
+    let mut first_open = None;
     let mut proof = Vec::new();
     for (action, resource) in requests {
-        let req = probe(ctx, action, resource, &region);
-        let (decision, uncertain) = scp_decision_detail(&levels, &req);
-        match decision {
-            ScpDecision::Unreadable { policy, reason } => {
+        // An action is open when any of its resources is; one explanation per denied action.
+        if open.contains(&action.as_str()) {
+            continue;
+        }
+        let probe = Probe {
+            action,
+            resource,
+            account,
+            resource_in_member: arn_account(resource)
+                .is_none_or(|owner| ctx.org.management_account != Some(owner)),
+            context: &context,
+        };
+        match guardrails.denied(&probe, &principals) {
+            Verdict::Denied(why) => {
+                let label = format!("{action}: ");
+                if !proof.iter().any(|p: &String| p.starts_with(&label)) {
+                    proof.push(format!("{label}{why}"));
+                }
+            }
+            Verdict::Open(how) => {
+                open.push(action.as_str());
+                first_open.get_or_insert(how);
+            }
+            Verdict::Undecided(why) => {
                 out.push(Outcome::error(
                     ctx.account_resource(),
-                    format!("SCP {policy} is not valid JSON: {reason}"),
+                    format!("{action} cannot be proved denied: {why}"),
                 ));
                 return;
             }
-            _ if proof
-                .iter()
-                .any(|p: &String| p.starts_with(&format!("{action}:"))) => {}
-            d if d.is_denied() => proof.push(format!("{action}: {}", d.explain())),
-            _ if uncertain && full_scp_denies(&full, &req) => {
-                proof.push(format!("{action}: denied (full IAM evaluator)"))
-            }
-            _ if open.contains(&action.as_str()) => {}
-            _ => open.push(action.as_str()),
         }
     }
     if open.is_empty() {
         out.push(Outcome::pass(
             ctx.account_resource(),
-            format!("{what} is denied: {}", proof.join("; ")),
+            format!(
+                "{what} is denied to every ordinary principal (role, session, IAM user, root user; proved by the full IAM evaluator): {}",
+                proof.join("; ")
+            ),
         ));
     } else {
         out.push(Outcome::fail(
             ctx.account_resource(),
             format!(
-                "an ordinary principal in this account is still allowed: {}",
+                "an ordinary principal in this account is still allowed ({}): {}",
+                first_open.unwrap_or_default(),
                 open.join(", ")
             ),
         ));
@@ -271,7 +302,7 @@ const GLOBAL_PROBES: [&str; 4] = [
 ];
 
 fn region_deny(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    let Some(home) = preconditions(ctx, out) else {
+    let Some(guardrails) = preconditions(ctx, out) else {
         return;
     };
     let allowed = ctx.allowed_regions();
@@ -292,48 +323,48 @@ fn region_deny(ctx: &Ctx, out: &mut Vec<Outcome>) {
         ));
         return;
     };
-    let levels = ctx.org.scp_levels(ctx.account_id());
-    let full = ctx.org.scp_org_levels(ctx.account_id());
+    let account = ctx.account_id();
+    let principals = ordinary_principals(crate::context::partition(ctx.snapshot), account);
+    let mut checks: Vec<(&str, &str, bool)> = vec![
+        ("ec2:RunInstances", outside, true),
+        ("s3:CreateBucket", outside, true),
+        ("ec2:RunInstances", allowed[0].as_str(), false),
+    ];
+    for g in GLOBAL_PROBES {
+        checks.push((g, outside, false));
+        checks.push((g, "us-east-1", false));
+    }
     let mut problems = Vec::new();
-    let decide = |action: &str, region: &str| {
-        let req = probe(ctx, action, "*", region);
-        match scp_decision_detail(&levels, &req) {
-            (ScpDecision::Unreadable { policy, reason }, _) => {
-                Err(format!("SCP {policy} is not valid JSON: {reason}"))
-            }
-            (d, uncertain) => Ok(d.is_denied() || (uncertain && full_scp_denies(&full, &req))),
-        }
-    };
-    let checks: Vec<(String, &str, bool)> = {
-        let mut v = vec![
-            ("ec2:RunInstances".to_string(), *outside, true),
-            ("s3:CreateBucket".to_string(), *outside, true),
-            ("ec2:RunInstances".to_string(), allowed[0].as_str(), false),
-        ];
-        for g in GLOBAL_PROBES {
-            v.push((g.to_string(), *outside, false));
-            v.push((g.to_string(), "us-east-1", false));
-        }
-        v
-    };
-    for (action, region, must_deny) in &checks {
-        match decide(action, region) {
-            Err(e) => {
-                out.push(Outcome::error(ctx.account_resource(), e));
-                return;
-            }
-            Ok(denied) if denied != *must_deny => problems.push(format!(
-                "{action} in {region} is {}",
-                if denied {
-                    "denied (global services must stay usable)"
-                } else {
-                    "allowed"
+    for (action, region, must_deny) in checks {
+        let context = probe_context(region);
+        let probe = Probe {
+            action,
+            resource: "*",
+            account,
+            resource_in_member: true,
+            context: &context,
+        };
+        if must_deny {
+            match guardrails.denied(&probe, &principals) {
+                Verdict::Denied(_) => {}
+                Verdict::Open(how) => {
+                    problems.push(format!("{action} in {region} is allowed ({how})"))
                 }
-            )),
-            Ok(_) => {}
+                Verdict::Undecided(why) => {
+                    out.push(Outcome::error(
+                        ctx.account_resource(),
+                        format!("{action} in {region} cannot be proved denied: {why}"),
+                    ));
+                    return;
+                }
+            }
+        } else if guardrails.decide(&probe, &principals[0]) != Decision::Allowed {
+            // Usability, not security: the ordinary role in the plain context must get through.
+            problems.push(format!(
+                "{action} in {region} is denied (global services must stay usable)"
+            ));
         }
     }
-    let _ = home;
     if problems.is_empty() {
         out.push(Outcome::pass(
             ctx.account_resource(),
@@ -520,6 +551,139 @@ mod tests {
         assert_eq!(
             statuses(&s, "base-scp-stay-in-org", WORKLOAD),
             vec![Status::Fail]
+        );
+    }
+
+    fn set_guardrail(s: &mut rampart_snapshot::Snapshot, content: &str) {
+        let o = s.organization.as_mut().unwrap();
+        o.policies
+            .iter_mut()
+            .find(|p| p.name == "rampart-guardrails")
+            .unwrap()
+            .content = content.into();
+    }
+
+    #[test]
+    fn rcps_count_on_the_resource_side() {
+        let mut s = org();
+        // The SCP no longer protects Block Public Access; an RCP on the Workloads OU does.
+        set_guardrail(
+            &mut s,
+            &GUARDRAIL_SCP.replace(r#""s3:PutAccountPublicAccessBlock""#, r#""s3:Nothing""#),
+        );
+        assert_eq!(
+            statuses(&s, "base-scp-protect-s3-bpa", WORKLOAD),
+            vec![Status::Fail]
+        );
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutAccountPublicAccessBlock","Resource":"*",
+            "Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/RampartPlatform"}}}]}"#;
+        attach_rcp(&mut s, "protect-bpa", rcp, "ou-workloads");
+        let f = findings(&s, "base-scp-protect-s3-bpa", WORKLOAD);
+        assert_eq!(f[0].status, Status::Pass, "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("explicitly denied by RCP `protect-bpa` on ou-workloads"),
+            "{}",
+            f[0].message
+        );
+        // Outside the OU the RCP does not reach.
+        assert_eq!(
+            statuses(&s, "base-scp-protect-s3-bpa", LOG_ARCHIVE),
+            vec![Status::Fail]
+        );
+        // RCPs not enabled on the root: attached policies do nothing.
+        s.organization.as_mut().unwrap().roots[0]
+            .enabled_policy_types
+            .retain(|t| t != "RESOURCE_CONTROL_POLICY");
+        assert_eq!(
+            statuses(&s, "base-scp-protect-s3-bpa", WORKLOAD),
+            vec![Status::Fail]
+        );
+    }
+
+    #[test]
+    fn an_rcp_only_on_supported_services() {
+        // CloudTrail does not support RCPs: a trail deny in an RCP protects nothing.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            &GUARDRAIL_SCP.replace("cloudtrail:StopLogging", "cloudtrail:Nothing"),
+        );
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#;
+        attach_rcp(&mut s, "trail-rcp", rcp, "r-root");
+        let f = findings(&s, "base-scp-protect-trail", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.ends_with("cloudtrail:StopLogging"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn iam_users_and_the_root_user_must_be_denied_too() {
+        // A deny written for roles only. The old single-role probe passed it; an IAM user (or
+        // the root user) of the account can still stop the trail, so it is a FAIL.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*",
+                "Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}}]}"#,
+        );
+        let f = findings(&s, "base-scp-stay-in-org", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains(":user/rampart-probe-user") || f[0].message.contains(":root"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_tag_exemption_is_not_proved() {
+        // Exempt by principal tag: any principal carrying the tag (tags are set with
+        // iam:TagRole, not by the guardrail's owner) leaves the organization. The old evaluator
+        // read the absent tag as "not exempt" and passed it; the proof names the tag value.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*",
+                "Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"platform"}}}]}"#,
+        );
+        let f = findings(&s, "base-scp-stay-in-org", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains("aws:PrincipalTag/team = platform"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_policy_the_evaluator_cannot_read_is_an_error() {
+        // An operator AWS does not have: the evaluator refuses the policy, so no verdict.
+        let mut s = org();
+        set_guardrail(
+            &mut s,
+            &GUARDRAIL_SCP.replace("ArnNotLike", "ArnNotLikeish"),
+        );
+        let f = findings(&s, "base-scp-protect-trail", WORKLOAD);
+        assert_eq!(f[0].status, Status::Error);
+        assert!(
+            f[0].message
+                .starts_with("SCP `rampart-guardrails` cannot be evaluated: "),
+            "{}",
+            f[0].message
+        );
+        // The same for an RCP on the path.
+        let mut s = org();
+        attach_rcp(&mut s, "broken", "{", "ou-workloads");
+        let f = findings(&s, "base-scp-region-deny", WORKLOAD);
+        assert_eq!(f[0].status, Status::Error);
+        assert!(f[0].message.starts_with("RCP `broken`"), "{}", f[0].message);
+        assert_eq!(
+            statuses(&s, "base-scp-region-deny", LOG_ARCHIVE),
+            vec![Status::Pass]
         );
     }
 

@@ -1,7 +1,6 @@
 //! S3 buckets and account-level Block Public Access: CIS 2.1.1, 2.1.2, 2.1.4.
 
 use super::bucket_arn;
-use crate::proof::{ProbeRequest, full_denies_insecure_transport, resource_policy_denies};
 use crate::{Control, Ctx, Outcome, Scope, Severity};
 
 pub static CONTROLS: &[Control] = &[
@@ -63,49 +62,86 @@ fn no_buckets(ctx: &Ctx, out: &mut Vec<Outcome>) -> bool {
     false
 }
 
+/// Proves with the IAM evaluator that every request without TLS is explicitly denied: by the
+/// bucket policy, or (credited, as AWS enforces it) by an RCP in force for the account.
 fn tls_only(ctx: &Ctx, out: &mut Vec<Outcome>) {
     if no_buckets(ctx, out) {
         return;
     }
+    let rcps = match ctx.org.rcp_chain(ctx.account_id()) {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(Outcome::error(ctx.account_resource(), e.to_string()));
+            return;
+        }
+    };
     for b in &ctx.account.s3.buckets {
         let arn = bucket_arn(&b.name);
-        let Some(policy) = &b.policy else {
+        let policy = match b.policy.as_deref().map(rampart_policy::parse_policy) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                out.push(Outcome::error(
+                    &arn,
+                    format!("bucket {} policy cannot be evaluated: {e}", b.name),
+                ));
+                continue;
+            }
+        };
+        // The bucket policy on its own first; the RCPs are credited only when it is needed.
+        let prove = |rcps: Option<&crate::proof::Chain>| {
+            rampart_policy::proofs::insecure_transport_proof(
+                policy.as_ref(),
+                rcps.map(|c| c.levels.as_slice()),
+                &b.name,
+                ctx.account_id(),
+            )
+        };
+        let mut proof = prove(None);
+        let mut credit = None;
+        if !proof.proved()
+            && let Some(chain) = &rcps
+        {
+            let with_rcps = prove(Some(chain));
+            if with_rcps.proved() {
+                credit = with_rcps
+                    .witness
+                    .as_ref()
+                    .map(|w| crate::proof::explain(None, Some(chain), w));
+                proof = with_rcps;
+            }
+        }
+        if proof.proved() {
+            let msg = match credit {
+                Some(rcp) => format!(
+                    "bucket {} denies every request without TLS (credited: {rcp})",
+                    b.name
+                ),
+                None => format!("bucket {} denies every request without TLS", b.name),
+            };
+            out.push(Outcome::pass(&arn, msg));
+        } else if !proof.complete && proof.denied {
+            out.push(Outcome::error(
+                &arn,
+                format!("bucket {} policy tests more combinations of condition values than the evaluator tries: no proof either way", b.name),
+            ));
+        } else if policy.is_none() {
             out.push(Outcome::fail(
                 &arn,
                 format!("bucket {} has no policy, so plain HTTP is allowed", b.name),
             ));
-            continue;
-        };
-        // Both a bucket-level and an object-level request must be refused without TLS.
-        let probes = [
-            bucket_arn(&b.name),
-            format!("{}/any-object", bucket_arn(&b.name)),
-        ]
-        .map(|res| {
-            ProbeRequest::new(
-                if res.contains('/') {
-                    "s3:GetObject"
-                } else {
-                    "s3:ListBucket"
-                },
-                &res,
-            )
-            .with("aws:SecureTransport", "false")
-            .with("aws:PrincipalArn", "arn:aws:iam::999999999999:role/anyone")
-        });
-        let verdicts: Result<Vec<bool>, String> = probes
-            .iter()
-            .map(|p| resource_policy_denies(policy, p))
-            .collect();
-        match verdicts {
-            Err(e) => out.push(Outcome::error(&arn, format!("bucket {} policy is not valid JSON: {e}", b.name))),
-            Ok(v) if v.iter().all(|d| *d) || full_denies_insecure_transport(policy, &b.name) => {
-                out.push(Outcome::pass(&arn, format!("bucket {} denies every request without TLS", b.name)))
-            }
-            Ok(_) => out.push(Outcome::fail(
+        } else {
+            let how = proof
+                .counterexample
+                .map(|c| format!(": {} is not denied", c.describe()))
+                .unwrap_or_default();
+            out.push(Outcome::fail(
                 &arn,
-                format!("bucket {} policy does not deny all principals when aws:SecureTransport is false", b.name),
-            )),
+                format!(
+                    "bucket {} policy does not deny all principals when aws:SecureTransport is false{how}",
+                    b.name
+                ),
+            ));
         }
     }
 }
@@ -196,6 +232,77 @@ mod tests {
         b.policy = Some("{ not json".into());
         acct(&mut s, WORKLOAD).s3.buckets[0] = b;
         assert_eq!(statuses(&s, "cis-2.1.1", WORKLOAD), vec![Status::Error]);
+    }
+
+    fn workload_bucket(s: &mut rampart_snapshot::Snapshot, account: &str, policy: Option<&str>) {
+        let mut b = good_bucket("data-b", "us-east-1");
+        b.policy = policy.map(str::to_string);
+        acct(s, account).s3.buckets = vec![b];
+    }
+
+    #[test]
+    fn every_kind_of_request_must_be_denied() {
+        // Reads and listing are refused over HTTP, writes are not: plain-text uploads remain
+        // possible, so it is a FAIL. (The old conservative evaluator probed only GetObject and
+        // ListBucket and passed this policy.)
+        let mut s = org();
+        workload_bucket(
+            &mut s,
+            WORKLOAD,
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::data-b","arn:aws:s3:::data-b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+            ),
+        );
+        let f = findings(&s, "cis-2.1.1", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(f[0].message.contains("s3:PutObject"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn a_deny_that_spares_a_vpc_endpoint_is_not_tls_only() {
+        // Plain HTTP through the named VPC endpoint is allowed. The old evaluator read the absent
+        // aws:SourceVpce as "not that endpoint" and passed; the proof finds the request.
+        let mut s = org();
+        workload_bucket(
+            &mut s,
+            WORKLOAD,
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::data-b","arn:aws:s3:::data-b/*"],
+                    "Condition":{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-0a1b2c"}}}]}"#,
+            ),
+        );
+        let f = findings(&s, "cis-2.1.1", WORKLOAD);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains("aws:SourceVpce = vpce-0a1b2c"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn an_rcp_denying_insecure_transport_is_credited() {
+        let mut s = org();
+        workload_bucket(&mut s, WORKLOAD, None);
+        workload_bucket(&mut s, MANAGEMENT, None);
+        assert_eq!(statuses(&s, "cis-2.1.1", WORKLOAD), vec![Status::Fail]);
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",
+            "Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#;
+        attach_rcp(&mut s, "tls-only", rcp, "r-root");
+        let f = findings(&s, "cis-2.1.1", WORKLOAD);
+        assert_eq!(f[0].status, Status::Pass, "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("credited: explicitly denied by RCP `tls-only` on r-root"),
+            "{}",
+            f[0].message
+        );
+        // RCPs never restrict the management account's resources.
+        assert_eq!(statuses(&s, "cis-2.1.1", MANAGEMENT), vec![Status::Fail]);
+        // A bucket policy that proves it on its own is not credited to the RCP.
+        let f = findings(&s, "cis-2.1.1", LOG_ARCHIVE);
+        assert_eq!(f[0].status, Status::Pass);
+        assert!(!f[0].message.contains("credited"), "{}", f[0].message);
     }
 
     #[test]
