@@ -89,7 +89,9 @@ const FLOORS: &[Floor] = &[
     floor("RD-TAMPER-011", 1.0, 1.0, 0),
     floor("RD-EXP-001", 1.0, 1.0, 0),
     floor("RD-EXP-002", 1.0, 1.0, 0),
-    floor("RD-EXP-003", 1.0, 1.0, 0),
+    // AWS's default topic policy (AWS * under `AWS:SourceOwner` = the owner) is judged open:
+    // the access analysis does not read `AWS:SourceOwner` as pinning an account
+    floor("RD-EXP-003", 2.0 / 3.0, 1.0, 0),
     floor("RD-EXP-004", 1.0, 1.0, 0),
     floor("RD-EXP-005", 1.0, 1.0, 0),
     floor("RD-EXP-006", 1.0, 1.0, 0),
