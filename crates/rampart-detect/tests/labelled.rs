@@ -114,8 +114,10 @@ const FLOORS: &[Floor] = &[
     floor("RD-IAM-007", 1.0, 1.0, 0),
     floor("RD-IAM-008", 1.0, 1.0, 0),
     floor("RD-IAM-009", 1.0, 1.0, 0),
-    floor("RD-IAM-010", 1.0, 1.0, 0),
-    floor("RD-IAM-011", 1.0, 1.0, 0),
+    // a burst of refused Identity Center passwords that never succeeds is raised from its last
+    // `CredentialVerification` Failure, which `outcome_of` reads as a success (no error code)
+    floor("RD-IAM-010", 1.0, 1.0, 1),
+    floor("RD-IAM-011", 1.0, 1.0, 1),
     floor("RD-GD-001", 1.0, 1.0, 0),
     floor("RD-GD-002", 1.0, 1.0, 0),
     floor("RD-GD-003", 1.0, 1.0, 0),
@@ -188,15 +190,21 @@ const REQUIRED: &[&str] = &[
     "recipientAccountId",
 ];
 
-/// Whether the call failed: an error code, or a console sign-in that CloudTrail records as a
-/// failure without one.
+/// Whether the call failed: an error code, a console sign-in that CloudTrail records as a
+/// failure without one, or a sign-in step of IAM Identity Center whose
+/// `serviceEventDetails.<eventName>` is `Failure` (e.g. a refused `CredentialVerification`).
 fn failed(e: &Value) -> bool {
+    let name = e["eventName"].as_str().unwrap_or_default();
     e.get("errorCode").is_some()
         || ["ConsoleLogin", "SwitchRole"].iter().any(|k| {
             e.pointer(&format!("/responseElements/{k}"))
                 .and_then(Value::as_str)
                 == Some("Failure")
         })
+        || e.get("serviceEventDetails")
+            .and_then(|d| d.get(name))
+            .and_then(Value::as_str)
+            == Some("Failure")
 }
 
 fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
@@ -823,6 +831,25 @@ mod harness {
             s.attempt_silent + s.attempt_as_attempt + s.attempt_as_success,
             2
         );
+    }
+
+    #[test]
+    fn failed_sign_ins_are_failed_calls() {
+        let step = |outcome: &str| {
+            serde_json::json!({"eventName": "CredentialVerification",
+                "serviceEventDetails": {"CredentialVerification": outcome}})
+        };
+        assert!(failed(&step("Failure")));
+        assert!(!failed(&step("Success")));
+        assert!(failed(
+            &serde_json::json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Failure"}})
+        ));
+        assert!(failed(
+            &serde_json::json!({"eventName": "PutKeyPolicy", "errorCode": "AccessDenied"})
+        ));
+        assert!(!failed(
+            &serde_json::json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Success"}})
+        ));
     }
 
     #[test]
