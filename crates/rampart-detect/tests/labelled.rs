@@ -13,8 +13,11 @@
 //!   false positives); any alert is a false positive.
 //!
 //! Each file is run through the engine as `rampart detect` runs it (every active built-in rule
-//! under the file's `config`, no aggregation; with `baseline`, a fresh baseline store learning
-//! for `learning_days`), and only the alerts of the file's rule are scored, read back from
+//! under the file's `config`, sign-in tracking with its thresholds, no aggregation; with
+//! `baseline`, a fresh baseline store learning for `learning_days`). `config` takes
+//! `allowed_regions`, `instance_networks`, `uses_sso`, the organization (`organization_id`,
+//! `organization_accounts`: without the accounts, RD-EXP-014 is active) and the `[detect]`
+//! sign-in thresholds (`signin_window_minutes`, `spray_users`, `brute_force_failures`). and only the alerts of the file's rule are scored, read back from
 //! their JSON Lines record (`outcome` when present, else success). The test fails when a rule
 //! falls below the floor recorded in [`FLOORS`]; the floors are today's measured numbers,
 //! including where the engine disagrees with a label, so raising a floor is how a fix is kept.
@@ -23,7 +26,9 @@
 //! `RAMPART_UPDATE_DOCS=1` also writes it into `docs/detect.md` between its markers.
 
 use rampart_detect::baseline::{Baseline, BaselineConfig};
-use rampart_detect::{Builtin, BuiltinConfig, Cidr, Detector, Engine, builtin};
+use rampart_detect::{
+    Builtin, BuiltinConfig, Cidr, Detector, Engine, SigninConfig, SigninTracker, builtin,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -83,6 +88,23 @@ const FLOORS: &[Floor] = &[
     floor("RD-TAMPER-010", 1.0, 1.0, 0),
     floor("RD-TAMPER-011", 1.0, 1.0, 0),
     floor("RD-EXP-001", 1.0, 1.0, 0),
+    floor("RD-EXP-002", 1.0, 1.0, 0),
+    // AWS's default topic policy (AWS * under `AWS:SourceOwner` = the owner) is judged open:
+    // the access analysis does not read `AWS:SourceOwner` as pinning an account
+    floor("RD-EXP-003", 2.0 / 3.0, 1.0, 0),
+    // AWS * limited by kms:CallerAccount to an outside account raises nothing
+    floor("RD-EXP-004", 1.0, 2.0 / 3.0, 0),
+    floor("RD-EXP-005", 1.0, 1.0, 0),
+    floor("RD-EXP-006", 1.0, 1.0, 0),
+    floor("RD-EXP-007", 1.0, 1.0, 0),
+    floor("RD-EXP-008", 1.0, 1.0, 0),
+    floor("RD-EXP-009", 1.0, 1.0, 0),
+    floor("RD-EXP-010", 1.0, 1.0, 0),
+    floor("RD-EXP-011", 1.0, 1.0, 0),
+    // an OpenID Connect trust whose subject condition is the wildcard `*` counts as scoped
+    floor("RD-EXP-012", 1.0, 0.8, 0),
+    floor("RD-EXP-013", 1.0, 1.0, 0),
+    floor("RD-EXP-014", 1.0, 1.0, 0),
     floor("RD-TAMPER-012", 1.0, 1.0, 0),
     floor("RD-TAMPER-013", 1.0, 1.0, 0),
     floor("RD-IAM-001", 1.0, 1.0, 0),
@@ -94,6 +116,10 @@ const FLOORS: &[Floor] = &[
     floor("RD-IAM-007", 1.0, 1.0, 0),
     floor("RD-IAM-008", 1.0, 1.0, 0),
     floor("RD-IAM-009", 1.0, 1.0, 0),
+    // a burst of refused Identity Center passwords that never succeeds is raised from its last
+    // `CredentialVerification` Failure, which `outcome_of` reads as a success (no error code)
+    floor("RD-IAM-010", 1.0, 1.0, 1),
+    floor("RD-IAM-011", 1.0, 1.0, 1),
     floor("RD-GD-001", 1.0, 1.0, 0),
     floor("RD-GD-002", 1.0, 1.0, 0),
     floor("RD-GD-003", 1.0, 1.0, 0),
@@ -144,6 +170,7 @@ struct Set {
     rule: String,
     file: String,
     config: BuiltinConfig,
+    signin: SigninConfig,
     learning_days: Option<f64>,
     events: Vec<Labelled>,
 }
@@ -165,15 +192,21 @@ const REQUIRED: &[&str] = &[
     "recipientAccountId",
 ];
 
-/// Whether the call failed: an error code, or a console sign-in that CloudTrail records as a
-/// failure without one.
+/// Whether the call failed: an error code, a console sign-in that CloudTrail records as a
+/// failure without one, or a sign-in step of IAM Identity Center whose
+/// `serviceEventDetails.<eventName>` is `Failure` (e.g. a refused `CredentialVerification`).
 fn failed(e: &Value) -> bool {
+    let name = e["eventName"].as_str().unwrap_or_default();
     e.get("errorCode").is_some()
         || ["ConsoleLogin", "SwitchRole"].iter().any(|k| {
             e.pointer(&format!("/responseElements/{k}"))
                 .and_then(Value::as_str)
                 == Some("Failure")
         })
+        || e.get("serviceEventDetails")
+            .and_then(|d| d.get(name))
+            .and_then(Value::as_str)
+            == Some("Failure")
 }
 
 fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
@@ -224,6 +257,42 @@ fn read_set(path: &Path) -> Result<Set, String> {
             .as_bool()
             .ok_or(format!("{file}:1: uses_sso is not a boolean"))?;
     }
+    // the organization, as `[detect]` or a snapshot gives it to the exposure rules
+    if let Some(id) = cfg.get("organization_id") {
+        let id = id
+            .as_str()
+            .ok_or(format!("{file}:1: organization_id is not a string"))?;
+        config.organization.id = Some(id.to_string());
+    }
+    if cfg.get("organization_accounts").is_some() {
+        if config.organization.id.is_none() {
+            return Err(format!(
+                "{file}:1: organization_accounts needs organization_id"
+            ));
+        }
+        let accounts = strings(cfg.get("organization_accounts"), &format!("{file}:1"))?;
+        config.organization.accounts = Some(accounts.into_iter().collect());
+    }
+    // the sign-in thresholds, as `[detect]` names them
+    let mut signin = SigninConfig::default();
+    let count = |key: &str| -> Result<Option<u64>, String> {
+        cfg.get(key)
+            .map(|v| {
+                v.as_u64()
+                    .ok_or(format!("{file}:1: {key} is not a whole number"))
+            })
+            .transpose()
+    };
+    if let Some(m) = count("signin_window_minutes")? {
+        signin.window_secs = m as i64 * 60;
+    }
+    if let Some(n) = count("spray_users")? {
+        signin.spray_users = n as usize;
+    }
+    if let Some(n) = count("brute_force_failures")? {
+        signin.brute_force_failures = n as usize;
+    }
+    signin.check().map_err(|e| format!("{file}:1: {e}"))?;
     let learning_days = match head.get("baseline") {
         None => None,
         Some(b) => Some(
@@ -293,6 +362,7 @@ fn read_set(path: &Path) -> Result<Set, String> {
         rule,
         file,
         config,
+        signin,
         learning_days,
         events,
     })
@@ -340,14 +410,18 @@ fn score(set: &Set, catalogue: &[Builtin]) -> Result<Score, String> {
         .filter(|b| b.disabled.is_none())
         .map(|b| b.rule.clone())
         .collect();
-    if set.learning_days.is_none() && !rules.iter().any(|r| r.meta.id == set.rule) {
+    let signin_rule = SigninTracker::catalogue()
+        .iter()
+        .any(|r| r.meta.id == set.rule);
+    if set.learning_days.is_none() && !signin_rule && !rules.iter().any(|r| r.meta.id == set.rule) {
         return Err(format!(
             "{}: rule {} is not an active built-in rule under the file's config",
             set.file, set.rule
         ));
     }
     let engine = Engine::new(rules);
-    let mut det = Detector::new(&engine, 0);
+    // sign-in tracking on, as `rampart detect` runs with the `[detect]` thresholds
+    let mut det = Detector::new(&engine, 0).with_signin(set.signin.clone());
     if let Some(days) = set.learning_days {
         if !Baseline::catalogue().iter().any(|r| r.meta.id == set.rule) {
             return Err(format!("{}: {} is not a baseline rule", set.file, set.rule));
@@ -688,6 +762,53 @@ mod harness {
         assert!(problem(&l).contains("name it RD-TAMPER-002.jsonl"));
     }
 
+    /// `tamper_lines` with its header's `config` replaced.
+    fn with_config(config: &str) -> Vec<String> {
+        let mut l = tamper_lines();
+        let mut head: Value = serde_json::from_str(&l[0]).unwrap();
+        head["config"] = serde_json::from_str(config).unwrap();
+        l[0] = head.to_string();
+        l
+    }
+
+    #[test]
+    fn organization_and_signin_settings_are_read_and_checked() {
+        let (_d, p) = write(&with_config(
+            r#"{"organization_id": "o-a1b2c3d4e5", "organization_accounts": ["111122223333"],
+                "signin_window_minutes": 10, "spray_users": 4, "brute_force_failures": 3}"#,
+        ));
+        let set = read_set(&p).unwrap();
+        assert_eq!(set.config.organization.id.as_deref(), Some("o-a1b2c3d4e5"));
+        assert_eq!(
+            set.config.organization.accounts,
+            Some(["111122223333".to_string()].into_iter().collect())
+        );
+        assert_eq!(
+            (
+                set.signin.window_secs,
+                set.signin.spray_users,
+                set.signin.brute_force_failures
+            ),
+            (600, 4, 3)
+        );
+        // the account list is what switches RD-EXP-014 off
+        let active = |set: &Set| {
+            builtin(&set.config)
+                .iter()
+                .any(|b| b.rule.meta.id == "RD-EXP-014" && b.disabled.is_none())
+        };
+        assert!(!active(&set));
+        let (_d, p) = write(&with_config(r#"{"organization_id": "o-a1b2c3d4e5"}"#));
+        assert!(active(&read_set(&p).unwrap()));
+
+        let l = with_config(r#"{"organization_accounts": ["111122223333"]}"#);
+        assert!(problem(&l).contains(":1: organization_accounts needs organization_id"));
+        let l = with_config(r#"{"spray_users": 1}"#);
+        assert!(problem(&l).contains(":1: spray_users must be at least 2"));
+        let l = with_config(r#"{"brute_force_failures": "ten"}"#);
+        assert!(problem(&l).contains(":1: brute_force_failures is not a whole number"));
+    }
+
     #[test]
     fn scores_count_each_kind_of_disagreement() {
         let catalogue = builtin(&BuiltinConfig::default());
@@ -712,6 +833,25 @@ mod harness {
             s.attempt_silent + s.attempt_as_attempt + s.attempt_as_success,
             2
         );
+    }
+
+    #[test]
+    fn failed_sign_ins_are_failed_calls() {
+        let step = |outcome: &str| {
+            serde_json::json!({"eventName": "CredentialVerification",
+                "serviceEventDetails": {"CredentialVerification": outcome}})
+        };
+        assert!(failed(&step("Failure")));
+        assert!(!failed(&step("Success")));
+        assert!(failed(
+            &serde_json::json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Failure"}})
+        ));
+        assert!(failed(
+            &serde_json::json!({"eventName": "PutKeyPolicy", "errorCode": "AccessDenied"})
+        ));
+        assert!(!failed(
+            &serde_json::json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Success"}})
+        ));
     }
 
     #[test]
