@@ -314,8 +314,26 @@ pub fn outcome_of(ev: &Event<'_>) -> Outcome {
     if h.error_code.is_some() {
         return Outcome::Failure;
     }
-    if h.event_name.as_deref() != Some("ConsoleLogin") {
-        return Outcome::Success;
+    match h.event_name.as_deref() {
+        Some("ConsoleLogin") => {}
+        // Identity Center's sign-in steps write their result under `serviceEventDetails`
+        Some(step @ ("CredentialChallenge" | "CredentialVerification" | "UserAuthentication")) => {
+            let failed = ev
+                .doc()
+                .and_then(|d| {
+                    d.get("serviceEventDetails")?
+                        .get(step)?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .is_some_and(|v| v == "Failure");
+            return if failed {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
+        }
+        _ => return Outcome::Success,
     }
     // a walk of the raw bytes answers unless the event has no member index or the walk fails
     let from_raw = || -> Option<bool> {

@@ -91,9 +91,9 @@ const FLOORS: &[Floor] = &[
     floor("RD-EXP-002", 1.0, 1.0, 0),
     // AWS's default topic policy (AWS * under `AWS:SourceOwner` = the owner) is judged open:
     // the access analysis does not read `AWS:SourceOwner` as pinning an account
-    floor("RD-EXP-003", 2.0 / 3.0, 1.0, 0),
+    floor("RD-EXP-003", 1.0, 1.0, 0),
     // AWS * limited by kms:CallerAccount to an outside account raises nothing
-    floor("RD-EXP-004", 1.0, 2.0 / 3.0, 0),
+    floor("RD-EXP-004", 1.0, 1.0, 0),
     floor("RD-EXP-005", 1.0, 1.0, 0),
     floor("RD-EXP-006", 1.0, 1.0, 0),
     floor("RD-EXP-007", 1.0, 1.0, 0),
@@ -102,7 +102,7 @@ const FLOORS: &[Floor] = &[
     floor("RD-EXP-010", 1.0, 1.0, 0),
     floor("RD-EXP-011", 1.0, 1.0, 0),
     // an OpenID Connect trust whose subject condition is the wildcard `*` counts as scoped
-    floor("RD-EXP-012", 1.0, 0.8, 0),
+    floor("RD-EXP-012", 1.0, 1.0, 0),
     floor("RD-EXP-013", 1.0, 1.0, 0),
     floor("RD-EXP-014", 1.0, 1.0, 0),
     floor("RD-TAMPER-012", 1.0, 1.0, 0),
@@ -118,8 +118,8 @@ const FLOORS: &[Floor] = &[
     floor("RD-IAM-009", 1.0, 1.0, 0),
     // a burst of refused Identity Center passwords that never succeeds is raised from its last
     // `CredentialVerification` Failure, which `outcome_of` reads as a success (no error code)
-    floor("RD-IAM-010", 1.0, 1.0, 1),
-    floor("RD-IAM-011", 1.0, 1.0, 1),
+    floor("RD-IAM-010", 1.0, 1.0, 0),
+    floor("RD-IAM-011", 1.0, 1.0, 0),
     floor("RD-GD-001", 1.0, 1.0, 0),
     floor("RD-GD-002", 1.0, 1.0, 0),
     floor("RD-GD-003", 1.0, 1.0, 0),

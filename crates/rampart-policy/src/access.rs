@@ -176,8 +176,13 @@ const IDENTITY_KEYS: &[&str] = &[
     "aws:sourceorgid",
     "aws:sourceorgpaths",
     "aws:resourceaccount",
+    "aws:sourceowner",
     "kms:calleraccount",
 ];
+
+/// The value the analysis gives a caller-controlled condition key besides those the policy
+/// names: an access found with it holds whatever the caller sends for that key.
+pub const ANY_OTHER_VALUE: &str = "rampart-other";
 
 const OUTSIDER_ACCOUNT: &str = "999999999999";
 const ORG_PEER_ACCOUNT: &str = "888888888888";
@@ -265,7 +270,10 @@ pub fn analyze(
                 let concrete = concrete_values(c.operator, &v.compiled, &v.text);
                 for x in &concrete {
                     match k.as_str() {
-                        "aws:principalaccount" | "aws:sourceaccount" | "kms:calleraccount"
+                        "aws:principalaccount"
+                        | "aws:sourceaccount"
+                        | "aws:sourceowner"
+                        | "kms:calleraccount"
                             if is_account(x) =>
                         {
                             accounts.insert(x.clone());
@@ -412,7 +420,7 @@ pub fn analyze(
         .iter()
         .filter(|(k, _)| !IDENTITY_KEYS.contains(&k.as_str()) && k.as_str() != "aws:sourcearn")
         .map(|(_, (name, vals))| {
-            let mut options: Vec<Option<String>> = vec![None, Some("rampart-other".into())];
+            let mut options: Vec<Option<String>> = vec![None, Some(ANY_OTHER_VALUE.into())];
             options.extend(vals.iter().cloned().map(Some));
             (name.clone(), options)
         })
@@ -740,6 +748,37 @@ mod tests {
                 .all(|f| matches!(f.who, Outsider::SameOrganization(_))),
             "{r:#?}"
         );
+    }
+
+    /// `kms:CallerAccount` and SNS's `aws:SourceOwner` follow the caller's account: pinned to
+    /// the owner they keep outsiders out, pinned to another account they let that one in.
+    #[test]
+    fn caller_account_keys_follow_the_caller() {
+        let kms = |acct: &str| {
+            report(
+                &format!(
+                    r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{acct}"}}}}}}}}"#
+                ),
+                ResourceKind::Kms,
+            )
+        };
+        assert!(kms("111111111111").private, "{:#?}", kms("111111111111"));
+        let r = kms("999988887777");
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.who == Outsider::Account("999988887777".into())),
+            "{r:#?}"
+        );
+        assert!(
+            r.findings.iter().all(|f| f.who != Outsider::Public),
+            "{r:#?}"
+        );
+        let sns = report(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:Publish","SNS:Subscribe"],"Resource":"arn:aws:sns:us-east-1:111111111111:t","Condition":{"StringEquals":{"AWS:SourceOwner":"111111111111"}}}}"#,
+            ResourceKind::Sns,
+        );
+        assert!(sns.private, "{sns:#?}");
     }
 
     #[test]

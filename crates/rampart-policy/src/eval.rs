@@ -402,12 +402,19 @@ impl Prepared<'_> {
     }
 
     fn derived(&self, key: &str) -> Option<Cow<'_, str>> {
-        if !key.starts_with("aws:") {
+        if !key.starts_with("aws:") && key != "kms:calleraccount" {
             return None;
         }
         match key {
             "aws:principalarn" => self.arn().map(Cow::Borrowed),
-            "aws:principalaccount" => self.principal_account.map(Cow::Borrowed),
+            // KMS's name for the caller's account; SNS's legacy `aws:SourceOwner` is the
+            // calling account too when an IAM principal (not a service) calls.
+            "aws:principalaccount" | "kms:calleraccount" => {
+                self.principal_account.map(Cow::Borrowed)
+            }
+            "aws:sourceowner" if self.shape != Shape::Service => {
+                self.principal_account.map(Cow::Borrowed)
+            }
             "aws:resourceaccount" => self.resource_account.map(Cow::Borrowed),
             "aws:username" if self.shape == Shape::User => self
                 .req

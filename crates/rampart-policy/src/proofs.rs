@@ -200,7 +200,7 @@ fn context_variants_counted(
     let options: Vec<(String, Vec<Option<String>>)> = keys
         .into_values()
         .map(|(name, vals)| {
-            let mut o = vec![None, Some("rampart-other".to_string())];
+            let mut o = vec![None, Some(crate::access::ANY_OTHER_VALUE.to_string())];
             o.extend(vals.into_iter().map(Some));
             (name, o)
         })

@@ -166,9 +166,7 @@ impl Exposes {
             Outsider::AnyAccount => (Grade::Outside, "any AWS account".to_string()),
             Outsider::Account(a) => (self.account(a)?, format!("account {a}")),
             Outsider::Organization(o) => (self.organization(o)?, format!("organization {o}")),
-            Outsider::Federated(p)
-                if web_identity(p) && !f.context.keys().any(|k| k.ends_with(":sub")) =>
-            {
+            Outsider::Federated(p) if web_identity(p) && !subject_scoped(&f.context) => {
                 (Grade::Outside, format!("anyone with a token from {p}"))
             }
             // the organization itself; a service for an unnamed account (confused deputy,
@@ -242,6 +240,15 @@ fn network_pinned(context: &BTreeMap<String, String>) -> bool {
                 .is_ok_and(|ip| !ip.is_unspecified()),
             _ => false,
         })
+}
+
+/// A web identity access is scoped when it needs a `…:sub` condition to name a subject. An
+/// access that holds with any subject the token carries (the analysis's
+/// [`access::ANY_OTHER_VALUE`], as for a bare `"*"` pattern) scopes nothing.
+fn subject_scoped(context: &std::collections::BTreeMap<String, String>) -> bool {
+    context
+        .iter()
+        .any(|(k, v)| k.ends_with(":sub") && v != access::ANY_OTHER_VALUE)
 }
 
 /// OpenID Connect providers and the public web identity providers: anyone can get a token.

@@ -77,7 +77,11 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             ],
             negatives: {
                 let mut v = console::federated_sign_ins();
-                v.push(console_login(iam_user("111122223333", "bob"), "Success", Some("No")));
+                v.push(console_login(
+                    iam_user("111122223333", "bob"),
+                    "Success",
+                    Some("No"),
+                ));
                 v
             },
         },

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 pub use exposure::{OrgContext, UNKNOWN_MEMBERSHIP};
 
 mod cis;
-mod exposure;
 pub(crate) mod console;
+mod exposure;
 mod guardduty_like;
 mod identity;
 mod tamper;
