@@ -164,16 +164,21 @@ impl Out {
 
     /// Moves findings with a needle to the needle's first occurrence after their statement.
     fn locate(&mut self, text: &str) {
-        for (idx, needle) in std::mem::take(&mut self.1) {
+        let needles = std::mem::take(&mut self.1);
+        if needles.is_empty() {
+            return;
+        }
+        let index = crate::json::LineIndex::new(text);
+        for (idx, needle) in needles {
             let Some(f) = self.0.get_mut(idx) else {
                 continue;
             };
-            let Some(start) = offset_of(text, f.line, f.column) else {
+            let Some(start) = index.offset(text, f.line, f.column) else {
                 continue;
             };
             let quoted = format!("\"{needle}\"");
             if let Some(found) = text.get(start..).and_then(|t| t.find(&quoted)) {
-                let (line, column) = crate::json::line_col(text, start + found + 1);
+                let (line, column) = index.line_col(text, start + found + 1);
                 f.line = line;
                 f.column = column;
             }
@@ -261,22 +266,6 @@ pub fn lint(text: &str, kind: PolicyKind) -> Vec<Finding> {
 }
 
 /// Byte offset of a 1-based line and character column.
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2)?.0 + 1
-    };
-    let rest = text.get(line_start..)?;
-    Some(
-        line_start
-            + rest
-                .char_indices()
-                .nth(column.saturating_sub(1))
-                .map_or(rest.len(), |(i, _)| i),
-    )
-}
-
 /// Lints several policies attached to one target (quota on the count for SCPs/RCPs).
 pub fn lint_target(texts: &[&str], kind: PolicyKind) -> Vec<Vec<Finding>> {
     let mut all: Vec<Vec<Finding>> = texts.iter().map(|t| lint(t, kind)).collect();
@@ -809,7 +798,8 @@ mod tests {
         let f = lint(t, PolicyKind::Identity);
         let e = f.iter().find(|f| f.code == "RP003").unwrap();
         assert_eq!((e.line, e.column), (4, 15), "{e:?}");
-        assert_eq!(offset_of("ab\ncd", 2, 2), Some(4));
+        let ix = crate::json::LineIndex::new("ab\ncd");
+        assert_eq!(ix.offset("ab\ncd", 2, 2), Some(4));
     }
 
     #[test]
@@ -819,8 +809,11 @@ mod tests {
 
     #[test]
     fn reference_scps_have_no_errors() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/scps");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|a| a.join("shared/reference/scps"))
+            .find(|d| d.is_dir())
+            .expect("shared/reference/scps beside a parent of the crate (e.g. /work/shared)");
         for name in [
             "wa-quest-deny-stoplogging.json",
             "controltower-GRREGIONDENY.json",

@@ -7,9 +7,13 @@
 //!              "principal": "arn:aws:iam::222222222222:role/r",
 //!              "context": {"aws:SourceIp": "10.0.0.1", "aws:PrincipalTag/team": ["a", "b"]}},
 //!  "identityPolicies": [], "permissionBoundaries": [], "sessionPolicy": {},
-//!  "resourcePolicy": {}, "serviceControlPolicies": [{"orgIdentifier": "r-root", "policies": []}],
+//!  "resourcePolicy": {}, "vpcEndpointPolicy": {},
+//!  "serviceControlPolicies": [{"orgIdentifier": "r-root", "policies": []}],
 //!  "resourceControlPolicies": []}
 //! ```
+//!
+//! `vpcEndpointPolicy` says the request goes through a VPC endpoint with that policy (absent or
+//! `null`: not through an endpoint).
 
 use crate::eval::{ContextValue, OrgLevel, PolicySet, Request};
 use crate::json::{self, Node, Val};
@@ -25,15 +29,9 @@ pub struct Simulation {
 
 /// Parses a simulate document (a single object or an array of objects).
 pub fn parse_simulations(text: &str) -> Result<Vec<Simulation>, ParseError> {
-    let node = json::parse(text).map_err(|e| {
-        let (line, column) = json::line_col(text, e.pos);
-        ParseError {
-            line,
-            column,
-            message: e.msg,
-        }
-    })?;
+    // One line index for the whole input, shared by every policy in it.
     let l = Lower::new(text);
+    let node = json::parse(text).map_err(|e| l.err(e.pos, e.msg))?;
     match &node.val {
         Val::Arr(items) => items.iter().map(|n| simulation(&l, n)).collect(),
         Val::Obj(_) => Ok(vec![simulation(&l, &node)?]),
@@ -76,7 +74,7 @@ fn policy(l: &Lower<'_>, n: &Node<'_>) -> Result<Policy, ParseError> {
         // A policy given as a JSON string (as AWS APIs return them) is parsed in its own text.
         Val::Str(s) => crate::parse::parse_policy(s)
             .map_err(|e| l.err(n.pos, format!("in the policy string: {e}"))),
-        _ => crate::parse::lower_policy(n, l.text),
+        _ => l.policy(n),
     }
 }
 
@@ -225,9 +223,10 @@ fn simulation(l: &Lower<'_>, n: &Node<'_>) -> Result<Simulation, ParseError> {
             "permissionBoundary" => set.boundaries = vec![policy(l, v)?],
             "sessionPolicy" => set.session = if matches!(v.val, Val::Null) { None } else { Some(policy(l, v)?) },
             "resourcePolicy" => set.resource = if matches!(v.val, Val::Null) { None } else { Some(policy(l, v)?) },
+            "vpcEndpointPolicy" => set.vpc_endpoint = if matches!(v.val, Val::Null) { None } else { Some(policy(l, v)?) },
             "serviceControlPolicies" => set.scps = Some(levels(l, v, "\"serviceControlPolicies\"")?),
             "resourceControlPolicies" => set.rcps = Some(levels(l, v, "\"resourceControlPolicies\"")?),
-            other => return Err(l.err(k.pos, format!("unknown key \"{other}\": expected request, identityPolicies, permissionBoundaries, sessionPolicy, resourcePolicy, serviceControlPolicies, resourceControlPolicies"))),
+            other => return Err(l.err(k.pos, format!("unknown key \"{other}\": expected request, identityPolicies, permissionBoundaries, sessionPolicy, resourcePolicy, vpcEndpointPolicy, serviceControlPolicies, resourceControlPolicies"))),
         }
     }
     let Some(request) = req else {

@@ -1,6 +1,9 @@
 //! Property tests of the evaluator (issue 3 item 7): adding a Deny never turns a denial into an
 //! Allow; statement order never matters; adding an Allow never undoes an explicit deny; the fast
-//! path (`decide`) agrees with the explained path (`evaluate`).
+//! path (`decide`) agrees with the explained path (`evaluate`). With the VPC endpoint layer: an
+//! endpoint policy never turns a denial into an Allow; `sts:GetCallerIdentity` is allowed for
+//! every authenticated caller whatever the policies say. Requests include wildcard and
+//! incomplete resource ARNs, so every property also holds for the "all resources named" reading.
 
 use proptest::prelude::*;
 use rampart_policy::{
@@ -108,6 +111,7 @@ struct Layers {
     boundary: Option<Vec<St>>,
     resource: Option<Vec<St>>,
     scp: Option<Vec<St>>,
+    endpoint: Option<Vec<St>>,
 }
 
 fn layers() -> impl Strategy<Value = Layers> {
@@ -117,12 +121,14 @@ fn layers() -> impl Strategy<Value = Layers> {
         prop::option::of(stmts()),
         prop::option::of(stmts()),
         prop::option::of(stmts()),
+        prop::option::of(stmts()),
     )
-        .prop_map(|(identity, boundary, resource, scp)| Layers {
+        .prop_map(|(identity, boundary, resource, scp, endpoint)| Layers {
             identity,
             boundary,
             resource,
             scp,
+            endpoint,
         })
 }
 
@@ -139,6 +145,7 @@ fn build(l: &Layers) -> PolicySet {
             }]
         }),
         rcps: None,
+        vpc_endpoint: l.endpoint.as_ref().map(|s| policy(s, true)),
     }
 }
 
@@ -151,11 +158,16 @@ fn request() -> impl Strategy<Value = Request> {
             "iam:CreateUser",
             "ec2:RunInstances",
             "kms:Decrypt",
+            "sts:GetCallerIdentity",
         ]),
         prop::sample::select(vec![
             "arn:aws:s3:::b/k",
             "arn:aws:s3:::other/x",
             "arn:aws:iam::111111111111:role/x",
+            "arn:aws:s3:::b/*",
+            "arn:aws:s3:::*",
+            "arn:aws:s3:::",
+            "arn:aws:iam",
         ]),
         any::<bool>(),
         prop::sample::select(vec!["10.1.1.1", "192.0.2.1"]),
@@ -186,7 +198,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn adding_a_deny_never_allows(l in layers(), req in request(), extra in st(), layer in 0..4usize) {
+    fn adding_a_deny_never_allows(l in layers(), req in request(), extra in st(), layer in 0..5usize) {
         let before = evaluate(&req, &build(&l)).decision;
         let mut l2 = l.clone();
         let mut d = extra;
@@ -195,7 +207,8 @@ proptest! {
             0 => l2.identity.push(vec![d]),
             1 => if let Some(b) = &mut l2.boundary { b.push(d) } else { l2.identity.push(vec![d]) },
             2 => if let Some(r) = &mut l2.resource { r.push(d) } else { l2.resource = Some(vec![d]) },
-            _ => if let Some(s) = &mut l2.scp { s.push(d) } else { l2.identity.push(vec![d]) },
+            3 => if let Some(s) = &mut l2.scp { s.push(d) } else { l2.identity.push(vec![d]) },
+            _ => if let Some(e) = &mut l2.endpoint { e.push(d) } else { l2.endpoint = Some(vec![d]) },
         }
         let after = evaluate(&req, &build(&l2)).decision;
         if before != Decision::Allowed {
@@ -215,6 +228,7 @@ proptest! {
         if let Some(b) = &mut rev.boundary { b.reverse(); }
         if let Some(r) = &mut rev.resource { r.reverse(); }
         if let Some(s) = &mut rev.scp { s.reverse(); }
+        if let Some(e) = &mut rev.endpoint { e.reverse(); }
         prop_assert_eq!(before, evaluate(&req, &build(&rev)).decision);
     }
 
@@ -235,6 +249,27 @@ proptest! {
     fn fast_path_agrees_with_the_explained_path(l in layers(), req in request()) {
         let c = rampart_policy::CompiledPolicySet::new(&build(&l));
         prop_assert_eq!(c.decide(&req), c.evaluate(&req).decision);
+    }
+
+    #[test]
+    fn an_endpoint_policy_never_grants(l in layers(), req in request(), ep in prop::collection::vec(st(), 1..4)) {
+        let mut without = l.clone();
+        without.endpoint = None;
+        let mut with = l.clone();
+        with.endpoint = Some(ep);
+        if evaluate(&req, &build(&without)).decision != Decision::Allowed {
+            prop_assert_ne!(evaluate(&req, &build(&with)).decision, Decision::Allowed);
+        }
+    }
+
+    #[test]
+    fn get_caller_identity_is_allowed_for_every_authenticated_caller(l in layers(), req in request()) {
+        let mut req = req;
+        req.action = "sts:GetCallerIdentity".into();
+        let c = rampart_policy::CompiledPolicySet::new(&build(&l));
+        let want = if req.principal.is_some() { Decision::Allowed } else { c.evaluate(&req).decision };
+        prop_assert_eq!(c.decide(&req), want);
+        prop_assert_eq!(c.evaluate(&req).decision, want);
     }
 
     #[test]

@@ -1,0 +1,140 @@
+//! `rampart policy simulate` end to end on one large input (plain `harness = false`, medians):
+//! a generated file of 100,000 simulations (set `SIM_REQUESTS` for another count), each with
+//! its own identity policies, permissions boundary, bucket policy, VPC endpoint policy and a
+//! two-level SCP chain, pretty-printed over many lines. One round = parse the whole file
+//! (`parse_simulations`, which gives every statement its line and column), then for each
+//! simulation compile its policies, evaluate with the explanation and serialise the result as
+//! the CLI's JSON line. Decisions/s = simulations / round time, one thread; median of
+//! `SIM_RUNS` rounds (default 5).
+//!
+//! Run: `cargo bench -p rampart-policy --bench simulate`
+
+use rampart_policy::simulate::parse_simulations;
+use rampart_policy::{CompiledPolicySet, Decision};
+use std::hint::black_box;
+use std::time::Instant;
+
+const SERVICES: &[&str] = &["s3", "sqs", "kms", "dynamodb", "logs", "sns"];
+
+/// One simulation object, pretty-printed the way people write them (one element per line).
+fn simulation(i: usize) -> String {
+    let svc = SERVICES[i % SERVICES.len()];
+    let action = match i % 4 {
+        0 => format!("{svc}:GetObject"),
+        1 => format!("{svc}:PutItem"),
+        2 => "s3:DeleteBucket".to_string(),
+        _ => format!("{svc}:ListThings"),
+    };
+    let principal = format!("arn:aws:sts::111111111111:assumed-role/app-{}/s{i}", i % 50);
+    let resource = format!(
+        "arn:aws:{svc}:eu-west-1:111111111111:thing/app-{}/k{i}",
+        i % 50
+    );
+    format!(
+        r#"  {{
+    "request": {{
+      "action": "{action}",
+      "resource": {{"resource": "{resource}", "accountId": "111111111111"}},
+      "principal": "{principal}",
+      "context": {{"aws:SecureTransport": true, "aws:RequestedRegion": "eu-west-1", "aws:SourceVpce": "vpce-0a1b2c3d"}}
+    }},
+    "identityPolicies": [
+      {{
+        "Version": "2012-10-17",
+        "Statement": [
+          {{"Sid": "Read{i}", "Effect": "Allow", "Action": ["{svc}:Get*", "{svc}:List*"], "Resource": "arn:aws:{svc}:*:111111111111:thing/app-{m}/*"}},
+          {{"Sid": "Write", "Effect": "Allow", "Action": "{svc}:Put*", "Resource": "*",
+            "Condition": {{"StringEquals": {{"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}}}}}
+        ]
+      }},
+      {{
+        "Version": "2012-10-17",
+        "Statement": {{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}}
+      }}
+    ],
+    "permissionBoundaries": [
+      {{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Action": ["s3:*", "sqs:*", "kms:*", "dynamodb:*", "logs:*", "sns:*"], "Resource": "*"}}}}
+    ],
+    "resourcePolicy": {{
+      "Version": "2012-10-17",
+      "Statement": [
+        {{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+          "Condition": {{"Bool": {{"aws:SecureTransport": "false"}}}}}},
+        {{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::111111111111:root"}}, "Action": "{svc}:*", "Resource": "*"}}
+      ]
+    }},
+    "vpcEndpointPolicy": {{
+      "Version": "2012-10-17",
+      "Statement": {{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {{"StringEquals": {{"aws:PrincipalAccount": "111111111111"}}}}}}
+    }},
+    "serviceControlPolicies": [
+      {{"orgIdentifier": "r-root", "policies": [
+        {{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Action": "*", "Resource": "*"}}}},
+        {{"Version": "2012-10-17", "Statement": {{"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+          "Condition": {{"StringNotEquals": {{"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}}}}}}}
+      ]}},
+      {{"orgIdentifier": "111111111111", "policies": [
+        {{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Action": "*", "Resource": "*"}}}}
+      ]}}
+    ]
+  }}"#,
+        m = i % 50
+    )
+}
+
+fn input(n: usize) -> String {
+    let items: Vec<String> = (0..n).map(simulation).collect();
+    format!("[\n{}\n]\n", items.join(",\n"))
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let n = env_usize("SIM_REQUESTS", 100_000);
+    let runs = env_usize("SIM_RUNS", 5).max(1);
+    let text = input(n);
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    println!(
+        "simulate input: {n} simulations, {:.1} MB, {lines} lines",
+        text.len() as f64 / 1e6
+    );
+    let mut rates = Vec::new();
+    let mut parse_share = Vec::new();
+    for run in 1..=runs {
+        let t0 = Instant::now();
+        let sims = parse_simulations(black_box(&text)).expect("generated input parses");
+        let parsed = t0.elapsed().as_secs_f64();
+        let mut allowed = 0usize;
+        let mut bytes = 0usize;
+        for s in &sims {
+            let e = CompiledPolicySet::new(&s.policies).evaluate(&s.request);
+            allowed += usize::from(e.decision == Decision::Allowed);
+            bytes += serde_json::to_string(&e).expect("serialises").len() + 1;
+        }
+        let total = t0.elapsed().as_secs_f64();
+        assert_eq!(sims.len(), n);
+        let rate = n as f64 / total;
+        println!(
+            "run {run}: {total:.3} s ({parsed:.3} s parsing), {rate:.0} decisions/s, {allowed} allowed, {bytes} bytes of output"
+        );
+        rates.push(rate);
+        parse_share.push(parsed / total);
+        black_box(bytes);
+    }
+    println!(
+        "median: {:.0} decisions/s (parsing {:.0}% of the time)",
+        median(rates),
+        median(parse_share) * 100.0
+    );
+}
