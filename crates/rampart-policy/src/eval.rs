@@ -217,7 +217,7 @@ enum Kind {
 }
 
 impl Indexed {
-    fn new(policy: &Policy, ids: &mut Interner) -> Indexed {
+    fn new(policy: Policy, ids: &mut Interner) -> Indexed {
         let mut exact: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         let mut by_service: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         let mut generic = Vec::new();
@@ -261,7 +261,7 @@ impl Indexed {
             }
         }
         Indexed {
-            policy: policy.clone(),
+            policy,
             exact: exact.into_iter().collect(),
             by_service: by_service.into_iter().collect(),
             generic,
@@ -592,34 +592,31 @@ impl Outcome {
 
 impl CompiledPolicySet {
     pub fn new(set: &PolicySet) -> CompiledPolicySet {
+        CompiledPolicySet::from_set(set.clone())
+    }
+
+    /// Compiles a set it takes over, without copying its policies (the `simulate` loop: one set
+    /// per request, used once).
+    pub fn from_set(set: PolicySet) -> CompiledPolicySet {
         let mut ids = Interner::default();
-        let levels = |l: &Option<Vec<OrgLevel>>, ids: &mut Interner| {
-            l.as_ref().map(|v| {
-                v.iter()
-                    .map(|lvl| {
-                        (
-                            lvl.id.clone(),
-                            lvl.policies.iter().map(|p| Indexed::new(p, ids)).collect(),
-                        )
-                    })
+        fn all(pols: Vec<Policy>, ids: &mut Interner) -> Vec<Indexed> {
+            pols.into_iter().map(|p| Indexed::new(p, ids)).collect()
+        }
+        let levels = |l: Option<Vec<OrgLevel>>, ids: &mut Interner| {
+            l.map(|v| {
+                v.into_iter()
+                    .map(|lvl| (lvl.id, all(lvl.policies, ids)))
                     .collect()
             })
         };
-        let scps = levels(&set.scps, &mut ids);
-        let rcps = levels(&set.rcps, &mut ids);
-        let identity = set
-            .identity
-            .iter()
-            .map(|p| Indexed::new(p, &mut ids))
-            .collect();
-        let boundaries = set
-            .boundaries
-            .iter()
-            .map(|p| Indexed::new(p, &mut ids))
-            .collect();
-        let session = set.session.as_ref().map(|p| Indexed::new(p, &mut ids));
-        let resource = set.resource.as_ref().map(|p| Indexed::new(p, &mut ids));
-        let vpc_endpoint = set.vpc_endpoint.as_ref().map(|p| Indexed::new(p, &mut ids));
+        let scps = levels(set.scps, &mut ids);
+        let rcps = levels(set.rcps, &mut ids);
+        let one = |p: Option<Policy>, ids: &mut Interner| p.map(|p| Indexed::new(p, ids));
+        let session = one(set.session, &mut ids);
+        let resource = one(set.resource, &mut ids);
+        let vpc_endpoint = one(set.vpc_endpoint, &mut ids);
+        let identity = all(set.identity, &mut ids);
+        let boundaries = all(set.boundaries, &mut ids);
         CompiledPolicySet {
             ids,
             identity,

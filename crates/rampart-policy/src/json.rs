@@ -70,6 +70,56 @@ pub(crate) fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
     Ok(v)
 }
 
+/// Parses a document that is usually a large array, handing each top-level item over as soon
+/// as it is read, so only one item's tree is alive at a time (a `simulate` file of 100,000
+/// requests never exists as one tree). A document that is not an array is handed over whole;
+/// the result says which it was. Errors from `item` stop the scan and are returned as they are.
+pub(crate) fn for_each_item<'a, E>(
+    text: &'a str,
+    mut item: impl FnMut(Node<'a>) -> Result<(), E>,
+    syntax: impl Fn(SyntaxError) -> E,
+) -> Result<bool, E> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        src: text,
+        i: 0,
+    };
+    if p.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        p.i = 3;
+    }
+    p.ws();
+    if p.s.get(p.i) != Some(&b'[') {
+        item(parse(text).map_err(&syntax)?)?;
+        return Ok(false);
+    }
+    p.i += 1;
+    p.ws();
+    if p.s.get(p.i) == Some(&b']') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            item(p.value(1).map_err(&syntax)?)?;
+            p.ws();
+            match p.s.get(p.i) {
+                Some(b',') => p.i += 1,
+                Some(b']') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return Err(syntax(p.err("expected `,` or `]` in array"))),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.s.len() {
+        return Err(syntax(
+            p.err("unexpected text after the end of the JSON document"),
+        ));
+    }
+    Ok(true)
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,

@@ -341,8 +341,10 @@ fn kind_rules(out: &mut Out, kind: PolicyKind, i: usize, st: &Statement) {
                 out.add(
                     "RP013",
                     at,
-                    "resource-based policy statements need \"Principal\" or \"NotPrincipal\""
-                        .into(),
+                    format!(
+                        "{} policy statements need \"Principal\" or \"NotPrincipal\": AWS rejects the policy without one, and rampart reads the statement as naming nobody (it grants and denies nothing), never everyone",
+                        kind_name(kind)
+                    ),
                 );
             }
         }
@@ -773,6 +775,18 @@ mod tests {
         );
         assert!(codes(&big, PolicyKind::Scp).contains(&"RP012"));
         assert!(codes(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#, PolicyKind::Scp).contains(&"RP013"));
+        for kind in [PolicyKind::Resource, PolicyKind::VpcEndpoint] {
+            let f = lint(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
+                kind,
+            );
+            let missing = f
+                .iter()
+                .find(|f| f.code == "RP013")
+                .expect("RP013 for a statement without Principal");
+            assert_eq!(missing.severity, Severity::Error);
+            assert!(missing.message.contains("naming nobody"), "{missing:?}");
+        }
         assert!(codes(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"ec2:RunInstances","Resource":"*"}}"#, PolicyKind::Rcp).contains(&"RP013"));
         assert!(
             codes(

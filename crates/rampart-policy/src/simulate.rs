@@ -29,20 +29,30 @@ pub struct Simulation {
 
 /// Parses a simulate document (a single object or an array of objects).
 pub fn parse_simulations(text: &str) -> Result<Vec<Simulation>, ParseError> {
-    // One line index for the whole input, shared by every policy in it.
+    // One line index for the whole input, shared by every policy in it; items are lowered as
+    // they are read.
     let l = Lower::new(text);
-    let node = json::parse(text).map_err(|e| l.err(e.pos, e.msg))?;
-    match &node.val {
-        Val::Arr(items) => items.iter().map(|n| simulation(&l, n)).collect(),
-        Val::Obj(_) => Ok(vec![simulation(&l, &node)?]),
-        other => Err(l.err(
-            node.pos,
-            format!(
-                "expected a simulation object or an array of them, found {}",
-                other.kind()
-            ),
-        )),
-    }
+    let mut out = Vec::new();
+    json::for_each_item(
+        text,
+        |node| {
+            match &node.val {
+                Val::Obj(_) => out.push(simulation(&l, &node)?),
+                other => {
+                    return Err(l.err(
+                        node.pos,
+                        format!(
+                            "expected a simulation object or an array of them, found {}",
+                            other.kind()
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        },
+        |e| l.err(e.pos, e.msg),
+    )?;
+    Ok(out)
 }
 
 fn members<'n, 'a>(
