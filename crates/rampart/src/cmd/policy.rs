@@ -21,11 +21,12 @@ pub enum PolicyCommand {
     ///                "principal": "arn:aws:iam::222222222222:role/r",
     ///                "context": {"aws:SourceIp": "10.0.0.1"}},
     ///    "identityPolicies": [POLICY…], "permissionBoundaries": [POLICY…],
-    ///    "sessionPolicy": POLICY, "resourcePolicy": POLICY,
+    ///    "sessionPolicy": POLICY, "resourcePolicy": POLICY, "vpcEndpointPolicy": POLICY,
     ///    "serviceControlPolicies": [{"orgIdentifier": "r-root", "policies": [POLICY…]}, …],
     ///    "resourceControlPolicies": [same shape]}
     ///
-    /// Absent keys mean no policy of that kind (for SCPs/RCPs: not in an organization).
+    /// Absent keys mean no policy of that kind (for SCPs/RCPs: not in an organization;
+    /// for vpcEndpointPolicy: the request does not go through a VPC endpoint).
     /// Output: one JSON line per simulation, {"decision": …, "explain": {…}};
     /// `--format text` prints a readable explanation.
     ///
@@ -128,10 +129,12 @@ fn simulate(g: &Global, file: &Path) -> anyhow::Result<Exit> {
         }
     };
     let mut out = String::new();
-    for (i, s) in sims.iter().enumerate() {
-        let e = CompiledPolicySet::new(&s.policies).evaluate(&s.request);
+    let count = sims.len();
+    for (i, s) in sims.into_iter().enumerate() {
+        // Each request's policies are used once: compile them without copying.
+        let e = CompiledPolicySet::from_set(s.policies).evaluate(&s.request);
         if text_format {
-            if sims.len() > 1 {
+            if count > 1 {
                 out.push_str(&format!("# simulation {}\n", i + 1));
             }
             out.push_str(&render_text(&s.request, &e));
@@ -163,6 +166,9 @@ fn render_text(req: &rampart_policy::Request, e: &Evaluation) -> String {
             "cross-account"
         }
     ));
+    for n in &e.explain.notes {
+        s.push_str(&format!("  note: {n}\n"));
+    }
     for l in &e.explain.layers {
         let lvl = l
             .org_level
@@ -378,6 +384,9 @@ fn access(
                         "{name}: no outside access found, but the enumeration was incomplete\n"
                     ));
                 }
+            }
+            for n in &report.notes {
+                s.push_str(&format!("note: {n}\n"));
             }
             s
         }
