@@ -170,7 +170,7 @@ type FxMap = HashMap<String, u32, std::hash::BuildHasherDefault<Fx>>;
 
 /// The Fx hash (as in rustc): a few cycles per word, ample for short interned names.
 #[derive(Default, Clone, Copy)]
-struct Fx(u64);
+pub(crate) struct Fx(u64);
 
 impl std::hash::Hasher for Fx {
     fn write(&mut self, bytes: &[u8]) {

@@ -7,10 +7,12 @@ use std::borrow::Cow;
 /// Nesting deeper than this is rejected: real policies nest four or five levels.
 const MAX_DEPTH: usize = 64;
 
-/// A JSON value with the byte offset where it starts.
+/// A JSON value with the byte offsets where it starts and ends (`text[pos..end]` is its source:
+/// `simulate` keys its policy cache on it).
 #[derive(Debug, Clone)]
 pub(crate) struct Node<'a> {
     pub pos: usize,
+    pub end: usize,
     pub val: Val<'a>,
 }
 
@@ -165,7 +167,11 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
-        Ok(Node { pos, val })
+        Ok(Node {
+            pos,
+            end: self.i,
+            val,
+        })
     }
 
     fn literal(&mut self, word: &str, v: Val<'a>) -> Result<Val<'a>, SyntaxError> {
