@@ -193,8 +193,12 @@ impl std::hash::Hasher for Fx {
 
 impl Interner {
     fn id(map: &mut FxMap, key: &str) -> u32 {
+        if let Some(&id) = map.get(key) {
+            return id;
+        }
         let next = map.len() as u32;
-        *map.entry(key.to_string()).or_insert(next)
+        map.insert(key.to_string(), next);
+        next
     }
 }
 
@@ -210,60 +214,69 @@ struct Indexed {
     generic: Vec<u32>,
 }
 
-enum Kind {
-    Exact(Vec<u32>),
-    Service(Vec<u32>),
-    Generic,
+/// Removes repeats from `v[start..]` (sorted): a statement naming an action twice is listed once.
+fn dedup_tail(v: &mut Vec<(u32, u32)>, start: usize) {
+    let mut w = start;
+    for r in start..v.len() {
+        if w == start || v[w - 1] != v[r] {
+            v[w] = v[r];
+            w += 1;
+        }
+    }
+    v.truncate(w);
+}
+
+/// (id, statement) pairs in statement order → (id, statements) sorted by id, statements in order.
+fn group(mut pairs: Vec<(u32, u32)>) -> Vec<(u32, Vec<u32>)> {
+    pairs.sort_unstable();
+    let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
+    for (id, st) in pairs {
+        match out.last_mut() {
+            Some((last, sts)) if *last == id => sts.push(st),
+            _ => out.push((id, vec![st])),
+        }
+    }
+    out
 }
 
 impl Indexed {
     fn new(policy: Policy, ids: &mut Interner) -> Indexed {
-        let mut exact: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        let mut by_service: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        // (id, statement) pairs, sorted then grouped: no tree per policy.
+        let mut exact: Vec<(u32, u32)> = Vec::new();
+        let mut by_service: Vec<(u32, u32)> = Vec::new();
         let mut generic = Vec::new();
+        let mut key = String::new();
         for (i, s) in policy.statements.iter().enumerate() {
             let i = i as u32;
-            let kind = if s.action.negated {
-                Kind::Generic
-            } else if s.action.actions.iter().all(|a| a.literal().is_some()) {
-                let mut v: Vec<u32> = s
-                    .action
-                    .actions
-                    .iter()
-                    .filter_map(|a| a.literal())
-                    .map(|l| Interner::id(&mut ids.actions, &l))
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                Kind::Exact(v)
-            } else if s.action.actions.iter().all(|a| a.service().is_some()) {
-                let mut v: Vec<u32> = s
-                    .action
-                    .actions
-                    .iter()
-                    .filter_map(|a| a.service())
-                    .map(|svc| Interner::id(&mut ids.services, svc))
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                Kind::Service(v)
+            let acts = &s.action.actions;
+            if s.action.negated {
+                generic.push(i);
+            } else if acts.iter().all(|a| a.literal_parts().is_some()) {
+                let start = exact.len();
+                for (svc, name) in acts.iter().filter_map(|a| a.literal_parts()) {
+                    key.clear();
+                    key.push_str(svc);
+                    key.push(':');
+                    key.push_str(name);
+                    exact.push((Interner::id(&mut ids.actions, &key), i));
+                }
+                exact[start..].sort_unstable();
+                dedup_tail(&mut exact, start);
+            } else if acts.iter().all(|a| a.service().is_some()) {
+                let start = by_service.len();
+                for svc in acts.iter().filter_map(|a| a.service()) {
+                    by_service.push((Interner::id(&mut ids.services, svc), i));
+                }
+                by_service[start..].sort_unstable();
+                dedup_tail(&mut by_service, start);
             } else {
-                Kind::Generic
-            };
-            match kind {
-                Kind::Exact(v) => v
-                    .into_iter()
-                    .for_each(|a| exact.entry(a).or_default().push(i)),
-                Kind::Service(v) => v
-                    .into_iter()
-                    .for_each(|a| by_service.entry(a).or_default().push(i)),
-                Kind::Generic => generic.push(i),
+                generic.push(i);
             }
         }
         Indexed {
             policy,
-            exact: exact.into_iter().collect(),
-            by_service: by_service.into_iter().collect(),
+            exact: group(exact),
+            by_service: group(by_service),
             generic,
         }
     }

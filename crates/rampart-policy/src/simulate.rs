@@ -47,19 +47,31 @@ pub fn parse_simulations_with_cache(
     text: &str,
     max_policies: usize,
 ) -> Result<Vec<Simulation>, ParseError> {
-    // One line index for the whole input, shared by every policy in it; items are lowered as
-    // they are read.
+    let mut out = Vec::new();
+    for_each_simulation(text, max_policies, |s| out.push(s))?;
+    Ok(out)
+}
+
+/// Hands each simulation over as soon as it is read, in file order, and returns how many there
+/// were: a 100,000-request file is never held in memory as a whole (only the current item's
+/// JSON tree and the policy cache are). On an error nothing after it is handed over.
+pub fn for_each_simulation(
+    text: &str,
+    max_policies: usize,
+    mut each: impl FnMut(Simulation),
+) -> Result<usize, ParseError> {
+    // One line index for the whole input, shared by every policy in it.
     let l = Lower::new(text);
     let mut p = Policies {
         l: &l,
         cache: PolicyCache::new(max_policies),
     };
-    let mut out = Vec::new();
+    let mut count = 0;
     json::for_each_item(
         text,
         |node| {
             match &node.val {
-                Val::Obj(_) => out.push(simulation(&mut p, &node)?),
+                Val::Obj(_) => each(simulation(&mut p, &node)?),
                 other => {
                     return Err(l.err(
                         node.pos,
@@ -70,11 +82,12 @@ pub fn parse_simulations_with_cache(
                     ));
                 }
             }
+            count += 1;
             Ok(())
         },
         |e| l.err(e.pos, e.msg),
     )?;
-    Ok(out)
+    Ok(count)
 }
 
 type FxBuild = BuildHasherDefault<Fx>;
