@@ -140,13 +140,17 @@ fn main() {
         text.len() as f64 / 1e6
     );
     let cache = env_usize("SIM_CACHE", POLICY_CACHE_SIZE);
+    let with_reference = env_usize("SIM_REFERENCE", 1) == 1;
     let mut rates = Vec::new();
     let mut ratios = Vec::new();
     for run in 1..=runs {
         // The reference: a plain JSON tree of the same text, nothing else.
+        // (`SIM_REFERENCE=0` leaves it out, to profile simulate alone.)
         let r0 = Instant::now();
-        let v: serde_json::Value = serde_json::from_str(black_box(&text)).expect("valid JSON");
-        drop(black_box(v));
+        if with_reference {
+            let v: serde_json::Value = serde_json::from_str(black_box(&text)).expect("valid JSON");
+            drop(black_box(v));
+        }
         let reference = r0.elapsed().as_secs_f64();
         let t0 = Instant::now();
         let mut allowed = 0usize;

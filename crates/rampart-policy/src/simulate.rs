@@ -104,9 +104,19 @@ struct PolicyCache<'t> {
 
 struct Cached {
     policy: Policy,
-    /// Each statement's byte offset from the start of the policy text, to relocate a copy;
-    /// `None` for a policy given as a JSON string (positions are within the string).
-    offsets: Option<Vec<usize>>,
+    /// Where each statement stands relative to the policy's start, to relocate a copy with one
+    /// position lookup; `None` for a policy given as a JSON string (positions are within the
+    /// string, the same wherever it stands).
+    places: Option<Vec<Place>>,
+}
+
+/// A statement's place relative to the start of its policy text: `lines` below it; `column` is
+/// counted from the policy's start when `lines == 0`, else it is the statement's own column
+/// (its line starts inside the policy text, so the column is the same in every copy).
+#[derive(Clone, Copy)]
+struct Place {
+    lines: usize,
+    column: usize,
 }
 
 impl<'t> PolicyCache<'t> {
@@ -157,9 +167,11 @@ impl<'t> Policies<'_, 't> {
         let seen = match self.cache.lookup(key) {
             Ok(c) => {
                 let mut p = c.policy.clone();
-                if let Some(offsets) = &c.offsets {
-                    for (st, off) in p.statements.iter_mut().zip(offsets) {
-                        (st.line, st.column) = l.line_col(n.pos + off);
+                if let Some(places) = &c.places {
+                    let (line, column) = l.line_col(n.pos);
+                    for (st, at) in p.statements.iter_mut().zip(places) {
+                        st.line = line + at.lines;
+                        st.column = at.column + if at.lines == 0 { column } else { 0 };
                     }
                 }
                 return Ok(p);
@@ -176,12 +188,27 @@ impl<'t> Policies<'_, 't> {
             _ => (l.policy(n)?, false),
         };
         if seen {
-            let offsets = (!own_text).then(|| statement_offsets(n));
+            let places = (!own_text).then(|| {
+                let (line, column) = l.line_col(n.pos);
+                p.statements
+                    .iter()
+                    .map(|st| match st.line - line {
+                        0 => Place {
+                            lines: 0,
+                            column: st.column - column,
+                        },
+                        lines => Place {
+                            lines,
+                            column: st.column,
+                        },
+                    })
+                    .collect()
+            });
             self.cache.keep(
                 key,
                 Cached {
                     policy: p.clone(),
-                    offsets,
+                    places,
                 },
             );
         }
@@ -199,21 +226,6 @@ impl<'t> Policies<'_, 't> {
                 ),
             )),
         }
-    }
-}
-
-/// Where each statement of a lowered policy node starts, relative to the policy's start, in the
-/// order the model lists them (a single `Statement` object, or the array's items).
-fn statement_offsets(n: &Node<'_>) -> Vec<usize> {
-    let Val::Obj(members) = &n.val else {
-        return Vec::new();
-    };
-    let Some((_, st)) = members.iter().find(|(k, _)| k.name == "Statement") else {
-        return Vec::new();
-    };
-    match &st.val {
-        Val::Arr(items) => items.iter().map(|i| i.pos - n.pos).collect(),
-        _ => vec![st.pos - n.pos],
     }
 }
 
