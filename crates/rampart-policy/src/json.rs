@@ -25,9 +25,6 @@ pub(crate) enum Val<'a> {
     Arr(Vec<Node<'a>>),
     /// Members in document order, each key with its own position.
     Obj(Vec<(Key<'a>, Node<'a>)>),
-    /// An object a lazy read ([`for_each_item`], [`parse_at`]) checked but did not build: its
-    /// text is `text[pos..end]`; [`parse_at`] builds it when it is needed.
-    Raw,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +41,7 @@ impl Val<'_> {
             Val::Num(_) => "a number",
             Val::Str(_) => "a string",
             Val::Arr(_) => "an array",
-            Val::Obj(_) | Val::Raw => "an object",
+            Val::Obj(_) => "an object",
         }
     }
 }
@@ -57,10 +54,6 @@ pub(crate) struct SyntaxError {
 }
 
 pub(crate) fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
-    parse_lazy(text, false)
-}
-
-fn parse_lazy(text: &str, lazy: bool) -> Result<Node<'_>, SyntaxError> {
     let mut p = Parser {
         s: text.as_bytes(),
         src: text,
@@ -71,7 +64,7 @@ fn parse_lazy(text: &str, lazy: bool) -> Result<Node<'_>, SyntaxError> {
         p.i = 3;
     }
     p.ws();
-    let v = p.root(0, lazy)?;
+    let v = p.value(0)?;
     p.ws();
     if p.i < p.s.len() {
         return Err(p.err("unexpected text after the end of the JSON document"));
@@ -79,26 +72,10 @@ fn parse_lazy(text: &str, lazy: bool) -> Result<Node<'_>, SyntaxError> {
     Ok(v)
 }
 
-/// Reads the value that starts at byte `pos` of `text` (positions stay those of `text`): the
-/// object a lazy read left as [`Val::Raw`]. `lazy`: build only its own members, leaving the
-/// objects among them (directly or in arrays) unread in turn.
-pub(crate) fn parse_at(text: &str, pos: usize, lazy: bool) -> Result<Node<'_>, SyntaxError> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        src: text,
-        i: pos,
-    };
-    p.root(0, lazy)
-}
-
 /// Parses a document that is usually a large array, handing each top-level item over as soon
 /// as it is read, so only one item's tree is alive at a time (a `simulate` file of 100,000
 /// requests never exists as one tree). A document that is not an array is handed over whole;
 /// the result says which it was. Errors from `item` stop the scan and are returned as they are.
-///
-/// The read is lazy: each item's own members are built, the objects among them are checked but
-/// left as [`Val::Raw`] (the caller builds what it needs with [`parse_at`], or only hashes the
-/// text: a policy seen before).
 pub(crate) fn for_each_item<'a, E>(
     text: &'a str,
     mut item: impl FnMut(Node<'a>) -> Result<(), E>,
@@ -114,7 +91,7 @@ pub(crate) fn for_each_item<'a, E>(
     }
     p.ws();
     if p.s.get(p.i) != Some(&b'[') {
-        item(parse_lazy(text, true).map_err(&syntax)?)?;
+        item(parse(text).map_err(&syntax)?)?;
         return Ok(false);
     }
     p.i += 1;
@@ -124,7 +101,7 @@ pub(crate) fn for_each_item<'a, E>(
     } else {
         loop {
             p.ws();
-            item(p.root(1, true).map_err(&syntax)?)?;
+            item(p.value(1).map_err(&syntax)?)?;
             p.ws();
             match p.s.get(p.i) {
                 Some(b',') => p.i += 1,
@@ -143,37 +120,6 @@ pub(crate) fn for_each_item<'a, E>(
         ));
     }
     Ok(true)
-}
-
-/// The first byte at or after `i` that ends a string's plain run (`"`, `\\` or a control
-/// character), or a position less than 8 bytes from the end: eight bytes per step, for long
-/// ARNs and conditions. Bytes at or above 0x80 (UTF-8) never stop it.
-#[inline]
-fn plain_run(s: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Marks bytes of `x` below `n` (exact up to the first one marked, which is all we read).
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let hits = below(w ^ (ONES * u64::from(b'"')), 1)
-            | below(w ^ (ONES * u64::from(b'\\')), 1)
-            | below(w, 0x20);
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i
-}
-
-/// How much of a value to build: all of it; its own members and items but no object nested in
-/// it (those become [`Val::Raw`]); nothing (a syntax check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Build,
-    Lazy,
-    Skip,
 }
 
 struct Parser<'a> {
@@ -201,35 +147,15 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The value at the cursor; with `lazy`, an object's members are built but the objects
-    /// among them are left unread.
-    fn root(&mut self, depth: usize, lazy: bool) -> Result<Node<'a>, SyntaxError> {
-        if lazy && self.s.get(self.i) == Some(&b'{') && depth <= MAX_DEPTH {
-            let pos = self.i;
-            let val = self.object(depth, Mode::Lazy)?;
-            return Ok(Node {
-                pos,
-                end: self.i,
-                val,
-            });
-        }
-        self.value(depth, Mode::Build)
-    }
-
-    fn value(&mut self, depth: usize, mode: Mode) -> Result<Node<'a>, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
         if depth > MAX_DEPTH {
             return Err(self.err(format!("JSON nested deeper than {MAX_DEPTH} levels")));
         }
         let pos = self.i;
         let val = match self.s.get(self.i) {
             None => return Err(self.err("unexpected end of input: expected a JSON value")),
-            // Checked in full, nothing kept.
-            Some(b'{') if mode != Mode::Build => {
-                self.object(depth, Mode::Skip)?;
-                Val::Raw
-            }
-            Some(b'{') => self.object(depth, mode)?,
-            Some(b'[') => self.array(depth, mode)?,
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
             Some(b'"') => Val::Str(self.string()?),
             Some(b't') => self.literal("true", Val::Bool(true))?,
             Some(b'f') => self.literal("false", Val::Bool(false))?,
@@ -299,7 +225,6 @@ impl<'a> Parser<'a> {
         self.i += 1; // opening quote
         let start = self.i;
         // Fast path: no escapes.
-        self.i = plain_run(self.s, self.i);
         loop {
             match self.s.get(self.i) {
                 None => return Err(self.err("unterminated string: expected a closing `\"`")),
@@ -397,7 +322,7 @@ impl<'a> Parser<'a> {
         Ok(v)
     }
 
-    fn array(&mut self, depth: usize, mode: Mode) -> Result<Val<'a>, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Result<Val<'a>, SyntaxError> {
         self.i += 1;
         let mut items = Vec::new();
         self.ws();
@@ -407,10 +332,7 @@ impl<'a> Parser<'a> {
         }
         loop {
             self.ws();
-            let v = self.value(depth + 1, mode)?;
-            if mode != Mode::Skip {
-                items.push(v);
-            }
+            items.push(self.value(depth + 1)?);
             self.ws();
             match self.s.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -423,7 +345,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object(&mut self, depth: usize, mode: Mode) -> Result<Val<'a>, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<Val<'a>, SyntaxError> {
         self.i += 1;
         let mut members: Vec<(Key<'a>, Node<'a>)> = Vec::new();
         self.ws();
@@ -444,10 +366,8 @@ impl<'a> Parser<'a> {
             }
             self.i += 1;
             self.ws();
-            let v = self.value(depth + 1, mode)?;
-            if mode != Mode::Skip {
-                members.push((Key { pos: kpos, name }, v));
-            }
+            let v = self.value(depth + 1)?;
+            members.push((Key { pos: kpos, name }, v));
             self.ws();
             match self.s.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -583,77 +503,6 @@ mod tests {
     fn depth_is_bounded() {
         let deep = "[".repeat(10_000);
         assert!(parse(&deep).is_err());
-        let deep_object = format!("{{\"a\": {}", "{\"a\": ".repeat(100));
-        assert!(parse_lazy(&deep_object, true).is_err());
-    }
-
-    #[test]
-    fn plain_run_stops_at_the_first_quote_backslash_or_control_byte() {
-        // Neighbours of the stop bytes and UTF-8 bytes never stop it.
-        let plain = [
-            b' ', b'!', b'#', b'[', b']', b'a', 0x7f, 0x80, 0xc3, 0xa9, 0xff, b'~',
-        ];
-        for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-            for len in 0..24 {
-                for at in 0..=len {
-                    let mut s: Vec<u8> = (0..len).map(|k| plain[k % plain.len()]).collect();
-                    if at < len {
-                        s[at] = stop;
-                        // A second stop byte later must not hide the first.
-                        if at + 3 < len {
-                            s[at + 3] = b'"';
-                        }
-                    }
-                    for from in 0..=at.min(len) {
-                        let j = plain_run(&s, from);
-                        assert!(j <= at, "{s:?} from {from}: {j}");
-                        assert!(j == at || j + 8 > s.len(), "{s:?} from {from}: {j}");
-                    }
-                }
-            }
-        }
-    }
-
-    /// Builds every object a lazy read left unread, in full.
-    fn build_all<'a>(text: &'a str, n: Node<'a>) -> Node<'a> {
-        let val = match n.val {
-            Val::Raw => return parse_at(text, n.pos, false).unwrap(),
-            Val::Arr(items) => Val::Arr(items.into_iter().map(|i| build_all(text, i)).collect()),
-            Val::Obj(m) => Val::Obj(
-                m.into_iter()
-                    .map(|(k, v)| (k, build_all(text, v)))
-                    .collect(),
-            ),
-            v => v,
-        };
-        Node { val, ..n }
-    }
-
-    #[test]
-    fn a_lazy_read_checks_everything_and_builds_the_same_tree() {
-        let texts = [
-            r#"{"a": {"b": [1, {"c": "d\u00e9"}]}, "e": [{"f": null}, [true, {"g": {}}]], "h": "i"}"#,
-            "\u{feff}{\"a\":\n  {\"Version\": \"2012-10-17\"}}",
-            r#"[{"a": 1}]"#,
-            r#""just a string""#,
-            // Errors inside objects the lazy read does not keep: the same message and place.
-            r#"{"a": {"b": [1, 2}}"#,
-            r#"{"a": {"b": "\x"}}"#,
-            r#"{"a": {"b": 1} "c": 2}"#,
-            r#"{"a": {"b": 1}} x"#,
-            r#"{"a": {"b": tru}}"#,
-        ];
-        for t in texts {
-            let full = parse(t);
-            let lazy = parse_lazy(t, true);
-            match (full, lazy) {
-                (Ok(f), Ok(l)) => {
-                    assert_eq!(format!("{f:?}"), format!("{:?}", build_all(t, l)), "{t}")
-                }
-                (Err(f), Err(l)) => assert_eq!((f.pos, f.msg), (l.pos, l.msg), "{t}"),
-                (f, l) => panic!("{t}: full {f:?}, lazy {l:?}"),
-            }
-        }
     }
 
     /// The obvious O(n) definition, as the reference the index must agree with.

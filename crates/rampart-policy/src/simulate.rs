@@ -19,7 +19,6 @@ use crate::eval::{ContextValue, Fx, OrgLevel, PolicySet, Request};
 use crate::json::{self, Node, Val};
 use crate::model::Policy;
 use crate::parse::{Lower, ParseError};
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
@@ -155,11 +154,6 @@ impl<'t> PolicyCache<'t> {
     }
 }
 
-/// Builds an object the lazy read left as [`Val::Raw`] (`lazy`: only its own members).
-fn read_raw<'a>(l: &Lower<'a>, n: &Node<'a>, lazy: bool) -> Result<Node<'a>, ParseError> {
-    json::parse_at(l.text, n.pos, lazy).map_err(|e| l.err(e.pos, e.msg))
-}
-
 /// Lowers the policies of one input, through its cache.
 struct Policies<'l, 't> {
     l: &'l Lower<'t>,
@@ -191,7 +185,6 @@ impl<'t> Policies<'_, 't> {
                     .map_err(|e| l.err(n.pos, format!("in the policy string: {e}")))?,
                 true,
             ),
-            Val::Raw => (l.policy(&read_raw(l, n, false)?)?, false),
             _ => (l.policy(n)?, false),
         };
         if seen {
@@ -236,18 +229,13 @@ impl<'t> Policies<'_, 't> {
     }
 }
 
-/// An object's members; an object the lazy read left unread is read now (its own members).
 fn members<'n, 'a>(
-    l: &Lower<'a>,
+    l: &Lower<'_>,
     n: &'n Node<'a>,
     what: &str,
-) -> Result<Cow<'n, [(json::Key<'a>, Node<'a>)]>, ParseError> {
+) -> Result<&'n [(json::Key<'a>, Node<'a>)], ParseError> {
     match &n.val {
-        Val::Obj(m) => Ok(Cow::Borrowed(m)),
-        Val::Raw => match read_raw(l, n, true)?.val {
-            Val::Obj(m) => Ok(Cow::Owned(m)),
-            _ => unreachable!("a raw node is an object"),
-        },
+        Val::Obj(m) => Ok(m),
         other => Err(l.err(
             n.pos,
             format!("{what} must be an object, found {}", other.kind()),
@@ -274,7 +262,7 @@ fn levels(p: &mut Policies<'_, '_>, n: &Node<'_>, what: &str) -> Result<Vec<OrgL
     for it in items {
         let mut id = None;
         let mut pols = None;
-        for (k, v) in members(l, it, "each org level")?.iter() {
+        for (k, v) in members(l, it, "each org level")? {
             match k.name.as_ref() {
                 "orgIdentifier" => id = Some(text_of(l, v, "\"orgIdentifier\"")?),
                 "policies" => pols = Some(p.policies(v, "\"policies\"")?),
@@ -333,7 +321,7 @@ fn request(l: &Lower<'_>, n: &Node<'_>) -> Result<Request, ParseError> {
     let mut r = Request::default();
     let mut action = false;
     let mut resource = false;
-    for (k, v) in members(l, n, "\"request\"")?.iter() {
+    for (k, v) in members(l, n, "\"request\"")? {
         match k.name.as_ref() {
             "action" => {
                 r.action = text_of(l, v, "\"action\"")?;
@@ -344,12 +332,12 @@ fn request(l: &Lower<'_>, n: &Node<'_>) -> Result<Request, ParseError> {
                 match &v.val {
                     Val::Str(s) => r.resource = s.to_string(),
                     _ => {
-                        for (rk, rv) in members(l, v, "\"resource\"")?.iter() {
+                        for (rk, rv) in members(l, v, "\"resource\"")? {
                             match rk.name.as_ref() {
                                 "resource" => r.resource = text_of(l, rv, "\"resource.resource\"")?,
                                 "accountId" => r.resource_account = Some(text_of(l, rv, "\"accountId\"")?),
                                 "tags" => {
-                                    for (tk, tv) in members(l, rv, "\"tags\"")?.iter() {
+                                    for (tk, tv) in members(l, rv, "\"tags\"")? {
                                         r.context.insert(format!("aws:ResourceTag/{}", tk.name), ContextValue::String(text_of(l, tv, "a tag value")?));
                                     }
                                 }
@@ -365,7 +353,7 @@ fn request(l: &Lower<'_>, n: &Node<'_>) -> Result<Request, ParseError> {
             },
             "principalAccount" | "principalAccountId" => r.principal_account = Some(text_of(l, v, "\"principalAccount\"")?),
             "context" => {
-                for (ck, cv) in members(l, v, "\"context\"")?.iter() {
+                for (ck, cv) in members(l, v, "\"context\"")? {
                     r.context.insert(ck.name.to_string(), context_value(l, cv)?);
                 }
             }
@@ -391,7 +379,7 @@ fn simulation(p: &mut Policies<'_, '_>, n: &Node<'_>) -> Result<Simulation, Pars
     let l = p.l;
     let mut req = None;
     let mut set = PolicySet::default();
-    for (k, v) in members(l, n, "a simulation")?.iter() {
+    for (k, v) in members(l, n, "a simulation")? {
         match k.name.as_ref() {
             "request" => req = Some(request(l, v)?),
             "identityPolicies" => set.identity = p.policies(v, "\"identityPolicies\"")?,
