@@ -14,7 +14,8 @@
 //! round time, one thread; median of `SIM_RUNS` rounds (default 5). Each round also times a
 //! reference on the same text, `serde_json::from_str::<serde_json::Value>`, and reports the
 //! ratio (the machine is shared: the ratio moves less than the rate). `SIM_CACHE=0` turns the
-//! policy cache off.
+//! policy cache off; `SIM_REFERENCE=0` leaves the reference out. Each round also reports the
+//! thread's own CPU time (Linux schedstat), so decisions per CPU second hold on a loaded host.
 //!
 //! Run: `cargo bench -p rampart-policy --bench simulate`
 
@@ -123,6 +124,14 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// This thread's time on a CPU so far, in seconds (Linux: `/proc/thread-self/schedstat`, in
+/// nanoseconds): on a shared machine the wall clock also counts the time other jobs held the
+/// core, this does not.
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -143,6 +152,7 @@ fn main() {
     let with_reference = env_usize("SIM_REFERENCE", 1) == 1;
     let mut rates = Vec::new();
     let mut ratios = Vec::new();
+    let mut cpu_rates = Vec::new();
     for run in 1..=runs {
         // The reference: a plain JSON tree of the same text, nothing else.
         // (`SIM_REFERENCE=0` leaves it out, to profile simulate alone.)
@@ -152,6 +162,7 @@ fn main() {
             drop(black_box(v));
         }
         let reference = r0.elapsed().as_secs_f64();
+        let c0 = cpu_seconds();
         let t0 = Instant::now();
         let mut allowed = 0usize;
         let mut bytes = 0usize;
@@ -165,20 +176,25 @@ fn main() {
         .expect("generated input parses");
         assert_eq!(count, n);
         let total = t0.elapsed().as_secs_f64();
+        let cpu = c0.and_then(|c0| Some(cpu_seconds()? - c0));
         // Every fourth request is an explicitly denied DeleteBucket: decisions were made.
         assert!(allowed > 0 && allowed < n, "{allowed} of {n} allowed");
         let rate = n as f64 / total;
+        let cpu_rate = cpu.map_or(0.0, |c| n as f64 / c);
         println!(
-            "run {run}: {total:.3} s, {rate:.0} decisions/s, {allowed} allowed, {bytes} bytes of output; serde_json::Value {reference:.3} s, simulate ÷ reference {:.2}",
+            "run {run}: {total:.3} s ({:.3} s on the CPU), {rate:.0} decisions/s ({cpu_rate:.0} per CPU second), {allowed} allowed, {bytes} bytes of output; serde_json::Value {reference:.3} s, simulate ÷ reference {:.2}",
+            cpu.unwrap_or(f64::NAN),
             total / reference
         );
+        cpu_rates.push(cpu_rate);
         rates.push(rate);
         ratios.push(total / reference);
         black_box(bytes);
     }
     println!(
-        "median: {:.0} decisions/s, simulate ÷ serde_json::Value {:.2}",
+        "median: {:.0} decisions/s ({:.0} per CPU second), simulate ÷ serde_json::Value {:.2}",
         median(rates),
+        median(cpu_rates),
         median(ratios)
     );
 }
