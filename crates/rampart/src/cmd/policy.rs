@@ -148,7 +148,9 @@ fn simulate(g: &Global, file: &Path) -> anyhow::Result<Exit> {
         } else {
             match serde_json::to_string(&e) {
                 Ok(line) => out.push_str(&line),
-                Err(err) => failed = failed.or(Some(err)),
+                Err(err) => {
+                    failed.get_or_insert(err);
+                }
             }
             out.push('\n');
         }
