@@ -117,6 +117,7 @@ fn main() {
             },
         ]),
         rcps: None,
+        vpc_endpoint: None,
     };
     let compiled = CompiledPolicySet::new(&set);
     let mut ctx = BTreeMap::new();

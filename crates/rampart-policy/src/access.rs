@@ -157,6 +157,10 @@ pub struct AccessReport {
     pub complete: bool,
     pub requests_evaluated: usize,
     pub findings: Vec<AccessFinding>,
+    /// Statements the analysis read in a way worth knowing: one without `Principal` (AWS
+    /// rejects the policy; it grants nobody here, never everyone).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// (outsider, probe principal, context) — one finding each.
@@ -219,10 +223,25 @@ pub fn analyze(
     account: &str,
     org_id: Option<&str>,
 ) -> AccessReport {
+    // A statement without Principal names nobody: it grants nothing (the evaluator agrees).
     let allows: Vec<_> = policy
         .statements
         .iter()
-        .filter(|s| s.effect == Effect::Allow)
+        .filter(|s| s.effect == Effect::Allow && s.principal.is_some())
+        .collect();
+    let notes: Vec<String> = policy
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.principal.is_none())
+        .map(|(i, s)| {
+            format!(
+                "statement {} (line {}, column {}) has no \"Principal\": AWS rejects a resource-based policy without one; it grants nobody here",
+                i + 1,
+                s.line,
+                s.column
+            )
+        })
         .collect();
     // What the policy mentions.
     let mut accounts = BTreeSet::new();
@@ -552,6 +571,7 @@ pub fn analyze(
         complete,
         requests_evaluated: evaluated,
         findings,
+        notes,
     }
 }
 
@@ -971,5 +991,30 @@ mod tests {
                 "{kind:?}: {r:#?}"
             );
         }
+    }
+
+    #[test]
+    fn statement_without_principal_grants_nobody() {
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+            ResourceKind::S3,
+        );
+        assert!(r.private && r.findings.is_empty(), "{r:#?}");
+        assert_eq!(r.notes.len(), 1);
+        assert!(r.notes[0].contains("no \"Principal\""), "{r:#?}");
+        // Beside a real grant, only the real grant is reported.
+        let r = report(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+            {"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+            ResourceKind::S3,
+        );
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| f.who == Outsider::Account("222222222222".into())
+                    && f.actions == ["s3:GetObject"]),
+            "{r:#?}"
+        );
+        assert!(!r.findings.is_empty());
     }
 }

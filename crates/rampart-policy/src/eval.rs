@@ -2,7 +2,7 @@
 //! explanation of which statements decided it.
 
 use crate::cond::{self, Lookup, Vals};
-use crate::glob::{self, Glob};
+use crate::glob::{self, Ch, Glob, chars_of};
 use crate::model::{Effect, Policy, PrincipalKind, Principals, Statement, Version};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -74,6 +74,11 @@ pub struct PolicySet {
     pub resource: Option<Policy>,
     pub scps: Option<Vec<OrgLevel>>,
     pub rcps: Option<Vec<OrgLevel>>,
+    /// The policy of the VPC endpoint the request goes through; `None` when it does not go
+    /// through one (or the service does not support endpoint policies: AWS then allows full
+    /// access through the endpoint). A layer of its own: it grants nothing, and a request it
+    /// does not allow is denied whatever the other policies say.
+    pub vpc_endpoint: Option<Policy>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,6 +98,7 @@ pub enum Layer {
     IdentityPolicy,
     PermissionBoundary,
     SessionPolicy,
+    VpcEndpointPolicy,
 }
 
 /// A statement that applied to the request.
@@ -132,6 +138,10 @@ pub struct Explain {
     pub deciding_layer: Option<Layer>,
     pub same_account: bool,
     pub layers: Vec<LayerReport>,
+    /// How rampart read an unusual request (a wildcard or incomplete resource ARN), so the
+    /// answer is not mistaken for more than it says.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,6 +149,9 @@ pub struct Evaluation {
     pub decision: Decision,
     pub explain: Explain,
 }
+
+/// The action AWS answers without an authorization check.
+const CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
 
 /// Evaluates one request (compiles the set first; use [`CompiledPolicySet`] for many).
 pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
@@ -157,7 +170,7 @@ type FxMap = HashMap<String, u32, std::hash::BuildHasherDefault<Fx>>;
 
 /// The Fx hash (as in rustc): a few cycles per word, ample for short interned names.
 #[derive(Default, Clone, Copy)]
-struct Fx(u64);
+pub(crate) struct Fx(u64);
 
 impl std::hash::Hasher for Fx {
     fn write(&mut self, bytes: &[u8]) {
@@ -180,8 +193,12 @@ impl std::hash::Hasher for Fx {
 
 impl Interner {
     fn id(map: &mut FxMap, key: &str) -> u32 {
+        if let Some(&id) = map.get(key) {
+            return id;
+        }
         let next = map.len() as u32;
-        *map.entry(key.to_string()).or_insert(next)
+        map.insert(key.to_string(), next);
+        next
     }
 }
 
@@ -197,60 +214,69 @@ struct Indexed {
     generic: Vec<u32>,
 }
 
-enum Kind {
-    Exact(Vec<u32>),
-    Service(Vec<u32>),
-    Generic,
+/// Removes repeats from `v[start..]` (sorted): a statement naming an action twice is listed once.
+fn dedup_tail(v: &mut Vec<(u32, u32)>, start: usize) {
+    let mut w = start;
+    for r in start..v.len() {
+        if w == start || v[w - 1] != v[r] {
+            v[w] = v[r];
+            w += 1;
+        }
+    }
+    v.truncate(w);
+}
+
+/// (id, statement) pairs in statement order → (id, statements) sorted by id, statements in order.
+fn group(mut pairs: Vec<(u32, u32)>) -> Vec<(u32, Vec<u32>)> {
+    pairs.sort_unstable();
+    let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
+    for (id, st) in pairs {
+        match out.last_mut() {
+            Some((last, sts)) if *last == id => sts.push(st),
+            _ => out.push((id, vec![st])),
+        }
+    }
+    out
 }
 
 impl Indexed {
-    fn new(policy: &Policy, ids: &mut Interner) -> Indexed {
-        let mut exact: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        let mut by_service: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    fn new(policy: Policy, ids: &mut Interner) -> Indexed {
+        // (id, statement) pairs, sorted then grouped: no tree per policy.
+        let mut exact: Vec<(u32, u32)> = Vec::new();
+        let mut by_service: Vec<(u32, u32)> = Vec::new();
         let mut generic = Vec::new();
+        let mut key = String::new();
         for (i, s) in policy.statements.iter().enumerate() {
             let i = i as u32;
-            let kind = if s.action.negated {
-                Kind::Generic
-            } else if s.action.actions.iter().all(|a| a.literal().is_some()) {
-                let mut v: Vec<u32> = s
-                    .action
-                    .actions
-                    .iter()
-                    .filter_map(|a| a.literal())
-                    .map(|l| Interner::id(&mut ids.actions, &l))
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                Kind::Exact(v)
-            } else if s.action.actions.iter().all(|a| a.service().is_some()) {
-                let mut v: Vec<u32> = s
-                    .action
-                    .actions
-                    .iter()
-                    .filter_map(|a| a.service())
-                    .map(|svc| Interner::id(&mut ids.services, svc))
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                Kind::Service(v)
+            let acts = &s.action.actions;
+            if s.action.negated {
+                generic.push(i);
+            } else if acts.iter().all(|a| a.literal_parts().is_some()) {
+                let start = exact.len();
+                for (svc, name) in acts.iter().filter_map(|a| a.literal_parts()) {
+                    key.clear();
+                    key.push_str(svc);
+                    key.push(':');
+                    key.push_str(name);
+                    exact.push((Interner::id(&mut ids.actions, &key), i));
+                }
+                exact[start..].sort_unstable();
+                dedup_tail(&mut exact, start);
+            } else if acts.iter().all(|a| a.service().is_some()) {
+                let start = by_service.len();
+                for svc in acts.iter().filter_map(|a| a.service()) {
+                    by_service.push((Interner::id(&mut ids.services, svc), i));
+                }
+                by_service[start..].sort_unstable();
+                dedup_tail(&mut by_service, start);
             } else {
-                Kind::Generic
-            };
-            match kind {
-                Kind::Exact(v) => v
-                    .into_iter()
-                    .for_each(|a| exact.entry(a).or_default().push(i)),
-                Kind::Service(v) => v
-                    .into_iter()
-                    .for_each(|a| by_service.entry(a).or_default().push(i)),
-                Kind::Generic => generic.push(i),
+                generic.push(i);
             }
         }
         Indexed {
-            policy: policy.clone(),
-            exact: exact.into_iter().collect(),
-            by_service: by_service.into_iter().collect(),
+            policy,
+            exact: group(exact),
+            by_service: group(by_service),
             generic,
         }
     }
@@ -286,6 +312,7 @@ pub struct CompiledPolicySet {
     boundaries: Vec<Indexed>,
     session: Option<Indexed>,
     resource: Option<Indexed>,
+    vpc_endpoint: Option<Indexed>,
     scps: Option<Vec<(String, Vec<Indexed>)>>,
     rcps: Option<Vec<(String, Vec<Indexed>)>>,
 }
@@ -328,6 +355,92 @@ struct Prepared<'r> {
     slr: bool,
     principal_account: Option<&'r str>,
     resource_account: Option<&'r str>,
+    /// Set when the request's resource stands for many resources (a wildcard or an incomplete
+    /// ARN): the pattern they all match (see [`resource_set`]).
+    resource_set: Option<Vec<Ch>>,
+    /// The resource to match when it names one resource (escapes resolved).
+    resource: Cow<'r, str>,
+}
+
+/// What a request's resource names. `*` alone is the resource of actions without a resource
+/// type (AWS's own notation) and is matched as written, as is every complete ARN. An ARN with a
+/// `*` or `?` names every resource it matches; an incomplete ARN (fewer than six segments, or
+/// an empty resource segment: `arn:aws:sqs`, `arn:aws:s3:::`) names every resource whose ARN
+/// starts with it. For those, rampart answers only what holds for every resource named. A
+/// literal `*`, `?` or `$` in a resource name (an S3 key may hold one) is written `${*}`,
+/// `${?}`, `${$}`, as in policies.
+fn resource_set(resource: &str) -> Option<(Vec<Ch>, String)> {
+    if resource == "*" {
+        return None;
+    }
+    let chars = request_resource_chars(resource);
+    let wild = chars.iter().any(|c| !matches!(c, Ch::C(_)));
+    let incomplete = resource.starts_with("arn:") && {
+        let mut segments = resource.splitn(6, ':');
+        segments.nth(5).is_none_or(str::is_empty)
+    };
+    if incomplete {
+        let mut set = chars;
+        if !resource.ends_with(':') && resource.splitn(6, ':').count() < 6 {
+            set.push(Ch::C(':'));
+        }
+        if set.last() != Some(&Ch::Star) {
+            set.push(Ch::Star);
+        }
+        let note = format!(
+            "the request's resource \"{resource}\" is not a complete ARN (arn:partition:service:region:account:resource): read as every resource whose ARN starts with it; Allowed or ExplicitlyDenied is given only when it holds for every one of them"
+        );
+        return Some((set, note));
+    }
+    if wild {
+        let note = format!(
+            "the request's resource \"{resource}\" contains wildcards: read as every resource it matches; a statement counts only if its Resource covers all of them (Allowed and ExplicitlyDenied hold for every one), and a Deny that covers only some of them makes the answer ImplicitlyDenied"
+        );
+        return Some((chars, note));
+    }
+    None
+}
+
+/// The request's resource as pattern positions: `*` and `?` are wildcards, `${*}`, `${?}` and
+/// `${$}` literal characters.
+fn request_resource_chars(resource: &str) -> Vec<Ch> {
+    let mut out = Vec::with_capacity(resource.len());
+    let mut rest = resource;
+    while let Some(c) = rest.chars().next() {
+        if let Some(lit) = ["${*}", "${?}", "${$}"]
+            .iter()
+            .find(|e| rest.starts_with(*e))
+        {
+            out.push(Ch::C(lit.as_bytes()[2] as char));
+            rest = &rest[4..];
+            continue;
+        }
+        out.push(match c {
+            '*' => Ch::Star,
+            '?' => Ch::One,
+            c => Ch::C(c),
+        });
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The request's resource with the `${*}`, `${?}`, `${$}` escapes resolved (borrowed when it
+/// has none, as every ordinary ARN).
+fn literal_resource(resource: &str) -> Cow<'_, str> {
+    if !resource.contains("${") {
+        return Cow::Borrowed(resource);
+    }
+    Cow::Owned(
+        request_resource_chars(resource)
+            .into_iter()
+            .map(|c| match c {
+                Ch::C(c) => c,
+                Ch::One => '?',
+                Ch::Star => '*',
+            })
+            .collect(),
+    )
 }
 
 fn arn_account(arn: &str) -> Option<String> {
@@ -479,6 +592,8 @@ impl Lookup for Prepared<'_> {
 struct Outcome {
     allow: bool,
     deny: bool,
+    /// A Deny statement applies to some, not all, of the resources a wildcard request names.
+    partial_deny: bool,
     grant: Option<Grant>,
     refs: Vec<StatementRef>,
 }
@@ -497,39 +612,38 @@ impl Outcome {
 
 impl CompiledPolicySet {
     pub fn new(set: &PolicySet) -> CompiledPolicySet {
+        CompiledPolicySet::from_set(set.clone())
+    }
+
+    /// Compiles a set it takes over, without copying its policies (the `simulate` loop: one set
+    /// per request, used once).
+    pub fn from_set(set: PolicySet) -> CompiledPolicySet {
         let mut ids = Interner::default();
-        let levels = |l: &Option<Vec<OrgLevel>>, ids: &mut Interner| {
-            l.as_ref().map(|v| {
-                v.iter()
-                    .map(|lvl| {
-                        (
-                            lvl.id.clone(),
-                            lvl.policies.iter().map(|p| Indexed::new(p, ids)).collect(),
-                        )
-                    })
+        fn all(pols: Vec<Policy>, ids: &mut Interner) -> Vec<Indexed> {
+            pols.into_iter().map(|p| Indexed::new(p, ids)).collect()
+        }
+        let levels = |l: Option<Vec<OrgLevel>>, ids: &mut Interner| {
+            l.map(|v| {
+                v.into_iter()
+                    .map(|lvl| (lvl.id, all(lvl.policies, ids)))
                     .collect()
             })
         };
-        let scps = levels(&set.scps, &mut ids);
-        let rcps = levels(&set.rcps, &mut ids);
-        let identity = set
-            .identity
-            .iter()
-            .map(|p| Indexed::new(p, &mut ids))
-            .collect();
-        let boundaries = set
-            .boundaries
-            .iter()
-            .map(|p| Indexed::new(p, &mut ids))
-            .collect();
-        let session = set.session.as_ref().map(|p| Indexed::new(p, &mut ids));
-        let resource = set.resource.as_ref().map(|p| Indexed::new(p, &mut ids));
+        let scps = levels(set.scps, &mut ids);
+        let rcps = levels(set.rcps, &mut ids);
+        let one = |p: Option<Policy>, ids: &mut Interner| p.map(|p| Indexed::new(p, ids));
+        let session = one(set.session, &mut ids);
+        let resource = one(set.resource, &mut ids);
+        let vpc_endpoint = one(set.vpc_endpoint, &mut ids);
+        let identity = all(set.identity, &mut ids);
+        let boundaries = all(set.boundaries, &mut ids);
         CompiledPolicySet {
             ids,
             identity,
             boundaries,
             session,
             resource,
+            vpc_endpoint,
             scps,
             rcps,
         }
@@ -546,6 +660,63 @@ impl CompiledPolicySet {
     }
 
     fn run(&self, req: &Request, trace: bool) -> Evaluation {
+        // sts:GetCallerIdentity needs no permission: AWS answers it for every authenticated
+        // caller, even when a policy denies it explicitly (STS API reference, GetCallerIdentity:
+        // "the same information is returned when access is denied"). No authorization check
+        // is made, so no policy of any kind (SCP, RCP, endpoint policy included) takes part.
+        let caller_identity = req.principal.is_some()
+            && req.action.len() == CALLER_IDENTITY.len()
+            && req.action.eq_ignore_ascii_case(CALLER_IDENTITY);
+        if caller_identity && !trace {
+            return Evaluation {
+                decision: Decision::Allowed,
+                explain: Explain {
+                    reason: String::new(),
+                    deciding_layer: None,
+                    same_account: true,
+                    layers: Vec::new(),
+                    notes: Vec::new(),
+                },
+            };
+        }
+        let set = resource_set(&req.resource);
+        let (pattern, note) = match set {
+            Some((p, n)) => (Some(p), Some(n)),
+            None => (None, None),
+        };
+        let mut partial: Option<Layer> = None;
+        let mut e = self.run_layers(req, trace, pattern, &mut partial);
+        if let Some(layer) = partial
+            && e.decision == Decision::Allowed
+        {
+            e.decision = Decision::ImplicitlyDenied;
+            e.explain.deciding_layer = Some(layer);
+            if trace {
+                e.explain.reason = "a Deny statement applies to some of the resources the request names: the request is not allowed for all of them".into();
+            }
+        }
+        if trace {
+            e.explain.notes.extend(note);
+        }
+        if caller_identity {
+            // Only the traced path reaches here: show what the policies say, then the rule.
+            e.explain.reason = format!(
+                "sts:GetCallerIdentity needs no permission: AWS allows it for every authenticated caller, even against an explicit deny (STS API reference); the policies alone would say {:?}",
+                e.decision
+            );
+            e.decision = Decision::Allowed;
+            e.explain.deciding_layer = None;
+        }
+        e
+    }
+
+    fn run_layers(
+        &self,
+        req: &Request,
+        trace: bool,
+        resource_set: Option<Vec<Ch>>,
+        partial: &mut Option<Layer>,
+    ) -> Evaluation {
         // Lower-case the action on the stack: no allocation for ordinary action names.
         let mut buf = [0u8; 128];
         let owned;
@@ -582,6 +753,8 @@ impl CompiledPolicySet {
             shape,
             principal_account,
             resource_account,
+            resource_set,
+            resource: literal_resource(&req.resource),
         };
         p.slr = p.is_service_linked_role();
         let same_account = match (p.principal_account, p.resource_account) {
@@ -596,6 +769,9 @@ impl CompiledPolicySet {
             |layer: Layer, org: Option<&str>, o: Outcome, layers: &mut Vec<LayerReport>| {
                 if o.deny && explicit.is_none() {
                     explicit = Some(layer);
+                }
+                if o.partial_deny && partial.is_none() {
+                    *partial = Some(layer);
                 }
                 if trace {
                     layers.push(LayerReport {
@@ -615,7 +791,7 @@ impl CompiledPolicySet {
             && crate::catalog::catalog().rcp_services.contains(p.service)
         {
             for (id, pols) in levels {
-                let o = self.layer(pols, &p, false, trace);
+                let o = self.layer(pols, &p, Side::Principal, trace);
                 if !o.allow && rcp_gap.is_none() {
                     rcp_gap = Some(id.clone());
                 }
@@ -634,7 +810,7 @@ impl CompiledPolicySet {
             && !p.slr
         {
             for (id, pols) in levels {
-                let o = self.layer(pols, &p, false, trace);
+                let o = self.layer(pols, &p, Side::Principal, trace);
                 if !o.allow && scp_gap.is_none() {
                     scp_gap = Some(id.clone());
                 }
@@ -645,9 +821,20 @@ impl CompiledPolicySet {
                 }
             }
         }
+        // The VPC endpoint policy: every request through the endpoint, whoever makes it.
+        let mut endpoint_ok = true;
+        if let Some(ep) = &self.vpc_endpoint {
+            let o = self.layer(std::slice::from_ref(ep), &p, Side::Endpoint, trace);
+            endpoint_ok = o.allow;
+            let denied = o.deny;
+            record(Layer::VpcEndpointPolicy, None, o, &mut layers);
+            if denied && !trace {
+                return fast_deny(Layer::VpcEndpointPolicy, same_account);
+            }
+        }
         let mut grant = None;
         if let Some(rp) = &self.resource {
-            let o = self.layer(std::slice::from_ref(rp), &p, true, trace);
+            let o = self.layer(std::slice::from_ref(rp), &p, Side::Resource, trace);
             if o.allow {
                 grant = o.grant;
             }
@@ -661,7 +848,7 @@ impl CompiledPolicySet {
         let iam_caller = !anonymous && p.shape != Shape::Service;
         let mut identity_allow = p.shape == Shape::Root;
         if iam_caller && !self.identity.is_empty() {
-            let o = self.layer(&self.identity, &p, false, trace);
+            let o = self.layer(&self.identity, &p, Side::Principal, trace);
             identity_allow |= o.allow;
             let denied = o.deny;
             record(Layer::IdentityPolicy, None, o, &mut layers);
@@ -672,7 +859,7 @@ impl CompiledPolicySet {
         let mut boundary_ok = true;
         if iam_caller && p.shape != Shape::Root {
             for b in &self.boundaries {
-                let o = self.layer(std::slice::from_ref(b), &p, false, trace);
+                let o = self.layer(std::slice::from_ref(b), &p, Side::Principal, trace);
                 boundary_ok &= o.allow;
                 let denied = o.deny;
                 record(Layer::PermissionBoundary, None, o, &mut layers);
@@ -683,7 +870,7 @@ impl CompiledPolicySet {
         }
         let mut session_ok = p.shape != Shape::FederatedUser;
         if let (true, Some(s)) = (iam_caller, &self.session) {
-            let o = self.layer(std::slice::from_ref(s), &p, false, trace);
+            let o = self.layer(std::slice::from_ref(s), &p, Side::Principal, trace);
             session_ok = o.allow;
             let denied = o.deny;
             record(Layer::SessionPolicy, None, o, &mut layers);
@@ -706,6 +893,7 @@ impl CompiledPolicySet {
                 deciding_layer: layer,
                 same_account,
                 layers,
+                notes: Vec::new(),
             },
         };
         use Decision::*;
@@ -744,6 +932,14 @@ impl CompiledPolicySet {
                 ImplicitlyDenied,
                 Some(Layer::ServiceControlPolicy),
                 &why,
+                layers,
+            );
+        }
+        if !endpoint_ok {
+            return done(
+                ImplicitlyDenied,
+                Some(Layer::VpcEndpointPolicy),
+                "the request goes through a VPC endpoint whose policy does not allow it: an endpoint policy grants nothing but every request through the endpoint must be allowed by it",
                 layers,
             );
         }
@@ -841,13 +1037,7 @@ impl CompiledPolicySet {
             || r.starts_with("arn:") && r.split(':').nth(2) == Some("kms") && r.contains(":key/")
     }
 
-    fn layer(
-        &self,
-        pols: &[Indexed],
-        p: &Prepared<'_>,
-        resource_based: bool,
-        trace: bool,
-    ) -> Outcome {
+    fn layer(&self, pols: &[Indexed], p: &Prepared<'_>, side: Side, trace: bool) -> Outcome {
         let mut o = Outcome::default();
         for (pi, ix) in pols.iter().enumerate() {
             let version = ix.policy.version;
@@ -855,20 +1045,25 @@ impl CompiledPolicySet {
                 if o.deny && !trace {
                     return o;
                 }
-                let grant = if resource_based {
-                    match principal_grant(st, p) {
+                let grant = match side {
+                    Side::Principal => None,
+                    Side::Resource => match principal_grant(st, p) {
                         Some(g) => Some(g),
                         None => continue,
-                    }
-                } else {
-                    None
+                    },
+                    // In an endpoint policy an account names its root user only: there is no
+                    // policy in the account to complete a delegation (PrivateLink guide).
+                    Side::Endpoint => match principal_grant(st, p) {
+                        Some(Grant::Account) if p.shape != Shape::Root => continue,
+                        Some(g) => Some(g),
+                        None => continue,
+                    },
                 };
-                if !statement_applies(st, version, p, known) {
-                    continue;
-                }
-                match st.effect {
-                    Effect::Deny => o.deny = true,
-                    Effect::Allow => {
+                match (statement_applies(st, version, p, known), st.effect) {
+                    (Applies::No, _) | (Applies::Partly, Effect::Allow) => continue,
+                    (Applies::Partly, Effect::Deny) => o.partial_deny = true,
+                    (Applies::Fully, Effect::Deny) => o.deny = true,
+                    (Applies::Fully, Effect::Allow) => {
                         o.allow = true;
                         o.grant = o.grant.max(grant);
                     }
@@ -892,6 +1087,26 @@ impl CompiledPolicySet {
     }
 }
 
+/// Which side of the request a layer's policies speak for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Identity policies, boundaries, session policies, SCPs, RCPs: no `Principal` element.
+    Principal,
+    /// The resource-based policy: its statements name who they are for.
+    Resource,
+    /// The VPC endpoint policy: names who may use the endpoint, and grants nothing.
+    Endpoint,
+}
+
+/// Whether a statement applies to a request. `Partly` only for a request that names many
+/// resources (see [`resource_set`]): the statement covers some of them, not all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applies {
+    Fully,
+    Partly,
+    No,
+}
+
 /// The fast path's answer once any layer has an applicable Deny: nothing else can change it.
 fn fast_deny(layer: Layer, same_account: bool) -> Evaluation {
     Evaluation {
@@ -901,6 +1116,7 @@ fn fast_deny(layer: Layer, same_account: bool) -> Evaluation {
             deciding_layer: Some(layer),
             same_account,
             layers: Vec::new(),
+            notes: Vec::new(),
         },
     }
 }
@@ -910,28 +1126,64 @@ fn statement_applies(
     version: Version,
     p: &Prepared<'_>,
     action_known: bool,
-) -> bool {
+) -> Applies {
     let a = &st.action;
     if !action_known {
         let hit = a.actions.iter().any(|x| x.matches_lower(p.service, p.name));
         if hit == a.negated {
-            return false;
+            return Applies::No;
         }
     }
+    let mut applies = Applies::Fully;
     if let Some(r) = &st.resource {
-        let hit = r.resources.iter().any(|rp| match (&rp.template, version) {
-            (Some(parts), Version::V2012) => {
-                let look = |k: &str| p.single(k);
-                glob::render_glob(parts, true, &look)
-                    .is_some_and(|g: Glob| g.is_match(&p.req.resource))
+        let rendered = |rp| rendered_resource(rp, version, p);
+        match &p.resource_set {
+            None => {
+                let hit = r
+                    .resources
+                    .iter()
+                    .any(|rp| rendered(rp).is_some_and(|g| g.is_match(&p.resource)));
+                if hit == r.negated {
+                    return Applies::No;
+                }
             }
-            _ => rp.glob.is_match(&p.req.resource),
-        });
-        if hit == r.negated {
-            return false;
+            Some(set) => {
+                // A pattern that covers every resource named, or meets some of them.
+                let (mut covered, mut met) = (false, false);
+                for g in r.resources.iter().filter_map(rendered) {
+                    let c = chars_of(&g);
+                    covered |= glob::covers(&c, set);
+                    met |= covered || glob::intersects(&c, set);
+                }
+                applies = match (r.negated, covered, met) {
+                    (false, true, _) | (true, _, false) => Applies::Fully,
+                    (false, false, false) | (true, true, _) => return Applies::No,
+                    _ => Applies::Partly,
+                };
+            }
         }
     }
-    st.conditions.iter().all(|c| cond::holds(c, p))
+    if st.conditions.iter().all(|c| cond::holds(c, p)) {
+        applies
+    } else {
+        Applies::No
+    }
+}
+
+/// A statement's resource pattern with its policy variables filled in from the request; `None`
+/// when a variable has no value (AWS: the pattern then matches nothing).
+fn rendered_resource<'g>(
+    rp: &'g crate::model::ResourcePattern,
+    version: Version,
+    p: &Prepared<'_>,
+) -> Option<Cow<'g, Glob>> {
+    match (&rp.template, version) {
+        (Some(parts), Version::V2012) => {
+            let look = |k: &str| p.single(k);
+            glob::render_glob(parts, true, &look).map(Cow::Owned)
+        }
+        _ => Some(Cow::Borrowed(&rp.glob)),
+    }
 }
 
 /// The caller's identities from the account outwards, for `NotPrincipal` (AWS may check the
@@ -960,8 +1212,10 @@ fn identity_chain(p: &Prepared<'_>) -> Vec<String> {
 
 fn principal_grant(st: &Statement, p: &Prepared<'_>) -> Option<Grant> {
     let Some(pe) = &st.principal else {
-        // No principal element (e.g. a VPC endpoint policy): it applies to every caller.
-        return Some(Grant::Direct);
+        // Resource-based and endpoint policy statements must name their principals; AWS
+        // rejects one without `Principal`/`NotPrincipal`. Read as naming nobody, never as
+        // everyone: it neither grants nor denies (lint reports it, RP013).
+        return None;
     };
     if pe.negated {
         let Principals::Map(map) = &pe.principals else {

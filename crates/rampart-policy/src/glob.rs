@@ -258,6 +258,95 @@ pub(crate) fn split_colons(toks: Vec<Tok>, n: usize) -> Vec<Glob> {
     segs.into_iter().map(Glob::from_toks).collect()
 }
 
+/// One position of a wildcard pattern, a character at a time, for comparing two patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ch {
+    C(char),
+    /// `?`: exactly one character.
+    One,
+    /// `*`: any run of characters.
+    Star,
+}
+
+/// The positions of a compiled glob.
+pub(crate) fn chars_of(g: &Glob) -> Vec<Ch> {
+    let mut out = Vec::new();
+    for t in toks_of(g) {
+        match t {
+            Tok::Lit(l) => out.extend(l.chars().map(Ch::C)),
+            Tok::One => out.push(Ch::One),
+            Tok::Star => out.push(Ch::Star),
+        }
+    }
+    out
+}
+
+/// A bottom-up table over (position in `p`, position in `r`); `cell(i, j, table)` may read the
+/// cells (i + 1, j), (i, j + 1) and (i + 1, j + 1), which are filled first.
+fn table(
+    p: &[Ch],
+    r: &[Ch],
+    cell: impl Fn(usize, usize, &dyn Fn(usize, usize) -> bool) -> bool,
+) -> bool {
+    let (m, n) = (p.len(), r.len());
+    let w = n + 1;
+    let mut t = vec![false; (m + 1) * w];
+    for i in (0..=m).rev() {
+        for j in (0..=n).rev() {
+            let v = {
+                let get = |a: usize, b: usize| t[a * w + b];
+                cell(i, j, &get)
+            };
+            t[i * w + j] = v;
+        }
+    }
+    t[0]
+}
+
+/// True when every string `r` can stand for is matched by `p` (`p` covers `r`). Sound, not
+/// complete: a `*` of `r` must be absorbed by a `*` of `p`, so a "yes" is always right and a
+/// "no" may be conservative (e.g. `a*` ∪ `b*` covering `[ab]*` is not seen).
+pub(crate) fn covers(p: &[Ch], r: &[Ch]) -> bool {
+    let (m, n) = (p.len(), r.len());
+    table(p, r, |i, j, get| {
+        if i == m {
+            return j == n;
+        }
+        match p[i] {
+            Ch::Star => get(i + 1, j) || (j < n && get(i, j + 1)),
+            Ch::One => j < n && r[j] != Ch::Star && get(i + 1, j + 1),
+            Ch::C(c) => j < n && r[j] == Ch::C(c) && get(i + 1, j + 1),
+        }
+    })
+}
+
+/// True when some string is matched by both patterns (exact).
+pub(crate) fn intersects(p: &[Ch], r: &[Ch]) -> bool {
+    let (m, n) = (p.len(), r.len());
+    table(p, r, |i, j, get| {
+        if i == m && j == n {
+            return true;
+        }
+        let ps = i < m && p[i] == Ch::Star;
+        let rs = j < n && r[j] == Ch::Star;
+        // A star that produces nothing, or one character of the other side.
+        if ps && (get(i + 1, j) || (j < n && !rs && get(i, j + 1))) {
+            return true;
+        }
+        if rs && (get(i, j + 1) || (i < m && !ps && get(i + 1, j))) {
+            return true;
+        }
+        i < m
+            && j < n
+            && !ps
+            && !rs
+            && match (p[i], r[j]) {
+                (Ch::C(a), Ch::C(b)) => a == b && get(i + 1, j + 1),
+                _ => get(i + 1, j + 1),
+            }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,5 +388,36 @@ mod tests {
         let segs = split_colons(toks_of(&Glob::new("arn:aws:s3:::b/*:x")), 6);
         assert_eq!(segs.len(), 6);
         assert!(segs[5].is_match("b/k:x"));
+    }
+
+    #[test]
+    fn pattern_relations() {
+        let c = |s: &str| chars_of(&Glob::new(s));
+        // (policy pattern, request pattern, covers, intersects)
+        for (p, r, cov, meet) in [
+            ("arn:aws:s3:::b/*", "arn:aws:s3:::b/*", true, true),
+            ("arn:aws:s3:::b/*", "arn:aws:s3:::b/x/*", true, true),
+            ("arn:aws:s3:::b/x/*", "arn:aws:s3:::b/*", false, true),
+            ("arn:aws:s3:::b/?", "arn:aws:s3:::b/?", true, true),
+            ("arn:aws:s3:::b/?", "arn:aws:s3:::b/*", false, true),
+            ("arn:aws:s3:::c/*", "arn:aws:s3:::b/*", false, false),
+            ("*", "arn:aws:sqs:*", true, true),
+            ("arn:aws:sqs:*:1:q", "arn:aws:sqs:*", false, true),
+            ("*a", "*b", false, false),
+            ("*ab", "*b", false, true),
+            ("a*b*c", "a*c", false, true),
+            ("a*", "ab?d", true, true),
+            ("a?", "a*", false, true),
+            ("", "*", false, true),
+            ("x", "", false, false),
+        ] {
+            assert_eq!(covers(&c(p), &c(r)), cov, "{p} covers {r}");
+            assert_eq!(intersects(&c(p), &c(r)), meet, "{p} meets {r}");
+            assert_eq!(
+                intersects(&c(r), &c(p)),
+                meet,
+                "meets is symmetric: {r} {p}"
+            );
+        }
     }
 }

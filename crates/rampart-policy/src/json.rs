@@ -7,10 +7,12 @@ use std::borrow::Cow;
 /// Nesting deeper than this is rejected: real policies nest four or five levels.
 const MAX_DEPTH: usize = 64;
 
-/// A JSON value with the byte offset where it starts.
+/// A JSON value with the byte offsets where it starts and ends (`text[pos..end]` is its source:
+/// `simulate` keys its policy cache on it).
 #[derive(Debug, Clone)]
 pub(crate) struct Node<'a> {
     pub pos: usize,
+    pub end: usize,
     pub val: Val<'a>,
 }
 
@@ -70,6 +72,56 @@ pub(crate) fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
     Ok(v)
 }
 
+/// Parses a document that is usually a large array, handing each top-level item over as soon
+/// as it is read, so only one item's tree is alive at a time (a `simulate` file of 100,000
+/// requests never exists as one tree). A document that is not an array is handed over whole;
+/// the result says which it was. Errors from `item` stop the scan and are returned as they are.
+pub(crate) fn for_each_item<'a, E>(
+    text: &'a str,
+    mut item: impl FnMut(Node<'a>) -> Result<(), E>,
+    syntax: impl Fn(SyntaxError) -> E,
+) -> Result<bool, E> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        src: text,
+        i: 0,
+    };
+    if p.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        p.i = 3;
+    }
+    p.ws();
+    if p.s.get(p.i) != Some(&b'[') {
+        item(parse(text).map_err(&syntax)?)?;
+        return Ok(false);
+    }
+    p.i += 1;
+    p.ws();
+    if p.s.get(p.i) == Some(&b']') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            item(p.value(1).map_err(&syntax)?)?;
+            p.ws();
+            match p.s.get(p.i) {
+                Some(b',') => p.i += 1,
+                Some(b']') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return Err(syntax(p.err("expected `,` or `]` in array"))),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.s.len() {
+        return Err(syntax(
+            p.err("unexpected text after the end of the JSON document"),
+        ));
+    }
+    Ok(true)
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,
@@ -115,7 +167,11 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
-        Ok(Node { pos, val })
+        Ok(Node {
+            pos,
+            end: self.i,
+            val,
+        })
     }
 
     fn literal(&mut self, word: &str, v: Val<'a>) -> Result<Val<'a>, SyntaxError> {
@@ -325,22 +381,91 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let pos = pos.min(text.len());
-    let before = &text.as_bytes()[..pos];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    // Count characters, not bytes; `pos` may fall inside a multi-byte char on errors.
-    let col = before[line_start..]
-        .iter()
-        .filter(|&&b| (b & 0xC0) != 0x80)
-        .count()
-        + 1;
-    (line, col)
+/// Where each line starts, and how many UTF-8 continuation bytes come before each 64-byte
+/// block, built in one pass over the text. Every position lookup is then a binary search plus a
+/// scan of at most one block, so a file with many policies (a `simulate` input of 100,000
+/// requests) costs the same per statement as a file with one.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    len: usize,
+    line_starts: Vec<usize>,
+    /// `cont_before[k]`: continuation bytes in `text[..k * BLOCK]`.
+    cont_before: Vec<usize>,
+}
+
+const BLOCK: usize = 64;
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        let mut cont_before = Vec::with_capacity(bytes.len() / BLOCK + 1);
+        let mut cont = 0usize;
+        for (k, block) in bytes.chunks(BLOCK).enumerate() {
+            cont_before.push(cont);
+            for (i, &b) in block.iter().enumerate() {
+                if b == b'\n' {
+                    line_starts.push(k * BLOCK + i + 1);
+                }
+                cont += usize::from(b & 0xC0 == 0x80);
+            }
+        }
+        cont_before.push(cont);
+        LineIndex {
+            len: bytes.len(),
+            line_starts,
+            cont_before,
+        }
+    }
+
+    /// Continuation bytes in `text[..pos]`.
+    fn cont(&self, text: &[u8], pos: usize) -> usize {
+        let k = pos / BLOCK;
+        self.cont_before[k]
+            + text[k * BLOCK..pos]
+                .iter()
+                .filter(|&&b| b & 0xC0 == 0x80)
+                .count()
+    }
+
+    /// 1-based line and column (in characters) of a byte offset of `text`, the text this index
+    /// was built from.
+    pub fn line_col(&self, text: &str, pos: usize) -> (usize, usize) {
+        debug_assert_eq!(text.len(), self.len);
+        let pos = pos.min(self.len);
+        let line = self.line_starts.partition_point(|&s| s <= pos);
+        let start = self.line_starts[line - 1];
+        let bytes = text.as_bytes();
+        // Count characters, not bytes; `pos` may fall inside a multi-byte char on errors.
+        let col = pos - start - (self.cont(bytes, pos) - self.cont(bytes, start)) + 1;
+        (line, col)
+    }
+
+    /// The byte offset of a 1-based line and character column (the inverse of
+    /// [`LineIndex::line_col`]); a column past the end of the line gives the line's end.
+    pub fn offset(&self, text: &str, line: usize, column: usize) -> Option<usize> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let end = self.line_starts.get(line).map_or(self.len, |&n| n - 1);
+        let bytes = text.as_bytes();
+        let want = column.saturating_sub(1);
+        let base = self.cont(bytes, start);
+        let chars_before = |b: usize| b - start - (self.cont(bytes, b) - base);
+        if chars_before(end) <= want {
+            return Some(end);
+        }
+        // The smallest b with more than `want` characters starting before it is one past the
+        // first byte of character number `want`: that byte is the answer.
+        let (mut lo, mut hi) = (start, end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if chars_before(mid) > want {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Some(lo - 1)
+    }
 }
 
 #[cfg(test)]
@@ -380,9 +505,51 @@ mod tests {
         assert!(parse(&deep).is_err());
     }
 
+    /// The obvious O(n) definition, as the reference the index must agree with.
+    fn line_col_scan(text: &str, pos: usize) -> (usize, usize) {
+        let before = &text.as_bytes()[..pos.min(text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let col = before[start..]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+            + 1;
+        (line, col)
+    }
+
     #[test]
     fn line_col_counts_chars() {
-        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
-        assert_eq!(line_col("x", 0), (1, 1));
+        let t = "ab\ncé d";
+        assert_eq!(LineIndex::new(t).line_col(t, 7), (2, 4));
+        assert_eq!(LineIndex::new("x").line_col("x", 0), (1, 1));
+    }
+
+    #[test]
+    fn index_agrees_with_a_scan_everywhere_and_inverts() {
+        // Lines longer than a block, multi-byte characters straddling block edges.
+        let mut t = String::new();
+        for i in 0..40 {
+            t.push_str(&"é€x😀".repeat(i % 7 * 9));
+            t.push_str(&"a".repeat(i * 3));
+            t.push('\n');
+        }
+        let ix = LineIndex::new(&t);
+        for pos in 0..=t.len() + 2 {
+            let lc = ix.line_col(&t, pos);
+            assert_eq!(lc, line_col_scan(&t, pos), "at {pos}");
+            if t.is_char_boundary(pos.min(t.len())) {
+                assert_eq!(
+                    ix.offset(&t, lc.0, lc.1),
+                    Some(pos.min(t.len())),
+                    "at {pos}"
+                );
+            }
+        }
+        assert_eq!(ix.offset(&t, 0, 1), None);
+        assert_eq!(ix.offset(&t, 1000, 1), None);
     }
 }

@@ -164,16 +164,21 @@ impl Out {
 
     /// Moves findings with a needle to the needle's first occurrence after their statement.
     fn locate(&mut self, text: &str) {
-        for (idx, needle) in std::mem::take(&mut self.1) {
+        let needles = std::mem::take(&mut self.1);
+        if needles.is_empty() {
+            return;
+        }
+        let index = crate::json::LineIndex::new(text);
+        for (idx, needle) in needles {
             let Some(f) = self.0.get_mut(idx) else {
                 continue;
             };
-            let Some(start) = offset_of(text, f.line, f.column) else {
+            let Some(start) = index.offset(text, f.line, f.column) else {
                 continue;
             };
             let quoted = format!("\"{needle}\"");
             if let Some(found) = text.get(start..).and_then(|t| t.find(&quoted)) {
-                let (line, column) = crate::json::line_col(text, start + found + 1);
+                let (line, column) = index.line_col(text, start + found + 1);
                 f.line = line;
                 f.column = column;
             }
@@ -261,22 +266,6 @@ pub fn lint(text: &str, kind: PolicyKind) -> Vec<Finding> {
 }
 
 /// Byte offset of a 1-based line and character column.
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2)?.0 + 1
-    };
-    let rest = text.get(line_start..)?;
-    Some(
-        line_start
-            + rest
-                .char_indices()
-                .nth(column.saturating_sub(1))
-                .map_or(rest.len(), |(i, _)| i),
-    )
-}
-
 /// Lints several policies attached to one target (quota on the count for SCPs/RCPs).
 pub fn lint_target(texts: &[&str], kind: PolicyKind) -> Vec<Vec<Finding>> {
     let mut all: Vec<Vec<Finding>> = texts.iter().map(|t| lint(t, kind)).collect();
@@ -352,8 +341,10 @@ fn kind_rules(out: &mut Out, kind: PolicyKind, i: usize, st: &Statement) {
                 out.add(
                     "RP013",
                     at,
-                    "resource-based policy statements need \"Principal\" or \"NotPrincipal\""
-                        .into(),
+                    format!(
+                        "{} policy statements need \"Principal\" or \"NotPrincipal\": AWS rejects the policy without one, and rampart reads the statement as naming nobody (it grants and denies nothing), never everyone",
+                        kind_name(kind)
+                    ),
                 );
             }
         }
@@ -784,6 +775,18 @@ mod tests {
         );
         assert!(codes(&big, PolicyKind::Scp).contains(&"RP012"));
         assert!(codes(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#, PolicyKind::Scp).contains(&"RP013"));
+        for kind in [PolicyKind::Resource, PolicyKind::VpcEndpoint] {
+            let f = lint(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
+                kind,
+            );
+            let missing = f
+                .iter()
+                .find(|f| f.code == "RP013")
+                .expect("RP013 for a statement without Principal");
+            assert_eq!(missing.severity, Severity::Error);
+            assert!(missing.message.contains("naming nobody"), "{missing:?}");
+        }
         assert!(codes(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"ec2:RunInstances","Resource":"*"}}"#, PolicyKind::Rcp).contains(&"RP013"));
         assert!(
             codes(
@@ -809,7 +812,8 @@ mod tests {
         let f = lint(t, PolicyKind::Identity);
         let e = f.iter().find(|f| f.code == "RP003").unwrap();
         assert_eq!((e.line, e.column), (4, 15), "{e:?}");
-        assert_eq!(offset_of("ab\ncd", 2, 2), Some(4));
+        let ix = crate::json::LineIndex::new("ab\ncd");
+        assert_eq!(ix.offset("ab\ncd", 2, 2), Some(4));
     }
 
     #[test]
@@ -819,8 +823,11 @@ mod tests {
 
     #[test]
     fn reference_scps_have_no_errors() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/scps");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|a| a.join("shared/reference/scps"))
+            .find(|d| d.is_dir())
+            .expect("shared/reference/scps beside a parent of the crate (e.g. /work/shared)");
         for name in [
             "wa-quest-deny-stoplogging.json",
             "controltower-GRREGIONDENY.json",

@@ -112,8 +112,13 @@ impl ActionPattern {
 
     /// The lower-cased `service:name` when the pattern has no wildcard.
     pub fn literal(&self) -> Option<String> {
+        self.literal_parts().map(|(s, n)| format!("{s}:{n}"))
+    }
+
+    /// The lower-cased service and name when the pattern has no wildcard (nothing allocated).
+    pub fn literal_parts(&self) -> Option<(&str, &str)> {
         match (&self.service, &self.name) {
-            (Glob::Exact(s), Glob::Exact(n)) => Some(format!("{s}:{n}")),
+            (Glob::Exact(s), Glob::Exact(n)) => Some((s, n)),
             _ => None,
         }
     }

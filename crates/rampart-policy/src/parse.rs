@@ -29,58 +29,35 @@ impl std::error::Error for ParseError {}
 /// RCP, VPC endpoint). Kind-specific rules (e.g. `Principal` not allowed in an SCP) are checked
 /// by the linter, not here: this accepts every form AWS's grammar accepts.
 pub fn parse_policy(text: &str) -> Result<Policy, ParseError> {
-    let node = json::parse(text).map_err(|e| {
-        let (line, column) = json::line_col(text, e.pos);
-        ParseError {
-            line,
-            column,
-            message: e.msg,
-        }
-    })?;
-    lower_policy(&node, text)
+    let l = Lower::new(text);
+    let node = json::parse(text).map_err(|e| l.err(e.pos, e.msg))?;
+    l.policy(&node)
 }
 
-pub(crate) fn lower_policy(node: &Node<'_>, text: &str) -> Result<Policy, ParseError> {
-    Lower::new(text).policy(node)
-}
-
+/// Lowers JSON nodes of one input text to the model. Positions become line and column through
+/// one [`json::LineIndex`] per text, built on first use and shared by every policy lowered from
+/// it: no lookup rescans the text.
 pub(crate) struct Lower<'t> {
     pub text: &'t str,
-    /// Last position converted to (line, column): statements come in document order, so
-    /// scanning on from here keeps position tracking linear.
-    cursor: std::cell::Cell<(usize, usize, usize)>,
+    index: std::cell::OnceCell<json::LineIndex>,
 }
 
 impl<'t> Lower<'t> {
     pub fn new(text: &'t str) -> Lower<'t> {
         Lower {
             text,
-            cursor: std::cell::Cell::new((0, 1, 1)),
+            index: std::cell::OnceCell::new(),
         }
     }
 
-    fn line_col(&self, pos: usize) -> (usize, usize) {
-        let (from, mut line, mut col) = self.cursor.get();
-        let pos = pos.min(self.text.len());
-        if pos < from {
-            let (l, c) = json::line_col(self.text, pos);
-            self.cursor.set((pos, l, c));
-            return (l, c);
-        }
-        for &b in &self.text.as_bytes()[from..pos] {
-            if b == b'\n' {
-                line += 1;
-                col = 1;
-            } else if b & 0xC0 != 0x80 {
-                col += 1;
-            }
-        }
-        self.cursor.set((pos, line, col));
-        (line, col)
+    pub fn line_col(&self, pos: usize) -> (usize, usize) {
+        self.index
+            .get_or_init(|| json::LineIndex::new(self.text))
+            .line_col(self.text, pos)
     }
 
     pub fn err(&self, pos: usize, msg: impl Into<String>) -> ParseError {
-        let (line, column) = json::line_col(self.text, pos);
+        let (line, column) = self.line_col(pos);
         ParseError {
             line,
             column,
@@ -88,7 +65,8 @@ impl<'t> Lower<'t> {
         }
     }
 
-    fn policy(&self, node: &Node<'_>) -> Result<Policy, ParseError> {
+    /// Lowers one policy document node of this text.
+    pub fn policy(&self, node: &Node<'_>) -> Result<Policy, ParseError> {
         let Val::Obj(members) = &node.val else {
             return Err(self.err(
                 node.pos,
@@ -169,8 +147,16 @@ impl<'t> Lower<'t> {
         if members.len() < 2 {
             return Ok(());
         }
+        // Objects are small (a statement has at most nine elements), but a condition block
+        // may list many keys: past a handful, a set keeps this linear.
+        let mut seen = std::collections::HashSet::new();
         for (i, (k, _)) in members.iter().enumerate() {
-            if members[..i].iter().any(|(p, _)| p.name == k.name) {
+            let repeated = if members.len() <= 16 {
+                members[..i].iter().any(|(p, _)| p.name == k.name)
+            } else {
+                !seen.insert(k.name.as_ref())
+            };
+            if repeated {
                 return Err(self.err(
                     k.pos,
                     format!(

@@ -1335,11 +1335,11 @@ fn action_and_resource_matching() {
             false,
         ),
         (
-            "D-vars: ${*} in Resource is a literal asterisk",
+            "D-vars: ${*} in Resource is a literal asterisk (the request names the object `*` with the same escape)",
             r#""Action":"*""#,
             r#""Resource":"arn:aws:s3:::b/${*}""#,
             "s3:GetObject",
-            "arn:aws:s3:::b/*",
+            "arn:aws:s3:::b/${*}",
             true,
         ),
         (
@@ -1379,6 +1379,201 @@ fn action_and_resource_matching() {
         );
         check(rule, &deny, if *applies { X } else { A });
     }
+}
+
+/// Requests whose resource names many resources (docs/policy.md, "Wildcard and incomplete
+/// resources in requests"): Allowed and ExplicitlyDenied only when they hold for every resource
+/// named; a Deny that covers some of them gives ImplicitlyDenied.
+#[test]
+fn wildcard_and_incomplete_request_resources() {
+    let case = |rule: &str, stmts: &str, resource: &str, want: Decision| {
+        check(rule, &identity_sim("s3:GetObject", resource, stmts), want);
+    };
+    let allow = |r: &str| format!(r#"{{"Effect":"Allow","Action":"*","Resource":"{r}"}}"#);
+    let deny = |r: &str| format!(r#"{{"Effect":"Deny","Action":"*","Resource":"{r}"}}"#);
+    let both = |a: &str, d: &str| format!("{},{}", allow(a), deny(d));
+    let not_resource = r#"{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::b/secret/*"}"#;
+    let rows: Vec<(&str, String, &str, Decision)> = vec![
+        // Wildcards in the request's resource.
+        (
+            "grant covering every object",
+            allow("arn:aws:s3:::b/*"),
+            "arn:aws:s3:::b/*",
+            A,
+        ),
+        (
+            "grant covering a sub-prefix",
+            allow("arn:aws:s3:::b/x/*"),
+            "arn:aws:s3:::b/x/y/*",
+            A,
+        ),
+        (
+            "grant on some objects only",
+            allow("arn:aws:s3:::b/public/*"),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "grant on a single object only",
+            allow("arn:aws:s3:::b/k"),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "? names one character",
+            allow("arn:aws:s3:::b/?"),
+            "arn:aws:s3:::b/?",
+            A,
+        ),
+        (
+            "? does not cover *",
+            allow("arn:aws:s3:::b/?"),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "deny covering every object",
+            both("*", "arn:aws:s3:::b/*"),
+            "arn:aws:s3:::b/*",
+            X,
+        ),
+        (
+            "deny on some objects: not allowed for all",
+            both("*", "arn:aws:s3:::b/secret/*"),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "deny elsewhere",
+            both("*", "arn:aws:s3:::c/*"),
+            "arn:aws:s3:::b/*",
+            A,
+        ),
+        (
+            "grant on the object `*` alone",
+            allow("arn:aws:s3:::b/${*}"),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "deny on the object `*` alone",
+            both("*", "arn:aws:s3:::b/${*}"),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "the object `*` itself",
+            both("*", "arn:aws:s3:::b/${*}"),
+            "arn:aws:s3:::b/${*}",
+            X,
+        ),
+        (
+            "NotResource meeting some objects",
+            not_resource.to_string(),
+            "arn:aws:s3:::b/*",
+            I,
+        ),
+        (
+            "NotResource meeting none",
+            not_resource.to_string(),
+            "arn:aws:s3:::b/public/*",
+            A,
+        ),
+        // Incomplete ARNs name every resource whose ARN starts with them.
+        (
+            "service-only ARN, service-wide grant",
+            allow("arn:aws:s3:*"),
+            "arn:aws:s3",
+            A,
+        ),
+        (
+            "service-only ARN, grant on one bucket",
+            allow("arn:aws:s3:::b/*"),
+            "arn:aws:s3",
+            I,
+        ),
+        (
+            "service-only ARN, grant on everything",
+            allow("*"),
+            "arn:aws:s3",
+            A,
+        ),
+        (
+            "service-only ARN, deny on one bucket",
+            both("*", "arn:aws:s3:::b/*"),
+            "arn:aws:s3",
+            I,
+        ),
+        (
+            "service-only ARN, deny service-wide",
+            both("*", "arn:aws:s3:::*"),
+            "arn:aws:s3:",
+            I,
+        ),
+        (
+            "service-only ARN, deny everything",
+            both("*", "arn:aws:*"),
+            "arn:aws:s3",
+            X,
+        ),
+        (
+            "empty resource segment, grant on all buckets",
+            allow("arn:aws:s3:::*"),
+            "arn:aws:s3:::",
+            A,
+        ),
+        (
+            "empty resource segment, grant on one bucket",
+            allow("arn:aws:s3:::b"),
+            "arn:aws:s3:::",
+            I,
+        ),
+        ("bare partition", allow("arn:aws:sqs:*"), "arn:aws", I),
+        // `*` alone is AWS's resource for actions without a resource type: matched as written.
+        ("`*` request, ARN grant", allow("arn:aws:s3:::*"), "*", I),
+        ("`*` request, `*` grant", allow("*"), "*", A),
+        (
+            "`*` request, ARN deny does not apply",
+            both("*", "arn:aws:s3:::*"),
+            "*",
+            A,
+        ),
+    ];
+    for (rule, stmts, resource, want) in &rows {
+        case(rule, stmts, resource, *want);
+    }
+
+    // The explanation says how the resource was read, and which layer's Deny covered only some.
+    let explained = |action: &str, resource: &str, stmts: &str| {
+        let s = &parse_simulations(&identity_sim(action, resource, stmts)).unwrap()[0];
+        evaluate(&s.request, &s.policies)
+    };
+    let noted = |e: &rampart_policy::Evaluation, what: &str| {
+        assert!(e.explain.notes.iter().any(|n| n.contains(what)), "{e:#?}");
+    };
+    let e = explained(
+        "s3:GetObject",
+        "arn:aws:s3:::b/*",
+        &both("*", "arn:aws:s3:::b/secret/*"),
+    );
+    assert_eq!(
+        e.explain.deciding_layer,
+        Some(rampart_policy::Layer::IdentityPolicy)
+    );
+    assert!(e.explain.reason.contains("some of the resources"), "{e:#?}");
+    noted(&e, "contains wildcards");
+    let e = explained("sqs:SendMessage", "arn:aws:sqs", &allow("*"));
+    noted(&e, "not a complete ARN");
+    let json = serde_json::to_string(&e).unwrap();
+    assert!(json.contains("\"notes\""), "{json}");
+}
+
+/// One request by `USER` against one identity policy of `stmts`.
+fn identity_sim(action: &str, resource: &str, stmts: &str) -> String {
+    format!(
+        r#"{{"request":{{"action":"{action}","resource":"{resource}","principal":"{USER}"}},
+            "identityPolicies":[{{"Version":"2012-10-17","Statement":[{stmts}]}}]}}"#
+    )
 }
 
 const ALL: &str = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
@@ -1765,8 +1960,11 @@ fn grammar_accepts_every_form() {
 /// The example guardrails in ../shared/reference/scps parse and behave as their notes say.
 #[test]
 fn reference_guardrails() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/scps");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/reference/scps"))
+        .find(|d| d.is_dir())
+        .expect("shared/reference/scps beside a parent of the crate (e.g. /work/shared)");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("reference SCPs present") {
         let path = entry.unwrap().path();
@@ -1777,4 +1975,308 @@ fn reference_guardrails() {
         }
     }
     assert!(n >= 10);
+}
+
+/// A simulation of `action` on `resource` by `principal` with the given extra simulate keys.
+fn sim(action: &str, resource: &str, principal: &str, extra: &str) -> String {
+    let principal = if principal.is_empty() {
+        "null".to_string()
+    } else {
+        format!("\"{principal}\"")
+    };
+    format!(
+        r#"{{"request":{{"action":"{action}","resource":{{"resource":"{resource}","accountId":"111111111111"}},"principal":{principal},
+            "context":{{"aws:SourceVpce":"vpce-1a2b3c4d"}}}}{extra}}}"#
+    )
+}
+
+/// VPC endpoint policies are a layer of their own [PrivateLink guide, "Control access to VPC
+/// endpoints using endpoint policies"]: every request through the endpoint must be allowed by
+/// it, an explicit Deny in it denies, it grants nothing, and an account principal in it names
+/// the account's root user only.
+#[test]
+fn vpc_endpoint_policy_layer() {
+    let ident = format!(r#","identityPolicies":[{}]"#, pol(GET));
+    let ep = |stmts: &str| format!(r#","vpcEndpointPolicy":{}"#, pol(stmts));
+    let with_ident = |stmts: &str| format!("{ident}{}", ep(stmts));
+    let open_ep = r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}"#;
+    let s3_only =
+        r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#;
+    let explicit_deny = format!(
+        r#"{open_ep},{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*"}}"#
+    );
+    let other_account = r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}}"#;
+    let acct =
+        r#"{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}"#;
+    let role = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/app"},"Action":"*","Resource":"*"}"#;
+    // Anonymous callers through the endpoint: the bucket policy grants, the endpoint filters.
+    let public = format!(
+        r#","resourcePolicy":{}"#,
+        pol(
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#
+        )
+    );
+    let signed_only = r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalArn":"false"}}}"#;
+    let no_principal = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
+    let rows: Vec<(&str, &str, &str, &str, String, Decision)> = vec![
+        (
+            "default endpoint policy (full access)",
+            "s3:GetObject",
+            OBJ,
+            USER,
+            with_ident(open_ep),
+            A,
+        ),
+        (
+            "endpoint policy allows",
+            "s3:GetObject",
+            OBJ,
+            USER,
+            with_ident(s3_only),
+            A,
+        ),
+        (
+            "endpoint policy does not allow: denied",
+            "s3:GetObject",
+            "arn:aws:s3:::other/k",
+            USER,
+            with_ident(s3_only),
+            I,
+        ),
+        (
+            "explicit deny in the endpoint policy",
+            "s3:GetObject",
+            OBJ,
+            USER,
+            with_ident(&explicit_deny),
+            X,
+        ),
+        (
+            "the endpoint policy grants nothing",
+            "s3:PutObject",
+            OBJ,
+            USER,
+            with_ident(open_ep),
+            I,
+        ),
+        (
+            "endpoint conditions on the caller",
+            "s3:GetObject",
+            OBJ,
+            USER,
+            with_ident(other_account),
+            I,
+        ),
+        (
+            "an account principal names its root user only",
+            "s3:GetObject",
+            OBJ,
+            USER,
+            with_ident(acct),
+            I,
+        ),
+        (
+            "… and the root user passes",
+            "s3:GetObject",
+            OBJ,
+            "arn:aws:iam::111111111111:root",
+            ep(acct),
+            A,
+        ),
+        (
+            "a role named in the endpoint policy covers its sessions",
+            "s3:GetObject",
+            OBJ,
+            SESSION,
+            with_ident(role),
+            A,
+        ),
+        (
+            "anonymous through an open endpoint",
+            "s3:GetObject",
+            OBJ,
+            "",
+            format!("{public}{}", ep(open_ep)),
+            A,
+        ),
+        (
+            "anonymous through a restricted endpoint",
+            "s3:GetObject",
+            OBJ,
+            "",
+            format!("{public}{}", ep(signed_only)),
+            I,
+        ),
+        // A statement without Principal names nobody in an endpoint policy too.
+        (
+            "endpoint statement without Principal allows nobody",
+            "s3:GetObject",
+            OBJ,
+            USER,
+            with_ident(no_principal),
+            I,
+        ),
+        // Not a resource policy: it does not make a cross-account request pass.
+        (
+            "cross-account needs the resource policy, not the endpoint policy",
+            "s3:GetObject",
+            OBJ,
+            OTHER_ROLE,
+            with_ident(open_ep),
+            I,
+        ),
+    ];
+    for (rule, action, resource, who, extra, want) in &rows {
+        check(rule, &sim(action, resource, who, extra), *want);
+    }
+
+    // The trace names the layer and its statements.
+    let text = sim(
+        "s3:GetObject",
+        "arn:aws:s3:::other/k",
+        USER,
+        &format!("{ident}{}", ep(s3_only)),
+    );
+    let s = &parse_simulations(&text).unwrap()[0];
+    let e = evaluate(&s.request, &s.policies);
+    assert_eq!(
+        e.explain.deciding_layer,
+        Some(rampart_policy::Layer::VpcEndpointPolicy)
+    );
+    assert!(e.explain.reason.contains("VPC endpoint"), "{e:#?}");
+    let json = serde_json::to_string(&e).unwrap();
+    assert!(json.contains("\"vpcEndpointPolicy\""), "{json}");
+}
+
+/// `sts:GetCallerIdentity` needs no permission and works even against an explicit deny (STS
+/// API reference, GetCallerIdentity). No authorization check is made, so no policy type takes
+/// part: not SCPs, RCPs or endpoint policies either.
+#[test]
+fn get_caller_identity_needs_no_permission() {
+    let deny_all = r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#;
+    let everything_denies = format!(
+        r#","identityPolicies":[{d}],"permissionBoundaries":[{d}],"sessionPolicy":{d},
+           "serviceControlPolicies":[{{"orgIdentifier":"r-root","policies":[{d}]}}],
+           "resourceControlPolicies":[{{"orgIdentifier":"r-root","policies":[{d}]}}],
+           "vpcEndpointPolicy":{ep}"#,
+        d = pol(deny_all),
+        ep = pol(r#"{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}"#)
+    );
+    for who in [
+        USER,
+        SESSION,
+        OTHER_ROLE,
+        FED,
+        "arn:aws:iam::111111111111:root",
+    ] {
+        check(
+            "GetCallerIdentity against every deny",
+            &sim("sts:GetCallerIdentity", "*", who, &everything_denies),
+            A,
+        );
+        check(
+            "GetCallerIdentity with no policy at all",
+            &sim("sts:getcalleridentity", "*", who, ""),
+            A,
+        );
+    }
+    // An unsigned request has no caller to describe.
+    check(
+        "anonymous GetCallerIdentity",
+        &sim("sts:GetCallerIdentity", "*", "", ""),
+        I,
+    );
+    // Other STS actions are evaluated as usual.
+    check(
+        "GetSessionToken is not exempt",
+        &sim("sts:GetSessionToken", "*", USER, &everything_denies),
+        X,
+    );
+
+    let s = &parse_simulations(&sim("sts:GetCallerIdentity", "*", USER, &everything_denies))
+        .unwrap()[0];
+    let e = evaluate(&s.request, &s.policies);
+    assert_eq!(e.decision, A);
+    assert_eq!(e.explain.deciding_layer, None);
+    assert!(e.explain.reason.contains("needs no permission"), "{e:#?}");
+    assert!(
+        e.explain.reason.contains("ExplicitlyDenied"),
+        "the trace says what the policies alone would do: {e:#?}"
+    );
+    assert!(!e.explain.layers.is_empty(), "the layers are still shown");
+}
+
+/// A resource-based policy statement without `Principal`/`NotPrincipal` is rejected by AWS;
+/// rampart reads it as naming nobody (never everyone): it neither grants nor denies.
+#[test]
+fn resource_policy_statement_without_principal_names_nobody() {
+    let rp = |stmts: &str| format!(r#","resourcePolicy":{}"#, pol(stmts));
+    let no_principal_allow = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
+    check(
+        "anonymous: no grant",
+        &sim("s3:GetObject", OBJ, "", &rp(no_principal_allow)),
+        I,
+    );
+    check(
+        "cross-account: no grant",
+        &sim(
+            "s3:GetObject",
+            OBJ,
+            OTHER_ROLE,
+            &format!(
+                r#"{}{}"#,
+                rp(no_principal_allow),
+                format_args!(r#","identityPolicies":[{}]"#, pol(GET))
+            ),
+        ),
+        I,
+    );
+    check(
+        "same account without identity grant: no grant",
+        &sim("s3:GetObject", OBJ, USER, &rp(no_principal_allow)),
+        I,
+    );
+    check(
+        "a Deny without Principal denies nobody either",
+        &sim(
+            "s3:GetObject",
+            OBJ,
+            USER,
+            &format!(
+                r#"{}{}"#,
+                rp(r#"{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}"#),
+                format_args!(r#","identityPolicies":[{}]"#, pol(GET))
+            ),
+        ),
+        A,
+    );
+}
+
+/// Statement positions stay right deep into a large simulate file (one line index per input).
+#[test]
+fn positions_deep_into_a_large_simulate_file() {
+    let one = |i: usize| {
+        format!(
+            "{{\"request\": {{\"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k{i}\", \"principal\": \"{USER}\"}},\n \"identityPolicies\": [{{\"Version\": \"2012-10-17\", \"Statement\": [\n   {{\"Sid\": \"é{i}\", \"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}}]}}]}}"
+        )
+    };
+    let n = 3000;
+    let text = format!("[\n{}\n]", (0..n).map(one).collect::<Vec<_>>().join(",\n"));
+    let sims = parse_simulations(&text).unwrap();
+    for (i, s) in sims.iter().enumerate() {
+        let st = &s.policies.identity[0].statements[0];
+        // Each simulation takes 3 lines after the opening "[" line; its statement is on the third,
+        // after three spaces.
+        assert_eq!((st.line, st.column), (2 + 3 * i + 2, 4), "simulation {i}");
+    }
+    let bad = text.replace(
+        &format!("\"Sid\": \"é{}\", \"Effect\": \"Allow\"", n - 1),
+        &format!("\"Sid\": \"é{}\", \"Effect\": \"Allw\"", n - 1),
+    );
+    let e = parse_simulations(&bad).unwrap_err();
+    assert_eq!(
+        (e.line, e.column),
+        (2 + 3 * (n - 1) + 2, 4 + 23 + (n - 1).to_string().len()),
+        "{e}"
+    );
 }

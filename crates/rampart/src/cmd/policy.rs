@@ -5,7 +5,7 @@ use crate::cmd::output;
 use anyhow::Context;
 use rampart_policy::access::{Outsider, ResourceKind, analyze_text};
 use rampart_policy::lint::{Finding, PolicyKind, RULES, Severity, lint_target};
-use rampart_policy::simulate::parse_simulations;
+use rampart_policy::simulate::{POLICY_CACHE_SIZE, for_each_simulation};
 use rampart_policy::{CompiledPolicySet, Decision, Evaluation};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,11 +21,12 @@ pub enum PolicyCommand {
     ///                "principal": "arn:aws:iam::222222222222:role/r",
     ///                "context": {"aws:SourceIp": "10.0.0.1"}},
     ///    "identityPolicies": [POLICY…], "permissionBoundaries": [POLICY…],
-    ///    "sessionPolicy": POLICY, "resourcePolicy": POLICY,
+    ///    "sessionPolicy": POLICY, "resourcePolicy": POLICY, "vpcEndpointPolicy": POLICY,
     ///    "serviceControlPolicies": [{"orgIdentifier": "r-root", "policies": [POLICY…]}, …],
     ///    "resourceControlPolicies": [same shape]}
     ///
-    /// Absent keys mean no policy of that kind (for SCPs/RCPs: not in an organization).
+    /// Absent keys mean no policy of that kind (for SCPs/RCPs: not in an organization;
+    /// for vpcEndpointPolicy: the request does not go through a VPC endpoint).
     /// Output: one JSON line per simulation, {"decision": …, "explain": {…}};
     /// `--format text` prints a readable explanation.
     ///
@@ -120,7 +121,6 @@ fn read_input(file: &Path) -> anyhow::Result<(String, String)> {
 
 fn simulate(g: &Global, file: &Path) -> anyhow::Result<Exit> {
     let (text, name) = read_input(file)?;
-    let sims = parse_simulations(&text).map_err(|e| anyhow::anyhow!("{name}:{e}"))?;
     let text_format = match g.format.as_deref() {
         None | Some("json") => false,
         Some("text") => true,
@@ -129,17 +129,36 @@ fn simulate(g: &Global, file: &Path) -> anyhow::Result<Exit> {
         }
     };
     let mut out = String::new();
-    for (i, s) in sims.iter().enumerate() {
-        let e = CompiledPolicySet::new(&s.policies).evaluate(&s.request);
+    let mut count = 0;
+    let mut failed = None;
+    // Each simulation is evaluated as it is read (the file is never held as a whole); output is
+    // written only once the whole file has parsed.
+    for_each_simulation(&text, POLICY_CACHE_SIZE, |s| {
+        count += 1;
+        // Each request's policies are used once: compile them without copying.
+        let e = CompiledPolicySet::from_set(s.policies).evaluate(&s.request);
         if text_format {
-            if sims.len() > 1 {
-                out.push_str(&format!("# simulation {}\n", i + 1));
+            if count == 2 {
+                // Several simulations: number them, the first one included.
+                out.insert_str(0, "# simulation 1\n");
+            }
+            if count > 1 {
+                out.push_str(&format!("# simulation {count}\n"));
             }
             out.push_str(&render_text(&s.request, &e));
         } else {
-            out.push_str(&serde_json::to_string(&e)?);
+            match serde_json::to_string(&e) {
+                Ok(line) => out.push_str(&line),
+                Err(err) => {
+                    failed.get_or_insert(err);
+                }
+            }
             out.push('\n');
         }
+    })
+    .map_err(|e| anyhow::anyhow!("{name}:{e}"))?;
+    if let Some(err) = failed {
+        return Err(err.into());
     }
     output::emit(g, &out)?;
     Ok(Exit::Ok)
@@ -164,6 +183,9 @@ fn render_text(req: &rampart_policy::Request, e: &Evaluation) -> String {
             "cross-account"
         }
     ));
+    for n in &e.explain.notes {
+        s.push_str(&format!("  note: {n}\n"));
+    }
     for l in &e.explain.layers {
         let lvl = l
             .org_level
@@ -380,6 +402,9 @@ fn access(
                     ));
                 }
             }
+            for n in &report.notes {
+                s.push_str(&format!("note: {n}\n"));
+            }
             s
         }
         Some(other) => {
@@ -434,7 +459,7 @@ mod tests {
 
     #[test]
     fn text_explanation_names_the_deciding_statement() {
-        let sims = parse_simulations(
+        let sims = rampart_policy::simulate::parse_simulations(
             r#"{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/k","principal":"arn:aws:iam::111111111111:user/u"},
                 "identityPolicies":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"NoGet","Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}]}"#,
         )
