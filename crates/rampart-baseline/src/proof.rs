@@ -115,7 +115,14 @@ pub fn prove(target: &str, scps: &[Scp], settings: &GuardrailSettings) -> Proof 
                 block: Some(b),
                 claim: format!("denies {action} to every non-exempt principal"),
                 holds: p.holds,
-                detail: p.counterexample.map(|c| format!("allowed for {c}")),
+                detail: match p.counterexample {
+                    Some(c) => Some(format!("allowed for {c}")),
+                    None if !p.complete => Some(
+                        "not proved: the conditions name too many values to try every combination"
+                            .into(),
+                    ),
+                    None => None,
+                },
             });
         }
     }

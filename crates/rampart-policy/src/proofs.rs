@@ -65,8 +65,13 @@ pub fn scp_chain_decision(
 /// The outcome of a guardrail proof.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GuardrailProof {
-    /// True when every probed principal is denied.
+    /// True when every probed principal is denied in every context tried, and every
+    /// combination of the conditions' values was tried.
     pub holds: bool,
+    /// False when the conditions named too many values to try every combination (they were
+    /// varied one key at a time): without a counterexample the claim is then *not proved*
+    /// (`holds` false), never taken as holding.
+    pub complete: bool,
     /// A principal that is not denied, if any.
     pub counterexample: Option<String>,
     /// Context keys (beyond the given context) the counterexample needs, e.g. a principal tag.
@@ -88,7 +93,7 @@ pub fn scp_chain_denies_except(
 ) -> GuardrailProof {
     let exempt: Vec<Glob> = exempt.iter().map(|e| Glob::new(e)).collect();
     let policies: Vec<&Policy> = levels.iter().flat_map(|l| l.policies.iter()).collect();
-    let contexts = context_variants(&policies, context);
+    let (contexts, complete) = context_variants_counted(&policies, context);
     let set = PolicySet {
         identity: vec![allow_all()],
         scps: Some(levels.to_vec()),
@@ -121,6 +126,7 @@ pub fn scp_chain_denies_except(
                     .collect();
                 return GuardrailProof {
                     holds: false,
+                    complete,
                     counterexample: Some(p),
                     counterexample_context,
                     probed,
@@ -129,22 +135,12 @@ pub fn scp_chain_denies_except(
         }
     }
     GuardrailProof {
-        holds: true,
+        holds: complete,
+        complete,
         counterexample: None,
         counterexample_context: BTreeMap::new(),
         probed,
     }
-}
-
-/// The given context, extended with every combination of the values the policies' conditions
-/// name for keys the caller did not fix (plus another value and absence), so a condition-based
-/// exemption (a principal tag, `aws:ViaAWSService`, a Region) cannot hide a bypass. Keys tied to
-/// the principal ARN are covered by the principal probes instead.
-fn context_variants(
-    policies: &[&Policy],
-    given: &BTreeMap<String, ContextValue>,
-) -> Vec<BTreeMap<String, ContextValue>> {
-    context_variants_counted(policies, given).0
 }
 
 /// The condition keys a set of policies tests that `given` does not fix and the principal does
@@ -168,7 +164,9 @@ fn varied_keys(policies: &[&Policy], given: &BTreeMap<String, ContextValue>) -> 
 /// Keys derived from the principal: the principal probes cover them, not the context variants.
 const PRINCIPAL_KEYS: [&str; 3] = ["aws:principalarn", "aws:principalaccount", "aws:username"];
 
-/// [`context_variants`], and whether every combination was enumerated (false when the budget
+/// The given context, extended with every combination of the values the policies' conditions
+/// name for keys the caller did not fix (plus another value and absence), so a condition-based
+/// exemption (a principal tag, `aws:ViaAWSService`, a Region) cannot hide a bypass; and whether every combination was enumerated (false when the budget
 /// made it vary one key at a time, so a hole needing two keys at once could be missed).
 fn context_variants_counted(
     policies: &[&Policy],
@@ -684,6 +682,58 @@ mod tests {
                 &ctx
             )
             .holds
+        );
+    }
+
+    /// Eight keys that must all hold their value at once open a hole no one-key-at-a-time
+    /// search finds: past the combination budget the claim is *not proved*, never a pass.
+    #[test]
+    fn past_the_budget_a_claim_is_not_proved() {
+        let statements: Vec<String> = (0..8)
+            .map(|i| {
+                format!(
+                    r#"{{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*","Condition":{{"StringNotEquals":{{"aws:PrincipalTag/k{i}":"v{i}"}}}}}}"#
+                )
+            })
+            .collect();
+        let scp = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statements.join(",")
+        );
+        let chain = vec![level("r-root", &[FULL, &scp])];
+        let p = scp_chain_denies_except(
+            &chain,
+            "cloudtrail:StopLogging",
+            "*",
+            "111111111111",
+            &[],
+            &BTreeMap::new(),
+        );
+        assert!(!p.complete, "{p:?}");
+        assert!(!p.holds, "{p:?}");
+        assert!(p.counterexample.is_none(), "{p:?}");
+        // Seven keys fit the budget: the hole is found.
+        let chain = vec![level(
+            "r-root",
+            &[
+                FULL,
+                &format!(
+                    r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+                    statements[..7].join(",")
+                ),
+            ],
+        )];
+        let p = scp_chain_denies_except(
+            &chain,
+            "cloudtrail:StopLogging",
+            "*",
+            "111111111111",
+            &[],
+            &BTreeMap::new(),
+        );
+        assert!(
+            p.complete && !p.holds && p.counterexample.is_some(),
+            "{p:?}"
         );
     }
 
