@@ -54,16 +54,7 @@ pub(crate) struct SyntaxError {
 }
 
 pub(crate) fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        src: text,
-        i: 0,
-    };
-    // A UTF-8 byte-order mark is tolerated, as the IAM console does.
-    if p.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        p.i = 3;
-    }
-    p.ws();
+    let mut p = Parser::new(text);
     let v = p.value(0)?;
     p.ws();
     if p.i < p.s.len() {
@@ -81,15 +72,7 @@ pub(crate) fn for_each_item<'a, E>(
     mut item: impl FnMut(Node<'a>) -> Result<(), E>,
     syntax: impl Fn(SyntaxError) -> E,
 ) -> Result<bool, E> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        src: text,
-        i: 0,
-    };
-    if p.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        p.i = 3;
-    }
-    p.ws();
+    let mut p = Parser::new(text);
     if p.s.get(p.i) != Some(&b'[') {
         item(parse(text).map_err(&syntax)?)?;
         return Ok(false);
@@ -129,6 +112,21 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// A parser at the first value of `text`: a UTF-8 byte-order mark is tolerated, as the IAM
+    /// console does, and leading whitespace skipped.
+    fn new(text: &'a str) -> Parser<'a> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            src: text,
+            i: 0,
+        };
+        if p.s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            p.i = 3;
+        }
+        p.ws();
+        p
+    }
+
     fn err(&self, msg: impl Into<String>) -> SyntaxError {
         SyntaxError {
             pos: self.i,
