@@ -17,6 +17,9 @@
 //! policy cache off; `SIM_REFERENCE=0` leaves the reference out. Each round also reports the
 //! thread's own CPU time (Linux schedstat), so decisions per CPU second hold on a loaded host.
 //!
+//! It allocates as the `rampart` binary does: mimalloc with the binary's settings
+//! (`crates/rampart/src/allocator.rs`, shared with the detection benchmark).
+//!
 //! Run: `cargo bench -p rampart-policy --bench simulate`
 
 use rampart_policy::simulate::{POLICY_CACHE_SIZE, for_each_simulation};
@@ -137,7 +140,18 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The allocator the `rampart` binary uses, so the benchmark allocates as the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The binary's allocator settings (one file serves both). Its unit test is not run here (a
+/// `harness = false` target drops `#[test]` functions), which leaves the test's import unused.
+#[allow(unused_imports)]
+#[path = "../../rampart/src/allocator.rs"]
+mod allocator;
+
 fn main() {
+    allocator::keep_freed_memory();
     let n = env_usize("SIM_REQUESTS", 100_000);
     let runs = env_usize("SIM_RUNS", 5).max(1);
     let heavy = env_usize("SIM_HEAVY", 0) == 1;
