@@ -76,6 +76,43 @@ struct Exposes {
     org: Arc<OrgContext>,
 }
 
+/// The access analysis of a policy, remembered by (kind, owner, organization, text): an
+/// analysis evaluates thousands of requests, and the same document comes back often (every
+/// rule of a family and both grades judge the event; tools re-apply the same policy again and
+/// again). Bounded: the memo starts over when full.
+fn analyzed(
+    text: &str,
+    kind: ResourceKind,
+    owner: &str,
+    org: Option<&str>,
+) -> Option<Arc<access::AccessReport>> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (ResourceKind, String, Option<String>, String);
+    const MAX: usize = 1024;
+    static MEMO: OnceLock<Mutex<HashMap<Key, Option<Arc<access::AccessReport>>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    let key: Key = (
+        kind,
+        owner.to_string(),
+        org.map(str::to_string),
+        text.to_string(),
+    );
+    if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let report = access::analyze_text(text, kind, owner, org)
+        .ok()
+        .map(Arc::new);
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= MAX {
+            m.clear();
+        }
+        m.insert(key, report.clone());
+    }
+    report
+}
+
 impl Judge for Exposes {
     fn key(&self) -> &str {
         "exposure"
@@ -90,8 +127,7 @@ impl Judge for Exposes {
             .and_then(Value::as_str)?;
         let to: Vec<Value> = match (self.read)(name, params)? {
             Grant::Policy(kind, text) => {
-                let report =
-                    access::analyze_text(&text, kind, owner, self.org.id.as_deref()).ok()?;
+                let report = analyzed(&text, kind, owner, self.org.id.as_deref())?;
                 // what anyone may do unconditionally, any account may too: not said twice
                 let public: Vec<&String> = report
                     .findings
