@@ -7,7 +7,7 @@ use rampart_core::Finding;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -22,7 +22,7 @@ fn esc(s: &str) -> String {
     o
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1d2433;padding:0 1rem}
+pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1d2433;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:2px solid #e3e7ef;padding-bottom:.3rem}
 .meta{color:#5b6578}.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1.2rem 0}
 .card{border-radius:8px;padding:.8rem 1.2rem;min-width:7rem;background:#f4f6fa}.card b{display:block;font-size:1.8rem}
