@@ -117,12 +117,14 @@ pub(crate) fn trend_line(points: &[TrendPoint]) -> String {
 }
 
 /// `MM-DD` of an RFC 3339 time, or the text itself when it is not one.
-fn short_date(time: &str) -> &str {
+pub(crate) fn short_date(time: &str) -> &str {
     let d = date_of(time);
     if is_date(d) { &d[5..] } else { d }
 }
 
-/// A small score line (0–100) for a table cell; gaps for weeks without an audit.
+/// A small score line for a table cell. Unlike the trend chart it spans the row's own range
+/// (at least [`SPARK_MIN_SPAN`] points tall, within 0–100), so a few points of change show; the
+/// numbers sit beside it. Gaps for weeks without an audit.
 pub(crate) fn sparkline(values: &[Option<f64>]) -> String {
     const W: f64 = 120.0;
     const H: f64 = 28.0;
@@ -135,15 +137,14 @@ pub(crate) fn sparkline(values: &[Option<f64>]) -> String {
             PAD + i as f64 * (W - 2.0 * PAD) / (n - 1) as f64
         }
     };
-    let y = |v: f64| PAD + (H - 2.0 * PAD) * (1.0 - v / 100.0);
+    let (lo, hi) = spark_range(values);
+    let y = |v: f64| PAD + (H - 2.0 * PAD) * (1.0 - (v - lo) / (hi - lo));
     let tip: Vec<String> = values.iter().map(|v| fmt_score(plotted(*v))).collect();
     let mut s = String::new();
     let _ = write!(
         s,
-        "<svg class=\"spark\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\"><title>weekly scores, oldest first: {}</title><line class=\"base\" x1=\"0\" x2=\"{W}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
+        "<svg class=\"spark\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\"><title>weekly scores, oldest first: {} (axis {lo:.0} to {hi:.0})</title>",
         tip.join(", "),
-        y(0.0),
-        y(0.0)
     );
     for run in runs(values) {
         if run.len() > 1 {
@@ -176,6 +177,32 @@ pub(crate) fn sparkline(values: &[Option<f64>]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// The smallest score span a sparkline shows, so noise of a point or two stays flat.
+const SPARK_MIN_SPAN: f64 = 20.0;
+
+/// The y range of a sparkline: the values' own, widened to [`SPARK_MIN_SPAN`] around their
+/// middle and moved inside 0–100.
+pub(crate) fn spark_range(values: &[Option<f64>]) -> (f64, f64) {
+    let plotted: Vec<f64> = values.iter().filter_map(|v| plotted(*v)).collect();
+    let lo = plotted.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = plotted.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if plotted.is_empty() {
+        return (0.0, 100.0);
+    }
+    let span = (hi - lo).max(SPARK_MIN_SPAN);
+    let mid = (lo + hi) / 2.0;
+    let (mut lo, mut hi) = (mid - span / 2.0, mid + span / 2.0);
+    if lo < 0.0 {
+        hi -= lo;
+        lo = 0.0;
+    }
+    if hi > 100.0 {
+        lo -= hi - 100.0;
+        hi = 100.0;
+    }
+    (lo.max(0.0), hi)
 }
 
 /// A horizontal 0–100 bar for a score; an empty frame when there is none.
@@ -255,6 +282,21 @@ mod tests {
             svg.matches("<circle").count(),
             3,
             "two lone points and the last"
+        );
+    }
+
+    #[test]
+    fn sparkline_range_fits_the_values() {
+        assert_eq!(spark_range(&[Some(70.0), Some(75.0)]), (62.5, 82.5));
+        assert_eq!(spark_range(&[Some(0.0), Some(3.0)]), (0.0, 20.0));
+        assert_eq!(spark_range(&[Some(99.0), None]), (80.0, 100.0));
+        assert_eq!(spark_range(&[Some(10.0), Some(90.0)]), (10.0, 90.0));
+        assert_eq!(spark_range(&[None, Some(f64::NAN)]), (0.0, 100.0));
+        // Points stay inside the drawing.
+        let svg = sparkline(&[Some(0.0), Some(100.0), Some(50.0)]);
+        assert!(
+            svg.contains("3.0,25.0") && svg.contains("60.0,3.0"),
+            "{svg}"
         );
     }
 

@@ -3,7 +3,7 @@
 //! Every section has a stable id (`#summary` … `#applied`) so links and tests can find it, and
 //! says so plainly when it has nothing to show.
 
-use super::chart::{score_bar, severity_bars, sparkline, trend_line};
+use super::chart::{score_bar, severity_bars, short_date, sparkline, trend_line};
 use super::{
     FindingItem, SEVERITIES, ScoreRow, WeeklyReport, date_of, fmt_change, fmt_days, fmt_score,
     headline, worst_first,
@@ -27,7 +27,8 @@ const WEEKLY_STYLE: &str = "section{margin-top:1.2rem}.headline{font-size:1.1rem
 .risk h3{margin:.2rem 0 .3rem;font-size:1rem}.muted,.acct small{color:#5b6578}
 .soon{color:#b26a00;font-weight:600}.expired{color:#c62828;font-weight:600}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:.5rem 2rem}
-.weeks td,.weeks th{text-align:center}
+.weeks td,.weeks th{text-align:center}th.n{text-align:right}caption{text-align:left;font-weight:600;padding:.3rem 0}
+table.narrow{width:auto;min-width:50%}
 @page{margin:12mm}
 @media print{body{margin:0;max-width:none;padding:0;font-size:10pt;color:#000}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -227,7 +228,7 @@ fn trend(h: &mut String, r: &WeeklyReport) {
     );
     h.push_str("<table class=\"weeks\"><thead><tr><th>Week of</th>");
     for p in &r.trend {
-        let _ = write!(h, "<th>{}</th>", esc(date_of(&p.week_start)));
+        let _ = write!(h, "<th>{}</th>", esc(short_date(&p.week_start)));
     }
     h.push_str("</tr></thead><tbody><tr><th>Score</th>");
     for p in &r.trend {
@@ -368,7 +369,7 @@ fn mttr(h: &mut String, r: &WeeklyReport) {
         h.push_str("</section>\n");
         return;
     }
-    h.push_str("<table><thead><tr><th>Severity</th><th class=\"n\">Resolved</th><th class=\"n\">Mean (days)</th><th class=\"n\">Median (days)</th></tr></thead><tbody>\n");
+    h.push_str("<table class=\"narrow\"><thead><tr><th>Severity</th><th class=\"n\">Resolved</th><th class=\"n\">Mean (days)</th><th class=\"n\">Median (days)</th></tr></thead><tbody>\n");
     for s in SEVERITIES {
         for m in r.mttr.iter().filter(|m| m.severity == s) {
             let _ = writeln!(
@@ -452,7 +453,7 @@ fn expiring(h: &mut String, r: &WeeklyReport) {
 fn count_table(h: &mut String, caption: &str, key: &str, rows: &[super::KeyCount]) {
     let _ = write!(
         h,
-        "<table><caption class=\"muted\">{}</caption><thead><tr><th>{}</th><th class=\"n\">Alerts</th></tr></thead><tbody>",
+        "<table><caption>{}</caption><thead><tr><th>{}</th><th class=\"n\">Alerts</th></tr></thead><tbody>",
         esc(caption),
         esc(key)
     );

@@ -62,14 +62,17 @@ fn table(out: &mut String, headers: &[&str], right: &[bool], rows: Vec<Vec<Strin
     out.push('\n');
 }
 
-/// A score line in block characters (▁ … █ for 0–100), `·` for a week without an audit.
+/// A score line in block characters (▁ … █ over the same range the HTML sparklines use), `·`
+/// for a week without an audit.
 pub(crate) fn blocks(values: &[Option<f64>]) -> String {
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let (lo, hi) = super::chart::spark_range(values);
     values
         .iter()
         .map(|v| match v {
             Some(s) if s.is_finite() => {
-                LEVELS[((s.clamp(0.0, 100.0) / 100.0) * 7.0).round() as usize]
+                let level = ((s.clamp(lo, hi) - lo) / (hi - lo) * 7.0).round();
+                LEVELS[(level as usize).min(7)]
             }
             _ => '·',
         })

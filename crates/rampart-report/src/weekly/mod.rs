@@ -25,6 +25,9 @@ pub const SCHEMA: &str = "rampart.weekly/v1";
 /// How many weekly points the trend covers.
 pub const TREND_WEEKS: usize = 12;
 
+/// How many risks the report ranks (`rank_risks(…, TOP_RISKS)`); the chat message shows 5.
+pub const TOP_RISKS: usize = 10;
+
 /// One week's report. Times are RFC 3339 strings; lists are in the order the builder chose
 /// (renderers re-sort finding lists by severity and age so the worst come first).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -80,6 +83,7 @@ impl WeeklyReport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrendPoint {
     /// Monday 00:00 UTC of the week (RFC 3339).
     pub week_start: String,
@@ -91,6 +95,7 @@ pub struct TrendPoint {
 
 /// A score line for an OU or an account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ScoreRow {
     /// The OU path (`Root/Workloads/Prod`) or the account id.
     pub key: String,
@@ -107,6 +112,7 @@ pub struct ScoreRow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub new: u64,
     pub resolved: u64,
@@ -183,6 +189,7 @@ pub struct ExpiringAcceptance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AlertSummary {
     pub total: u64,
     pub by_rule: Vec<RuleCount>,
@@ -202,12 +209,14 @@ pub struct RuleCount {
 
 /// A count for an account id or a principal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KeyCount {
     pub key: String,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DriftSummary {
     /// Drift checks run in the period.
     pub checks: u64,
@@ -221,6 +230,7 @@ pub struct DriftSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DriftItem {
     pub account: String,
     /// None for a global or organization-wide resource.
@@ -232,6 +242,7 @@ pub struct DriftItem {
 
 /// A change `rampart apply` made in the period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AppliedChange {
     pub time: String,
     pub account: String,
@@ -387,6 +398,50 @@ pub fn catalogue_remediation(control: &str) -> Option<String> {
         .collect::<Vec<_>>()
         .join("\n");
     Some(text)
+}
+
+/// Findings counted per severity, most severe first, severities without any left out (for
+/// [`Counts::open_by_severity`] and [`AlertSummary::by_severity`]).
+pub fn severity_counts(severities: impl IntoIterator<Item = Severity>) -> Vec<SeverityCount> {
+    let mut n: BTreeMap<std::cmp::Reverse<Severity>, u64> = BTreeMap::new();
+    for s in severities {
+        *n.entry(std::cmp::Reverse(s)).or_default() += 1;
+    }
+    n.into_iter()
+        .map(|(s, count)| SeverityCount {
+            severity: s.0,
+            count,
+        })
+        .collect()
+}
+
+/// Mean and median days to remediate per severity, most severe first, from (severity, days the
+/// finding stayed open) of each resolved finding. Values that are not numbers or negative are
+/// skipped (a clock step in the history must not skew the mean).
+pub fn mttr_by_severity(resolved: impl IntoIterator<Item = (Severity, f64)>) -> Vec<MttrRow> {
+    let mut days: BTreeMap<std::cmp::Reverse<Severity>, Vec<f64>> = BTreeMap::new();
+    for (s, d) in resolved {
+        if d.is_finite() && d >= 0.0 {
+            days.entry(std::cmp::Reverse(s)).or_default().push(d);
+        }
+    }
+    days.into_iter()
+        .map(|(s, mut d)| {
+            d.sort_by(f64::total_cmp);
+            let n = d.len();
+            let median = if n % 2 == 1 {
+                d[n / 2]
+            } else {
+                (d[n / 2 - 1] + d[n / 2]) / 2.0
+            };
+            MttrRow {
+                severity: s.0,
+                resolved: n as u64,
+                mean_days: d.iter().sum::<f64>() / n as f64,
+                median_days: median,
+            }
+        })
+        .collect()
 }
 
 // Shared by the renderers, so every format shows a figure the same way.

@@ -123,32 +123,9 @@ pub(crate) fn report_with(findings: usize, text: &dyn Fn(&str) -> String) -> Wee
         new: r.new_failures.len() as u64,
         resolved: r.resolved.len() as u64,
         still_open: r.still_open.len() as u64,
-        open_by_severity: SEVERITIES
-            .iter()
-            .map(|s| SeverityCount {
-                severity: *s,
-                count: open.iter().filter(|f| f.severity == *s).count() as u64,
-            })
-            .filter(|c| c.count > 0)
-            .collect(),
+        open_by_severity: severity_counts(open.iter().map(|f| f.severity)),
     };
-    r.mttr = SEVERITIES
-        .iter()
-        .filter_map(|s| {
-            let days: Vec<f64> = r
-                .resolved
-                .iter()
-                .filter(|f| f.severity == *s)
-                .map(|f| f.age_days as f64)
-                .collect();
-            (!days.is_empty()).then(|| MttrRow {
-                severity: *s,
-                resolved: days.len() as u64,
-                mean_days: days.iter().sum::<f64>() / days.len() as f64,
-                median_days: days[days.len() / 2],
-            })
-        })
-        .collect();
+    r.mttr = mttr_by_severity(r.resolved.iter().map(|f| (f.severity, f.age_days as f64)));
     r.top_risks = rank_risks(
         &open,
         |c| {

@@ -414,6 +414,14 @@ fn json_round_trips_with_its_schema() {
         let back: WeeklyReport = serde_json::from_str(&j).unwrap();
         assert_eq!(back, r);
     }
+    // A partial document reads, missing fields empty.
+    let partial: WeeklyReport = serde_json::from_str(
+        r#"{"schema":"rampart.weekly/v1","score":90.5,"trend":[{"week_start":"2026-11-23"}],"alerts":{"total":3}}"#,
+    )
+    .unwrap();
+    assert_eq!(partial.score, Some(90.5));
+    assert_eq!((partial.trend[0].score, partial.alerts.total), (None, 3));
+    assert!(partial.new_failures.is_empty() && partial.alerts.by_rule.is_empty());
     let mut bare = report(3);
     bare.schema.clear();
     let v: serde_json::Value = serde_json::from_str(&render(&bare, WeeklyFormat::Json)).unwrap();
@@ -641,6 +649,31 @@ fn a_control_takes_its_worst_severity_and_oldest_age() {
     assert_eq!((r.severity, r.oldest_age_days), (Severity::High, 40));
     assert!((r.score - risk_score(Severity::High, 2, 40)).abs() < 1e-9);
     assert!((risk_score(Severity::Critical, 1, 0) - 10.0).abs() < 1e-9);
+}
+
+#[test]
+fn severity_counts_and_mttr() {
+    use Severity::*;
+    let c = severity_counts([Low, High, Low, Critical, Low]);
+    assert_eq!(
+        c.iter().map(|c| (c.severity, c.count)).collect::<Vec<_>>(),
+        [(Critical, 1), (High, 1), (Low, 3)]
+    );
+    assert!(severity_counts([]).is_empty());
+    let m = mttr_by_severity([
+        (High, 2.0),
+        (Low, 10.0),
+        (High, 8.0),
+        (High, 5.0),
+        (Low, 20.0),
+        (Low, f64::NAN),
+        (Low, -1.0),
+    ]);
+    assert_eq!(m.len(), 2);
+    assert_eq!((m[0].severity, m[0].resolved), (High, 3));
+    assert_eq!((m[0].mean_days, m[0].median_days), (5.0, 5.0));
+    assert_eq!((m[1].severity, m[1].resolved), (Low, 2));
+    assert_eq!((m[1].mean_days, m[1].median_days), (15.0, 15.0));
 }
 
 #[test]
