@@ -39,7 +39,13 @@ fn row(out: &mut String, cells: &[String]) {
 }
 
 /// A table of at most [`MAX_ROWS`] rows; `right` marks right-aligned (numeric) columns.
-fn table(out: &mut String, headers: &[&str], right: &[bool], rows: Vec<Vec<String>>) {
+/// Only the rows shown are formatted, so a week with thousands of findings stays quick.
+fn table(
+    out: &mut String,
+    headers: &[&str],
+    right: &[bool],
+    rows: impl ExactSizeIterator<Item = Vec<String>>,
+) {
     let total = rows.len();
     row(
         out,
@@ -50,7 +56,7 @@ fn table(out: &mut String, headers: &[&str], right: &[bool], rows: Vec<Vec<Strin
         out.push_str(if *r { "---:|" } else { "---|" });
     }
     out.push('\n');
-    for r in rows.into_iter().take(MAX_ROWS) {
+    for r in rows.take(MAX_ROWS) {
         row(out, &r);
     }
     if total > MAX_ROWS {
@@ -109,7 +115,7 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
             "Changes applied",
         ],
         &[true; 9],
-        vec![vec![
+        std::iter::once(vec![
             fmt_score(r.score),
             fmt_change(r.score_change),
             r.counts.new.to_string(),
@@ -119,7 +125,7 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
             r.drift.found.to_string(),
             r.drift.repaired.to_string(),
             r.applied.len().to_string(),
-        ]],
+        ]),
     );
     if r.counts.open_by_severity.iter().any(|c| c.count > 0) {
         out.push_str(&format!(
@@ -139,17 +145,14 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
             &mut out,
             &["Week of", "Score", "PASS", "FAIL"],
             &[false, true, true, true],
-            r.trend
-                .iter()
-                .map(|p| {
-                    vec![
-                        md(date_of(&p.week_start)),
-                        fmt_score(p.score),
-                        p.pass.to_string(),
-                        p.fail.to_string(),
-                    ]
-                })
-                .collect(),
+            r.trend.iter().map(|p| {
+                vec![
+                    md(date_of(&p.week_start)),
+                    fmt_score(p.score),
+                    p.pass.to_string(),
+                    p.fail.to_string(),
+                ]
+            }),
         );
     } else {
         out.push_str("No audits recorded in the weeks covered.\n\n");
@@ -201,7 +204,7 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
             &mut out,
             &["Severity", "Resolved", "Mean (days)", "Median (days)"],
             &[false, true, true, true],
-            rows,
+            rows.into_iter(),
         );
     }
 
@@ -252,23 +255,21 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
                 "Accepted by",
             ],
             &[false, true, false, false, false, false, false],
-            rows.into_iter()
-                .map(|e| {
-                    vec![
-                        md(&e.expires),
-                        if e.days_left < 0 {
-                            format!("expired {} day(s) ago", -e.days_left)
-                        } else {
-                            e.days_left.to_string()
-                        },
-                        md(&e.control),
-                        md(&e.account_id),
-                        md(&e.resource),
-                        md(&e.reason),
-                        md(&e.who),
-                    ]
-                })
-                .collect(),
+            rows.into_iter().map(|e| {
+                vec![
+                    md(&e.expires),
+                    if e.days_left < 0 {
+                        format!("expired {} day(s) ago", -e.days_left)
+                    } else {
+                        e.days_left.to_string()
+                    },
+                    md(&e.control),
+                    md(&e.account_id),
+                    md(&e.resource),
+                    md(&e.reason),
+                    md(&e.who),
+                ]
+            }),
         );
     }
 
@@ -287,17 +288,14 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
                 &mut out,
                 &["Rule", "Title", "Severity", "Alerts"],
                 &[false, false, false, true],
-                a.by_rule
-                    .iter()
-                    .map(|k| {
-                        vec![
-                            md(&k.rule_id),
-                            md(&k.title),
-                            k.severity.as_str().to_string(),
-                            k.count.to_string(),
-                        ]
-                    })
-                    .collect(),
+                a.by_rule.iter().map(|k| {
+                    vec![
+                        md(&k.rule_id),
+                        md(&k.title),
+                        k.severity.as_str().to_string(),
+                        k.count.to_string(),
+                    ]
+                }),
             );
         }
         key_counts(&mut out, "Account", &a.by_account);
@@ -322,17 +320,14 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
                 &mut out,
                 &["Account", "Region", "Difference", "Destructive"],
                 &[false; 4],
-                d.items
-                    .iter()
-                    .map(|i| {
-                        vec![
-                            md(&i.account),
-                            md(i.region.as_deref().unwrap_or("global")),
-                            md(&i.description),
-                            if i.destructive { "**yes**" } else { "no" }.to_string(),
-                        ]
-                    })
-                    .collect(),
+                d.items.iter().map(|i| {
+                    vec![
+                        md(&i.account),
+                        md(i.region.as_deref().unwrap_or("global")),
+                        md(&i.description),
+                        if i.destructive { "**yes**" } else { "no" }.to_string(),
+                    ]
+                }),
             );
         }
     }
@@ -345,19 +340,16 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
             &mut out,
             &["Time", "Account", "Region", "API", "Change", "Outcome"],
             &[false; 6],
-            r.applied
-                .iter()
-                .map(|c| {
-                    vec![
-                        md(&c.time),
-                        md(&c.account),
-                        md(c.region.as_deref().unwrap_or("global")),
-                        md(&c.api),
-                        md(&c.change_id),
-                        md(&c.outcome),
-                    ]
-                })
-                .collect(),
+            r.applied.iter().map(|c| {
+                vec![
+                    md(&c.time),
+                    md(&c.account),
+                    md(c.region.as_deref().unwrap_or("global")),
+                    md(&c.api),
+                    md(&c.change_id),
+                    md(&c.outcome),
+                ]
+            }),
         );
     }
     while out.ends_with("\n\n") {
@@ -383,9 +375,7 @@ fn key_counts(out: &mut String, key: &str, rows: &[KeyCount]) {
         out,
         &[key, "Alerts"],
         &[false, true],
-        rows.iter()
-            .map(|k| vec![md(&k.key), k.count.to_string()])
-            .collect(),
+        rows.iter().map(|k| vec![md(&k.key), k.count.to_string()]),
     );
 }
 
@@ -407,25 +397,22 @@ fn score_table(out: &mut String, rows: &[ScoreRow], accounts: bool) {
         });
         out.push_str("Lowest scores first.\n\n");
     }
-    let body = shown
-        .into_iter()
-        .map(|r| {
-            let mut cells = Vec::new();
-            if accounts {
-                cells.push(md(&r.key));
-                cells.push(md(&r.name));
-                cells.push(md(&r.ou_path));
-            } else {
-                cells.push(md(if r.name.is_empty() { &r.key } else { &r.name }));
-                cells.push(md(&r.key));
-            }
-            cells.push(fmt_score(r.score));
-            cells.push(fmt_change(r.change));
-            cells.push(r.fail.to_string());
-            cells.push(format!("`{}`", blocks(&r.trend)));
-            cells
-        })
-        .collect();
+    let body = shown.into_iter().map(|r| {
+        let mut cells = Vec::new();
+        if accounts {
+            cells.push(md(&r.key));
+            cells.push(md(&r.name));
+            cells.push(md(&r.ou_path));
+        } else {
+            cells.push(md(if r.name.is_empty() { &r.key } else { &r.name }));
+            cells.push(md(&r.key));
+        }
+        cells.push(fmt_score(r.score));
+        cells.push(fmt_change(r.change));
+        cells.push(r.fail.to_string());
+        cells.push(format!("`{}`", blocks(&r.trend)));
+        cells
+    });
     if accounts {
         table(
             out,
@@ -457,24 +444,21 @@ fn finding_table(out: &mut String, items: &[FindingItem], age: &str, none: &str)
             "Severity", "Control", "Title", "Account", "Region", "Resource", "Message", age,
         ],
         &[false, false, false, false, false, false, false, true],
-        worst_first(items)
-            .into_iter()
-            .map(|f| {
-                vec![
-                    f.severity.as_str().to_string(),
-                    md(&f.control),
-                    md(&f.title),
-                    if f.account_name.is_empty() {
-                        md(&f.account_id)
-                    } else {
-                        format!("{} ({})", md(&f.account_name), md(&f.account_id))
-                    },
-                    md(&f.region),
-                    md(&f.resource),
-                    md(&f.message),
-                    f.age_days.to_string(),
-                ]
-            })
-            .collect(),
+        worst_first(items).into_iter().map(|f| {
+            vec![
+                f.severity.as_str().to_string(),
+                md(&f.control),
+                md(&f.title),
+                if f.account_name.is_empty() {
+                    md(&f.account_id)
+                } else {
+                    format!("{} ({})", md(&f.account_name), md(&f.account_id))
+                },
+                md(&f.region),
+                md(&f.resource),
+                md(&f.message),
+                f.age_days.to_string(),
+            ]
+        }),
     );
 }

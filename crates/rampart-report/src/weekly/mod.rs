@@ -286,12 +286,15 @@ pub fn render(report: &WeeklyReport, format: WeeklyFormat) -> String {
         WeeklyFormat::Html => html::render(report),
         WeeklyFormat::Markdown => markdown::render(report),
         WeeklyFormat::Json => {
-            let mut doc = serde_json::to_value(report).unwrap_or_default();
             // A report built without `WeeklyReport::new` still says what it is.
-            if report.schema.is_empty() {
+            let mut s = if report.schema.is_empty() {
+                let mut doc = serde_json::to_value(report).unwrap_or_default();
                 doc["schema"] = SCHEMA.into();
+                serde_json::to_string_pretty(&doc)
+            } else {
+                serde_json::to_string_pretty(report)
             }
-            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            .unwrap_or_default();
             s.push('\n');
             s
         }

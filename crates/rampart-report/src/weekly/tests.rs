@@ -19,6 +19,48 @@ const SECTION_IDS: [&str; 13] = [
     "applied",
 ];
 
+/// Every element the HTML renderer writes.
+const ALLOWED_TAGS: [&str; 38] = [
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "b",
+    "i",
+    "small",
+    "br",
+    "div",
+    "section",
+    "figure",
+    "figcaption",
+    "svg",
+    "line",
+    "text",
+    "polyline",
+    "circle",
+    "rect",
+    "g",
+    "table",
+    "caption",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "code",
+    "span",
+    "ul",
+    "ol",
+    "li",
+    "pre",
+];
+
 fn html(r: &WeeklyReport) -> String {
     render(r, WeeklyFormat::Html)
 }
@@ -99,52 +141,15 @@ fn html_needs_nothing_from_elsewhere() {
 fn html_escapes_every_untrusted_field() {
     let h = html(&hostile(30));
     // Every tag in the page is one the renderer writes.
-    let allowed = [
-        "html",
-        "head",
-        "meta",
-        "title",
-        "style",
-        "body",
-        "h1",
-        "h2",
-        "h3",
-        "p",
-        "b",
-        "i",
-        "small",
-        "br",
-        "div",
-        "section",
-        "figure",
-        "figcaption",
-        "svg",
-        "line",
-        "text",
-        "polyline",
-        "circle",
-        "rect",
-        "g",
-        "table",
-        "caption",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "code",
-        "span",
-        "ul",
-        "ol",
-        "li",
-        "pre",
-    ];
     for c in Regex::new(r"</?([A-Za-z][A-Za-z0-9]*)")
         .unwrap()
         .captures_iter(&h)
     {
         let tag = c.get(1).unwrap().as_str().to_ascii_lowercase();
-        assert!(allowed.contains(&tag.as_str()), "unexpected tag <{tag}>");
+        assert!(
+            ALLOWED_TAGS.contains(&tag.as_str()),
+            "unexpected tag <{tag}>"
+        );
     }
     assert!(
         !h.contains("alert('x')") && !h.contains("\"<"),
@@ -706,6 +711,25 @@ proptest! {
                 prop_assert!(p.score > k.score || (p.score == k.score && p.control < k.control));
             }
         }
+    }
+
+    #[test]
+    fn any_text_in_every_field_stays_text(s in "\\PC{0,24}|[<>&\"'|\\\\\n`*_\\[\\]!()#]{0,24}") {
+        let r = super::testdata::report_with(6, &|x| format!("{x}{s}"));
+        let h = html(&r);
+        prop_assert!(!h.contains("<script"));
+        for c in Regex::new(r"<(/?)([A-Za-z!][A-Za-z0-9]*)").unwrap().captures_iter(&h) {
+            let tag = c[2].to_ascii_lowercase();
+            prop_assert!(ALLOWED_TAGS.contains(&tag.as_str()) || tag == "!doctype", "tag <{}>", tag);
+        }
+        for t in md_tables(&md(&r)) {
+            prop_assert!(t.iter().all(|n| *n == t[0]), "{:?}", t);
+        }
+        let p = slack_payload(&r);
+        let text = serde_json::to_string(&p).unwrap();
+        prop_assert!(text.len() < 12_000);
+        let subject = sns_subject(&r);
+        prop_assert!(subject.len() < 100 && subject.chars().all(|c| (' '..='~').contains(&c)));
     }
 
     #[test]
