@@ -20,7 +20,7 @@ const WEEKLY_STYLE: &str = "section{margin-top:1.2rem}.headline{font-size:1.1rem
 .chart .axis{font-size:12px;fill:#5b6578}.chart .line{fill:none;stroke:#1d4ed8;stroke-width:2.5}
 .chart .pt circle{fill:#1d4ed8;stroke:#fff;stroke-width:1.5}.chart .pt text{font-size:11px;font-weight:600;fill:#1d2433}
 .chart .gap line{stroke:#8a93a3;stroke-dasharray:3 3}.chart .gap text{font-size:10px;fill:#8a93a3}
-.spark polyline{fill:none;stroke:#1d4ed8;stroke-width:1.5}.spark circle{fill:#1d4ed8}.spark .base{stroke:#e3e7ef}
+.spark polyline{fill:none;stroke:#1d4ed8;stroke-width:1.5}.spark circle{fill:#1d4ed8}
 .bar{vertical-align:middle;margin-left:.4rem}.bar .track{fill:#e3e7ef}.bar .fill{fill:#1d4ed8}
 .sev-CRITICAL{fill:#b71c1c}.sev-HIGH{fill:#e53935}.sev-MEDIUM{fill:#f59e0b}.sev-LOW{fill:#64748b}.sev-INFORMATIONAL{fill:#cbd5e1}
 .risks{padding-left:0;list-style:none}.risk{border:1px solid #e3e7ef;border-radius:8px;padding:.5rem 1rem;margin:.6rem 0}
@@ -28,7 +28,7 @@ const WEEKLY_STYLE: &str = "section{margin-top:1.2rem}.headline{font-size:1.1rem
 .soon{color:#b26a00;font-weight:600}.expired{color:#c62828;font-weight:600}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:.5rem 2rem}
 .weeks td,.weeks th{text-align:center}th.n{text-align:right}caption{text-align:left;font-weight:600;padding:.3rem 0}
-table.narrow{width:auto;min-width:50%}
+table.narrow{width:auto;min-width:50%}.nw{white-space:nowrap}
 @page{margin:12mm}
 @media print{body{margin:0;max-width:none;padding:0;font-size:10pt;color:#000}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -310,7 +310,7 @@ fn finding_table(h: &mut String, items: &[FindingItem], age_header: &str) {
     for f in worst_first(items) {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"acct\">{}<br><small><code>{}</code>{}</small></td><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"nw\"><code>{}</code></td><td>{}</td><td class=\"acct\">{}<br><small><code class=\"nw\">{}</code>{}</small></td><td class=\"nw\">{}</td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td></tr>",
             sev(f.severity),
             esc(&f.control),
             esc(&f.title),
@@ -438,7 +438,7 @@ fn expiring(h: &mut String, r: &WeeklyReport) {
         };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"n\">{left}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"nw\">{}</td><td class=\"n\">{left}</td><td class=\"nw\"><code>{}</code></td><td class=\"nw\"><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
             esc(&e.expires),
             esc(&e.control),
             esc(&e.account_id),
