@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the tests need into the project: a Python venv (.venv) with the moto AWS
-# emulator (server mode) and boto3 for the emulator fixtures. Idempotent and quick when done.
+# Installs what the tests need: PostgreSQL's server binaries (Debian's `postgresql`; the
+# rampart-store tests start a throwaway cluster with initdb + pg_ctl), and a Python venv (.venv)
+# with the moto AWS emulator (server mode) and boto3 for the emulator fixtures.
+# Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# PostgreSQL: initdb on PATH or in Debian's versioned directory.
+if command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  echo "test deps: PostgreSQL server binaries present"
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql
+  echo "test deps: installed PostgreSQL"
+fi
 MOTO_VERSION="5.2.6"
 if [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto, sys; sys.exit(0 if moto.__version__ == '$MOTO_VERSION' else 1)" 2>/dev/null; then
   echo "test deps: moto $MOTO_VERSION already in .venv"

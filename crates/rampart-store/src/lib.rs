@@ -1,0 +1,524 @@
+//! rampart's history: every audit, detect, plan/drift and apply run, and every finding's
+//! lifecycle, in SQLite (the embedded default, one file) or PostgreSQL (for teams that outgrow
+//! one file). One interface ([`Store`]), one schema, the same tests on both backends.
+//!
+//! # Schema
+//! `runs` holds one row per run with its figures (counts, score, scope); `run_accounts` what an
+//! audit saw of each account (observed, regions, counts, name, OU path); `run_errors` the
+//! (account, control, region) places that reported ERROR. `findings` holds one row per stable
+//! finding id with its *current* state, keyed by an integer `fid`; `finding_events` one small
+//! row per *change* of a finding's (status, open, suppressed), so the store grows with changes,
+//! not with runs × findings. Detect alerts, plan/drift changes, apply audit-log entries and
+//! accepted risks have their own tables. `meta` holds the schema version; migrations run on
+//! open, and a database newer than the binary, or not rampart's, is refused untouched.
+//!
+//! # Lifecycle
+//! [`lifecycle::step`] is a pure function: FAIL opens a problem period (Opened, or Reopened after
+//! an earlier resolution); PASS, NOT_APPLICABLE, MANUAL or disappearance end it (Resolved); ERROR
+//! leaves it as it was. A finding absent from a run is *gone* only if that run observed its
+//! account, region and control without an ERROR there ([`lifecycle::RunScope::covers`]):
+//! an account we could not enter never resolves anything. Suppression (rampart.toml, or an
+//! acceptance in the store) is a flag beside the status: a suppressed FAIL stays FAIL but does
+//! not count as an open problem. A message change rewrites the row in place without an event;
+//! `last_seen` is derived from the runs that covered the finding rather than rewritten on
+//! every run.
+//!
+//! # Why rusqlite and postgres
+//! The rest of rampart is synchronous (rayon, blocking readers). sqlx's compile-time-checked
+//! queries need a live database or an offline cache at build time, and its async API would
+//! force a runtime into every caller. `rusqlite` (bundled SQLite, nothing to install) and the
+//! synchronous `postgres` client are small, blocking, and sit behind one internal connection
+//! trait, so the schema, the lifecycle and every query are written once.
+//!
+//! # Concurrency
+//! One transaction per recorded run: a crash leaves the previous state. Writers serialize:
+//! SQLite in WAL mode with `BEGIN IMMEDIATE` and a 30 s busy timeout, PostgreSQL with a
+//! transaction-scoped advisory lock, so two rampart processes recording at once lose nothing.
+
+mod db;
+mod error;
+pub mod lifecycle;
+mod maintain;
+pub mod model;
+mod pg;
+mod query;
+mod record;
+mod schema;
+mod sqlite;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use error::{ErrorKind, StoreError, redact_url};
+pub use model::*;
+pub use schema::SCHEMA_VERSION;
+
+use db::{Conn, DbError, read_tx, write_tx};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+/// Where a store lives, parsed from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Location {
+    SqliteMemory,
+    SqliteFile(PathBuf),
+    Postgres,
+}
+
+fn parse_url(url: &str) -> Result<Location, StoreError> {
+    let lower = url.to_ascii_lowercase();
+    if lower == "sqlite::memory:" || lower == "sqlite://:memory:" {
+        return Ok(Location::SqliteMemory);
+    }
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(StoreError::new(
+                ErrorKind::BadUrl,
+                url,
+                "the SQLite URL names no file; use sqlite://rampart.db or sqlite:///absolute/path.db",
+            ));
+        }
+        return Ok(Location::SqliteFile(PathBuf::from(path)));
+    }
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return Ok(Location::Postgres);
+    }
+    Err(StoreError::new(
+        ErrorKind::BadUrl,
+        url,
+        "not a store URL; use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DATABASE",
+    ))
+}
+
+/// A rampart store: SQLite or PostgreSQL behind one interface.
+pub struct Store {
+    conn: RefCell<Box<dyn Conn + Send>>,
+    /// As given (it may hold a password): only ever shown through [`redact_url`].
+    raw_url: String,
+    backend: &'static str,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("url", &self.url())
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store at `url`, creating or migrating its schema. A relative SQLite path is
+    /// taken relative to the process's working directory (callers resolve it against
+    /// rampart.toml's directory first).
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, schema::MIGRATIONS)
+    }
+
+    fn open_with(url: &str, migrations: &[schema::Migration]) -> Result<Store, StoreError> {
+        let (mut conn, backend): (Box<dyn Conn + Send>, &'static str) = match parse_url(url)? {
+            Location::SqliteMemory => {
+                let c = sqlite::SqliteConn::open(None, true)
+                    .map_err(|e| StoreError::new(ErrorKind::Unreachable, url, e.0))?;
+                (Box::new(c), "sqlite")
+            }
+            Location::SqliteFile(path) => (Box::new(open_sqlite_file(url, &path)?), "sqlite"),
+            Location::Postgres => {
+                let c = pg::PgConn::connect(url).map_err(|e| {
+                    StoreError::new(
+                        ErrorKind::Unreachable,
+                        url,
+                        format!(
+                            "cannot connect to PostgreSQL ({e}); check that the server is running and the host, port, database, user and password in the URL"
+                        ),
+                    )
+                })?;
+                (Box::new(c), "postgres")
+            }
+        };
+        prepare_schema(url, conn.as_mut(), migrations)?;
+        Ok(Store {
+            conn: RefCell::new(conn),
+            raw_url: url.to_string(),
+            backend,
+        })
+    }
+
+    /// The URL, password redacted.
+    pub fn url(&self) -> String {
+        redact_url(&self.raw_url)
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend_name(&self) -> &'static str {
+        self.backend
+    }
+
+    fn err(&self, what: &str, e: DbError) -> StoreError {
+        StoreError::new(ErrorKind::Database, &self.raw_url, format!("{what}: {e}"))
+    }
+
+    fn read<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, DbError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.borrow_mut();
+        read_tx(conn.as_mut(), f).map_err(|e| self.err(what, e))
+    }
+
+    fn write<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, DbError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.borrow_mut();
+        write_tx(conn.as_mut(), f).map_err(|e| {
+            StoreError::new(
+                ErrorKind::Database,
+                &self.raw_url,
+                format!("{what} failed, nothing was written: {e}"),
+            )
+        })
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.read(
+            "cannot read the schema version",
+            |c| match schema::inspect(c)? {
+                schema::Found::Rampart(v) => Ok(v),
+                other => Err(DbError(format!("not a rampart store ({other:?})"))),
+            },
+        )
+    }
+
+    /// Records an audit and steps every finding's lifecycle, in one transaction.
+    pub fn record_audit(
+        &mut self,
+        run: &AuditRun,
+        findings: &[rampart_core::Finding],
+    ) -> Result<RunId, StoreError> {
+        self.write("recording the audit", |c| {
+            record::record_audit(c, run, findings)
+        })
+    }
+
+    pub fn record_detect(
+        &mut self,
+        run: &DetectRun,
+        alerts: &[AlertRow],
+    ) -> Result<RunId, StoreError> {
+        self.write("recording the detect run", |c| {
+            record::record_detect(c, run, alerts)
+        })
+    }
+
+    pub fn record_plan(
+        &mut self,
+        run: &PlanRun,
+        changes: &[ChangeRow],
+    ) -> Result<RunId, StoreError> {
+        self.write("recording the plan", |c| {
+            record::record_plan(c, run, changes)
+        })
+    }
+
+    pub fn record_apply(
+        &mut self,
+        run: &ApplyRun,
+        entries: &[ApplyEntry],
+    ) -> Result<RunId, StoreError> {
+        self.write("recording the apply", |c| {
+            record::record_apply(c, run, entries)
+        })
+    }
+
+    /// Runs, newest first.
+    pub fn runs(
+        &self,
+        kind: Option<RunKind>,
+        since: Option<Time>,
+        limit: Option<usize>,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        self.read("cannot list runs", |c| query::runs(c, kind, since, limit))
+    }
+
+    pub fn run(&self, id: RunId) -> Result<Option<RunSummary>, StoreError> {
+        self.read("cannot read the run", |c| query::run(c, id))
+    }
+
+    /// What changed between two audit runs.
+    pub fn diff(&self, from: RunId, to: RunId) -> Result<Diff, StoreError> {
+        for id in [from, to] {
+            match self.run(id)? {
+                None => {
+                    return Err(StoreError::new(
+                        ErrorKind::NotFound,
+                        &self.raw_url,
+                        format!("run {id} does not exist; `rampart history` lists the runs"),
+                    ));
+                }
+                Some(r) if r.kind != RunKind::Audit => {
+                    return Err(StoreError::new(
+                        ErrorKind::NotFound,
+                        &self.raw_url,
+                        format!(
+                            "run {id} is a {} run; a diff compares two audit runs (`rampart history --kind audit`)",
+                            r.kind
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        self.read("cannot compute the diff", |c| query::diff(c, from, to))
+    }
+
+    /// Per run, per account figures of every audit since `since`, oldest first.
+    pub fn account_scores(&self, since: Time) -> Result<Vec<AccountScore>, StoreError> {
+        self.read("cannot read account scores", |c| {
+            query::account_scores(c, since)
+        })
+    }
+
+    /// Every finding's current state, by id.
+    pub fn findings(&self) -> Result<Vec<FindingLife>, StoreError> {
+        self.read("cannot read findings", query::findings)
+    }
+
+    /// One finding's events, oldest first.
+    pub fn finding_history(&self, id: &str) -> Result<Vec<LifeEvent>, StoreError> {
+        self.read("cannot read the finding's history", |c| {
+            query::finding_history(c, id)
+        })
+    }
+
+    /// Events with `from <= at <= to`, oldest first.
+    pub fn events_between(&self, from: Time, to: Time) -> Result<Vec<LifeEvent>, StoreError> {
+        self.read("cannot read events", |c| query::events_between(c, from, to))
+    }
+
+    /// Open periods that ended with `from <= resolved_at <= to`.
+    pub fn remediations(&self, from: Time, to: Time) -> Result<Vec<Remediation>, StoreError> {
+        self.read("cannot read remediations", |c| {
+            query::remediations(c, from, to)
+        })
+    }
+
+    /// Alerts of detect runs that started in `from..=to`.
+    pub fn alerts(&self, from: Time, to: Time) -> Result<Vec<(RunId, AlertRow)>, StoreError> {
+        self.read("cannot read alerts", |c| query::alerts(c, from, to))
+    }
+
+    /// Changes of plan (or drift) runs that started in `from..=to`.
+    pub fn changes(
+        &self,
+        kind: RunKind,
+        from: Time,
+        to: Time,
+    ) -> Result<Vec<(RunId, ChangeRow)>, StoreError> {
+        self.read("cannot read changes", |c| query::changes(c, kind, from, to))
+    }
+
+    /// Audit-log entries of apply runs that started in `from..=to`.
+    pub fn apply_entries(
+        &self,
+        from: Time,
+        to: Time,
+    ) -> Result<Vec<(RunId, ApplyEntry)>, StoreError> {
+        self.read("cannot read apply entries", |c| {
+            query::apply_entries(c, from, to)
+        })
+    }
+
+    /// Accepts a finding's risk (replacing an earlier acceptance of the same finding); it
+    /// counts as suppressed from the next recorded audit on, until it expires.
+    pub fn accept(&mut self, a: &Acceptance) -> Result<(), StoreError> {
+        self.write("recording the acceptance", |c| query::accept(c, a))
+    }
+
+    pub fn acceptances(&self) -> Result<Vec<Acceptance>, StoreError> {
+        self.read("cannot read acceptances", query::acceptances)
+    }
+
+    /// Deletes history before `before`; every finding's current state stays as it was.
+    pub fn prune(&mut self, before: Time) -> Result<PruneReport, StoreError> {
+        self.write("pruning", |c| maintain::prune(c, before))
+    }
+
+    /// Every row as JSON lines (`"type"` names the table); returns the rows written per table.
+    pub fn export_jsonl(&self, out: &mut dyn std::io::Write) -> Result<Counts, StoreError> {
+        self.read("export", |c| maintain::export_jsonl(c, out))
+    }
+
+    /// Copies everything into `dest`, which must be empty, in one transaction, and verifies
+    /// that every table has as many rows there as here.
+    pub fn copy_to(&self, dest: &mut Store) -> Result<Counts, StoreError> {
+        let existing = dest.counts()?;
+        if existing.total() > 0 {
+            return Err(StoreError::new(
+                ErrorKind::NotEmpty,
+                &dest.raw_url,
+                format!(
+                    "the destination already holds data ({existing}); copy into a new, empty database"
+                ),
+            ));
+        }
+        let mut src = self.conn.borrow_mut();
+        let mut dst = dest.conn.borrow_mut();
+        let result = read_tx(src.as_mut(), |s| {
+            write_tx(dst.as_mut(), |d| maintain::copy_rows(s, d))
+        });
+        result.map_err(|e| {
+            StoreError::new(
+                ErrorKind::Database,
+                &dest.raw_url,
+                format!("copy from {} failed, nothing was written: {e}", self.url()),
+            )
+        })
+    }
+
+    /// Rows per table.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        self.read("cannot count rows", maintain::counts)
+    }
+}
+
+/// The first bytes of every SQLite 3 database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+fn open_sqlite_file(url: &str, path: &Path) -> Result<sqlite::SqliteConn, StoreError> {
+    let exists = match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(StoreError::new(
+                ErrorKind::Unreachable,
+                url,
+                format!("{} is a directory; name a database file", path.display()),
+            ));
+        }
+        Ok(m) => m.len() > 0,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => {
+            return Err(StoreError::new(
+                ErrorKind::Unreachable,
+                url,
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    if exists {
+        let mut header = [0u8; 16];
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+        if read.is_err() || &header != SQLITE_HEADER {
+            return Err(StoreError::new(
+                ErrorKind::Corrupt,
+                url,
+                format!(
+                    "{} is not an SQLite database (or is damaged); it was left untouched — point the store at another file",
+                    path.display()
+                ),
+            ));
+        }
+    } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(StoreError::new(
+            ErrorKind::Unreachable,
+            url,
+            format!(
+                "directory {} does not exist; create it or point the store elsewhere",
+                dir.display()
+            ),
+        ));
+    }
+    sqlite::SqliteConn::open(Some(path), true).map_err(|e| {
+        StoreError::new(
+            ErrorKind::Unreachable,
+            url,
+            format!("cannot open {}: {e}", path.display()),
+        )
+    })
+}
+
+/// Refuses foreign, damaged or newer databases without writing to them, then creates or
+/// migrates the schema under the write lock.
+fn prepare_schema(
+    url: &str,
+    conn: &mut dyn Conn,
+    migrations: &[schema::Migration],
+) -> Result<(), StoreError> {
+    let latest = schema::latest(migrations);
+    let check = |found: schema::Found| -> Result<u32, StoreError> {
+        match found {
+            schema::Found::Empty => Ok(0),
+            schema::Found::Rampart(v) if v > latest => Err(StoreError::new(
+                ErrorKind::TooNew,
+                url,
+                format!(
+                    "schema version {v} is newer than this rampart knows ({latest}); upgrade rampart — the database was not changed"
+                ),
+            )),
+            schema::Found::Rampart(v) => Ok(v),
+            schema::Found::Foreign(tables) => Err(StoreError::new(
+                ErrorKind::Foreign,
+                url,
+                format!(
+                    "this database has tables that are not rampart's ({}); it was left untouched — point the store at a new file or an empty database",
+                    tables.join(", ")
+                ),
+            )),
+        }
+    };
+    let classify = |e: DbError| {
+        let lower = e.0.to_ascii_lowercase();
+        let kind = if lower.contains("not a database") || lower.contains("malformed") {
+            ErrorKind::Corrupt
+        } else {
+            ErrorKind::Database
+        };
+        let advice = if kind == ErrorKind::Corrupt {
+            "; it was left untouched — point the store at another file"
+        } else {
+            ""
+        };
+        StoreError::new(kind, url, format!("cannot open the store: {e}{advice}"))
+    };
+    // Look first, without writing (no WAL switch, no lock held beyond the read).
+    let found = read_tx(conn, schema::inspect).map_err(classify)?;
+    let version = check(found)?;
+    // Safe now: the database is empty or ours (SQLite switches to WAL here).
+    conn.configure().map_err(classify)?;
+    if version == latest {
+        return Ok(());
+    }
+    write_tx(conn, |c| {
+        // Another process may have migrated between the look and the lock.
+        let now = match schema::inspect(c)? {
+            schema::Found::Empty => 0,
+            schema::Found::Rampart(v) => v,
+            schema::Found::Foreign(t) => {
+                return Err(DbError(format!(
+                    "tables appeared meanwhile: {}",
+                    t.join(", ")
+                )));
+            }
+        };
+        if now >= latest {
+            return Ok(());
+        }
+        schema::migrate(c, now, migrations).map(|_| ())
+    })
+    .map_err(|e| {
+        StoreError::new(
+            ErrorKind::Database,
+            url,
+            format!("cannot create or migrate the schema, nothing was changed: {e}"),
+        )
+    })
+}
