@@ -226,6 +226,67 @@ impl BlockingAws {
         Ok(r)
     }
 
+    /// Writes one object (a report): `s3:PutObject` in the bucket's region, server-side
+    /// encrypted with the bucket's default (SSE-S3 at least).
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), String> {
+        let region = self.bucket_region_cached(bucket)?;
+        self.runtime
+            .block_on(
+                self.access
+                    .s3(&region)
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .content_type(content_type)
+                    .body(aws_sdk_s3::primitives::ByteStream::from(body))
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                let (code, message) = describe(&e);
+                format!(
+                    "s3:PutObject to s3://{bucket}/{key} failed ({code}: {message}); check the bucket exists and s3:PutObject is allowed on the prefix"
+                )
+            })
+    }
+
+    /// The ARN of the topic called `name` in the home region (`sns:ListTopics`), for a
+    /// configuration that names its alert topic rather than giving its ARN.
+    pub fn find_topic(&self, name: &str) -> Result<String, String> {
+        let region = self.access.home_region();
+        let client = self.access.sns(&region);
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .runtime
+                .block_on(client.list_topics().set_next_token(token.clone()).send())
+                .map_err(|e| {
+                    let (code, message) = describe(&e);
+                    format!("sns:ListTopics in {region} failed ({code}: {message})")
+                })?;
+            if let Some(arn) = page
+                .topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .find(|arn| arn.rsplit(':').next() == Some(name))
+            {
+                return Ok(arn.to_string());
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Err(format!(
+                    "no SNS topic named `{name}` in {region}; create it with `rampart apply` or give its ARN"
+                ));
+            }
+        }
+    }
+
     /// Publishes one message to an SNS topic (the region comes from the topic ARN).
     pub fn publish_sns(&self, topic_arn: &str, subject: &str, message: &str) -> Result<(), String> {
         let region = topic_arn

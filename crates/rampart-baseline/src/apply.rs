@@ -29,6 +29,8 @@ pub trait Effects: Sync {
 #[derive(Default)]
 pub struct AuditLog {
     out: Mutex<Option<std::fs::File>>,
+    /// The entries, also kept in memory when the run is recorded in the history store.
+    kept: Mutex<Option<Vec<Value>>>,
     calls: AtomicU64,
     failures: AtomicU64,
 }
@@ -51,6 +53,21 @@ impl AuditLog {
         AuditLog::default()
     }
 
+    /// Also keeps every entry in memory, for [`AuditLog::entries`].
+    pub fn keeping(self) -> AuditLog {
+        *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
+        self
+    }
+
+    /// The entries recorded so far (empty unless [`AuditLog::keeping`]).
+    pub fn entries(&self) -> Vec<Value> {
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default()
+    }
+
     /// Records one call as it completes.
     pub fn record(
         &self,
@@ -65,7 +82,8 @@ impl AuditLog {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
         let mut guard = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(f) = guard.as_mut() {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_some() || kept.is_some() {
             let line = json!({
                 "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "change": change.id,
@@ -75,9 +93,14 @@ impl AuditLog {
                 "parameters": params,
                 "outcome": match outcome { Ok(()) => "ok".to_string(), Err(e) => format!("error: {e}") },
             });
-            // A full disk must not stop the run half-way; the count still reports the call.
-            let _ = writeln!(f, "{line}");
-            let _ = f.flush();
+            if let Some(f) = guard.as_mut() {
+                // A full disk must not stop the run half-way; the count still reports the call.
+                let _ = writeln!(f, "{line}");
+                let _ = f.flush();
+            }
+            if let Some(k) = kept.as_mut() {
+                k.push(line);
+            }
         }
     }
 

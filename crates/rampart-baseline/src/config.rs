@@ -2,9 +2,9 @@
 //!
 //! One file serves every verb: `[organization]`, `[[accounts]]`, `[guardrails]`,
 //! `[log_archive]`, `[security_services]` and `[alerts]` describe the baseline; `[audit]`,
-//! `[[suppress]]` and `[detect]` belong to `audit` and `detect`, which read them with their own
-//! types (here they are accepted as they are). Unknown keys and invalid values are errors with
-//! the line and column.
+//! `[[suppress]]`, `[detect]` and `[store]` belong to `audit`, `detect` and the history store,
+//! which read them with their own types (here they are accepted as they are). Unknown keys and
+//! invalid values are errors with the line and column.
 
 use crate::guardrails::{Block, GuardrailSettings};
 use serde::Deserialize;
@@ -29,6 +29,8 @@ pub struct Config {
     pub suppress: Option<toml::Value>,
     #[serde(default)]
     pub detect: Option<toml::Value>,
+    #[serde(default)]
+    pub store: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -422,6 +424,13 @@ sns_topic = "rampart-security-alerts"
 emails = ["{management_email}"]
 # A Slack-compatible webhook: name the environment variable that holds the URL (a secret).
 # webhook_env = "RAMPART_WEBHOOK_URL"
+
+[store]
+# The history every audit, detect, plan, drift and apply run is recorded in (`rampart history`,
+# `rampart diff`, `rampart report weekly`). A relative SQLite path is beside this file; a team
+# store: url = "postgres://rampart@db.internal/rampart" (the password goes in the PGPASSWORD
+# environment variable, not here). `--store URL` overrides, `--no-store` skips recording.
+url = "sqlite://rampart.db"
 "#,
         regions = quoted.join(", ")
     )
@@ -468,6 +477,10 @@ mod tests {
             default_config()
         );
         Config::parse(&text, "rampart.toml").unwrap();
+        // `rampart init` turns the history store on, beside rampart.toml.
+        let text = default_config();
+        let store = &text[text.find("[store]").expect("a [store] section")..];
+        assert!(store.contains("\nurl = \"sqlite://rampart.db\""), "{store}");
     }
 
     #[test]

@@ -174,6 +174,23 @@ impl WebhookSink {
         })
     }
 
+    /// POSTs one JSON body (a report, a digest), retrying once after a refusal that names a
+    /// wait; the error names the redacted URL.
+    pub fn post_json(&self, body: &str) -> Result<(), String> {
+        let first = self.post(body);
+        let second = match first {
+            Err(Refused {
+                retry_after: Some(wait),
+                ..
+            }) => {
+                std::thread::sleep(wait.min(Duration::from_secs(30)));
+                self.post(body)
+            }
+            other => other,
+        };
+        second.map_err(|r| format!("webhook {}: {}", redact_url(&self.url), r.message))
+    }
+
     fn post(&self, body: &str) -> Result<(), Refused> {
         if let Some(rest) = self.url.strip_prefix("http://") {
             let (hostport, path) = match rest.find('/') {

@@ -8,6 +8,7 @@ use serde::Serialize;
 mod asff;
 pub mod catalogue;
 mod csv;
+pub mod history;
 mod html;
 mod markdown;
 mod ocsf;

@@ -72,6 +72,18 @@ pub struct Global {
     /// Configuration file.
     #[arg(long, global = true, default_value = "rampart.toml")]
     pub config: PathBuf,
+    /// History store URL (sqlite://FILE or postgres://…); overrides `[store] url`.
+    #[arg(
+        long,
+        global = true,
+        env = "RAMPART_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
+    /// Record nothing in the history store this time.
+    #[arg(long, global = true)]
+    pub no_store: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,4 +114,15 @@ pub enum Command {
     Drift(crate::cmd::plan::PlanArgs),
     /// Converge the organization to rampart.toml: plan, confirm, apply, repeat until converged.
     Apply(crate::cmd::apply::ApplyArgs),
+    /// List the recorded runs: audits with their score, detections, plans, drift checks, applies.
+    History(crate::cmd::history::HistoryArgs),
+    /// What changed between two recorded audits (default: the last two): new failures,
+    /// resolved, still failing, newly unobservable.
+    Diff(crate::cmd::history::DiffArgs),
+    /// Reports made from the history store.
+    #[command(subcommand)]
+    Report(crate::cmd::weekly::ReportCommand),
+    /// Look after the history store: info, prune, export, copy.
+    #[command(subcommand)]
+    Store(crate::cmd::store::StoreCommand),
 }

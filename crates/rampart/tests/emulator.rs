@@ -578,14 +578,16 @@ print(json.dumps(n))
     );
 }
 
-/// Runs tests/support/baseline_ops.py (`bare`, `drift`, `census`) against moto; its JSON output.
+/// Runs tests/support/baseline_ops.py (`bare`, `drift`, `census`, `fix-ebs ACCOUNT REGION`)
+/// against moto; its JSON output.
 fn baseline_ops(moto: &Moto, cmd: &str) -> Value {
     let server = std::env::var("RAMPART_MOTO_SERVER")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
     let out = Command::new(python(&server))
         .arg(repo().join("crates/rampart/tests/support/baseline_ops.py"))
-        .args([moto.url.as_str(), cmd])
+        .arg(moto.url.as_str())
+        .args(cmd.split_whitespace())
         .output()
         .expect("run baseline_ops.py");
     assert!(
@@ -870,4 +872,101 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
             assert_eq!(st, &vec!["PASS".to_string(); n], "{control} {a}");
         }
     }
+}
+
+/// The history store against the emulator: two live audits recorded in SQLite with one gap fixed
+/// out of band between them; `rampart diff` shows exactly that finding resolved, `history` lists
+/// both audits with a better score for the second, and `--fail-on new` passes.
+#[test]
+fn history_diff_shows_exactly_an_out_of_band_fix() {
+    let moto = start_moto();
+    let ids = build_fixture(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("history.db").display());
+    let audit = |label: &str| {
+        let out = rampart(
+            &moto,
+            &[
+                "audit",
+                "--regions",
+                "us-east-1,eu-west-1",
+                "--format",
+                "json",
+                "--store",
+                &url,
+            ],
+        );
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(3)),
+            "{label} audit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    audit("first");
+    // `test` has no EBS default encryption in either region: fix one of them.
+    baseline_ops(&moto, &format!("fix-ebs {} us-east-1", ids["test"]));
+    audit("second");
+
+    let d = rampart(&moto, &["diff", "--format", "json", "--store", &url]);
+    assert_eq!(
+        d.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&d.stderr)
+    );
+    let v: Value = serde_json::from_slice(&d.stdout).expect("diff JSON");
+    assert_eq!(v["counts"]["new"], 0, "{v}");
+    assert_eq!(v["counts"]["resolved"], 1, "{v}");
+    assert_eq!(v["counts"]["newly_unobservable"], 0, "{v}");
+    let resolved: Vec<&Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["class"] == "resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1, "{v}");
+    assert_eq!(resolved[0]["control"], "cis-2.2.1");
+    assert_eq!(resolved[0]["account_id"], ids["test"].as_str());
+    assert_eq!(resolved[0]["region"], "us-east-1");
+    assert!(
+        resolved[0]["ou_path"]
+            .as_str()
+            .unwrap()
+            .starts_with("Root/"),
+        "{v}"
+    );
+    // The other region is still failing.
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["class"] == "still_failing"
+                && i["control"] == "cis-2.2.1"
+                && i["account_id"] == ids["test"].as_str()
+                && i["region"] == "eu-west-1"),
+        "{v}"
+    );
+
+    let h = rampart(&moto, &["history", "--format", "json", "--store", &url]);
+    assert!(h.status.success(), "{}", String::from_utf8_lossy(&h.stderr));
+    let runs: Value = serde_json::from_slice(&h.stdout).expect("history JSON");
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs.iter().all(|r| r["kind"] == "audit"));
+    let score = |r: &Value| r["score"].as_f64().unwrap();
+    assert!(
+        score(&runs[0]) > score(&runs[1]),
+        "newest first, and better: {runs:?}"
+    );
+
+    let gate = rampart(&moto, &["diff", "--fail-on", "new", "--store", &url]);
+    assert_eq!(
+        gate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&gate.stderr)
+    );
+    let text = String::from_utf8_lossy(&gate.stdout);
+    assert!(text.contains("0 new failure(s), 1 resolved"), "{text}");
 }

@@ -12,10 +12,13 @@ use rampart_core::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod build;
 mod chart;
 mod html;
 mod markdown;
 mod slack;
+
+pub use build::build;
 
 pub use slack::{slack_payload, sns_subject};
 

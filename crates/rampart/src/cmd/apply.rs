@@ -46,8 +46,13 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
             rampart_baseline::config::PLACEHOLDER_BUCKET
         );
     }
-    let log = AuditLog::append_to(&a.audit_log)
+    let mut store = crate::cmd::store::for_recording(g)?;
+    let started_at = crate::cmd::store::now();
+    let mut log = AuditLog::append_to(&a.audit_log)
         .with_context(|| format!("cannot open the audit log {}", a.audit_log.display()))?;
+    if store.is_some() {
+        log = log.keeping();
+    }
     let started = std::time::Instant::now();
     // A saved plan is the approval for what it adds; what it destroys still needs a `yes`.
     let saved: Option<Plan> = match &a.plan {
@@ -140,6 +145,22 @@ pub fn run(g: &Global, a: &ApplyArgs) -> anyhow::Result<Exit> {
             started.elapsed().as_secs_f64()
         ),
     );
+    if let Some(store) = store.as_mut() {
+        let run = rampart_store::ApplyRun {
+            started_at,
+            finished_at: crate::cmd::store::now(),
+            organization_id: None,
+            complete: outcome == Exit::Ok,
+            rounds: rounds as u32,
+            calls: log.calls(),
+            failures: log.failures(),
+        };
+        let entries = crate::cmd::store::apply_entries(&log.entries());
+        let id = store
+            .record_apply(&run, &entries)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::cmd::store::note_recorded(g, store, "apply", id);
+    }
     Ok(outcome)
 }
 

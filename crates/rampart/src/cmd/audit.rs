@@ -159,6 +159,9 @@ pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
     let format = format(g)?;
     check_framework(a.framework.as_deref())?;
     let config = AuditConfig::load(&g.config)?;
+    // Opened before the (slow) collection: an unreachable store stops the run at once.
+    let mut store = crate::cmd::store::for_recording(g)?;
+    let started_at = crate::cmd::store::now();
     let (snapshot, source) = match &a.snapshot {
         Some(path) => (
             Snapshot::load(path)?,
@@ -169,13 +172,16 @@ pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
             "live".to_string(),
         ),
     };
-    let ev = evaluate(
+    let mut ev = evaluate(
         &snapshot,
         &config,
         &source,
         a.fail_on,
         a.framework.as_deref(),
     )?;
+    if let Some(store) = store.as_ref() {
+        crate::cmd::store::apply_acceptances(store, &mut ev)?;
+    }
     for w in &ev.run.warnings {
         output::note(g, format!("rampart: warning: {w}"));
     }
@@ -191,6 +197,13 @@ pub fn run(g: &Global, a: &AuditArgs) -> anyhow::Result<Exit> {
     output::emit(g, &text)?;
     if format != Format::Table {
         output::note(g, rampart_report::summary_line(&ev.run, false).trim_end());
+    }
+    if let Some(store) = store.as_mut() {
+        let run = crate::cmd::store::audit_run(&snapshot, &ev.run, started_at);
+        let id = store
+            .record_audit(&run, &ev.findings)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::cmd::store::note_recorded(g, store, "audit", id);
     }
     if ev.run.gating(&ev.findings) > 0 {
         return Ok(Exit::Findings);

@@ -24,10 +24,17 @@ pub struct DemoArgs {
     /// Write the embedded snapshot to this file too (to try `rampart audit --snapshot FILE`).
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
+    /// The SQLite store the demo's twelve weeks of history are recorded in (re-created at each
+    /// demo; try `rampart history --store sqlite://rampart-demo.db`).
+    #[arg(long, value_name = "FILE", default_value = "rampart-demo.db")]
+    pub history: PathBuf,
+    /// Where to write the weekly report of the demo history (HTML).
+    #[arg(long, value_name = "PATH", default_value = "rampart-weekly.html")]
+    pub weekly: PathBuf,
 }
 
 /// The demo's `rampart.toml`: allowed regions and one accepted risk, to show suppressions.
-fn demo_config() -> AuditConfig {
+pub(crate) fn demo_config() -> AuditConfig {
     let mut c = AuditConfig::default();
     c.audit.allowed_regions = vec![
         "us-east-1".into(),
@@ -56,7 +63,59 @@ pub fn run(g: &Global, a: &DemoArgs) -> anyhow::Result<Exit> {
     audit_step(g, a, &snapshot)?;
     detect_step(g)?;
     baseline_step(g, &snapshot)?;
+    history_step(g, a)?;
     Ok(Exit::Ok)
+}
+
+/// Records twelve weeks of the demo organization in a fresh SQLite store and writes the weekly
+/// report of the last week.
+fn history_step(g: &Global, a: &DemoArgs) -> anyhow::Result<()> {
+    let url = format!("sqlite://{}", a.history.display());
+    if a.history.exists() {
+        // Only a store rampart made is re-created; anything else is left alone.
+        drop(crate::cmd::store::open(&url).with_context(|| {
+            format!(
+                "--history {}: the file exists and is not a rampart store; choose another path",
+                a.history.display()
+            )
+        })?);
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", a.history.display()));
+            if p.exists() {
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("cannot replace {}", p.display()))?;
+            }
+        }
+    }
+    let mut store = crate::cmd::store::open(&url)?;
+    let now = crate::cmd::store::now();
+    let started = std::time::Instant::now();
+    let runs = crate::cmd::demo_history::record(&mut store, now, &demo_config())?;
+    let report = rampart_report::weekly::build(&store, now, chrono::Duration::days(7))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let html = rampart_report::weekly::render(&report, rampart_report::weekly::WeeklyFormat::Html);
+    std::fs::write(&a.weekly, html)
+        .with_context(|| format!("cannot write the weekly report to {}", a.weekly.display()))?;
+    let score = |s: Option<f64>| s.map_or_else(|| "-".into(), |s| format!("{s:.1}%"));
+    let first = report.trend.iter().find_map(|p| p.score);
+    output::note(
+        g,
+        format!(
+            "\nHistory: {runs} runs over {} weeks recorded in {} ({:.1} s); posture {} twelve weeks ago, {} now ({:+.1} this week): {} new failure(s), {} resolved, {} still open; {} alert(s) this week.\nWeekly report: {}\nNext: `rampart history --store {url}`, `rampart diff --store {url}`.",
+            crate::cmd::demo_history::WEEKS,
+            a.history.display(),
+            started.elapsed().as_secs_f64(),
+            score(first),
+            score(report.score),
+            report.score_change.unwrap_or(0.0),
+            report.counts.new,
+            report.counts.resolved,
+            report.counts.still_open,
+            report.alerts.total,
+            a.weekly.display(),
+        ),
+    );
+    Ok(())
 }
 
 /// Plans the demo organization against the default rampart.toml, then converges an in-process
@@ -76,12 +135,7 @@ fn baseline_story(snapshot: &Snapshot) -> anyhow::Result<String> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let text = rampart_baseline::init_template("ops@example.com", &regions).replace(
-        rampart_baseline::config::PLACEHOLDER_BUCKET,
-        "rampart-org-trail-demo",
-    );
-    let cfg = rampart_baseline::Config::parse(&text, "rampart.toml (demo)")
-        .map_err(|e| anyhow::anyhow!("internal error: the demo configuration: {e}"))?;
+    let cfg = demo_baseline_config_for(&regions)?;
     let model = SnapshotEffects::new(snapshot.clone(), &cfg);
     let log = AuditLog::counting();
     let mut out = String::from(
@@ -118,14 +172,40 @@ fn baseline_story(snapshot: &Snapshot) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// The default rampart.toml for the demo organization's regions.
+pub(crate) fn demo_baseline_config() -> anyhow::Result<rampart_baseline::Config> {
+    let snapshot = rampart_core::sample::demo_org();
+    let regions: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| r.region.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    demo_baseline_config_for(&regions)
+}
+
+fn demo_baseline_config_for(regions: &[String]) -> anyhow::Result<rampart_baseline::Config> {
+    let text = rampart_baseline::init_template("ops@example.com", regions).replace(
+        rampart_baseline::config::PLACEHOLDER_BUCKET,
+        "rampart-org-trail-demo",
+    );
+    rampart_baseline::Config::parse(&text, "rampart.toml (demo)")
+        .map_err(|e| anyhow::anyhow!("internal error: the demo configuration: {e}"))
+}
+
 /// A short, hand-written CloudTrail story (one account, one morning): a console login without
 /// MFA, persistence, tampering with the baseline, exposure, root use and leaving the organization.
-const DEMO_TRAIL: &str = include_str!("demo_trail.json");
+pub(crate) const DEMO_TRAIL: &str = include_str!("demo_trail.json");
 
-/// Runs every built-in detection rule over the embedded trail and prints the alerts.
-fn detect_step(g: &Global) -> anyhow::Result<()> {
-    let doc: serde_json::Value = serde_json::from_str(DEMO_TRAIL).context("embedded demo trail")?;
-    let records = doc["Records"].as_array().cloned().unwrap_or_default();
+/// Alerts of the built-in rules over some CloudTrail records.
+pub(crate) struct Detected {
+    pub alerts: Vec<rampart_detect::Alert>,
+    pub rules: u64,
+}
+
+/// Runs every enabled built-in rule (the demo's allowed regions) over `records`.
+pub(crate) fn detect(records: &[serde_json::Value]) -> anyhow::Result<Detected> {
     let cfg = rampart_detect::BuiltinConfig {
         allowed_regions: vec!["eu-west-1".into(), "eu-central-1".into()],
         ..Default::default()
@@ -135,7 +215,7 @@ fn detect_step(g: &Global) -> anyhow::Result<()> {
         .filter(|b| b.disabled.is_none())
         .map(|b| b.rule)
         .collect();
-    let n_rules = rules.len();
+    let n_rules = rules.len() as u64;
     let engine = rampart_detect::Engine::new(rules);
     let mut detector = rampart_detect::Detector::new(&engine, 0);
     let mut alerts = Vec::new();
@@ -148,6 +228,18 @@ fn detect_step(g: &Global) -> anyhow::Result<()> {
     detector
         .finish(&mut alerts)
         .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Detected {
+        alerts,
+        rules: n_rules,
+    })
+}
+
+/// Runs every built-in detection rule over the embedded trail and prints the alerts.
+fn detect_step(g: &Global) -> anyhow::Result<()> {
+    let doc: serde_json::Value = serde_json::from_str(DEMO_TRAIL).context("embedded demo trail")?;
+    let records = doc["Records"].as_array().cloned().unwrap_or_default();
+    let Detected { alerts, rules } = detect(&records)?;
+    let n_rules = rules;
     output::note(
         g,
         format!(

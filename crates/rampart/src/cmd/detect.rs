@@ -409,6 +409,8 @@ struct Run<'e> {
     worst: Option<Severity>,
     issues: u64,
     quiet: bool,
+    /// The alerts as store rows, when the run is recorded in the history store.
+    recorded: Option<Vec<rampart_store::AlertRow>>,
 }
 
 impl Run<'_> {
@@ -441,6 +443,9 @@ impl Run<'_> {
         let batch = std::mem::take(&mut self.pending);
         for a in &batch {
             self.worst = self.worst.max(Some(a.severity()));
+        }
+        if let Some(rows) = self.recorded.as_mut() {
+            rows.extend(batch.iter().map(crate::cmd::store::alert_row));
         }
         if self.table {
             self.kept.extend(batch.iter().cloned());
@@ -481,6 +486,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     let since = a.since.as_deref().map(parse_when).transpose()?;
     let until = a.until.as_deref().map(parse_when).transpose()?;
     let format = format_of(g)?;
+    let mut store = crate::cmd::store::for_recording(g)?;
+    let started_at = crate::cmd::store::now();
     let loaded = load_rules(g, &a.rules)?;
     if loaded.rejected > 0 {
         output::note(
@@ -540,6 +547,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         worst: None,
         issues: 0,
         quiet: g.quiet,
+        recorded: store.as_ref().map(|_| Vec::new()),
     };
     let mut stats = ReadStats::default();
     let mut reader = Reader::new();
@@ -647,6 +655,22 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
             String::new()
         },
     );
+    if let Some(store) = store.as_mut() {
+        let detect_run = rampart_store::DetectRun {
+            started_at,
+            finished_at: crate::cmd::store::now(),
+            source: a.path.clone(),
+            events: st.events,
+            skipped: stats.skipped + st.skipped,
+            files: stats.files,
+            rules: engine.rules().len() as u64,
+        };
+        let rows = run.recorded.take().unwrap_or_default();
+        let id = store
+            .record_detect(&detect_run, &rows)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::cmd::store::note_recorded(g, store, "detect", id);
+    }
     let mut sink_failed = false;
     for r in run.dispatch.reports() {
         for e in &r.errors {

@@ -5,14 +5,18 @@ pub mod audit;
 pub mod collect;
 pub mod controls;
 pub mod demo;
+pub mod demo_history;
 pub mod detect;
 pub mod follow;
+pub mod history;
 pub mod init;
 pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod rules;
 pub mod s3;
+pub mod store;
+pub mod weekly;
 
 use crate::cli::{Cli, Command, Exit};
 
@@ -31,5 +35,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Plan(a) => plan::run(g, a, false),
         Command::Drift(a) => plan::run(g, a, true),
         Command::Apply(a) => apply::run(g, a),
+        Command::History(a) => history::history(g, a),
+        Command::Diff(a) => history::diff(g, a),
+        Command::Report(c) => weekly::run(g, c),
+        Command::Store(c) => store::run(g, c),
     }
 }

@@ -31,6 +31,8 @@ pub struct PlanArgs {
 
 pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
     let cfg = crate::cmd::init::load_config(g)?;
+    let mut store = crate::cmd::store::for_recording(g)?;
+    let started_at = crate::cmd::store::now();
     let snap = match &a.snapshot {
         Some(p) => Snapshot::load(p)?,
         None => collect_for(g, &a.collect, &cfg)?,
@@ -65,6 +67,23 @@ pub fn run(g: &Global, a: &PlanArgs, drift: bool) -> anyhow::Result<Exit> {
         Some(f) => anyhow::bail!("`rampart plan` formats are text and json (got `{f}`)"),
     };
     output::emit(g, &rendered)?;
+    if let Some(store) = store.as_mut() {
+        let run = rampart_store::PlanRun {
+            kind: if drift {
+                rampart_store::RunKind::Drift
+            } else {
+                rampart_store::RunKind::Plan
+            },
+            started_at,
+            finished_at: crate::cmd::store::now(),
+            organization_id: snap.organization.as_ref().map(|o| o.id.clone()),
+            unobserved: p.unobserved.clone(),
+        };
+        let id = store
+            .record_plan(&run, &crate::cmd::store::change_rows(&p))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::cmd::store::note_recorded(g, store, run.kind.as_str(), id);
+    }
     Ok(if p.changes.is_empty() {
         Exit::Ok
     } else {

@@ -3,6 +3,7 @@
 Usage: baseline_ops.py ENDPOINT bare   -> a fresh organization (all features) with one member account
        baseline_ops.py ENDPOINT drift  -> four out-of-band changes; prints what it changed as JSON
        baseline_ops.py ENDPOINT census -> OU, SCP and account names with their counts (duplicates show)
+       baseline_ops.py ENDPOINT fix-ebs ACCOUNT REGION -> EBS default encryption enabled out of band
 """
 import json, sys
 from moto_client import make_client
@@ -37,6 +38,12 @@ elif CMD == "drift":
     gd.delete_detector(DetectorId=gd.list_detectors()["DetectorIds"][0])
     client("cloudtrail").stop_logging(Name="rampart-org-trail")
     print(json.dumps({"audit": audit, "log_archive": la}))
+elif CMD == "fix-ebs":
+    acct, region = sys.argv[3], sys.argv[4]
+    creds = client("sts").assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole",
+                                      RoleSessionName="fix")["Credentials"]
+    client("ec2", region, creds).enable_ebs_encryption_by_default()
+    print(json.dumps({"account": acct, "region": region}))
 elif CMD == "census":
     roots = org.list_roots()["Roots"]
     ous, queue = [], [roots[0]["Id"]]
