@@ -22,7 +22,7 @@ pub mod suppress;
 
 pub use chrono::NaiveDate;
 pub use context::{Ctx, OrgView};
-pub use finding::{Finding, Severity, Status, Summary};
+pub use finding::{Finding, Severity, Status, Summary, Suppressed};
 
 use rampart_snapshot::Snapshot;
 
