@@ -9,13 +9,17 @@
 //!
 //! - recording the first audit into a new SQLite file and a new PostgreSQL database (a cluster
 //!   with PostgreSQL's default durability), median of REPEATS fresh stores each;
-//! - WEEKS weekly audits, each flipping 2 % of the PASS/FAIL findings, into SQLite and
-//!   PostgreSQL: time per week (median), SQLite file size, PostgreSQL database size;
+//! - WEEKS weekly audits, each changing the status of 2 % of the PASS/FAIL findings, into
+//!   SQLite and PostgreSQL: time per week (median), SQLite file size, PostgreSQL database size.
+//!   `RAMPART_BENCH_CHURN=balanced` (default: half fixed, half newly failing, the failure rate
+//!   stays put) or `random` (random flips: failures accumulate towards half of all findings);
 //! - diff of the first and last audit, and of the last two (median of 5);
-//! - peak resident memory while recording and diffing (`VmHWM`, reset before the store phase;
-//!   the generated findings, which any caller holds, are included).
+//! - peak resident memory while recording (`VmHWM`, reset after generating the organization;
+//!   the audit's findings, which `rampart audit` holds too, are included) and while diffing
+//!   (without them, as `rampart diff`).
 //!
-//! `RAMPART_SKIP_POSTGRES=1` measures SQLite only.
+//! `RAMPART_SKIP_POSTGRES=1` measures SQLite only; `RAMPART_BENCH_KEEP=PATH` keeps a copy of
+//! the SQLite store.
 
 use rampart_core::{AuditSettings, Finding, Status, evaluate, sample};
 use rampart_store::testing::{Durability, PgCluster};
@@ -122,17 +126,54 @@ impl Rng {
     }
 }
 
-/// Flips PASS↔FAIL on 2 % of the findings that are PASS or FAIL.
-fn churn(findings: &mut [Finding], flippable: &[usize], rng: &mut Rng) -> usize {
+/// How findings change from week to week.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Churn {
+    /// 2 % of the PASS/FAIL findings change status each week, half fixed (FAIL → PASS) and half
+    /// newly failing (PASS → FAIL), as far as there are failing ones: the organization's failure
+    /// rate stays where it started while thousands of findings open and close every week.
+    Balanced,
+    /// 2 % of the PASS/FAIL findings, drawn at random, flip each week: failures accumulate
+    /// towards half of all findings (a worst case for the size of diffs).
+    Random,
+}
+
+/// Applies one week of churn; returns how many findings changed status.
+fn churn(findings: &mut [Finding], flippable: &[usize], rng: &mut Rng, kind: Churn) -> usize {
     let n = flippable.len() / 50;
-    for _ in 0..n {
-        let f = &mut findings[flippable[rng.below(flippable.len())]];
+    let mut chosen = std::collections::HashSet::with_capacity(n);
+    match kind {
+        Churn::Random => {
+            while chosen.len() < n {
+                chosen.insert(flippable[rng.below(flippable.len())]);
+            }
+        }
+        Churn::Balanced => {
+            let failing = flippable
+                .iter()
+                .filter(|&&i| findings[i].status == Status::Fail)
+                .count();
+            let fixes = (n / 2).min(failing);
+            let (mut fixed, mut broken) = (0, 0);
+            while fixed < fixes || broken < n - fixes {
+                let i = flippable[rng.below(flippable.len())];
+                let fail = findings[i].status == Status::Fail;
+                if fail && fixed < fixes && chosen.insert(i) {
+                    fixed += 1;
+                } else if !fail && broken < n - fixes && chosen.insert(i) {
+                    broken += 1;
+                }
+            }
+        }
+    }
+    for &i in &chosen {
+        let f = &mut findings[i];
         f.status = match f.status {
             Status::Pass => Status::Fail,
             _ => Status::Pass,
         };
     }
-    n
+    chosen.len()
 }
 
 struct Weekly {
@@ -154,9 +195,10 @@ fn measure(
     label: &str,
     new_store: &mut dyn FnMut() -> Store,
     run: &AuditRun,
-    base: &[Finding],
+    mut findings: Vec<Finding>,
     weeks: usize,
     repeats: usize,
+    kind: Churn,
 ) -> (Weekly, Store) {
     let mut first_record = Vec::new();
     let mut store = None;
@@ -164,7 +206,8 @@ fn measure(
         drop(store.take());
         let mut s = new_store();
         let t = Instant::now();
-        s.record_audit(run, base).expect("first audit recorded");
+        s.record_audit(run, &findings)
+            .expect("first audit recorded");
         let e = t.elapsed().as_secs_f64();
         eprintln!(
             "{label}: first audit recorded in {e:.2} s (repeat {})",
@@ -174,19 +217,18 @@ fn measure(
         store = Some(s);
     }
     let mut store = store.expect("at least one repeat");
-    let mut findings = base.to_vec();
     let flippable: Vec<usize> = findings
         .iter()
         .enumerate()
         .filter(|(_, f)| matches!(f.status, Status::Pass | Status::Fail))
         .map(|(i, _)| i)
         .collect();
-    let mut rng = Rng(0x5eed_0f_5707e);
+    let mut rng = Rng(0x05ee_d0f5_707e);
     let mut ids: Vec<RunId> = vec![store.runs(None, None, Some(1)).unwrap()[0].id];
     reset_peak();
     let mut week_times = Vec::new();
     for w in 1..=weeks {
-        let flipped = churn(&mut findings, &flippable, &mut rng);
+        let flipped = churn(&mut findings, &flippable, &mut rng, kind);
         let mut r = run.clone();
         r.started_at = run.started_at + chrono::Duration::weeks(w as i64);
         r.finished_at = r.started_at + chrono::Duration::seconds(40);
@@ -203,6 +245,8 @@ fn measure(
         }
     }
     let peak_record = peak_mb();
+    // `rampart diff` does not hold an audit's findings: measure the diff without them.
+    drop(findings);
     reset_peak();
     let time_diff = |store: &Store, a: RunId, b: RunId| {
         let mut times = Vec::new();
@@ -280,6 +324,23 @@ fn report(label: &str, w: &Weekly, size: String) {
     );
 }
 
+/// The organization's first audit: the run and its findings (the snapshot is dropped).
+fn generate(accounts: usize, regions: usize) -> (AuditRun, Vec<Finding>) {
+    let t = Instant::now();
+    let snapshot = sample::synthetic_org(accounts, regions);
+    let findings = evaluate(&snapshot, &AuditSettings::default());
+    let start: Time = "2026-01-05T06:00:00Z".parse().unwrap();
+    let run = audit_run(&snapshot, start);
+    drop(snapshot);
+    eprintln!(
+        "generated {accounts} accounts x {regions} regions: {} findings in {:.1} s; process peak so far {:.0} MB",
+        findings.len(),
+        t.elapsed().as_secs_f64(),
+        peak_mb()
+    );
+    (run, findings)
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
@@ -290,23 +351,22 @@ fn main() {
     let weeks = args.get(2).copied().unwrap_or(52);
     let repeats = args.get(3).copied().unwrap_or(3).max(1);
 
-    let t = Instant::now();
-    let snapshot = sample::synthetic_org(accounts, regions);
-    let findings = evaluate(&snapshot, &AuditSettings::default());
-    let start: Time = "2026-01-05T06:00:00Z".parse().unwrap();
-    let run = audit_run(&snapshot, start);
-    drop(snapshot);
+    let kind = match std::env::var("RAMPART_BENCH_CHURN").as_deref() {
+        Ok("random") => Churn::Random,
+        _ => Churn::Balanced,
+    };
+    let (run, findings) = generate(accounts, regions);
     let fails = findings.iter().filter(|f| f.status == Status::Fail).count();
-    eprintln!(
-        "generated {accounts} accounts x {regions} regions: {} findings ({fails} FAIL) in {:.1} s; process peak so far {:.0} MB",
-        findings.len(),
-        t.elapsed().as_secs_f64(),
-        peak_mb()
-    );
     println!(
-        "store benchmark: {accounts} accounts x {regions} regions, {} findings ({fails} FAIL), {weeks} weekly runs, {repeats} repeats of the first audit",
-        findings.len()
+        "store benchmark: {accounts} accounts x {regions} regions, {} findings ({fails} FAIL), {weeks} weekly runs with {} churn, {repeats} repeats of the first audit",
+        findings.len(),
+        if kind == Churn::Random {
+            "random"
+        } else {
+            "balanced"
+        }
     );
+    reset_peak();
 
     // SQLite.
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -317,12 +377,25 @@ fn main() {
         let _ = std::fs::remove_file(path_of(n - 1));
         Store::open(&format!("sqlite://{}", path_of(n).display())).expect("SQLite store")
     };
-    let (sqlite, store) = measure("sqlite", &mut new_sqlite, &run, &findings, weeks, repeats);
+    let (sqlite, store) = measure(
+        "sqlite",
+        &mut new_sqlite,
+        &run,
+        findings,
+        weeks,
+        repeats,
+        kind,
+    );
     drop(store); // closes the file: the WAL is checkpointed into it
     let db = path_of(n);
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let wal = db.with_extension("db-wal");
     let file_mb = (size(&db) + size(&wal)) as f64 / 1e6;
+    if let Ok(keep) = std::env::var("RAMPART_BENCH_KEEP") {
+        // For profiling queries against the benchmark's store afterwards.
+        std::fs::copy(&db, &keep).expect("copy of the SQLite store");
+        eprintln!("kept the SQLite store as {keep}");
+    }
     report("SQLite", &sqlite, format!("file {file_mb:.1} MB"));
 
     // PostgreSQL.
@@ -332,7 +405,17 @@ fn main() {
     }
     let cluster = PgCluster::start(Durability::Full).unwrap_or_else(|e| panic!("{e}"));
     let mut new_pg = || Store::open(&cluster.create_database().expect("database")).expect("store");
-    let (pg, store) = measure("postgres", &mut new_pg, &run, &findings, weeks, repeats);
+    let (_, findings) = generate(accounts, regions);
+    reset_peak();
+    let (pg, store) = measure(
+        "postgres",
+        &mut new_pg,
+        &run,
+        findings,
+        weeks,
+        repeats,
+        kind,
+    );
     drop(store);
     let url = cluster.url(&format!("rampart_test_{}", repeats - 1));
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");

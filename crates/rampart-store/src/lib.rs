@@ -238,7 +238,7 @@ impl Store {
         })
     }
 
-    /// Runs, newest first.
+    /// Runs that started at or after `since`, newest first (ties: higher id first).
     pub fn runs(
         &self,
         kind: Option<RunKind>,
@@ -298,24 +298,24 @@ impl Store {
         })
     }
 
-    /// Events with `from <= at <= to`, oldest first.
+    /// Events with `from <= at < to`, oldest first.
     pub fn events_between(&self, from: Time, to: Time) -> Result<Vec<LifeEvent>, StoreError> {
         self.read("cannot read events", |c| query::events_between(c, from, to))
     }
 
-    /// Open periods that ended with `from <= resolved_at <= to`.
+    /// Open periods that ended with `from <= resolved_at < to`.
     pub fn remediations(&self, from: Time, to: Time) -> Result<Vec<Remediation>, StoreError> {
         self.read("cannot read remediations", |c| {
             query::remediations(c, from, to)
         })
     }
 
-    /// Alerts of detect runs that started in `from..=to`.
+    /// Alerts with `from <= event_time < to` (the run's start when the alert has no time).
     pub fn alerts(&self, from: Time, to: Time) -> Result<Vec<(RunId, AlertRow)>, StoreError> {
         self.read("cannot read alerts", |c| query::alerts(c, from, to))
     }
 
-    /// Changes of plan (or drift) runs that started in `from..=to`.
+    /// Changes of plan (or drift) runs that started in `from..to`.
     pub fn changes(
         &self,
         kind: RunKind,
@@ -325,7 +325,7 @@ impl Store {
         self.read("cannot read changes", |c| query::changes(c, kind, from, to))
     }
 
-    /// Audit-log entries of apply runs that started in `from..=to`.
+    /// Audit-log entries with `from <= time < to`.
     pub fn apply_entries(
         &self,
         from: Time,

@@ -33,7 +33,10 @@ pub(crate) fn prune(conn: &mut dyn Conn, before: Time) -> DbResult<PruneReport> 
         )?
         .into_iter()
         .collect();
-    let mut report = PruneReport::default();
+    let mut report = PruneReport {
+        before,
+        ..PruneReport::default()
+    };
     if !pruned.is_empty() {
         materialize_last_seen(conn, &pruned)?;
     }
@@ -80,6 +83,10 @@ pub(crate) fn prune(conn: &mut dyn Conn, before: Time) -> DbResult<PruneReport> 
         &c,
     )?;
     report.runs = conn.exec("DELETE FROM runs WHERE started_at < ?1", &c)?;
+    report.findings_kept = conn
+        .query_int("SELECT COUNT(*) FROM findings", &[])?
+        .unwrap_or(0)
+        .max(0) as u64;
     Ok(report)
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rampart_core::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A run's id: assigned by the store, increasing in recording order.
 pub type RunId = i64;
@@ -11,7 +11,7 @@ pub type RunId = i64;
 pub type Time = DateTime<Utc>;
 
 /// What kind of rampart command a run records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunKind {
     Audit,
@@ -56,7 +56,7 @@ impl std::str::FromStr for RunKind {
 }
 
 /// One account of an audited snapshot, and how much of it the run could see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedAccount {
     pub account_id: String,
     pub name: String,
@@ -69,7 +69,7 @@ pub struct ObservedAccount {
 }
 
 /// An audit: what was observed, by which rampart, and with which controls.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRun {
     pub started_at: Time,
     pub finished_at: Time,
@@ -90,7 +90,7 @@ pub struct AuditRun {
 }
 
 /// A `rampart detect` run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetectRun {
     pub started_at: Time,
     pub finished_at: Time,
@@ -102,7 +102,7 @@ pub struct DetectRun {
 }
 
 /// One rampart.alert/v1 alert, flattened, with its full JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRow {
     pub rule_id: String,
     pub rule_source: String,
@@ -120,7 +120,7 @@ pub struct AlertRow {
 }
 
 /// A `rampart plan` or `rampart drift` run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRun {
     /// Plan or Drift.
     pub kind: RunKind,
@@ -132,7 +132,7 @@ pub struct PlanRun {
 }
 
 /// One pending change of a plan or drift run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeRow {
     pub change_id: String,
     pub account: String,
@@ -145,7 +145,7 @@ pub struct ChangeRow {
 }
 
 /// A `rampart apply` run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyRun {
     pub started_at: Time,
     pub finished_at: Time,
@@ -157,7 +157,7 @@ pub struct ApplyRun {
 }
 
 /// One audit-log entry of an apply: one API call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyEntry {
     pub time: Time,
     pub change_id: String,
@@ -170,7 +170,7 @@ pub struct ApplyEntry {
 }
 
 /// One recorded run, with its figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub id: RunId,
     pub kind: RunKind,
@@ -198,7 +198,7 @@ pub struct RunSummary {
 }
 
 /// Per run, per account: the figures behind score trends by account and OU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountScore {
     pub run_id: RunId,
     pub at: Time,
@@ -225,7 +225,7 @@ pub fn score(pass: u64, fail: u64) -> Option<f64> {
 }
 
 /// The last observed status of a finding; `Gone` when an observed scope stopped producing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LifeStatus {
     Pass,
@@ -292,16 +292,12 @@ impl std::fmt::Display for LifeStatus {
 }
 
 /// Why a finding is not counted as an open problem: a `rampart.toml` suppression, or an
-/// acceptance recorded in the store (its reason then names who accepted it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suppressed {
-    pub reason: String,
-    /// `YYYY-MM-DD`, when the suppression or acceptance ends.
-    pub expires: Option<String>,
-}
+/// acceptance recorded in the store (its reason then names who accepted it). `expires` is
+/// `YYYY-MM-DD`.
+pub use rampart_core::Suppressed;
 
 /// The lifecycle of one finding (stable id = `rampart_core::Finding::id`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FindingLife {
     pub id: String,
     pub control: String,
@@ -328,7 +324,7 @@ pub struct FindingLife {
 }
 
 /// What changed in one finding at one run. One event per change of (status, open, suppressed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LifeEventKind {
     /// First seen (or seen again after it was gone) without opening a problem.
@@ -401,7 +397,7 @@ impl std::fmt::Display for LifeEventKind {
 }
 
 /// One change in a finding's life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifeEvent {
     pub finding_id: String,
     pub run_id: RunId,
@@ -413,7 +409,7 @@ pub struct LifeEvent {
 }
 
 /// An open period that ended: when it opened and when it was resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remediation {
     pub finding_id: String,
     pub control: String,
@@ -424,7 +420,7 @@ pub struct Remediation {
 }
 
 /// A risk accepted in the store: the finding counts as suppressed until `expires` (inclusive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acceptance {
     pub finding_id: String,
     pub reason: String,
@@ -434,7 +430,7 @@ pub struct Acceptance {
 }
 
 /// How a finding moved between two audits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffClass {
     /// Open, FAIL and not suppressed at `to`; not open at `from`.
@@ -459,7 +455,7 @@ impl DiffClass {
 }
 
 /// One finding of a diff, with the account's name and OU path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiffItem {
     pub class: DiffClass,
     pub finding_id: String,
@@ -476,7 +472,7 @@ pub struct DiffItem {
 }
 
 /// What changed between two audits.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diff {
     pub from: RunSummary,
     pub to: RunSummary,
@@ -490,9 +486,11 @@ impl Diff {
     }
 }
 
-/// What `prune` deleted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// What `prune` deleted, and what it kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneReport {
+    /// The cutoff: runs that started before it were deleted.
+    pub before: Time,
     pub runs: u64,
     pub events: u64,
     /// Findings gone from every observed scope before the cutoff, with nothing newer.
@@ -500,10 +498,37 @@ pub struct PruneReport {
     pub alerts: u64,
     pub changes: u64,
     pub apply_entries: u64,
+    /// Findings whose lifecycle is kept (unchanged).
+    pub findings_kept: u64,
+}
+
+impl PruneReport {
+    /// Every row deleted, all tables together (run accounts and errors counted with runs).
+    pub fn rows_deleted(&self) -> u64 {
+        self.runs + self.events + self.findings + self.alerts + self.changes + self.apply_entries
+    }
+}
+
+impl std::fmt::Display for PruneReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pruned {} run(s) before {}: {} rows deleted ({} finding events, {} gone findings, {} alerts, {} changes, {} apply entries); {} findings kept",
+            self.runs,
+            self.before.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.rows_deleted(),
+            self.events,
+            self.findings,
+            self.alerts,
+            self.changes,
+            self.apply_entries,
+            self.findings_kept
+        )
+    }
 }
 
 /// Rows per table, in schema order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub tables: Vec<(String, u64)>,
 }
@@ -520,6 +545,11 @@ impl Counts {
 
     pub fn total(&self) -> u64 {
         self.tables.iter().map(|(_, n)| n).sum()
+    }
+
+    /// (table, rows), in schema order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.tables.iter().map(|(t, n)| (t.as_str(), *n))
     }
 }
 

@@ -37,6 +37,12 @@ impl PgConn {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e: postgres::Error| DbError(format!("not a PostgreSQL URL ({e})")))?;
+        // libpq reads PGPASSWORD; the Rust client does not, so do it here (never printed).
+        if config.get_password().is_none()
+            && let Ok(password) = std::env::var("PGPASSWORD")
+        {
+            config.password(password);
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }

@@ -189,7 +189,7 @@ pub(crate) fn events_between(
 ) -> DbResult<Vec<LifeEvent>> {
     conn.query_vec(
         "SELECT f.id, e.run_id, e.at, e.kind, e.status, e.open, e.suppressed FROM finding_events e \
-         JOIN findings f ON f.fid = e.fid WHERE e.at >= ?1 AND e.at <= ?2 \
+         JOIN findings f ON f.fid = e.fid WHERE e.at >= ?1 AND e.at < ?2 \
          ORDER BY e.at, e.run_id, f.id",
         &[Val::int(epoch(from)), Val::int(epoch(to))],
         life_event,
@@ -203,7 +203,7 @@ pub(crate) fn remediations(
 ) -> DbResult<Vec<Remediation>> {
     conn.query_vec(
         "SELECT f.id, f.control, f.severity, f.account_id, e.opened_at, e.at FROM finding_events e \
-         JOIN findings f ON f.fid = e.fid WHERE e.kind = ?3 AND e.at >= ?1 AND e.at <= ?2 \
+         JOIN findings f ON f.fid = e.fid WHERE e.kind = ?3 AND e.at >= ?1 AND e.at < ?2 \
          ORDER BY e.at, f.id",
         &[
             Val::int(epoch(from)),
@@ -232,7 +232,8 @@ pub(crate) fn alerts(
     conn.query_vec(
         "SELECT a.run_id, a.rule_id, a.rule_source, a.title, a.severity, a.account, a.region, \
          a.principal, a.event_time, a.event_id, a.resource, a.alert_count, a.json FROM alerts a \
-         JOIN runs r ON r.id = a.run_id WHERE r.started_at >= ?1 AND r.started_at <= ?2 \
+         JOIN runs r ON r.id = a.run_id \
+         WHERE COALESCE(a.event_time, r.started_at) >= ?1 AND COALESCE(a.event_time, r.started_at) < ?2 \
          ORDER BY a.run_id, a.seq",
         &[Val::int(epoch(from)), Val::int(epoch(to))],
         |r| {
@@ -266,7 +267,7 @@ pub(crate) fn changes(
     conn.query_vec(
         "SELECT c.run_id, c.change_id, c.account, c.region, c.action, c.description, \
          c.destructive, c.json FROM changes c JOIN runs r ON r.id = c.run_id \
-         WHERE r.kind = ?3 AND r.started_at >= ?1 AND r.started_at <= ?2 ORDER BY c.run_id, c.seq",
+         WHERE r.kind = ?3 AND r.started_at >= ?1 AND r.started_at < ?2 ORDER BY c.run_id, c.seq",
         &[
             Val::int(epoch(from)),
             Val::int(epoch(to)),
@@ -296,8 +297,7 @@ pub(crate) fn apply_entries(
 ) -> DbResult<Vec<(RunId, ApplyEntry)>> {
     conn.query_vec(
         "SELECT e.run_id, e.time, e.change_id, e.account, e.region, e.api, e.parameters_json, \
-         e.outcome FROM apply_entries e JOIN runs r ON r.id = e.run_id \
-         WHERE r.started_at >= ?1 AND r.started_at <= ?2 ORDER BY e.run_id, e.seq",
+         e.outcome FROM apply_entries e WHERE e.time >= ?1 AND e.time < ?2 ORDER BY e.run_id, e.seq",
         &[Val::int(epoch(from)), Val::int(epoch(to))],
         |r| {
             Ok((
@@ -354,17 +354,18 @@ pub(crate) fn acceptances(conn: &mut dyn Conn) -> DbResult<Vec<Acceptance>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snap {
     pub run: RunId,
+    pub opened_at: Option<i64>,
     pub status: LifeStatus,
     pub open: bool,
     pub suppressed: bool,
-    pub opened_at: Option<i64>,
 }
 
 /// Account id → (name, OU path) in one run.
 pub(crate) type AccountNames = HashMap<String, (String, String)>;
 
-/// fid → its state at `from` and at `to` (None: no event yet).
-pub(crate) type FoldedStates = HashMap<i64, (Option<Snap>, Option<Snap>)>;
+/// By fid: the finding's state at `from` and at `to` (None: no event yet). fids are dense
+/// (assigned in sequence), so a vector beats a hash map for the ~1M events of a large store.
+pub(crate) type FoldedStates = Vec<(Option<Snap>, Option<Snap>)>;
 
 /// One audit's scope, with names and OU paths of its accounts.
 pub(crate) fn scope_of(conn: &mut dyn Conn, run: RunId) -> DbResult<(RunScope, AccountNames)> {
@@ -383,27 +384,33 @@ pub(crate) fn scope_of(conn: &mut dyn Conn, run: RunId) -> DbResult<(RunScope, A
 }
 
 /// Folds every event up to the later of the two runs into the state of each finding at
-/// `from` and at `to` (by fid).
+/// `from` and at `to`.
 pub(crate) fn states_at(conn: &mut dyn Conn, from: RunId, to: RunId) -> DbResult<FoldedStates> {
     let upto = from.max(to);
-    let mut states: FoldedStates = HashMap::new();
+    let max_fid = conn
+        .query_int("SELECT MAX(fid) FROM findings", &[])?
+        .unwrap_or(0)
+        .max(0) as usize;
+    let mut states: FoldedStates = vec![(None, None); max_fid + 1];
     conn.query(
         "SELECT fid, run_id, status, open, suppressed, opened_at FROM finding_events WHERE run_id <= ?1",
         &[Val::int(upto)],
         &mut |r| {
-            let fid = r.int0(0)?;
+            let fid = r.int0(0)?.max(0) as usize;
             let run = r.int0(1)?;
             let status_code = r.int0(2)?;
-            let open = r.int0(3)? != 0;
             let snap = Snap {
                 run,
+                opened_at: r.int(5)?,
                 status: LifeStatus::from_code(status_code)
                     .ok_or_else(|| DbError(format!("unknown finding status code {status_code}")))?,
-                open,
+                open: r.int0(3)? != 0,
                 suppressed: r.int0(4)? != 0,
-                opened_at: r.int(5)?,
             };
-            let entry = states.entry(fid).or_default();
+            if fid >= states.len() {
+                states.resize(fid + 1, (None, None));
+            }
+            let entry = &mut states[fid];
             if run <= from && entry.0.is_none_or(|s| s.run < run) {
                 entry.0 = Some(snap);
             }
@@ -414,6 +421,22 @@ pub(crate) fn states_at(conn: &mut dyn Conn, from: RunId, to: RunId) -> DbResult
         },
     )?;
     Ok(states)
+}
+
+/// Whether `to` observes less than `from` anywhere (an account not entered, a region not
+/// read, a new ERROR): only then can a finding be newly unobservable without an event.
+fn sees_less(from: &RunScope, to: &RunScope) -> bool {
+    from.accounts.iter().any(|(id, a)| {
+        !a.unreachable
+            && match to.accounts.get(id) {
+                None => true,
+                Some(b) => {
+                    b.unreachable
+                        || a.regions.iter().any(|r| !b.regions.contains(r))
+                        || b.errors.iter().any(|e| !a.errors.contains(e))
+                }
+            }
+    })
 }
 
 pub(crate) fn diff(conn: &mut dyn Conn, from: RunId, to: RunId) -> DbResult<Diff> {
@@ -433,70 +456,66 @@ pub(crate) fn diff(conn: &mut dyn Conn, from: RunId, to: RunId) -> DbResult<Diff
     let (from_scope, from_names) = scope_of(conn, from)?;
     let (to_scope, to_names) = scope_of(conn, to)?;
 
-    // Candidates: findings open at either run or ERROR at `to`, and every finding of an
-    // account that `to` saw less of than `from` (unreachable, fewer regions, errors).
-    let mut candidates: Vec<i64> = states
+    // Candidates by state: open at either run, or ERROR at `to`. Place-based candidates (an
+    // account, region or control `to` saw less of) need every finding's place: then the
+    // whole table is read once; so it is when candidates are many (one sequential read beats
+    // hundreds of thousands of key lookups).
+    let wanted: Vec<bool> = states
         .iter()
-        .filter(|(_, (a, b))| {
+        .map(|(a, b)| {
             b.is_some_and(|b| b.open || b.status == LifeStatus::Error) || a.is_some_and(|a| a.open)
         })
-        .map(|(fid, _)| *fid)
         .collect();
-    candidates.sort_unstable();
-    let weaker: Vec<&String> = from_scope
-        .accounts
+    let candidates: Vec<i64> = wanted
         .iter()
-        .filter(|(id, a)| {
-            !a.unreachable
-                && match to_scope.accounts.get(*id) {
-                    None => true,
-                    Some(b) => {
-                        b.unreachable
-                            || a.regions.iter().any(|r| !b.regions.contains(r))
-                            || !b.errors.is_empty()
-                    }
-                }
-        })
-        .map(|(id, _)| id)
+        .enumerate()
+        .filter(|(_, w)| **w)
+        .map(|(fid, _)| fid as i64)
         .collect();
+    let every_place = sees_less(&from_scope, &to_scope);
+    let full_scan = every_place || candidates.len() > states.len() / 8;
 
-    let mut class_of: HashMap<i64, (DiffClass, Snap, DiffMeta)> = HashMap::new();
+    let mut class_of: Vec<(DiffClass, Snap, DiffMeta)> = Vec::new();
     let mut consider = |r: &dyn Row| -> DbResult<()> {
-        let fid = r.int0(0)?;
-        if class_of.contains_key(&fid) {
-            return Ok(());
-        }
-        let Some((a, Some(b))) = states.get(&fid) else {
+        let fid = r.int0(0)?.max(0) as usize;
+        let Some((a, Some(b))) = states.get(fid) else {
             return Ok(());
         };
-        let m = diff_meta(r)?;
-        if let Some(class) = classify(a.as_ref(), b, &m, &from_scope, &to_scope) {
-            class_of.insert(fid, (class, *b, m));
+        if !every_place && !wanted[fid] {
+            return Ok(());
+        }
+        let place = Place {
+            control: r.text0(2)?,
+            account: r.text0(5)?,
+            region: r.text0(6)?,
+        };
+        if let Some(class) = classify(a.as_ref(), b, &place, &from_scope, &to_scope, every_place) {
+            class_of.push((class, *b, diff_meta(r)?));
         }
         Ok(())
     };
     const COLUMNS: &str =
         "fid, id, control, title, severity, account_id, region, resource, message";
-    for chunk in candidates.chunks(500) {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM findings WHERE fid IN ({})",
-            crate::db::placeholders(1, chunk.len())
-        );
-        let params: Vec<Val> = chunk.iter().map(|f| Val::int(*f)).collect();
-        conn.query(&sql, &params, &mut consider)?;
-    }
-    for chunk in weaker.chunks(500) {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM findings WHERE account_id IN ({})",
-            crate::db::placeholders(1, chunk.len())
-        );
-        let params: Vec<Val> = chunk.iter().map(|a| Val::from(a.as_str())).collect();
-        conn.query(&sql, &params, &mut consider)?;
+    if full_scan {
+        conn.query(
+            &format!("SELECT {COLUMNS} FROM findings"),
+            &[],
+            &mut consider,
+        )?;
+    } else {
+        for chunk in candidates.chunks(500) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM findings WHERE fid IN ({})",
+                crate::db::placeholders(1, chunk.len())
+            );
+            let params: Vec<Val> = chunk.iter().map(|f| Val::int(*f)).collect();
+            conn.query(&sql, &params, &mut consider)?;
+        }
     }
 
     let mut items: Vec<DiffItem> = class_of
         .into_iter()
-        .map(|(_, (class, snap, m))| {
+        .map(|(class, snap, m)| {
             let (account_name, ou_path) = to_names
                 .get(&m.account_id)
                 .or_else(|| from_names.get(&m.account_id))
@@ -518,7 +537,7 @@ pub(crate) fn diff(conn: &mut dyn Conn, from: RunId, to: RunId) -> DbResult<Diff
             }
         })
         .collect();
-    items.sort_by(|a, b| {
+    items.sort_unstable_by(|a, b| {
         (
             a.class,
             std::cmp::Reverse(a.severity),
@@ -548,18 +567,25 @@ pub(crate) fn diff(conn: &mut dyn Conn, from: RunId, to: RunId) -> DbResult<Diff
 fn classify(
     a: Option<&Snap>,
     b: &Snap,
-    m: &DiffMeta,
+    m: &Place<'_>,
     from: &RunScope,
     to: &RunScope,
+    places_differ: bool,
 ) -> Option<DiffClass> {
-    let seen_before = a.is_some_and(|a| !matches!(a.status, LifeStatus::Error | LifeStatus::Gone))
-        && from.observes_place(&m.account_id, &m.region)
-        && !from.has_error(&m.control, &m.account_id, &m.region);
+    // A gone finding was observed gone: it is not there to be unobservable. When `to`
+    // observes every place `from` did (`places_differ` false), only an ERROR status can make a
+    // finding newly unobservable, and no place needs looking up.
     let unseen_now = b.status == LifeStatus::Error
-        || b.status != LifeStatus::Gone && !to.observes_place(&m.account_id, &m.region)
-        || b.status != LifeStatus::Gone && to.has_error(&m.control, &m.account_id, &m.region);
+        || (places_differ
+            && b.status != LifeStatus::Gone
+            && (!to.observes_place(m.account, m.region)
+                || to.has_error(m.control, m.account, m.region)));
+    let newly_unobservable = unseen_now
+        && a.is_some_and(|a| !matches!(a.status, LifeStatus::Error | LifeStatus::Gone))
+        && from.observes_place(m.account, m.region)
+        && !from.has_error(m.control, m.account, m.region);
     let was_open = a.is_some_and(|a| a.open);
-    if seen_before && unseen_now {
+    if newly_unobservable {
         Some(DiffClass::NewlyUnobservable)
     } else if b.open && b.status == LifeStatus::Fail && !b.suppressed && !was_open {
         Some(DiffClass::New)
@@ -570,6 +596,13 @@ fn classify(
     } else {
         None
     }
+}
+
+/// Where a finding is: what the scope rule looks at.
+struct Place<'a> {
+    control: &'a str,
+    account: &'a str,
+    region: &'a str,
 }
 
 struct DiffMeta {

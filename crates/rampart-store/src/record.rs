@@ -592,7 +592,7 @@ pub(crate) fn record_audit(
 
     // Present findings.
     let mut events: Vec<EventRow> = Vec::new();
-    let mut new_rows: Vec<(usize, i64, State, i64)> = Vec::new(); // (finding index, fid, state, digest)
+    let mut fresh: Vec<(usize, State, Option<LifeEventKind>, i64)> = Vec::new(); // (finding index, state, event, digest)
     let mut updates: Vec<(usize, i64, State, RunId, i64)> = Vec::new(); // (finding index, fid, state, last_seen_run, digest)
     for (i, f) in findings.iter().enumerate() {
         if !unique[i] {
@@ -609,19 +609,7 @@ pub(crate) fn record_audit(
                 let Some((state, kind)) = lifecycle::step(None, obs, at_time) else {
                     continue;
                 };
-                let fid = next_fid;
-                next_fid += 1;
-                if let Some(kind) = kind {
-                    events.push(EventRow {
-                        fid,
-                        kind,
-                        status: state.status,
-                        open: state.open,
-                        suppressed: state.suppressed,
-                        opened_at: state.opened_at.map(epoch),
-                    });
-                }
-                new_rows.push((i, fid, state, d));
+                fresh.push((i, state, kind, d));
             }
             Some(&k) => {
                 let entry = &mut known[k];
@@ -645,6 +633,26 @@ pub(crate) fn record_audit(
                 }
             }
         }
+    }
+
+    // New findings get fids in id order, so both the fid key and the id index are appended
+    // to in order (the first audit of a large organization inserts hundreds of thousands).
+    fresh.sort_unstable_by(|a, b| findings[a.0].id.cmp(&findings[b.0].id));
+    let mut new_rows: Vec<(usize, i64, State, i64)> = Vec::with_capacity(fresh.len()); // (finding index, fid, state, digest)
+    for (i, state, kind, d) in fresh {
+        let fid = next_fid;
+        next_fid += 1;
+        if let Some(kind) = kind {
+            events.push(EventRow {
+                fid,
+                kind,
+                status: state.status,
+                open: state.open,
+                suppressed: state.suppressed,
+                opened_at: state.opened_at.map(epoch),
+            });
+        }
+        new_rows.push((i, fid, state, d));
     }
 
     // Absent findings the run covers: gone (resolved if open).
@@ -793,6 +801,7 @@ pub(crate) fn record_audit(
             ],
         )?;
     }
+    events.sort_unstable_by_key(|e| e.fid);
     conn.bulk_insert(
         "finding_events",
         &[

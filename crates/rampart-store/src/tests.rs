@@ -38,13 +38,10 @@ pub(crate) fn finding(
 }
 
 fn suppressed(mut f: Finding, reason: &str) -> Finding {
-    let with: Finding = serde_json::from_value(serde_json::json!({
-        "id": "x", "control": "x", "title": "x", "frameworks": [], "status": "PASS",
-        "severity": "LOW", "account_id": "x", "region": "x", "resource": "x", "message": "x",
-        "remediation": "x", "suppressed": {"reason": reason, "expires": null},
-    }))
-    .unwrap();
-    f.suppressed = with.suppressed;
+    f.suppressed = Some(rampart_core::Suppressed {
+        reason: reason.into(),
+        expires: None,
+    });
     f
 }
 
@@ -130,7 +127,12 @@ fn lifecycle_open_resolve_reopen() {
         let rem = s.remediations(day(0), day(10)).unwrap();
         assert_eq!(rem.len(), 1);
         assert_eq!((rem[0].opened_at, rem[0].resolved_at), (day(1), day(3)));
-        assert_eq!(s.events_between(day(1), day(3)).unwrap().len(), 2);
+        assert_eq!(
+            s.events_between(day(1), day(3)).unwrap().len(),
+            1,
+            "half-open"
+        );
+        assert_eq!(s.events_between(day(1), day(4)).unwrap().len(), 2);
 
         let d = s.diff(r1, r2).unwrap();
         assert_eq!(d.count(DiffClass::New), 1);
@@ -397,8 +399,8 @@ fn detect_plan_and_apply_runs() {
             )
             .unwrap();
         assert_eq!(
-            s.alerts(day(0), day(9)).unwrap(),
-            vec![(d, alert.clone()), (d, alert)]
+            s.alerts(day(0), day(5)).unwrap(),
+            vec![(d, alert.clone()), (d, alert.clone())]
         );
         assert_eq!(
             s.changes(RunKind::Drift, day(0), day(9)).unwrap(),
@@ -407,18 +409,40 @@ fn detect_plan_and_apply_runs() {
         assert!(s.changes(RunKind::Plan, day(0), day(9)).unwrap().is_empty());
         assert_eq!(s.apply_entries(day(0), day(9)).unwrap(), vec![(a, entry)]);
         assert!(s.alerts(day(2), day(9)).unwrap().is_empty());
+        // An alert without an event time falls in the window of its run's start.
+        let timeless = AlertRow {
+            event_time: None,
+            ..alert.clone()
+        };
+        let d2 = s
+            .record_detect(
+                &DetectRun {
+                    started_at: day(5),
+                    finished_at: day(5),
+                    source: "cloudtrail".into(),
+                    events: 1,
+                    skipped: 0,
+                    files: 1,
+                    rules: 40,
+                },
+                std::slice::from_ref(&timeless),
+            )
+            .unwrap();
+        assert_eq!(s.alerts(day(5), day(6)).unwrap(), vec![(d2, timeless)]);
+        assert!(s.alerts(day(4), day(5)).unwrap().is_empty(), "half-open");
         let runs = s.runs(None, None, None).unwrap();
         assert_eq!(
             runs.iter()
                 .map(|r| (r.kind, r.alerts, r.changes))
                 .collect::<Vec<_>>(),
             vec![
+                (RunKind::Detect, 1, 0),
                 (RunKind::Apply, 0, 1),
                 (RunKind::Drift, 0, 1),
                 (RunKind::Detect, 2, 0)
             ]
         );
-        assert_eq!(s.runs(None, Some(day(2)), None).unwrap().len(), 2);
+        assert_eq!(s.runs(None, Some(day(2)), None).unwrap().len(), 3);
         let err = s.diff(d, a).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert!(err.to_string().contains("detect"), "{err}");
@@ -565,6 +589,13 @@ fn prune_keeps_the_current_state() {
         let report = s.prune(day(6)).unwrap();
         assert_eq!(report.runs, 12);
         assert_eq!(report.findings, 1, "the finding gone on day 3 is deleted");
+        assert_eq!(report.findings_kept, 2);
+        let line = report.to_string();
+        assert!(
+            line.starts_with("pruned 12 run(s) before 2026-01-07 06:00:00 UTC: "),
+            "{line}"
+        );
+        assert!(line.ends_with("; 2 findings kept"), "{line}");
         assert!(report.events > 0);
         let after = by_id(&s);
         let mut expected = before.clone();
