@@ -42,6 +42,23 @@ fn peak_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU time this process has used (user + system), in seconds: on a shared machine, the
+/// figure that does not depend on how busy the other tenants are (SQLite runs in-process;
+/// PostgreSQL's server time is not included).
+fn cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 14th, stime 15th.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 unsafe extern "C" {
     /// glibc: returns freed heap to the system, so the peak measured next is the store's.
     fn malloc_trim(pad: usize) -> i32;
@@ -178,9 +195,13 @@ fn churn(findings: &mut [Finding], flippable: &[usize], rng: &mut Rng, kind: Chu
 
 struct Weekly {
     first_record: Vec<f64>,
+    first_cpu: Vec<f64>,
     week_times: Vec<f64>,
+    week_cpu: Vec<f64>,
     diff_first_last: f64,
+    diff_first_last_cpu: f64,
     diff_last_two: f64,
+    diff_last_two_cpu: f64,
     items_first_last: usize,
     items_last_two: usize,
     events: u64,
@@ -201,19 +222,21 @@ fn measure(
     kind: Churn,
 ) -> (Weekly, Store) {
     let mut first_record = Vec::new();
+    let mut first_cpu = Vec::new();
     let mut store = None;
     for i in 0..repeats {
         drop(store.take());
         let mut s = new_store();
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_s());
         s.record_audit(run, &findings)
             .expect("first audit recorded");
-        let e = t.elapsed().as_secs_f64();
+        let (e, ce) = (t.elapsed().as_secs_f64(), cpu_s() - c);
         eprintln!(
-            "{label}: first audit recorded in {e:.2} s (repeat {})",
+            "{label}: first audit recorded in {e:.2} s ({ce:.2} s CPU in this process) (repeat {})",
             i + 1
         );
         first_record.push(e);
+        first_cpu.push(ce);
         store = Some(s);
     }
     let mut store = store.expect("at least one repeat");
@@ -227,12 +250,13 @@ fn measure(
     let mut ids: Vec<RunId> = vec![store.runs(None, None, Some(1)).unwrap()[0].id];
     reset_peak();
     let mut week_times = Vec::new();
+    let mut week_cpu = Vec::new();
     for w in 1..=weeks {
         let flipped = churn(&mut findings, &flippable, &mut rng, kind);
         let mut r = run.clone();
         r.started_at = run.started_at + chrono::Duration::weeks(w as i64);
         r.finished_at = r.started_at + chrono::Duration::seconds(40);
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_s());
         ids.push(
             store
                 .record_audit(&r, &findings)
@@ -240,6 +264,7 @@ fn measure(
         );
         let e = t.elapsed().as_secs_f64();
         week_times.push(e);
+        week_cpu.push(cpu_s() - c);
         if w % 13 == 0 || w == weeks {
             eprintln!("{label}: week {w}: {flipped} flipped, recorded in {e:.2} s");
         }
@@ -250,17 +275,20 @@ fn measure(
     reset_peak();
     let time_diff = |store: &Store, a: RunId, b: RunId| {
         let mut times = Vec::new();
+        let mut cpu = Vec::new();
         let mut items = 0;
         for _ in 0..5 {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_s());
             items = store.diff(a, b).expect("diff").items.len();
             times.push(t.elapsed().as_secs_f64());
+            cpu.push(cpu_s() - c);
         }
-        (median(times), items)
+        (median(times), median(cpu), items)
     };
     let last = *ids.last().unwrap();
-    let (diff_first_last, items_first_last) = time_diff(&store, ids[0], last);
-    let (diff_last_two, items_last_two) = time_diff(&store, ids[ids.len().saturating_sub(2)], last);
+    let (diff_first_last, diff_first_last_cpu, items_first_last) = time_diff(&store, ids[0], last);
+    let (diff_last_two, diff_last_two_cpu, items_last_two) =
+        time_diff(&store, ids[ids.len().saturating_sub(2)], last);
     let peak_diff = peak_mb();
     let t = Instant::now();
     let all = store.findings().expect("findings");
@@ -274,9 +302,13 @@ fn measure(
     (
         Weekly {
             first_record,
+            first_cpu,
             week_times,
+            week_cpu,
             diff_first_last,
+            diff_first_last_cpu,
             diff_last_two,
+            diff_last_two_cpu,
             items_first_last,
             items_last_two,
             events,
@@ -289,22 +321,27 @@ fn measure(
 }
 
 fn report(label: &str, w: &Weekly, size: String) {
-    println!("{label}:");
-    println!(
-        "  first audit recorded: median {:.2} s of {} (runs: {})",
-        median(w.first_record.clone()),
-        w.first_record.len(),
-        w.first_record
-            .iter()
+    let list = |v: &[f64]| {
+        v.iter()
             .map(|t| format!("{t:.2}"))
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    println!("{label}:");
+    println!(
+        "  first audit recorded: median {:.2} s wall, {:.2} s CPU in this process, of {} (wall: {}; CPU: {})",
+        median(w.first_record.clone()),
+        median(w.first_cpu.clone()),
+        w.first_record.len(),
+        list(&w.first_record),
+        list(&w.first_cpu)
     );
     if !w.week_times.is_empty() {
         println!(
-            "  {} weekly audits with 2 % churn: median {:.2} s per week, slowest {:.2} s, total {:.1} s",
+            "  {} weekly audits with 2 % churn: median {:.2} s wall ({:.2} s CPU) per week, slowest {:.2} s wall, total {:.1} s wall",
             w.week_times.len(),
             median(w.week_times.clone()),
+            median(w.week_cpu.clone()),
             w.week_times.iter().cloned().fold(0.0, f64::max),
             w.week_times.iter().sum::<f64>()
         );
@@ -314,8 +351,13 @@ fn report(label: &str, w: &Weekly, size: String) {
         w.events
     );
     println!(
-        "  diff first → last: median {:.3} s ({} items); last two: median {:.3} s ({} items)",
-        w.diff_first_last, w.items_first_last, w.diff_last_two, w.items_last_two
+        "  diff first → last: median {:.3} s wall, {:.3} s CPU ({} items); last two: median {:.3} s wall, {:.3} s CPU ({} items)",
+        w.diff_first_last,
+        w.diff_first_last_cpu,
+        w.items_first_last,
+        w.diff_last_two,
+        w.diff_last_two_cpu,
+        w.items_last_two
     );
     println!("  findings() of every lifecycle: {:.2} s", w.findings_read);
     println!(

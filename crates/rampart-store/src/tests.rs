@@ -727,6 +727,27 @@ fn copy_sqlite_to_postgres_and_back_is_verified() {
 }
 
 #[test]
+fn in_memory_store_works_and_urls_are_checked() {
+    let mut s = Store::open("sqlite::memory:").unwrap();
+    assert_eq!(s.backend_name(), "sqlite");
+    assert_eq!(s.url(), "sqlite::memory:");
+    s.record_audit(
+        &audit(day(0), vec![account("111", &["r1"], false)], CONTROLS),
+        &[finding("c1", "111", "r1", "x", Status::Fail, "m")],
+    )
+    .unwrap();
+    assert_eq!(s.findings().unwrap().len(), 1);
+    for bad in ["sqlite://", "mysql://u@h/db", "rampart.db"] {
+        let err = Store::open(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadUrl, "{bad}: {err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(&format!("sqlite://{}", dir.path().display())).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(err.to_string().contains("is a directory"), "{err}");
+}
+
+#[test]
 fn unreachable_postgres_is_one_line_without_the_password() {
     let err = Store::open("postgres://rampart:secret@127.0.0.1:1/rampart").unwrap_err();
     let text = err.to_string();
