@@ -75,15 +75,12 @@ fn gaps() -> Vec<Gap> {
         Gap {
             fixed: 9,
             open: |s| {
-                if let Some(a) = account(s, "400000000004") {
-                    if let Some(db) = a
-                        .regions
-                        .first_mut()
-                        .and_then(|r| r.rds_instances.first_mut())
-                    {
-                        db.storage_encrypted = false;
-                        db.publicly_accessible = true;
-                    }
+                if let Some(db) = account(s, "400000000004")
+                    .and_then(|a| a.regions.first_mut())
+                    .and_then(|r| r.rds_instances.first_mut())
+                {
+                    db.storage_encrypted = false;
+                    db.publicly_accessible = true;
                 }
             },
         },
@@ -125,7 +122,7 @@ fn trail_of_week(records: &[serde_json::Value], at: Time, week: usize) -> Vec<se
     records
         .iter()
         .enumerate()
-        .filter(|(i, _)| week + 1 == WEEKS || (i + week) % 3 != 0)
+        .filter(|(i, _)| week + 1 == WEEKS || !(i + week).is_multiple_of(3))
         .map(|(i, r)| {
             let mut r = r.clone();
             let t = at - chrono::Duration::hours(30) + chrono::Duration::minutes(7 * i as i64);

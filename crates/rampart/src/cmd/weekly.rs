@@ -124,8 +124,8 @@ fn send(g: &Global, report: &WeeklyReport) -> Vec<String> {
         }
     };
     let mut out = Vec::new();
-    match dest.webhook_env.as_deref() {
-        Some(var) => match std::env::var(var) {
+    if let Some(var) = dest.webhook_env.as_deref() {
+        match std::env::var(var) {
             Ok(url) if !url.is_empty() => {
                 let body = weekly::slack_payload(report).to_string();
                 let r = rampart_detect::sink::WebhookSink::new(&url)
@@ -141,8 +141,7 @@ fn send(g: &Global, report: &WeeklyReport) -> Vec<String> {
             _ => out.push(format!(
                 "error: [alerts] webhook_env names ${var}, which is not set; export the webhook URL in it"
             )),
-        },
-        None => {}
+        }
     }
     if let Some(topic) = dest.sns_topic.as_deref() {
         out.push(match publish_sns(g, topic, report) {
