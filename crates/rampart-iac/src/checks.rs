@@ -41,12 +41,41 @@ pub struct Env {
 /// The target account's SCP (and RCP) chain, for [`guardrail_impact`].
 pub struct GuardrailEnv {
     pub guardrails: rampart_core::proof::Guardrails,
+    /// The guardrails as one policy set (the caller's identity allowing everything), built once.
+    set: rampart_policy::PolicySet,
     /// The account's own region when the deployment does not say.
     pub default_region: String,
     /// False for the management account, whose resources no RCP restricts.
     pub resource_in_member: bool,
     /// The role that deploys (`--deploy-role`), or a stand-in role of the account.
     pub principal: String,
+}
+
+impl GuardrailEnv {
+    pub fn new(
+        guardrails: rampart_core::proof::Guardrails,
+        default_region: String,
+        resource_in_member: bool,
+        principal: String,
+    ) -> GuardrailEnv {
+        let set = rampart_policy::PolicySet {
+            identity: vec![allow_all()],
+            scps: Some(guardrails.scps.levels.clone()),
+            rcps: guardrails
+                .rcps
+                .as_ref()
+                .filter(|_| resource_in_member)
+                .map(|c| c.levels.clone()),
+            ..rampart_policy::PolicySet::default()
+        };
+        GuardrailEnv {
+            guardrails,
+            set,
+            default_region,
+            resource_in_member,
+            principal,
+        }
+    }
 }
 
 pub struct Subject<'a> {
@@ -1122,18 +1151,7 @@ fn guardrail_impact(s: &Subject<'_>) -> Verdict {
             context,
             ..rampart_policy::Request::default()
         };
-        let set = rampart_policy::PolicySet {
-            identity: vec![allow_all()],
-            scps: Some(g.guardrails.scps.levels.clone()),
-            rcps: g
-                .guardrails
-                .rcps
-                .as_ref()
-                .filter(|_| g.resource_in_member)
-                .map(|c| c.levels.clone()),
-            ..rampart_policy::PolicySet::default()
-        };
-        let e = rampart_policy::evaluate(&req, &set);
+        let e = rampart_policy::evaluate(&req, &g.set);
         if e.decision != rampart_policy::Decision::Allowed {
             let why = rampart_core::proof::explain(Some(&g.guardrails.scps), g.guardrails.rcps.as_ref(), &e);
             denied.push(format!("{action} in {region}: {why}"));
