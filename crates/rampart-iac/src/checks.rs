@@ -43,8 +43,9 @@ pub struct GuardrailEnv {
     pub guardrails: rampart_core::proof::Guardrails,
     /// The guardrails as one policy set (the caller's identity allowing everything), built once.
     set: rampart_policy::PolicySet,
-    /// The account's own region when the deployment does not say.
-    pub default_region: String,
+    /// `--region`, when given: the region the deployment goes to (a plan's provider region
+    /// otherwise).
+    pub default_region: Option<String>,
     /// False for the management account, whose resources no RCP restricts.
     pub resource_in_member: bool,
     /// The role that deploys (`--deploy-role`), or a stand-in role of the account.
@@ -54,7 +55,7 @@ pub struct GuardrailEnv {
 impl GuardrailEnv {
     pub fn new(
         guardrails: rampart_core::proof::Guardrails,
-        default_region: String,
+        default_region: Option<String>,
         resource_in_member: bool,
         principal: String,
     ) -> GuardrailEnv {
@@ -1112,6 +1113,10 @@ fn resource_policy_exposure(s: &Subject<'_>) -> Verdict {
         let Some(v) = r.props.get(key) else {
             return Verdict::Skip;
         };
+        // No policy written: AWS's default (a KMS key's grants its own account only).
+        if matches!(&v.val, Val::Unknown(why) if why == crate::value::PROVIDER_DEFAULT) {
+            return Verdict::Skip;
+        }
         match policy_text(v, &label) {
             Ok(t) => (t, v.pos),
             Err(v) => return v,
@@ -1131,11 +1136,15 @@ fn guardrail_impact(s: &Subject<'_>) -> Verdict {
         return Verdict::Skip;
     };
     let actions = crate::actions::implied(s.dep.source, &s.res.type_name);
-    let region = s
-        .dep
-        .region
-        .clone()
-        .unwrap_or_else(|| g.default_region.clone());
+    if actions.is_empty() {
+        return Verdict::Skip;
+    }
+    let Some(region) = s.dep.region.clone().or_else(|| g.default_region.clone()) else {
+        return Verdict::Unknown(
+            format!("{}: the region is not known (pass --region), so the guardrails cannot be asked", s.res.id),
+            s.res.pos,
+        );
+    };
     let mut denied = Vec::new();
     for action in actions {
         let mut context = std::collections::BTreeMap::new();

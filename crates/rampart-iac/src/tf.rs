@@ -52,6 +52,14 @@ pub fn read(doc: &Node, opts: &ReadOptions) -> Result<Deployment, SyntaxError> {
         let Some(attrs) = config_refs.get(&config_address(&r.id)) else {
             continue;
         };
+        // Unknown attributes the configuration does not set are the provider's defaults.
+        if let Val::Map(m) = &mut r.props.val {
+            for (k, _, v) in m.iter_mut() {
+                if v.is_unknown() && !attrs.iter().any(|(a, _)| a == k) {
+                    v.val = Val::Unknown(crate::value::PROVIDER_DEFAULT.into());
+                }
+            }
+        }
         for (attr, targets) in attrs {
             let Some(target) = targets.iter().find_map(|t| {
                 let instances = by_config.get(t)?;
@@ -135,7 +143,7 @@ fn collect_refs(module: &Node, prefix: &str, out: &mut Refs, depth: usize) {
                         .filter_map(Node::as_str)
                         .map(|s| format!("{prefix}{s}"))
                         .collect(),
-                    _ => continue,
+                    _ => Vec::new(),
                 };
                 attrs.push((k.name.clone(), refs));
             }

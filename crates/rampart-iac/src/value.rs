@@ -7,6 +7,10 @@
 
 use crate::node::Pos;
 
+/// Why a Terraform attribute is unknown when the configuration does not set it: AWS or the
+/// provider chooses it (a KMS key's default key policy, a generated name).
+pub const PROVIDER_DEFAULT: &str = "not set in the configuration: AWS's default, known after apply";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
     Null,

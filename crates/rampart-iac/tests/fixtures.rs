@@ -27,7 +27,7 @@ fn env(control: &str) -> Env {
         );
         env.guardrails = Some(GuardrailEnv::new(
             Guardrails::new(chain, None),
-            "eu-west-1".into(),
+            Some("eu-west-1".into()),
             true,
             format!("arn:aws:iam::{STAND_IN_ACCOUNT}:role/Deployer"),
         ));

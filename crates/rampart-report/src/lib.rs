@@ -13,6 +13,7 @@ mod markdown;
 mod ocsf;
 mod sarif;
 mod table;
+pub use sarif::{Located, Unreadable, render_located};
 pub use table::summary_line;
 
 /// Output formats `rampart audit --format` accepts.

@@ -102,4 +102,7 @@ pub enum Command {
     Drift(crate::cmd::plan::PlanArgs),
     /// Converge the organization to rampart.toml: plan, confirm, apply, repeat until converged.
     Apply(crate::cmd::apply::ApplyArgs),
+    /// Check CloudFormation templates and Terraform plans before they deploy.
+    #[command(subcommand)]
+    Iac(crate::cmd::iac::IacCommand),
 }

@@ -7,6 +7,7 @@ pub mod controls;
 pub mod demo;
 pub mod detect;
 pub mod follow;
+pub mod iac;
 pub mod init;
 pub mod output;
 pub mod plan;
@@ -31,5 +32,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Plan(a) => plan::run(g, a, false),
         Command::Drift(a) => plan::run(g, a, true),
         Command::Apply(a) => apply::run(g, a),
+        Command::Iac(a) => iac::run(g, a),
     }
 }
