@@ -18,7 +18,11 @@ fn yaml_template(i: usize) -> String {
     let open = i % 7 == 0;
     let port = if open { 22 } else { 443 };
     let enc = if i % 5 == 0 { "false" } else { "true" };
-    let principal = if i % 11 == 0 { "'*'".to_string() } else { "!Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root'".to_string() };
+    let principal = if i % 11 == 0 {
+        "'*'".to_string()
+    } else {
+        "!Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root'".to_string()
+    };
     let mut t = format!(
         "AWSTemplateFormatVersion: '2010-09-09'
 Description: service {i} - storage, network, database and compute for one workload
@@ -240,7 +244,10 @@ fn to_json(yaml: &str) -> String {
             Kind::Map(m) => {
                 out.push_str("{\n");
                 for (i, (k, v)) in m.iter().enumerate() {
-                    out.push_str(&format!("{pad} {}: ", serde_json::to_string(&k.name).unwrap_or_default()));
+                    out.push_str(&format!(
+                        "{pad} {}: ",
+                        serde_json::to_string(&k.name).unwrap_or_default()
+                    ));
                     write(v, out, indent + 2);
                     out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
                 }
@@ -301,7 +308,11 @@ fn generate(dir: &Path) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
     let tmp = tempfile::tempdir().expect("temporary directory");
     let dir = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir).expect("create the template directory");
@@ -331,6 +342,7 @@ fn main() {
         r.count(rampart_iac::Status::Unknown),
         best,
         bytes as f64 / 1e6 / best,
-        keep.map(|d| format!("; templates kept in {}", d.display())).unwrap_or_default()
+        keep.map(|d| format!("; templates kept in {}", d.display()))
+            .unwrap_or_default()
     );
 }

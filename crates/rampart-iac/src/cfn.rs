@@ -7,7 +7,9 @@
 //! that depends on those. Resource references resolve to stand-ins that keep which resource they
 //! name, so a bucket policy can be joined to its bucket and an ARN built for the access analysis.
 
-use crate::model::{Deployment, InlineSuppression, ReadOptions, Resource, STAND_IN_ACCOUNT, Source};
+use crate::model::{
+    Deployment, InlineSuppression, ReadOptions, Resource, STAND_IN_ACCOUNT, Source,
+};
 use crate::node::{Kind, Node, Pos, SyntaxError};
 use crate::value::{V, Val};
 use std::cell::RefCell;
@@ -33,7 +35,10 @@ pub fn read(doc: &Node, opts: &ReadOptions) -> Result<Deployment, SyntaxError> {
     let Some(entries) = resources.as_map() else {
         return Err(SyntaxError {
             pos: resources.pos,
-            message: format!("`Resources` must be a mapping, not {}", resources.kind_name()),
+            message: format!(
+                "`Resources` must be a mapping, not {}",
+                resources.kind_name()
+            ),
         });
     };
     let mut types = HashMap::new();
@@ -72,7 +77,9 @@ pub fn read(doc: &Node, opts: &ReadOptions) -> Result<Deployment, SyntaxError> {
             }
         }
         let props = match r.get("Properties") {
-            Some(p) => cx.resolve(p, 0).unwrap_or(V::new(Val::Map(Vec::new()), p.pos)),
+            Some(p) => cx
+                .resolve(p, 0)
+                .unwrap_or(V::new(Val::Map(Vec::new()), p.pos)),
             None => V::new(Val::Map(Vec::new()), k.pos),
         };
         let props = match props.val {
@@ -105,7 +112,10 @@ pub fn read(doc: &Node, opts: &ReadOptions) -> Result<Deployment, SyntaxError> {
 /// `Metadata: {rampart: {suppress: [{control: cis-2.1.4, reason: "…"}]}}`. A suppression
 /// without a reason is an error: it could not be reviewed.
 fn suppressions(meta: Option<&Node>) -> Result<Vec<InlineSuppression>, SyntaxError> {
-    let Some(list) = meta.and_then(|m| m.get("rampart")).and_then(|r| r.get("suppress")) else {
+    let Some(list) = meta
+        .and_then(|m| m.get("rampart"))
+        .and_then(|r| r.get("suppress"))
+    else {
         return Ok(Vec::new());
     };
     let items: &[Node] = match &list.kind {
@@ -125,7 +135,8 @@ fn suppressions(meta: Option<&Node>) -> Result<Vec<InlineSuppression>, SyntaxErr
                 }),
                 _ => Err(SyntaxError {
                     pos: s.pos,
-                    message: "a rampart suppression needs `control` and a non-empty `reason`".into(),
+                    message: "a rampart suppression needs `control` and a non-empty `reason`"
+                        .into(),
                 }),
             }
         })
@@ -180,8 +191,12 @@ impl Resolver<'_> {
             "AWS::Partition" => Val::Str(partition(self.opts.region.as_deref()).into()),
             "AWS::URLSuffix" => Val::Str("amazonaws.com".into()),
             "AWS::StackName" => Val::Symbol("stack".into()),
-            "AWS::StackId" => Val::Symbol("arn:aws:cloudformation:us-east-1:111122223333:stack/stack/id".into()),
-            "AWS::NotificationARNs" => Val::Unknown("AWS::NotificationARNs is given at deploy time".into()),
+            "AWS::StackId" => {
+                Val::Symbol("arn:aws:cloudformation:us-east-1:111122223333:stack/stack/id".into())
+            }
+            "AWS::NotificationARNs" => {
+                Val::Unknown("AWS::NotificationARNs is given at deploy time".into())
+            }
             _ => {
                 if let Some(p) = self.doc.get("Parameters").and_then(|p| p.get(name)) {
                     return Some(self.parameter(name, p, pos));
@@ -195,7 +210,9 @@ impl Resolver<'_> {
                         pos,
                     ));
                 }
-                Val::Unknown(format!("`Ref {name}` names no parameter or resource of this template"))
+                Val::Unknown(format!(
+                    "`Ref {name}` names no parameter or resource of this template"
+                ))
             }
         };
         Some(V::new(val, pos))
@@ -259,7 +276,8 @@ impl Resolver<'_> {
                 Val::Map(
                     m.iter()
                         .filter_map(|(k, v)| {
-                            self.resolve(v, depth + 1).map(|v| (k.name.clone(), k.pos, v))
+                            self.resolve(v, depth + 1)
+                                .map(|v| (k.name.clone(), k.pos, v))
                         })
                         .collect(),
                 )
@@ -282,7 +300,9 @@ impl Resolver<'_> {
             "Fn::GetAtt" => {
                 let (res, attr) = match (args.first().and_then(Node::as_str), args.get(1)) {
                     (Some(r), Some(a)) if args.len() == 2 => match self.resolve(a, depth) {
-                        Some(V { val: Val::Str(a), .. }) => (r.to_string(), a),
+                        Some(V {
+                            val: Val::Str(a), ..
+                        }) => (r.to_string(), a),
                         _ => return bad("the attribute name cannot be known"),
                     },
                     (Some(s), None) => match s.split_once('.') {
@@ -414,7 +434,9 @@ impl Resolver<'_> {
                             return a;
                         }
                         Some(unknown(
-                            format!("depends on condition `{c}`, which cannot be decided before deploy"),
+                            format!(
+                                "depends on condition `{c}`, which cannot be decided before deploy"
+                            ),
                             pos,
                         ))
                     }
@@ -467,7 +489,9 @@ impl Resolver<'_> {
             }
             let value = if let Some(v) = vars.and_then(|m| m.get(name)) {
                 self.resolve(v, depth)
-            } else if let Some((res, attr)) = name.split_once('.').filter(|_| !name.starts_with("AWS::")) {
+            } else if let Some((res, attr)) =
+                name.split_once('.').filter(|_| !name.starts_with("AWS::"))
+            {
                 let node = Node::new(
                     Kind::Seq(vec![
                         Node::new(Kind::String(res.into()), pos),
@@ -581,7 +605,14 @@ fn concat(parts: &[V], delim: &str, pos: Pos) -> V {
             }
         }
     }
-    V::new(if exact { Val::Str(out) } else { Val::Symbol(out) }, pos)
+    V::new(
+        if exact {
+            Val::Str(out)
+        } else {
+            Val::Symbol(out)
+        },
+        pos,
+    )
 }
 
 fn partition(region: Option<&str>) -> &'static str {
@@ -594,13 +625,20 @@ fn partition(region: Option<&str>) -> &'static str {
 
 /// The literal name property of a resource, if the template writes one.
 fn literal_name(decl: &Node, prop: &str) -> Option<String> {
-    decl.get("Properties")?.get(prop)?.as_str().map(str::to_string)
+    decl.get("Properties")?
+        .get(prop)?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// What `Ref` of a resource returns, as a representative text.
 fn ref_text(type_name: &str, id: &str, decl: &Node, r: &Resolver<'_>) -> String {
-    let acct = Resolver::text(&r.account()).unwrap_or(STAND_IN_ACCOUNT).to_string();
-    let region = Resolver::text(&r.region()).unwrap_or("us-east-1").to_string();
+    let acct = Resolver::text(&r.account())
+        .unwrap_or(STAND_IN_ACCOUNT)
+        .to_string();
+    let region = Resolver::text(&r.region())
+        .unwrap_or("us-east-1")
+        .to_string();
     let lower = id.to_ascii_lowercase();
     match type_name {
         "AWS::S3::Bucket" => literal_name(decl, "BucketName").unwrap_or(lower),
@@ -619,8 +657,12 @@ fn ref_text(type_name: &str, id: &str, decl: &Node, r: &Resolver<'_>) -> String 
 
 /// What `Fn::GetAtt` returns, as a representative text (ARNs in this account and region).
 fn attr_text(type_name: &str, id: &str, attr: &str, decl: &Node, r: &Resolver<'_>) -> String {
-    let acct = Resolver::text(&r.account()).unwrap_or(STAND_IN_ACCOUNT).to_string();
-    let region = Resolver::text(&r.region()).unwrap_or("us-east-1").to_string();
+    let acct = Resolver::text(&r.account())
+        .unwrap_or(STAND_IN_ACCOUNT)
+        .to_string();
+    let region = Resolver::text(&r.region())
+        .unwrap_or("us-east-1")
+        .to_string();
     let name = ref_text(type_name, id, decl, r);
     if attr != "Arn" {
         return format!("{name}.{attr}");

@@ -9,7 +9,9 @@
 use crate::model::{Deployment, Resource, Source};
 use crate::node::Pos;
 use crate::value::{Got, V, Val, boolean, integer, present, string, to_json};
-use rampart_core::controls::network::{ADMIN_PORTS, IPV4_WORLD, IPV6_WORLD, imds_judge, open_ports};
+use rampart_core::controls::network::{
+    ADMIN_PORTS, IPV4_WORLD, IPV6_WORLD, imds_judge, open_ports,
+};
 use rampart_policy::access::{Outsider, ResourceKind, analyze_text};
 use rampart_snapshot::{Ec2Instance, PublicAccessBlock, SgRule};
 use std::collections::HashSet;
@@ -107,7 +109,10 @@ pub static CHECKS: &[Check] = &[
     Check {
         control: "cis-2.1.4",
         cfn: &["AWS::S3::Bucket"],
-        tf: &["aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"],
+        tf: &[
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_account_public_access_block",
+        ],
         judge: block_public_access,
     },
     Check {
@@ -131,13 +136,21 @@ pub static CHECKS: &[Check] = &[
     Check {
         control: "cis-5.2",
         cfn: &["AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"],
-        tf: &["aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule"],
+        tf: &[
+            "aws_security_group",
+            "aws_security_group_rule",
+            "aws_vpc_security_group_ingress_rule",
+        ],
         judge: sg_ipv4,
     },
     Check {
         control: "cis-5.3",
         cfn: &["AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"],
-        tf: &["aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule"],
+        tf: &[
+            "aws_security_group",
+            "aws_security_group_rule",
+            "aws_vpc_security_group_ingress_rule",
+        ],
         judge: sg_ipv6,
     },
     Check {
@@ -166,7 +179,11 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         control: "iac-ebs-volume-encryption",
-        cfn: &["AWS::EC2::Volume", "AWS::EC2::LaunchTemplate", "AWS::EC2::Instance"],
+        cfn: &[
+            "AWS::EC2::Volume",
+            "AWS::EC2::LaunchTemplate",
+            "AWS::EC2::Instance",
+        ],
         tf: &["aws_ebs_volume", "aws_launch_template", "aws_instance"],
         judge: ebs_volume,
     },
@@ -313,7 +330,11 @@ fn flag(s: &Subject<'_>, path: &[&str], default: bool, pass: &str, fail: &str) -
 
 /// The bucket's name as other resources refer to it.
 fn bucket_name(r: &Resource, source: Source) -> Option<String> {
-    let key = if source == Source::CloudFormation { "BucketName" } else { "bucket" };
+    let key = if source == Source::CloudFormation {
+        "BucketName"
+    } else {
+        "bucket"
+    };
     match r.props.get(key).map(|v| &v.val) {
         Some(Val::Str(s) | Val::Symbol(s)) => Some(s.clone()),
         _ if source == Source::CloudFormation => Some(r.id.to_ascii_lowercase()),
@@ -348,10 +369,26 @@ fn block_public_access(s: &Subject<'_>) -> Verdict {
                     s.res.id
                 ));
             }
-            Some(v) => (v, ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]),
+            Some(v) => (
+                v,
+                [
+                    "BlockPublicAcls",
+                    "IgnorePublicAcls",
+                    "BlockPublicPolicy",
+                    "RestrictPublicBuckets",
+                ],
+            ),
         }
     } else {
-        (&s.res.props, ["block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"])
+        (
+            &s.res.props,
+            [
+                "block_public_acls",
+                "ignore_public_acls",
+                "block_public_policy",
+                "restrict_public_buckets",
+            ],
+        )
     };
     let mut got = [false; 4];
     let mut off = Vec::new();
@@ -372,7 +409,11 @@ fn block_public_access(s: &Subject<'_>) -> Verdict {
     } else {
         let names: Vec<&str> = off.iter().map(|(k, _)| *k).collect();
         Verdict::Fail(
-            format!("{}: Block Public Access is not fully on ({} off)", s.res.id, names.join(", ")),
+            format!(
+                "{}: Block Public Access is not fully on ({} off)",
+                s.res.id,
+                names.join(", ")
+            ),
             off.first().and_then(|(_, p)| *p),
         )
     }
@@ -408,7 +449,10 @@ fn tls_only(s: &Subject<'_>) -> Verdict {
         );
     };
     let Some(v) = p.props.get(doc) else {
-        return Verdict::Fail(format!("{}: bucket policy {} has no document", s.res.id, p.id), None);
+        return Verdict::Fail(
+            format!("{}: bucket policy {} has no document", s.res.id, p.id),
+            None,
+        );
     };
     let text = match policy_text(v, &format!("policy of {}", p.id)) {
         Ok(t) => t,
@@ -416,14 +460,33 @@ fn tls_only(s: &Subject<'_>) -> Verdict {
     };
     let policy = match rampart_policy::parse_policy(&text) {
         Ok(p) => p,
-        Err(e) => return Verdict::Fail(format!("{}: bucket policy {} is not a valid policy: {e}", s.res.id, p.id), Some(v.pos)),
+        Err(e) => {
+            return Verdict::Fail(
+                format!(
+                    "{}: bucket policy {} is not a valid policy: {e}",
+                    s.res.id, p.id
+                ),
+                Some(v.pos),
+            );
+        }
     };
-    let proof = rampart_policy::proofs::insecure_transport_proof(Some(&policy), None, &name, &s.env.account);
+    let proof = rampart_policy::proofs::insecure_transport_proof(
+        Some(&policy),
+        None,
+        &name,
+        &s.env.account,
+    );
     if proof.proved() {
-        Verdict::Pass(format!("{}: bucket policy {} denies every request without TLS", s.res.id, p.id))
+        Verdict::Pass(format!(
+            "{}: bucket policy {} denies every request without TLS",
+            s.res.id, p.id
+        ))
     } else if !proof.complete && proof.denied {
         Verdict::Unknown(
-            format!("{}: bucket policy {} tests more combinations of condition values than the evaluator tries", s.res.id, p.id),
+            format!(
+                "{}: bucket policy {} tests more combinations of condition values than the evaluator tries",
+                s.res.id, p.id
+            ),
             v.pos,
         )
     } else {
@@ -432,7 +495,10 @@ fn tls_only(s: &Subject<'_>) -> Verdict {
             .map(|c| format!(": {} is not denied", c.describe()))
             .unwrap_or_default();
         Verdict::Fail(
-            format!("{}: bucket policy {} does not deny all principals when aws:SecureTransport is false{how}", s.res.id, p.id),
+            format!(
+                "{}: bucket policy {} does not deny all principals when aws:SecureTransport is false{how}",
+                s.res.id, p.id
+            ),
             Some(v.pos),
         )
     }
@@ -444,15 +510,30 @@ fn s3_kms(s: &Subject<'_>) -> Verdict {
             .prop(&["BucketEncryption", "ServerSideEncryptionConfiguration"])
             .map(|v| (v, &["ServerSideEncryptionByDefault", "SSEAlgorithm"][..]))
     } else {
-        let cfgs = attached(s, &["aws_s3_bucket_server_side_encryption_configuration"], "bucket");
+        let cfgs = attached(
+            s,
+            &["aws_s3_bucket_server_side_encryption_configuration"],
+            "bucket",
+        );
         cfgs.first()
             .and_then(|c| c.prop(&["rule"]))
-            .or_else(|| s.res.prop(&["server_side_encryption_configuration", "rule"]))
-            .map(|v| (v, &["apply_server_side_encryption_by_default", "sse_algorithm"][..]))
+            .or_else(|| {
+                s.res
+                    .prop(&["server_side_encryption_configuration", "rule"])
+            })
+            .map(|v| {
+                (
+                    v,
+                    &["apply_server_side_encryption_by_default", "sse_algorithm"][..],
+                )
+            })
     };
     let Some((rules, path)) = rule else {
         return Verdict::Fail(
-            format!("{}: no default encryption configured, so new objects get SSE-S3, not a KMS key", s.res.id),
+            format!(
+                "{}: no default encryption configured, so new objects get SSE-S3, not a KMS key",
+                s.res.id
+            ),
             None,
         );
     };
@@ -466,12 +547,18 @@ fn s3_kms(s: &Subject<'_>) -> Verdict {
                 return Verdict::Pass(format!("{}: default encryption is {a}", s.res.id));
             }
             Some(a) => {
-                return Verdict::Fail(format!("{}: default encryption is {a}, not a KMS key", s.res.id), pos_of(alg));
+                return Verdict::Fail(
+                    format!("{}: default encryption is {a}, not a KMS key", s.res.id),
+                    pos_of(alg),
+                );
             }
             None => {}
         }
     }
-    Verdict::Fail(format!("{}: the encryption rule names no algorithm", s.res.id), Some(rules.pos))
+    Verdict::Fail(
+        format!("{}: the encryption rule names no algorithm", s.res.id),
+        Some(rules.pos),
+    )
 }
 
 /// Is this bucket a log destination (a trail's, another bucket's access logs, flow logs)?
@@ -479,7 +566,11 @@ fn log_role(s: &Subject<'_>) -> Option<String> {
     let (trail_types, trail_prop, logging) = if cfn(s) {
         (&["AWS::CloudTrail::Trail"][..], "S3BucketName", None)
     } else {
-        (&["aws_cloudtrail"][..], "s3_bucket_name", Some(("aws_s3_bucket_logging", "target_bucket")))
+        (
+            &["aws_cloudtrail"][..],
+            "s3_bucket_name",
+            Some(("aws_s3_bucket_logging", "target_bucket")),
+        )
     };
     if let Some(t) = attached(s, trail_types, trail_prop).first() {
         return Some(format!("trail {} delivers to it", t.id));
@@ -532,7 +623,10 @@ fn log_bucket(s: &Subject<'_>) -> Verdict {
             .and_then(|v| v.prop(&["versioning_configuration", "status"]));
         let legacy = s.res.prop(&["versioning", "enabled"]);
         let on = match (status, legacy) {
-            (Some(st), _) => known!(string(Some(st)), "versioning_configuration.status").as_deref() == Some("Enabled"),
+            (Some(st), _) => {
+                known!(string(Some(st)), "versioning_configuration.status").as_deref()
+                    == Some("Enabled")
+            }
             (None, l) => known!(boolean(l), "versioning.enabled").unwrap_or(false),
         };
         if !on {
@@ -551,10 +645,17 @@ fn log_bucket(s: &Subject<'_>) -> Verdict {
         }
     }
     if missing.is_empty() {
-        Verdict::Pass(format!("{}: log bucket ({role}) is versioned, object-locked and access-logged", s.res.id))
+        Verdict::Pass(format!(
+            "{}: log bucket ({role}) is versioned, object-locked and access-logged",
+            s.res.id
+        ))
     } else {
         Verdict::Fail(
-            format!("{}: log bucket ({role}) lacks {}", s.res.id, missing.join(", ")),
+            format!(
+                "{}: log bucket ({role}) lacks {}",
+                s.res.id,
+                missing.join(", ")
+            ),
             at,
         )
     }
@@ -565,23 +666,35 @@ fn log_bucket(s: &Subject<'_>) -> Verdict {
 /// The ingress rules of a group or a stand-alone rule resource, as the audit's `SgRule`s.
 fn ingress_rules(s: &Subject<'_>) -> Result<Vec<(SgRule, Pos)>, Verdict> {
     let r = s.res;
-    let one = |v: &V, proto: &str, from: &str, to: &str, v4: &str, v6: &str| -> Result<(SgRule, Pos), Verdict> {
+    let one = |v: &V,
+               proto: &str,
+               from: &str,
+               to: &str,
+               v4: &str,
+               v6: &str|
+     -> Result<(SgRule, Pos), Verdict> {
         let what = |k: &str| format!("{}.{k}", r.id);
         let get = |k: &str| -> Result<Option<String>, Verdict> {
             match string(v.get(k)) {
                 Got::Yes(x) => Ok(Some(x)),
                 Got::Absent => Ok(None),
-                Got::Unknown { why, pos } => Err(Verdict::Unknown(format!("{}: {why}", what(k)), pos)),
+                Got::Unknown { why, pos } => {
+                    Err(Verdict::Unknown(format!("{}: {why}", what(k)), pos))
+                }
             }
         };
         let list = |k: &str| -> Result<Vec<String>, Verdict> {
-            let Some(x) = v.get(k) else { return Ok(Vec::new()) };
+            let Some(x) = v.get(k) else {
+                return Ok(Vec::new());
+            };
             x.items()
                 .iter()
                 .map(|i| match string(Some(i)) {
                     Got::Yes(s) => Ok(Some(s)),
                     Got::Absent => Ok(None),
-                    Got::Unknown { why, pos } => Err(Verdict::Unknown(format!("{}: {why}", what(k)), pos)),
+                    Got::Unknown { why, pos } => {
+                        Err(Verdict::Unknown(format!("{}: {why}", what(k)), pos))
+                    }
                 })
                 .filter_map(Result::transpose)
                 .collect()
@@ -590,7 +703,9 @@ fn ingress_rules(s: &Subject<'_>) -> Result<Vec<(SgRule, Pos)>, Verdict> {
             match integer(v.get(k)) {
                 Got::Yes(n) => Ok(Some(n as i32)),
                 Got::Absent => Ok(None),
-                Got::Unknown { why, pos } => Err(Verdict::Unknown(format!("{}: {why}", what(k)), pos)),
+                Got::Unknown { why, pos } => {
+                    Err(Verdict::Unknown(format!("{}: {why}", what(k)), pos))
+                }
             }
         };
         let mut from_port = port(from)?;
@@ -604,7 +719,9 @@ fn ingress_rules(s: &Subject<'_>) -> Result<Vec<(SgRule, Pos)>, Verdict> {
         }
         Ok((
             SgRule {
-                ip_protocol: get(proto)?.unwrap_or_else(|| "-1".into()).to_ascii_lowercase(),
+                ip_protocol: get(proto)?
+                    .unwrap_or_else(|| "-1".into())
+                    .to_ascii_lowercase(),
                 from_port,
                 to_port,
                 ipv4_ranges: list(v4)?,
@@ -619,32 +736,68 @@ fn ingress_rules(s: &Subject<'_>) -> Result<Vec<(SgRule, Pos)>, Verdict> {
         "AWS::EC2::SecurityGroup" => match r.props.get("SecurityGroupIngress") {
             None => Ok(Vec::new()),
             Some(v) if v.is_unknown() => Err(Verdict::Unknown(
-                format!("{}.SecurityGroupIngress: {}", r.id, v.first_unknown().map(|u| u.0).unwrap_or("")),
+                format!(
+                    "{}.SecurityGroupIngress: {}",
+                    r.id,
+                    v.first_unknown().map(|u| u.0).unwrap_or("")
+                ),
                 v.pos,
             )),
             Some(v) => v
                 .items()
                 .iter()
-                .map(|i| one(i, cfn_keys.0, cfn_keys.1, cfn_keys.2, cfn_keys.3, cfn_keys.4))
+                .map(|i| {
+                    one(
+                        i, cfn_keys.0, cfn_keys.1, cfn_keys.2, cfn_keys.3, cfn_keys.4,
+                    )
+                })
                 .collect(),
         },
-        "AWS::EC2::SecurityGroupIngress" => Ok(vec![one(&r.props, cfn_keys.0, cfn_keys.1, cfn_keys.2, cfn_keys.3, cfn_keys.4)?]),
+        "AWS::EC2::SecurityGroupIngress" => Ok(vec![one(
+            &r.props, cfn_keys.0, cfn_keys.1, cfn_keys.2, cfn_keys.3, cfn_keys.4,
+        )?]),
         "aws_security_group" => match r.props.get("ingress") {
             None => Ok(Vec::new()),
-            Some(v) if v.is_unknown() => Err(Verdict::Unknown(format!("{}.ingress: known after apply", r.id), v.pos)),
+            Some(v) if v.is_unknown() => Err(Verdict::Unknown(
+                format!("{}.ingress: known after apply", r.id),
+                v.pos,
+            )),
             Some(v) => v
                 .items()
                 .iter()
-                .map(|i| one(i, "protocol", "from_port", "to_port", "cidr_blocks", "ipv6_cidr_blocks"))
+                .map(|i| {
+                    one(
+                        i,
+                        "protocol",
+                        "from_port",
+                        "to_port",
+                        "cidr_blocks",
+                        "ipv6_cidr_blocks",
+                    )
+                })
                 .collect(),
         },
         "aws_security_group_rule" => {
             if known_or(string(r.props.get("type")), "type", &r.id)?.as_deref() != Some("ingress") {
                 return Ok(Vec::new());
             }
-            Ok(vec![one(&r.props, "protocol", "from_port", "to_port", "cidr_blocks", "ipv6_cidr_blocks")?])
+            Ok(vec![one(
+                &r.props,
+                "protocol",
+                "from_port",
+                "to_port",
+                "cidr_blocks",
+                "ipv6_cidr_blocks",
+            )?])
         }
-        "aws_vpc_security_group_ingress_rule" => Ok(vec![one(&r.props, "ip_protocol", "from_port", "to_port", "cidr_ipv4", "cidr_ipv6")?]),
+        "aws_vpc_security_group_ingress_rule" => Ok(vec![one(
+            &r.props,
+            "ip_protocol",
+            "from_port",
+            "to_port",
+            "cidr_ipv4",
+            "cidr_ipv6",
+        )?]),
         _ => Ok(Vec::new()),
     }
 }
@@ -667,12 +820,19 @@ fn sg_world(s: &Subject<'_>, world: &str) -> Verdict {
         if !open.is_empty() {
             let ports: Vec<String> = open.iter().map(i32::to_string).collect();
             return Verdict::Fail(
-                format!("{}: admits {world} to port(s) {}", s.res.id, ports.join(", ")),
+                format!(
+                    "{}: admits {world} to port(s) {}",
+                    s.res.id,
+                    ports.join(", ")
+                ),
                 Some(*pos),
             );
         }
     }
-    Verdict::Pass(format!("{}: admits nothing from {world} to 22/3389", s.res.id))
+    Verdict::Pass(format!(
+        "{}: admits nothing from {world} to 22/3389",
+        s.res.id
+    ))
 }
 
 fn sg_ipv4(s: &Subject<'_>) -> Verdict {
@@ -688,39 +848,82 @@ fn sg_ipv6(s: &Subject<'_>) -> Verdict {
 fn rds_encrypted(s: &Subject<'_>) -> Verdict {
     if cfn(s) {
         // An Aurora instance's storage is its cluster's: judged on the DBCluster.
-        if s.res.type_name == "AWS::RDS::DBInstance" && s.res.prop(&["DBClusterIdentifier"]).is_some() {
+        if s.res.type_name == "AWS::RDS::DBInstance"
+            && s.res.prop(&["DBClusterIdentifier"]).is_some()
+        {
             return Verdict::Skip;
         }
-        flag(s, &["StorageEncrypted"], false, "storage is encrypted", "storage is NOT encrypted (StorageEncrypted is not true)")
+        flag(
+            s,
+            &["StorageEncrypted"],
+            false,
+            "storage is encrypted",
+            "storage is NOT encrypted (StorageEncrypted is not true)",
+        )
     } else {
-        if s.res.type_name == "aws_db_instance" && matches!(string(s.res.prop(&["cluster_identifier"])), Got::Yes(c) if !c.is_empty()) {
+        if s.res.type_name == "aws_db_instance"
+            && matches!(string(s.res.prop(&["cluster_identifier"])), Got::Yes(c) if !c.is_empty())
+        {
             return Verdict::Skip;
         }
-        flag(s, &["storage_encrypted"], false, "storage is encrypted", "storage is NOT encrypted")
+        flag(
+            s,
+            &["storage_encrypted"],
+            false,
+            "storage is encrypted",
+            "storage is NOT encrypted",
+        )
     }
 }
 
 fn rds_minor_upgrade(s: &Subject<'_>) -> Verdict {
-    let key = if cfn(s) { "AutoMinorVersionUpgrade" } else { "auto_minor_version_upgrade" };
-    flag(s, &[key], true, "auto minor version upgrade is on", "auto minor version upgrade is off")
+    let key = if cfn(s) {
+        "AutoMinorVersionUpgrade"
+    } else {
+        "auto_minor_version_upgrade"
+    };
+    flag(
+        s,
+        &[key],
+        true,
+        "auto minor version upgrade is on",
+        "auto minor version upgrade is off",
+    )
 }
 
 fn rds_private(s: &Subject<'_>) -> Verdict {
-    let key = if cfn(s) { "PubliclyAccessible" } else { "publicly_accessible" };
+    let key = if cfn(s) {
+        "PubliclyAccessible"
+    } else {
+        "publicly_accessible"
+    };
     let v = s.res.prop(&[key]);
     // Without a subnet group the instance lands in the default VPC, where AWS makes it public.
     let default = cfn(s) && s.res.prop(&["DBSubnetGroupName"]).is_none();
     let public = known!(boolean(v), key).unwrap_or(default);
     if public {
-        let why = if v.is_none() { " (no PubliclyAccessible and no DBSubnetGroupName: public by default)" } else { "" };
-        Verdict::Fail(format!("{}: is publicly accessible{why}", s.res.id), pos_of(v))
+        let why = if v.is_none() {
+            " (no PubliclyAccessible and no DBSubnetGroupName: public by default)"
+        } else {
+            ""
+        };
+        Verdict::Fail(
+            format!("{}: is publicly accessible{why}", s.res.id),
+            pos_of(v),
+        )
     } else {
         Verdict::Pass(format!("{}: not publicly accessible", s.res.id))
     }
 }
 
 fn ebs_default(s: &Subject<'_>) -> Verdict {
-    flag(s, &["enabled"], true, "EBS encryption by default is on", "EBS encryption by default is off")
+    flag(
+        s,
+        &["enabled"],
+        true,
+        "EBS encryption by default is on",
+        "EBS encryption by default is off",
+    )
 }
 
 /// Every block device the resource declares: `(encrypted flag, where)`.
@@ -743,7 +946,10 @@ fn block_devices<'a>(s: &Subject<'a>) -> Vec<(Option<&'a V>, Pos)> {
             let k = if cfn(s) { "Encrypted" } else { "encrypted" };
             out.push((r.props.get(k), r.pos));
         }
-        "AWS::EC2::LaunchTemplate" => each(r.prop(&["LaunchTemplateData", "BlockDeviceMappings"]), &["Ebs", "Encrypted"]),
+        "AWS::EC2::LaunchTemplate" => each(
+            r.prop(&["LaunchTemplateData", "BlockDeviceMappings"]),
+            &["Ebs", "Encrypted"],
+        ),
         "AWS::EC2::Instance" => each(r.props.get("BlockDeviceMappings"), &["Ebs", "Encrypted"]),
         "aws_launch_template" => each(r.props.get("block_device_mappings"), &["ebs", "encrypted"]),
         "aws_instance" => {
@@ -773,15 +979,27 @@ fn ebs_volume(s: &Subject<'_>) -> Verdict {
         }
     }
     if plain.is_empty() {
-        let credit = if devices.iter().any(|(f, _)| f.is_none()) { " (unset devices credited to the account's EBS default encryption)" } else { "" };
-        Verdict::Pass(format!("{}: every EBS volume is encrypted{credit}", s.res.id))
+        let credit = if devices.iter().any(|(f, _)| f.is_none()) {
+            " (unset devices credited to the account's EBS default encryption)"
+        } else {
+            ""
+        };
+        Verdict::Pass(format!(
+            "{}: every EBS volume is encrypted{credit}",
+            s.res.id
+        ))
     } else {
         let note = match s.env.ebs_default {
             Some(false) => " (and EBS default encryption is off in the target account)",
             _ => "",
         };
         Verdict::Fail(
-            format!("{}: {} of {} EBS volume(s) not set to encrypted{note}", s.res.id, plain.len(), devices.len()),
+            format!(
+                "{}: {} of {} EBS volume(s) not set to encrypted{note}",
+                s.res.id,
+                plain.len(),
+                devices.len()
+            ),
             plain.first().copied(),
         )
     }
@@ -790,29 +1008,54 @@ fn ebs_volume(s: &Subject<'_>) -> Verdict {
 fn imdsv2(s: &Subject<'_>) -> Verdict {
     let r = s.res;
     let (opts, tokens, endpoint) = match r.type_name.as_str() {
-        "AWS::EC2::LaunchTemplate" => (r.prop(&["LaunchTemplateData", "MetadataOptions"]), "HttpTokens", "HttpEndpoint"),
+        "AWS::EC2::LaunchTemplate" => (
+            r.prop(&["LaunchTemplateData", "MetadataOptions"]),
+            "HttpTokens",
+            "HttpEndpoint",
+        ),
         "AWS::EC2::Instance" => {
             // CloudFormation instances take metadata options from a launch template only.
             let Some(lt) = r.props.get("LaunchTemplate") else {
                 return Verdict::Fail(
-                    format!("{}: no launch template with MetadataOptions, so IMDSv1 stays allowed (unless the AMI or the account default requires IMDSv2)", r.id),
+                    format!(
+                        "{}: no launch template with MetadataOptions, so IMDSv1 stays allowed (unless the AMI or the account default requires IMDSv2)",
+                        r.id
+                    ),
                     None,
                 );
             };
-            let target = lt.get("LaunchTemplateId").or(lt.get("LaunchTemplateName")).and_then(V::target);
+            let target = lt
+                .get("LaunchTemplateId")
+                .or(lt.get("LaunchTemplateName"))
+                .and_then(V::target);
             return match target.and_then(|t| s.dep.resource(t)) {
                 Some(t) => {
-                    let sub = Subject { dep: s.dep, res: t, env: s.env };
+                    let sub = Subject {
+                        dep: s.dep,
+                        res: t,
+                        env: s.env,
+                    };
                     match imdsv2(&sub) {
-                        Verdict::Pass(m) => Verdict::Pass(format!("{}: through launch template {m}", r.id)),
-                        Verdict::Fail(m, p) => Verdict::Fail(format!("{}: through launch template {m}", r.id), p),
+                        Verdict::Pass(m) => {
+                            Verdict::Pass(format!("{}: through launch template {m}", r.id))
+                        }
+                        Verdict::Fail(m, p) => {
+                            Verdict::Fail(format!("{}: through launch template {m}", r.id), p)
+                        }
                         v => v,
                     }
                 }
-                None => Verdict::Unknown(format!("{}: launch template is defined outside this template", r.id), lt.pos),
+                None => Verdict::Unknown(
+                    format!("{}: launch template is defined outside this template", r.id),
+                    lt.pos,
+                ),
             };
         }
-        _ => (r.prop(&["metadata_options"]), "http_tokens", "http_endpoint"),
+        _ => (
+            r.prop(&["metadata_options"]),
+            "http_tokens",
+            "http_endpoint",
+        ),
     };
     let t = opts.and_then(|o| o.get(tokens));
     let e = opts.and_then(|o| o.get(endpoint));
@@ -823,7 +1066,10 @@ fn imdsv2(s: &Subject<'_>) -> Verdict {
     };
     match imds_judge(&inst) {
         Ok(why) => Verdict::Pass(format!("{}: {why}", r.id)),
-        Err(why) => Verdict::Fail(format!("{}: {why} ({tokens} is not `required`)", r.id), pos_of(t.or(opts))),
+        Err(why) => Verdict::Fail(
+            format!("{}: {why} ({tokens} is not `required`)", r.id),
+            pos_of(t.or(opts)),
+        ),
     }
 }
 
@@ -831,10 +1077,16 @@ fn kms_rotation(s: &Subject<'_>) -> Verdict {
     let (spec_key, usage_key, rot) = if cfn(s) {
         ("KeySpec", "KeyUsage", "EnableKeyRotation")
     } else {
-        ("customer_master_key_spec", "key_usage", "enable_key_rotation")
+        (
+            "customer_master_key_spec",
+            "key_usage",
+            "enable_key_rotation",
+        )
     };
-    let spec = known!(string(s.res.prop(&[spec_key])), spec_key).unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
-    let usage = known!(string(s.res.prop(&[usage_key])), usage_key).unwrap_or_else(|| "ENCRYPT_DECRYPT".into());
+    let spec = known!(string(s.res.prop(&[spec_key])), spec_key)
+        .unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
+    let usage = known!(string(s.res.prop(&[usage_key])), usage_key)
+        .unwrap_or_else(|| "ENCRYPT_DECRYPT".into());
     if spec != "SYMMETRIC_DEFAULT" || usage != "ENCRYPT_DECRYPT" {
         return Verdict::Skip;
     }
@@ -849,7 +1101,11 @@ fn efs_encrypted(s: &Subject<'_>) -> Verdict {
 // ------------------------------------------------------------------ CloudTrail, VPC
 
 fn trail_multi_region(s: &Subject<'_>) -> Verdict {
-    let (multi, logging) = if cfn(s) { ("IsMultiRegionTrail", "IsLogging") } else { ("is_multi_region_trail", "enable_logging") };
+    let (multi, logging) = if cfn(s) {
+        ("IsMultiRegionTrail", "IsLogging")
+    } else {
+        ("is_multi_region_trail", "enable_logging")
+    };
     let m = s.res.prop(&[multi]);
     let l = s.res.prop(&[logging]);
     let is_multi = known!(boolean(m), multi).unwrap_or(false);
@@ -862,8 +1118,18 @@ fn trail_multi_region(s: &Subject<'_>) -> Verdict {
 }
 
 fn trail_validation(s: &Subject<'_>) -> Verdict {
-    let k = if cfn(s) { "EnableLogFileValidation" } else { "enable_log_file_validation" };
-    flag(s, &[k], false, "log file validation is on", "log file validation is off")
+    let k = if cfn(s) {
+        "EnableLogFileValidation"
+    } else {
+        "enable_log_file_validation"
+    };
+    flag(
+        s,
+        &[k],
+        false,
+        "log file validation is on",
+        "log file validation is off",
+    )
 }
 
 fn trail_kms(s: &Subject<'_>) -> Verdict {
@@ -872,7 +1138,13 @@ fn trail_kms(s: &Subject<'_>) -> Verdict {
     if known!(present(v), k).unwrap_or(false) {
         Verdict::Pass(format!("{}: logs are encrypted with a KMS key", s.res.id))
     } else {
-        Verdict::Fail(format!("{}: no {k}, so logs are encrypted with SSE-S3 only", s.res.id), pos_of(v))
+        Verdict::Fail(
+            format!(
+                "{}: no {k}, so logs are encrypted with SSE-S3 only",
+                s.res.id
+            ),
+            pos_of(v),
+        )
     }
 }
 
@@ -880,9 +1152,11 @@ fn flow_logs(s: &Subject<'_>) -> Verdict {
     let found = if cfn(s) {
         s.dep.of_type(&["AWS::EC2::FlowLog"]).find(|f| {
             f.link("ResourceId") == Some(s.res.id.as_str())
-                || f.props
-                    .get("ResourceIds")
-                    .is_some_and(|ids| ids.items().iter().any(|i| i.target() == Some(s.res.id.as_str())))
+                || f.props.get("ResourceIds").is_some_and(|ids| {
+                    ids.items()
+                        .iter()
+                        .any(|i| i.target() == Some(s.res.id.as_str()))
+                })
         })
     } else {
         s.dep
@@ -890,8 +1164,17 @@ fn flow_logs(s: &Subject<'_>) -> Verdict {
             .find(|f| f.link("vpc_id") == Some(s.res.id.as_str()))
     };
     match found {
-        Some(f) => Verdict::Pass(format!("{}: flow log {} records its traffic", s.res.id, f.id)),
-        None => Verdict::Fail(format!("{}: no flow log in this deployment records the VPC's traffic", s.res.id), None),
+        Some(f) => Verdict::Pass(format!(
+            "{}: flow log {} records its traffic",
+            s.res.id, f.id
+        )),
+        None => Verdict::Fail(
+            format!(
+                "{}: no flow log in this deployment records the VPC's traffic",
+                s.res.id
+            ),
+            None,
+        ),
     }
 }
 
@@ -951,7 +1234,10 @@ fn full_admin(s: &Subject<'_>) -> Verdict {
             Err(e) => return Verdict::Fail(format!("{label} is not valid JSON: {e}"), Some(pos)),
         }
     }
-    Verdict::Pass(format!("{}: no policy grants full administrative access", s.res.id))
+    Verdict::Pass(format!(
+        "{}: no policy grants full administrative access",
+        s.res.id
+    ))
 }
 
 fn policy_lint(s: &Subject<'_>) -> Verdict {
@@ -964,11 +1250,12 @@ fn policy_lint(s: &Subject<'_>) -> Verdict {
             Ok(t) => t,
             Err(v) => return v,
         };
-        let errors: Vec<String> = rampart_policy::lint::lint(&text, rampart_policy::lint::PolicyKind::Identity)
-            .into_iter()
-            .filter(|f| f.severity == rampart_policy::lint::Severity::Error)
-            .map(|f| format!("{} {}", f.code, f.message))
-            .collect();
+        let errors: Vec<String> =
+            rampart_policy::lint::lint(&text, rampart_policy::lint::PolicyKind::Identity)
+                .into_iter()
+                .filter(|f| f.severity == rampart_policy::lint::Severity::Error)
+                .map(|f| format!("{} {}", f.code, f.message))
+                .collect();
         if !errors.is_empty() {
             return Verdict::Fail(format!("{label}: {}", errors.join("; ")), Some(pos));
         }
@@ -990,7 +1277,13 @@ fn describe(who: &Outsider) -> String {
 
 /// Who outside the organization the policy lets in (empty: nobody), or a verdict when that
 /// cannot be decided.
-fn outsiders(text: &str, kind: ResourceKind, env: &Env, label: &str, pos: Pos) -> Result<Vec<String>, Verdict> {
+fn outsiders(
+    text: &str,
+    kind: ResourceKind,
+    env: &Env,
+    label: &str,
+    pos: Pos,
+) -> Result<Vec<String>, Verdict> {
     let report = analyze_text(text, kind, &env.account, env.org_id.as_deref())
         .map_err(|e| Verdict::Fail(format!("{label} is not a valid policy: {e}"), Some(pos)))?;
     let who: Vec<String> = report
@@ -1004,7 +1297,13 @@ fn outsiders(text: &str, kind: ResourceKind, env: &Env, label: &str, pos: Pos) -
             _ => true,
         })
         .map(|f| {
-            let actions = f.actions.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let actions = f
+                .actions
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             format!("{} ({actions})", describe(&f.who))
         })
         .collect();
@@ -1018,7 +1317,11 @@ fn outsiders(text: &str, kind: ResourceKind, env: &Env, label: &str, pos: Pos) -
 }
 
 fn trust_exposure(s: &Subject<'_>) -> Verdict {
-    let k = if cfn(s) { "AssumeRolePolicyDocument" } else { "assume_role_policy" };
+    let k = if cfn(s) {
+        "AssumeRolePolicyDocument"
+    } else {
+        "assume_role_policy"
+    };
     let Some(v) = s.res.props.get(k) else {
         return Verdict::Skip;
     };
@@ -1028,8 +1331,13 @@ fn trust_exposure(s: &Subject<'_>) -> Verdict {
         Err(v) => return v,
     };
     match outsiders(&text, ResourceKind::Trust, s.env, &label, v.pos) {
-        Ok(who) if who.is_empty() => Verdict::Pass(format!("{label} trusts only this organization")),
-        Ok(who) => Verdict::Fail(format!("{label} lets {} assume the role", who.join("; ")), Some(v.pos)),
+        Ok(who) if who.is_empty() => {
+            Verdict::Pass(format!("{label} trusts only this organization"))
+        }
+        Ok(who) => Verdict::Fail(
+            format!("{label} lets {} assume the role", who.join("; ")),
+            Some(v.pos),
+        ),
         Err(v) => v,
     }
 }
@@ -1038,16 +1346,32 @@ fn trust_exposure(s: &Subject<'_>) -> Verdict {
 fn lambda_statement(s: &Subject<'_>) -> Result<(String, Pos), Verdict> {
     let r = s.res;
     let keys: [&str; 6] = if cfn(s) {
-        ["Principal", "Action", "FunctionName", "SourceAccount", "SourceArn", "PrincipalOrgID"]
+        [
+            "Principal",
+            "Action",
+            "FunctionName",
+            "SourceAccount",
+            "SourceArn",
+            "PrincipalOrgID",
+        ]
     } else {
-        ["principal", "action", "function_name", "source_account", "source_arn", "principal_org_id"]
+        [
+            "principal",
+            "action",
+            "function_name",
+            "source_account",
+            "source_arn",
+            "principal_org_id",
+        ]
     };
     let text = |k: &str| -> Result<Option<String>, Verdict> {
         match r.props.get(k).map(|v| (&v.val, v.pos)) {
             None | Some((Val::Null, _)) => Ok(None),
             Some((Val::Str(x) | Val::Symbol(x), _)) => Ok(Some(x.clone())),
             Some((Val::Ref { text, .. }, _)) => Ok(Some(text.clone())),
-            Some((Val::Unknown(why), pos)) => Err(Verdict::Unknown(format!("{}.{k}: {why}", r.id), pos)),
+            Some((Val::Unknown(why), pos)) => {
+                Err(Verdict::Unknown(format!("{}.{k}: {why}", r.id), pos))
+            }
             Some((_, pos)) => Err(Verdict::Unknown(format!("{}.{k}: not a string", r.id), pos)),
         }
     };
@@ -1059,7 +1383,10 @@ fn lambda_statement(s: &Subject<'_>) -> Result<(String, Pos), Verdict> {
     let arn = if function.starts_with("arn:") {
         function
     } else {
-        format!("arn:aws:lambda:us-east-1:{}:function:{function}", s.env.account)
+        format!(
+            "arn:aws:lambda:us-east-1:{}:function:{function}",
+            s.env.account
+        )
     };
     let principal = if principal == "*" {
         serde_json::json!("*")
@@ -1070,20 +1397,28 @@ fn lambda_statement(s: &Subject<'_>) -> Result<(String, Pos), Verdict> {
     };
     let mut cond = serde_json::Map::new();
     if let Some(a) = text(keys[3])? {
-        cond.insert("StringEquals".into(), serde_json::json!({"aws:SourceAccount": a}));
+        cond.insert(
+            "StringEquals".into(),
+            serde_json::json!({"aws:SourceAccount": a}),
+        );
     }
     if let Some(a) = text(keys[4])? {
         cond.insert("ArnLike".into(), serde_json::json!({"aws:SourceArn": a}));
     }
     if let Some(o) = text(keys[5])? {
-        let e = cond.entry("StringEquals").or_insert_with(|| serde_json::json!({}));
+        let e = cond
+            .entry("StringEquals")
+            .or_insert_with(|| serde_json::json!({}));
         e["aws:PrincipalOrgID"] = serde_json::json!(o);
     }
     let mut st = serde_json::json!({"Effect": "Allow", "Principal": principal, "Action": action, "Resource": arn});
     if !cond.is_empty() {
         st["Condition"] = serde_json::Value::Object(cond);
     }
-    Ok((serde_json::json!({"Version": "2012-10-17", "Statement": [st]}).to_string(), r.pos))
+    Ok((
+        serde_json::json!({"Version": "2012-10-17", "Statement": [st]}).to_string(),
+        r.pos,
+    ))
 }
 
 fn resource_policy_exposure(s: &Subject<'_>) -> Verdict {
@@ -1123,7 +1458,9 @@ fn resource_policy_exposure(s: &Subject<'_>) -> Verdict {
         }
     };
     match outsiders(&text, kind, s.env, &label, pos) {
-        Ok(who) if who.is_empty() => Verdict::Pass(format!("{label} grants nothing outside the organization")),
+        Ok(who) if who.is_empty() => {
+            Verdict::Pass(format!("{label} grants nothing outside the organization"))
+        }
         Ok(who) => Verdict::Fail(format!("{label} grants {}", who.join("; ")), Some(pos)),
         Err(v) => v,
     }
@@ -1141,7 +1478,10 @@ fn guardrail_impact(s: &Subject<'_>) -> Verdict {
     }
     let Some(region) = s.dep.region.clone().or_else(|| g.default_region.clone()) else {
         return Verdict::Unknown(
-            format!("{}: the region is not known (pass --region), so the guardrails cannot be asked", s.res.id),
+            format!(
+                "{}: the region is not known (pass --region), so the guardrails cannot be asked",
+                s.res.id
+            ),
             s.res.pos,
         );
     };
@@ -1162,14 +1502,25 @@ fn guardrail_impact(s: &Subject<'_>) -> Verdict {
         };
         let e = rampart_policy::evaluate(&req, &g.set);
         if e.decision != rampart_policy::Decision::Allowed {
-            let why = rampart_core::proof::explain(Some(&g.guardrails.scps), g.guardrails.rcps.as_ref(), &e);
+            let why = rampart_core::proof::explain(
+                Some(&g.guardrails.scps),
+                g.guardrails.rcps.as_ref(),
+                &e,
+            );
             denied.push(format!("{action} in {region}: {why}"));
         }
     }
     if denied.is_empty() {
-        Verdict::Pass(format!("{}: the guardrails allow {}", name(s), actions.join(", ")))
+        Verdict::Pass(format!(
+            "{}: the guardrails allow {}",
+            name(s),
+            actions.join(", ")
+        ))
     } else {
-        Verdict::Fail(format!("{}: the deploy will fail: {}", name(s), denied.join("; ")), None)
+        Verdict::Fail(
+            format!("{}: the deploy will fail: {}", name(s), denied.join("; ")),
+            None,
+        )
     }
 }
 

@@ -257,7 +257,9 @@ mod tests {
 
     #[test]
     fn positions_of_keys_and_values() {
-        let doc = parse("{\n  \"Resources\": {\n    \"B\": {\"Type\": \"AWS::S3::Bucket\"}\n  }\n}").unwrap();
+        let doc =
+            parse("{\n  \"Resources\": {\n    \"B\": {\"Type\": \"AWS::S3::Bucket\"}\n  }\n}")
+                .unwrap();
         let (k, v) = doc.get("Resources").unwrap().entry("B").unwrap();
         assert_eq!((k.pos.line, k.pos.column), (3, 5));
         assert_eq!((v.pos.line, v.pos.column), (3, 10));
@@ -279,7 +281,12 @@ mod tests {
         assert!(e.message.contains("expected `:`"));
         assert!(parse("[1, 2").is_err());
         assert!(parse("\"abc").is_err());
-        assert!(parse("{\"a\":1,\"a\":2}").unwrap_err().message.contains("duplicate"));
+        assert!(
+            parse("{\"a\":1,\"a\":2}")
+                .unwrap_err()
+                .message
+                .contains("duplicate")
+        );
         assert_eq!(parse("\"\\ud83d\\ude00\"").unwrap().as_str(), Some("😀"));
     }
 

@@ -155,7 +155,11 @@ pub struct FileError {
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -163,7 +167,10 @@ impl std::fmt::Display for FileError {
 pub fn check(file: &str, dep: &Deployment, env: &Env) -> Vec<Finding> {
     let mut out = Vec::new();
     for res in &dep.resources {
-        for c in CHECKS.iter().filter(|c| c.applies(dep.source, &res.type_name)) {
+        for c in CHECKS
+            .iter()
+            .filter(|c| c.applies(dep.source, &res.type_name))
+        {
             let Some(control) = control(c.control) else {
                 continue;
             };
@@ -222,7 +229,10 @@ pub struct Suppression {
 /// Returns warnings for entries that are expired, malformed or without a reason.
 pub fn suppress(findings: &mut [Finding], rules: &[Suppression], today: &str) -> Vec<String> {
     let mut warnings = Vec::new();
-    let glob = |p: &Option<String>, v: &str| p.as_deref().is_none_or(|p| rampart_core::suppress::glob(p, v));
+    let glob = |p: &Option<String>, v: &str| {
+        p.as_deref()
+            .is_none_or(|p| rampart_core::suppress::glob(p, v))
+    };
     for (i, r) in rules.iter().enumerate() {
         if r.reason.trim().is_empty() {
             warnings.push(format!("iac suppression #{} has no reason; ignored", i + 1));
@@ -231,16 +241,25 @@ pub fn suppress(findings: &mut [Finding], rules: &[Suppression], today: &str) ->
         if let Some(e) = &r.expires {
             let valid = e.len() == 10 && e.as_bytes()[4] == b'-' && e.as_bytes()[7] == b'-';
             if !valid {
-                warnings.push(format!("iac suppression #{}: expires `{e}` is not a YYYY-MM-DD date; ignored", i + 1));
+                warnings.push(format!(
+                    "iac suppression #{}: expires `{e}` is not a YYYY-MM-DD date; ignored",
+                    i + 1
+                ));
                 continue;
             }
             if e.as_str() < today {
-                warnings.push(format!("iac suppression #{} expired on {e}; ignored — review the risk or extend it", i + 1));
+                warnings.push(format!(
+                    "iac suppression #{} expired on {e}; ignored — review the risk or extend it",
+                    i + 1
+                ));
                 continue;
             }
         }
         for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
-            if glob(&r.control, f.control.id) && glob(&r.file, &f.file) && glob(&r.resource, &f.resource) {
+            if glob(&r.control, f.control.id)
+                && glob(&r.file, &f.file)
+                && glob(&r.resource, &f.resource)
+            {
                 f.suppressed = Some(Suppressed {
                     reason: r.reason.clone(),
                     source: "rampart.toml",
@@ -264,11 +283,17 @@ pub struct Report {
 
 impl Report {
     pub fn count(&self, status: Status) -> usize {
-        self.findings.iter().filter(|f| f.status == status && f.suppressed.is_none()).count()
+        self.findings
+            .iter()
+            .filter(|f| f.status == status && f.suppressed.is_none())
+            .count()
     }
 
     pub fn suppressed(&self) -> usize {
-        self.findings.iter().filter(|f| f.suppressed.is_some()).count()
+        self.findings
+            .iter()
+            .filter(|f| f.suppressed.is_some())
+            .count()
     }
 }
 
@@ -325,12 +350,22 @@ pub fn check_paths(paths: &[PathBuf], opts: &ReadOptions, env: &Env) -> Report {
                 Ok(b) => match String::from_utf8(b) {
                     Ok(t) => t,
                     Err(_) => {
-                        report.errors.push(FileError { file: shown, line: 1, column: 1, message: "not UTF-8 text".into() });
+                        report.errors.push(FileError {
+                            file: shown,
+                            line: 1,
+                            column: 1,
+                            message: "not UTF-8 text".into(),
+                        });
                         continue;
                     }
                 },
                 Err(e) => {
-                    report.errors.push(FileError { file: shown, line: 0, column: 0, message: format!("cannot read: {e}") });
+                    report.errors.push(FileError {
+                        file: shown,
+                        line: 0,
+                        column: 0,
+                        message: format!("cannot read: {e}"),
+                    });
                     continue;
                 }
             };
@@ -357,5 +392,8 @@ pub fn check_paths(paths: &[PathBuf], opts: &ReadOptions, env: &Env) -> Report {
 
 /// Where a finding points, for callers that only have a position.
 pub fn at(f: &Finding) -> Pos {
-    Pos { line: f.line, column: f.column }
+    Pos {
+        line: f.line,
+        column: f.column,
+    }
 }

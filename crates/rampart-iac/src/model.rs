@@ -45,7 +45,10 @@ impl Resource {
 
     /// The resource a top-level property refers to.
     pub fn link(&self, prop: &str) -> Option<&str> {
-        self.links.get(prop).map(String::as_str).or_else(|| self.props.get(prop)?.target())
+        self.links
+            .get(prop)
+            .map(String::as_str)
+            .or_else(|| self.props.get(prop)?.target())
     }
 }
 

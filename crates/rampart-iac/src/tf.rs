@@ -44,10 +44,15 @@ pub fn read(doc: &Node, opts: &ReadOptions) -> Result<Deployment, SyntaxError> {
     let mut resources = Vec::new();
     walk_module(root, &unknowns, &mut resources, 0)?;
     // References: a top-level attribute whose expression names another resource.
-    let by_config: HashMap<String, Vec<String>> = resources.iter().fold(HashMap::new(), |mut m, r: &Resource| {
-        m.entry(config_address(&r.id)).or_default().push(r.id.clone());
-        m
-    });
+    let by_config: HashMap<String, Vec<String>> =
+        resources
+            .iter()
+            .fold(HashMap::new(), |mut m, r: &Resource| {
+                m.entry(config_address(&r.id))
+                    .or_default()
+                    .push(r.id.clone());
+                m
+            });
     for r in &mut resources {
         let Some(attrs) = config_refs.get(&config_address(&r.id)) else {
             continue;
@@ -118,7 +123,13 @@ fn provider_region(doc: &Node) -> Option<String> {
     let providers = doc.get("configuration")?.get("provider_config")?.as_map()?;
     providers.iter().find_map(|(_, p)| {
         (p.get("name")?.as_str()? == "aws")
-            .then(|| p.get("expressions")?.get("region")?.get("constant_value")?.as_str().map(str::to_string))
+            .then(|| {
+                p.get("expressions")?
+                    .get("region")?
+                    .get("constant_value")?
+                    .as_str()
+                    .map(str::to_string)
+            })
             .flatten()
     })
 }
@@ -150,7 +161,11 @@ fn collect_refs(module: &Node, prefix: &str, out: &mut Refs, depth: usize) {
             out.insert(format!("{prefix}{addr}"), attrs);
         }
     }
-    for (name, call) in module.get("module_calls").and_then(Node::as_map).unwrap_or(&[]) {
+    for (name, call) in module
+        .get("module_calls")
+        .and_then(Node::as_map)
+        .unwrap_or(&[])
+    {
         if let Some(m) = call.get("module") {
             collect_refs(m, &format!("{prefix}module.{}.", name.name), out, depth + 1);
         }
@@ -174,7 +189,8 @@ fn walk_module(
             if r.get("mode").and_then(Node::as_str) == Some("data") {
                 continue;
             }
-            let (Some(addr_node), Some(t)) = (r.get("address"), r.get("type").and_then(Node::as_str))
+            let (Some(addr_node), Some(t)) =
+                (r.get("address"), r.get("type").and_then(Node::as_str))
             else {
                 return Err(SyntaxError {
                     pos: r.pos,

@@ -45,7 +45,10 @@ pub enum Got<T> {
     Absent,
     /// The property is set, but its value cannot be known before deploy (or is not of the
     /// expected type): where, and why.
-    Unknown { why: String, pos: Pos },
+    Unknown {
+        why: String,
+        pos: Pos,
+    },
 }
 
 impl<T> Got<T> {
@@ -237,9 +240,17 @@ mod tests {
     fn unknown_and_stand_ins_are_never_exact() {
         assert_eq!(boolean(Some(&v(Val::Str("TRUE".into())))), Got::Yes(true));
         assert_eq!(boolean(None), Got::Absent);
-        assert!(matches!(boolean(Some(&v(Val::Unknown("p".into())))), Got::Unknown { pos, .. } if pos.line == 3));
-        assert!(matches!(boolean(Some(&v(Val::Symbol("x".into())))), Got::Unknown { .. }));
-        assert!(matches!(boolean(Some(&v(Val::Str("yes".into())))), Got::Unknown { .. }));
+        assert!(
+            matches!(boolean(Some(&v(Val::Unknown("p".into())))), Got::Unknown { pos, .. } if pos.line == 3)
+        );
+        assert!(matches!(
+            boolean(Some(&v(Val::Symbol("x".into())))),
+            Got::Unknown { .. }
+        ));
+        assert!(matches!(
+            boolean(Some(&v(Val::Str("yes".into())))),
+            Got::Unknown { .. }
+        ));
         assert_eq!(integer(Some(&v(Val::Num("22".into())))), Got::Yes(22));
         assert_eq!(present(Some(&v(Val::Symbol("k".into())))), Got::Yes(true));
         assert!(to_json(&v(Val::List(vec![v(Val::Unknown("why".into()))]))).is_err());

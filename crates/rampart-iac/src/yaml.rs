@@ -95,7 +95,11 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                         message: "unbalanced collection end".into(),
                     });
                 };
-                let kind = if f.is_map { map(f.items)? } else { Kind::Seq(f.items) };
+                let kind = if f.is_map {
+                    map(f.items)?
+                } else {
+                    Kind::Seq(f.items)
+                };
                 let node = wrap(f.tag.as_ref(), Node::new(kind, f.pos))?;
                 Some((node, f.anchor))
             }
@@ -105,7 +109,9 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                     if nodes > MAX_NODES {
                         return Err(SyntaxError {
                             pos: at,
-                            message: format!("aliases expand the document beyond {MAX_NODES} values"),
+                            message: format!(
+                                "aliases expand the document beyond {MAX_NODES} values"
+                            ),
                         });
                     }
                     Some((n.clone(), 0))
@@ -243,7 +249,12 @@ fn wrap(tag: Option<&Tag>, node: Node) -> Result<Node, SyntaxError> {
     ))
 }
 
-fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>, at: Pos) -> Result<Node, SyntaxError> {
+fn scalar(
+    value: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    at: Pos,
+) -> Result<Node, SyntaxError> {
     let forced_string = tag.is_some_and(|t| t.handle == "!!" && t.suffix == "str")
         || tag.is_some_and(|t| t.handle == "!");
     let kind = if style != ScalarStyle::Plain || forced_string {
@@ -268,7 +279,10 @@ fn plain(v: &str) -> Kind {
 fn is_number(v: &str) -> bool {
     let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
     !digits.is_empty()
-        && digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
         && v.parse::<f64>().is_ok()
 }
 
@@ -286,11 +300,20 @@ mod tests {
             "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub '${AWS::StackName}-logs'\n      Arn: !GetAtt Key.Arn\n      Tags: [!Ref Env]\n",
         )
         .unwrap();
-        let props = doc.get("Resources").unwrap().get("B").unwrap().get("Properties").unwrap();
+        let props = doc
+            .get("Resources")
+            .unwrap()
+            .get("B")
+            .unwrap()
+            .get("Properties")
+            .unwrap();
         let name = props.get("BucketName").unwrap();
         // A tagged value is positioned at its value (the parser's span starts after the tag).
         assert_eq!(at(name), (5, 24));
-        assert_eq!(name.get("Fn::Sub").unwrap().as_str(), Some("${AWS::StackName}-logs"));
+        assert_eq!(
+            name.get("Fn::Sub").unwrap().as_str(),
+            Some("${AWS::StackName}-logs")
+        );
         let arn = props.get("Arn").unwrap().get("Fn::GetAtt").unwrap();
         match &arn.kind {
             Kind::Seq(v) => assert_eq!(v[0].as_str(), Some("Key")),

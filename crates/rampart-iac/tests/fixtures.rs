@@ -23,7 +23,10 @@ fn env(control: &str) -> Env {
         let mut chain = Chain::default();
         chain.push(
             "r-root".into(),
-            vec![("RegionDeny".into(), rampart_policy::parse_policy(REGION_DENY).unwrap())],
+            vec![(
+                "RegionDeny".into(),
+                rampart_policy::parse_policy(REGION_DENY).unwrap(),
+            )],
         );
         env.guardrails = Some(GuardrailEnv::new(
             Guardrails::new(chain, None),
@@ -38,15 +41,21 @@ fn env(control: &str) -> Env {
 fn statuses(path: &Path, control: &str) -> Vec<(Status, String)> {
     let text = std::fs::read_to_string(path).unwrap();
     let opts = ReadOptions {
-        region: (control == "iac-guardrail-impact" && !path.to_string_lossy().ends_with(".tfplan.json"))
-            .then(|| "eu-north-1".into()),
+        region: (control == "iac-guardrail-impact"
+            && !path.to_string_lossy().ends_with(".tfplan.json"))
+        .then(|| "eu-north-1".into()),
         ..ReadOptions::default()
     };
     let dep = read(&text, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     check(&path.display().to_string(), &dep, &env(control))
         .into_iter()
         .filter(|f| f.control.id == control)
-        .map(|f| (f.status, format!("{}:{}:{} {}", f.file, f.line, f.column, f.message)))
+        .map(|f| {
+            (
+                f.status,
+                format!("{}:{}:{} {}", f.file, f.line, f.column, f.message),
+            )
+        })
         .collect()
 }
 
@@ -64,7 +73,10 @@ fn every_check_has_passing_and_failing_fixtures_in_every_format() {
         };
         for fmt in formats {
             let pass = statuses(&dir.join(format!("pass.{fmt}")), control);
-            assert!(!pass.is_empty(), "{control} pass.{fmt}: no finding for the control");
+            assert!(
+                !pass.is_empty(),
+                "{control} pass.{fmt}: no finding for the control"
+            );
             assert!(
                 pass.iter().all(|(s, _)| *s == Status::Pass),
                 "{control} pass.{fmt}: {pass:#?}"

@@ -29,7 +29,9 @@ fn one<'a>(f: &'a [Finding], control: &str, resource: &str) -> &'a Finding {
 
 /// 1-based line and column of the first occurrence of `needle`.
 fn pos(text: &str, needle: &str) -> (u32, u32) {
-    let at = text.find(needle).unwrap_or_else(|| panic!("{needle} not in text"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
     let line = text[..at].matches('\n').count() + 1;
     let col = text[..at].chars().rev().take_while(|c| *c != '\n').count() + 1;
     (line as u32, col as u32)
@@ -79,13 +81,21 @@ fn unresolvable_values_are_unknown_never_pass() {
     let f = run(&text, &ReadOptions::default());
     let db = one(&f, "cis-2.3.1", "Db");
     assert_eq!(db.status, Status::Unknown);
-    assert!(db.message.contains("parameter `Encrypt` has no Default"), "{}", db.message);
+    assert!(
+        db.message.contains("parameter `Encrypt` has no Default"),
+        "{}",
+        db.message
+    );
     // At the tagged value: `Encrypt` after `!Ref `.
     let (line, col) = pos(&text, "StorageEncrypted: !Ref Encrypt");
     assert_eq!((db.line, db.column), (line, col + 23));
     let files = one(&f, "cis-2.4.1", "Files");
     assert_eq!(files.status, Status::Unknown, "{}", files.message);
-    assert!(files.message.contains("condition `EncryptChosen`"), "{}", files.message);
+    assert!(
+        files.message.contains("condition `EncryptChosen`"),
+        "{}",
+        files.message
+    );
     let imported = one(&f, "cis-2.4.1", "Imported");
     assert_eq!(imported.status, Status::Unknown);
     assert!(imported.message.contains("Fn::ImportValue"));
@@ -93,7 +103,10 @@ fn unresolvable_values_are_unknown_never_pass() {
     assert_eq!(one(&f, "cis-2.3.3", "Db").status, Status::Pass);
     assert_eq!(one(&f, "cis-2.3.2", "Db").status, Status::Pass);
     // The volume's condition holds (Env defaults to prod): it is checked.
-    assert_eq!(one(&f, "iac-ebs-volume-encryption", "DevOnly").status, Status::Fail);
+    assert_eq!(
+        one(&f, "iac-ebs-volume-encryption", "DevOnly").status,
+        Status::Fail
+    );
 }
 
 #[test]
@@ -121,7 +134,11 @@ fn an_undecidable_resource_condition_is_checked_and_said() {
     let f = run(&text, &ReadOptions::default());
     let v = one(&f, "iac-ebs-volume-encryption", "DevOnly");
     assert_eq!(v.status, Status::Fail);
-    assert!(v.message.contains("condition `EncryptChosen`"), "{}", v.message);
+    assert!(
+        v.message.contains("condition `EncryptChosen`"),
+        "{}",
+        v.message
+    );
 }
 
 #[test]
@@ -145,7 +162,12 @@ fn terraform_known_after_apply_is_unknown() {
     assert!(db.message.contains("known after apply"));
     assert_eq!((db.line, db.column), pos(plan, "null"));
     let fs = one(&f, "cis-2.4.1", "module.net.aws_efs_file_system.fs");
-    assert_eq!(fs.status, Status::Unknown, "child modules are read: {}", fs.message);
+    assert_eq!(
+        fs.status,
+        Status::Unknown,
+        "child modules are read: {}",
+        fs.message
+    );
 }
 
 #[test]
@@ -153,13 +175,25 @@ fn positions_point_at_the_offending_property() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let cases = [
         ("cis-5.2/fail.yaml", "cis-5.2", "IpProtocol: tcp"),
-        ("cis-5.2/fail.json", "cis-5.2", "{\n            \"IpProtocol\""),
+        (
+            "cis-5.2/fail.json",
+            "cis-5.2",
+            "{\n            \"IpProtocol\"",
+        ),
         ("cis-2.1.4/fail.yaml", "cis-2.1.4", "false"),
         ("cis-2.1.4/fail.json", "cis-2.1.4", "false"),
         ("cis-2.1.4/fail.tfplan.json", "cis-2.1.4", "false"),
         ("cis-2.3.3/fail.yaml", "cis-2.3.3", "true"),
-        ("cis-2.3.3/fail.tfplan.json", "cis-2.3.3", "\"publicly_accessible\": true"),
-        ("cis-1.16/fail.yaml", "cis-1.16", "PolicyDocument:\n        Version"),
+        (
+            "cis-2.3.3/fail.tfplan.json",
+            "cis-2.3.3",
+            "\"publicly_accessible\": true",
+        ),
+        (
+            "cis-1.16/fail.yaml",
+            "cis-1.16",
+            "PolicyDocument:\n        Version",
+        ),
         ("cis-3.7/fail.yaml", "cis-3.7", "Net:"),
         ("cis-3.7/fail.tfplan.json", "cis-3.7", "\"aws_vpc.net\""),
     ];
@@ -179,7 +213,12 @@ fn positions_point_at_the_offending_property() {
             line += 1;
             col += 2;
         }
-        assert_eq!((hit.line, hit.column), (line, col), "{file}: {}", hit.message);
+        assert_eq!(
+            (hit.line, hit.column),
+            (line, col),
+            "{file}: {}",
+            hit.message
+        );
     }
 }
 
@@ -187,23 +226,51 @@ fn positions_point_at_the_offending_property() {
 fn a_malformed_file_is_one_error_with_its_position_and_the_rest_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("a-bad.yaml"), "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties: [1, 2\n").unwrap();
-    std::fs::write(d.join("b-bad.json"), "{\"Resources\": {\"B\": {\"Type\": \"AWS::S3::Bucket\",}}}").unwrap();
-    std::fs::write(d.join("c-dup.yaml"), "Resources:\n  B:\n    Type: AWS::S3::Bucket\n  B:\n    Type: AWS::S3::Bucket\n").unwrap();
+    std::fs::write(
+        d.join("a-bad.yaml"),
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties: [1, 2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("b-bad.json"),
+        "{\"Resources\": {\"B\": {\"Type\": \"AWS::S3::Bucket\",}}}",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("c-dup.yaml"),
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n  B:\n    Type: AWS::S3::Bucket\n",
+    )
+    .unwrap();
     std::fs::write(d.join("d-good.yaml"), "Resources:\n  Files:\n    Type: AWS::EFS::FileSystem\n    Properties:\n      Encrypted: false\n").unwrap();
     std::fs::write(d.join("e-package.json"), "{\"name\": \"not-a-template\"}").unwrap();
     let r = check_paths(&[d.to_path_buf()], &ReadOptions::default(), &env());
     assert_eq!(r.errors.len(), 3, "{:#?}", r.errors);
     let shown: Vec<String> = r.errors.iter().map(|e| e.to_string()).collect();
-    assert!(shown[0].contains("a-bad.yaml:") && r.errors[0].line >= 4, "{}", shown[0]);
+    assert!(
+        shown[0].contains("a-bad.yaml:") && r.errors[0].line >= 4,
+        "{}",
+        shown[0]
+    );
     assert!(shown[1].contains("b-bad.json:1:"), "{}", shown[1]);
-    assert!(shown[2].contains("c-dup.yaml:4:3: duplicate key `B`"), "{}", shown[2]);
+    assert!(
+        shown[2].contains("c-dup.yaml:4:3: duplicate key `B`"),
+        "{}",
+        shown[2]
+    );
     assert_eq!(r.files, 1);
     assert_eq!(r.count(Status::Fail), 1);
-    assert_eq!(r.skipped.len(), 1, "a JSON file that is not a template is skipped in a directory");
+    assert_eq!(
+        r.skipped.len(),
+        1,
+        "a JSON file that is not a template is skipped in a directory"
+    );
     // Named explicitly, it is an error.
     let r = check_paths(&[d.join("e-package.json")], &ReadOptions::default(), &env());
-    assert!(r.errors[0].message.contains("neither a CloudFormation template"));
+    assert!(
+        r.errors[0]
+            .message
+            .contains("neither a CloudFormation template")
+    );
 }
 
 #[test]
@@ -226,7 +293,11 @@ fn suppressions_in_the_template_and_in_the_config() {
     let bpa = one(&f, "cis-2.1.4", "Site");
     assert_eq!(bpa.status, Status::Fail);
     assert_eq!(bpa.suppressed.as_ref().unwrap().source, "template");
-    assert!(one(&f, "iac-s3-kms-encryption", "Site").suppressed.is_none());
+    assert!(
+        one(&f, "iac-s3-kms-encryption", "Site")
+            .suppressed
+            .is_none()
+    );
     let rules = [
         Suppression {
             control: Some("cis-2.4.1".into()),
@@ -243,9 +314,23 @@ fn suppressions_in_the_template_and_in_the_config() {
         },
     ];
     let warnings = suppress(&mut f, &rules, "2026-12-06");
-    assert_eq!(one(&f, "cis-2.4.1", "Files").suppressed.as_ref().unwrap().source, "rampart.toml");
-    assert!(one(&f, "iac-s3-kms-encryption", "Site").suppressed.is_none());
-    assert!(warnings[0].contains("expired on 2020-01-01"), "{warnings:?}");
+    assert_eq!(
+        one(&f, "cis-2.4.1", "Files")
+            .suppressed
+            .as_ref()
+            .unwrap()
+            .source,
+        "rampart.toml"
+    );
+    assert!(
+        one(&f, "iac-s3-kms-encryption", "Site")
+            .suppressed
+            .is_none()
+    );
+    assert!(
+        warnings[0].contains("expired on 2020-01-01"),
+        "{warnings:?}"
+    );
     // A suppression without a reason is refused where it is written.
     let bad = text.replace("            reason: public website, reviewed 2026-11\n", "");
     let e = read(&bad, &ReadOptions::default()).unwrap_err();
@@ -275,7 +360,11 @@ fn references_resolve_to_the_resources_they_name() {
     let f = run(text, &ReadOptions::default());
     let k = one(&f, "iac-resource-policy-exposure", "Key");
     assert_eq!(k.status, Status::Fail, "{}", k.message);
-    assert!(k.message.contains("account 444455556666") && !k.message.contains(STAND_IN_ACCOUNT), "{}", k.message);
+    assert!(
+        k.message.contains("account 444455556666") && !k.message.contains(STAND_IN_ACCOUNT),
+        "{}",
+        k.message
+    );
     // The same account, given as --account, is the owner: nothing external.
     let opts = ReadOptions {
         account: Some("444455556666".into()),
@@ -287,5 +376,8 @@ fn references_resolve_to_the_resources_they_name() {
         ..Env::default()
     };
     let f = check("t.yaml", &dep, &e);
-    assert_eq!(one(&f, "iac-resource-policy-exposure", "Key").status, Status::Pass);
+    assert_eq!(
+        one(&f, "iac-resource-policy-exposure", "Key").status,
+        Status::Pass
+    );
 }

@@ -39,7 +39,12 @@ fn severity_level(s: Severity) -> &'static str {
     }
 }
 
-fn document(version: &str, end_time: Option<&str>, rules: Vec<Value>, results: Vec<Value>) -> String {
+fn document(
+    version: &str,
+    end_time: Option<&str>,
+    rules: Vec<Value>,
+    results: Vec<Value>,
+) -> String {
     let mut invocation = json!({"executionSuccessful": true});
     if let Some(t) = end_time {
         invocation["endTimeUtc"] = json!(t);
@@ -97,7 +102,8 @@ pub fn render_located(version: &str, located: &[Located<'_>], errors: &[Unreadab
             "properties": {"security-severity": "5.5"}
         }));
     }
-    let region = |line: u32, column: u32| json!({"startLine": line.max(1), "startColumn": column.max(1)});
+    let region =
+        |line: u32, column: u32| json!({"startLine": line.max(1), "startColumn": column.max(1)});
     let mut results: Vec<Value> = located
         .iter()
         .map(|l| {
@@ -215,7 +221,10 @@ mod tests {
 
     #[test]
     fn located_results_point_at_the_line() {
-        let c = rampart_core::catalogue().into_iter().find(|c| c.id == "cis-5.2").unwrap();
+        let c = rampart_core::catalogue()
+            .into_iter()
+            .find(|c| c.id == "cis-5.2")
+            .unwrap();
         let l = super::Located {
             control: c,
             status: "FAIL",
@@ -227,14 +236,27 @@ mod tests {
             fingerprint: "abc".into(),
             suppressed: None,
         };
-        let text = super::render_located("0.1.0", &[l], &[("bad.yaml", 3, 5, "bad.yaml:3:5: duplicate key `a`")]);
+        let text = super::render_located(
+            "0.1.0",
+            &[l],
+            &[("bad.yaml", 3, 5, "bad.yaml:3:5: duplicate key `a`")],
+        );
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let results = v["runs"][0]["results"].as_array().unwrap();
         let loc = &results[0]["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "templates/web.yaml");
-        assert_eq!((loc["region"]["startLine"].as_u64(), loc["region"]["startColumn"].as_u64()), (Some(12), Some(11)));
+        assert_eq!(
+            (
+                loc["region"]["startLine"].as_u64(),
+                loc["region"]["startColumn"].as_u64()
+            ),
+            (Some(12), Some(11))
+        );
         assert_eq!(results[0]["level"], "error");
         let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
-        assert_eq!(rules[results[1]["ruleIndex"].as_u64().unwrap() as usize]["id"], "rampart-iac-unreadable");
+        assert_eq!(
+            rules[results[1]["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            "rampart-iac-unreadable"
+        );
     }
 }

@@ -25,20 +25,43 @@ fn stdout(o: &Output) -> String {
 fn exit_codes_follow_fail_on() {
     let dir = fixtures();
     let o = rampart(&["iac", "check", "cis-5.2/fail.yaml"], &dir);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout(&o).contains("cis-5.2/fail.yaml:8:11: FAIL HIGH cis-5.2 Web: admits 0.0.0.0/0 to port(s) 22"), "{}", stdout(&o));
-    let o = rampart(&["iac", "check", "cis-5.2/fail.yaml", "--fail-on", "high"], &dir);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout(&o).contains(
+            "cis-5.2/fail.yaml:8:11: FAIL HIGH cis-5.2 Web: admits 0.0.0.0/0 to port(s) 22"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = rampart(
+        &["iac", "check", "cis-5.2/fail.yaml", "--fail-on", "high"],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(3));
-    let o = rampart(&["iac", "check", "cis-5.2/fail.yaml", "--fail-on", "critical"], &dir);
+    let o = rampart(
+        &["iac", "check", "cis-5.2/fail.yaml", "--fail-on", "critical"],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(0));
-    let o = rampart(&["iac", "check", "cis-5.2/pass.yaml", "--fail-on", "low"], &dir);
+    let o = rampart(
+        &["iac", "check", "cis-5.2/pass.yaml", "--fail-on", "low"],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(0));
 }
 
 #[test]
 fn sarif_points_at_the_template_line() {
     let dir = fixtures();
-    let o = rampart(&["iac", "check", "cis-2.1.4/fail.yaml", "--format", "sarif"], &dir);
+    let o = rampart(
+        &["iac", "check", "cis-2.1.4/fail.yaml", "--format", "sarif"],
+        &dir,
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let results = v["runs"][0]["results"].as_array().unwrap();
     let r = results.iter().find(|r| r["ruleId"] == "cis-2.1.4").unwrap();
@@ -57,17 +80,69 @@ fn json_output_and_parameters() {
         "Parameters:\n  Enc:\n    Type: String\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      DBSubnetGroupName: private\n      StorageEncrypted: !Ref Enc\n",
     )
     .unwrap();
-    let o = rampart(&["iac", "check", "db.yaml", "--format", "json", "--fail-on", "high"], dir.path());
+    let o = rampart(
+        &[
+            "iac",
+            "check",
+            "db.yaml",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+        dir.path(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["control"]["id"] == "cis-2.3.1").unwrap().clone();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"]["id"] == "cis-2.3.1")
+        .unwrap()
+        .clone();
     assert_eq!(f["status"], "UNKNOWN");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(9), Some(30)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(9), Some(30))
+    );
     assert_eq!(o.status.code(), Some(0), "UNKNOWN does not gate by default");
-    let o = rampart(&["iac", "check", "db.yaml", "--fail-on", "high", "--fail-on-unknown"], dir.path());
+    let o = rampart(
+        &[
+            "iac",
+            "check",
+            "db.yaml",
+            "--fail-on",
+            "high",
+            "--fail-on-unknown",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(3));
-    let o = rampart(&["iac", "check", "db.yaml", "--fail-on", "high", "--parameter", "Enc=true"], dir.path());
+    let o = rampart(
+        &[
+            "iac",
+            "check",
+            "db.yaml",
+            "--fail-on",
+            "high",
+            "--parameter",
+            "Enc=true",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0));
-    let o = rampart(&["iac", "check", "db.yaml", "--fail-on", "high", "--parameter", "Enc=false"], dir.path());
+    let o = rampart(
+        &[
+            "iac",
+            "check",
+            "db.yaml",
+            "--fail-on",
+            "high",
+            "--parameter",
+            "Enc=false",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(3));
     // rampart.toml suppressions.
     std::fs::write(
@@ -75,22 +150,52 @@ fn json_output_and_parameters() {
         "[[iac.suppress]]\ncontrol = \"cis-2.3.1\"\nresource = \"Db\"\nreason = \"dev database, no data\"\n",
     )
     .unwrap();
-    let o = rampart(&["iac", "check", "db.yaml", "--fail-on", "high", "--parameter", "Enc=false"], dir.path());
+    let o = rampart(
+        &[
+            "iac",
+            "check",
+            "db.yaml",
+            "--fail-on",
+            "high",
+            "--parameter",
+            "Enc=false",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("[suppressed (rampart.toml): dev database, no data]"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("[suppressed (rampart.toml): dev database, no data]"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn a_malformed_template_is_reported_and_the_others_checked() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), "Resources:\n  A:\n    Type: AWS::S3::Bucket\n   Properties: {}\n").unwrap();
-    std::fs::write(dir.path().join("good.yaml"), "Resources:\n  F:\n    Type: AWS::EFS::FileSystem\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "Resources:\n  A:\n    Type: AWS::S3::Bucket\n   Properties: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("good.yaml"),
+        "Resources:\n  F:\n    Type: AWS::EFS::FileSystem\n",
+    )
+    .unwrap();
     let o = rampart(&["iac", "check", "."], dir.path());
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    let line = err.lines().find(|l| l.contains("bad.yaml:")).unwrap_or_else(|| panic!("{err}"));
+    let line = err
+        .lines()
+        .find(|l| l.contains("bad.yaml:"))
+        .unwrap_or_else(|| panic!("{err}"));
     assert!(line.starts_with("rampart: error: ./bad.yaml:4:"), "{line}");
-    assert!(stdout(&o).contains("./good.yaml:2:3: FAIL MEDIUM cis-2.4.1"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("./good.yaml:2:3: FAIL MEDIUM cis-2.4.1"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -127,7 +232,8 @@ fn guardrails_deny_a_deployment_outside_the_allowed_regions() {
         let a = args(region);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let o = rampart(&a, dir.path());
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
         v["findings"]
             .as_array()
             .unwrap()
@@ -139,6 +245,9 @@ fn guardrails_deny_a_deployment_outside_the_allowed_regions() {
     let denied = finding("eu-north-1");
     assert_eq!(denied["status"], "FAIL");
     let msg = denied["message"].as_str().unwrap();
-    assert!(msg.contains("ec2:RunInstances in eu-north-1") && msg.contains("rampart-region-deny"), "{msg}");
+    assert!(
+        msg.contains("ec2:RunInstances in eu-north-1") && msg.contains("rampart-region-deny"),
+        "{msg}"
+    );
     assert_eq!(finding("eu-west-1")["status"], "PASS");
 }

@@ -154,12 +154,17 @@ fn environment(g: &Global, a: &IacCheckArgs) -> anyhow::Result<Env> {
     if view.management_account == Some(account.as_str()) {
         output::note(
             g,
-            format!("rampart: note: {account} is the management account: no SCP applies to it, guardrail impact not evaluated"),
+            format!(
+                "rampart: note: {account} is the management account: no SCP applies to it, guardrail impact not evaluated"
+            ),
         );
         return Ok(env);
     }
     if snapshot.organization.is_none() {
-        output::note(g, "rampart: note: the snapshot has no organization: guardrail impact not evaluated");
+        output::note(
+            g,
+            "rampart: note: the snapshot has no organization: guardrail impact not evaluated",
+        );
         return Ok(env);
     }
     let chain = view
@@ -183,7 +188,9 @@ fn check(g: &Global, a: &IacCheckArgs) -> anyhow::Result<Exit> {
         None | Some("text") | Some("table") => "text",
         Some("json") => "json",
         Some("sarif") => "sarif",
-        Some(other) => anyhow::bail!("unknown format `{other}` for iac check: use text, json or sarif"),
+        Some(other) => {
+            anyhow::bail!("unknown format `{other}` for iac check: use text, json or sarif")
+        }
     };
     let config = load_config(&g.config)?;
     let opts = ReadOptions {
@@ -193,7 +200,10 @@ fn check(g: &Global, a: &IacCheckArgs) -> anyhow::Result<Exit> {
     };
     let env = environment(g, a)?;
     let mut report = rampart_iac::check_paths(&a.paths, &opts, &env);
-    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
     for w in rampart_iac::suppress(&mut report.findings, &config.iac.suppress, &today) {
         output::note(g, format!("rampart: warning: {w}"));
     }
@@ -211,7 +221,10 @@ fn check(g: &Global, a: &IacCheckArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
     if let Some(level) = a.fail_on
-        && report.findings.iter().any(|f| f.gates(level, a.fail_on_unknown))
+        && report
+            .findings
+            .iter()
+            .any(|f| f.gates(level, a.fail_on_unknown))
     {
         return Ok(Exit::Findings);
     }
@@ -276,7 +289,11 @@ fn fingerprint(parts: &[&str]) -> String {
 }
 
 fn sarif(r: &Report) -> String {
-    let uris: Vec<String> = r.findings.iter().map(|f| f.file.replace('\\', "/")).collect();
+    let uris: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| f.file.replace('\\', "/"))
+        .collect();
     let located: Vec<rampart_report::Located<'_>> = r
         .findings
         .iter()
@@ -299,7 +316,14 @@ fn sarif(r: &Report) -> String {
         .errors
         .iter()
         .zip(&messages)
-        .map(|(e, m)| (e.file.trim_start_matches("./"), e.line, e.column, m.as_str()))
+        .map(|(e, m)| {
+            (
+                e.file.trim_start_matches("./"),
+                e.line,
+                e.column,
+                m.as_str(),
+            )
+        })
         .collect();
     rampart_report::render_located(env!("CARGO_PKG_VERSION"), &located, &errors)
 }
