@@ -15,10 +15,10 @@ use std::time::Instant;
 const TEMPLATES: usize = 1_000;
 
 fn yaml_template(i: usize) -> String {
-    let open = i % 7 == 0;
+    let open = i.is_multiple_of(7);
     let port = if open { 22 } else { 443 };
-    let enc = if i % 5 == 0 { "false" } else { "true" };
-    let principal = if i % 11 == 0 {
+    let enc = if i.is_multiple_of(5) { "false" } else { "true" };
+    let principal = if i.is_multiple_of(11) {
         "'*'".to_string()
     } else {
         "!Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root'".to_string()
@@ -198,12 +198,12 @@ Resources:
             Resource: !GetAtt Jobs.Arn
 ",
         a = i % 250,
-        bpp = if i % 13 == 0 { "false" } else { "true" },
+        bpp = if i.is_multiple_of(13) { "false" } else { "true" },
         owner = i % 17,
-        rot = if i % 3 == 0 { "false" } else { "true" },
-        tokens = if i % 4 == 0 { "optional" } else { "required" },
+        rot = if i.is_multiple_of(3) { "false" } else { "true" },
+        tokens = if i.is_multiple_of(4) { "optional" } else { "required" },
     );
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         t.push_str(&format!(
             "  Trail:
     Type: AWS::CloudTrail::Trail
@@ -267,12 +267,12 @@ fn plan(i: usize) -> String {
     let v = |open: bool| if open { "true" } else { "false" };
     let resources = [
         ("aws_s3_bucket.data", "aws_s3_bucket", format!(r#"{{"bucket":"svc{i}-data","force_destroy":false,"object_lock_enabled":false,"tags":{{"service":"svc{i}"}}}}"#)),
-        ("aws_s3_bucket_public_access_block.data", "aws_s3_bucket_public_access_block", format!(r#"{{"bucket":"svc{i}-data","block_public_acls":true,"ignore_public_acls":true,"block_public_policy":{},"restrict_public_buckets":true}}"#, v(i % 13 != 0))),
+        ("aws_s3_bucket_public_access_block.data", "aws_s3_bucket_public_access_block", format!(r#"{{"bucket":"svc{i}-data","block_public_acls":true,"ignore_public_acls":true,"block_public_policy":{},"restrict_public_buckets":true}}"#, v(!i.is_multiple_of(13)))),
         ("aws_s3_bucket_policy.data", "aws_s3_bucket_policy", format!(r#"{{"bucket":"svc{i}-data","policy":{}}}"#, serde_json::to_string(&format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::svc{i}-data","arn:aws:s3:::svc{i}-data/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#)).unwrap_or_default())),
-        ("aws_security_group.web", "aws_security_group", format!(r#"{{"name":"svc{i}-web","description":"web","ingress":[{{"protocol":"tcp","from_port":{p},"to_port":{p},"cidr_blocks":["0.0.0.0/0"],"ipv6_cidr_blocks":[],"prefix_list_ids":[],"security_groups":[],"self":false,"description":""}}]}}"#, p = if i % 7 == 0 { 22 } else { 443 })),
-        ("aws_db_instance.db", "aws_db_instance", format!(r#"{{"engine":"postgres","instance_class":"db.t4g.micro","allocated_storage":20,"storage_encrypted":{},"publicly_accessible":false,"auto_minor_version_upgrade":true}}"#, v(i % 5 != 0))),
-        ("aws_kms_key.data", "aws_kms_key", format!(r#"{{"description":"svc{i}","enable_key_rotation":{},"customer_master_key_spec":"SYMMETRIC_DEFAULT","key_usage":"ENCRYPT_DECRYPT"}}"#, v(i % 3 != 0))),
-        ("aws_instance.web", "aws_instance", format!(r#"{{"ami":"ami-{i:08x}","instance_type":"t4g.micro","metadata_options":[{{"http_tokens":"{}","http_endpoint":"enabled"}}],"root_block_device":[{{"encrypted":true,"volume_size":30}}]}}"#, if i % 4 == 0 { "optional" } else { "required" })),
+        ("aws_security_group.web", "aws_security_group", format!(r#"{{"name":"svc{i}-web","description":"web","ingress":[{{"protocol":"tcp","from_port":{p},"to_port":{p},"cidr_blocks":["0.0.0.0/0"],"ipv6_cidr_blocks":[],"prefix_list_ids":[],"security_groups":[],"self":false,"description":""}}]}}"#, p = if i.is_multiple_of(7) { 22 } else { 443 })),
+        ("aws_db_instance.db", "aws_db_instance", format!(r#"{{"engine":"postgres","instance_class":"db.t4g.micro","allocated_storage":20,"storage_encrypted":{},"publicly_accessible":false,"auto_minor_version_upgrade":true}}"#, v(!i.is_multiple_of(5)))),
+        ("aws_kms_key.data", "aws_kms_key", format!(r#"{{"description":"svc{i}","enable_key_rotation":{},"customer_master_key_spec":"SYMMETRIC_DEFAULT","key_usage":"ENCRYPT_DECRYPT"}}"#, v(!i.is_multiple_of(3)))),
+        ("aws_instance.web", "aws_instance", format!(r#"{{"ami":"ami-{i:08x}","instance_type":"t4g.micro","metadata_options":[{{"http_tokens":"{}","http_endpoint":"enabled"}}],"root_block_device":[{{"encrypted":true,"volume_size":30}}]}}"#, if i.is_multiple_of(4) { "optional" } else { "required" })),
         ("aws_vpc.main", "aws_vpc", r#"{"cidr_block":"10.0.0.0/16","enable_dns_support":true}"#.to_string()),
         ("aws_flow_log.main", "aws_flow_log", r#"{"traffic_type":"ALL","log_destination_type":"s3","log_destination":"arn:aws:s3:::central-flow-logs"}"#.to_string()),
     ];
@@ -326,7 +326,7 @@ fn main() {
     let mut report = None;
     for _ in 0..5 {
         let t = Instant::now();
-        let r = rampart_iac::check_paths(&[dir.clone()], &opts, &env);
+        let r = rampart_iac::check_paths(std::slice::from_ref(&dir), &opts, &env);
         best = best.min(t.elapsed().as_secs_f64());
         report = Some(r);
     }

@@ -200,7 +200,7 @@ fn walk_module(
             let addr = addr_node.as_str().unwrap_or_default();
             let values = r.get("values");
             let props = match values {
-                Some(v) => merge(v, unknowns.get(addr).copied(), 0),
+                Some(v) => merge(v, unknowns.get(addr).copied()),
                 None => V::new(Val::Map(Vec::new()), r.pos),
             };
             out.push(Resource {
@@ -237,7 +237,8 @@ fn any_unknown(au: &Node) -> bool {
 }
 
 /// The planned value with the unknown parts of `after_unknown` made [`Val::Unknown`].
-fn merge(v: &Node, au: Option<&Node>, depth: usize) -> V {
+/// Recursion is bounded by the reader's nesting limit.
+fn merge(v: &Node, au: Option<&Node>) -> V {
     if au.is_some_and(|a| matches!(a.kind, Kind::Bool(true))) {
         return unknown(v.pos);
     }
@@ -255,7 +256,7 @@ fn merge(v: &Node, au: Option<&Node>, depth: usize) -> V {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| merge(item, aus.get(i), depth + 1))
+                    .map(|(i, item)| merge(item, aus.get(i)))
                     .collect(),
             )
         }
@@ -268,7 +269,7 @@ fn merge(v: &Node, au: Option<&Node>, depth: usize) -> V {
                     let merged = if matches!(item.kind, Kind::Null) && a.is_some_and(any_unknown) {
                         unknown(item.pos)
                     } else {
-                        merge(item, a, depth + 1)
+                        merge(item, a)
                     };
                     (k.name.clone(), k.pos, merged)
                 })
