@@ -56,6 +56,7 @@ pub fn read(doc: &Node, opts: &ReadOptions) -> Result<Deployment, SyntaxError> {
         opts,
         types,
         conditions: RefCell::new(HashMap::new()),
+        naming: RefCell::new(Vec::new()),
     };
     let mut out = Vec::new();
     let mut skipped = 0;
@@ -150,6 +151,8 @@ struct Resolver<'a> {
     types: HashMap<&'a str, (&'a str, &'a Node)>,
     /// Memoised conditions (`None` inside = cannot be decided).
     conditions: RefCell<HashMap<String, Option<bool>>>,
+    /// Resources whose name property is being resolved (a name that refers to itself stops here).
+    naming: RefCell<Vec<String>>,
 }
 
 /// Deeper intrinsic nesting than this is refused (a condition cycle, or a hostile template).
@@ -623,12 +626,23 @@ fn partition(region: Option<&str>) -> &'static str {
     }
 }
 
-/// The literal name property of a resource, if the template writes one.
-fn literal_name(decl: &Node, prop: &str) -> Option<String> {
-    decl.get("Properties")?
-        .get(prop)?
-        .as_str()
-        .map(str::to_string)
+/// The name property of a resource as text (known, or a stand-in such as
+/// `svc-${AWS::AccountId}` without `--account`), when the template sets one.
+fn literal_name(decl: &Node, prop: &str, id: &str, r: &Resolver<'_>) -> Option<String> {
+    let node = decl.get("Properties")?.get(prop)?;
+    if let Some(s) = node.as_str() {
+        return Some(s.to_string());
+    }
+    if r.naming.borrow().iter().any(|n| n == id) {
+        return None;
+    }
+    r.naming.borrow_mut().push(id.to_string());
+    let v = r.resolve(node, 0);
+    r.naming.borrow_mut().pop();
+    match v?.val {
+        Val::Str(s) | Val::Symbol(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// What `Ref` of a resource returns, as a representative text.
@@ -641,16 +655,16 @@ fn ref_text(type_name: &str, id: &str, decl: &Node, r: &Resolver<'_>) -> String 
         .to_string();
     let lower = id.to_ascii_lowercase();
     match type_name {
-        "AWS::S3::Bucket" => literal_name(decl, "BucketName").unwrap_or(lower),
+        "AWS::S3::Bucket" => literal_name(decl, "BucketName", id, r).unwrap_or(lower),
         "AWS::SNS::Topic" => format!(
             "arn:aws:sns:{region}:{acct}:{}",
-            literal_name(decl, "TopicName").unwrap_or(lower)
+            literal_name(decl, "TopicName", id, r).unwrap_or(lower)
         ),
         "AWS::SQS::Queue" => format!(
             "https://sqs.{region}.amazonaws.com/{acct}/{}",
-            literal_name(decl, "QueueName").unwrap_or(lower)
+            literal_name(decl, "QueueName", id, r).unwrap_or(lower)
         ),
-        "AWS::IAM::Role" => literal_name(decl, "RoleName").unwrap_or(lower),
+        "AWS::IAM::Role" => literal_name(decl, "RoleName", id, r).unwrap_or(lower),
         _ => lower,
     }
 }
@@ -679,7 +693,7 @@ fn attr_text(type_name: &str, id: &str, attr: &str, decl: &Node, r: &Resolver<'_
         "AWS::IAM::User" => format!("arn:aws:iam::{acct}:user/{lower}"),
         "AWS::SQS::Queue" => format!(
             "arn:aws:sqs:{region}:{acct}:{}",
-            literal_name(decl, "QueueName").unwrap_or(lower)
+            literal_name(decl, "QueueName", id, r).unwrap_or(lower)
         ),
         "AWS::SNS::Topic" => name,
         "AWS::KMS::Key" => format!("arn:aws:kms:{region}:{acct}:key/{lower}"),

@@ -381,3 +381,35 @@ fn references_resolve_to_the_resources_they_name() {
         Status::Pass
     );
 }
+
+/// A bucket named with `!Sub` (the account and region as stand-ins) is the bucket its policy's
+/// `!GetAtt Bucket.Arn` names: the TLS-only proof sees the same name on both sides.
+#[test]
+fn a_computed_bucket_name_is_the_same_on_both_sides_of_the_policy() {
+    let text = "Resources:
+  Data:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub 'data-${AWS::AccountId}-${AWS::Region}'
+  Loop:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub '${Loop}-x'
+  DataPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Data
+      PolicyDocument:
+        Statement:
+          - Effect: Deny
+            Principal: '*'
+            Action: 's3:*'
+            Resource: [!GetAtt Data.Arn, !Sub '${Data.Arn}/*']
+            Condition: {Bool: {aws:SecureTransport: 'false'}}
+";
+    let f = run(text, &ReadOptions::default());
+    let tls = one(&f, "cis-2.1.1", "Data");
+    assert_eq!(tls.status, Status::Pass, "{}", tls.message);
+    // A name that refers to itself resolves to a stand-in, without looping.
+    assert_eq!(one(&f, "cis-2.1.1", "Loop").status, Status::Fail);
+}
