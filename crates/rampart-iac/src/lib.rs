@@ -27,7 +27,7 @@ pub mod yaml;
 
 use checks::{CHECKS, Env, Subject, Verdict};
 use model::{Deployment, ReadOptions};
-use node::{Pos, SyntaxError};
+use node::SyntaxError;
 use rampart_core::{Control, Severity};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -388,12 +388,4 @@ pub fn check_paths(paths: &[PathBuf], opts: &ReadOptions, env: &Env) -> Report {
         }
     }
     report
-}
-
-/// Where a finding points, for callers that only have a position.
-pub fn at(f: &Finding) -> Pos {
-    Pos {
-        line: f.line,
-        column: f.column,
-    }
 }

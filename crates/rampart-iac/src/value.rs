@@ -51,15 +51,6 @@ pub enum Got<T> {
     },
 }
 
-impl<T> Got<T> {
-    pub fn or(self, default: T) -> Got<T> {
-        match self {
-            Got::Absent => Got::Yes(default),
-            g => g,
-        }
-    }
-}
-
 impl V {
     pub fn new(val: Val, pos: Pos) -> V {
         V { val, pos }
