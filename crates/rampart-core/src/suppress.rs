@@ -104,7 +104,7 @@ pub fn apply(findings: &mut [Finding], rules: &[Suppression], today: NaiveDate) 
 }
 
 /// Wildcard match for suppression patterns: `*` any run, `?` any one character; case-sensitive.
-fn glob(pattern: &str, text: &str) -> bool {
+pub fn glob(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);

@@ -15,6 +15,7 @@ mod ocsf;
 mod sarif;
 mod table;
 pub mod weekly;
+pub use sarif::{Located, Unreadable, render_located};
 pub use table::summary_line;
 
 /// Output formats `rampart audit --format` accepts.

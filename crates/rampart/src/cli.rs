@@ -125,4 +125,7 @@ pub enum Command {
     /// Look after the history store: info, prune, export, copy.
     #[command(subcommand)]
     Store(crate::cmd::store::StoreCommand),
+    /// Check CloudFormation templates and Terraform plans before they deploy.
+    #[command(subcommand)]
+    Iac(crate::cmd::iac::IacCommand),
 }

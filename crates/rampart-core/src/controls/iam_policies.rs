@@ -50,8 +50,9 @@ fn as_list(v: Option<&Value>) -> Vec<&str> {
     }
 }
 
-/// True when a statement allows `*` on `*` without conditions.
-pub(crate) fn grants_full_admin(document: &str) -> Result<bool, String> {
+/// True when a statement allows `*` on `*` without conditions (CIS 1.16; also judges the
+/// policies of a template in rampart-iac).
+pub fn grants_full_admin(document: &str) -> Result<bool, String> {
     let doc: Value = serde_json::from_str(document).map_err(|e| e.to_string())?;
     let stmts: Vec<&Value> = match doc.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),

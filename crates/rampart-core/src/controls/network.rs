@@ -5,10 +5,10 @@ use crate::{Control, Ctx, Outcome, Scope, Severity};
 use rampart_snapshot::{NetworkAcl, SgRule};
 
 /// Remote administration ports CIS names: SSH and RDP.
-const ADMIN_PORTS: &[i32] = &[22, 3389];
+pub const ADMIN_PORTS: &[i32] = &[22, 3389];
 
 /// CIFS/SMB: direct-hosted SMB (445) and SMB over NetBIOS session service (139).
-const CIFS_PORTS: &[i32] = &[139, 445];
+pub const CIFS_PORTS: &[i32] = &[139, 445];
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -168,11 +168,12 @@ fn nacl_admin_ports(ctx: &Ctx, out: &mut Vec<Outcome>) {
 }
 
 /// The internet as IPv4 and IPv6 ranges.
-const IPV4_WORLD: &str = "0.0.0.0/0";
-const IPV6_WORLD: &str = "::/0";
+pub const IPV4_WORLD: &str = "0.0.0.0/0";
+pub const IPV6_WORLD: &str = "::/0";
 
-/// Which of `ports` the rules open to `world` (an IPv4 or IPv6 "everyone" range).
-fn open_ports(rules: &[SgRule], ports: &[i32], world: &str) -> Vec<i32> {
+/// Which of `ports` the rules open to `world` (an IPv4 or IPv6 "everyone" range). Shared with
+/// the IaC form of CIS 5.2/5.3 (rampart-iac), which builds the rules from a template.
+pub fn open_ports(rules: &[SgRule], ports: &[i32], world: &str) -> Vec<i32> {
     let v6 = world == IPV6_WORLD;
     ports
         .iter()
@@ -317,15 +318,19 @@ fn each_instance(
 }
 
 fn imdsv2(ctx: &Ctx, out: &mut Vec<Outcome>) {
-    each_instance(ctx, out, |i| {
-        if i.http_endpoint.as_deref() == Some("disabled") {
-            Ok("metadata service disabled")
-        } else if i.http_tokens.as_deref() == Some("required") {
-            Ok("IMDSv2 required")
-        } else {
-            Err("IMDSv1 still allowed")
-        }
-    });
+    each_instance(ctx, out, imds_judge);
+}
+
+/// CIS 5.6 on one instance's metadata options: `Ok` passes, `Err` fails, with the reason.
+/// Shared with the IaC form (instances and launch templates in a template or plan).
+pub fn imds_judge(i: &rampart_snapshot::Ec2Instance) -> Result<&'static str, &'static str> {
+    if i.http_endpoint.as_deref() == Some("disabled") {
+        Ok("metadata service disabled")
+    } else if i.http_tokens.as_deref() == Some("required") {
+        Ok("IMDSv2 required")
+    } else {
+        Err("IMDSv1 still allowed")
+    }
 }
 
 fn instance_role(ctx: &Ctx, out: &mut Vec<Outcome>) {

@@ -9,6 +9,7 @@ pub mod demo_history;
 pub mod detect;
 pub mod follow;
 pub mod history;
+pub mod iac;
 pub mod init;
 pub mod output;
 pub mod plan;
@@ -39,5 +40,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Diff(a) => history::diff(g, a),
         Command::Report(c) => weekly::run(g, c),
         Command::Store(c) => store::run(g, c),
+        Command::Iac(a) => iac::run(g, a),
     }
 }
