@@ -22,7 +22,7 @@ fn snapshot(w: i64) -> Snapshot {
     let mut s = compliant_org(6, &["us-east-1", "eu-west-1"]);
     let n = s.accounts.len() as i64;
     for (i, a) in s.accounts.iter_mut().enumerate() {
-        if (i as i64) >= (w + 1) / 2 + 1 && (i as i64) < n {
+        if (i as i64) > (w + 1) / 2 && (i as i64) < n {
             for r in a.regions.iter_mut() {
                 r.ebs_encryption_by_default = false;
             }
