@@ -291,6 +291,25 @@ impl Store {
         self.read("cannot read findings", query::findings)
     }
 
+    /// Findings whose problem period is open, by id: what a report of open failures needs
+    /// without reading every lifecycle.
+    pub fn open_findings(&self) -> Result<Vec<FindingLife>, StoreError> {
+        self.read("cannot read open findings", query::open_findings)
+    }
+
+    /// Findings suppressed now (rampart.toml or an acceptance), by id.
+    pub fn suppressed_findings(&self) -> Result<Vec<FindingLife>, StoreError> {
+        self.read(
+            "cannot read suppressed findings",
+            query::suppressed_findings,
+        )
+    }
+
+    /// The findings with these ids, by id; ids the store does not know are left out.
+    pub fn findings_by_ids(&self, ids: &[String]) -> Result<Vec<FindingLife>, StoreError> {
+        self.read("cannot read findings", |c| query::findings_by_ids(c, ids))
+    }
+
     /// One finding's events, oldest first.
     pub fn finding_history(&self, id: &str) -> Result<Vec<LifeEvent>, StoreError> {
         self.read("cannot read the finding's history", |c| {

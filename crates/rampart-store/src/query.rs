@@ -93,14 +93,55 @@ pub(crate) fn account_scores(conn: &mut dyn Conn, since: Time) -> DbResult<Vec<A
     )
 }
 
+const FINDING_COLUMNS: &str = "id, control, title, severity, account_id, region, resource, \
+    message, status, open, suppressed, suppressed_reason, suppressed_expires, first_seen, \
+    last_seen, last_seen_run, opened_at, resolved_at, reopened";
+
 /// Every finding's current state; `last_seen` derived from the runs that covered it.
 pub(crate) fn findings(conn: &mut dyn Conn) -> DbResult<Vec<FindingLife>> {
-    let mut out: Vec<(FindingLife, RunId)> = Vec::new();
+    let mut out = Vec::new();
+    read_findings(conn, "ORDER BY id", &[], &mut out)?;
+    with_last_seen(conn, out)
+}
+
+/// Findings whose problem period is open (failing, or an ERROR that keeps it open).
+pub(crate) fn open_findings(conn: &mut dyn Conn) -> DbResult<Vec<FindingLife>> {
+    let mut out = Vec::new();
+    read_findings(conn, "WHERE open <> 0 ORDER BY id", &[], &mut out)?;
+    with_last_seen(conn, out)
+}
+
+/// Findings suppressed now (by rampart.toml or an acceptance in the store).
+pub(crate) fn suppressed_findings(conn: &mut dyn Conn) -> DbResult<Vec<FindingLife>> {
+    let mut out = Vec::new();
+    read_findings(conn, "WHERE suppressed <> 0 ORDER BY id", &[], &mut out)?;
+    with_last_seen(conn, out)
+}
+
+/// The findings with these ids (unknown ids are left out), by id.
+pub(crate) fn findings_by_ids(conn: &mut dyn Conn, ids: &[String]) -> DbResult<Vec<FindingLife>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let filter = format!("WHERE id IN ({})", crate::db::placeholders(1, chunk.len()));
+        let params: Vec<Val> = chunk.iter().map(|id| Val::from(id.as_str())).collect();
+        read_findings(conn, &filter, &params, &mut out)?;
+    }
+    out.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    out.dedup_by(|a, b| a.0.id == b.0.id);
+    with_last_seen(conn, out)
+}
+
+/// Appends the findings `filter` (a WHERE and/or ORDER BY clause) selects, each with the run
+/// it was last seen in as stored.
+fn read_findings(
+    conn: &mut dyn Conn,
+    filter: &str,
+    params: &[Val],
+    out: &mut Vec<(FindingLife, RunId)>,
+) -> DbResult<()> {
     conn.query(
-        "SELECT id, control, title, severity, account_id, region, resource, message, status, \
-         open, suppressed, suppressed_reason, suppressed_expires, first_seen, last_seen, \
-         last_seen_run, opened_at, resolved_at, reopened FROM findings ORDER BY id",
-        &[],
+        &format!("SELECT {FINDING_COLUMNS} FROM findings {filter}"),
+        params,
         &mut |r| {
             let state = state_from_row(r, [8, 9, 10, 13, 14, 16, 17, 18])?;
             let suppressed = state.suppressed.then(|| {
@@ -132,7 +173,14 @@ pub(crate) fn findings(conn: &mut dyn Conn) -> DbResult<Vec<FindingLife>> {
             ));
             Ok(())
         },
-    )?;
+    )
+}
+
+/// Replaces each present finding's stored `last_seen` with the latest run that covered it.
+fn with_last_seen(
+    conn: &mut dyn Conn,
+    mut out: Vec<(FindingLife, RunId)>,
+) -> DbResult<Vec<FindingLife>> {
     let oldest = out
         .iter()
         .filter(|(f, _)| f.status != LifeStatus::Gone)

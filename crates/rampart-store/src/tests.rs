@@ -321,6 +321,85 @@ fn suppressions_and_acceptances() {
     });
 }
 
+/// The narrow reads return exactly what filtering `findings()` would, `last_seen` included.
+#[test]
+fn open_suppressed_and_by_id_reads_match_findings() {
+    on_both(|db| {
+        let mut s = db.open();
+        let acc = |regions: &[&str]| vec![account("111", regions, false)];
+        let f = finding("c1", "111", "eu-west-1", "r", Status::Fail, "m");
+        let g = finding("c2", "111", "eu-west-1", "r", Status::Fail, "m");
+        let p = finding("c3", "111", "eu-west-1", "r", Status::Pass, "m");
+        let h = finding("c1", "111", "us-east-1", "r", Status::Fail, "m");
+        let fixed = Finding {
+            status: Status::Pass,
+            ..h.clone()
+        };
+        let all_regions = &["eu-west-1", "us-east-1"];
+        s.record_audit(
+            &audit(day(0), acc(all_regions), CONTROLS),
+            &[
+                suppressed(f.clone(), "known"),
+                g.clone(),
+                p.clone(),
+                h.clone(),
+            ],
+        )
+        .unwrap();
+        s.record_audit(
+            &audit(day(7), acc(all_regions), CONTROLS),
+            &[suppressed(f.clone(), "known"), g.clone(), p.clone(), fixed],
+        )
+        .unwrap();
+        // eu-west-1 only: us-east-1's last_seen stays at day 7, the others move to day 14.
+        s.record_audit(
+            &audit(day(14), acc(&["eu-west-1"]), CONTROLS),
+            &[suppressed(f.clone(), "known"), g.clone(), p.clone()],
+        )
+        .unwrap();
+        let all = s.findings().unwrap();
+        let ids = |v: &[FindingLife]| v.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+
+        let open = s.open_findings().unwrap();
+        let expected: Vec<FindingLife> = all.iter().filter(|f| f.open).cloned().collect();
+        assert_eq!(open, expected);
+        assert_eq!(ids(&open), {
+            let mut v = vec![f.id.clone(), g.id.clone()];
+            v.sort();
+            v
+        });
+        assert!(open.iter().all(|x| x.last_seen == day(14)));
+
+        let sup = s.suppressed_findings().unwrap();
+        assert_eq!(ids(&sup), vec![f.id.clone()]);
+        assert_eq!(sup[0], all.iter().find(|x| x.id == f.id).unwrap().clone());
+
+        let wanted = vec![
+            h.id.clone(),
+            "rf-unknown".to_string(),
+            p.id.clone(),
+            h.id.clone(),
+        ];
+        let got = s.findings_by_ids(&wanted).unwrap();
+        let expected: Vec<FindingLife> = all
+            .iter()
+            .filter(|x| x.id == h.id || x.id == p.id)
+            .cloned()
+            .collect();
+        assert_eq!(got, expected);
+        let h_life = got.iter().find(|x| x.id == h.id).unwrap();
+        assert_eq!(h_life.last_seen, day(7));
+        assert!(!h_life.open);
+        assert!(s.findings_by_ids(&[]).unwrap().is_empty());
+        // More ids than one statement takes: read in chunks, still each once.
+        let many: Vec<String> = (0..1200)
+            .map(|i| format!("rf-none-{i}"))
+            .chain([g.id.clone()])
+            .collect();
+        assert_eq!(ids(&s.findings_by_ids(&many).unwrap()), vec![g.id.clone()]);
+    });
+}
+
 #[test]
 fn detect_plan_and_apply_runs() {
     on_both(|db| {

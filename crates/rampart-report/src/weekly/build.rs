@@ -182,7 +182,7 @@ fn open_at(store: &Store, latest: &RunSummary, now: &Time) -> Result<Vec<DiffIte
         .map(|a| (a.account_id, (a.name, a.ou_path)))
         .collect();
     Ok(store
-        .findings()?
+        .open_findings()?
         .into_iter()
         .filter(|f| {
             f.open
@@ -330,20 +330,27 @@ fn score_rows(
 /// [`EXPIRING_DAYS`] (or already have while the finding still fails).
 fn expiring(store: &Store, now: &Time) -> Result<Vec<ExpiringAcceptance>, StoreError> {
     let today = now.date_naive();
-    let findings: HashMap<String, rampart_store::FindingLife> = store
-        .findings()?
+    // Only the findings this section can name: those of the acceptances that expire soon, and
+    // those suppressed now (a year of history holds hundreds of thousands of others).
+    let soon: Vec<(rampart_store::Acceptance, chrono::NaiveDate, i64)> = store
+        .acceptances()?
+        .into_iter()
+        .filter_map(|a| {
+            let expires = a.expires?;
+            let days_left = (expires - today).num_days();
+            (days_left <= EXPIRING_DAYS).then_some((a, expires, days_left))
+        })
+        .collect();
+    let ids: Vec<String> = soon.iter().map(|(a, _, _)| a.finding_id.clone()).collect();
+    let accepted: HashMap<String, rampart_store::FindingLife> = store
+        .findings_by_ids(&ids)?
         .into_iter()
         .map(|f| (f.id.clone(), f))
         .collect();
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for a in store.acceptances()? {
-        let Some(expires) = a.expires else { continue };
-        let days_left = (expires - today).num_days();
-        if days_left > EXPIRING_DAYS {
-            continue;
-        }
-        let f = findings.get(&a.finding_id);
+    for (a, expires, days_left) in soon {
+        let f = accepted.get(&a.finding_id);
         seen.insert(a.finding_id.clone());
         out.push(ExpiringAcceptance {
             finding_id: a.finding_id.clone(),
@@ -356,7 +363,7 @@ fn expiring(store: &Store, now: &Time) -> Result<Vec<ExpiringAcceptance>, StoreE
             days_left,
         });
     }
-    for f in findings.values() {
+    for f in &store.suppressed_findings()? {
         let Some(s) = &f.suppressed else { continue };
         let Some(expires) = s
             .expires
