@@ -960,6 +960,88 @@ fn history_diff_shows_exactly_an_out_of_band_fix() {
         "newest first, and better: {runs:?}"
     );
 
+    // The weekly report delivered: the Slack-compatible webhook (a local sink) gets the
+    // summary, SNS the Markdown, and the report lands in S3.
+    baseline_ops(&moto, "report-targets");
+    let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook = format!(
+        "http://{}/hook/T000/secret-path",
+        sink.local_addr().unwrap()
+    );
+    let received = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut c, _) = sink.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 65536];
+        loop {
+            let n = c.read(&mut chunk).unwrap_or(0);
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf);
+            if let Some(i) = text.find("\r\n\r\n") {
+                let len: usize = text[..i]
+                    .lines()
+                    .find_map(|l| {
+                        let l = l.to_ascii_lowercase();
+                        l.strip_prefix("content-length:")
+                            .and_then(|v| v.trim().parse().ok())
+                    })
+                    .unwrap_or(0);
+                if buf.len() >= i + 4 + len || n == 0 {
+                    c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .unwrap();
+                    return String::from_utf8_lossy(&buf[i + 4..]).into_owned();
+                }
+            }
+            if n == 0 {
+                return String::new();
+            }
+        }
+    });
+    let cfg = dir.path().join("rampart.toml");
+    std::fs::write(
+        &cfg,
+        "[alerts]\nsns_topic = \"rampart-weekly\"\nwebhook_env = \"RAMPART_TEST_WEEKLY_HOOK\"\n",
+    )
+    .unwrap();
+    let md = dir.path().join("weekly.md");
+    let sent = rampart_command(
+        &moto.url,
+        &[
+            "report",
+            "weekly",
+            "--store",
+            &url,
+            "--config",
+            cfg.to_str().unwrap(),
+            "--send",
+            "--s3",
+            "s3://rampart-reports/weekly/",
+            "-o",
+            md.to_str().unwrap(),
+        ],
+    )
+    .env("RAMPART_TEST_WEEKLY_HOOK", &hook)
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&sent.stderr);
+    assert_eq!(sent.status.code(), Some(0), "{err}");
+    assert!(
+        !err.contains("secret-path"),
+        "the webhook URL is a secret: {err}"
+    );
+    assert!(err.contains("published to arn:aws:sns:"), "{err}");
+    let body: Value = serde_json::from_str(&received.join().unwrap()).expect("webhook JSON");
+    assert!(
+        body["blocks"].as_array().is_some_and(|b| !b.is_empty()),
+        "{body}"
+    );
+    let keys = baseline_ops(&moto, "list-reports");
+    let keys = keys["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].as_str().unwrap().ends_with(".md"), "{keys:?}");
+    assert!(std::fs::read_to_string(&md).unwrap().contains("Resolved"));
+
     let gate = rampart(&moto, &["diff", "--fail-on", "new", "--store", &url]);
     assert_eq!(
         gate.status.code(),

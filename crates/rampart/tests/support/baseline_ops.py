@@ -4,6 +4,8 @@ Usage: baseline_ops.py ENDPOINT bare   -> a fresh organization (all features) wi
        baseline_ops.py ENDPOINT drift  -> four out-of-band changes; prints what it changed as JSON
        baseline_ops.py ENDPOINT census -> OU, SCP and account names with their counts (duplicates show)
        baseline_ops.py ENDPOINT fix-ebs ACCOUNT REGION -> EBS default encryption enabled out of band
+       baseline_ops.py ENDPOINT report-targets -> an SNS topic and a bucket for the weekly report
+       baseline_ops.py ENDPOINT list-reports -> the keys under s3://rampart-reports/weekly/
 """
 import json, sys
 from moto_client import make_client
@@ -44,6 +46,13 @@ elif CMD == "fix-ebs":
                                       RoleSessionName="fix")["Credentials"]
     client("ec2", region, creds).enable_ebs_encryption_by_default()
     print(json.dumps({"account": acct, "region": region}))
+elif CMD == "report-targets":
+    topic = client("sns").create_topic(Name="rampart-weekly")["TopicArn"]
+    client("s3").create_bucket(Bucket="rampart-reports")
+    print(json.dumps({"topic": topic}))
+elif CMD == "list-reports":
+    objs = client("s3").list_objects_v2(Bucket="rampart-reports", Prefix="weekly/").get("Contents", [])
+    print(json.dumps({"keys": [o["Key"] for o in objs]}))
 elif CMD == "census":
     roots = org.list_roots()["Roots"]
     ous, queue = [], [roots[0]["Id"]]
