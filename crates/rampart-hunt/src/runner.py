@@ -30,6 +30,11 @@ RESOURCE_KEYS = [
     "imageId", "dBSnapshotIdentifier", "policyId", "resolverQueryLogConfigId", "vpcId",
     "routeTableId", "networkAclId", "internetGatewayId", "flowLogIds", "trailARN",
 ]
+# the top-level members rampart's reader types as strings (rampart_trail::event::Header)
+HEADER_FIELDS = frozenset([
+    "eventSource", "eventName", "eventTime", "awsRegion", "sourceIPAddress", "userAgent",
+    "eventID", "errorCode", "recipientAccountId", "eventType",
+])
 _ABSENT = object()
 
 
@@ -897,6 +902,11 @@ def alert_of(rule, ev, outcome, origin):
         title, severity = rule["on_failure"]["title"], rule["on_failure"]["severity"]
     matched = {}
     for text, path in rule["reported"]:
+        if len(path) == 1 and path[0] in HEADER_FIELDS:
+            # the typed header holds strings only: another type is not reported
+            if isinstance(ev.get(path[0]), str):
+                matched[text] = ev[path[0]]
+            continue
         v = resolve_value(path, ev)
         if v is not _ABSENT:
             matched[text] = v
