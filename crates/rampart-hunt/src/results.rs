@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// The counters of a run, summed over its files (the local engine's summary line has the same).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize)]
 pub struct Stats {
     pub files: u64,
     pub events: u64,
@@ -15,6 +15,9 @@ pub struct Stats {
     pub alerted_events: u64,
     pub alerts: u64,
     pub silenced: u64,
+    /// CPU seconds the job's Python workers spent reading and evaluating (0 when not reported).
+    #[serde(default)]
+    pub cpu_seconds: f64,
 }
 
 /// What a job wrote.
@@ -58,6 +61,7 @@ pub fn parse(mut files: Vec<(String, Vec<u8>)>) -> Result<Output, String> {
                 out.stats.alerted_events += s.alerted_events;
                 out.stats.alerts += s.alerts;
                 out.stats.silenced += s.silenced;
+                out.stats.cpu_seconds += s.cpu_seconds;
                 saw_stats = true;
             }
         }
