@@ -314,13 +314,14 @@ fn deliver(g: &Global, a: &HuntArgs, out: Output) -> anyhow::Result<Exit> {
     output::note(
         g,
         format!(
-            "rampart hunt: {} file(s), {} event(s) read, {} skipped, {} outside the time window, {} alerted on ({} alert(s)){}",
+            "rampart hunt: {} file(s), {} event(s) read, {} skipped, {} outside the time window, {} alerted on ({} alert(s)); {:.1} CPU-s in the job's Python workers{}",
             st.files,
             st.events,
             st.skipped,
             st.out_of_window,
             st.alerted_events,
             st.alerts,
+            st.cpu_seconds,
             if st.silenced > 0 {
                 format!(
                     "; {} failed call(s) left silent by their rule's policy",
