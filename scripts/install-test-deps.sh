@@ -19,8 +19,26 @@ fi
 MOTO_VERSION="5.2.6"
 if [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto, sys; sys.exit(0 if moto.__version__ == '$MOTO_VERSION' else 1)" 2>/dev/null; then
   echo "test deps: moto $MOTO_VERSION already in .venv"
-  exit 0
+else
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" boto3
+  echo "test deps: installed moto $MOTO_VERSION into .venv"
 fi
-python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" boto3
-echo "test deps: installed moto $MOTO_VERSION into .venv"
+
+# --- rampart hunt: local Apache Spark (PySpark from PyPI on Debian's Java 17) ---------------
+# The differential tests run the emitted Spark job in local mode. PySpark ships spark-submit
+# and the Spark jars; Java comes from Debian packages when the machine has none.
+PYSPARK_VERSION="4.0.1"
+if ! command -v java >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+  echo "test deps: installed openjdk-17-jre-headless"
+fi
+if [ -x .venv/bin/spark-submit ] && .venv/bin/python -c "import pyspark, sys; sys.exit(0 if pyspark.__version__ == '$PYSPARK_VERSION' else 1)" 2>/dev/null; then
+  echo "test deps: pyspark $PYSPARK_VERSION already in .venv"
+else
+  .venv/bin/pip install --quiet --disable-pip-version-check "pyspark==$PYSPARK_VERSION"
+  echo "test deps: installed pyspark $PYSPARK_VERSION into .venv"
+fi
+# --- end rampart hunt -----------------------------------------------------------------------

@@ -355,6 +355,7 @@ impl Access {
     client!(rds, aws_sdk_rds, "rds");
     client!(accessanalyzer, aws_sdk_accessanalyzer, "accessanalyzer");
     client!(efs, aws_sdk_efs, "efs");
+    client!(emr_serverless, aws_sdk_emrserverless, "emr-serverless");
 
     /// S3 with path-style addressing when an endpoint override (an emulator) is used.
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {

@@ -9,6 +9,7 @@
 mod access;
 mod account;
 pub mod apply;
+pub mod emr;
 mod objects;
 mod org;
 mod region;

@@ -71,6 +71,38 @@ impl BlockingAws {
         })
     }
 
+    /// The session's clients (for other modules of this crate).
+    pub(crate) fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// Runs one SDK call to its end on this session's runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Writes one object (`rampart hunt` uploads its Spark job with it).
+    pub fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String> {
+        let region = self.bucket_region_cached(bucket)?;
+        let client = self.access.s3(&region);
+        self.runtime
+            .block_on(
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(aws_sdk_s3::primitives::ByteStream::from(body))
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                let (code, message) = describe(&e);
+                format!(
+                    "s3:PutObject on s3://{bucket}/{key} failed ({code}: {message}); check s3:PutObject permission on the staging prefix"
+                )
+            })
+    }
+
     /// The bucket's region (`GetBucketLocation`; an empty constraint means us-east-1).
     fn bucket_region(&self, bucket: &str) -> Result<String, String> {
         let home = self.access.home_region();

@@ -835,6 +835,92 @@ impl Alert {
         }
     }
 
+    /// An alert read back from its JSON Lines record (`rampart.alert/v1`), as another engine
+    /// wrote it (the Spark job of `rampart hunt`), so it can go through the same sinks. The
+    /// record's fields are taken as written; an unknown schema, source, severity or outcome
+    /// is an error naming the field.
+    pub fn from_record(v: &Value) -> Result<Alert, String> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str);
+        if s("schema") != Some(SCHEMA) {
+            return Err(format!("not a {SCHEMA} record (schema {:?})", s("schema")));
+        }
+        let need = |k: &str| s(k).ok_or_else(|| format!("{SCHEMA} record without `{k}`"));
+        let source = match need("rule_source")? {
+            "builtin" => RuleSource::Builtin,
+            "sigma" => RuleSource::Sigma,
+            "pattern" => RuleSource::Pattern,
+            "baseline" => RuleSource::Baseline,
+            other => return Err(format!("unknown rule_source `{other}`")),
+        };
+        let severity = Severity::parse(need("severity")?)
+            .ok_or_else(|| format!("unknown severity {:?}", s("severity")))?;
+        let outcome = match s("outcome") {
+            Some("failure") => Outcome::Failure,
+            Some("success") | None => Outcome::Success,
+            Some(other) => return Err(format!("unknown outcome `{other}`")),
+        };
+        let strings = |k: &str| -> Vec<String> {
+            v.get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let rule = Arc::new(RuleText {
+            id: need("rule_id")?.to_string(),
+            source,
+            title: need("title")?.to_string(),
+            severity,
+            attack: strings("attack"),
+            author: s("author").map(str::to_string),
+            license: s("license").map(str::to_string),
+            reported: Vec::new(),
+            judged: false,
+            on_failure: FailureText::Same,
+        });
+        let matched = match v.get("matched") {
+            Some(m @ Value::Object(_)) => m.to_string(),
+            _ => "{}".to_string(),
+        };
+        let values = [
+            s("event_id"),
+            s("event_time"),
+            s("event_source"),
+            s("event_name"),
+            s("account"),
+            s("region"),
+            s("principal"),
+            s("source_ip"),
+            s("user_agent"),
+            s("resource"),
+            s("error_code"),
+        ];
+        let mut folded_ids = strings("event_ids");
+        if s("event_id").is_some() && !folded_ids.is_empty() {
+            folded_ids.remove(0);
+        }
+        let mut a = Alert {
+            rule,
+            text: EventText::new(values, &matched),
+            outcome,
+            count: v.get("count").and_then(Value::as_u64).unwrap_or(1),
+            folded_ids,
+            first_seen: None,
+            last_seen: None,
+            origin: s("origin").map(str::to_string),
+        };
+        if s("first_seen") != s("event_time") {
+            set_time(&mut a.first_seen, s("first_seen"));
+        }
+        if s("last_seen") != s("event_time") {
+            set_time(&mut a.last_seen, s("last_seen"));
+        }
+        Ok(a)
+    }
+
     pub fn rule_id(&self) -> &str {
         &self.rule.id
     }
@@ -1498,6 +1584,18 @@ mod tests {
             })
             .collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
+    }
+
+    /// A record read back (as `rampart hunt` reads the Spark job's) writes the same line.
+    #[test]
+    fn records_read_back_write_the_same_line() {
+        let line = alert_for("2024-07-31T13:06:24Z", "bob").to_json_line();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(Alert::from_record(&v).unwrap().to_json_line(), line);
+        let mut bad = v.clone();
+        bad["severity"] = json!("urgent");
+        assert!(Alert::from_record(&bad).unwrap_err().contains("severity"));
+        assert!(Alert::from_record(&json!({"schema": "x"})).is_err());
     }
 
     proptest::proptest! {

@@ -1226,6 +1226,7 @@ pub enum IrError {
 pub struct RegexMatch {
     re: regex::Regex,
     required: Option<Box<Literal>>,
+    case_insensitive: bool,
 }
 
 impl RegexMatch {
@@ -1240,6 +1241,11 @@ impl RegexMatch {
 
     pub fn as_str(&self) -> &str {
         self.re.as_str()
+    }
+
+    /// Whether it was compiled case-insensitively (other evaluators of the IR need to know).
+    pub fn case_insensitive(&self) -> bool {
+        self.case_insensitive
     }
 }
 
@@ -1263,7 +1269,11 @@ pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<RegexMatch
         .filter(|l| l.len() >= 2)
         .and_then(|l| String::from_utf8(l).ok())
         .map(|l| Box::new(Literal::new(&l)));
-    Ok(RegexMatch { re, required })
+    Ok(RegexMatch {
+        re,
+        required,
+        case_insensitive,
+    })
 }
 
 /// The longest literal that every match of `hir` contains (case folding turns literals into

@@ -155,6 +155,19 @@ impl FilterPattern {
         }
     }
 
+    /// The pattern as data, for evaluators outside this crate (the Spark job of `rampart
+    /// hunt` interprets it): `{"all": true}` for the empty pattern, `{"json": expr}` for a JSON
+    /// pattern; `None` for the text forms (terms, space-delimited, regex), which have no such
+    /// form. An expression is `{"and": [..]}`, `{"or": [..]}` or `{"cmp": {"path": [..],
+    /// "test": ..}}`, a path step a key (string) or an index (number).
+    pub fn to_data(&self) -> Option<Value> {
+        match &self.kind {
+            Kind::All => Some(serde_json::json!({ "all": true })),
+            Kind::Json(e) => Some(serde_json::json!({ "json": e.to_data() })),
+            _ => None,
+        }
+    }
+
     /// For JSON patterns: the top-level keys of the event its selectors read (`$.a.b` reads
     /// `a`). Evaluating the pattern on an object holding only those members gives the same
     /// result as on the whole event, so a caller can skip parsing the rest. `None` for other
@@ -259,7 +272,42 @@ impl Lookup for &Value {
     }
 }
 
+impl Test {
+    fn to_data(&self) -> Value {
+        use serde_json::json;
+        match self {
+            Test::Eq(l) => json!({ "eq": l.to_data() }),
+            Test::Ne(l) => json!({ "ne": l.to_data() }),
+            Test::Num(op, n) => {
+                let op = match op {
+                    NumOp::Lt => "lt",
+                    NumOp::Le => "le",
+                    NumOp::Gt => "gt",
+                    NumOp::Ge => "ge",
+                };
+                json!({ "num": { "op": op, "value": n } })
+            }
+            Test::IsTrue => json!("is_true"),
+            Test::IsFalse => json!("is_false"),
+            Test::IsNull => json!("is_null"),
+            Test::Exists => json!("exists"),
+            Test::NotExists => json!("not_exists"),
+        }
+    }
+}
+
 impl Literal {
+    fn to_data(&self) -> Value {
+        use serde_json::json;
+        match self {
+            Literal::Exact { text, number } => {
+                json!({ "exact": { "text": text, "number": number } })
+            }
+            Literal::Glob(parts) => json!({ "glob": parts }),
+            Literal::Regex(r) => json!({ "regex": r.as_str() }),
+        }
+    }
+
     fn matches_found(&self, f: &Found<'_>) -> bool {
         match (self, f) {
             (Literal::Exact { text, .. }, Found::Str(s)) => *s == text,
@@ -340,6 +388,24 @@ fn as_number(v: &Found<'_>) -> Option<f64> {
 }
 
 impl Expr {
+    fn to_data(&self) -> Value {
+        use serde_json::json;
+        match self {
+            Expr::And(xs) => json!({ "and": xs.iter().map(Expr::to_data).collect::<Vec<_>>() }),
+            Expr::Or(xs) => json!({ "or": xs.iter().map(Expr::to_data).collect::<Vec<_>>() }),
+            Expr::Cmp(path, test) => {
+                let path: Vec<Value> = path
+                    .iter()
+                    .map(|s| match s {
+                        Step::Key(k) => json!(k),
+                        Step::Index(i) => json!(i),
+                    })
+                    .collect();
+                json!({ "cmp": { "path": path, "test": test.to_data() } })
+            }
+        }
+    }
+
     /// Adds the first key of every selector to `out`; false when a selector starts with an index.
     fn top_keys(&self, out: &mut Vec<String>) -> bool {
         match self {

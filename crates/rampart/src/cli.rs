@@ -101,6 +101,8 @@ pub enum Command {
     Policy(crate::cmd::policy::PolicyCommand),
     /// Detect threats in CloudTrail logs.
     Detect(crate::cmd::detect::DetectArgs),
+    /// Run the detection rules as one Apache Spark job over years of trail (local or EMR Serverless).
+    Hunt(crate::cmd::hunt::HuntArgs),
     /// List or test detection rules.
     #[command(subcommand)]
     Rules(crate::cmd::rules::RulesCommand),

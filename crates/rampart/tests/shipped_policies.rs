@@ -204,3 +204,122 @@ fn the_apply_policy_allows_what_apply_calls() {
     // Never anything that deletes.
     assert!(actions_in(&policy).iter().all(|a| !a.contains(":delete")));
 }
+
+/// `service:Action` names in the non-test part of a rampart-aws source file.
+fn actions_named(file: &str, services: &[&str]) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo().join("crates/rampart-aws/src").join(file)).unwrap();
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let re = regex::Regex::new(r#""([a-z0-9-]+):([A-Z][A-Za-z0-9]+)"#).unwrap();
+    let quoted_in_message = regex::Regex::new(r"\b([a-z0-9-]+):([A-Z][A-Za-z0-9]+)\b").unwrap();
+    let mut out = BTreeSet::new();
+    for c in re
+        .captures_iter(code)
+        .chain(quoted_in_message.captures_iter(code))
+    {
+        if services.contains(&&c[1]) {
+            out.insert(format!("{}:{}", &c[1], &c[2]));
+        }
+    }
+    out
+}
+
+fn allowed_with(policy: &str, action: &str, resource: &str, service: &str) -> bool {
+    let p = parse_policy(policy).unwrap();
+    let set = PolicySet {
+        identity: vec![p],
+        ..Default::default()
+    };
+    let mut req = Request {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        principal: Some("arn:aws:iam::222222222222:role/rampart".into()),
+        ..Default::default()
+    };
+    req.context.insert(
+        "iam:PassedToService".into(),
+        rampart_policy::ContextValue::String(service.into()),
+    );
+    evaluate(&req, &set)
+        .explain
+        .layers
+        .iter()
+        .any(|l| l.layer == Layer::IdentityPolicy && l.result == Decision::Allowed)
+}
+
+#[test]
+fn the_hunt_policy_allows_what_the_emr_serverless_submission_calls() {
+    let policy = read("rampart-hunt.json");
+    lint_clean("rampart-hunt.json", &policy);
+    // the submission's own calls, and the S3 calls of the session it uploads and reads with
+    let mut apis = actions_named("emr.rs", &["emr-serverless", "s3"]);
+    apis.extend(actions_named("objects.rs", &["s3"]));
+    for must in [
+        "emr-serverless:StartJobRun",
+        "emr-serverless:GetJobRun",
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListObjectsV2",
+    ] {
+        assert!(
+            apis.contains(must),
+            "{must} not found in the code: {apis:?}"
+        );
+    }
+    let mut needed = BTreeSet::new();
+    for api in &apis {
+        let action = match api.as_str() {
+            "s3:ListObjectsV2" => "s3:ListBucket".to_string(),
+            a => iam_action(a),
+        };
+        let resource = if action.starts_with("emr-serverless:") {
+            "arn:aws:emr-serverless:eu-west-1:222222222222:/applications/00fabc123"
+        } else {
+            "arn:aws:s3:::staging-bucket/rampart/runs/hunt-1/job/job.json"
+        };
+        assert!(
+            allowed(&policy, &action, resource),
+            "rampart-hunt.json does not allow {action} (called as {api})"
+        );
+        needed.insert(action.to_lowercase());
+    }
+    // the job's role is passed to EMR Serverless, and to nothing else
+    let role = "arn:aws:iam::222222222222:role/rampart-hunt-job";
+    assert!(allowed_with(
+        &policy,
+        "iam:PassRole",
+        role,
+        "emr-serverless.amazonaws.com"
+    ));
+    assert!(!allowed_with(
+        &policy,
+        "iam:PassRole",
+        role,
+        "ec2.amazonaws.com"
+    ));
+    for action in actions_in(&policy) {
+        assert!(
+            needed.contains(&action) || action == "iam:passrole",
+            "rampart-hunt.json allows {action}, which the submission never calls"
+        );
+    }
+    // the job's own role reads the trail and writes alerts, nothing more
+    let job = read("rampart-hunt-job-role.json");
+    lint_clean("rampart-hunt-job-role.json", &job);
+    let job_actions = actions_in(&job);
+    for a in [
+        "s3:getobject",
+        "s3:listbucket",
+        "s3:putobject",
+        "kms:decrypt",
+    ] {
+        assert!(
+            job_actions.contains(a),
+            "rampart-hunt-job-role.json lacks {a}"
+        );
+    }
+    assert!(
+        job_actions
+            .iter()
+            .all(|a| a.starts_with("s3:") || a == "kms:decrypt")
+    );
+}

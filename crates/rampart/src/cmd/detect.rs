@@ -89,7 +89,7 @@ pub struct RuleArgs {
     pub org_snapshot: Option<PathBuf>,
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
+pub(crate) fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s)
         .ok_or_else(|| format!("unknown severity `{s}`: use info, low, medium, high or critical"))
 }
@@ -363,7 +363,7 @@ impl Loaded {
 }
 
 /// Parse `--since/--until`.
-fn parse_when(s: &str) -> anyhow::Result<i64> {
+pub(crate) fn parse_when(s: &str) -> anyhow::Result<i64> {
     let s = s.trim();
     if let Some(t) = rampart_detect::alert::parse_time(s) {
         return Ok(t);
@@ -379,18 +379,19 @@ fn parse_when(s: &str) -> anyhow::Result<i64> {
             "h" => n * 3600,
             "d" => n * 86400,
             "w" => n * 7 * 86400,
+            "y" => n * 365 * 86400,
             _ => bail!(
-                "bad time `{s}`: use RFC 3339 (2024-07-31T13:00:00Z), a date (2024-07-31) or an age (90m, 24h, 7d)"
+                "bad time `{s}`: use RFC 3339 (2024-07-31T13:00:00Z), a date (2024-07-31) or an age (90m, 24h, 7d, 2y)"
             ),
         };
         return Ok(chrono::Utc::now().timestamp() - secs);
     }
     bail!(
-        "bad time `{s}`: use RFC 3339 (2024-07-31T13:00:00Z), a date (2024-07-31) or an age (90m, 24h, 7d)"
+        "bad time `{s}`: use RFC 3339 (2024-07-31T13:00:00Z), a date (2024-07-31) or an age (90m, 24h, 7d, 2y)"
     )
 }
 
-fn format_of(g: &Global) -> anyhow::Result<Format> {
+pub(crate) fn format_of(g: &Global) -> anyhow::Result<Format> {
     match g.format.as_deref() {
         None if output::to_terminal(g) => Ok(Format::Table),
         None => Ok(Format::Jsonl),
@@ -724,7 +725,10 @@ impl rampart_detect::sink::SnsPublisher for SdkPublisher {
 }
 
 #[cfg(feature = "aws")]
-fn sns_sink(g: &Global, topic: &str) -> anyhow::Result<Box<dyn rampart_detect::sink::Sink>> {
+pub(crate) fn sns_sink(
+    g: &Global,
+    topic: &str,
+) -> anyhow::Result<Box<dyn rampart_detect::sink::Sink>> {
     if !topic.starts_with("arn:") || topic.split(':').count() != 6 {
         bail!("--sns-topic `{topic}` is not a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
     }
@@ -737,7 +741,10 @@ fn sns_sink(g: &Global, topic: &str) -> anyhow::Result<Box<dyn rampart_detect::s
 }
 
 #[cfg(not(feature = "aws"))]
-fn sns_sink(_g: &Global, topic: &str) -> anyhow::Result<Box<dyn rampart_detect::sink::Sink>> {
+pub(crate) fn sns_sink(
+    _g: &Global,
+    topic: &str,
+) -> anyhow::Result<Box<dyn rampart_detect::sink::Sink>> {
     bail!(
         "--sns-topic {topic}: this rampart was built without AWS access (--no-default-features); build with the default `aws` feature"
     )

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod follow;
 pub mod history;
 pub mod iac;
+pub mod hunt;
 pub mod init;
 pub mod output;
 pub mod plan;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Policy(a) => policy::run(g, a),
         Command::Detect(a) => detect::run(g, a),
         Command::Rules(a) => rules::run(g, a),
+        Command::Hunt(a) => hunt::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
         Command::Plan(a) => plan::run(g, a, false),
