@@ -258,9 +258,9 @@ impl BlockingAws {
         Ok(r)
     }
 
-    /// Writes one object (a report): `s3:PutObject` in the bucket's region, server-side
-    /// encrypted with the bucket's default (SSE-S3 at least).
-    pub fn put_object(
+    /// Writes one object with its content type (a report): `s3:PutObject` in the bucket's
+    /// region, encrypted with the bucket's default (SSE-S3 at least).
+    pub fn put_object_as(
         &self,
         bucket: &str,
         key: &str,

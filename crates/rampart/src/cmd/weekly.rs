@@ -208,7 +208,7 @@ fn upload(
     };
     let aws = rampart_aws::BlockingAws::connect(&crate::cmd::collect::options(g))
         .map_err(|e| anyhow::anyhow!("--s3 {url}: {e}"))?;
-    aws.put_object(&bucket, &key, text.as_bytes().to_vec(), content_type)
+    aws.put_object_as(&bucket, &key, text.as_bytes().to_vec(), content_type)
         .map_err(anyhow::Error::msg)?;
     output::note(
         g,
