@@ -21,6 +21,7 @@
 use crate::alert::{Alert, parse_time};
 use crate::event::Event;
 use crate::ir::{Condition, Rule, RuleMeta, RuleSource, Severity};
+use crate::runbook::{Contact, Entry, Runbook, common, note, sql};
 use hashbrown::HashMap;
 use rampart_trail::scan::Member;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -256,6 +257,81 @@ impl Baseline {
                 "An IAM user's access key (AKIA…) called AWS from an address with a user-agent family (aws-cli, boto3, terraform, …) its principal had not used before.",
             ),
         ]
+    }
+
+    /// The runbooks of [`Baseline::catalogue`]'s rules, in its order: first-seen behaviour of
+    /// one principal, read against that principal's own history.
+    pub fn runbooks() -> Vec<Entry> {
+        let history = || {
+            sql(
+                "Compare with the principal's usual behaviour: its regions, APIs, networks and user agents over the last 30 days. CloudTrail Lake:",
+                "SELECT awsRegion, eventSource, eventName, sourceIPAddress, userAgent, count(*) AS calls FROM {event_data_store} WHERE userIdentity.arn = '{principal}' AND eventTime >= date_add('day', -30, timestamp '{start_sql}') GROUP BY awsRegion, eventSource, eventName, sourceIPAddress, userAgent ORDER BY calls DESC",
+            )
+        };
+        Self::catalogue()
+            .into_iter()
+            .map(|r| {
+                let runbook = match r.meta.id.as_str() {
+                    "RD-BASE-REGION" => Runbook::new(
+                        "{principal} was active in {region} for the first time after its learning period.",
+                        "A principal that suddenly works in a new region may be a stolen credential used where nobody looks (crypto-mining, staging).",
+                    )
+                    .triage([common::read_event(), history(), common::principal_activity(), common::confirm_with_owner()])
+                    .contain([
+                        note("If the owner did not expand to the region: stop what was created there, then disable the credential."),
+                        common::disable_key(),
+                    ])
+                    .recover([
+                        note("A legitimate expansion needs no action: the baseline learns the region from now on (and RD-GD-002 needs the region in `allowed_regions`)."),
+                        common::record_outcome(),
+                    ])
+                    .escalate(Contact::AccountOwner, "to confirm the expansion")
+                    .escalate(Contact::SecurityOnCall, "when resources appeared in the region unexplained"),
+                    "RD-BASE-API" => Runbook::new(
+                        "{principal} used a high-risk API, {event_name}, for the first time after its learning period.",
+                        "High-risk APIs (IAM, KMS, logging, sharing) are what an attacker calls after taking a credential; a principal that never needed them before is worth a question.",
+                    )
+                    .triage([common::read_event(), history(), common::principal_activity(), common::confirm_with_owner()])
+                    .contain([
+                        note("If the call was not planned, revert its effect (the other alerts of the window show which) and disable the credential."),
+                        common::disable_key(),
+                        common::quarantine_principal(),
+                    ])
+                    .recover([
+                        note("A new duty of the principal needs no action beyond the record; consider whether it should have the permission at all."),
+                        common::record_outcome(),
+                    ])
+                    .escalate(Contact::AccountOwner, "to confirm the new use")
+                    .escalate(Contact::SecurityOnCall, "when the owner does not recognise it"),
+                    "RD-BASE-NETWORK" => Runbook::new(
+                        "Long-lived access key of {principal} used from a new network, {source_ip}.",
+                        "A user key used from an address block it never used is the typical sign of a leaked key (committed to a repository, left in a CI log).",
+                    )
+                    .triage([common::key_activity(), history(), common::principal_activity(), common::confirm_with_owner()])
+                    .contain([common::disable_key()])
+                    .recover([
+                        note("If the key leaked, delete it, issue a new one only if the user cannot move to a role, and find where it leaked (repository history, CI logs)."),
+                        common::review_credentials(),
+                        common::record_outcome(),
+                    ])
+                    .escalate(Contact::SecurityOnCall, "when the owner does not recognise the network")
+                    .escalate(Contact::AccountOwner, "to confirm a new office, VPN or runner"),
+                    _ => Runbook::new(
+                        "Long-lived access key of {principal} used with a new kind of client ({user_agent}).",
+                        "A key that always came from one tool (Terraform, a boto3 service) suddenly used from another is often a copied key in someone else's hands.",
+                    )
+                    .triage([common::key_activity(), history(), common::confirm_with_owner()])
+                    .contain([common::disable_key()])
+                    .recover([
+                        note("A new tool of the owner needs no action beyond the record; otherwise rotate the key and find where it was copied."),
+                        common::record_outcome(),
+                    ])
+                    .escalate(Contact::AccountOwner, "to confirm the new client")
+                    .escalate(Contact::SecurityOnCall, "when the owner does not recognise it"),
+                };
+                Entry { rule: r.meta, runbook }
+            })
+            .collect()
     }
 
     /// The rules this baseline can raise.

@@ -15,6 +15,7 @@ pub mod optimize;
 pub mod parallel;
 pub mod patterns;
 pub mod rules;
+pub mod runbook;
 pub mod sigma;
 pub mod signin;
 pub mod sink;

@@ -34,6 +34,7 @@
 use crate::alert::Alert;
 use crate::event::Event;
 use crate::ir::{Condition, Rule, RuleMeta, RuleSource, Severity};
+use crate::runbook::{Contact, Entry, Runbook, common, note as advice, sh, sql};
 use hashbrown::HashMap;
 use serde_json::{Value, json};
 use std::hash::{BuildHasher, Hash};
@@ -291,6 +292,66 @@ impl SigninTracker {
                 "At least `brute_force_failures` failed console or IAM Identity Center sign-ins for one user within `signin_window_minutes` ([detect]). The alert names the user, the sources (up to 20), the number of failures and whether the user signed in afterwards (then critical).",
             ),
         ]
+    }
+
+    /// The runbooks of [`SigninTracker::catalogue`]'s rules, in its order.
+    pub fn runbooks() -> Vec<Entry> {
+        Self::catalogue()
+            .into_iter()
+            .map(|r| {
+                let runbook = if r.meta.id == "RD-IAM-010" {
+                    Runbook::new(
+                        "Many users failed to sign in from one address, {source_ip}: password spraying.",
+                        "Spraying tries a few common passwords against every user, staying under lockout thresholds; one weak password without MFA is enough, and the alert turns critical when a sign-in from the address succeeded.",
+                    )
+                    .triage([
+                        sql(
+                            "List every sign-in from the address, failed and successful, with the users tried. CloudTrail Lake:",
+                            "SELECT eventTime, eventName, userIdentity.userName, recipientAccountId, errorMessage FROM {event_data_store} WHERE sourceIPAddress = '{source_ip}' AND eventSource = 'signin.amazonaws.com' AND eventTime >= '{start_sql}' AND eventTime <= '{end_sql}' ORDER BY eventTime",
+                        ),
+                        advice("The alert's matched fields name the users tried and whether a sign-in succeeded afterwards: a success is a compromised password."),
+                        sh("Everything the address did beyond signing in.", "rampart detect {trail_logs} --since {start} --until {end}"),
+                    ])
+                    .contain([
+                        advice("Block the address at the identity provider (IAM Identity Center or the external IdP) and, for IAM users, with a deny on `aws:SourceIp` in their group policy."),
+                        sh("For a user whose sign-in succeeded: remove the console password and deny the user everything until reset.", "aws iam delete-login-profile --user-name <user_name>").respond("delete-login-profile"),
+                        common::quarantine_principal(),
+                    ])
+                    .recover([
+                        advice("Reset the passwords of every user tried who has no MFA, and require MFA for all of them."),
+                        common::record_outcome(),
+                    ])
+                    .escalate(Contact::SecurityOnCall, "at once when a sign-in succeeded (critical); otherwise within the working day")
+                    .escalate(Contact::IdentityAdmins, "to block the address and enforce MFA")
+                } else {
+                    Runbook::new(
+                        "One user, {principal}, failed to sign in many times: brute force against their password.",
+                        "Repeated guesses against one user aim at a known, valuable account; when a sign-in succeeded afterwards (critical) the password is broken.",
+                    )
+                    .triage([
+                        sql(
+                            "List the user's sign-ins, failed and successful, with their addresses. CloudTrail Lake:",
+                            "SELECT eventTime, sourceIPAddress, userAgent, errorMessage, responseElements FROM {event_data_store} WHERE eventSource = 'signin.amazonaws.com' AND userIdentity.userName = '{user_name}' AND eventTime >= '{start_sql}' AND eventTime <= '{end_sql}' ORDER BY eventTime",
+                        ),
+                        sh("Check the user's MFA devices.", "aws iam list-mfa-devices --user-name {user_name}"),
+                        common::confirm_with_owner(),
+                    ])
+                    .contain([
+                        sh("If a sign-in succeeded and it was not the user: remove the console password.", "aws iam delete-login-profile --user-name {user_name}").respond("delete-login-profile"),
+                        common::quarantine_principal(),
+                        advice("Block the sources the alert lists at the identity provider."),
+                    ])
+                    .recover([
+                        advice("Have the user set a new, unique password and register MFA; review what any successful session did."),
+                        common::review_credentials(),
+                        common::record_outcome(),
+                    ])
+                    .escalate(Contact::SecurityOnCall, "at once when a sign-in succeeded (critical)")
+                    .escalate(Contact::IdentityAdmins, "to reset the user and enforce MFA")
+                };
+                Entry { rule: r.meta, runbook }
+            })
+            .collect()
     }
 
     /// The rule whose alert fields an [`Attempt`] carries.

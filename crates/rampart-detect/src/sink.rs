@@ -287,9 +287,19 @@ impl Sink for WebhookSink {
     }
     fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure> {
         one_by_one(alerts, |a| {
-            let body = serde_json::json!({"text": a.summary(), "rampart_alert": a}).to_string();
+            let body = serde_json::json!({"text": message_text(a), "rampart_alert": a}).to_string();
             self.post(&body)
         })
+    }
+}
+
+/// The human text of an alert message: its one-line summary, then, for a rule with a runbook,
+/// the runbook's summary, first triage command and `rampart runbook ID` (the JSON beside it
+/// keeps the `rampart.alert/v1` schema unchanged).
+pub fn message_text(a: &Alert) -> String {
+    match crate::runbook::message_lines(a) {
+        Some(lines) => format!("{}\n{lines}", a.summary()),
+        None => a.summary(),
     }
 }
 
@@ -555,6 +565,31 @@ mod tests {
         let body = &req[req.find("\r\n\r\n").unwrap() + 4..];
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert!(v["text"].as_str().unwrap().contains("RD-T"));
+    }
+
+    /// A built-in rule's message carries its runbook's summary, first command (filled from the
+    /// alert) and pointer; a rule without a runbook keeps the one-line summary.
+    #[test]
+    fn messages_carry_the_runbook() {
+        let b = crate::rules::builtin(&crate::rules::BuiltinConfig::default())
+            .into_iter()
+            .find(|b| b.rule.meta.id == "RD-IAM-003")
+            .unwrap();
+        let a = crate::rules::alert_on(&b.rule, &b.positives[0]).unwrap();
+        let text = message_text(&a);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], a.summary());
+        assert!(
+            lines[1].contains("created an access key for another IAM user"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("First step: `aws iam list-access-keys --user-name "),
+            "{text}"
+        );
+        assert!(!lines[2].contains("<target_user>"), "{text}");
+        assert_eq!(lines[3], "Runbook: `rampart runbook RD-IAM-003`");
+        assert_eq!(message_text(&alert()), alert().summary());
     }
 
     struct FailingSns(Arc<Mutex<u32>>);

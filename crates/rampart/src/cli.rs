@@ -106,6 +106,8 @@ pub enum Command {
     /// List or test detection rules.
     #[command(subcommand)]
     Rules(crate::cmd::rules::RulesCommand),
+    /// Print a rule's runbook (triage, containment, recovery, escalation), filled from an alert.
+    Runbook(crate::cmd::runbook::RunbookArgs),
     /// Write a commented rampart.toml implementing the security baseline.
     Init(crate::cmd::init::InitArgs),
     /// Show the guardrail SCPs rampart.toml generates per OU, with their proofs.

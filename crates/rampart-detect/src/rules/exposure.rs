@@ -16,6 +16,7 @@
 
 use super::{Builtin, Def, ev};
 use crate::ir::{Condition, Judge, Severity};
+use crate::runbook::{Contact, Runbook, Step, common, note, sh};
 use rampart_policy::access::{self, AccessFinding, Outsider, ResourceKind};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,6 +62,8 @@ struct Family {
     attack: &'static [&'static str],
     sources: &'static [&'static str],
     names: &'static [&'static str],
+    /// What a responder does about the family's alert.
+    runbook: fn() -> Runbook,
     /// What a request (its event name and `requestParameters`) grants; `None` when it sets no
     /// access or the document does not parse (AWS refuses such a request).
     read: fn(&str, &Value) -> Option<Grant>,
@@ -952,6 +955,27 @@ fn examples_sharing(c: &Case<'_>) -> Vec<Value> {
 
 // ------------------------------------------------------------------------------ the rules
 
+/// The runbook of an exposure family: the same response to a resource opened to outsiders,
+/// with the family's own way to `read` the grant and to `remove` it, and what to look for
+/// while it was open (`exposed`).
+fn exposure_runbook(summary: &str, why: &str, read: Step, remove: Step, exposed: &str) -> Runbook {
+    Runbook::new(summary, why)
+        .triage([
+            read,
+            common::read_event(),
+            note("Compare the principals in the grant with the organization's accounts: a partner account shared with on purpose has a ticket and a named owner."),
+            common::principal_activity(),
+            common::confirm_with_owner(),
+        ])
+        .contain([
+            remove,
+            note("Restore the reviewed policy from the infrastructure code, or the next deployment puts the grant back (or removes a legitimate one)."),
+        ])
+        .recover([note(exposed), common::audit_again(), common::record_outcome()])
+        .escalate(Contact::SecurityOnCall, "at once when the grant is public or the account is unknown")
+        .escalate(Contact::AccountOwner, "to confirm an intended share and record it")
+}
+
 const FAMILIES: &[Family] = &[
     Family {
         id: "RD-EXP-001",
@@ -964,6 +988,15 @@ const FAMILIES: &[Family] = &[
         attack: &["T1530"],
         sources: &["s3.amazonaws.com"],
         names: &["PutBucketPolicy", "PutAccessPointPolicy"],
+        runbook: || {
+            exposure_runbook(
+                "Bucket or access point {bucket} was given a policy that lets outsiders reach its data.",
+                "A bucket policy open to everyone or to a foreign account exposes every object it covers; data read through it leaves no trace in this account unless data events are logged.",
+                sh("Read the policy and whether S3 judges it public.", "aws s3api get-bucket-policy --bucket {bucket} --query Policy --output text").sh("aws s3api get-bucket-policy-status --bucket {bucket}"),
+                sh("Remove the policy (then restore its reviewed version without the outside statement), and re-apply Block Public Access.", "aws s3api delete-bucket-policy --bucket {bucket}").sh("aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true").respond("remove-public-statement"),
+                "Read the bucket's server access logs or S3 data events since the change for requests by outside principals or anonymous callers; what they read is disclosed.",
+            )
+        },
         read: read_s3,
         examples: examples_s3,
     },
@@ -975,6 +1008,21 @@ const FAMILIES: &[Family] = &[
         attack: &["T1537"],
         sources: &["sqs.amazonaws.com"],
         names: &["SetQueueAttributes", "CreateQueue"],
+        runbook: || {
+            exposure_runbook(
+                "Queue {resource} was given a policy that lets outsiders send, receive or manage its messages.",
+                "An outsider who can receive reads (and deletes) the queue's messages; one who can send injects work into whatever consumes the queue.",
+                sh(
+                    "Read the queue policy (the queue URL is in the event).",
+                    "aws sqs get-queue-attributes --region {region} --queue-url <queue_url> --attribute-names Policy",
+                ),
+                sh(
+                    "Replace the policy with its reviewed version (an empty policy removes it).",
+                    "aws sqs set-queue-attributes --region {region} --queue-url <queue_url> --attributes Policy=''",
+                ),
+                "Check the consumers for messages the outsider could have injected, and whether messages went missing.",
+            )
+        },
         read: read_sqs,
         examples: examples_sqs,
     },
@@ -986,6 +1034,15 @@ const FAMILIES: &[Family] = &[
         attack: &["T1537"],
         sources: &["sns.amazonaws.com"],
         names: &["SetTopicAttributes", "CreateTopic", "AddPermission"],
+        runbook: || {
+            exposure_runbook(
+                "Topic {resource} was opened to outsiders by its policy or a permission.",
+                "An outsider who can subscribe receives every notification (often alerts or data); one who can publish sends messages every subscriber trusts.",
+                sh("Read the topic policy and its subscriptions (an outside endpoint is a leak).", "aws sns get-topic-attributes --region {region} --topic-arn <topic_arn> --query Attributes.Policy --output text").sh("aws sns list-subscriptions-by-topic --region {region} --topic-arn <topic_arn>"),
+                sh("Remove a permission added by AddPermission (its label is in the event), or set the reviewed policy back.", "aws sns remove-permission --region {region} --topic-arn <topic_arn> --label <label>").sh("aws sns unsubscribe --region {region} --subscription-arn <outside_subscription_arn>"),
+                "Unsubscribe every endpoint outside the organization and tell the consumers about any message published by an outsider.",
+            )
+        },
         read: read_sns,
         examples: examples_sns,
     },
@@ -997,6 +1054,15 @@ const FAMILIES: &[Family] = &[
         attack: &["T1537"],
         sources: &["kms.amazonaws.com"],
         names: &["PutKeyPolicy", "CreateKey"],
+        runbook: || {
+            exposure_runbook(
+                "KMS key {resource} was given a key policy that lets outsiders use or manage it.",
+                "An outsider who can decrypt with the key reads every snapshot, object and secret encrypted under it; one who can manage it can lock this account out of its own data.",
+                sh("Read the key policy.", "aws kms get-key-policy --region {region} --key-id {resource} --policy-name default --output text").sh("aws kms list-grants --region {region} --key-id {resource}"),
+                sh("Put the reviewed key policy back (without the outside principal), and revoke outside grants.", "aws kms put-key-policy --region {region} --key-id {resource} --policy-name default --policy file://key-policy.json").sh("aws kms revoke-grant --region {region} --key-id {resource} --grant-id <grant_id>"),
+                "Look for Decrypt and CreateGrant calls on the key by outside accounts since the change; data they decrypted is disclosed.",
+            )
+        },
         read: read_kms,
         examples: examples_kms,
     },
@@ -1017,6 +1083,21 @@ const FAMILIES: &[Family] = &[
             "AddLayerVersionPermission20181031",
             "AddLayerVersionPermission",
         ],
+        runbook: || {
+            exposure_runbook(
+                "Lambda function or layer {resource} was given a permission that lets anyone or an outside account invoke or read it.",
+                "Anyone who can invoke a function runs its code with its role's permissions; a readable layer leaks its code and any secrets built into it.",
+                sh(
+                    "Read the function's resource policy.",
+                    "aws lambda get-policy --region {region} --function-name {resource}",
+                ),
+                sh(
+                    "Remove the statement (its id is the event's statementId); for a layer use remove-layer-version-permission.",
+                    "aws lambda remove-permission --region {region} --function-name {resource} --statement-id <statement_id>",
+                ),
+                "Check the function's invocations since the change (CloudWatch metrics and logs) for calls nobody expected.",
+            )
+        },
         read: read_lambda,
         examples: examples_lambda,
     },
@@ -1028,6 +1109,21 @@ const FAMILIES: &[Family] = &[
         attack: &["T1530"],
         sources: &["ecr.amazonaws.com"],
         names: &["SetRepositoryPolicy"],
+        runbook: || {
+            exposure_runbook(
+                "ECR repository {resource} was given a policy that lets outsiders pull or push images.",
+                "Pulls leak the images (code, embedded credentials); pushes let an outsider replace an image every deployment then runs.",
+                sh(
+                    "Read the repository policy.",
+                    "aws ecr get-repository-policy --region {region} --repository-name {resource}",
+                ),
+                sh(
+                    "Delete the policy, then set the reviewed one back.",
+                    "aws ecr delete-repository-policy --region {region} --repository-name {resource}",
+                ),
+                "List images pushed since the change (aws ecr describe-images) and redeploy from known digests if any appeared; rotate secrets baked into images that were pullable.",
+            )
+        },
         read: read_ecr,
         examples: examples_ecr,
     },
@@ -1039,6 +1135,21 @@ const FAMILIES: &[Family] = &[
         attack: &["T1552"],
         sources: &["secretsmanager.amazonaws.com"],
         names: &["PutResourcePolicy"],
+        runbook: || {
+            exposure_runbook(
+                "Secret {resource} was given a resource policy that lets outsiders read or change it.",
+                "A readable secret is a credential in the outsider's hands (database passwords, API keys); a writable one lets them swap it for theirs.",
+                sh(
+                    "Read the secret's resource policy.",
+                    "aws secretsmanager get-resource-policy --region {region} --secret-id {resource}",
+                ),
+                sh(
+                    "Delete the resource policy (then restore the reviewed one).",
+                    "aws secretsmanager delete-resource-policy --region {region} --secret-id {resource}",
+                ),
+                "Look for GetSecretValue calls by outside accounts since the change; if any, rotate the secret (aws secretsmanager rotate-secret) and the credential it holds.",
+            )
+        },
         read: read_secrets,
         examples: examples_secrets,
     },
@@ -1055,6 +1166,21 @@ const FAMILIES: &[Family] = &[
             "CreateElasticsearchDomain",
             "UpdateElasticsearchDomainConfig",
         ],
+        runbook: || {
+            exposure_runbook(
+                "OpenSearch domain {resource} was given an access policy that lets outsiders query or change it.",
+                "An open domain serves its indexes (often logs full of personal data or tokens) to whoever finds it, and can be wiped or ransomed.",
+                sh(
+                    "Read the domain's access policy and whether it sits in a VPC.",
+                    "aws opensearch describe-domain-config --region {region} --domain-name {resource} --query DomainConfig.AccessPolicies",
+                ),
+                sh(
+                    "Put the reviewed access policy back.",
+                    "aws opensearch update-domain-config --region {region} --domain-name {resource} --access-policies file://access-policy.json",
+                ),
+                "Check the domain's audit or slow logs for queries from outside addresses, and snapshot the indexes before anything else changes.",
+            )
+        },
         read: read_opensearch,
         examples: examples_opensearch,
     },
@@ -1066,6 +1192,21 @@ const FAMILIES: &[Family] = &[
         attack: &["T1530"],
         sources: &["elasticfilesystem.amazonaws.com"],
         names: &["PutFileSystemPolicy"],
+        runbook: || {
+            exposure_runbook(
+                "EFS file system {resource} was given a policy that lets outsiders mount or write to it.",
+                "Mount access from another account exposes every file; write access lets an outsider plant files the workloads read.",
+                sh(
+                    "Read the file system policy.",
+                    "aws efs describe-file-system-policy --region {region} --file-system-id {resource}",
+                ),
+                sh(
+                    "Delete the policy (then restore the reviewed one).",
+                    "aws efs delete-file-system-policy --region {region} --file-system-id {resource}",
+                ),
+                "Check the mount targets' security groups and the VPC flow logs for NFS (2049) traffic from outside the organization.",
+            )
+        },
         read: read_efs,
         examples: examples_efs,
     },
@@ -1077,6 +1218,21 @@ const FAMILIES: &[Family] = &[
         attack: &["T1530"],
         sources: &["glacier.amazonaws.com"],
         names: &["SetVaultAccessPolicy"],
+        runbook: || {
+            exposure_runbook(
+                "Glacier vault {resource} was given an access policy that lets outsiders read or delete archives.",
+                "Vaults hold backups and archives: an outsider can retrieve them or delete them, destroying the recovery path.",
+                sh(
+                    "Read the vault access policy.",
+                    "aws glacier get-vault-access-policy --region {region} --account-id - --vault-name {resource}",
+                ),
+                sh(
+                    "Delete the access policy (then restore the reviewed one).",
+                    "aws glacier delete-vault-access-policy --region {region} --account-id - --vault-name {resource}",
+                ),
+                "List retrieval jobs since the change (aws glacier list-jobs) and check the vault inventory for deleted archives.",
+            )
+        },
         read: read_glacier,
         examples: examples_glacier,
     },
@@ -1088,6 +1244,21 @@ const FAMILIES: &[Family] = &[
         attack: &["T1546"],
         sources: &["events.amazonaws.com"],
         names: &["PutPermission"],
+        runbook: || {
+            exposure_runbook(
+                "Event bus {resource} was given a permission that lets outsiders put events on it.",
+                "Rules on the bus trigger targets (functions, pipelines, automation) from the events they match: an outsider who can put events can drive them.",
+                sh(
+                    "Read the bus policy.",
+                    "aws events describe-event-bus --region {region} --name {resource}",
+                ),
+                sh(
+                    "Remove the statement (its id is in the event).",
+                    "aws events remove-permission --region {region} --event-bus-name {resource} --statement-id <statement_id>",
+                ),
+                "Review the bus's rule targets for invocations caused by outside events since the change.",
+            )
+        },
         read: read_eventbridge,
         examples: examples_eventbridge,
     },
@@ -1101,6 +1272,15 @@ const FAMILIES: &[Family] = &[
         attack: &["T1098", "T1199"],
         sources: &["iam.amazonaws.com"],
         names: &["UpdateAssumeRolePolicy", "CreateRole"],
+        runbook: || {
+            exposure_runbook(
+                "Role {target_role} can now be assumed from outside the organization.",
+                "An outside principal in a trust policy is a standing backdoor: it survives password resets and key rotation, and its sessions look like normal role use.",
+                sh("Read the trust policy.", "aws iam get-role --role-name {target_role} --query Role.AssumeRolePolicyDocument"),
+                sh("Restore the reviewed trust policy, and revoke sessions already opened.", "aws iam update-assume-role-policy --role-name {target_role} --policy-document file://trust-policy.json").sh("aws iam attach-role-policy --role-name {target_role} --policy-arn arn:aws:iam::aws:policy/AWSDenyAll").respond("quarantine-principal"),
+                "List AssumeRole calls on the role from outside accounts since the change and review what those sessions did; detach AWSDenyAll once the trust is fixed.",
+            )
+        },
         read: read_trust,
         examples: examples_trust,
     },
@@ -1120,6 +1300,21 @@ const FAMILIES: &[Family] = &[
             "ModifyDBSnapshotAttribute",
             "ModifyDBClusterSnapshotAttribute",
         ],
+        runbook: || {
+            exposure_runbook(
+                "A snapshot or image ({resource}) was shared publicly or with an account outside the organization.",
+                "A shared snapshot is a full copy of a disk or database: the outsider restores it in their account and reads everything, including credentials on it, with no further trace here.",
+                sh(
+                    "Read who the snapshot or image is shared with (EBS shown; for an AMI describe-image-attribute --attribute launchPermission, for RDS describe-db-snapshot-attributes).",
+                    "aws ec2 describe-snapshot-attribute --region {region} --snapshot-id {resource} --attribute createVolumePermission",
+                ),
+                sh(
+                    "Stop sharing (EBS; for an AMI modify-image-attribute --launch-permission Remove=[{Group=all}], for RDS modify-db-snapshot-attribute --attribute-name restore --values-to-remove all).",
+                    "aws ec2 modify-snapshot-attribute --region {region} --snapshot-id {resource} --attribute createVolumePermission --operation-type remove --group-names all",
+                ),
+                "Assume an outsider copied it while shared: rotate every credential stored on the disk or in the database, and review the data it held.",
+            )
+        },
         read: read_sharing,
         examples: examples_sharing,
     },
@@ -1193,6 +1388,7 @@ pub(super) fn rules(org: &OrgContext) -> Vec<Builtin> {
                 condition: judged(f, Grade::Outside, &shared),
                 positives: cases(f, &positive),
                 negatives: cases(f, &negative),
+                runbook: (f.runbook)(),
             }
             .build()
         })
@@ -1204,6 +1400,24 @@ pub(super) fn rules(org: &OrgContext) -> Vec<Builtin> {
         attack: &["T1537"],
         description: "A resource policy, permission or snapshot share of the RD-EXP-001 … RD-EXP-013 requests grants access to named accounts (or, without the organization id, organizations), and the organization's account list is not configured, so rampart cannot tell whether they are outside. Configure `[detect] organization_id` and `organization_accounts` (or `--org-snapshot`) to judge them.",
         false_positives: &["Any share with an account of the organization, until its account list is configured"],
+        runbook: Runbook::new(
+            "A resource was shared with an account ({resource}) whose membership of the organization rampart does not know.",
+            "rampart cannot tell a share inside the organization from one with an outsider until the account list is configured: this may be routine, or one of the exposures RD-EXP-001 … RD-EXP-013 describe.",
+        )
+        .triage([
+            common::read_event(),
+            sh("Check whether the account in the grant is a member of the organization.", "aws organizations describe-account --account-id <granted_account>"),
+            note("An outsider: follow the runbook of the resource's family (`rampart runbook RD-EXP-001` for a bucket, RD-EXP-012 for a role, RD-EXP-013 for a snapshot, …)."),
+        ])
+        .contain([note(
+            "Only for an outsider: remove the grant as the family's runbook says; a member account needs nothing.",
+        )])
+        .recover([
+            note("Configure `[detect] organization_id` and `organization_accounts` (or run detect with `--org-snapshot`) so the exposure rules judge every grant and this rule retires."),
+            common::record_outcome(),
+        ])
+        .escalate(Contact::SecurityOnCall, "when the account is not a member")
+        .escalate(Contact::AccountOwner, "to confirm the share"),
         condition: Condition::Any(FAMILIES.iter().map(|f| judged(f, Grade::Unknown, &shared)).collect()),
         positives: FAMILIES.iter().flat_map(|f| cases(f, &[Case::Account(OUTSIDER)])).collect(),
         negatives: FAMILIES

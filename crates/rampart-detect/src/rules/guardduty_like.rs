@@ -3,6 +3,7 @@
 
 use super::{Builtin, BuiltinConfig, Def, ev, failed_twin, str_pred};
 use crate::ir::{Cidr, Condition, OnFailure, Predicate, Severity, StrOp, compile_regex};
+use crate::runbook::{Contact, Runbook, common, note, sh};
 use serde_json::json;
 
 /// Services whose calls CloudTrail records in us-east-1 (Global Accelerator: us-west-2) no matter
@@ -94,6 +95,27 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             attack: &["T1595", "T1078"],
             description: "The call came from Kali, Parrot or Pentoo Linux, as the operating-system part of the user agent names it (kernel release after `Linux/` or `os/linux#`, the AWS CLI's `exe/<arch>.<distribution>`, `distrib/`): attack tooling, or a penetration test. The name elsewhere in the agent, or inside a longer word, is not matched.",
             false_positives: &["Authorised penetration tests"],
+            runbook: Runbook::new(
+                "A call came from a penetration-testing Linux distribution (Kali, Parrot, Pentoo) as {principal}.",
+                "Those distributions are attack toolkits: outside an announced test, their user agent on a real credential means the credential is in an attacker's hands.",
+            )
+            .triage([
+                note("Check the calendar: is a penetration test announced for this account, from this source address?"),
+                common::key_activity(),
+                common::principal_activity(),
+                common::detect_window(),
+            ])
+            .contain([
+                common::disable_key(),
+                common::quarantine_principal(),
+            ])
+            .recover([
+                note("Rotate every credential the principal could read (secrets, parameters) and review the resources it changed."),
+                common::review_credentials(),
+                common::record_outcome(),
+            ])
+            .escalate(Contact::SecurityOnCall, "at once unless a test is announced")
+            .escalate(Contact::AccountOwner, "to confirm the test"),
             condition: Condition::field("userAgent", pentest_distribution_user_agent()),
             positives: [
                 "aws-cli/2.9.0 Python/3.10 Linux/6.0.0-kali3-amd64",
@@ -120,13 +142,36 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         }
         .build(),
     );
-    let region_def = |allowed: Vec<String>| Def {
+    let region_def = |allowed: Vec<String>| {
+        Def {
         id: "RD-GD-002",
         title: "API call in a region outside the allowed list",
         severity: Severity::Medium,
         attack: &["T1535"],
         description: "A call ran in a region the organization does not use (`[detect] allowed_regions`, else `[organization]` or `[audit] allowed_regions`): attackers hide resources there. Calls whose region the account did not choose never fire: global services logged in us-east-1 (or us-west-2), console sign-in (recorded in the region of the sign-in endpoint AWS routed to), AWS services acting on their own (`userIdentity.type` `AWSService`), and reads a service made for the caller (`invokedBy`) or with its service-linked role (AWS Config reads every region); writes made that way still fire.",
         false_positives: &["A newly adopted region"],
+        runbook: Runbook::new(
+            "{principal} called {event_name} in {region}, a region the organization does not use.",
+            "Unused regions are not watched: attackers run crypto-miners or stage resources there, and a region SCP should refuse such calls.",
+        )
+        .triage([
+            sh("List instances in the region (the most common abuse).", "aws ec2 describe-instances --region {region} --query 'Reservations[].Instances[].[InstanceId,LaunchTime,InstanceType,State.Name]' --output table"),
+            common::read_event(),
+            common::principal_activity(),
+            sh("Check the region-deny SCP is attached to the account's OU.", "aws organizations list-policies-for-target --target-id {account} --filter SERVICE_CONTROL_POLICY"),
+        ])
+        .contain([
+            note("Stop and snapshot anything created in the region (instances, functions, keys); isolate instances before terminating them."),
+            sh("Isolate an instance: snapshot its volumes first.", "aws ec2 create-snapshots --region {region} --instance-specification InstanceId=<instance_id>").respond("isolate-instance"),
+            common::disable_key(),
+        ])
+        .recover([
+            note("If the region is now used on purpose, add it to `allowed_regions` in rampart.toml and to the region SCP through `rampart apply`."),
+            common::apply_baseline(),
+            common::record_outcome(),
+        ])
+        .escalate(Contact::SecurityOnCall, "when resources were created in the region")
+        .escalate(Contact::AccountOwner, "to confirm whether the region is adopted"),
         condition: Condition::All(vec![
             Condition::field("awsRegion", Predicate::Exists(true)),
             Condition::not(Condition::field(
@@ -223,6 +268,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 json!({"awsRegion": "ap-south-1", "eventType": "AwsServiceEvent", "userIdentity": {"type": "AWSService", "invokedBy": "kms.amazonaws.com", "userName": null, "arn": null}}),
             ),
         ],
+    }
     };
     // a call refused in such a region (the region-deny guardrail at work) is an attempt
     let region_rule = |allowed| {
@@ -261,6 +307,28 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
             attack: &["T1552.005", "T1078.004"],
             description: "Temporary credentials of an EC2 instance role (session named after the instance) were used from a public IP address outside `[detect] instance_networks`: they were probably stolen from the metadata service. Calls from the private ranges (VPC endpoints) and from AWS services (a source that is a service name such as `ssm.amazonaws.com` or `AWS Internal`, not an address) never fire. Without `instance_networks` every instance that reaches AWS through a NAT gateway or its own public or Elastic IP alerts on its own calls: list the organization's NAT and Elastic IP ranges there.",
             false_positives: &["Every instance calling AWS from a public, NAT or Elastic IP address, including its own agents (SSM, CloudWatch), until `[detect] instance_networks` lists the organization's NAT and Elastic IP ranges"],
+            runbook: Runbook::new(
+                "Instance role credentials ({principal}) were used from {source_ip}, outside the organization's networks.",
+                "Instance credentials leave an instance only when stolen (metadata service SSRF, a compromised host); from outside they act with the instance role's permissions, often wide.",
+            )
+            .triage([
+                sh("Identify the instance (the role session name is its id) and its role.", "aws ec2 describe-iam-instance-profile-associations --region {region} --filters Name=instance-id,Values=<instance_id>"),
+                sh("Check whether the instance requires IMDSv2 (tokens required blocks simple SSRF).", "aws ec2 describe-instances --region {region} --instance-ids <instance_id> --query 'Reservations[].Instances[].MetadataOptions'"),
+                note("Is the source one of the organization's NAT gateways or Elastic IPs? Then add its range to `[detect] instance_networks`."),
+                common::principal_activity(),
+                common::detect_window(),
+            ])
+            .contain([
+                sh("Revoke the role's sessions issued before now (the instance gets fresh credentials; the stolen ones stop working).", r#"aws iam put-role-policy --role-name {role_name} --policy-name rampart-revoke-sessions --policy-document "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:TokenIssueTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}}]}""#).respond("quarantine-principal"),
+                sh("Isolate the instance when it is itself compromised (snapshot first, then a quarantine security group).", "aws ec2 create-snapshots --region {region} --instance-specification InstanceId=<instance_id>").respond("isolate-instance"),
+                sh("Require IMDSv2 on the instance.", "aws ec2 modify-instance-metadata-options --region {region} --instance-id <instance_id> --http-tokens required"),
+            ])
+            .recover([
+                note("Find how the credentials left (application SSRF, exposed metadata proxy, compromised package) before restoring the instance."),
+                common::record_outcome(),
+            ])
+            .escalate(Contact::SecurityOnCall, "at once unless the source is an unlisted NAT address")
+            .escalate(Contact::AccountOwner, "for the application's owners"),
             condition: Condition::All(vec![
                 Condition::eq("userIdentity.type", "AssumedRole"),
                 Condition::field("userIdentity.arn", str_pred(StrOp::Wildcard, "arn:aws*:sts::*:assumed-role/*/i-*", true)),

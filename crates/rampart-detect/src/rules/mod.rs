@@ -6,6 +6,7 @@ use crate::ir::{
     ATTEMPT_PREFIX, Cidr, Condition, FieldPath, Items, OnFailure, Outcome, Predicate, Reach, Rule,
     RuleMeta, RuleSource, Severity, StrMatch, StrOp,
 };
+use crate::runbook::Runbook;
 use serde_json::{Value, json};
 
 pub use exposure::{OrgContext, UNKNOWN_MEMBERSHIP};
@@ -52,6 +53,8 @@ pub struct Builtin {
     pub negatives: Vec<Value>,
     /// Why the rule is not active with this configuration (listed, not loaded).
     pub disabled: Option<String>,
+    /// What a responder does about its alert.
+    pub runbook: Runbook,
 }
 
 /// One rule's definition, as each family file writes it. What it raises for a failed call is
@@ -67,6 +70,8 @@ pub(crate) struct Def {
     pub condition: Condition,
     pub positives: Vec<Value>,
     pub negatives: Vec<Value>,
+    /// What a responder does about its alert (`rampart runbook ID`, docs/runbooks).
+    pub runbook: Runbook,
 }
 
 impl Def {
@@ -85,6 +90,7 @@ impl Def {
             positives: self.positives,
             negatives: self.negatives,
             disabled: None,
+            runbook: self.runbook,
         }
     }
 }

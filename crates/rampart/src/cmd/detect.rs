@@ -113,6 +113,10 @@ struct DetectConfig {
     brute_force_failures: Option<usize>,
     /// Sources, users and open bursts remembered at most.
     signin_max_tracked: Option<usize>,
+    /// Who runbooks escalate to: `security_oncall`, `account_owner`, `identity_admins`,
+    /// `org_admins` = the name people know them by (a team, rota or channel).
+    #[serde(default)]
+    escalation: std::collections::BTreeMap<String, String>,
 }
 
 impl DetectConfig {
@@ -131,6 +135,26 @@ impl DetectConfig {
         cfg.check()?;
         Ok(cfg)
     }
+}
+
+/// The runbooks' escalation contacts from `[detect.escalation]` of `config` (defaults when the
+/// file or the table is absent).
+pub(crate) fn escalation_contacts(
+    config: &Path,
+) -> anyhow::Result<rampart_detect::runbook::Contacts> {
+    let cfg: ConfigFile = match std::fs::read_to_string(config) {
+        Ok(text) => toml::from_str(&text).with_context(|| {
+            format!("config file {}: invalid [detect] section", config.display())
+        })?,
+        Err(_) => ConfigFile::default(),
+    };
+    rampart_detect::runbook::Contacts::from_pairs(
+        cfg.detect
+            .escalation
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|e| anyhow::anyhow!("config file {}: [detect.escalation] {e}", config.display()))
 }
 
 /// `allowed_regions` of a section that belongs to other verbs (`[organization]`, which

@@ -16,6 +16,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod rules;
+pub mod runbook;
 pub mod s3;
 pub mod store;
 pub mod weekly;
@@ -33,6 +34,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Detect(a) => detect::run(g, a),
         Command::Rules(a) => rules::run(g, a),
         Command::Hunt(a) => hunt::run(g, a),
+        Command::Runbook(a) => runbook::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
         Command::Plan(a) => plan::run(g, a, false),
