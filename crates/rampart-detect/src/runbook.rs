@@ -444,6 +444,34 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "the S3 bucket the call named (the alert's resource)",
     ),
     ("trail", "the trail the call named (the alert's resource)"),
+    (
+        "security_group",
+        "the security group (the alert's resource when it is an `sg-` id)",
+    ),
+    (
+        "network_acl",
+        "the network ACL (the alert's resource when it is an `acl-` id)",
+    ),
+    (
+        "internet_gateway",
+        "the internet gateway (the alert's resource when it is an `igw-` id)",
+    ),
+    (
+        "route_table",
+        "the route table (the alert's resource when it is an `rtb-` id)",
+    ),
+    (
+        "vpc",
+        "the VPC (the alert's resource when it is a `vpc-` id)",
+    ),
+    (
+        "instance_id",
+        "the EC2 instance (the alert's resource, or the instance a role session is named after)",
+    ),
+    (
+        "detector_id",
+        "the GuardDuty detector (the alert's resource for a GuardDuty call)",
+    ),
     ("source_ip", "the caller's source address"),
     ("user_agent", "the caller's user agent"),
     ("event_name", "the API call"),
@@ -514,6 +542,26 @@ impl Values {
         put("resource", alert.resource());
         for k in ["target_user", "target_role", "bucket", "trail"] {
             put(k, alert.resource());
+        }
+        // ids whose shape says what they are: filled only when the resource is one
+        let resource = alert.resource().unwrap_or_default();
+        for (k, prefix) in [
+            ("security_group", "sg-"),
+            ("network_acl", "acl-"),
+            ("internet_gateway", "igw-"),
+            ("route_table", "rtb-"),
+            ("vpc", "vpc-"),
+            ("instance_id", "i-"),
+        ] {
+            put(k, Some(resource).filter(|r| r.starts_with(prefix)));
+        }
+        // an instance role's session is named after its instance
+        if !resource.starts_with("i-") {
+            let session = alert.principal().and_then(session_of_arn);
+            put("instance_id", session.filter(|s| s.starts_with("i-")));
+        }
+        if alert.event_source() == Some("guardduty.amazonaws.com") {
+            put("detector_id", Some(resource));
         }
         put("source_ip", alert.source_ip());
         put("user_agent", alert.user_agent());
@@ -603,6 +651,12 @@ fn role_of_arn(arn: &str) -> Option<&str> {
     }
     let (_, res) = arn.split_once(":role/")?;
     res.rsplit('/').next()
+}
+
+/// `i-0abc` of `arn:aws:sts::…:assumed-role/web/i-0abc`.
+fn session_of_arn(arn: &str) -> Option<&str> {
+    let (_, rest) = arn.split_once(":assumed-role/")?;
+    rest.split_once('/').map(|(_, session)| session)
 }
 
 fn rfc3339(secs: i64) -> String {

@@ -1010,7 +1010,7 @@ const FAMILIES: &[Family] = &[
         names: &["SetQueueAttributes", "CreateQueue"],
         runbook: || {
             exposure_runbook(
-                "Queue {resource} was given a policy that lets outsiders send, receive or manage its messages.",
+                "An SQS queue was given a policy that lets outsiders send, receive or manage its messages.",
                 "An outsider who can receive reads (and deletes) the queue's messages; one who can send injects work into whatever consumes the queue.",
                 sh(
                     "Read the queue policy (the queue URL is in the event).",
@@ -1036,7 +1036,7 @@ const FAMILIES: &[Family] = &[
         names: &["SetTopicAttributes", "CreateTopic", "AddPermission"],
         runbook: || {
             exposure_runbook(
-                "Topic {resource} was opened to outsiders by its policy or a permission.",
+                "An SNS topic was opened to outsiders by its policy or a permission.",
                 "An outsider who can subscribe receives every notification (often alerts or data); one who can publish sends messages every subscriber trusts.",
                 sh("Read the topic policy and its subscriptions (an outside endpoint is a leak).", "aws sns get-topic-attributes --region {region} --topic-arn <topic_arn> --query Attributes.Policy --output text").sh("aws sns list-subscriptions-by-topic --region {region} --topic-arn <topic_arn>"),
                 sh("Remove a permission added by AddPermission (its label is in the event), or set the reviewed policy back.", "aws sns remove-permission --region {region} --topic-arn <topic_arn> --label <label>").sh("aws sns unsubscribe --region {region} --subscription-arn <outside_subscription_arn>"),
@@ -1111,15 +1111,15 @@ const FAMILIES: &[Family] = &[
         names: &["SetRepositoryPolicy"],
         runbook: || {
             exposure_runbook(
-                "ECR repository {resource} was given a policy that lets outsiders pull or push images.",
+                "An ECR repository was given a policy that lets outsiders pull or push images.",
                 "Pulls leak the images (code, embedded credentials); pushes let an outsider replace an image every deployment then runs.",
                 sh(
                     "Read the repository policy.",
-                    "aws ecr get-repository-policy --region {region} --repository-name {resource}",
+                    "aws ecr get-repository-policy --region {region} --repository-name <repository_name>",
                 ),
                 sh(
                     "Delete the policy, then set the reviewed one back.",
-                    "aws ecr delete-repository-policy --region {region} --repository-name {resource}",
+                    "aws ecr delete-repository-policy --region {region} --repository-name <repository_name>",
                 ),
                 "List images pushed since the change (aws ecr describe-images) and redeploy from known digests if any appeared; rotate secrets baked into images that were pullable.",
             )
@@ -1168,15 +1168,15 @@ const FAMILIES: &[Family] = &[
         ],
         runbook: || {
             exposure_runbook(
-                "OpenSearch domain {resource} was given an access policy that lets outsiders query or change it.",
+                "An OpenSearch domain was given an access policy that lets outsiders query or change it.",
                 "An open domain serves its indexes (often logs full of personal data or tokens) to whoever finds it, and can be wiped or ransomed.",
                 sh(
                     "Read the domain's access policy and whether it sits in a VPC.",
-                    "aws opensearch describe-domain-config --region {region} --domain-name {resource} --query DomainConfig.AccessPolicies",
+                    "aws opensearch describe-domain-config --region {region} --domain-name <domain_name> --query DomainConfig.AccessPolicies",
                 ),
                 sh(
                     "Put the reviewed access policy back.",
-                    "aws opensearch update-domain-config --region {region} --domain-name {resource} --access-policies file://access-policy.json",
+                    "aws opensearch update-domain-config --region {region} --domain-name <domain_name> --access-policies file://access-policy.json",
                 ),
                 "Check the domain's audit or slow logs for queries from outside addresses, and snapshot the indexes before anything else changes.",
             )
@@ -1194,15 +1194,15 @@ const FAMILIES: &[Family] = &[
         names: &["PutFileSystemPolicy"],
         runbook: || {
             exposure_runbook(
-                "EFS file system {resource} was given a policy that lets outsiders mount or write to it.",
+                "An EFS file system was given a policy that lets outsiders mount or write to it.",
                 "Mount access from another account exposes every file; write access lets an outsider plant files the workloads read.",
                 sh(
                     "Read the file system policy.",
-                    "aws efs describe-file-system-policy --region {region} --file-system-id {resource}",
+                    "aws efs describe-file-system-policy --region {region} --file-system-id <file_system_id>",
                 ),
                 sh(
                     "Delete the policy (then restore the reviewed one).",
-                    "aws efs delete-file-system-policy --region {region} --file-system-id {resource}",
+                    "aws efs delete-file-system-policy --region {region} --file-system-id <file_system_id>",
                 ),
                 "Check the mount targets' security groups and the VPC flow logs for NFS (2049) traffic from outside the organization.",
             )
@@ -1220,15 +1220,15 @@ const FAMILIES: &[Family] = &[
         names: &["SetVaultAccessPolicy"],
         runbook: || {
             exposure_runbook(
-                "Glacier vault {resource} was given an access policy that lets outsiders read or delete archives.",
+                "A Glacier vault was given an access policy that lets outsiders read or delete archives.",
                 "Vaults hold backups and archives: an outsider can retrieve them or delete them, destroying the recovery path.",
                 sh(
                     "Read the vault access policy.",
-                    "aws glacier get-vault-access-policy --region {region} --account-id - --vault-name {resource}",
+                    "aws glacier get-vault-access-policy --region {region} --account-id - --vault-name <vault_name>",
                 ),
                 sh(
                     "Delete the access policy (then restore the reviewed one).",
-                    "aws glacier delete-vault-access-policy --region {region} --account-id - --vault-name {resource}",
+                    "aws glacier delete-vault-access-policy --region {region} --account-id - --vault-name <vault_name>",
                 ),
                 "List retrieval jobs since the change (aws glacier list-jobs) and check the vault inventory for deleted archives.",
             )
@@ -1246,15 +1246,15 @@ const FAMILIES: &[Family] = &[
         names: &["PutPermission"],
         runbook: || {
             exposure_runbook(
-                "Event bus {resource} was given a permission that lets outsiders put events on it.",
+                "An EventBridge event bus was given a permission that lets outsiders put events on it.",
                 "Rules on the bus trigger targets (functions, pipelines, automation) from the events they match: an outsider who can put events can drive them.",
                 sh(
                     "Read the bus policy.",
-                    "aws events describe-event-bus --region {region} --name {resource}",
+                    "aws events describe-event-bus --region {region} --name <event_bus_name>",
                 ),
                 sh(
                     "Remove the statement (its id is in the event).",
-                    "aws events remove-permission --region {region} --event-bus-name {resource} --statement-id <statement_id>",
+                    "aws events remove-permission --region {region} --event-bus-name <event_bus_name> --statement-id <statement_id>",
                 ),
                 "Review the bus's rule targets for invocations caused by outside events since the change.",
             )
@@ -1401,7 +1401,7 @@ pub(super) fn rules(org: &OrgContext) -> Vec<Builtin> {
         description: "A resource policy, permission or snapshot share of the RD-EXP-001 … RD-EXP-013 requests grants access to named accounts (or, without the organization id, organizations), and the organization's account list is not configured, so rampart cannot tell whether they are outside. Configure `[detect] organization_id` and `organization_accounts` (or `--org-snapshot`) to judge them.",
         false_positives: &["Any share with an account of the organization, until its account list is configured"],
         runbook: Runbook::new(
-            "A resource was shared with an account ({resource}) whose membership of the organization rampart does not know.",
+            "A resource was shared with an account whose membership of the organization rampart does not know.",
             "rampart cannot tell a share inside the organization from one with an outsider until the account list is configured: this may be routine, or one of the exposures RD-EXP-001 … RD-EXP-013 describe.",
         )
         .triage([

@@ -162,7 +162,7 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
         ])
         .contain([
             note("Stop and snapshot anything created in the region (instances, functions, keys); isolate instances before terminating them."),
-            sh("Isolate an instance: snapshot its volumes first.", "aws ec2 create-snapshots --region {region} --instance-specification InstanceId=<instance_id>").respond("isolate-instance"),
+            sh("Isolate an instance: snapshot its volumes first.", "aws ec2 create-snapshots --region {region} --instance-specification InstanceId={instance_id}").respond("isolate-instance"),
             common::disable_key(),
         ])
         .recover([
@@ -312,16 +312,16 @@ pub(super) fn rules(cfg: &BuiltinConfig) -> Vec<Builtin> {
                 "Instance credentials leave an instance only when stolen (metadata service SSRF, a compromised host); from outside they act with the instance role's permissions, often wide.",
             )
             .triage([
-                sh("Identify the instance (the role session name is its id) and its role.", "aws ec2 describe-iam-instance-profile-associations --region {region} --filters Name=instance-id,Values=<instance_id>"),
-                sh("Check whether the instance requires IMDSv2 (tokens required blocks simple SSRF).", "aws ec2 describe-instances --region {region} --instance-ids <instance_id> --query 'Reservations[].Instances[].MetadataOptions'"),
+                sh("Identify the instance (the role session name is its id) and its role.", "aws ec2 describe-iam-instance-profile-associations --region {region} --filters Name=instance-id,Values={instance_id}"),
+                sh("Check whether the instance requires IMDSv2 (tokens required blocks simple SSRF).", "aws ec2 describe-instances --region {region} --instance-ids {instance_id} --query 'Reservations[].Instances[].MetadataOptions'"),
                 note("Is the source one of the organization's NAT gateways or Elastic IPs? Then add its range to `[detect] instance_networks`."),
                 common::principal_activity(),
                 common::detect_window(),
             ])
             .contain([
                 sh("Revoke the role's sessions issued before now (the instance gets fresh credentials; the stolen ones stop working).", r#"aws iam put-role-policy --role-name {role_name} --policy-name rampart-revoke-sessions --policy-document "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:TokenIssueTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}}]}""#).respond("quarantine-principal"),
-                sh("Isolate the instance when it is itself compromised (snapshot first, then a quarantine security group).", "aws ec2 create-snapshots --region {region} --instance-specification InstanceId=<instance_id>").respond("isolate-instance"),
-                sh("Require IMDSv2 on the instance.", "aws ec2 modify-instance-metadata-options --region {region} --instance-id <instance_id> --http-tokens required"),
+                sh("Isolate the instance when it is itself compromised (snapshot first, then a quarantine security group).", "aws ec2 create-snapshots --region {region} --instance-specification InstanceId={instance_id}").respond("isolate-instance"),
+                sh("Require IMDSv2 on the instance.", "aws ec2 modify-instance-metadata-options --region {region} --instance-id {instance_id} --http-tokens required"),
             ])
             .recover([
                 note("Find how the credentials left (application SSRF, exposed metadata proxy, compromised package) before restoring the instance."),

@@ -313,20 +313,20 @@ pub(super) fn rules() -> Vec<Builtin> {
             )
             .triage([
                 sh("List the detectors in the region and their status.", "aws guardduty list-detectors --region {region}"),
-                sh("Check a detector's status and data sources.", "aws guardduty get-detector --region {region} --detector-id <detector_id>"),
-                sh("Check whether the account is still a member of the GuardDuty administrator (from the Audit account).", "aws guardduty get-administrator-account --region {region} --detector-id <detector_id>"),
+                sh("Check a detector's status and data sources.", "aws guardduty get-detector --region {region} --detector-id {detector_id}"),
+                sh("Check whether the account is still a member of the GuardDuty administrator (from the Audit account).", "aws guardduty get-administrator-account --region {region} --detector-id {detector_id}"),
                 sh("Check the organization's delegated administrator for GuardDuty.", "aws organizations list-delegated-administrators --service-principal guardduty.amazonaws.com"),
                 common::read_event(),
                 common::principal_activity(),
             ])
             .contain([
-                sh("Re-enable the detector (or recreate it: `aws guardduty create-detector --enable`).", "aws guardduty update-detector --region {region} --detector-id <detector_id> --enable").respond("re-enable-guardduty"),
+                sh("Re-enable the detector (or recreate it: `aws guardduty create-detector --enable`).", "aws guardduty update-detector --region {region} --detector-id {detector_id} --enable").respond("re-enable-guardduty"),
                 note("If membership or delegation was removed, `rampart apply` restores the Audit account as delegated administrator and re-enrols the members."),
                 common::disable_key(),
                 common::quarantine_principal(),
             ])
             .recover([
-                sh("Once running again, review the findings raised since (and archived ones) for the account.", r#"aws guardduty list-findings --region {region} --detector-id <detector_id> --finding-criteria '{"Criterion":{"accountId":{"Eq":["{account}"]}}}'"#),
+                sh("Once running again, review the findings raised since (and archived ones) for the account.", r#"aws guardduty list-findings --region {region} --detector-id {detector_id} --finding-criteria '{"Criterion":{"accountId":{"Eq":["{account}"]}}}'"#),
                 common::detect_window(),
                 common::audit_again(),
                 common::record_outcome(),
@@ -374,17 +374,17 @@ pub(super) fn rules() -> Vec<Builtin> {
                 "Suppression keeps GuardDuty running but stops its findings reaching anyone: an attacker who trusts their own IP or archives the finding about them is invisible while everything looks healthy.",
             )
             .triage([
-                sh("List the filters; read the one created or changed (its action ARCHIVE and its criteria).", "aws guardduty list-filters --region {region} --detector-id <detector_id>"),
-                sh("Read a filter's criteria.", "aws guardduty get-filter --region {region} --detector-id <detector_id> --filter-name <filter_name>"),
-                sh("List trusted IP sets: an address trusted here never raises findings.", "aws guardduty list-ip-sets --region {region} --detector-id <detector_id>"),
+                sh("List the filters; read the one created or changed (its action ARCHIVE and its criteria).", "aws guardduty list-filters --region {region} --detector-id {detector_id}"),
+                sh("Read a filter's criteria.", "aws guardduty get-filter --region {region} --detector-id {detector_id} --filter-name <filter_name>"),
+                sh("List trusted IP sets: an address trusted here never raises findings.", "aws guardduty list-ip-sets --region {region} --detector-id {detector_id}"),
                 common::read_event(),
                 common::principal_activity(),
                 common::confirm_with_owner(),
             ])
             .contain([
-                sh("Delete an unreviewed suppression filter.", "aws guardduty delete-filter --region {region} --detector-id <detector_id> --filter-name <filter_name>"),
-                sh("Deactivate an unreviewed trusted IP set.", "aws guardduty update-ip-set --region {region} --detector-id <detector_id> --ip-set-id <ip_set_id> --no-activate"),
-                sh("Unarchive findings archived by hand, so they are triaged.", "aws guardduty unarchive-findings --region {region} --detector-id <detector_id> --finding-ids <finding_id>"),
+                sh("Delete an unreviewed suppression filter.", "aws guardduty delete-filter --region {region} --detector-id {detector_id} --filter-name <filter_name>"),
+                sh("Deactivate an unreviewed trusted IP set.", "aws guardduty update-ip-set --region {region} --detector-id {detector_id} --ip-set-id <ip_set_id> --no-activate"),
+                sh("Unarchive findings archived by hand, so they are triaged.", "aws guardduty unarchive-findings --region {region} --detector-id {detector_id} --finding-ids <finding_id>"),
             ])
             .recover([
                 note("Triage every finding the suppression hid since the event time: they are the reason someone wanted them hidden."),
@@ -769,8 +769,8 @@ pub(super) fn rules() -> Vec<Builtin> {
                 note("Check whether the VPC itself was deleted in the same window: tearing a VPC down removes its logs legitimately."),
             ])
             .contain([
-                sh("Recreate the VPC's flow log to the log-archive bucket.", "aws ec2 create-flow-logs --region {region} --resource-type VPC --resource-ids <vpc_id> --traffic-type ALL --log-destination-type s3 --log-destination arn:aws:s3:::<log_archive_bucket>"),
-                sh("Re-associate resolver query logging with the VPC.", "aws route53resolver associate-resolver-query-log-config --region {region} --resolver-query-log-config-id <query_log_config_id> --resource-id <vpc_id>"),
+                sh("Recreate the VPC's flow log to the log-archive bucket.", "aws ec2 create-flow-logs --region {region} --resource-type VPC --resource-ids {vpc} --traffic-type ALL --log-destination-type s3 --log-destination arn:aws:s3:::<log_archive_bucket>"),
+                sh("Re-associate resolver query logging with the VPC.", "aws route53resolver associate-resolver-query-log-config --region {region} --resolver-query-log-config-id <query_log_config_id> --resource-id {vpc}"),
                 common::disable_key(),
             ])
             .recover([

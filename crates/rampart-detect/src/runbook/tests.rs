@@ -231,3 +231,37 @@ fn placeholder_scan_finds_names_only() {
         ["x_y"]
     );
 }
+
+/// Ids whose shape says what they are fill their own placeholders, and only then.
+#[test]
+fn typed_ids_fill_only_when_their_shape_matches() {
+    let record = |resource: &str, principal: &str, source: &str| {
+        Alert::from_record(
+            &json!({"schema": crate::alert::SCHEMA, "rule_id": "RD-CIS-4.10",
+            "rule_source": "builtin", "title": "t", "severity": "medium", "resource": resource,
+            "principal": principal, "event_source": source}),
+        )
+        .unwrap()
+    };
+    let role = "arn:aws:sts::111122223333:assumed-role/web/i-0abc123def4567890";
+    let v = Values::of(&record("sg-0123", role, "ec2.amazonaws.com"));
+    assert_eq!(
+        v.fill("{security_group} {vpc} {instance_id} {role_name} {detector_id}"),
+        "sg-0123 <vpc> i-0abc123def4567890 web <detector_id>"
+    );
+    let v = Values::of(&record(
+        "vpc-9",
+        "arn:aws:iam::1:user/alice",
+        "ec2.amazonaws.com",
+    ));
+    assert_eq!(
+        v.fill("{security_group} {vpc} {instance_id}"),
+        "<security_group> vpc-9 <instance_id>"
+    );
+    let v = Values::of(&record(
+        "12abc",
+        "arn:aws:iam::1:user/alice",
+        "guardduty.amazonaws.com",
+    ));
+    assert_eq!(v.fill("{detector_id}"), "12abc");
+}
