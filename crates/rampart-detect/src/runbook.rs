@@ -895,8 +895,15 @@ impl Renderer<'_> {
                     let _ = writeln!(self.out, "   (rampart respond action: {action})");
                 }
             }
-            for c in &s.commands {
+            for (n, c) in s.commands.iter().enumerate() {
                 let text = self.values.fill(&c.text);
+                if !self.md()
+                    && n > 0
+                    && (text.contains('\n') || s.commands[n - 1].text.contains('\n'))
+                {
+                    // queries of several lines stay apart in plain text
+                    self.out.push('\n');
+                }
                 if self.md() {
                     let lang = match c.lang {
                         Lang::Shell => "sh",

@@ -77,10 +77,10 @@ fn read_alert(src: &str, rule: Option<&str>) -> anyhow::Result<Alert> {
             format!("cannot read alert file {src}: give a path, `-` or the JSON")
         })?
     };
-    let label = if src.trim_start().starts_with('{') {
-        "--alert"
-    } else {
-        src
+    let label = match src {
+        _ if src.trim_start().starts_with('{') => "--alert",
+        "-" => "stdin",
+        _ => src,
     };
     let mut alerts = Vec::new();
     for (n, line) in text.lines().enumerate() {
