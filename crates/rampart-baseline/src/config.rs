@@ -395,12 +395,12 @@ quarantine_new_accounts = true
 
 # Guardrails per OU (SCPs generated from these building blocks, proved before they are attached):
 #   protect-org-trail, deny-leave-org, protect-security-services,
-#   protect-bpa-and-ebs-encryption, deny-root, region-deny, quarantine
+#   protect-bpa-and-ebs-encryption, deny-root, region-deny, quarantine, deny-iam-users
 [guardrails.attach]
-"Security" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root"]
-"Infrastructure" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny"]
-"Sandbox" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "region-deny"]
-"Workloads" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny"]
+"Security" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "deny-iam-users"]
+"Infrastructure" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny", "deny-iam-users"]
+"Sandbox" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "region-deny", "deny-iam-users"]
+"Workloads" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny", "deny-iam-users"]
 
 [log_archive]
 # Organization trail bucket in the Log Archive account ({bucket_region}); object lock,
@@ -527,7 +527,7 @@ mod tests {
             "{e}"
         );
 
-        let text = default_config().replace("\"deny-root\"]", "\"deny-everything\"]");
+        let text = default_config().replace("\"deny-iam-users\"]", "\"deny-everything\"]");
         let e = Config::parse(&text, "rampart.toml").unwrap_err();
         assert!(
             e.message.contains("unknown guardrail `deny-everything`"),
