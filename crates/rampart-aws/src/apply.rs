@@ -10,7 +10,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use rampart_baseline::Config;
 use rampart_baseline::apply::{AuditLog, Effects};
 use rampart_baseline::plan::log_archive::{CIS_NAMESPACE, cis_alarm_name, trail_key_policy};
-use rampart_baseline::plan::{Action, Change, QUARANTINE_POLICY};
+use rampart_baseline::plan::{Action, Change, PolicyType, QUARANTINE_POLICY};
 use rampart_core::sample::CIS_PATTERNS;
 use serde_json::{Value, json};
 use std::collections::HashMap;

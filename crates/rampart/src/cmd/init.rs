@@ -132,7 +132,10 @@ pub fn load_config(g: &Global) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-/// Prints every OU's generated SCPs and the proof of each; exit 3 when a proof fails.
+/// The organization id `rampart guardrails` writes into the RCPs it shows.
+const EXAMPLE_ORG_ID: &str = "o-exampleorgid";
+
+/// Prints every OU's generated SCPs and RCPs and the proof of each; exit 3 when a proof fails.
 pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
     let cfg = load_config(g)?;
     let settings = cfg.guardrail_settings();
@@ -156,6 +159,37 @@ pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
                 "  {} ({} characters): {}\n",
                 s.name,
                 s.content.len(),
+                names.join(", ")
+            ));
+        }
+        let held = proof.claims.iter().filter(|c| c.holds).count();
+        out.push_str(&format!(
+            "  proof: {held}/{} claims hold\n",
+            proof.claims.len()
+        ));
+        for f in proof.failures() {
+            out.push_str(&format!("  FAILS: {f}\n"));
+        }
+    }
+    // RCPs name the organization id, which only a snapshot knows: shown and proved here with a
+    // stand-in; `plan` builds them with the real one.
+    let rcp_settings = cfg.rcp_settings(EXAMPLE_ORG_ID);
+    for (ou, blocks) in cfg.rcp_blocks_by_ou() {
+        let rcps = rampart_baseline::build_rcps(&ou, &blocks, &rcp_settings)
+            .map_err(|e| anyhow::anyhow!("{}: RCPs of OU {ou}: {e}", g.config.display()))?;
+        let proof = rampart_baseline::prove_rcps(&ou, &rcps, &rcp_settings);
+        failed |= !proof.holds();
+        if json {
+            doc.push(serde_json::json!({"ou": ou, "rcps": rcps, "proof": proof}));
+            continue;
+        }
+        out.push_str(&format!("OU {ou} (RCPs, shown for organization {EXAMPLE_ORG_ID})\n"));
+        for r in &rcps {
+            let names: Vec<&str> = r.blocks.iter().map(|b| b.name()).collect();
+            out.push_str(&format!(
+                "  {} ({} characters): {}\n",
+                r.name,
+                r.content.len(),
                 names.join(", ")
             ));
         }
