@@ -43,6 +43,28 @@ pub struct DeniedPrincipal {
     pub examples: Vec<String>,
 }
 
+impl DeniedPrincipal {
+    /// One block for people: `principal <where> account (ou): counts`, then the examples.
+    fn write(&self, s: &mut String, place: &str) {
+        let top: Vec<String> = self
+            .actions
+            .iter()
+            .map(|(a, n)| format!("{a} ×{n}"))
+            .collect();
+        s.push_str(&format!(
+            "  {} {place} {} ({}): {} call(s) denied: {}\n",
+            self.principal,
+            self.account,
+            self.ou,
+            self.denied,
+            top.join(", ")
+        ));
+        for e in &self.examples {
+            s.push_str(&format!("      e.g. {e}\n"));
+        }
+    }
+}
+
 /// What the replay found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ReplayReport {
@@ -95,18 +117,7 @@ impl ReplayReport {
             self.denied.len()
         ));
         for d in &self.denied {
-            let top: Vec<String> = d.actions.iter().map(|(a, n)| format!("{a} ×{n}")).collect();
-            s.push_str(&format!(
-                "  {} in {} ({}): {} call(s) denied: {}\n",
-                d.principal,
-                d.account,
-                d.ou,
-                d.denied,
-                top.join(", ")
-            ));
-            for e in &d.examples {
-                s.push_str(&format!("      e.g. {e}\n"));
-            }
+            d.write(&mut s, "in");
         }
         s.push_str(&rcps);
         s
@@ -146,18 +157,7 @@ impl ReplayReport {
             self.rcp_denied.len()
         ));
         for d in &self.rcp_denied {
-            let top: Vec<String> = d.actions.iter().map(|(a, n)| format!("{a} ×{n}")).collect();
-            s.push_str(&format!(
-                "  {} on resources of {} ({}): {} call(s) denied: {}\n",
-                d.principal,
-                d.account,
-                d.ou,
-                d.denied,
-                top.join(", ")
-            ));
-            for e in &d.examples {
-                s.push_str(&format!("      e.g. {e}\n"));
-            }
+            d.write(&mut s, "on resources of");
         }
         s
     }
@@ -366,27 +366,20 @@ impl Replayer {
         }
         let ou = ou.clone();
         let who = principal.unwrap_or_else(|| "anonymous".into());
-        let d = self
-            .rcp_by_caller
-            .entry((resource_account.clone(), who.clone()))
-            .or_insert_with(|| DeniedPrincipal {
-                account: resource_account,
-                ou,
-                principal: who,
-                denied: 0,
-                actions: BTreeMap::new(),
-                examples: Vec::new(),
-            });
-        d.denied += 1;
-        *d.actions.entry(action.clone()).or_default() += 1;
-        if d.examples.len() < EXAMPLES {
-            d.examples.push(format!(
-                "{} {action} from {} ({})",
-                s(ev.get("eventTime")).unwrap_or_default(),
-                s(ev.get("sourceIPAddress")).unwrap_or_default(),
-                s(ev.get("eventID")).unwrap_or_default()
-            ));
-        }
+        let example = format!(
+            "{} {action} from {} ({})",
+            s(ev.get("eventTime")).unwrap_or_default(),
+            s(ev.get("sourceIPAddress")).unwrap_or_default(),
+            s(ev.get("eventID")).unwrap_or_default()
+        );
+        count_denied(
+            &mut self.rcp_by_caller,
+            resource_account,
+            ou,
+            who,
+            action,
+            example,
+        );
     }
 
     /// The principal side: the call decided by the caller's account's proposed SCP chain.
@@ -445,26 +438,19 @@ impl Replayer {
             return;
         }
         let ou = ou.clone();
-        let d = self
-            .by_principal
-            .entry((account.clone(), principal.clone()))
-            .or_insert_with(|| DeniedPrincipal {
-                account,
-                ou,
-                principal,
-                denied: 0,
-                actions: BTreeMap::new(),
-                examples: Vec::new(),
-            });
-        d.denied += 1;
-        *d.actions.entry(action.clone()).or_default() += 1;
-        if d.examples.len() < EXAMPLES {
-            d.examples.push(format!(
-                "{} {action} in {region} ({})",
-                s(ev.get("eventTime")).unwrap_or_default(),
-                s(ev.get("eventID")).unwrap_or_default()
-            ));
-        }
+        let example = format!(
+            "{} {action} in {region} ({})",
+            s(ev.get("eventTime")).unwrap_or_default(),
+            s(ev.get("eventID")).unwrap_or_default()
+        );
+        count_denied(
+            &mut self.by_principal,
+            account,
+            ou,
+            principal,
+            action,
+            example,
+        );
     }
 
     pub fn finish(mut self) -> ReplayReport {
@@ -476,6 +462,32 @@ impl Replayer {
         self.report.denied = most_first(self.by_principal);
         self.report.rcp_denied = most_first(self.rcp_by_caller);
         self.report
+    }
+}
+
+/// Counts one denied call of `principal` in `account`, keeping the first few as examples.
+fn count_denied(
+    by: &mut BTreeMap<(String, String), DeniedPrincipal>,
+    account: String,
+    ou: String,
+    principal: String,
+    action: String,
+    example: String,
+) {
+    let d = by
+        .entry((account.clone(), principal.clone()))
+        .or_insert_with(|| DeniedPrincipal {
+            account,
+            ou,
+            principal,
+            denied: 0,
+            actions: BTreeMap::new(),
+            examples: Vec::new(),
+        });
+    d.denied += 1;
+    *d.actions.entry(action).or_default() += 1;
+    if d.examples.len() < EXAMPLES {
+        d.examples.push(example);
     }
 }
 

@@ -4,8 +4,8 @@
 //! The per-user checks they build on (MFA of console users, key age and idle credentials) are
 //! CIS 1.10, 1.12 and 1.14, mapped to the baseline too and configurable in `[audit]`.
 
+use super::iam_root::{root_row, virtual_root_mfa};
 use crate::{Control, Ctx, Outcome, Scope, Severity};
-use rampart_snapshot::CredentialReportRow;
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -45,16 +45,6 @@ pub static CONTROLS: &[Control] = &[
         check: Some(member_root_credentials),
     },
 ];
-
-fn root_row<'a>(ctx: &Ctx<'a>) -> Option<&'a CredentialReportRow> {
-    ctx.account
-        .iam
-        .credential_report
-        .iter()
-        .find(|r| r.is_root())
-}
-
-const NO_ROOT_ROW: &str = "the credential report has no <root_account> row; re-run collect with iam:GenerateCredentialReport and iam:GetCredentialReport";
 
 fn no_member_console_users(ctx: &Ctx, out: &mut Vec<Outcome>) {
     if ctx.snapshot.organization.is_some() && ctx.is_management_account() {
@@ -120,36 +110,24 @@ fn management_root_hardware_mfa(ctx: &Ctx, out: &mut Vec<Outcome>) {
         ));
         return;
     }
-    let Some(root) = root_row(ctx) else {
-        out.push(Outcome::error(ctx.account_resource(), NO_ROOT_ROW));
+    let Some(root) = root_row(ctx, out) else {
         return;
     };
-    if !root.mfa_active {
-        out.push(Outcome::fail(
-            ctx.account_resource(),
-            "the management account's root user has no MFA at all",
-        ));
-        return;
-    }
-    let virtual_root = ctx
-        .account
-        .iam
-        .virtual_mfa_devices
-        .iter()
-        .find(|d| d.user_arn.as_deref().is_some_and(|a| a.ends_with(":root")));
-    match virtual_root {
-        Some(d) => out.push(Outcome::fail(
-            ctx.account_resource(),
+    let res = ctx.account_resource();
+    out.push(match (root.mfa_active, virtual_root_mfa(ctx)) {
+        (false, _) => Outcome::fail(res, "the management account's root user has no MFA at all"),
+        (true, Some(d)) => Outcome::fail(
+            res,
             format!(
                 "the management account's root MFA is the virtual device {}, not a hardware device",
                 d.serial_number
             ),
-        )),
-        None => out.push(Outcome::pass(
-            ctx.account_resource(),
+        ),
+        (true, None) => Outcome::pass(
+            res,
             "the management account's root MFA is a hardware device",
-        )),
-    }
+        ),
+    });
 }
 
 /// What the organization says about centralized root access: `Some(true)` when IAM's
@@ -167,8 +145,7 @@ fn member_root_credentials(ctx: &Ctx, out: &mut Vec<Outcome>) {
         ));
         return;
     }
-    let Some(root) = root_row(ctx) else {
-        out.push(Outcome::error(ctx.account_resource(), NO_ROOT_ROW));
+    let Some(root) = root_row(ctx, out) else {
         return;
     };
     let keys = root.access_key_1_active || root.access_key_2_active;
