@@ -75,7 +75,19 @@ impl Effects for SnapshotEffects {
                 .enabled_service_principals
                 .push(service_principal.clone()),
             Action::EnablePolicyType { policy_type } => {
-                org.roots[0].enabled_policy_types.push(policy_type.clone())
+                org.roots[0].enabled_policy_types.push(policy_type.clone());
+                // As AWS does: RCPFullAWSAccess on the root (rampart never touches it).
+                if policy_type == "RESOURCE_CONTROL_POLICY" {
+                    org.policies.push(OrgPolicy {
+                        id: "p-RCPFullAWSAccess".into(),
+                        name: "RCPFullAWSAccess".into(),
+                        policy_type: policy_type.clone(),
+                        aws_managed: true,
+                        content: crate::rcp::RCP_FULL_AWS_ACCESS.into(),
+                        targets: vec![org.roots[0].id.clone()],
+                        ..Default::default()
+                    });
+                }
             }
             Action::CreateOu { path } => {
                 let (parent, name) = match path.rsplit_once('/') {

@@ -207,9 +207,16 @@ fn rcps_converge_on_the_fake_and_drift_is_repaired() {
     let rcps: Vec<&OrgPolicy> = org
         .policies
         .iter()
-        .filter(|p| p.policy_type == "RESOURCE_CONTROL_POLICY")
+        .filter(|p| p.policy_type == "RESOURCE_CONTROL_POLICY" && !p.aws_managed)
         .collect();
     assert_eq!(rcps.len(), 2, "{rcps:#?}");
+    // AWS's own RCPFullAWSAccess stays where AWS put it.
+    let full = org
+        .policies
+        .iter()
+        .find(|p| p.name == "RCPFullAWSAccess")
+        .expect("enabling RCPs attaches RCPFullAWSAccess");
+    assert_eq!(full.targets, vec![org.roots[0].id.clone()]);
     assert!(rcps.iter().all(|p| p.targets.len() == 1));
     assert!(
         rcps.iter()

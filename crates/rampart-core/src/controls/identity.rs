@@ -70,7 +70,7 @@ fn no_member_console_users(ctx: &Ctx, out: &mut Vec<Outcome>) {
         return;
     }
     for u in console {
-        if allowed.iter().any(|b| *b == u.name) {
+        if allowed.contains(&u.name) {
             out.push(Outcome::pass(
                 &u.arn,
                 format!(
