@@ -151,3 +151,35 @@ fn names_round_trip() {
     }
     assert_eq!(RcpBlock::parse("perimeter-ec2"), None);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any choice of blocks and trusted accounts builds within the quotas and proves.
+    #[test]
+    fn any_choice_builds_within_quota_and_proves(
+        mask in 1u8..64,
+        trusted in proptest::collection::vec(100_000_000_000u64..999_999_999_999, 0..40),
+    ) {
+        let blocks: Vec<RcpBlock> = RcpBlock::ALL
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, b)| b)
+            .collect();
+        let s = RcpSettings {
+            org_id: "o-abc123def4".into(),
+            trusted_accounts: trusted.iter().map(|a| a.to_string()).collect(),
+        };
+        let rcps = build_rcps("Workloads", &blocks, &s).unwrap();
+        proptest::prop_assert!(!rcps.is_empty() && rcps.len() <= RCPS_PER_TARGET);
+        let mut covered: Vec<RcpBlock> = rcps.iter().flat_map(|r| r.blocks.clone()).collect();
+        covered.sort();
+        proptest::prop_assert_eq!(&covered, &blocks);
+        for r in &rcps {
+            proptest::prop_assert!(r.content.len() <= RCP_MAX_CHARS);
+        }
+        let p = prove_rcps("Workloads", &rcps, &s);
+        proptest::prop_assert!(p.holds(), "{:#?}", p.failures());
+    }
+}
