@@ -348,8 +348,33 @@ pub fn statements(
     })
 }
 
-fn document(statements: &[Value]) -> String {
+/// A policy document of `statements`, minified.
+pub(crate) fn document(statements: &[Value]) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// Packs units (blocks and their statements), in order, first-fit into documents of at most
+/// `max` characters; a unit is never split.
+pub(crate) fn pack_first_fit<B>(
+    units: Vec<(Vec<B>, Vec<Value>)>,
+    max: usize,
+) -> Vec<(Vec<B>, Vec<Value>)> {
+    let mut packs: Vec<(Vec<B>, Vec<Value>)> = Vec::new();
+    for (bs, st) in units {
+        let fits = packs.iter_mut().find(|(_, s)| {
+            let mut all = s.clone();
+            all.extend(st.iter().cloned());
+            document(&all).len() <= max
+        });
+        match fits {
+            Some((b, s)) => {
+                b.extend(bs);
+                s.extend(st);
+            }
+            None => packs.push((bs, st)),
+        }
+    }
+    packs
 }
 
 /// The SCPs for one target (an OU path such as `Workloads/Prod`): the blocks' statements packed
@@ -363,7 +388,7 @@ pub fn build_guardrails(
     let mut blocks: Vec<Block> = blocks.to_vec();
     blocks.sort();
     blocks.dedup();
-    let mut packs: Vec<(Vec<Block>, Vec<Value>)> = Vec::new();
+    let mut units = Vec::new();
     for b in blocks {
         let st = statements(b, settings)?;
         let alone = document(&st).len();
@@ -373,19 +398,9 @@ pub fn build_guardrails(
                 chars: alone,
             });
         }
-        let fits = packs.iter_mut().find(|(_, s)| {
-            let mut all = s.clone();
-            all.extend(st.iter().cloned());
-            document(&all).len() <= SCP_MAX_CHARS
-        });
-        match fits {
-            Some((bs, s)) => {
-                bs.push(b);
-                s.extend(st);
-            }
-            None => packs.push((vec![b], st)),
-        }
+        units.push((vec![b], st));
     }
+    let packs = pack_first_fit(units, SCP_MAX_CHARS);
     if packs.len() > SCPS_PER_TARGET {
         return Err(GuardrailError::TooMany {
             target: target.to_string(),

@@ -11,7 +11,7 @@
 //! RCP syntax rules (enforced by construction and checked with the linter in the tests): only
 //! `Deny`, `"Principal": "*"`, no `NotPrincipal`/`NotAction`, only services that support RCPs.
 
-use crate::guardrails::GuardrailError;
+use crate::guardrails::{GuardrailError, document, pack_first_fit};
 use rampart_policy::proofs::rcp_chain;
 use rampart_policy::{CompiledPolicySet, ContextValue, Decision, OrgLevel, Request, parse_policy};
 use serde_json::{Value, json};
@@ -267,10 +267,6 @@ fn perimeter_statements(blocks: &[RcpBlock], settings: &RcpSettings) -> Vec<Valu
     ]
 }
 
-fn document(statements: &[Value]) -> String {
-    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
-}
-
 /// The RCPs for one target (an OU path): the perimeter (one unit) and `require-tls`, packed
 /// first-fit within the size quota, at most [`RCPS_PER_TARGET`] of them.
 pub fn build_rcps(
@@ -311,21 +307,7 @@ pub fn build_rcps(
             )],
         ));
     }
-    let mut packs: Vec<(Vec<RcpBlock>, Vec<Value>)> = Vec::new();
-    for (bs, st) in units {
-        let fits = packs.iter_mut().find(|(_, s)| {
-            let mut all = s.clone();
-            all.extend(st.iter().cloned());
-            document(&all).len() <= RCP_MAX_CHARS
-        });
-        match fits {
-            Some((b, s)) => {
-                b.extend(bs);
-                s.extend(st);
-            }
-            None => packs.push((bs, st)),
-        }
-    }
+    let packs = pack_first_fit(units, RCP_MAX_CHARS);
     if packs.len() > RCPS_PER_TARGET {
         return Err(RcpError::TooMany {
             target: target.to_string(),
