@@ -10,7 +10,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use rampart_baseline::Config;
 use rampart_baseline::apply::{AuditLog, Effects};
 use rampart_baseline::plan::log_archive::{CIS_NAMESPACE, cis_alarm_name, trail_key_policy};
-use rampart_baseline::plan::{Action, Change, QUARANTINE_POLICY};
+use rampart_baseline::plan::{Action, Change, PolicyType, QUARANTINE_POLICY};
 use rampart_core::sample::CIS_PATTERNS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -29,7 +29,25 @@ struct Names {
     root: String,
     ous: HashMap<String, String>,
     policies: HashMap<String, String>,
+    /// Resource control policies by name (a name is unique within its type only).
+    rcps: HashMap<String, String>,
     accounts: HashMap<String, String>,
+}
+
+impl Names {
+    fn policies_of(&mut self, kind: PolicyType) -> &mut HashMap<String, String> {
+        match kind {
+            PolicyType::Scp => &mut self.policies,
+            PolicyType::Rcp => &mut self.rcps,
+        }
+    }
+}
+
+fn sdk_policy_type(kind: PolicyType) -> aws_sdk_organizations::types::PolicyType {
+    match kind {
+        PolicyType::Scp => aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
+        PolicyType::Rcp => aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
+    }
 }
 
 /// Makes planned changes with the AWS SDK.
@@ -249,20 +267,20 @@ impl AwsEffects {
                 name,
                 blocks,
                 content,
+                policy_type,
             } => {
-                let about: Vec<&str> = blocks.iter().map(|b| b.name()).collect();
                 let r = org()
                     .create_policy()
                     .name(name)
-                    .description(format!("Managed by rampart: {}", about.join(", ")))
+                    .description(format!("Managed by rampart: {}", blocks.join(", ")))
                     .content(content)
-                    .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                    .r#type(sdk_policy_type(*policy_type))
                     .tags(tag()?)
                     .send()
                     .await;
                 let id = match call.done(
                     "organizations:CreatePolicy",
-                    json!({"Name": name, "Type": "SERVICE_CONTROL_POLICY", "Content": content}),
+                    json!({"Name": name, "Type": policy_type.as_str(), "Content": content}),
                     Tolerate::Codes(&["DuplicatePolicyException"]),
                     r,
                 )? {
@@ -272,9 +290,11 @@ impl AwsEffects {
                         .and_then(|s| s.id())
                         .unwrap_or_default()
                         .to_string(),
-                    None => policy_id(&self.base, name).await?,
+                    None => policy_id(&self.base, name, *policy_type).await?,
                 };
-                self.names().policies.insert(name.clone(), id);
+                self.names()
+                    .policies_of(*policy_type)
+                    .insert(name.clone(), id);
             }
             Action::UpdatePolicy {
                 policy_id, content, ..
@@ -292,12 +312,18 @@ impl AwsEffects {
                     r,
                 )?;
             }
-            Action::AttachPolicy { name, ou } => {
+            Action::AttachPolicy {
+                name,
+                ou,
+                policy_type,
+            } => {
                 let (policy, target) = {
-                    let n = self.names();
-                    (n.policies.get(name).cloned(), n.ous.get(ou).cloned())
+                    let mut n = self.names();
+                    let target = n.ous.get(ou).cloned();
+                    (n.policies_of(*policy_type).get(name).cloned(), target)
                 };
-                let policy = policy.ok_or_else(|| format!("SCP `{name}` does not exist"))?;
+                let policy = policy
+                    .ok_or_else(|| format!("{} `{name}` does not exist", policy_type.short()))?;
                 let target = target.ok_or_else(|| format!("OU `{ou}` does not exist"))?;
                 self.attach(&call, &policy, &target).await?;
             }
@@ -1595,12 +1621,12 @@ where
     format!("{api}: {code}: {message}")
 }
 
-async fn policy_id(base: &Access, name: &str) -> Result<String, String> {
-    let n = read_names(base).await?;
-    n.policies
+async fn policy_id(base: &Access, name: &str, kind: PolicyType) -> Result<String, String> {
+    let mut n = read_names(base).await?;
+    n.policies_of(kind)
         .get(name)
         .cloned()
-        .ok_or_else(|| format!("SCP `{name}` exists but could not be listed"))
+        .ok_or_else(|| format!("{} `{name}` exists but could not be listed", kind.short()))
 }
 
 /// Root, OU paths, SCP names and account names → ids.
@@ -1644,6 +1670,18 @@ async fn read_names(base: &Access) -> Result<Names, String> {
             p.name().unwrap_or_default().to_string(),
             p.id().unwrap_or_default().to_string(),
         );
+    }
+    // RCPs: none to list while the policy type is not enabled (the plan enables it first).
+    if let Ok(rcps) = pages!(
+        org.list_policies()
+            .filter(aws_sdk_organizations::types::PolicyType::ResourceControlPolicy)
+    ) {
+        for p in rcps.iter().flat_map(|p| p.policies()) {
+            names.rcps.insert(
+                p.name().unwrap_or_default().to_string(),
+                p.id().unwrap_or_default().to_string(),
+            );
+        }
     }
     let accounts =
         pages!(org.list_accounts()).map_err(|e| failure("organizations:ListAccounts", &e))?;

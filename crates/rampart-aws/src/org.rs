@@ -239,6 +239,24 @@ pub async fn discover(base: &Access, errors: &mut Vec<CollectionError>) -> Optio
             .filter_map(|p| p.service_principal().map(str::to_string))
             .collect();
     }
+    // Centralized root access for member accounts (an IAM call, made in the management account).
+    let iam = base.iam(&region);
+    out.iam_features = match rec.absent_ok(
+        "iam:ListOrganizationsFeatures",
+        None,
+        &["ServiceAccessNotEnabledException"],
+        iam.list_organizations_features().send().await,
+    ) {
+        Ok(Some(f)) => Some(
+            f.enabled_features()
+                .iter()
+                .map(|x| x.as_str().to_string())
+                .collect(),
+        ),
+        // IAM's trusted access is off: no feature can be on.
+        Ok(None) => Some(Vec::new()),
+        Err(()) => None,
+    };
     for e in &mut rec.errors {
         e.account_id = out.management_account_id.clone();
     }

@@ -7,6 +7,7 @@
 //! invalid values are errors with the line and column.
 
 use crate::guardrails::{Block, GuardrailSettings};
+use crate::rcp::{RcpBlock, RcpSettings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -73,6 +74,21 @@ pub struct Guardrails {
     /// Quarantine new accounts (deny all but the exempt roles) until they are baselined.
     #[serde(default = "yes")]
     pub quarantine_new_accounts: bool,
+    /// Resource control policies: the data perimeter (`[guardrails.rcps]`).
+    #[serde(default)]
+    pub rcps: Rcps,
+}
+
+/// `[guardrails.rcps]`: RCP blocks per OU and the accounts outside the organization let in.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rcps {
+    /// OU path → RCP block names.
+    #[serde(default)]
+    pub attach: BTreeMap<String, Vec<String>>,
+    /// Account ids outside the organization the perimeter still lets in (vendors).
+    #[serde(default)]
+    pub trusted_accounts: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -274,6 +290,33 @@ impl Config {
                 }
             }
         }
+        for (ou, blocks) in &cfg.guardrails.rcps.attach {
+            if !cfg.organization.ous.contains(ou) {
+                return fail(
+                    ou,
+                    format!(
+                        "guardrails.rcps.attach names OU `{ou}`, which is not in organization.ous"
+                    ),
+                );
+            }
+            for b in blocks {
+                if RcpBlock::parse(b).is_none() {
+                    let names: Vec<&str> = RcpBlock::ALL.iter().map(|b| b.name()).collect();
+                    return fail(
+                        b,
+                        format!("unknown RCP block `{b}`; use one of: {}", names.join(", ")),
+                    );
+                }
+            }
+        }
+        for a in &cfg.guardrails.rcps.trusted_accounts {
+            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                return fail(
+                    a,
+                    format!("guardrails.rcps.trusted_accounts: `{a}` is not a 12-digit account id"),
+                );
+            }
+        }
         if !matches!(
             cfg.log_archive.object_lock_mode.as_str(),
             "GOVERNANCE" | "COMPLIANCE"
@@ -326,6 +369,32 @@ impl Config {
                     names.iter().filter_map(|n| Block::parse(n)).collect(),
                 )
             })
+            .collect()
+    }
+}
+
+impl Config {
+    /// What the RCP builder needs; `org_id` comes from the snapshot (`o-…`).
+    pub fn rcp_settings(&self, org_id: &str) -> RcpSettings {
+        RcpSettings {
+            org_id: org_id.to_string(),
+            trusted_accounts: self.guardrails.rcps.trusted_accounts.clone(),
+        }
+    }
+
+    /// The RCP blocks attached to each OU, parsed (names were checked by [`Config::parse`]).
+    pub fn rcp_blocks_by_ou(&self) -> BTreeMap<String, Vec<RcpBlock>> {
+        self.guardrails
+            .rcps
+            .attach
+            .iter()
+            .map(|(ou, names)| {
+                (
+                    ou.clone(),
+                    names.iter().filter_map(|n| RcpBlock::parse(n)).collect(),
+                )
+            })
+            .filter(|(_, blocks): &(String, Vec<RcpBlock>)| !blocks.is_empty())
             .collect()
     }
 }
@@ -395,12 +464,22 @@ quarantine_new_accounts = true
 
 # Guardrails per OU (SCPs generated from these building blocks, proved before they are attached):
 #   protect-org-trail, deny-leave-org, protect-security-services,
-#   protect-bpa-and-ebs-encryption, deny-root, region-deny, quarantine
+#   protect-bpa-and-ebs-encryption, deny-root, region-deny, quarantine, deny-iam-users
 [guardrails.attach]
-"Security" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root"]
-"Infrastructure" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny"]
-"Sandbox" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "region-deny"]
-"Workloads" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny"]
+"Security" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "deny-iam-users"]
+"Infrastructure" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny", "deny-iam-users"]
+"Sandbox" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "region-deny", "deny-iam-users"]
+"Workloads" = ["protect-org-trail", "deny-leave-org", "protect-security-services", "protect-bpa-and-ebs-encryption", "deny-root", "region-deny", "deny-iam-users"]
+
+# Resource control policies: a data perimeter around the organization's resources (built, proved
+# and replayed like the SCPs; run `rampart plan --replay` first to see which outside callers
+# they would stop). Blocks: perimeter-s3, perimeter-kms, perimeter-sqs,
+# perimeter-secretsmanager, perimeter-sts (only principals of the organization, and AWS services
+# acting for it), require-tls (no request without TLS).
+# [guardrails.rcps]
+# trusted_accounts = []   # vendors' account ids still let in
+# [guardrails.rcps.attach]
+# "Workloads" = ["perimeter-s3", "perimeter-kms", "perimeter-sqs", "perimeter-secretsmanager", "perimeter-sts", "require-tls"]
 
 [log_archive]
 # Organization trail bucket in the Log Archive account ({bucket_region}); object lock,
@@ -484,6 +563,48 @@ mod tests {
     }
 
     #[test]
+    fn rcps_are_configured_and_checked() {
+        let rcps = "\n[guardrails.rcps]\ntrusted_accounts = [\"111122223333\"]\n[guardrails.rcps.attach]\n\"Workloads\" = [\"perimeter-s3\", \"require-tls\"]\n";
+        let text = default_config().replace("\n[log_archive]", &format!("{rcps}\n[log_archive]"));
+        let c = Config::parse(&text, "rampart.toml").unwrap();
+        assert_eq!(
+            c.rcp_blocks_by_ou()["Workloads"],
+            vec![RcpBlock::PerimeterS3, RcpBlock::RequireTls]
+        );
+        assert_eq!(
+            c.rcp_settings("o-abc").trusted_accounts,
+            vec!["111122223333"]
+        );
+        // The default has none (commented out): opting in is a decision.
+        let d = Config::parse(&default_config(), "rampart.toml").unwrap();
+        assert!(d.rcp_blocks_by_ou().is_empty());
+        let bad = text.replace("\"require-tls\"]", "\"perimeter-ec2\"]");
+        let e = Config::parse(&bad, "rampart.toml").unwrap_err();
+        assert!(
+            e.message.contains("unknown RCP block `perimeter-ec2`"),
+            "{e}"
+        );
+        assert!(e.line > 1, "{e}");
+        let bad = text.replace(
+            "\"Workloads\" = [\"perimeter-s3\"",
+            "\"Nowhere\" = [\"perimeter-s3\"",
+        );
+        assert!(
+            Config::parse(&bad, "rampart.toml")
+                .unwrap_err()
+                .message
+                .contains("Nowhere")
+        );
+        let bad = text.replace("111122223333", "vendor");
+        assert!(
+            Config::parse(&bad, "rampart.toml")
+                .unwrap_err()
+                .message
+                .contains("12-digit")
+        );
+    }
+
+    #[test]
     fn security_hub_standards_are_checked_by_name() {
         let text = default_config().replace(
             "standards = [\"fsbp\", \"cis-3.0\"]",
@@ -527,7 +648,7 @@ mod tests {
             "{e}"
         );
 
-        let text = default_config().replace("\"deny-root\"]", "\"deny-everything\"]");
+        let text = default_config().replace("\"deny-iam-users\"]", "\"deny-everything\"]");
         let e = Config::parse(&text, "rampart.toml").unwrap_err();
         assert!(
             e.message.contains("unknown guardrail `deny-everything`"),

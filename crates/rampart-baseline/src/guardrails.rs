@@ -31,10 +31,13 @@ pub enum Block {
     RegionDeny,
     /// Deny everything: for new accounts until they are baselined.
     Quarantine,
+    /// Deny creating IAM users and any long-lived credential for one (password, access key,
+    /// SSH key, signing certificate, service-specific credential).
+    DenyIamUsers,
 }
 
 impl Block {
-    pub const ALL: [Block; 7] = [
+    pub const ALL: [Block; 8] = [
         Block::ProtectOrgTrail,
         Block::DenyLeaveOrg,
         Block::ProtectSecurityServices,
@@ -42,6 +45,7 @@ impl Block {
         Block::DenyRoot,
         Block::RegionDeny,
         Block::Quarantine,
+        Block::DenyIamUsers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Block {
             Block::DenyRoot => "deny-root",
             Block::RegionDeny => "region-deny",
             Block::Quarantine => "quarantine",
+            Block::DenyIamUsers => "deny-iam-users",
         }
     }
 
@@ -79,6 +84,9 @@ impl Block {
             }
             Block::Quarantine => {
                 "nothing at all but the exempt roles (new accounts until baselined)"
+            }
+            Block::DenyIamUsers => {
+                "no IAM users or long-lived user credentials but by the exempt roles (use Identity Center)"
             }
         }
     }
@@ -111,6 +119,7 @@ impl Block {
             // Root and region deny are conditional: proved separately.
             Block::DenyRoot | Block::RegionDeny => &[],
             Block::Quarantine => &["s3:GetObject", "ec2:RunInstances", "iam:CreateUser"],
+            Block::DenyIamUsers => IAM_USER_CREDENTIAL_ACTIONS,
         }
     }
 
@@ -150,10 +159,27 @@ impl Block {
                 "ec2:ModifyEbsDefaultKmsKeyId",
                 "ec2:ResetEbsDefaultKmsKeyId",
             ],
+            Block::DenyIamUsers => IAM_USER_CREDENTIAL_ACTIONS,
             Block::DenyRoot | Block::RegionDeny | Block::Quarantine => &[],
         }
     }
 }
+
+/// Every IAM action that creates a user or a long-lived credential for one: the user itself,
+/// a console password (created or reset), an access key, an SSH public key (CodeCommit), an
+/// X.509 signing certificate, and service-specific credentials (CodeCommit Git, Keyspaces,
+/// Bedrock API keys) created or reset. Re-activating an existing key (`UpdateAccessKey`) is left
+/// out on purpose: the same call deactivates one, which incident response needs.
+pub const IAM_USER_CREDENTIAL_ACTIONS: &[&str] = &[
+    "iam:CreateUser",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:CreateAccessKey",
+    "iam:UploadSSHPublicKey",
+    "iam:UploadSigningCertificate",
+    "iam:CreateServiceSpecificCredential",
+    "iam:ResetServiceSpecificCredential",
+];
 
 impl fmt::Display for Block {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -322,8 +348,33 @@ pub fn statements(
     })
 }
 
-fn document(statements: &[Value]) -> String {
+/// A policy document of `statements`, minified.
+pub(crate) fn document(statements: &[Value]) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// Packs units (blocks and their statements), in order, first-fit into documents of at most
+/// `max` characters; a unit is never split.
+pub(crate) fn pack_first_fit<B>(
+    units: Vec<(Vec<B>, Vec<Value>)>,
+    max: usize,
+) -> Vec<(Vec<B>, Vec<Value>)> {
+    let mut packs: Vec<(Vec<B>, Vec<Value>)> = Vec::new();
+    for (bs, st) in units {
+        let fits = packs.iter_mut().find(|(_, s)| {
+            let mut all = s.clone();
+            all.extend(st.iter().cloned());
+            document(&all).len() <= max
+        });
+        match fits {
+            Some((b, s)) => {
+                b.extend(bs);
+                s.extend(st);
+            }
+            None => packs.push((bs, st)),
+        }
+    }
+    packs
 }
 
 /// The SCPs for one target (an OU path such as `Workloads/Prod`): the blocks' statements packed
@@ -337,7 +388,7 @@ pub fn build_guardrails(
     let mut blocks: Vec<Block> = blocks.to_vec();
     blocks.sort();
     blocks.dedup();
-    let mut packs: Vec<(Vec<Block>, Vec<Value>)> = Vec::new();
+    let mut units = Vec::new();
     for b in blocks {
         let st = statements(b, settings)?;
         let alone = document(&st).len();
@@ -347,35 +398,16 @@ pub fn build_guardrails(
                 chars: alone,
             });
         }
-        let fits = packs.iter_mut().find(|(_, s)| {
-            let mut all = s.clone();
-            all.extend(st.iter().cloned());
-            document(&all).len() <= SCP_MAX_CHARS
-        });
-        match fits {
-            Some((bs, s)) => {
-                bs.push(b);
-                s.extend(st);
-            }
-            None => packs.push((vec![b], st)),
-        }
+        units.push((vec![b], st));
     }
+    let packs = pack_first_fit(units, SCP_MAX_CHARS);
     if packs.len() > SCPS_PER_TARGET {
         return Err(GuardrailError::TooMany {
             target: target.to_string(),
             needed: packs.len(),
         });
     }
-    let slug: String = target
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let slug = slug(target);
     Ok(packs
         .into_iter()
         .enumerate()
@@ -385,6 +417,20 @@ pub fn build_guardrails(
             content: document(&st),
         })
         .collect())
+}
+
+/// An OU path as a policy-name part: `Workloads/Prod` → `workloads-prod`.
+pub(crate) fn slug(target: &str) -> String {
+    target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! out-of-band changes, so `plan` shows exactly what drifted.
 //!
 //! Covered: Organizations (trusted service access, SCP policy type, OUs, accounts and their OU,
-//! the quarantine SCP on new accounts until they are baselined, guardrail SCPs created/updated/
-//! attached, rampart-owned SCPs detached when no longer wanted), the Log Archive buckets (object
+//! the quarantine SCP on new accounts until they are baselined, guardrail SCPs and data-perimeter
+//! RCPs created/updated/attached, rampart-owned ones detached when no longer wanted), the Log
+//! Archive buckets (object
 //! lock, versioning, lifecycle, access logging, Block Public Access, encryption, the CloudTrail-
 //! only TLS-only organization-only policy), the organization trail (present, logging,
 //! multi-region, log file validation, CloudWatch Logs), the CIS 4.x metric filters and alarms,
@@ -16,6 +17,7 @@
 use crate::config::Config;
 use crate::guardrails::{Block, Scp, build_guardrails};
 use crate::proof::prove;
+use crate::rcp::{build_rcps, prove_rcps};
 use rampart_snapshot::{AccountSnapshot, Organization, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,8 +56,11 @@ pub enum Action {
     },
     CreatePolicy {
         name: String,
-        blocks: Vec<Block>,
+        /// The guardrail (or RCP) block names the policy carries.
+        blocks: Vec<String>,
         content: String,
+        #[serde(default)]
+        policy_type: PolicyType,
     },
     UpdatePolicy {
         policy_id: String,
@@ -65,6 +70,8 @@ pub enum Action {
     AttachPolicy {
         name: String,
         ou: String,
+        #[serde(default)]
+        policy_type: PolicyType,
     },
     DetachPolicy {
         policy_id: String,
@@ -145,6 +152,35 @@ pub enum Action {
         minimum_length: u32,
         reuse_prevention: u32,
     },
+}
+
+/// The Organizations policy types rampart generates: both go through the same create, update,
+/// attach and detach calls, with the type as a parameter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyType {
+    #[default]
+    #[serde(rename = "SERVICE_CONTROL_POLICY")]
+    Scp,
+    #[serde(rename = "RESOURCE_CONTROL_POLICY")]
+    Rcp,
+}
+
+impl PolicyType {
+    /// The Organizations API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyType::Scp => "SERVICE_CONTROL_POLICY",
+            PolicyType::Rcp => "RESOURCE_CONTROL_POLICY",
+        }
+    }
+
+    /// `SCP` or `RCP`, for people.
+    pub fn short(self) -> &'static str {
+        match self {
+            PolicyType::Scp => "SCP",
+            PolicyType::Rcp => "RCP",
+        }
+    }
 }
 
 /// A change: where, what, whether it destroys something, and what it waits for.
@@ -270,6 +306,7 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         ));
     }
     let mut policy_type_dep = Vec::new();
+    let mut rcp_type_dep = Vec::new();
     for (kind, id, what) in [
         (
             "SERVICE_CONTROL_POLICY",
@@ -299,6 +336,8 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
             );
             if kind == "SERVICE_CONTROL_POLICY" {
                 policy_type_dep.push(change);
+            } else {
+                rcp_type_dep.push(change);
             }
         }
     }
@@ -350,8 +389,9 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
             None,
             Action::CreatePolicy {
                 name: quarantine.name.clone(),
-                blocks: quarantine.blocks.clone(),
+                blocks: block_names(&quarantine.blocks),
                 content: quarantine.content.clone(),
+                policy_type: PolicyType::Scp,
             },
             format!(
                 "create SCP {} (denies all but the exempt roles; new accounts carry it until baselined)",
@@ -446,105 +486,63 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         failures.extend(proof.failures());
         wanted.insert(ou, scps);
     }
+    let wanted: BTreeMap<String, Vec<Wanted>> = wanted
+        .into_iter()
+        .map(|(ou, scps)| {
+            let w = scps
+                .into_iter()
+                .map(|s| Wanted {
+                    blocks: block_names(&s.blocks),
+                    name: s.name,
+                    content: s.content,
+                })
+                .collect();
+            (ou, w)
+        })
+        .collect();
+
+    // Resource control policies (the data perimeter): proved with the SCPs (nothing is planned
+    // if either fails), then converged the same way.
+    let rcp_blocks = cfg.rcp_blocks_by_ou();
+    let rcp_settings = cfg.rcp_settings(&org.id);
+    let mut wanted_rcps: BTreeMap<String, Vec<Wanted>> = BTreeMap::new();
+    for (ou, blocks) in rcp_blocks {
+        let rcps = build_rcps(&ou, &blocks, &rcp_settings)
+            .map_err(|e| PlanError::Guardrail(format!("RCPs of OU {ou}: {e}")))?;
+        failures.extend(prove_rcps(&ou, &rcps, &rcp_settings).failures());
+        let w = rcps
+            .into_iter()
+            .map(|r| Wanted {
+                blocks: r.blocks.iter().map(|b| b.name().to_string()).collect(),
+                name: r.name,
+                content: r.content,
+            })
+            .collect();
+        wanted_rcps.insert(ou, w);
+    }
     if !failures.is_empty() {
         return Err(PlanError::ProofFailed(failures));
     }
-    let scp_policies = || {
-        org.policies
-            .iter()
-            .filter(|p| p.policy_type == "SERVICE_CONTROL_POLICY")
-    };
-    for (ou, scps) in &wanted {
-        let ou_id = paths.get(ou);
-        for s in scps {
-            let existing = scp_policies().find(|p| p.name == s.name);
-            let mut deps: Vec<String> = policy_type_dep.clone();
-            let policy_dep = match existing {
-                None => Some(b.add(
-                    format!("scp:{}", s.name),
-                    &mgmt,
-                    None,
-                    Action::CreatePolicy {
-                        name: s.name.clone(),
-                        blocks: s.blocks.clone(),
-                        content: s.content.clone(),
-                    },
-                    format!(
-                        "create SCP {} ({} characters: {})",
-                        s.name,
-                        s.content.len(),
-                        s.blocks.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
-                    ),
-                    policy_type_dep.clone(),
-                )),
-                Some(p) if !same_json(&p.content, &s.content) => Some(b.add(
-                    format!("scp:{}", s.name),
-                    &mgmt,
-                    None,
-                    Action::UpdatePolicy {
-                        policy_id: p.id.clone(),
-                        name: s.name.clone(),
-                        content: s.content.clone(),
-                    },
-                    format!("update SCP {} ({}) to the generated content", s.name, p.id),
-                    vec![],
-                )),
-                Some(_) => None,
-            };
-            deps.extend(policy_dep);
-            deps.extend(ou_dep.get(ou).cloned());
-            let attached = match (existing, ou_id) {
-                (Some(p), Some(id)) => p.targets.contains(id),
-                _ => false,
-            };
-            if !attached {
-                b.add(
-                    format!("attach:{}:{ou}", s.name),
-                    &mgmt,
-                    None,
-                    Action::AttachPolicy {
-                        name: s.name.clone(),
-                        ou: ou.clone(),
-                    },
-                    format!("attach SCP {} to OU {ou}", s.name),
-                    deps,
-                );
-            }
-        }
-    }
-    // rampart-owned SCPs attached where the configuration no longer wants them.
-    let wanted_names: Vec<&str> = wanted
-        .values()
-        .flat_map(|v| v.iter().map(|s| s.name.as_str()))
-        .collect();
-    for p in
-        scp_policies().filter(|p| p.name.starts_with(OWNED_PREFIX) && p.name != quarantine.name)
-    {
-        let keep_target = wanted
-            .iter()
-            .find(|(_, v)| v.iter().any(|s| s.name == p.name))
-            .and_then(|(ou, _)| paths.get(ou));
-        for t in &p.targets {
-            if wanted_names.contains(&p.name.as_str()) && keep_target == Some(t) {
-                continue;
-            }
-            b.add(
-                format!("detach:{}:{t}", p.name),
-                &mgmt,
-                None,
-                Action::DetachPolicy {
-                    policy_id: p.id.clone(),
-                    name: p.name.clone(),
-                    target: t.clone(),
-                },
-                format!(
-                    "detach rampart-owned SCP {} from {t} (no longer in rampart.toml)",
-                    p.name
-                ),
-                vec![],
-            );
-        }
-    }
+    converge_policies(
+        &mut b,
+        org,
+        &paths,
+        &ou_dep,
+        PolicyType::Scp,
+        &wanted,
+        &policy_type_dep,
+        Some(quarantine.name.as_str()),
+    );
+    converge_policies(
+        &mut b,
+        org,
+        &paths,
+        &ou_dep,
+        PolicyType::Rcp,
+        &wanted_rcps,
+        &rcp_type_dep,
+        None,
+    );
 
     let log_archive =
         log_archive::plan_log_archive(cfg, snap, org, &mut b, &access_dep, &mut unobserved);
@@ -654,6 +652,135 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         changes,
         unobserved,
     })
+}
+
+fn block_names(blocks: &[Block]) -> Vec<String> {
+    blocks.iter().map(|b| b.name().to_string()).collect()
+}
+
+/// A generated policy the plan wants attached to an OU.
+struct Wanted {
+    name: String,
+    blocks: Vec<String>,
+    content: String,
+}
+
+/// Creates, updates and attaches the generated policies of `kind` to their OUs, and detaches
+/// rampart-owned ones of that kind (but `keep`, which has its own life cycle) from targets the
+/// configuration no longer names. Policies rampart does not own are never touched.
+#[allow(clippy::too_many_arguments)]
+fn converge_policies(
+    b: &mut Builder,
+    org: &Organization,
+    paths: &BTreeMap<String, String>,
+    ou_dep: &BTreeMap<String, String>,
+    kind: PolicyType,
+    wanted: &BTreeMap<String, Vec<Wanted>>,
+    type_dep: &[String],
+    keep: Option<&str>,
+) {
+    let mgmt = org.management_account_id.as_str();
+    let existing_of_kind = || {
+        org.policies
+            .iter()
+            .filter(move |p| p.policy_type == kind.as_str())
+    };
+    let (id_prefix, what) = match kind {
+        PolicyType::Scp => ("scp", "SCP"),
+        PolicyType::Rcp => ("rcp", "RCP"),
+    };
+    for (ou, policies) in wanted {
+        let ou_id = paths.get(ou);
+        for s in policies {
+            let existing = existing_of_kind().find(|p| p.name == s.name);
+            let mut deps: Vec<String> = type_dep.to_vec();
+            let policy_dep = match existing {
+                None => Some(b.add(
+                    format!("{id_prefix}:{}", s.name),
+                    mgmt,
+                    None,
+                    Action::CreatePolicy {
+                        name: s.name.clone(),
+                        blocks: s.blocks.clone(),
+                        content: s.content.clone(),
+                        policy_type: kind,
+                    },
+                    format!(
+                        "create {what} {} ({} characters: {})",
+                        s.name,
+                        s.content.len(),
+                        s.blocks.join(", ")
+                    ),
+                    type_dep.to_vec(),
+                )),
+                Some(p) if !same_json(&p.content, &s.content) => Some(b.add(
+                    format!("{id_prefix}:{}", s.name),
+                    mgmt,
+                    None,
+                    Action::UpdatePolicy {
+                        policy_id: p.id.clone(),
+                        name: s.name.clone(),
+                        content: s.content.clone(),
+                    },
+                    format!(
+                        "update {what} {} ({}) to the generated content",
+                        s.name, p.id
+                    ),
+                    vec![],
+                )),
+                Some(_) => None,
+            };
+            deps.extend(policy_dep);
+            deps.extend(ou_dep.get(ou).cloned());
+            let attached = match (existing, ou_id) {
+                (Some(p), Some(id)) => p.targets.contains(id),
+                _ => false,
+            };
+            if !attached {
+                b.add(
+                    format!("attach:{}:{ou}", s.name),
+                    mgmt,
+                    None,
+                    Action::AttachPolicy {
+                        name: s.name.clone(),
+                        ou: ou.clone(),
+                        policy_type: kind,
+                    },
+                    format!("attach {what} {} to OU {ou}", s.name),
+                    deps,
+                );
+            }
+        }
+    }
+    // rampart-owned policies attached where the configuration no longer wants them.
+    for p in existing_of_kind()
+        .filter(|p| p.name.starts_with(OWNED_PREFIX) && Some(p.name.as_str()) != keep)
+    {
+        let keep_target = wanted
+            .iter()
+            .find(|(_, v)| v.iter().any(|s| s.name == p.name))
+            .and_then(|(ou, _)| paths.get(ou));
+        for t in &p.targets {
+            if keep_target == Some(t) {
+                continue;
+            }
+            b.add(
+                format!("detach:{}:{t}", p.name),
+                mgmt,
+                None,
+                Action::DetachPolicy {
+                    policy_id: p.id.clone(),
+                    name: p.name.clone(),
+                    target: t.clone(),
+                },
+                format!(
+                    "detach rampart-owned {what} {} from {t} (no longer in rampart.toml)",
+                    p.name
+                ),
+                vec![],
+            );
+        }
+    }
 }
 
 /// The Security Hub standards rampart.toml can name, with the path of each standard's regional

@@ -61,6 +61,8 @@ const EXEMPT_SAMPLE: &[&str] = &[
     "ec2:DisableEbsEncryptionByDefault",
     "s3:PutAccountPublicAccessBlock",
     "iam:CreateRole",
+    "iam:CreateUser",
+    "iam:CreateAccessKey",
     "ec2:RunInstances",
 ];
 
@@ -250,6 +252,24 @@ mod tests {
         assert!(!p.holds());
         let f = p.failures().join("\n");
         assert!(f.contains("cloudtrail:StopLogging"), "{f}");
+    }
+
+    #[test]
+    fn deny_iam_users_proves_and_a_gap_is_found() {
+        let s = settings();
+        let scps = build_guardrails("Workloads", &[Block::DenyIamUsers], &s).unwrap();
+        let p = prove("Workloads", &scps, &s);
+        assert!(p.holds(), "{:#?}", p.failures());
+        // One claim per credential-creating action, plus the exempt roles keep the power.
+        let claims: Vec<&str> = p.claims.iter().map(|c| c.claim.as_str()).collect();
+        for a in crate::guardrails::IAM_USER_CREDENTIAL_ACTIONS {
+            assert!(claims.iter().any(|c| c.contains(a)), "{a}: {claims:?}");
+        }
+        // A version that forgets login profiles is refused, naming the action.
+        let mut broken = scps.clone();
+        broken[0].content = broken[0].content.replace("\"iam:UpdateLoginProfile\",", "");
+        let f = prove("Workloads", &broken, &s).failures().join("\n");
+        assert!(f.contains("iam:UpdateLoginProfile"), "{f}");
     }
 
     #[test]

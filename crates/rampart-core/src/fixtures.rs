@@ -23,12 +23,21 @@ pub fn settings() -> AuditSettings {
 }
 
 pub fn findings(s: &Snapshot, control: &str, account: &str) -> Vec<Finding> {
+    findings_with(s, control, account, &settings())
+}
+
+/// [`findings`] with other settings (thresholds, break-glass users).
+pub fn findings_with(
+    s: &Snapshot,
+    control: &str,
+    account: &str,
+    settings: &AuditSettings,
+) -> Vec<Finding> {
     let c = crate::catalogue()
         .into_iter()
         .find(|c| c.id == control)
         .unwrap_or_else(|| panic!("no control {control}"));
-    let settings = settings();
-    let org = OrgView::new(s, &settings);
+    let org = OrgView::new(s, settings);
     let mut out = Vec::new();
     evaluate_control(c, s, &org, &mut out);
     out.retain(|f| f.account_id == account);

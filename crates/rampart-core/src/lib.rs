@@ -215,6 +215,12 @@ pub struct AuditSettings {
     pub exempt_roles: Vec<String>,
     /// "Now" for age-based checks, as RFC 3339; defaults to the snapshot's `generated_at`.
     pub now: Option<String>,
+    /// IAM users allowed a console password in member accounts (break-glass), by user name.
+    pub break_glass_users: Vec<String>,
+    /// An active access key older than this many days fails (default 90, CIS 1.14).
+    pub access_key_max_age_days: Option<u32>,
+    /// A password or active access key unused for this many days fails (default 45, CIS 1.12).
+    pub credential_unused_days: Option<u32>,
 }
 
 /// Runs every control of the catalogue over the snapshot.

@@ -555,6 +555,10 @@ pub fn compliant_org(workloads: usize, regions: &[&str]) -> Snapshot {
             "config-multiaccountsetup.amazonaws.com".into(),
             "access-analyzer.amazonaws.com".into(),
         ],
+        iam_features: Some(vec![
+            "RootCredentialsManagement".into(),
+            "RootSessions".into(),
+        ]),
     };
     let mut accounts = vec![
         (MANAGEMENT.to_string(), "Management".to_string(), "r-root"),

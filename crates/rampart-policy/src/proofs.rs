@@ -62,6 +62,38 @@ pub fn scp_chain_decision(
     CompiledPolicySet::new(&set).decide(&req)
 }
 
+/// A resource-based policy that grants everyone everything: with [`allow_all`] on the identity
+/// side it isolates the resource control policies, cross-account requests included.
+fn grant_everyone() -> Policy {
+    static GRANT: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    GRANT
+        .get_or_init(|| {
+            parse_policy(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            )
+            .unwrap_or_else(|_| unreachable!("constant policy parses"))
+        })
+        .clone()
+}
+
+/// The decision of an RCP chain (root → OUs → the resource's account) alone: the caller's
+/// identity policies and the resource's own policy are taken to allow everything, so whatever
+/// is not `Allowed` was stopped by an RCP. `req.resource_account` names the account whose
+/// resource is asked for; RCPs apply to service principals and other accounts' callers too.
+pub fn rcp_chain_decision(levels: &[OrgLevel], req: &Request) -> Decision {
+    rcp_chain(levels).decide(req)
+}
+
+/// [`rcp_chain_decision`]'s set compiled once, for deciding many requests against one chain.
+pub fn rcp_chain(levels: &[OrgLevel]) -> CompiledPolicySet {
+    CompiledPolicySet::new(&PolicySet {
+        identity: vec![allow_all()],
+        resource: Some(grant_everyone()),
+        rcps: Some(levels.to_vec()),
+        ..PolicySet::default()
+    })
+}
+
 /// The outcome of a guardrail proof.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GuardrailProof {
@@ -597,6 +629,69 @@ mod tests {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     const STOP: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["cloudtrail:StopLogging","cloudtrail:DeleteTrail"],"Resource":"*",
         "Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}}]}"#;
+
+    #[test]
+    fn rcp_chain_isolates_the_perimeter() {
+        const RCP_FULL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+        const ORG_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",
+            "Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-ours"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}"#;
+        let chain = vec![
+            level("r-root", &[RCP_FULL]),
+            level("ou-1", &[RCP_FULL, ORG_ONLY]),
+            level("111111111111", &[RCP_FULL]),
+        ];
+        let req = |principal: &str, org: Option<&str>| {
+            let mut context = BTreeMap::new();
+            if let Some(o) = org {
+                context.insert(
+                    "aws:PrincipalOrgID".to_string(),
+                    ContextValue::String(o.into()),
+                );
+            }
+            Request {
+                action: "s3:GetObject".into(),
+                resource: "arn:aws:s3:::data/key".into(),
+                resource_account: Some("111111111111".into()),
+                principal: Some(principal.into()),
+                context,
+                ..Request::default()
+            }
+        };
+        let outsider = "arn:aws:iam::999999999999:role/x";
+        assert_eq!(
+            rcp_chain_decision(&chain, &req(outsider, None)),
+            Decision::ExplicitlyDenied
+        );
+        assert_eq!(
+            rcp_chain_decision(&chain, &req(outsider, Some("o-other"))),
+            Decision::ExplicitlyDenied
+        );
+        // Another account of the organization, and an AWS service: not stopped.
+        assert_eq!(
+            rcp_chain_decision(
+                &chain,
+                &req("arn:aws:iam::222222222222:role/app", Some("o-ours"))
+            ),
+            Decision::Allowed
+        );
+        assert_eq!(
+            rcp_chain_decision(&chain, &req("cloudtrail.amazonaws.com", None)),
+            Decision::Allowed
+        );
+        // Not an RCP service: the chain does not apply.
+        let mut ec2 = req(outsider, None);
+        ec2.action = "ec2:DescribeInstances".into();
+        assert_eq!(rcp_chain_decision(&chain, &ec2), Decision::Allowed);
+        // A level without RCPFullAWSAccess allows nothing.
+        let gap = vec![level("r-root", &[RCP_FULL]), level("ou-1", &[ORG_ONLY])];
+        assert_eq!(
+            rcp_chain_decision(
+                &gap,
+                &req("arn:aws:iam::222222222222:role/app", Some("o-ours"))
+            ),
+            Decision::ImplicitlyDenied
+        );
+    }
 
     #[test]
     fn stoplogging_guardrail_with_exemption() {

@@ -315,8 +315,8 @@ mod tests {
         );
         assert_eq!(
             run.gating(&f),
-            1,
-            "only the root key (critical): the ERRORs on 1.8/1.9 are medium, RDS is suppressed"
+            2,
+            "only the root key (cis-1.4, critical; base-member-root-credentials, high): the ERRORs on 1.8/1.9 are medium, RDS is suppressed"
         );
     }
 }

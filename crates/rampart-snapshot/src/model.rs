@@ -88,6 +88,11 @@ pub struct Organization {
     pub delegated_administrators: Vec<DelegatedAdministrator>,
     /// `ListAWSServiceAccessForOrganization`.
     pub enabled_service_principals: Vec<String>,
+    /// IAM `ListOrganizationsFeatures`: the centralized root access features on for member
+    /// accounts (`RootCredentialsManagement`, `RootSessions`); empty when IAM's trusted access
+    /// is off; `None` when not read (older snapshots, or the call failed: see the errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iam_features: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -75,7 +75,19 @@ impl Effects for SnapshotEffects {
                 .enabled_service_principals
                 .push(service_principal.clone()),
             Action::EnablePolicyType { policy_type } => {
-                org.roots[0].enabled_policy_types.push(policy_type.clone())
+                org.roots[0].enabled_policy_types.push(policy_type.clone());
+                // As AWS does: RCPFullAWSAccess on the root (rampart never touches it).
+                if policy_type == "RESOURCE_CONTROL_POLICY" {
+                    org.policies.push(OrgPolicy {
+                        id: "p-RCPFullAWSAccess".into(),
+                        name: "RCPFullAWSAccess".into(),
+                        policy_type: policy_type.clone(),
+                        aws_managed: true,
+                        content: crate::rcp::RCP_FULL_AWS_ACCESS.into(),
+                        targets: vec![org.roots[0].id.clone()],
+                        ..Default::default()
+                    });
+                }
             }
             Action::CreateOu { path } => {
                 let (parent, name) = match path.rsplit_once('/') {
@@ -138,13 +150,37 @@ impl Effects for SnapshotEffects {
                     .ok_or("account missing")?
                     .parent_id = ou;
             }
-            Action::CreatePolicy { name, content, .. } => org.policies.push(OrgPolicy {
-                id: format!("p-fake{serial}"),
-                name: name.clone(),
-                policy_type: "SERVICE_CONTROL_POLICY".into(),
-                content: content.clone(),
-                ..Default::default()
-            }),
+            Action::CreatePolicy {
+                name,
+                content,
+                policy_type,
+                ..
+            } => {
+                if !org.roots[0]
+                    .enabled_policy_types
+                    .iter()
+                    .any(|t| t == policy_type.as_str())
+                {
+                    return Err(format!(
+                        "organizations:CreatePolicy: PolicyTypeNotEnabledException ({})",
+                        policy_type.as_str()
+                    ));
+                }
+                // As AWS does: a name is unique within its policy type.
+                if !org
+                    .policies
+                    .iter()
+                    .any(|p| p.name == *name && p.policy_type == policy_type.as_str())
+                {
+                    org.policies.push(OrgPolicy {
+                        id: format!("p-fake{serial}"),
+                        name: name.clone(),
+                        policy_type: policy_type.as_str().into(),
+                        content: content.clone(),
+                        ..Default::default()
+                    })
+                }
+            }
             Action::UpdatePolicy {
                 policy_id, content, ..
             } => {
@@ -154,12 +190,16 @@ impl Effects for SnapshotEffects {
                     .ok_or("policy missing")?
                     .content = content.clone()
             }
-            Action::AttachPolicy { name, ou } => {
+            Action::AttachPolicy {
+                name,
+                ou,
+                policy_type,
+            } => {
                 let target = ou_id_of(org, ou).ok_or("OU missing")?;
                 let p = org
                     .policies
                     .iter_mut()
-                    .find(|p| p.name == *name)
+                    .find(|p| p.name == *name && p.policy_type == policy_type.as_str())
                     .ok_or("policy missing")?;
                 if !p.targets.contains(&target) {
                     p.targets.push(target);

@@ -195,3 +195,45 @@ fn a_failure_blocks_only_its_dependents_and_concurrency_is_bounded() {
     names.dedup();
     assert_eq!(names.len(), n, "duplicate OUs: {names:?}");
 }
+
+#[test]
+fn rcps_converge_on_the_fake_and_drift_is_repaired() {
+    let cfg = crate::plan::tests::config_with_rcps();
+    let fx = SnapshotEffects::new(fresh(), &cfg);
+    let log = AuditLog::counting();
+    converge(&cfg, &fx, &log);
+    let snap = fx.snapshot();
+    let org = snap.organization.as_ref().unwrap();
+    let rcps: Vec<&OrgPolicy> = org
+        .policies
+        .iter()
+        .filter(|p| p.policy_type == "RESOURCE_CONTROL_POLICY" && !p.aws_managed)
+        .collect();
+    assert_eq!(rcps.len(), 2, "{rcps:#?}");
+    // AWS's own RCPFullAWSAccess stays where AWS put it.
+    let full = org
+        .policies
+        .iter()
+        .find(|p| p.name == "RCPFullAWSAccess")
+        .expect("enabling RCPs attaches RCPFullAWSAccess");
+    assert_eq!(full.targets, vec![org.roots[0].id.clone()]);
+    assert!(rcps.iter().all(|p| p.targets.len() == 1));
+    assert!(
+        rcps.iter()
+            .any(|p| p.content.contains(&format!("\"{}\"", org.id)))
+    );
+    assert!(plan(&cfg, &snap).unwrap().changes.is_empty());
+    // Detached out of band: re-attached in one round.
+    let mut s = snap.clone();
+    s.organization
+        .as_mut()
+        .unwrap()
+        .policies
+        .iter_mut()
+        .find(|p| p.name == "rampart-rcp-workloads-1")
+        .unwrap()
+        .targets
+        .clear();
+    let fx = SnapshotEffects::new(s, &cfg);
+    assert_eq!(converge(&cfg, &fx, &log), 1);
+}

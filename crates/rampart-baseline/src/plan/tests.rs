@@ -654,3 +654,146 @@ fn an_organization_without_all_features_gets_them_first() {
         assert_eq!(c.depends_on, vec!["all-features".to_string()]);
     }
 }
+
+/// The default configuration with the data perimeter on Workloads and TLS on Security.
+pub(crate) fn config_with_rcps() -> Config {
+    let text = init_template(
+        "ops@example.com",
+        &["eu-west-1".into(), "eu-central-1".into()],
+    )
+    .replace(
+        "\n[log_archive]",
+        "\n[guardrails.rcps]\ntrusted_accounts = [\"111122223333\"]\n[guardrails.rcps.attach]\n\"Workloads\" = [\"perimeter-s3\", \"perimeter-kms\", \"perimeter-sqs\", \"perimeter-secretsmanager\", \"perimeter-sts\", \"require-tls\"]\n\"Security\" = [\"require-tls\"]\n\n[log_archive]",
+    );
+    Config::parse(&text, "rampart.toml").unwrap()
+}
+
+/// The generated RCPs of `cfg`, attached where it wants them (`org.id` `o-test`).
+fn with_rcps(cfg: &Config, mut s: Snapshot) -> Snapshot {
+    let o = s.organization.as_mut().unwrap();
+    for (ou, blocks) in cfg.rcp_blocks_by_ou() {
+        let target = format!(
+            "ou-{}",
+            cfg.organization.ous.iter().position(|x| *x == ou).unwrap()
+        );
+        for r in crate::rcp::build_rcps(&ou, &blocks, &cfg.rcp_settings("o-test")).unwrap() {
+            o.policies.push(OrgPolicy {
+                id: format!("p-{}", r.name),
+                name: r.name,
+                policy_type: "RESOURCE_CONTROL_POLICY".into(),
+                content: r.content,
+                targets: vec![target.clone()],
+                ..Default::default()
+            });
+        }
+    }
+    s
+}
+
+#[test]
+fn rcps_are_created_attached_and_then_converged() {
+    let cfg = config_with_rcps();
+    let base = converged(&cfg);
+    let p = plan(&cfg, &base).unwrap();
+    assert_eq!(
+        kinds(&p),
+        vec![
+            "rcp:rampart-rcp-security-1",
+            "attach:rampart-rcp-security-1:Security",
+            "rcp:rampart-rcp-workloads-1",
+            "attach:rampart-rcp-workloads-1:Workloads",
+        ],
+        "{}",
+        p.to_text()
+    );
+    match &p.changes[2].action {
+        Action::CreatePolicy {
+            policy_type,
+            blocks,
+            content,
+            ..
+        } => {
+            assert_eq!(*policy_type, PolicyType::Rcp);
+            assert_eq!(blocks.len(), 6, "{blocks:?}");
+            assert!(content.contains("o-test") && content.contains("111122223333"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        p.to_text()
+            .contains("attach RCP rampart-rcp-workloads-1 to OU Workloads"),
+        "{}",
+        p.to_text()
+    );
+    // Serialized with its type, and read back.
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(
+        json.contains("\"policy_type\":\"RESOURCE_CONTROL_POLICY\""),
+        "{json}"
+    );
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+
+    // In place: nothing to do.
+    let done = with_rcps(&cfg, base.clone());
+    let p = plan(&cfg, &done).unwrap();
+    assert!(p.changes.is_empty(), "{}", p.to_text());
+
+    // Edited out of band: updated back; detached: re-attached.
+    let mut s = done.clone();
+    let o = s.organization.as_mut().unwrap();
+    let w = o
+        .policies
+        .iter_mut()
+        .find(|p| p.name == "rampart-rcp-workloads-1")
+        .unwrap();
+    w.content = w.content.replace("\"sqs:*\",", "");
+    o.policies
+        .iter_mut()
+        .find(|p| p.name == "rampart-rcp-security-1")
+        .unwrap()
+        .targets
+        .clear();
+    let p = plan(&cfg, &s).unwrap();
+    assert_eq!(
+        kinds(&p),
+        vec![
+            "attach:rampart-rcp-security-1:Security",
+            "rcp:rampart-rcp-workloads-1"
+        ]
+    );
+    assert!(matches!(p.changes[1].action, Action::UpdatePolicy { .. }));
+
+    // No longer configured: detached (destructive); SCPs of the same name rule are untouched.
+    let p = plan(&config(), &done).unwrap();
+    assert_eq!(
+        kinds(&p),
+        vec![
+            "detach:rampart-rcp-security-1:ou-0",
+            "detach:rampart-rcp-workloads-1:ou-3"
+        ]
+    );
+    assert!(p.changes.iter().all(|c| c.destructive));
+    assert!(p.to_text().contains("detach rampart-owned RCP"));
+}
+
+#[test]
+fn rcps_wait_for_their_policy_type_and_need_the_organization_id() {
+    let cfg = config_with_rcps();
+    let s = fresh(&["eu-west-1"]);
+    let p = plan(&cfg, &s).unwrap();
+    let pos = |id: &str| p.changes.iter().position(|c| c.id == id).unwrap();
+    assert!(pos("policy-type:rcp") < pos("rcp:rampart-rcp-workloads-1"));
+    let create = &p.changes[pos("rcp:rampart-rcp-workloads-1")];
+    assert_eq!(create.depends_on, vec!["policy-type:rcp"]);
+    let attach = &p.changes[pos("attach:rampart-rcp-workloads-1:Workloads")];
+    assert!(attach.depends_on.contains(&"ou:Workloads".to_string()));
+    // Without the organization id the perimeter cannot be written: a clear error.
+    let mut s = s;
+    s.organization.as_mut().unwrap().id.clear();
+    let e = plan(&cfg, &s).unwrap_err().to_string();
+    assert!(
+        e.contains("RCPs of OU Workloads") && e.contains("organization id"),
+        "{e}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The root user: CIS 1.4–1.7.
 
 use crate::{Control, Ctx, Outcome, Scope, Severity};
-use rampart_snapshot::CredentialReportRow;
+use rampart_snapshot::{CredentialReportRow, VirtualMfaDevice};
 
 pub static CONTROLS: &[Control] = &[
     Control {
@@ -57,7 +57,11 @@ pub static CONTROLS: &[Control] = &[
 /// Root counts as used "recently" within this many days.
 const ROOT_RECENT_DAYS: i64 = 90;
 
-fn root_row<'a>(ctx: &Ctx<'a>, out: &mut Vec<Outcome>) -> Option<&'a CredentialReportRow> {
+/// The credential report's root row; an ERROR outcome when the report has none.
+pub(crate) fn root_row<'a>(
+    ctx: &Ctx<'a>,
+    out: &mut Vec<Outcome>,
+) -> Option<&'a CredentialReportRow> {
     let row = ctx
         .account
         .iam
@@ -146,13 +150,7 @@ fn root_hardware_mfa(ctx: &Ctx, out: &mut Vec<Outcome>) {
         }
         return;
     }
-    let virtual_root = ctx
-        .account
-        .iam
-        .virtual_mfa_devices
-        .iter()
-        .find(|d| d.user_arn.as_deref().is_some_and(|a| a.ends_with(":root")));
-    match virtual_root {
+    match virtual_root_mfa(ctx) {
         Some(d) => out.push(Outcome::fail(
             ctx.account_resource(),
             format!(
@@ -165,6 +163,15 @@ fn root_hardware_mfa(ctx: &Ctx, out: &mut Vec<Outcome>) {
             "root MFA is a hardware device",
         )),
     }
+}
+
+/// The root user's virtual MFA device, if its MFA is one (else it is hardware).
+pub(crate) fn virtual_root_mfa<'a>(ctx: &Ctx<'a>) -> Option<&'a VirtualMfaDevice> {
+    ctx.account
+        .iam
+        .virtual_mfa_devices
+        .iter()
+        .find(|d| d.user_arn.as_deref().is_some_and(|a| a.ends_with(":root")))
 }
 
 fn root_not_used(ctx: &Ctx, out: &mut Vec<Outcome>) {

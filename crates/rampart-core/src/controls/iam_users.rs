@@ -12,7 +12,12 @@ pub static CONTROLS: &[Control] = &[
         rationale: "A password without MFA is the most common way into AWS consoles.",
         remediation_console: "IAM → Users → the user → Security credentials → Assign MFA device (or move the person to IAM Identity Center).",
         remediation_cli: "aws iam create-virtual-mfa-device --virtual-mfa-device-name USER --outfile qr.png --bootstrap-method QRCodePNG && aws iam enable-mfa-device --user-name USER --serial-number ARN --authentication-code1 C1 --authentication-code2 C2",
-        frameworks: &["cis-aws-3.0:1.10", "cis-aws-5.0:1.9", "fsbp:IAM.5"],
+        frameworks: &[
+            "cis-aws-3.0:1.10",
+            "cis-aws-5.0:1.9",
+            "fsbp:IAM.5",
+            "rampart-baseline:identity-console-mfa",
+        ],
         apis: &["iam:ListUsers", "iam:GetLoginProfile", "iam:ListMFADevices"],
         check: Some(console_mfa),
     },
@@ -33,10 +38,15 @@ pub static CONTROLS: &[Control] = &[
         title: "Credentials unused for 45 days or more are disabled",
         severity: Severity::Medium,
         scope: Scope::Account,
-        rationale: "Dormant passwords and keys are forgotten credentials that still work for an attacker.",
+        rationale: "Dormant passwords and keys are forgotten credentials that still work for an attacker. The 45 days are CIS's; `[audit] credential_unused_days` in rampart.toml sets another limit.",
         remediation_console: "IAM → Users → the user → Security credentials: remove the console password and deactivate stale keys.",
         remediation_cli: "aws iam delete-login-profile --user-name USER; aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive",
-        frameworks: &["cis-aws-3.0:1.12", "cis-aws-5.0:1.11", "fsbp:IAM.22"],
+        frameworks: &[
+            "cis-aws-3.0:1.12",
+            "cis-aws-5.0:1.11",
+            "fsbp:IAM.22",
+            "rampart-baseline:identity-unused-credentials",
+        ],
         apis: &[
             "iam:GetCredentialReport",
             "iam:ListUsers",
@@ -61,10 +71,15 @@ pub static CONTROLS: &[Control] = &[
         title: "Access keys are rotated every 90 days or less",
         severity: Severity::Medium,
         scope: Scope::Account,
-        rationale: "Old keys have had more time to leak into laptops, logs and repositories.",
+        rationale: "Old keys have had more time to leak into laptops, logs and repositories. The 90 days are CIS's; `[audit] access_key_max_age_days` in rampart.toml sets another limit.",
         remediation_console: "IAM → Users → the user → Security credentials: create a new key, switch the workload, deactivate the old one.",
         remediation_cli: "aws iam create-access-key --user-name USER && aws iam update-access-key --user-name USER --access-key-id OLDKEY --status Inactive",
-        frameworks: &["cis-aws-3.0:1.14", "cis-aws-5.0:1.13", "fsbp:IAM.3"],
+        frameworks: &[
+            "cis-aws-3.0:1.14",
+            "cis-aws-5.0:1.13",
+            "fsbp:IAM.3",
+            "rampart-baseline:identity-key-age",
+        ],
         apis: &["iam:ListUsers", "iam:ListAccessKeys"],
         check: Some(key_rotation),
     },
@@ -86,8 +101,28 @@ pub static CONTROLS: &[Control] = &[
     },
 ];
 
-const UNUSED_DAYS: i64 = 45;
-const ROTATION_DAYS: i64 = 90;
+/// CIS 1.12's limit, unless `[audit] credential_unused_days` sets another.
+const UNUSED_DAYS: u32 = 45;
+/// CIS 1.14's limit, unless `[audit] access_key_max_age_days` sets another.
+const ROTATION_DAYS: u32 = 90;
+
+fn unused_days(ctx: &Ctx) -> i64 {
+    i64::from(
+        ctx.org
+            .settings
+            .credential_unused_days
+            .unwrap_or(UNUSED_DAYS),
+    )
+}
+
+fn rotation_days(ctx: &Ctx) -> i64 {
+    i64::from(
+        ctx.org
+            .settings
+            .access_key_max_age_days
+            .unwrap_or(ROTATION_DAYS),
+    )
+}
 
 /// Runs `per_user` for each user, or reports a single PASS when the account has no IAM users.
 fn each_user(
@@ -172,6 +207,7 @@ fn unused_initial_keys(ctx: &Ctx, out: &mut Vec<Outcome>) {
 
 fn unused_credentials(ctx: &Ctx, out: &mut Vec<Outcome>) {
     let report = &ctx.account.iam.credential_report;
+    let limit = unused_days(ctx);
     each_user(
         ctx,
         out,
@@ -182,29 +218,26 @@ fn unused_credentials(ctx: &Ctx, out: &mut Vec<Outcome>) {
                 let last = row
                     .and_then(|r| r.password_last_used.as_deref())
                     .or(u.create_date.as_deref());
-                if ctx.days_since(last).is_some_and(|d| d >= UNUSED_DAYS) {
+                if ctx.days_since(last).is_some_and(|d| d >= limit) {
                     stale.push("console password".to_string());
                 }
             }
             for k in u.access_keys.iter().filter(|k| k.status == "Active") {
                 let last = k.last_used_date.as_deref().or(k.create_date.as_deref());
-                if ctx.days_since(last).is_some_and(|d| d >= UNUSED_DAYS) {
+                if ctx.days_since(last).is_some_and(|d| d >= limit) {
                     stale.push(format!("access key {}", k.id));
                 }
             }
             Some(if stale.is_empty() {
                 Outcome::pass(
                     &u.arn,
-                    format!(
-                        "user {} has no credentials idle for {UNUSED_DAYS}+ days",
-                        u.name
-                    ),
+                    format!("user {} has no credentials idle for {limit}+ days", u.name),
                 )
             } else {
                 Outcome::fail(
                     &u.arn,
                     format!(
-                        "user {}: unused for {UNUSED_DAYS}+ days and still enabled: {}",
+                        "user {}: unused for {limit}+ days and still enabled: {}",
                         u.name,
                         stale.join(", ")
                     ),
@@ -242,6 +275,7 @@ fn one_active_key(ctx: &Ctx, out: &mut Vec<Outcome>) {
 }
 
 fn key_rotation(ctx: &Ctx, out: &mut Vec<Outcome>) {
+    let limit = rotation_days(ctx);
     each_user(
         ctx,
         out,
@@ -252,7 +286,7 @@ fn key_rotation(ctx: &Ctx, out: &mut Vec<Outcome>) {
                 .filter(|k| k.status == "Active")
                 .filter_map(|k| {
                     ctx.days_since(k.create_date.as_deref())
-                        .filter(|d| *d > ROTATION_DAYS)
+                        .filter(|d| *d > limit)
                         .map(|d| format!("{} ({d} days)", k.id))
                 })
                 .collect();
@@ -262,16 +296,13 @@ fn key_rotation(ctx: &Ctx, out: &mut Vec<Outcome>) {
             Some(if old.is_empty() {
                 Outcome::pass(
                     &u.arn,
-                    format!(
-                        "user {}: active keys are younger than {ROTATION_DAYS} days",
-                        u.name
-                    ),
+                    format!("user {}: active keys are younger than {limit} days", u.name),
                 )
             } else {
                 Outcome::fail(
                     &u.arn,
                     format!(
-                        "user {}: keys older than {ROTATION_DAYS} days: {}",
+                        "user {}: keys older than {limit} days: {}",
                         u.name,
                         old.join(", ")
                     ),
@@ -362,6 +393,37 @@ mod tests {
         ] {
             assert_eq!(statuses(&s, c, WORKLOAD), vec![Status::Pass], "{c}");
         }
+    }
+
+    #[test]
+    fn key_age_and_idle_limits_are_configurable() {
+        let mut s = org();
+        // A key 60 days old, last used 30 days ago ("now" is 2026-11-01).
+        user(&mut s).access_keys.push(key(
+            "AK1",
+            "2026-09-02T00:00:00Z",
+            Some("2026-10-02T00:00:00Z"),
+        ));
+        let run = |settings: crate::AuditSettings, control: &str| {
+            findings_with(&s, control, WORKLOAD, &settings)
+        };
+        assert_eq!(run(settings(), "cis-1.14")[0].status, Status::Pass);
+        assert_eq!(run(settings(), "cis-1.12")[0].status, Status::Pass);
+        let strict = crate::AuditSettings {
+            access_key_max_age_days: Some(30),
+            credential_unused_days: Some(20),
+            ..settings()
+        };
+        let f = run(strict.clone(), "cis-1.14");
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message.contains("older than 30 days: AK1"),
+            "{}",
+            f[0].message
+        );
+        let f = run(strict, "cis-1.12");
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(f[0].message.contains("20+ days"), "{}", f[0].message);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod iam_password;
 pub mod iam_policies;
 pub mod iam_root;
 pub mod iam_users;
+pub mod identity;
 pub mod kms;
 pub mod manual;
 pub mod monitoring;
@@ -27,6 +28,7 @@ pub static ALL: &[&[Control]] = &[
     iam_root::CONTROLS,
     iam_password::CONTROLS,
     iam_users::CONTROLS,
+    identity::CONTROLS,
     iam_policies::CONTROLS,
     s3::CONTROLS,
     storage::CONTROLS,

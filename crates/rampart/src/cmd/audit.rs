@@ -55,6 +55,13 @@ pub struct AuditSection {
     pub audit_account: Option<String>,
     pub log_archive_account: Option<String>,
     pub log_retention_days: Option<u32>,
+    /// IAM users allowed a console password in member accounts.
+    #[serde(default)]
+    pub break_glass_users: Vec<String>,
+    /// Age limit of active access keys (default 90).
+    pub access_key_max_age_days: Option<u32>,
+    /// Idle limit of passwords and access keys (default 45).
+    pub credential_unused_days: Option<u32>,
 }
 
 impl AuditConfig {
@@ -88,6 +95,9 @@ impl AuditConfig {
             audit_account: self.audit.audit_account.clone(),
             log_archive_account: self.audit.log_archive_account.clone(),
             log_retention_days: self.audit.log_retention_days,
+            break_glass_users: self.audit.break_glass_users.clone(),
+            access_key_max_age_days: self.audit.access_key_max_age_days,
+            credential_unused_days: self.audit.credential_unused_days,
             ..AuditSettings::default()
         }
     }
@@ -232,6 +242,8 @@ whatever = true
 [audit]
 allowed_regions = ["us-east-1"]
 audit_account = "333333333333"
+break_glass_users = ["emergency"]
+access_key_max_age_days = 60
 
 [[suppress]]
 control = "cis-2.2.1"
@@ -242,6 +254,9 @@ expires = "2099-01-01"
         );
         let c = AuditConfig::load(&p).unwrap();
         assert_eq!(c.settings().allowed_regions, vec!["us-east-1"]);
+        assert_eq!(c.settings().break_glass_users, vec!["emergency"]);
+        assert_eq!(c.settings().access_key_max_age_days, Some(60));
+        assert_eq!(c.settings().credential_unused_days, None);
         assert_eq!(c.suppress.len(), 1);
         assert_eq!(c.suppress[0].reason, "legacy");
     }

@@ -132,7 +132,34 @@ pub fn load_config(g: &Global) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-/// Prints every OU's generated SCPs and the proof of each; exit 3 when a proof fails.
+/// One target's policies (name, size, blocks) and its proof, for people.
+fn write_target(
+    out: &mut String,
+    title: &str,
+    policies: &[(&str, usize, Vec<&str>)],
+    proof: &rampart_baseline::Proof,
+) {
+    out.push_str(&format!("{title}\n"));
+    for (name, chars, blocks) in policies {
+        out.push_str(&format!(
+            "  {name} ({chars} characters): {}\n",
+            blocks.join(", ")
+        ));
+    }
+    let held = proof.claims.iter().filter(|c| c.holds).count();
+    out.push_str(&format!(
+        "  proof: {held}/{} claims hold\n",
+        proof.claims.len()
+    ));
+    for f in proof.failures() {
+        out.push_str(&format!("  FAILS: {f}\n"));
+    }
+}
+
+/// The organization id `rampart guardrails` writes into the RCPs it shows.
+const EXAMPLE_ORG_ID: &str = "o-exampleorgid";
+
+/// Prints every OU's generated SCPs and RCPs and the proof of each; exit 3 when a proof fails.
 pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
     let cfg = load_config(g)?;
     let settings = cfg.guardrail_settings();
@@ -149,24 +176,36 @@ pub fn guardrails(g: &Global, _a: &GuardrailsArgs) -> anyhow::Result<Exit> {
             doc.push(serde_json::json!({"ou": ou, "scps": scps, "proof": proof}));
             continue;
         }
-        out.push_str(&format!("OU {ou}\n"));
-        for s in &scps {
-            let names: Vec<&str> = s.blocks.iter().map(|b| b.name()).collect();
-            out.push_str(&format!(
-                "  {} ({} characters): {}\n",
-                s.name,
-                s.content.len(),
-                names.join(", ")
-            ));
+        let policies: Vec<(&str, usize, Vec<&str>)> = scps
+            .iter()
+            .map(|s| {
+                let names = s.blocks.iter().map(|b| b.name()).collect();
+                (s.name.as_str(), s.content.len(), names)
+            })
+            .collect();
+        write_target(&mut out, &format!("OU {ou}"), &policies, &proof);
+    }
+    // RCPs name the organization id, which only a snapshot knows: shown and proved here with a
+    // stand-in; `plan` builds them with the real one.
+    let rcp_settings = cfg.rcp_settings(EXAMPLE_ORG_ID);
+    for (ou, blocks) in cfg.rcp_blocks_by_ou() {
+        let rcps = rampart_baseline::build_rcps(&ou, &blocks, &rcp_settings)
+            .map_err(|e| anyhow::anyhow!("{}: RCPs of OU {ou}: {e}", g.config.display()))?;
+        let proof = rampart_baseline::prove_rcps(&ou, &rcps, &rcp_settings);
+        failed |= !proof.holds();
+        if json {
+            doc.push(serde_json::json!({"ou": ou, "rcps": rcps, "proof": proof}));
+            continue;
         }
-        let held = proof.claims.iter().filter(|c| c.holds).count();
-        out.push_str(&format!(
-            "  proof: {held}/{} claims hold\n",
-            proof.claims.len()
-        ));
-        for f in proof.failures() {
-            out.push_str(&format!("  FAILS: {f}\n"));
-        }
+        let policies: Vec<(&str, usize, Vec<&str>)> = rcps
+            .iter()
+            .map(|r| {
+                let names = r.blocks.iter().map(|b| b.name()).collect();
+                (r.name.as_str(), r.content.len(), names)
+            })
+            .collect();
+        let title = format!("OU {ou} (RCPs, shown for organization {EXAMPLE_ORG_ID})");
+        write_target(&mut out, &title, &policies, &proof);
     }
     if json {
         out = serde_json::to_string_pretty(&doc)? + "\n";
