@@ -1,0 +1,418 @@
+//! `rampart iam unused`: per principal, the services and actions its policies grant that it
+//! never used in the window. Use comes from CloudTrail ([`Usage`]); grants from the snapshot's
+//! IAM, decided by the policy engine for every catalogued action the policies' `Action`
+//! elements can match (wildcards expanded through the IAM action catalogue).
+
+use crate::identity::{Identity, Kind, caller_arn};
+use crate::mapping::{Mapped, Mapper};
+use crate::{Window, denied_in_log};
+use rampart_policy::catalog::catalog;
+use rampart_policy::{
+    CompiledPolicySet, Decision, Effect, Policy, PolicySet, Request, parse_policy,
+};
+use rampart_snapshot::Snapshot;
+use rampart_trail::Event;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// What each principal used: its canonical ARN → the ids (see [`Mapper`]) of the actions it
+/// called successfully, and its call count.
+#[derive(Default)]
+pub struct Usage {
+    mapper: Mapper,
+    window: Window,
+    used: HashMap<String, (HashSet<u32>, u64)>,
+    key: String,
+    pub events: u64,
+    pub out_of_window: u64,
+}
+
+impl Usage {
+    pub fn new(window: Window) -> Usage {
+        Usage {
+            window,
+            ..Usage::default()
+        }
+    }
+
+    /// Takes one event into account.
+    pub fn observe(&mut self, ev: &Event<'_>) {
+        self.events += 1;
+        let Some(id) = caller_arn(ev).and_then(Identity::of_arn) else {
+            return;
+        };
+        if !self.window.contains(ev) {
+            self.out_of_window += 1;
+            return;
+        }
+        let h = ev.header();
+        if denied_in_log(h.error_code.as_deref()) {
+            return;
+        }
+        let (Some(source), Some(name)) = (h.event_source.as_deref(), h.event_name.as_deref())
+        else {
+            return;
+        };
+        let action = match self.mapper.map(source, name) {
+            (Mapped::Action(_), Some(a)) => Some(a),
+            _ => None,
+        };
+        id.write_arn(&mut self.key);
+        let entry = match self.used.get_mut(self.key.as_str()) {
+            Some(e) => e,
+            None => self.used.entry(self.key.clone()).or_default(),
+        };
+        entry.1 += 1;
+        if let Some(a) = action {
+            entry.0.insert(a);
+        }
+    }
+
+    /// The actions a principal (canonical ARN) used, and its calls.
+    pub fn used_by(&self, arn: &str) -> (BTreeSet<&str>, u64) {
+        match self.used.get(arn) {
+            Some((ids, calls)) => (ids.iter().map(|&i| self.mapper.action(i)).collect(), *calls),
+            None => (BTreeSet::new(), 0),
+        }
+    }
+
+    /// Principals seen in the log.
+    pub fn principals(&self) -> usize {
+        self.used.len()
+    }
+}
+
+/// One granted service of a principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceUse {
+    pub service: String,
+    pub granted: usize,
+    pub used: usize,
+    /// Granted actions never used, sorted.
+    pub unused: Vec<String>,
+}
+
+/// One principal of the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrincipalUnused {
+    pub principal: String,
+    pub kind: Kind,
+    pub account: String,
+    /// Calls in the window (every call, failed ones included).
+    pub calls: u64,
+    pub granted_actions: usize,
+    pub used_actions: usize,
+    /// Granted services with no call at all.
+    pub unused_services: Vec<String>,
+    /// Every granted service, with what was not used.
+    pub services: Vec<ServiceUse>,
+    /// Used actions the snapshot's policies do not grant (granted by a group, an inline policy
+    /// or a resource policy the snapshot does not hold).
+    pub used_not_granted: Vec<String>,
+    /// Policies the snapshot names but cannot show (inline policies, group policies, managed
+    /// policies missing from `iam.policies`): grants from them are not counted.
+    pub not_read: Vec<String>,
+}
+
+/// The report over every user and role of the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnusedReport {
+    pub principals: Vec<PrincipalUnused>,
+    /// Principals seen in the log that the snapshot does not hold.
+    pub unknown_principals: usize,
+}
+
+/// Compares what each user and role of `snap` was granted with what `usage` saw it use.
+pub fn report(snap: &Snapshot, usage: &Usage) -> UnusedReport {
+    let mut grants = Grants::default();
+    let mut out = Vec::new();
+    let mut known = HashSet::new();
+    for acct in &snap.accounts {
+        let managed: HashMap<&str, &str> = acct
+            .iam
+            .policies
+            .iter()
+            .map(|p| (p.arn.as_str(), p.document.as_str()))
+            .collect();
+        let mut subjects: Vec<(&str, &[String], Vec<String>)> = Vec::new();
+        for u in &acct.iam.users {
+            let mut not_read: Vec<String> = u
+                .inline_policies
+                .iter()
+                .map(|n| format!("inline policy {n}"))
+                .collect();
+            not_read.extend(u.groups.iter().map(|g| format!("policies of group {g}")));
+            subjects.push((&u.arn, &u.attached_policies, not_read));
+        }
+        for r in &acct.iam.roles {
+            subjects.push((&r.arn, &r.attached_policies, Vec::new()));
+        }
+        for (arn, attached, mut not_read) in subjects {
+            let Some(id) = Identity::of_arn(arn) else {
+                continue;
+            };
+            let key = id.arn();
+            known.insert(key.clone());
+            let mut docs = Vec::new();
+            for p in attached {
+                match managed.get(p.as_str()) {
+                    Some(d) => docs.push((p.clone(), d.to_string())),
+                    None => not_read.push(format!("managed policy {p} (not in the snapshot)")),
+                }
+            }
+            let granted = grants.of(&docs, &key, &mut not_read);
+            let (used, calls) = usage.used_by(&key);
+            out.push(principal_report(arn, &id, calls, &granted, &used, not_read));
+        }
+    }
+    let unknown_principals = usage.used.keys().filter(|k| !known.contains(*k)).count();
+    out.sort_by(|a, b| a.principal.cmp(&b.principal));
+    UnusedReport {
+        principals: out,
+        unknown_principals,
+    }
+}
+
+fn principal_report(
+    arn: &str,
+    id: &Identity<'_>,
+    calls: u64,
+    granted: &BTreeSet<String>,
+    used: &BTreeSet<&str>,
+    not_read: Vec<String>,
+) -> PrincipalUnused {
+    let mut by_service: BTreeMap<&str, (usize, usize, Vec<String>)> = BTreeMap::new();
+    for a in granted {
+        let svc = a.split(':').next().unwrap_or("");
+        let e = by_service.entry(svc).or_default();
+        e.0 += 1;
+        if used.contains(a.as_str()) {
+            e.1 += 1;
+        } else {
+            e.2.push(a.clone());
+        }
+    }
+    let services: Vec<ServiceUse> = by_service
+        .into_iter()
+        .map(|(s, (g, u, unused))| ServiceUse {
+            service: s.to_string(),
+            granted: g,
+            used: u,
+            unused,
+        })
+        .collect();
+    PrincipalUnused {
+        principal: arn.to_string(),
+        kind: id.kind,
+        account: id.account.to_string(),
+        calls,
+        granted_actions: granted.len(),
+        used_actions: used.iter().filter(|a| granted.contains(**a)).count(),
+        unused_services: services
+            .iter()
+            .filter(|s| s.used == 0)
+            .map(|s| s.service.clone())
+            .collect(),
+        services,
+        used_not_granted: used
+            .iter()
+            .filter(|a| !granted.contains(**a))
+            .map(|a| a.to_string())
+            .collect(),
+        not_read,
+    }
+}
+
+/// Granted actions per distinct list of policy documents (principals sharing their policies
+/// are decided once).
+#[derive(Default)]
+struct Grants {
+    cache: HashMap<Vec<String>, BTreeSet<String>>,
+}
+
+impl Grants {
+    fn of(
+        &mut self,
+        docs: &[(String, String)],
+        principal: &str,
+        not_read: &mut Vec<String>,
+    ) -> BTreeSet<String> {
+        let key: Vec<String> = docs.iter().map(|(_, d)| d.clone()).collect();
+        if let Some(g) = self.cache.get(&key) {
+            return g.clone();
+        }
+        let mut policies = Vec::new();
+        for (name, text) in docs {
+            match parse_policy(text) {
+                Ok(p) => policies.push(p),
+                Err(e) => not_read.push(format!("{name} (does not parse: {e})")),
+            }
+        }
+        let g = granted_actions(&policies, principal);
+        self.cache.insert(key, g.clone());
+        g
+    }
+}
+
+/// Every catalogued action the identity `policies` allow on some resource, by the engine: an
+/// action is tried when an Allow statement's `Action` can match it, first on `*`, then on each
+/// resource pattern an Allow statement names. Conditions are evaluated with an empty request
+/// context, so a grant that holds only under a condition counts as not granted.
+pub fn granted_actions(policies: &[Policy], principal: &str) -> BTreeSet<String> {
+    let set = CompiledPolicySet::from_set(PolicySet {
+        identity: policies.to_vec(),
+        ..PolicySet::default()
+    });
+    let allows: Vec<&rampart_policy::Statement> = policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .filter(|s| s.effect == Effect::Allow)
+        .collect();
+    let mut tried_resources: Vec<String> = vec!["*".into()];
+    for s in &allows {
+        if let Some(r) = &s.resource
+            && !r.negated
+        {
+            tried_resources.extend(r.resources.iter().map(|p| p.text.clone()));
+        }
+    }
+    tried_resources.sort();
+    tried_resources.dedup();
+    let mut out = BTreeSet::new();
+    let account = principal.split(':').nth(4).map(str::to_string);
+    for (prefix, svc) in &catalog().services {
+        for def in &svc.actions {
+            let action = format!("{prefix}:{}", def.name);
+            let can_match = allows.iter().any(|s| {
+                let hit = s.action.actions.iter().any(|p| p.matches(&action));
+                hit != s.action.negated
+            });
+            if !can_match {
+                continue;
+            }
+            let allowed = tried_resources.iter().any(|r| {
+                let req = Request {
+                    action: action.clone(),
+                    resource: r.clone(),
+                    principal: Some(principal.to_string()),
+                    principal_account: account.clone(),
+                    ..Request::default()
+                };
+                set.decide(&req) == Decision::Allowed
+            });
+            if allowed {
+                out.insert(action);
+            }
+        }
+    }
+    out
+}
+
+impl UnusedReport {
+    /// For people: one block per principal, at most `per_service` unused actions listed per
+    /// service.
+    pub fn to_text(&self, per_service: usize) -> String {
+        let mut s = String::new();
+        for p in &self.principals {
+            let used_services = p.services.iter().filter(|x| x.used > 0).count();
+            s.push_str(&format!(
+                "{} ({} call(s)): {} of {} granted action(s) used, in {} of {} service(s)\n",
+                p.principal,
+                p.calls,
+                p.used_actions,
+                p.granted_actions,
+                used_services,
+                p.services.len()
+            ));
+            if !p.unused_services.is_empty() {
+                s.push_str(&format!(
+                    "  never used services: {}\n",
+                    p.unused_services.join(", ")
+                ));
+            }
+            for svc in p
+                .services
+                .iter()
+                .filter(|x| x.used > 0 && !x.unused.is_empty())
+            {
+                let shown: Vec<&str> = svc
+                    .unused
+                    .iter()
+                    .take(per_service)
+                    .map(String::as_str)
+                    .collect();
+                let more = svc.unused.len().saturating_sub(per_service);
+                s.push_str(&format!(
+                    "  {}: {} of {} used; never used: {}{}\n",
+                    svc.service,
+                    svc.used,
+                    svc.granted,
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" (+{more} more)")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            if !p.used_not_granted.is_empty() {
+                s.push_str(&format!(
+                    "  used but not granted by the policies read: {}\n",
+                    p.used_not_granted.join(", ")
+                ));
+            }
+            for n in &p.not_read {
+                s.push_str(&format!("  not read: {n}\n"));
+            }
+        }
+        if self.unknown_principals > 0 {
+            s.push_str(&format!(
+                "{} principal(s) in the log are not users or roles of the snapshot\n",
+                self.unknown_principals
+            ));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(text: &str) -> Policy {
+        parse_policy(text).unwrap()
+    }
+
+    #[test]
+    fn grants_expand_wildcards_and_honour_denies() {
+        let p = policy(
+            r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*"},
+            {"Effect":"Allow","Action":["sqs:SendMessage","sqs:DeleteQueue"],"Resource":"*"},
+            {"Effect":"Deny","Action":"sqs:DeleteQueue","Resource":"*"}]}"#,
+        );
+        let g = granted_actions(&[p], "arn:aws:iam::1:role/r");
+        assert!(g.contains("s3:GetObject"));
+        assert!(
+            g.contains("s3:GetBucketPolicy"),
+            "allowed on the named resources"
+        );
+        assert!(g.contains("sqs:SendMessage"));
+        assert!(!g.contains("sqs:DeleteQueue"), "denied");
+        assert!(!g.contains("s3:PutObject"));
+        assert!(
+            g.iter()
+                .all(|a| a.starts_with("s3:Get") || a == "sqs:SendMessage")
+        );
+    }
+
+    #[test]
+    fn not_action_grants_everything_else() {
+        let p = policy(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#,
+        );
+        let g = granted_actions(&[p], "arn:aws:iam::1:user/u");
+        assert!(g.contains("ec2:RunInstances"));
+        assert!(!g.iter().any(|a| a.starts_with("iam:")));
+    }
+}
