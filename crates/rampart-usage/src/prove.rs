@@ -121,11 +121,25 @@ impl Proof {
 pub fn prove(principal: &str, calls: &Calls, text: &str) -> Result<Proof, String> {
     let policy =
         parse_policy(text).map_err(|e| format!("the generated policy does not parse: {e}"))?;
-    let set = CompiledPolicySet::from_set(PolicySet {
-        identity: vec![policy],
+    let account = principal.split(':').nth(4).map(str::to_string);
+    // KMS keys and role trust policies must allow a caller themselves: replay those calls as if
+    // the key policy or trust policy delegated to the caller's account (AWS's default key
+    // policy does), so the answer is the identity policy's.
+    let partition = principal.split(':').nth(1).unwrap_or("aws");
+    let delegation = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:{partition}:iam::{}:root"}},"Action":"*","Resource":"*"}}]}}"#,
+        account.as_deref().unwrap_or("")
+    );
+    let delegation = parse_policy(&delegation).map_err(|e| format!("delegation policy: {e}"))?;
+    let identity_only = CompiledPolicySet::new(&PolicySet {
+        identity: vec![policy.clone()],
         ..PolicySet::default()
     });
-    let account = principal.split(':').nth(4).map(str::to_string);
+    let delegated = CompiledPolicySet::from_set(PolicySet {
+        identity: vec![policy],
+        resource: Some(delegation),
+        ..PolicySet::default()
+    });
     let mut proof = Proof {
         principal: principal.to_string(),
         calls: 0,
@@ -158,6 +172,13 @@ pub fn prove(principal: &str, calls: &Calls, text: &str) -> Result<Proof, String
         proof.replayed += n;
         proof.distinct_requests += 1;
         let resources: &[String] = if list.is_empty() { &star } else { list };
+        let needs_resource_policy =
+            action.starts_with("kms:") || action.starts_with("sts:AssumeRole");
+        let set = if needs_resource_policy {
+            &delegated
+        } else {
+            &identity_only
+        };
         let mut worst = Decision::Allowed;
         for r in resources {
             let req = Request {
