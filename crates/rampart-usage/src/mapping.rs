@@ -38,6 +38,7 @@ pub const SOURCE_PREFIXES: &[(&str, &str)] = &[
     ("sso-directory", "sso-directory"),
     ("identitystore", "identitystore"),
     ("cloudcontrolapi", "cloudformation"),
+    ("servicecatalog-appregistry", "servicecatalog"),
 ];
 
 /// Sources whose events are not IAM-authorised API calls, and why.

@@ -46,15 +46,13 @@ impl Usage {
             return;
         }
         let h = ev.header();
-        if denied_in_log(h.error_code.as_deref()) {
-            return;
-        }
-        let (Some(source), Some(name)) = (h.event_source.as_deref(), h.event_name.as_deref())
-        else {
-            return;
-        };
-        let action = match self.mapper.map(source, name) {
-            (Mapped::Action(_), Some(a)) => Some(a),
+        let action = match (h.event_source.as_deref(), h.event_name.as_deref()) {
+            // a call refused by authorization used no permission
+            _ if denied_in_log(h.error_code.as_deref()) => None,
+            (Some(source), Some(name)) => match self.mapper.map(source, name) {
+                (Mapped::Action(_), Some(a)) => Some(a),
+                _ => None,
+            },
             _ => None,
         };
         id.write_arn(&mut self.key);
