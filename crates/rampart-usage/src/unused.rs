@@ -13,7 +13,8 @@ use rampart_policy::{
 use rampart_snapshot::Snapshot;
 use rampart_trail::Event;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 /// What each principal used: its canonical ARN → the ids (see [`Mapper`]) of the actions it
 /// called successfully, and its call count.
@@ -86,7 +87,8 @@ pub struct ServiceUse {
     pub service: String,
     pub granted: usize,
     pub used: usize,
-    /// Granted actions never used, sorted.
+    /// Granted actions never used, sorted; empty when the service was not used at all (it is
+    /// then in [`PrincipalUnused::unused_services`]).
     pub unused: Vec<String>,
 }
 
@@ -179,26 +181,32 @@ fn principal_report(
     used: &BTreeSet<&str>,
     not_read: Vec<String>,
 ) -> PrincipalUnused {
-    let mut by_service: BTreeMap<&str, (usize, usize, Vec<String>)> = BTreeMap::new();
-    for a in granted {
-        let svc = a.split(':').next().unwrap_or("");
-        let e = by_service.entry(svc).or_default();
-        e.0 += 1;
-        if used.contains(a.as_str()) {
-            e.1 += 1;
-        } else {
-            e.2.push(a.clone());
+    // `granted` is sorted, so each service's actions are consecutive
+    let mut services: Vec<ServiceUse> = Vec::new();
+    let mut actions = granted.iter().peekable();
+    while let Some(first) = actions.peek() {
+        let service = first.split(':').next().unwrap_or("");
+        let mut group = Vec::new();
+        while let Some(a) = actions.next_if(|a| a.split(':').next() == Some(service)) {
+            group.push(a);
         }
+        let used_here = group.iter().filter(|a| used.contains(a.as_str())).count();
+        services.push(ServiceUse {
+            service: service.to_string(),
+            granted: group.len(),
+            used: used_here,
+            // a service never used is listed as such, not action by action
+            unused: if used_here == 0 {
+                Vec::new()
+            } else {
+                group
+                    .into_iter()
+                    .filter(|a| !used.contains(a.as_str()))
+                    .cloned()
+                    .collect()
+            },
+        });
     }
-    let services: Vec<ServiceUse> = by_service
-        .into_iter()
-        .map(|(s, (g, u, unused))| ServiceUse {
-            service: s.to_string(),
-            granted: g,
-            used: u,
-            unused,
-        })
-        .collect();
     PrincipalUnused {
         principal: arn.to_string(),
         kind: id.kind,
@@ -225,7 +233,7 @@ fn principal_report(
 /// are decided once).
 #[derive(Default)]
 struct Grants {
-    cache: HashMap<Vec<String>, BTreeSet<String>>,
+    cache: HashMap<Vec<String>, Rc<BTreeSet<String>>>,
 }
 
 impl Grants {
@@ -234,10 +242,10 @@ impl Grants {
         docs: &[(String, String)],
         principal: &str,
         not_read: &mut Vec<String>,
-    ) -> BTreeSet<String> {
+    ) -> Rc<BTreeSet<String>> {
         let key: Vec<String> = docs.iter().map(|(_, d)| d.clone()).collect();
         if let Some(g) = self.cache.get(&key) {
-            return g.clone();
+            return Rc::clone(g);
         }
         let mut policies = Vec::new();
         for (name, text) in docs {
@@ -246,8 +254,8 @@ impl Grants {
                 Err(e) => not_read.push(format!("{name} (does not parse: {e})")),
             }
         }
-        let g = granted_actions(&policies, principal);
-        self.cache.insert(key, g.clone());
+        let g = Rc::new(granted_actions(&policies, principal));
+        self.cache.insert(key, Rc::clone(&g));
         g
     }
 }
@@ -279,6 +287,17 @@ pub fn granted_actions(policies: &[Policy], principal: &str) -> BTreeSet<String>
     let mut out = BTreeSet::new();
     let account = principal.split(':').nth(4).map(str::to_string);
     for (prefix, svc) in &catalog().services {
+        // most services no statement can name: skip them whole
+        let relevant = allows.iter().any(|s| {
+            s.action.negated
+                || s.action
+                    .actions
+                    .iter()
+                    .any(|p| p.service().is_none_or(|x| x == prefix))
+        });
+        if !relevant {
+            continue;
+        }
         for def in &svc.actions {
             let action = format!("{prefix}:{}", def.name);
             let can_match = allows.iter().any(|s| {
