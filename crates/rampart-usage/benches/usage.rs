@@ -177,7 +177,7 @@ fn batch(rng: &mut Rng, start: usize, n: usize, out: &mut String) {
         let p = (r % PRINCIPALS as u64) as usize;
         // each principal uses a handful of the calls (its "job"), plus rare others
         let job = (p * 7 + (r >> 20) as usize % 6) % CALLS.len();
-        let call = if (r >> 40) % 50 == 0 {
+        let call = if (r >> 40).is_multiple_of(50) {
             (r >> 44) as usize % CALLS.len()
         } else {
             job
@@ -186,7 +186,7 @@ fn batch(rng: &mut Rng, start: usize, n: usize, out: &mut String) {
         let params = params
             .replace("{b}", &(p % 40).to_string())
             .replace("{n}", &((r >> 8) % 500).to_string());
-        let denied = (r >> 52) % 100 == 0;
+        let denied = (r >> 52).is_multiple_of(100);
         let error = if denied {
             r#""errorCode":"AccessDenied","errorMessage":"not authorized","#
         } else {

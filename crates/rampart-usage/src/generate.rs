@@ -8,7 +8,7 @@ use crate::resources::{Place, Scope, scope};
 use crate::{Window, denied_in_log};
 use rampart_trail::Event;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Settings of one generation.
@@ -277,23 +277,35 @@ fn fold(set: &BTreeSet<&str>, max: usize) -> Option<Vec<String>> {
     (folded.len() <= max).then(|| folded.into_iter().collect())
 }
 
-/// The policy document of the statements (pretty-printed JSON, stable order).
+/// The policy document of the statements: pretty-printed JSON in the order people write it
+/// (`Version`, `Statement`; `Sid`, `Effect`, `Action`, `Resource`), stable for a given input.
 pub fn policy_json(statements: &[GeneratedStatement]) -> String {
-    let list: Vec<Value> = statements
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let list = |items: &[String]| {
+        if let [one] = items {
+            return quoted(one);
+        }
+        let inner: Vec<String> = items
+            .iter()
+            .map(|i| format!("        {}", quoted(i)))
+            .collect();
+        format!("[\n{}\n      ]", inner.join(",\n"))
+    };
+    let body: Vec<String> = statements
         .iter()
         .map(|s| {
-            json!({
-                "Sid": s.sid,
-                "Effect": "Allow",
-                "Action": if s.actions.len() == 1 { json!(s.actions[0]) } else { json!(s.actions) },
-                "Resource": if s.resources.len() == 1 { json!(s.resources[0]) } else { json!(s.resources) },
-            })
+            format!(
+                "    {{\n      \"Sid\": {},\n      \"Effect\": \"Allow\",\n      \"Action\": {},\n      \"Resource\": {}\n    }}",
+                quoted(&s.sid),
+                list(&s.actions),
+                list(&s.resources)
+            )
         })
         .collect();
-    let doc = json!({"Version": "2012-10-17", "Statement": list});
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    format!(
+        "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n{}\n  ]\n}}\n",
+        body.join(",\n")
+    )
 }
 
 #[cfg(test)]
@@ -372,6 +384,22 @@ mod tests {
         assert_eq!(st.len(), 1);
         assert_eq!(st[0].resources, vec!["*".to_string()]);
         assert!(st[0].wildcard_reason.is_some());
+    }
+
+    #[test]
+    fn the_document_is_json_in_the_usual_order() {
+        let c = calls(&[
+            ("s3:GetObject", &["arn:aws:s3:::b/\"k"]),
+            ("s3:PutObject", &["arn:aws:s3:::b/\"k"]),
+            ("iam:ListRoles", &[]),
+        ]);
+        let text = policy_json(&statements(&c, &Options::default()));
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["Statement"][1]["Action"][1], "s3:PutObject");
+        assert_eq!(v["Statement"][1]["Resource"], "arn:aws:s3:::b/\"k");
+        assert_eq!(v["Statement"][0]["Resource"], "*");
+        assert!(text.find("Version") < text.find("Statement"));
+        assert!(text.find("Sid") < text.find("Effect"));
     }
 
     #[test]
