@@ -16,17 +16,36 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
-/// What each principal used: its canonical ARN → the ids (see [`Mapper`]) of the actions it
-/// called successfully, and its call count.
+/// What each principal used: per principal (canonical ARN) the actions (ids of the
+/// [`Mapper`], as a bit set) it called successfully, and its call count.
 #[derive(Default)]
 pub struct Usage {
     mapper: Mapper,
     window: Window,
-    used: HashMap<String, (HashSet<u32>, u64)>,
+    principals: Vec<Used>,
+    /// Canonical ARN → index in `principals`.
+    index: HashMap<String, u32>,
+    /// The caller ARN as the event writes it (a session) → index in `principals`, or `NOBODY`:
+    /// an event's identity is parsed once per distinct caller, not once per event.
+    callers: HashMap<String, u32>,
     key: String,
     pub events: u64,
     pub out_of_window: u64,
 }
+
+#[derive(Default)]
+struct Used {
+    arn: String,
+    actions: Vec<u64>,
+    calls: u64,
+}
+
+/// A caller that is no principal (no IAM identity in its ARN).
+const NOBODY: u32 = u32::MAX;
+
+/// Distinct caller ARNs remembered at most (session names are unbounded): past it the memo
+/// starts again.
+const MAX_CALLERS: usize = 1 << 20;
 
 impl Usage {
     pub fn new(window: Window) -> Usage {
@@ -36,12 +55,46 @@ impl Usage {
         }
     }
 
+    /// The principal index of a caller ARN.
+    fn principal_of(&mut self, caller: &str) -> u32 {
+        if let Some(&i) = self.callers.get(caller) {
+            return i;
+        }
+        let i = match Identity::of_arn(caller) {
+            None => NOBODY,
+            Some(id) => {
+                id.write_arn(&mut self.key);
+                match self.index.get(self.key.as_str()) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.principals.len() as u32;
+                        self.principals.push(Used {
+                            arn: self.key.clone(),
+                            ..Used::default()
+                        });
+                        self.index.insert(self.key.clone(), i);
+                        i
+                    }
+                }
+            }
+        };
+        if self.callers.len() >= MAX_CALLERS {
+            self.callers.clear();
+        }
+        self.callers.insert(caller.to_string(), i);
+        i
+    }
+
     /// Takes one event into account.
     pub fn observe(&mut self, ev: &Event<'_>) {
         self.events += 1;
-        let Some(id) = caller_arn(ev).and_then(Identity::of_arn) else {
+        let Some(caller) = caller_arn(ev) else {
             return;
         };
+        let who = self.principal_of(caller);
+        if who == NOBODY {
+            return;
+        }
         if !self.window.contains(ev) {
             self.out_of_window += 1;
             return;
@@ -56,28 +109,36 @@ impl Usage {
             },
             _ => None,
         };
-        id.write_arn(&mut self.key);
-        let entry = match self.used.get_mut(self.key.as_str()) {
-            Some(e) => e,
-            None => self.used.entry(self.key.clone()).or_default(),
-        };
-        entry.1 += 1;
+        let used = &mut self.principals[who as usize];
+        used.calls += 1;
         if let Some(a) = action {
-            entry.0.insert(a);
+            let (word, bit) = (a as usize / 64, a % 64);
+            if used.actions.len() <= word {
+                used.actions.resize(word + 1, 0);
+            }
+            used.actions[word] |= 1 << bit;
         }
     }
 
     /// The actions a principal (canonical ARN) used, and its calls.
     pub fn used_by(&self, arn: &str) -> (BTreeSet<&str>, u64) {
-        match self.used.get(arn) {
-            Some((ids, calls)) => (ids.iter().map(|&i| self.mapper.action(i)).collect(), *calls),
-            None => (BTreeSet::new(), 0),
+        let Some(u) = self.index.get(arn).map(|&i| &self.principals[i as usize]) else {
+            return (BTreeSet::new(), 0);
+        };
+        let mut actions = BTreeSet::new();
+        for (w, bits) in u.actions.iter().enumerate() {
+            for b in 0..64 {
+                if bits >> b & 1 == 1 {
+                    actions.insert(self.mapper.action((w * 64 + b) as u32));
+                }
+            }
         }
+        (actions, u.calls)
     }
 
     /// Principals seen in the log.
     pub fn principals(&self) -> usize {
-        self.used.len()
+        self.principals.len()
     }
 }
 
@@ -165,7 +226,11 @@ pub fn report(snap: &Snapshot, usage: &Usage) -> UnusedReport {
             out.push(principal_report(arn, &id, calls, &granted, &used, not_read));
         }
     }
-    let unknown_principals = usage.used.keys().filter(|k| !known.contains(*k)).count();
+    let unknown_principals = usage
+        .principals
+        .iter()
+        .filter(|u| !known.contains(&u.arn))
+        .count();
     out.sort_by(|a, b| a.principal.cmp(&b.principal));
     UnusedReport {
         principals: out,
