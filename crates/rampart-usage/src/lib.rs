@@ -54,6 +54,18 @@ pub fn denied_in_log(error_code: Option<&str>) -> bool {
     })
 }
 
+/// The request a call of `principal` makes: `action` on `resource`, with the principal's
+/// account (from its ARN) as the caller's account.
+pub fn request(action: &str, resource: &str, principal: &str) -> rampart_policy::Request {
+    rampart_policy::Request {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        principal: Some(principal.to_string()),
+        principal_account: principal.split(':').nth(4).map(str::to_string),
+        ..rampart_policy::Request::default()
+    }
+}
+
 /// A generated policy with its proof.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Generated {

@@ -4,7 +4,7 @@
 
 use crate::generate::Calls;
 use rampart_policy::lint::{Finding, PolicyKind, Severity, lint, minified_len};
-use rampart_policy::{CompiledPolicySet, Decision, PolicySet, Request, parse_policy};
+use rampart_policy::{CompiledPolicySet, Decision, PolicySet, parse_policy};
 use serde::Serialize;
 
 /// Characters AWS allows in a customer managed policy, whitespace excluded.
@@ -181,14 +181,7 @@ pub fn prove(principal: &str, calls: &Calls, text: &str) -> Result<Proof, String
         };
         let mut worst = Decision::Allowed;
         for r in resources {
-            let req = Request {
-                action: action.clone(),
-                resource: r.clone(),
-                principal: Some(principal.to_string()),
-                principal_account: account.clone(),
-                ..Request::default()
-            };
-            let d = set.decide(&req);
+            let d = set.decide(&crate::request(action, r, principal));
             if d != Decision::Allowed {
                 worst = d;
             }

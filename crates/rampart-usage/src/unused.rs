@@ -7,9 +7,7 @@ use crate::identity::{Identity, Kind, caller_arn};
 use crate::mapping::{Mapped, Mapper};
 use crate::{Window, denied_in_log};
 use rampart_policy::catalog::catalog;
-use rampart_policy::{
-    CompiledPolicySet, Decision, Effect, Policy, PolicySet, Request, parse_policy,
-};
+use rampart_policy::{CompiledPolicySet, Decision, Effect, Policy, PolicySet, parse_policy};
 use rampart_snapshot::Snapshot;
 use rampart_trail::Event;
 use serde::Serialize;
@@ -350,7 +348,6 @@ pub fn granted_actions(policies: &[Policy], principal: &str) -> BTreeSet<String>
     tried_resources.sort();
     tried_resources.dedup();
     let mut out = BTreeSet::new();
-    let account = principal.split(':').nth(4).map(str::to_string);
     for (prefix, svc) in &catalog().services {
         // most services no statement can name: skip them whole
         let relevant = allows.iter().any(|s| {
@@ -372,16 +369,9 @@ pub fn granted_actions(policies: &[Policy], principal: &str) -> BTreeSet<String>
             if !can_match {
                 continue;
             }
-            let allowed = tried_resources.iter().any(|r| {
-                let req = Request {
-                    action: action.clone(),
-                    resource: r.clone(),
-                    principal: Some(principal.to_string()),
-                    principal_account: account.clone(),
-                    ..Request::default()
-                };
-                set.decide(&req) == Decision::Allowed
-            });
+            let allowed = tried_resources
+                .iter()
+                .any(|r| set.decide(&crate::request(&action, r, principal)) == Decision::Allowed);
             if allowed {
                 out.insert(action);
             }

@@ -63,23 +63,25 @@ fn trail(dir: &Path) {
     std::fs::write(dir.join("trail.jsonl"), lines.join("\n") + "\n").unwrap();
 }
 
+/// `rampart policy generate --principal PRINCIPAL --from trail.jsonl EXTRA…` in `dir`.
+fn generate(dir: &Path, principal: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "policy",
+        "generate",
+        "--principal",
+        principal,
+        "--from",
+        "trail.jsonl",
+    ];
+    args.extend(extra);
+    rampart(&args, dir)
+}
+
 #[test]
 fn generate_writes_a_proven_policy() {
     let dir = tempfile::tempdir().unwrap();
     trail(dir.path());
-    let o = rampart(
-        &[
-            "policy",
-            "generate",
-            "--principal",
-            ROLE,
-            "--from",
-            "trail.jsonl",
-            "-o",
-            "app.json",
-        ],
-        dir.path(),
-    );
+    let o = generate(dir.path(), ROLE, &["-o", "app.json"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     let policy: serde_json::Value =
@@ -109,50 +111,16 @@ fn generate_writes_a_proven_policy() {
         "listed, not dropped: {err}"
     );
     // lint is clean and the JSON form carries the proof
-    let o = rampart(
-        &[
-            "policy",
-            "generate",
-            "--principal",
-            ROLE,
-            "--from",
-            "trail.jsonl",
-            "--format",
-            "json",
-        ],
-        dir.path(),
-    );
+    let o = generate(dir.path(), ROLE, &["--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["proof"]["allowed"], 3);
     assert_eq!(v["proof"]["lint"].as_array().unwrap().len(), 0, "{v}");
     assert_eq!(v["policy"]["Version"], "2012-10-17");
     // a window with no calls: an error that says what to check
-    let o = rampart(
-        &[
-            "policy",
-            "generate",
-            "--principal",
-            ROLE,
-            "--from",
-            "trail.jsonl",
-            "--since",
-            "2026-12-01",
-        ],
-        dir.path(),
-    );
+    let o = generate(dir.path(), ROLE, &["--since", "2026-12-01"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to generate"));
-    let o = rampart(
-        &[
-            "policy",
-            "generate",
-            "--principal",
-            "app",
-            "--from",
-            "trail.jsonl",
-        ],
-        dir.path(),
-    );
+    let o = generate(dir.path(), "app", &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not the ARN of an IAM role"));
 }
