@@ -2,6 +2,7 @@
 //! (`/work/shared/corpora/cloudtrail`, or `RAMPART_CORPORA`): each principal's calls are all
 //! allowed by its generated policy, or listed as unexpressible with a reason.
 
+use rampart_trail::Event;
 use rampart_trail::read::{Parsed, ReadStats, Reader, discover};
 use rampart_usage::Window;
 use rampart_usage::generate::{Generator, Options};
@@ -32,11 +33,10 @@ fn records(root: &std::path::Path) -> (Vec<Vec<u8>>, ReadStats) {
     (out, stats)
 }
 
-/// Calls `each` on every event.
-fn for_each_event(records: &[Vec<u8>], each: &mut dyn FnMut(&rampart_trail::Event<'_>)) {
-    for r in records {
-        each(&rampart_trail::Event::parse(r).unwrap());
-    }
+/// The records parsed once (each event keeps its document once built, so the principals after
+/// the first do not parse it again).
+fn parsed(records: &[Vec<u8>]) -> Vec<Event<'_>> {
+    records.iter().map(|r| Event::parse(r).unwrap()).collect()
 }
 
 #[test]
@@ -47,7 +47,8 @@ fn every_principal_of_the_corpora_gets_a_proven_policy() {
     };
     let mut principals = BTreeSet::new();
     let (all, stats) = records(&root);
-    for_each_event(&all, &mut |e| {
+    let events = parsed(&all);
+    events.iter().for_each(|e| {
         if let Some(id) = caller_arn(e).and_then(Identity::of_arn) {
             principals.insert(id.arn());
         }
@@ -58,7 +59,7 @@ fn every_principal_of_the_corpora_gets_a_proven_policy() {
         (0, 0u64, 0u64, 0, 0);
     for p in &principals {
         let mut g = Generator::new(p, Window::default()).unwrap();
-        for_each_event(&all, &mut |e| g.observe(e));
+        events.iter().for_each(|e| g.observe(e));
         assert!(g.counts.matched > 0, "{p}: no calls matched");
         if g.calls.by_request.is_empty() {
             // nothing to grant: every call is listed, each with its reason
@@ -116,8 +117,9 @@ fn the_busiest_principal_gets_named_resources() {
     };
     let p = "arn:aws:iam::123837392027:user/bert-jan";
     let (all, _) = records(&root);
+    let events = parsed(&all);
     let mut g = Generator::new(p, Window::default()).unwrap();
-    for_each_event(&all, &mut |e| g.observe(e));
+    events.iter().for_each(|e| g.observe(e));
     let out = rampart_usage::generate(&g, &Options::default()).unwrap();
     assert!(out.proof.holds(), "{}\n{}", out.policy, out.proof.to_text());
     assert!(
