@@ -7,6 +7,7 @@
 
 use rampart_policy::catalog::{ActionDef, Service, catalog};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Where the event happened: fills the ARNs built from names.
 #[derive(Debug, Clone, Copy)]
@@ -64,11 +65,13 @@ pub fn arn_matches(pattern: &str, arn: &str) -> bool {
             };
             let name = &pattern[i + 2..i + close];
             let slash = SLASHED.iter().any(|s| name.contains(s));
+            // object keys may hold `:` too
+            let colon = name.contains("ObjectName");
             let next = i + close + 1;
             let mut k = j;
             loop {
                 stack.push((next, k));
-                if k == a.len() || a[k] == b':' || (a[k] == b'/' && !slash) {
+                if k == a.len() || (a[k] == b':' && !colon) || (a[k] == b'/' && !slash) {
                     break;
                 }
                 k += 1;
@@ -117,7 +120,26 @@ pub fn scope(action: &str, event: &Value, place: Place<'_>) -> Scope {
     }
 }
 
-/// Every ARN the event names or lets us build, for a call to service `prefix`.
+/// `s` as literal text of a policy's `Resource`: `*`, `?` and `$` written as the escapes
+/// `${*}`, `${?}`, `${$}`, so a key or name holding them grants that resource only.
+pub fn literal(s: &str) -> Cow<'_, str> {
+    if !s.contains(['*', '?', '$']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '*' => out.push_str("${*}"),
+            '?' => out.push_str("${?}"),
+            '$' => out.push_str("${$}"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Every ARN the event names or lets us build, for a call to service `prefix` (the values taken
+/// from the event as literal text, see [`literal`]).
 fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<String>) {
     if let Some(list) = event.get("resources").and_then(Value::as_array) {
         for r in list {
@@ -126,7 +148,7 @@ fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<Strin
                 .or_else(|| r.get("arn"))
                 .and_then(Value::as_str)
             {
-                out.push(arn.to_string());
+                out.push(literal(arn).into_owned());
             }
         }
     }
@@ -135,13 +157,13 @@ fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<Strin
     };
     for v in params.values() {
         match v {
-            Value::String(s) if s.starts_with("arn:") => out.push(s.clone()),
+            Value::String(s) if s.starts_with("arn:") => out.push(literal(s).into_owned()),
             Value::Array(items) => out.extend(
                 items
                     .iter()
                     .filter_map(Value::as_str)
                     .filter(|s| s.starts_with("arn:"))
-                    .map(str::to_string),
+                    .map(|s| literal(s).into_owned()),
             ),
             _ => {}
         }
@@ -151,13 +173,14 @@ fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<Strin
         account: a,
         region: r,
     } = place;
-    let text = |k: &str| {
+    let raw = |k: &str| {
         params
             .get(k)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
-    let named = |k: &str| text(k).filter(|s| !s.starts_with("arn:"));
+    let text = |k: &str| raw(k).map(literal);
+    let named = |k: &str| raw(k).filter(|s| !s.starts_with("arn:")).map(literal);
     match prefix {
         "s3" => {
             if let Some(b) = named("bucketName") {
@@ -233,10 +256,15 @@ fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<Strin
                 )
             };
             if let Some(n) = named("name") {
-                out.push(param(n));
+                out.push(param(&n));
             }
             if let Some(names) = params.get("names").and_then(Value::as_array) {
-                out.extend(names.iter().filter_map(Value::as_str).map(param));
+                out.extend(
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|n| param(&literal(n))),
+                );
             }
             if let Some(path) = named("path") {
                 out.push(param(&format!("{}/*", path.trim_end_matches('/'))));
@@ -271,7 +299,7 @@ fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<Strin
             }
         }
         "ec2" => {
-            let mut ids: Vec<&str> = text("instanceId").into_iter().collect();
+            let mut ids: Vec<Cow<'_, str>> = text("instanceId").into_iter().collect();
             if let Some(items) = params
                 .get("instancesSet")
                 .and_then(|s| s.get("items"))
@@ -280,7 +308,8 @@ fn candidates(prefix: &str, event: &Value, place: Place<'_>, out: &mut Vec<Strin
                 ids.extend(
                     items
                         .iter()
-                        .filter_map(|i| i.get("instanceId").and_then(Value::as_str)),
+                        .filter_map(|i| i.get("instanceId").and_then(Value::as_str))
+                        .map(literal),
                 );
             }
             for id in ids {
@@ -398,6 +427,16 @@ mod tests {
                 "{action}"
             );
         }
+    }
+
+    #[test]
+    fn wildcard_characters_in_names_stay_literal() {
+        let ev = json!({"requestParameters": {"bucketName": "b", "key": "a*b?c$d:e"}});
+        assert_eq!(
+            scope("s3:GetObject", &ev, HERE),
+            Scope::Named(vec!["arn:aws:s3:::b/a${*}b${?}c${$}d:e".into()])
+        );
+        assert_eq!(literal("plain"), "plain");
     }
 
     #[test]
