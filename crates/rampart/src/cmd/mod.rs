@@ -1,5 +1,6 @@
 //! One module per verb. Each exposes its clap arguments and a `run` returning the exit code.
 
+pub mod activity;
 pub mod apply;
 pub mod audit;
 pub mod collect;
@@ -11,10 +12,12 @@ pub mod follow;
 pub mod history;
 pub mod hunt;
 pub mod iac;
+pub mod iam_unused;
 pub mod init;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod policy_generate;
 pub mod rules;
 pub mod runbook;
 pub mod s3;
@@ -45,5 +48,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Report(c) => weekly::run(g, c),
         Command::Store(c) => store::run(g, c),
         Command::Iac(a) => iac::run(g, a),
+        Command::Iam(crate::cli::IamCommand::Unused(a)) => iam_unused::run(g, a),
     }
 }

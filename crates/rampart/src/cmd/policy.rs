@@ -86,6 +86,22 @@ pub enum PolicyCommand {
         #[arg(long)]
         org_id: Option<String>,
     },
+    /// Write the smallest identity policy covering a principal's logged calls, and prove it.
+    ///
+    /// Reads CloudTrail, keeps the principal's calls (a role: all its sessions), maps each to
+    /// its IAM action and to the resources CloudTrail names (`*` only where it names none),
+    /// merges actions sharing resources into statements, then replays every call against the
+    /// policy with the policy engine and lints it. The policy goes to stdout (or -o FILE); the
+    /// proof summary to stderr. Exits 1 if a replayed call is not allowed. Calls no IAM action
+    /// expresses (console sign-in…) are listed, never dropped. See docs/policy-generate.md.
+    ///
+    /// --format policy (default) or json (policy, statements and proof).
+    ///
+    /// Examples:
+    ///   rampart policy generate --principal arn:aws:iam::111122223333:role/app --from trail/ --since 90d -o app.json
+    ///   rampart policy generate --principal arn:aws:iam::111122223333:user/ci --from s3://trail-bucket/AWSLogs/ --format json
+    #[command(verbatim_doc_comment)]
+    Generate(crate::cmd::policy_generate::GenerateArgs),
 }
 
 pub fn run(g: &Global, a: &PolicyCommand) -> anyhow::Result<Exit> {
@@ -98,6 +114,7 @@ pub fn run(g: &Global, a: &PolicyCommand) -> anyhow::Result<Exit> {
             account,
             org_id,
         } => access(g, file, kind, account, org_id.as_deref()),
+        PolicyCommand::Generate(a) => crate::cmd::policy_generate::run(g, a),
     }
 }
 
