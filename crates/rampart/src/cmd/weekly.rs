@@ -5,7 +5,7 @@
 use crate::cli::{Exit, Global};
 use crate::cmd::output;
 use crate::cmd::store::{for_reading, now, parse_age};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use rampart_report::weekly::{self, WeeklyFormat, WeeklyReport};
 
 #[derive(Debug, clap::Subcommand)]
@@ -197,6 +197,7 @@ fn upload(
     format: WeeklyFormat,
     text: &str,
 ) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     let (bucket, prefix) =
         rampart_aws::parse_s3_url(url).with_context(|| format!("--s3 `{url}` is not an S3 URL"))?;
     let (ext, content_type) = extension(format);
