@@ -313,3 +313,19 @@ pub fn render_text(paths: &[Path]) -> String {
     }
     out
 }
+
+/// The methods as a Markdown table: `rampart iam methods` prints it and docs/iam-paths.md
+/// carries it (a test keeps the two equal).
+pub fn methods_markdown() -> String {
+    let mut s = String::from("| # | Method | Requests | Why it escalates |\n|---|---|---|---|\n");
+    for (i, m) in METHODS.iter().enumerate() {
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            i + 1,
+            m.id,
+            m.title,
+            m.doc
+        ));
+    }
+    s
+}

@@ -130,4 +130,7 @@ pub enum Command {
     /// Check CloudFormation templates and Terraform plans before they deploy.
     #[command(subcommand)]
     Iac(crate::cmd::iac::IacCommand),
+    /// Questions about IAM: who can become admin.
+    #[command(subcommand)]
+    Iam(crate::cmd::iam::IamCommand),
 }
