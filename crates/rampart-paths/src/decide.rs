@@ -232,23 +232,24 @@ impl<'a> Decider<'a> {
             return None;
         }
         let req = self.request(&actor.caller, ask);
-        let (may, must) = match &ask.resource_policy {
+        let owned;
+        let (may, must): (&CompiledPolicySet, &CompiledPolicySet) = match &ask.resource_policy {
             None => (
-                actor.may.clone(),
+                &actor.may,
                 actor
                     .must
-                    .get_or_init(|| CompiledPolicySet::new(&actor.must_set))
-                    .clone(),
+                    .get_or_init(|| CompiledPolicySet::new(&actor.must_set)),
             ),
             Some(rp) => {
                 let mut may = actor.may_set.clone();
                 may.resource = Some(self.resource_variant(rp, true));
                 let mut must = actor.must_set.clone();
                 must.resource = Some(self.resource_variant(rp, false));
-                (
+                owned = (
                     CompiledPolicySet::from_set(may),
                     CompiledPolicySet::from_set(must),
-                )
+                );
+                (&owned.0, &owned.1)
             }
         };
         let node = &self.acct.nodes[actor.node];

@@ -329,3 +329,15 @@ pub fn methods_markdown() -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_docs_list_every_method_as_the_code_does() {
+        let doc = include_str!("../../../docs/iam-paths.md");
+        assert!(
+            doc.contains(&super::methods_markdown()),
+            "docs/iam-paths.md: paste the output of `rampart iam methods` under ## Methods"
+        );
+    }
+}

@@ -24,7 +24,10 @@ pub static CONTROLS: &[Control] = &[Control {
 fn no_privilege_escalation(ctx: &Ctx, out: &mut Vec<Outcome>) {
     let iam = &ctx.account.iam;
     let missing_details = !iam.authorization_details
-        && (iam.users.iter().any(|u| !u.inline_policies.is_empty() || !u.groups.is_empty()));
+        && (iam
+            .users
+            .iter()
+            .any(|u| !u.inline_policies.is_empty() || !u.groups.is_empty()));
     if missing_details {
         out.push(Outcome::error(
             ctx.account_resource(),
@@ -136,7 +139,11 @@ mod tests {
             .find(|(st, r, _)| *st == Status::Fail && *r == user_arn)
             .unwrap_or_else(|| panic!("no FAIL for dev: {got:?}"));
         assert!(fail.2.contains("iam-create-access-key"), "{}", fail.2);
-        assert!(fail.2.contains("user/dev inline keys statement Keys"), "{}", fail.2);
+        assert!(
+            fail.2.contains("user/dev inline keys statement Keys"),
+            "{}",
+            fail.2
+        );
 
         // An SCP on the account that denies iam:CreateAccessKey closes the path.
         let org = s.organization.as_mut().unwrap();
@@ -149,9 +156,6 @@ mod tests {
             ..Default::default()
         });
         let got = outcome(&s, &acct);
-        assert!(
-            got.iter().all(|(st, _, _)| *st == Status::Pass),
-            "{got:?}"
-        );
+        assert!(got.iter().all(|(st, _, _)| *st == Status::Pass), "{got:?}");
     }
 }

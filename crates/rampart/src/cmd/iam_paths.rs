@@ -61,7 +61,11 @@ pub fn run(g: &Global, a: &PathsArgs) -> anyhow::Result<Exit> {
         .or_else(|| (a.to != "admin").then(|| account_of(&a.to)).flatten());
     let accounts: Vec<&str> = match &wanted {
         Some(id) => vec![id.as_str()],
-        None => snapshot.accounts.iter().map(|x| x.account_id.as_str()).collect(),
+        None => snapshot
+            .accounts
+            .iter()
+            .map(|x| x.account_id.as_str())
+            .collect(),
     };
     let mut reports = Vec::new();
     for id in accounts {
@@ -81,7 +85,10 @@ pub fn run(g: &Global, a: &PathsArgs) -> anyhow::Result<Exit> {
             Goal::Node(node(&a.to, "--to")?)
         };
         let paths = match &a.from {
-            Some(from) => analysis.path(node(from, "--from")?, goal).into_iter().collect(),
+            Some(from) => analysis
+                .path(node(from, "--from")?, goal)
+                .into_iter()
+                .collect(),
             None => analysis.paths(goal),
         };
         let admins = analysis
