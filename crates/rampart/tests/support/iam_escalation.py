@@ -4,7 +4,7 @@ Usage: iam_escalation.py ENDPOINT -> prints {"account": ID} as JSON
 
 User `dev` has only the customer managed policy `dev-tools`, which lets it create new versions of
 itself (iam:CreatePolicyVersion, the classic escalation); user `auditor` reads; role `Admin` has
-AdministratorAccess and trusts the account; group `ops` has an inline policy and `auditor` in it.
+full admin and trusts the account; group `ops` has an inline policy and `auditor` in it.
 """
 import json, sys
 from moto_client import make_client
@@ -35,5 +35,8 @@ iam.add_user_to_group(GroupName="ops", UserName="auditor")
 iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=doc([
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole",
      "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]))
-iam.attach_role_policy(RoleName="Admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+# moto loads no AWS managed policies by default: a customer managed equivalent.
+admin = iam.create_policy(PolicyName="full-admin", PolicyDocument=doc([
+    {"Effect": "Allow", "Action": "*", "Resource": "*"}]))["Policy"]["Arn"]
+iam.attach_role_policy(RoleName="Admin", PolicyArn=admin)
 print(json.dumps({"account": account}))
