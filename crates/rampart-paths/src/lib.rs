@@ -34,7 +34,17 @@ pub struct Analysis {
 
 /// Builds the graph: every method for every non-admin principal, in parallel.
 pub fn analyze(account: AccountIam) -> Analysis {
-    let d = Decider::new(&account);
+    let (admin, edges) = graph(&account);
+    Analysis {
+        account,
+        admin,
+        edges,
+    }
+}
+
+/// Who is admin, and every non-admin's edges.
+fn graph(account: &AccountIam) -> (Vec<Option<bool>>, Vec<Edge>) {
+    let d = Decider::new(account);
     let admin: Vec<Option<bool>> = (0..account.nodes.len()).map(|i| d.is_admin(i)).collect();
     let trusts = Trusts::new(&d);
     let finder = Finder {
@@ -72,14 +82,7 @@ pub fn analyze(account: AccountIam) -> Analysis {
             .collect()
     });
     edges.sort_by_key(|e| (e.from, method_rank(e.method)));
-    drop(finder);
-    drop(trusts);
-    drop(d);
-    Analysis {
-        account,
-        admin,
-        edges,
-    }
+    (admin, edges)
 }
 
 fn method_rank(id: &str) -> usize {
