@@ -347,6 +347,7 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>, baseline: b
                     })
                     .unwrap_or_default(),
                 attached_policies: attached,
+                ..IamRole::default()
             });
         }
         marker = page.marker().map(str::to_string);
@@ -389,6 +390,7 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>, baseline: b
                 name: p.policy_name().unwrap_or_default().to_string(),
                 attachment_count: p.attachment_count().unwrap_or(0),
                 document,
+                ..ManagedPolicy::default()
             });
         }
         marker = page.marker().map(str::to_string);
@@ -396,6 +398,8 @@ async fn collect_iam(s: &Access, home: &str, rec: &mut Recorder<'_>, baseline: b
             break;
         }
     }
+
+    authorization_details(&iam, rec, &mut out).await;
 
     if let Some(v) = rec.ok_pages(
         "iam:ListVirtualMFADevices",
@@ -663,5 +667,161 @@ alice,arn:aws:iam::111111111111:user/alice,2021-01-01T00:00:00+00:00,true,no_inf
             "missing column is empty"
         );
         assert!(parse_credential_report("").is_empty());
+    }
+}
+
+/// URL-decoded policy text (IAM returns documents URL-encoded).
+fn decoded(d: Option<&str>) -> String {
+    let d = d.unwrap_or_default();
+    urlencoding::decode(d)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| d.to_string())
+}
+
+fn inline_policies(list: &[aws_sdk_iam::types::PolicyDetail]) -> Vec<InlinePolicy> {
+    list.iter()
+        .map(|p| InlinePolicy {
+            name: p.policy_name().unwrap_or_default().to_string(),
+            document: decoded(p.policy_document()),
+        })
+        .collect()
+}
+
+/// `GetAccountAuthorizationDetails` (users, groups, roles, customer managed policies with every
+/// version): inline policy documents, groups, boundaries and instance profiles for "who can
+/// become admin", merged into what the list calls read. AWS managed policies come from
+/// `ListPolicies` (attached ones); a boundary that is neither is read with `GetPolicy`.
+async fn authorization_details(iam: &aws_sdk_iam::Client, rec: &mut Recorder<'_>, out: &mut Iam) {
+    use aws_sdk_iam::types::EntityType;
+    let Some(pages) = rec.ok_pages(
+        "iam:GetAccountAuthorizationDetails",
+        None,
+        pages!(
+            iam.get_account_authorization_details()
+                .set_filter(Some(vec![
+                    EntityType::User,
+                    EntityType::Group,
+                    EntityType::Role,
+                    EntityType::LocalManagedPolicy,
+                ]))
+        ),
+    ) else {
+        return;
+    };
+    out.authorization_details = true;
+    let boundary = |b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>| {
+        b.and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string)
+    };
+    for page in &pages {
+        for u in page.user_detail_list() {
+            let name = u.user_name().unwrap_or_default();
+            if let Some(user) = out.users.iter_mut().find(|x| x.name == name) {
+                user.inline_policy_documents = inline_policies(u.user_policy_list());
+                user.permissions_boundary = boundary(u.permissions_boundary());
+                if user.groups.is_empty() {
+                    user.groups = u.group_list().to_vec();
+                }
+            }
+        }
+        for g in page.group_detail_list() {
+            out.groups.push(IamGroup {
+                name: g.group_name().unwrap_or_default().to_string(),
+                arn: g.arn().unwrap_or_default().to_string(),
+                attached_policies: g
+                    .attached_managed_policies()
+                    .iter()
+                    .filter_map(|a| a.policy_arn().map(str::to_string))
+                    .collect(),
+                inline_policy_documents: inline_policies(g.group_policy_list()),
+            });
+        }
+        for r in page.role_detail_list() {
+            let name = r.role_name().unwrap_or_default();
+            if let Some(role) = out.roles.iter_mut().find(|x| x.name == name) {
+                role.inline_policy_documents = inline_policies(r.role_policy_list());
+                role.permissions_boundary = boundary(r.permissions_boundary());
+                role.instance_profiles = r
+                    .instance_profile_list()
+                    .iter()
+                    .map(|p| p.arn().to_string())
+                    .collect();
+            }
+        }
+        for p in page.policies() {
+            let arn = p.arn().unwrap_or_default().to_string();
+            let versions: Vec<PolicyVersion> = p
+                .policy_version_list()
+                .iter()
+                .map(|v| PolicyVersion {
+                    version_id: v.version_id().unwrap_or_default().to_string(),
+                    is_default: v.is_default_version(),
+                    document: decoded(v.document()),
+                })
+                .collect();
+            let default = versions
+                .iter()
+                .find(|v| v.is_default)
+                .map(|v| v.document.clone())
+                .unwrap_or_default();
+            match out.policies.iter_mut().find(|x| x.arn == arn) {
+                Some(known) => known.versions = versions,
+                None => out.policies.push(ManagedPolicy {
+                    aws_managed: false,
+                    name: p.policy_name().unwrap_or_default().to_string(),
+                    attachment_count: p.attachment_count().unwrap_or(0),
+                    document: default,
+                    versions,
+                    arn,
+                }),
+            }
+        }
+    }
+    // Boundaries that are AWS managed and attached nowhere are in neither list.
+    let missing: Vec<String> = out
+        .users
+        .iter()
+        .filter_map(|u| u.permissions_boundary.clone())
+        .chain(
+            out.roles
+                .iter()
+                .filter_map(|r| r.permissions_boundary.clone()),
+        )
+        .filter(|b| !out.policies.iter().any(|p| &p.arn == b))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for arn in missing {
+        let Some(version) = rec
+            .ok(
+                "iam:GetPolicy",
+                Some(&arn),
+                iam.get_policy().policy_arn(&arn).send().await,
+            )
+            .and_then(|p| p.policy)
+            .and_then(|p| p.default_version_id)
+        else {
+            continue;
+        };
+        let document = rec
+            .ok(
+                "iam:GetPolicyVersion",
+                Some(&arn),
+                iam.get_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(&version)
+                    .send()
+                    .await,
+            )
+            .and_then(|v| v.policy_version.and_then(|v| v.document))
+            .map(|d| decoded(Some(&d)))
+            .unwrap_or_default();
+        out.policies.push(ManagedPolicy {
+            aws_managed: arn.contains(":iam::aws:policy/"),
+            name: arn.rsplit('/').next().unwrap_or_default().to_string(),
+            document,
+            arn,
+            ..ManagedPolicy::default()
+        });
     }
 }

@@ -400,6 +400,7 @@ fn good_account(id: &str, name: &str, regions: &[&str]) -> AccountSnapshot {
                     r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{id}:root"}},"Action":"sts:AssumeRole"}}]}}"#
                 ),
                 attached_policies: vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
+                ..IamRole::default()
             }],
             policies: vec![ManagedPolicy {
                 arn: "arn:aws:iam::aws:policy/AWSSupportAccess".into(),
@@ -407,10 +408,13 @@ fn good_account(id: &str, name: &str, regions: &[&str]) -> AccountSnapshot {
                 aws_managed: true,
                 attachment_count: 1,
                 document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["support:*"],"Resource":"*"}]}"#.into(),
+                ..ManagedPolicy::default()
             }],
             virtual_mfa_devices: vec![],
             server_certificates: vec![],
             saml_providers: vec![],
+            groups: vec![],
+            authorization_details: true,
         },
         s3: S3 {
             account_public_access_block: Some(all_on()),
@@ -765,6 +769,7 @@ pub fn demo_org() -> Snapshot {
             aws_managed: true,
             attachment_count: 1,
             document: FULL_AWS_ACCESS.into(),
+            ..ManagedPolicy::default()
         });
         a.iam.password_policy = None;
         a.regions[2].guardduty = None;

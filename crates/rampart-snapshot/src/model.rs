@@ -249,6 +249,11 @@ pub struct Iam {
     pub server_certificates: Vec<ServerCertificate>,
     /// `ListSAMLProviders` ARNs.
     pub saml_providers: Vec<String>,
+    /// `GetAccountAuthorizationDetails`: groups with their policies.
+    pub groups: Vec<IamGroup>,
+    /// True when `GetAccountAuthorizationDetails` was read: inline policy documents, groups,
+    /// boundaries and policy versions are then complete (older snapshots lack them).
+    pub authorization_details: bool,
 }
 
 /// One row of the IAM credential report. Dates are RFC 3339 or `None` for `N/A`/`no_information`.
@@ -308,6 +313,30 @@ pub struct IamUser {
     pub inline_policies: Vec<String>,
     /// `ListGroupsForUser` names.
     pub groups: Vec<String>,
+    /// The inline policies' documents (`GetAccountAuthorizationDetails`).
+    pub inline_policy_documents: Vec<InlinePolicy>,
+    /// The permissions boundary's policy ARN, if any.
+    pub permissions_boundary: Option<String>,
+}
+
+/// An inline (embedded) policy of a user, group or role.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct InlinePolicy {
+    pub name: String,
+    /// The document as JSON text (URL-decoded).
+    pub document: String,
+}
+
+/// An IAM group (`GetAccountAuthorizationDetails`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct IamGroup {
+    pub name: String,
+    pub arn: String,
+    /// Attached managed policy ARNs.
+    pub attached_policies: Vec<String>,
+    pub inline_policy_documents: Vec<InlinePolicy>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -330,6 +359,12 @@ pub struct IamRole {
     pub trust_policy: String,
     /// `ListAttachedRolePolicies` ARNs.
     pub attached_policies: Vec<String>,
+    /// The inline policies (`GetAccountAuthorizationDetails`).
+    pub inline_policy_documents: Vec<InlinePolicy>,
+    /// The permissions boundary's policy ARN, if any.
+    pub permissions_boundary: Option<String>,
+    /// ARNs of the instance profiles that hold the role (EC2 can run code as it).
+    pub instance_profiles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -341,6 +376,18 @@ pub struct ManagedPolicy {
     pub aws_managed: bool,
     pub attachment_count: i32,
     /// The default version's document as JSON text (`GetPolicyVersion`).
+    pub document: String,
+    /// Every version (`GetAccountAuthorizationDetails`): `SetDefaultPolicyVersion` can make
+    /// an older one current.
+    pub versions: Vec<PolicyVersion>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct PolicyVersion {
+    /// `v1`, `v2`, …
+    pub version_id: String,
+    pub is_default: bool,
     pub document: String,
 }
 

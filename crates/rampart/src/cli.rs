@@ -132,20 +132,7 @@ pub enum Command {
     /// Check CloudFormation templates and Terraform plans before they deploy.
     #[command(subcommand)]
     Iac(crate::cmd::iac::IacCommand),
-    /// Identity: what IAM principals were granted and what they used.
+    /// Questions about IAM: who can become admin, what was granted and never used.
     #[command(subcommand)]
-    Iam(IamCommand),
-}
-
-/// `rampart iam …`.
-#[derive(Debug, Subcommand)]
-pub enum IamCommand {
-    /// Per user and role, the granted services and actions never used in the window
-    /// (grants from the snapshot's policies, decided by the policy engine; use from CloudTrail).
-    ///
-    /// Examples:
-    ///   rampart iam unused --from trail/ --since 90d --snapshot snapshot.json
-    ///   rampart iam unused --from s3://trail-bucket/AWSLogs/ --format json -o unused.json
-    #[command(verbatim_doc_comment)]
-    Unused(crate::cmd::iam_unused::IamUnusedArgs),
+    Iam(crate::cmd::iam::IamCommand),
 }

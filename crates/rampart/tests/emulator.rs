@@ -1052,3 +1052,94 @@ fn history_diff_shows_exactly_an_out_of_band_fix() {
     let text = String::from_utf8_lossy(&gate.stdout);
     assert!(text.contains("0 new failure(s), 1 resolved"), "{text}");
 }
+
+/// `rampart iam paths` on a collected account: moto holds a user whose only policy lets it
+/// create new versions of that policy (tests/support/iam_escalation.py); the collection reads
+/// GetAccountAuthorizationDetails and the analysis finds the one-step path to admin, naming the
+/// statement; the read-only group member has none.
+#[test]
+fn iam_paths_finds_a_policy_version_escalation() {
+    let moto = start_moto();
+    let server = std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
+    let fixture = Command::new(python(&server))
+        .arg(repo().join("crates/rampart/tests/support/iam_escalation.py"))
+        .arg(&moto.url)
+        .output()
+        .expect("run iam_escalation.py");
+    assert!(
+        fixture.status.success(),
+        "fixture failed: {}",
+        String::from_utf8_lossy(&fixture.stderr)
+    );
+    let account: Value = serde_json::from_slice(&fixture.stdout).unwrap();
+    let account = account["account"].as_str().unwrap().to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap.json");
+    let snap_s = snap.to_str().unwrap();
+    let c = rampart(
+        &moto,
+        &["collect", "--regions", "us-east-1", "--output", snap_s],
+    );
+    assert!(
+        c.status.success(),
+        "collect failed: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let iam = &snapshot["accounts"][0]["iam"];
+    assert_eq!(iam["authorization_details"], true, "GAAD was read");
+    assert_eq!(iam["groups"][0]["name"], "ops");
+
+    let out = rampart(
+        &moto,
+        &["iam", "paths", "--snapshot", snap_s, "--format", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &reports[0];
+    assert_eq!(r["account"], account.as_str());
+    let admin_role = format!("arn:aws:iam::{account}:role/Admin");
+    assert!(
+        r["admins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == &admin_role),
+        "{r}"
+    );
+    let paths = r["paths"].as_array().unwrap();
+    let dev = format!("arn:aws:iam::{account}:user/dev");
+    let p = paths
+        .iter()
+        .find(|p| p["from"] == dev.as_str())
+        .unwrap_or_else(|| panic!("no path from dev: {r}"));
+    let step = &p["steps"][0];
+    assert_eq!(step["method"], "iam-create-policy-version");
+    assert_eq!(step["to"], "admin");
+    let cite = &step["checks"][0]["allowed_by"][0];
+    assert_eq!(cite["statement"], "Versions");
+    assert_eq!(
+        cite["policy"],
+        format!("arn:aws:iam::{account}:policy/dev-tools").as_str()
+    );
+    let auditor = format!("arn:aws:iam::{account}:user/auditor");
+    assert!(!paths.iter().any(|p| p["from"] == auditor.as_str()), "{r}");
+
+    // Text form and --from.
+    let out = rampart(
+        &moto,
+        &["iam", "paths", "--snapshot", snap_s, "--from", &dev],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("user/dev → admin: iam:CreatePolicyVersion [iam-create-policy-version]"),
+        "{text}"
+    );
+}

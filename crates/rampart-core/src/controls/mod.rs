@@ -7,6 +7,7 @@
 pub mod cloudtrail;
 pub mod config;
 pub mod guardrails;
+pub mod iam_escalation;
 pub mod iam_password;
 pub mod iam_policies;
 pub mod iam_root;
@@ -30,6 +31,7 @@ pub static ALL: &[&[Control]] = &[
     iam_users::CONTROLS,
     identity::CONTROLS,
     iam_policies::CONTROLS,
+    iam_escalation::CONTROLS,
     s3::CONTROLS,
     storage::CONTROLS,
     cloudtrail::CONTROLS,

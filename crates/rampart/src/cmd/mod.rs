@@ -12,6 +12,8 @@ pub mod follow;
 pub mod history;
 pub mod hunt;
 pub mod iac;
+pub mod iam;
+pub mod iam_paths;
 pub mod iam_unused;
 pub mod init;
 pub mod output;
@@ -48,6 +50,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Report(c) => weekly::run(g, c),
         Command::Store(c) => store::run(g, c),
         Command::Iac(a) => iac::run(g, a),
-        Command::Iam(crate::cli::IamCommand::Unused(a)) => iam_unused::run(g, a),
+        Command::Iam(c) => iam::run(g, c),
     }
 }
