@@ -644,32 +644,6 @@ async fn collect_s3(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credential_report_rows() {
-        let csv = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date\n\
-<root_account>,arn:aws:iam::111111111111:root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A\n\
-alice,arn:aws:iam::111111111111:user/alice,2021-01-01T00:00:00+00:00,true,no_information,N/A,N/A,false,true,2021-02-01T00:00:00+00:00,N/A\n";
-        let rows = parse_credential_report(csv);
-        assert_eq!(rows.len(), 2);
-        assert!(rows[0].is_root() && rows[0].mfa_active && !rows[0].access_key_1_active);
-        assert_eq!(
-            rows[0].password_last_used.as_deref(),
-            Some("2026-01-01T00:00:00+00:00")
-        );
-        assert!(rows[1].password_enabled && rows[1].access_key_1_active);
-        assert_eq!(rows[1].password_last_used, None);
-        assert_eq!(
-            rows[1].access_key_2_last_rotated, None,
-            "missing column is empty"
-        );
-        assert!(parse_credential_report("").is_empty());
-    }
-}
-
 /// URL-decoded policy text (IAM returns documents URL-encoded).
 fn decoded(d: Option<&str>) -> String {
     let d = d.unwrap_or_default();
@@ -823,5 +797,31 @@ async fn authorization_details(iam: &aws_sdk_iam::Client, rec: &mut Recorder<'_>
             arn,
             ..ManagedPolicy::default()
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_report_rows() {
+        let csv = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date\n\
+<root_account>,arn:aws:iam::111111111111:root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A\n\
+alice,arn:aws:iam::111111111111:user/alice,2021-01-01T00:00:00+00:00,true,no_information,N/A,N/A,false,true,2021-02-01T00:00:00+00:00,N/A\n";
+        let rows = parse_credential_report(csv);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].is_root() && rows[0].mfa_active && !rows[0].access_key_1_active);
+        assert_eq!(
+            rows[0].password_last_used.as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
+        assert!(rows[1].password_enabled && rows[1].access_key_1_active);
+        assert_eq!(rows[1].password_last_used, None);
+        assert_eq!(
+            rows[1].access_key_2_last_rotated, None,
+            "missing column is empty"
+        );
+        assert!(parse_credential_report("").is_empty());
     }
 }
