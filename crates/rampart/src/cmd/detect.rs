@@ -691,10 +691,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
             rules: engine.rules().len() as u64,
         };
         let rows = run.recorded.take().unwrap_or_default();
-        let id = store
-            .record_detect(&detect_run, &rows)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::cmd::store::note_recorded(g, store, "detect", id);
+        crate::cmd::store::record_detection(g, store, &detect_run, &rows)?;
     }
     let mut sink_failed = false;
     for r in run.dispatch.reports() {

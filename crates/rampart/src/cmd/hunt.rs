@@ -99,6 +99,13 @@ pub fn run(g: &Global, a: &HuntArgs) -> anyhow::Result<Exit> {
     let HuntEngine::Spark = a.engine;
     let since = a.since.as_deref().map(parse_when).transpose()?;
     let until = a.until.as_deref().map(parse_when).transpose()?;
+    // opened first, so that an unreachable store stops the hunt before Spark runs; an emitted
+    // job has no alerts yet (nothing is recorded)
+    let mut store = match a.emit {
+        Some(_) => None,
+        None => crate::cmd::store::for_recording(g)?,
+    };
+    let started_at = crate::cmd::store::now();
     let loaded = load_rules(g, &a.rules)?;
     let compiled = rampart_hunt::compile(&loaded.rules);
     let mut unsupported = compiled.unsupported.clone();
@@ -183,7 +190,21 @@ pub fn run(g: &Global, a: &HuntArgs) -> anyhow::Result<Exit> {
         Some(Submit::EmrServerless) => submit_emr(g, a, &mut job)?,
         None => run_local(g, a, &mut job)?,
     };
-    deliver(g, a, result)
+    let recording = store.as_mut().map(|s| {
+        (
+            s,
+            rampart_store::DetectRun {
+                started_at,
+                finished_at: started_at,
+                source: format!("hunt:{}", a.from.join(",")),
+                events: result.stats.events,
+                skipped: result.stats.skipped,
+                files: result.stats.files,
+                rules: compiled.ids.len() as u64,
+            },
+        )
+    });
+    deliver(g, a, result, recording)
 }
 
 fn absolute(p: &Path) -> anyhow::Result<String> {
@@ -270,8 +291,14 @@ fn submit_emr(_g: &Global, _a: &HuntArgs, _job: &mut Job) -> anyhow::Result<Outp
     )
 }
 
-/// Sends the job's alerts through detect's sinks and prints the run's counters.
-fn deliver(g: &Global, a: &HuntArgs, out: Output) -> anyhow::Result<Exit> {
+/// Sends the job's alerts through detect's sinks, prints the run's counters and, when a store
+/// is configured, records the run and its alerts as `detect` does.
+fn deliver(
+    g: &Global,
+    a: &HuntArgs,
+    out: Output,
+    recording: Option<(&mut rampart_store::Store, rampart_store::DetectRun)>,
+) -> anyhow::Result<Exit> {
     let format = format_of(g)?;
     let mut alerts = Vec::with_capacity(out.alerts.len());
     for (i, v) in out.alerts.iter().enumerate() {
@@ -332,6 +359,11 @@ fn deliver(g: &Global, a: &HuntArgs, out: Output) -> anyhow::Result<Exit> {
             }
         ),
     );
+    if let Some((store, mut run)) = recording {
+        run.finished_at = crate::cmd::store::now();
+        let rows: Vec<_> = alerts.iter().map(crate::cmd::store::alert_row).collect();
+        crate::cmd::store::record_detection(g, store, &run, &rows)?;
+    }
     let mut sink_failed = false;
     for r in dispatch.reports() {
         for e in &r.errors {

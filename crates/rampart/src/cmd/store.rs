@@ -92,6 +92,21 @@ pub fn note_recorded(g: &Global, store: &Store, kind: &str, id: rampart_store::R
     }
 }
 
+/// Records a detection run and its alerts (`detect`, and `hunt` once its alerts are read
+/// back): one function so that both verbs store the same rows the same way.
+pub fn record_detection(
+    g: &Global,
+    store: &mut Store,
+    run: &rampart_store::DetectRun,
+    rows: &[rampart_store::AlertRow],
+) -> anyhow::Result<()> {
+    let id = store
+        .record_detect(run, rows)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    note_recorded(g, store, "detect", id);
+    Ok(())
+}
+
 /// Now, to the second (stored times are whole seconds).
 pub fn now() -> Time {
     let t = chrono::Utc::now();
