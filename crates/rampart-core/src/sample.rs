@@ -610,6 +610,7 @@ pub fn compliant_org(workloads: usize, regions: &[&str]) -> Snapshot {
         organization: Some(org),
         accounts: snaps,
         errors: vec![],
+        identity_center: None,
     }
 }
 
