@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod identity;
+
 /// Role CloudTrail assumes to deliver to CloudWatch Logs.
 pub const TRAIL_LOGS_ROLE: &str = "rampart-cloudtrail-logs";
 
@@ -42,6 +44,8 @@ pub struct AwsEffects {
     audit_account: String,
     sessions: tokio::sync::Mutex<HashMap<String, Access>>,
     names: Mutex<Names>,
+    /// Identity Center instance, permission-set and group names (read on first use).
+    sso: tokio::sync::Mutex<Option<identity::SsoNames>>,
 }
 
 /// What one call's failure means for the change.
@@ -93,6 +97,7 @@ impl AwsEffects {
             audit_account: cfg.organization.audit_account.clone(),
             sessions: tokio::sync::Mutex::new(HashMap::new()),
             names: Mutex::new(names),
+            sso: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -610,6 +615,22 @@ impl AwsEffects {
                     r,
                 )?;
             }
+            a @ (Action::CreatePermissionSet { .. }
+            | Action::UpdatePermissionSet { .. }
+            | Action::DeletePermissionSet { .. }
+            | Action::AttachManagedPolicyToPermissionSet { .. }
+            | Action::DetachManagedPolicyFromPermissionSet { .. }
+            | Action::AttachCustomerManagedPolicyReference { .. }
+            | Action::DetachCustomerManagedPolicyReference { .. }
+            | Action::PutInlinePolicyToPermissionSet { .. }
+            | Action::DeleteInlinePolicyFromPermissionSet { .. }
+            | Action::PutPermissionsBoundaryToPermissionSet { .. }
+            | Action::DeletePermissionsBoundaryFromPermissionSet { .. }
+            | Action::ProvisionPermissionSet { .. }
+            | Action::CreateGroup { .. }
+            | Action::DeleteGroup { .. }
+            | Action::CreateAccountAssignment { .. }
+            | Action::DeleteAccountAssignment { .. }) => self.identity(&call, &s, a).await?,
             Action::UpdatePasswordPolicy {
                 minimum_length,
                 reuse_prevention,

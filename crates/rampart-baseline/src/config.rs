@@ -447,7 +447,7 @@ emails = ["{management_email}"]
 # unavailable, use the `BreakGlass` IAM role named in guardrails.exempt_roles: its credentials
 # are held offline by two people, every session is reviewed afterwards from CloudTrail (its
 # AssumeRole events), and the procedure is tested twice a year. See docs/identity.md.
-# region = "us-east-1"   # Identity Center's region (default: the first allowed region)
+# Identity Center is read and changed in the home region (the first of allowed_regions).
 
 [[identity.permission_sets]]
 name = "SecurityAudit"

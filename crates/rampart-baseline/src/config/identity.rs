@@ -12,9 +12,6 @@ pub const ROOT_PATH: &str = "/";
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
-    /// Region of the Identity Center instance (default: the first allowed region).
-    #[serde(default)]
-    pub region: Option<String>,
     #[serde(default)]
     pub permission_sets: Vec<PermissionSetSpec>,
     #[serde(default)]
@@ -132,14 +129,6 @@ impl Identity {
     /// Checks names and references; `Err((text to point at, message))`.
     pub(crate) fn check(&self, cfg: &Config) -> Result<(), (String, String)> {
         let err = |needle: &str, m: String| Err((needle.to_string(), m));
-        if let Some(r) = &self.region
-            && !cfg.organization.allowed_regions.contains(r)
-        {
-            return err(
-                r,
-                format!("identity.region `{r}` is not one of organization.allowed_regions"),
-            );
-        }
         for (i, p) in self.permission_sets.iter().enumerate() {
             if !valid_name(&p.name, 32) {
                 return err(

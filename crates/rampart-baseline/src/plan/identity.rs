@@ -92,10 +92,12 @@ pub(super) fn plan_identity(
         return Ok(Checked::default());
     };
     let mut checked = lint_inline(want)?;
-    let region = want
-        .region
-        .clone()
-        .or_else(|| cfg.organization.allowed_regions.first().cloned())
+    // Identity Center lives in the home region (the first allowed region).
+    let region = cfg
+        .organization
+        .allowed_regions
+        .first()
+        .cloned()
         .unwrap_or_default();
     let Some(ic) = &snap.identity_center else {
         unobserved.push(
@@ -713,6 +715,9 @@ fn expand(st: &rampart_policy::Statement) -> Vec<String> {
     out
 }
 
+/// SCP documents per level → the parsed chain and the accounts under it.
+type Chains = BTreeMap<Vec<Vec<String>>, (Vec<OrgLevel>, Vec<String>)>;
+
 /// Inline-policy statements the SCPs in force deny in the accounts their set is assigned to.
 fn dead_grants(
     want: &Identity,
@@ -740,7 +745,7 @@ fn dead_grants(
             .map(|(a, _, _)| a)
             .collect();
         // Accounts with the same policies at every level decide alike: evaluate each chain once.
-        let mut chains: BTreeMap<Vec<Vec<String>>, (Vec<OrgLevel>, Vec<String>)> = BTreeMap::new();
+        let mut chains = Chains::new();
         let mut restricted = 0;
         for a in &accounts {
             let Some(chain) = scp_chain(org, a) else {

@@ -11,6 +11,7 @@ pub mod iam_password;
 pub mod iam_policies;
 pub mod iam_root;
 pub mod iam_users;
+pub mod identity_center;
 pub mod kms;
 pub mod manual;
 pub mod monitoring;
@@ -26,6 +27,7 @@ use crate::Control;
 pub static ALL: &[&[Control]] = &[
     iam_root::CONTROLS,
     iam_password::CONTROLS,
+    identity_center::CONTROLS,
     iam_users::CONTROLS,
     iam_policies::CONTROLS,
     s3::CONTROLS,
