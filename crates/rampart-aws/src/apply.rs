@@ -615,22 +615,7 @@ impl AwsEffects {
                     r,
                 )?;
             }
-            a @ (Action::CreatePermissionSet { .. }
-            | Action::UpdatePermissionSet { .. }
-            | Action::DeletePermissionSet { .. }
-            | Action::AttachManagedPolicyToPermissionSet { .. }
-            | Action::DetachManagedPolicyFromPermissionSet { .. }
-            | Action::AttachCustomerManagedPolicyReference { .. }
-            | Action::DetachCustomerManagedPolicyReference { .. }
-            | Action::PutInlinePolicyToPermissionSet { .. }
-            | Action::DeleteInlinePolicyFromPermissionSet { .. }
-            | Action::PutPermissionsBoundaryToPermissionSet { .. }
-            | Action::DeletePermissionsBoundaryFromPermissionSet { .. }
-            | Action::ProvisionPermissionSet { .. }
-            | Action::CreateGroup { .. }
-            | Action::DeleteGroup { .. }
-            | Action::CreateAccountAssignment { .. }
-            | Action::DeleteAccountAssignment { .. }) => self.identity(&call, &s, a).await?,
+            a if a.is_identity() => self.identity(&call, &s, a).await?,
             Action::UpdatePasswordPolicy {
                 minimum_length,
                 reuse_prevention,
@@ -655,6 +640,8 @@ impl AwsEffects {
                     r,
                 )?;
             }
+            // Every Identity Center change went to `identity` above.
+            other => return Err(format!("{other:?}: no AWS effect for this change")),
         }
         Ok(())
     }

@@ -1072,10 +1072,15 @@ fn identity_center_converges_and_repairs_a_removed_assignment() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
-    // moto refuses config.amazonaws.com as a delegated-administrator principal (README gaps).
+    // moto refuses config.amazonaws.com as a delegated-administrator principal, and knows
+    // ViewOnlyAccess without its job-function/ path (README gaps).
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
-        .replace("config = true", "config = false");
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
     assert!(text.contains("[[identity.assignments]]"), "{text}");
     std::fs::write(&cfg, text).unwrap();
     let plan = || rampart(&moto, &["plan", "--config", c, "--format", "json"]);

@@ -483,6 +483,31 @@ pub(super) fn plan_identity(
     Ok(checked)
 }
 
+impl Action {
+    /// True for the Identity Center changes this module plans.
+    pub fn is_identity(&self) -> bool {
+        matches!(
+            self,
+            Action::CreatePermissionSet { .. }
+                | Action::UpdatePermissionSet { .. }
+                | Action::DeletePermissionSet { .. }
+                | Action::AttachManagedPolicyToPermissionSet { .. }
+                | Action::DetachManagedPolicyFromPermissionSet { .. }
+                | Action::AttachCustomerManagedPolicyReference { .. }
+                | Action::DetachCustomerManagedPolicyReference { .. }
+                | Action::PutInlinePolicyToPermissionSet { .. }
+                | Action::DeleteInlinePolicyFromPermissionSet { .. }
+                | Action::PutPermissionsBoundaryToPermissionSet { .. }
+                | Action::DeletePermissionsBoundaryFromPermissionSet { .. }
+                | Action::ProvisionPermissionSet { .. }
+                | Action::CreateGroup { .. }
+                | Action::DeleteGroup { .. }
+                | Action::CreateAccountAssignment { .. }
+                | Action::DeleteAccountAssignment { .. }
+        )
+    }
+}
+
 fn mark_destructive(b: &mut Builder) {
     if let Some(c) = b.changes.last_mut() {
         c.destructive = true;

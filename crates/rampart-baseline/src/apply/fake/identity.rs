@@ -11,26 +11,7 @@ pub(super) fn apply(snap: &mut Snapshot, action: &Action) -> Option<Result<(), S
         Some(ic) if ic.instance.is_some() => Some(ic),
         _ => None,
     };
-    let known = matches!(
-        action,
-        Action::CreatePermissionSet { .. }
-            | Action::UpdatePermissionSet { .. }
-            | Action::DeletePermissionSet { .. }
-            | Action::AttachManagedPolicyToPermissionSet { .. }
-            | Action::DetachManagedPolicyFromPermissionSet { .. }
-            | Action::AttachCustomerManagedPolicyReference { .. }
-            | Action::DetachCustomerManagedPolicyReference { .. }
-            | Action::PutInlinePolicyToPermissionSet { .. }
-            | Action::DeleteInlinePolicyFromPermissionSet { .. }
-            | Action::PutPermissionsBoundaryToPermissionSet { .. }
-            | Action::DeletePermissionsBoundaryFromPermissionSet { .. }
-            | Action::ProvisionPermissionSet { .. }
-            | Action::CreateGroup { .. }
-            | Action::DeleteGroup { .. }
-            | Action::CreateAccountAssignment { .. }
-            | Action::DeleteAccountAssignment { .. }
-    );
-    if !known {
+    if !action.is_identity() {
         return None;
     }
     let Some(ic) = ic else {
