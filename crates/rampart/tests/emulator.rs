@@ -667,7 +667,11 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
     );
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
-        .replace("config = true", "config = false");
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
     assert!(text.contains("bucket = \"rampart-org-trail-o-"), "{text}");
     std::fs::write(&cfg, text).unwrap();
 
