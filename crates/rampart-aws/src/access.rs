@@ -158,6 +158,8 @@ pub const SERVICES: &[&str] = &[
     "efs",
     "s3",
     "s3control",
+    "sso",
+    "identitystore",
 ];
 
 impl ServiceLimits {
@@ -333,6 +335,8 @@ impl Access {
     client!(sts, aws_sdk_sts, "sts");
     client!(organizations, aws_sdk_organizations, "organizations");
     client!(iam, aws_sdk_iam, "iam");
+    client!(ssoadmin, aws_sdk_ssoadmin, "sso");
+    client!(identitystore, aws_sdk_identitystore, "identitystore");
 
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         let mut b = aws_sdk_cloudtrail::config::Builder::from(&self.config)

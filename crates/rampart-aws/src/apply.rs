@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod identity;
+
 /// Role CloudTrail assumes to deliver to CloudWatch Logs.
 pub const TRAIL_LOGS_ROLE: &str = "rampart-cloudtrail-logs";
 
@@ -60,6 +62,8 @@ pub struct AwsEffects {
     audit_account: String,
     sessions: tokio::sync::Mutex<HashMap<String, Access>>,
     names: Mutex<Names>,
+    /// Identity Center instance, permission-set and group names (read on first use).
+    sso: tokio::sync::Mutex<Option<identity::SsoNames>>,
 }
 
 /// What one call's failure means for the change.
@@ -111,6 +115,7 @@ impl AwsEffects {
             audit_account: cfg.organization.audit_account.clone(),
             sessions: tokio::sync::Mutex::new(HashMap::new()),
             names: Mutex::new(names),
+            sso: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -636,6 +641,7 @@ impl AwsEffects {
                     r,
                 )?;
             }
+            a if a.is_identity() => self.identity(&call, &s, a).await?,
             Action::UpdatePasswordPolicy {
                 minimum_length,
                 reuse_prevention,
@@ -660,6 +666,8 @@ impl AwsEffects {
                     r,
                 )?;
             }
+            // Every Identity Center change went to `identity` above.
+            other => return Err(format!("{other:?}: no AWS effect for this change")),
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ mod access;
 mod account;
 pub mod apply;
 pub mod emr;
+mod identity;
 mod objects;
 mod org;
 mod region;
@@ -218,6 +219,17 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     snapshot
         .accounts
         .sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    // Identity Center lives in the management account, in the home region (the first of
+    // `--regions` when given).
+    if is_management {
+        let region = opts
+            .regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| base.home_region());
+        snapshot.identity_center =
+            Some(identity::collect(&base, &caller.account_id, &region).await);
+    }
     snapshot.organization = organization;
     snapshot.errors = top_errors;
     snapshot.collection = CollectionInfo {

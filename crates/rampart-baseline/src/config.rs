@@ -1,7 +1,7 @@
 //! `rampart.toml`: the desired baseline, and the commented default `rampart init` writes.
 //!
 //! One file serves every verb: `[organization]`, `[[accounts]]`, `[guardrails]`,
-//! `[log_archive]`, `[security_services]` and `[alerts]` describe the baseline; `[audit]`,
+//! `[log_archive]`, `[security_services]`, `[alerts]` and `[identity]` describe the baseline; `[audit]`,
 //! `[[suppress]]`, `[detect]` and `[store]` belong to `audit`, `detect` and the history store,
 //! which read them with their own types (here they are accepted as they are). Unknown keys and
 //! invalid values are errors with the line and column.
@@ -10,6 +10,9 @@ use crate::guardrails::{Block, GuardrailSettings};
 use crate::rcp::{RcpBlock, RcpSettings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+
+pub mod identity;
+pub use identity::Identity;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +26,9 @@ pub struct Config {
     pub security_services: SecurityServices,
     #[serde(default)]
     pub alerts: Alerts,
+    /// IAM Identity Center as code (`None`: rampart leaves Identity Center alone).
+    #[serde(default)]
+    pub identity: Option<Identity>,
     // Sections of other verbs, validated by them.
     #[serde(default)]
     pub audit: Option<toml::Value>,
@@ -347,6 +353,11 @@ impl Config {
                 );
             }
         }
+        if let Some(identity) = &cfg.identity
+            && let Err((needle, message)) = identity.check(&cfg)
+        {
+            return fail(&needle, message);
+        }
         Ok(cfg)
     }
 
@@ -503,6 +514,67 @@ sns_topic = "rampart-security-alerts"
 emails = ["{management_email}"]
 # A Slack-compatible webhook: name the environment variable that holds the URL (a secret).
 # webhook_env = "RAMPART_WEBHOOK_URL"
+
+[identity]
+# IAM Identity Center as code: permission sets, groups (in Identity Center's own identity store)
+# and assignments by OU. An assignment to an OU covers every account in it and in its child OUs,
+# as the organization is when `plan` runs: an account moved into Sandbox gets the platform
+# team's access there at the next `apply`, and loses it where it left. "/" is every account.
+# Groups synced from an external identity provider (SCIM) are managed there, not here.
+#
+# Break-glass: these sign-ins all depend on Identity Center. If it (or the identity provider) is
+# unavailable, use the `BreakGlass` IAM role named in guardrails.exempt_roles: its credentials
+# are held offline by two people, every session is reviewed afterwards from CloudTrail (its
+# AssumeRole events), and the procedure is tested twice a year. See docs/identity.md.
+# Identity Center is read and changed in the home region (the first of allowed_regions).
+
+[[identity.permission_sets]]
+name = "SecurityAudit"
+description = "Read-only security audit for the security team"
+session_duration = "PT4H"
+managed_policies = ["arn:aws:iam::aws:policy/SecurityAudit", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]
+
+[[identity.permission_sets]]
+name = "PlatformAdmin"
+description = "Administrator, for the platform team, in Sandbox accounts only"
+session_duration = "PT1H"
+managed_policies = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+
+[[identity.permission_sets]]
+name = "DeveloperReadOnly"
+description = "Read-only access to workloads for developers"
+session_duration = "PT8H"
+managed_policies = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+# Also: inline_policy = '''{{ "Version": "2012-10-17", "Statement": [...] }}''' (linted, and
+# checked against the guardrails: a grant the SCPs deny everywhere is reported as dead),
+# customer_managed_policies = ["/team/policy-name"], permissions_boundary = "arn:…" or "name".
+
+[[identity.groups]]
+name = "security"
+description = "Security team"
+
+[[identity.groups]]
+name = "platform"
+description = "Platform team"
+
+[[identity.groups]]
+name = "developers"
+description = "Developers"
+
+[[identity.assignments]]
+group = "security"
+permission_set = "SecurityAudit"
+ous = ["/"]
+
+[[identity.assignments]]
+group = "platform"
+permission_set = "PlatformAdmin"
+ous = ["Sandbox"]
+
+[[identity.assignments]]
+group = "developers"
+permission_set = "DeveloperReadOnly"
+ous = ["Workloads"]
 
 [store]
 # The history every audit, detect, plan, drift and apply run is recorded in (`rampart history`,

@@ -152,6 +152,77 @@ pub enum Action {
         minimum_length: u32,
         reuse_prevention: u32,
     },
+    // IAM Identity Center ([`identity`]): made in the management account, in Identity Center's
+    // region. Permission sets and groups are named; the effects resolve the names.
+    CreatePermissionSet {
+        name: String,
+        description: String,
+        session_duration: String,
+    },
+    UpdatePermissionSet {
+        name: String,
+        description: String,
+        session_duration: String,
+    },
+    DeletePermissionSet {
+        name: String,
+        permission_set_arn: String,
+    },
+    AttachManagedPolicyToPermissionSet {
+        permission_set: String,
+        policy_arn: String,
+    },
+    DetachManagedPolicyFromPermissionSet {
+        permission_set: String,
+        policy_arn: String,
+    },
+    AttachCustomerManagedPolicyReference {
+        permission_set: String,
+        policy: rampart_snapshot::PolicyReference,
+    },
+    DetachCustomerManagedPolicyReference {
+        permission_set: String,
+        policy: rampart_snapshot::PolicyReference,
+    },
+    PutInlinePolicyToPermissionSet {
+        permission_set: String,
+        policy: String,
+    },
+    DeleteInlinePolicyFromPermissionSet {
+        permission_set: String,
+    },
+    PutPermissionsBoundaryToPermissionSet {
+        permission_set: String,
+        boundary: rampart_snapshot::PermissionsBoundary,
+    },
+    DeletePermissionsBoundaryFromPermissionSet {
+        permission_set: String,
+    },
+    /// Pushes a changed permission set to the accounts it is assigned in.
+    ProvisionPermissionSet {
+        permission_set: String,
+    },
+    CreateGroup {
+        name: String,
+        description: String,
+    },
+    DeleteGroup {
+        name: String,
+        group_id: String,
+    },
+    CreateAccountAssignment {
+        permission_set: String,
+        group: String,
+        account_id: String,
+    },
+    DeleteAccountAssignment {
+        permission_set: String,
+        permission_set_arn: String,
+        /// `GROUP` or `USER`.
+        principal_type: String,
+        principal_id: String,
+        account_id: String,
+    },
 }
 
 /// The Organizations policy types rampart generates: both go through the same create, update,
@@ -205,6 +276,12 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Accounts or regions the snapshot could not observe: no change is planned for them.
     pub unobserved: Vec<String>,
+    /// Permission-set grants the guardrails in force deny wherever the set is assigned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dead_grants: Vec<identity::DeadGrant>,
+    /// Lint warnings on the permission sets' inline policies (errors stop the plan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_warnings: Vec<String>,
 }
 
 /// The plan cannot be made.
@@ -218,6 +295,8 @@ pub enum PlanError {
         "the snapshot has no organization: run `rampart collect` with the management account's credentials"
     )]
     NoOrganization,
+    #[error("refusing to plan inline policies with lint errors:\n{}", .0.join("\n"))]
+    InlinePolicy(Vec<String>),
 }
 
 /// OU path (`Workloads/Prod`) → id, from the snapshot.
@@ -647,10 +726,14 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
         }
     }
 
+    let checked = identity::plan_identity(cfg, snap, org, &mut b, &mut unobserved)?;
+
     let changes = order(b.changes);
     Ok(Plan {
         changes,
         unobserved,
+        dead_grants: checked.dead_grants,
+        policy_warnings: checked.warnings,
     })
 }
 
@@ -1159,10 +1242,17 @@ impl Plan {
         for u in &self.unobserved {
             s.push_str(&format!("not observed, nothing planned: {u}\n"));
         }
+        for w in &self.policy_warnings {
+            s.push_str(&format!("warning: {w}\n"));
+        }
+        for d in &self.dead_grants {
+            s.push_str(&format!("dead grant: {}\n", d.describe()));
+        }
         s
     }
 }
 
+pub mod identity;
 pub mod log_archive;
 
 #[cfg(test)]

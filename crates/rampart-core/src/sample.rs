@@ -615,8 +615,49 @@ pub fn compliant_org(workloads: usize, regions: &[&str]) -> Snapshot {
             role_name: "OrganizationAccountAccessRole".into(),
             ..CollectionInfo::default()
         },
+        identity_center: Some(identity_center(&org, regions[0])),
         organization: Some(org),
         accounts: snaps,
+        errors: vec![],
+    }
+}
+
+/// Identity Center enabled in the management account, the security team's read-only audit
+/// permission set assigned in every account.
+fn identity_center(org: &Organization, region: &str) -> IdentityCenter {
+    let instance = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6";
+    let audit =
+        "arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0a1b2c3d4e5f6a7b".to_string();
+    IdentityCenter {
+        region: region.to_string(),
+        instance: Some(SsoInstance {
+            instance_arn: instance.into(),
+            identity_store_id: "d-9067a1b2c3".into(),
+            owner_account_id: org.management_account_id.clone(),
+            status: "ACTIVE".into(),
+        }),
+        permission_sets: vec![PermissionSet {
+            arn: audit.clone(),
+            name: "SecurityAudit".into(),
+            session_duration: Some("PT4H".into()),
+            managed_policies: vec!["arn:aws:iam::aws:policy/SecurityAudit".into()],
+            ..Default::default()
+        }],
+        groups: vec![IdentityGroup {
+            group_id: "9067a1b2c3-security".into(),
+            display_name: "security".into(),
+            description: Some("Security team".into()),
+        }],
+        assignments: org
+            .accounts
+            .iter()
+            .map(|a| AccountAssignment {
+                account_id: a.id.clone(),
+                permission_set_arn: audit.clone(),
+                principal_type: "GROUP".into(),
+                principal_id: "9067a1b2c3-security".into(),
+            })
+            .collect(),
         errors: vec![],
     }
 }

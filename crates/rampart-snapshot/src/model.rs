@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub accounts: Vec<AccountSnapshot>,
     /// Failures not tied to one account (e.g. `organizations:ListAccounts`).
     pub errors: Vec<CollectionError>,
+    /// IAM Identity Center, read from the management account (`None`: not collected, e.g. an
+    /// older snapshot or a member account's credentials).
+    pub identity_center: Option<IdentityCenter>,
 }
 
 /// Facts about the collection run itself.
@@ -819,4 +822,97 @@ pub struct SnsSubscription {
     pub protocol: String,
     /// Confirmed when the subscription ARN is a real ARN (not `PendingConfirmation`).
     pub confirmed: bool,
+}
+
+// ---------------------------------------------------------------- identity center
+
+/// IAM Identity Center (`sso-admin`) and its identity store, read in the management account.
+/// Failed reads are in [`IdentityCenter::errors`]; what they would have filled is then unknown,
+/// never taken as absent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct IdentityCenter {
+    /// Region the instance was looked up in (`ListInstances` is regional).
+    pub region: String,
+    /// `None`: no instance (observed), unless `sso:ListInstances` is in `errors`.
+    pub instance: Option<SsoInstance>,
+    pub permission_sets: Vec<PermissionSet>,
+    /// Groups of the instance's identity store (`identitystore:ListGroups`).
+    pub groups: Vec<IdentityGroup>,
+    /// Every account assignment of every permission set (`ListAccountsForProvisionedPermissionSet`
+    /// × `ListAccountAssignments`).
+    pub assignments: Vec<AccountAssignment>,
+    pub errors: Vec<CollectionError>,
+}
+
+/// `sso:ListInstances`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SsoInstance {
+    /// `arn:aws:sso:::instance/ssoins-…`
+    pub instance_arn: String,
+    /// `d-…`
+    pub identity_store_id: String,
+    pub owner_account_id: String,
+    /// `ACTIVE`, `CREATE_IN_PROGRESS`, `DELETE_IN_PROGRESS`.
+    pub status: String,
+}
+
+/// One permission set: `DescribePermissionSet`, its policies and boundary, and its tags.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct PermissionSet {
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// ISO 8601 duration (`PT1H`).
+    pub session_duration: Option<String>,
+    /// AWS managed policy ARNs (`ListManagedPoliciesInPermissionSet`).
+    pub managed_policies: Vec<String>,
+    /// `ListCustomerManagedPolicyReferencesInPermissionSet`.
+    pub customer_managed_policies: Vec<PolicyReference>,
+    /// `GetInlinePolicyForPermissionSet` (`None`: none, unless the read is in `errors`).
+    pub inline_policy: Option<String>,
+    /// `GetPermissionsBoundaryForPermissionSet` (`None`: none, unless the read is in `errors`).
+    pub permissions_boundary: Option<PermissionsBoundary>,
+    /// `ListTagsForResource`; `rampart:managed = true` marks the sets rampart created.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A customer managed policy by name and path, as permission sets refer to them (the policy
+/// itself lives in each account the set is provisioned to).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(default)]
+pub struct PolicyReference {
+    pub name: String,
+    /// `/` unless given.
+    pub path: String,
+}
+
+/// A permission set's permissions boundary: an AWS managed policy, or a customer managed one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct PermissionsBoundary {
+    pub managed_policy_arn: Option<String>,
+    pub customer_managed: Option<PolicyReference>,
+}
+
+/// `identitystore:ListGroups`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct IdentityGroup {
+    pub group_id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+}
+
+/// One account assignment: a principal gets a permission set in an account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(default)]
+pub struct AccountAssignment {
+    pub account_id: String,
+    pub permission_set_arn: String,
+    /// `GROUP` or `USER`.
+    pub principal_type: String,
+    pub principal_id: String,
 }

@@ -667,7 +667,11 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
     );
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
-        .replace("config = true", "config = false");
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
     assert!(text.contains("bucket = \"rampart-org-trail-o-"), "{text}");
     std::fs::write(&cfg, text).unwrap();
 
@@ -1051,6 +1055,146 @@ fn history_diff_shows_exactly_an_out_of_band_fix() {
     );
     let text = String::from_utf8_lossy(&gate.stdout);
     assert!(text.contains("0 new failure(s), 1 resolved"), "{text}");
+}
+
+/// Identity Center as code against the emulator: the default `[identity]` is planned and
+/// applied (permission sets, groups, assignments by OU for the accounts the same apply creates),
+/// the next plan is empty, an assignment deleted out of band through the AWS SDK shows up in
+/// `drift` as exactly its re-creation, `apply` repairs it, and the plan is empty again.
+#[test]
+fn identity_center_converges_and_repairs_a_removed_assignment() {
+    let moto = start_moto();
+    baseline_ops(&moto, "bare");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("rampart.toml");
+    let c = cfg.to_str().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let l = log.to_str().unwrap();
+    let init = rampart(&moto, &["init", "--regions", "us-east-1", "--config", c]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    // moto refuses config.amazonaws.com as a delegated-administrator principal, and knows
+    // ViewOnlyAccess without its job-function/ path (README gaps).
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
+    assert!(text.contains("[[identity.assignments]]"), "{text}");
+    std::fs::write(&cfg, text).unwrap();
+    let plan = || rampart(&moto, &["plan", "--config", c, "--format", "json"]);
+
+    let first = plan();
+    assert_eq!(
+        first.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let ids = planned(&first);
+    for id in [
+        "permission-set:SecurityAudit",
+        "permission-set:PlatformAdmin",
+        "permission-set:DeveloperReadOnly",
+        "group:security",
+        "group:platform",
+        "group:developers",
+    ] {
+        assert!(ids.contains(&id.to_string()), "{id} not planned: {ids:?}");
+    }
+    // The security team on every existing account ("/"): the management account and Legacy.
+    assert_eq!(
+        ids.iter()
+            .filter(|i| i.starts_with("assignment:") && i.ends_with(":SecurityAudit:security"))
+            .count(),
+        2,
+        "{ids:?}"
+    );
+
+    let applied = rampart(
+        &moto,
+        &["apply", "--auto-approve", "--config", c, "--audit-log", l],
+    );
+    let err = String::from_utf8_lossy(&applied.stderr);
+    assert_eq!(applied.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("The organization matches rampart.toml."),
+        "{err}"
+    );
+    let again = plan();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    // Four accounts (management, Legacy, Log Archive, Audit) × the security team; no sandbox or
+    // workload account exists, so the platform and developer sets are assigned nowhere yet.
+    let census = baseline_ops(&moto, "identity-census");
+    assert_eq!(census["assignments"], 4, "{census}");
+    assert_eq!(
+        census["permission_sets"],
+        serde_json::json!(["DeveloperReadOnly", "PlatformAdmin", "SecurityAudit"]),
+        "{census}"
+    );
+    assert_eq!(
+        census["groups"],
+        serde_json::json!(["developers", "platform", "security"])
+    );
+    let audit_log = std::fs::read_to_string(&log).unwrap();
+    for api in [
+        "sso:CreatePermissionSet",
+        "sso:AttachManagedPolicyToPermissionSet",
+        "identitystore:CreateGroup",
+        "sso:CreateAccountAssignment",
+    ] {
+        assert!(audit_log.contains(api), "{api} not in the audit log");
+    }
+
+    // Out of band: the security team loses the Audit account.
+    let dropped = baseline_ops(&moto, "drop-assignment Audit SecurityAudit security");
+    let audit = dropped["account"].as_str().unwrap();
+    let d = rampart(&moto, &["drift", "--config", c, "--format", "json"]);
+    assert_eq!(
+        d.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&d.stderr)
+    );
+    assert_eq!(
+        planned(&d),
+        vec![format!("assignment:{audit}:SecurityAudit:security")]
+    );
+    let repaired = rampart(
+        &moto,
+        &["apply", "--auto-approve", "--config", c, "--audit-log", l],
+    );
+    assert_eq!(
+        repaired.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
+    assert_eq!(plan().status.code(), Some(0));
+    assert_eq!(baseline_ops(&moto, "identity-census")["assignments"], 4);
+
+    // The control agrees: Identity Center is enabled and in use.
+    let audit_run = rampart(
+        &moto,
+        &["audit", "--regions", "us-east-1", "--format", "json"],
+    );
+    let v = verdicts(&String::from_utf8_lossy(&audit_run.stdout));
+    let ic: Vec<&Vec<String>> = v
+        .iter()
+        .filter(|((control, _), _)| control == "base-identity-center")
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(ic, vec![&vec!["PASS".to_string()]], "{v:?}");
 }
 
 /// `rampart iam paths` on a collected account: moto holds a user whose only policy lets it

@@ -12,6 +12,8 @@ use rampart_snapshot::*;
 use serde_json::json;
 use std::sync::Mutex;
 
+mod identity;
+
 /// The modelled organization.
 pub struct SnapshotEffects {
     snap: Mutex<Snapshot>,
@@ -51,6 +53,10 @@ impl Effects for SnapshotEffects {
     fn apply(&self, c: &Change, log: &AuditLog) -> Result<(), String> {
         let mut guard = self.snap.lock().unwrap_or_else(|p| p.into_inner());
         let snap = &mut *guard;
+        if let Some(r) = identity::apply(snap, &c.action) {
+            log.record(c, &c.account, &api_name(c), json!({}), &r);
+            return r;
+        }
         let org = snap.organization.as_mut().ok_or("no organization")?;
         let mgmt = org.management_account_id.clone();
         let account = match c.account.strip_prefix("name:") {
@@ -64,11 +70,7 @@ impl Effects for SnapshotEffects {
         };
         let serial = org.organizational_units.len() + org.policies.len() + org.accounts.len();
         let region = c.region.clone().unwrap_or_default();
-        let api = format!("{:?}", c.action)
-            .split([' ', '{'])
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let api = api_name(c);
         match &c.action {
             Action::EnableAllFeatures => org.feature_set = "ALL".into(),
             Action::EnableAwsServiceAccess { service_principal } => org
@@ -491,10 +493,20 @@ impl Effects for SnapshotEffects {
                     ..Default::default()
                 })
             }
+            other => return Err(format!("{other:?} is not modelled")),
         }
         log.record(c, &account, &api, json!({}), &Ok(()));
         Ok(())
     }
+}
+
+/// The action's name, as the audit log of the model records it.
+fn api_name(c: &Change) -> String {
+    format!("{:?}", c.action)
+        .split([' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn account_mut<'a>(snap: &'a mut Snapshot, id: &str) -> Result<&'a mut AccountSnapshot, String> {

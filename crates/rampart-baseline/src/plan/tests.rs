@@ -61,7 +61,7 @@ fn account_id(i: usize) -> String {
 }
 
 /// An organization that already matches `cfg` in every respect the planner checks.
-fn converged(cfg: &Config) -> Snapshot {
+pub(crate) fn converged(cfg: &Config) -> Snapshot {
     let mut org = Organization {
         id: "o-test".into(),
         management_account_id: MGMT.into(),

@@ -13,6 +13,7 @@ pub mod iam_policies;
 pub mod iam_root;
 pub mod iam_users;
 pub mod identity;
+pub mod identity_center;
 pub mod kms;
 pub mod manual;
 pub mod monitoring;
@@ -28,6 +29,7 @@ use crate::Control;
 pub static ALL: &[&[Control]] = &[
     iam_root::CONTROLS,
     iam_password::CONTROLS,
+    identity_center::CONTROLS,
     iam_users::CONTROLS,
     identity::CONTROLS,
     iam_policies::CONTROLS,

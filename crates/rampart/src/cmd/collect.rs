@@ -62,11 +62,15 @@ pub fn collect_scoped(
     baseline_buckets: Option<Vec<String>>,
 ) -> anyhow::Result<Snapshot> {
     let snap = collect_impl(g, a, baseline_buckets)?;
-    let all_errors = snap.errors.iter().chain(snap.accounts.iter().flat_map(|a| {
-        a.errors
-            .iter()
-            .chain(a.regions.iter().flat_map(|r| r.errors.iter()))
-    }));
+    let all_errors = snap
+        .errors
+        .iter()
+        .chain(snap.identity_center.iter().flat_map(|i| i.errors.iter()))
+        .chain(snap.accounts.iter().flat_map(|a| {
+            a.errors
+                .iter()
+                .chain(a.regions.iter().flat_map(|r| r.errors.iter()))
+        }));
     let mut n = 0;
     for e in all_errors {
         n += 1;

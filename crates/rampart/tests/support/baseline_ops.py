@@ -6,6 +6,9 @@ Usage: baseline_ops.py ENDPOINT bare   -> a fresh organization (all features) wi
        baseline_ops.py ENDPOINT fix-ebs ACCOUNT REGION -> EBS default encryption enabled out of band
        baseline_ops.py ENDPOINT report-targets -> an SNS topic and a bucket for the weekly report
        baseline_ops.py ENDPOINT list-reports -> the keys under s3://rampart-reports/weekly/
+       baseline_ops.py ENDPOINT drop-assignment ACCOUNT_NAME PERMISSION_SET GROUP
+           -> that Identity Center assignment deleted out of band (sso-admin, identity store)
+       baseline_ops.py ENDPOINT identity-census -> permission sets, groups, assignments
 """
 import json, sys
 from moto_client import make_client
@@ -53,6 +56,29 @@ elif CMD == "report-targets":
 elif CMD == "list-reports":
     objs = client("s3").list_objects_v2(Bucket="rampart-reports", Prefix="weekly/").get("Contents", [])
     print(json.dumps({"keys": [o["Key"] for o in objs]}))
+elif CMD in ("drop-assignment", "identity-census"):
+    sso = client("sso-admin")
+    inst = sso.list_instances()["Instances"][0]
+    arn, store = inst["InstanceArn"], inst["IdentityStoreId"]
+    sets = {sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"]: p
+            for p in sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]}
+    groups = {g["DisplayName"]: g["GroupId"]
+              for g in client("identitystore").list_groups(IdentityStoreId=store)["Groups"]}
+    assignments = []
+    for name, gid in groups.items():
+        for a in sso.list_account_assignments_for_principal(
+                InstanceArn=arn, PrincipalId=gid, PrincipalType="GROUP")["AccountAssignments"]:
+            assignments.append(a)
+    if CMD == "identity-census":
+        print(json.dumps({"permission_sets": sorted(sets), "groups": sorted(groups),
+                          "assignments": len(assignments)}))
+    else:
+        name, ps, group = sys.argv[3], sys.argv[4], sys.argv[5]
+        acct = next(a["Id"] for a in org.list_accounts()["Accounts"] if a["Name"] == name)
+        sso.delete_account_assignment(InstanceArn=arn, TargetId=acct, TargetType="AWS_ACCOUNT",
+                                      PermissionSetArn=sets[ps], PrincipalType="GROUP",
+                                      PrincipalId=groups[group])
+        print(json.dumps({"account": acct}))
 elif CMD == "census":
     roots = org.list_roots()["Roots"]
     ous, queue = [], [roots[0]["Id"]]
