@@ -1287,3 +1287,105 @@ fn iam_paths_finds_a_policy_version_escalation() {
         "{text}"
     );
 }
+
+/// The data perimeter against the emulator: RCP blocks configured for two OUs are created as
+/// RESOURCE_CONTROL_POLICY policies and attached there by `apply`, the next plan is empty, an RCP
+/// detached out of band shows up in `drift` as exactly its re-attachment, and `apply` repairs it.
+#[test]
+fn rcps_are_applied_to_their_ous_and_repaired() {
+    let moto = start_moto();
+    baseline_ops(&moto, "bare");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("rampart.toml");
+    let c = cfg.to_str().unwrap();
+    let init = rampart(&moto, &["init", "--regions", "us-east-1", "--config", c]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    // moto refuses config.amazonaws.com as a delegated-administrator principal, and knows
+    // ViewOnlyAccess without its job-function/ path (README gaps).
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        )
+        .replace(
+            "\n[log_archive]",
+            "\n[guardrails.rcps]\ntrusted_accounts = [\"111122223333\"]\n[guardrails.rcps.attach]\n\"Workloads\" = [\"perimeter-s3\", \"perimeter-kms\", \"perimeter-sqs\", \"perimeter-secretsmanager\", \"perimeter-sts\", \"require-tls\"]\n\"Security\" = [\"require-tls\"]\n\n[log_archive]",
+        );
+    assert!(text.contains("[guardrails.rcps.attach]"), "{text}");
+    std::fs::write(&cfg, text).unwrap();
+
+    let first = rampart(&moto, &["plan", "--config", c, "--format", "json"]);
+    let ids = planned(&first);
+    for id in [
+        "rcp:rampart-rcp-workloads-1",
+        "attach:rampart-rcp-workloads-1:Workloads",
+        "rcp:rampart-rcp-security-1",
+        "attach:rampart-rcp-security-1:Security",
+    ] {
+        assert!(ids.contains(&id.to_string()), "{id} not planned: {ids:?}");
+    }
+    let applied = rampart(&moto, &["apply", "--auto-approve", "--config", c]);
+    assert_eq!(
+        applied.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let empty = rampart(&moto, &["plan", "--config", c, "--format", "json"]);
+    assert_eq!(
+        empty.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&empty.stdout)
+    );
+    let census = baseline_ops(&moto, "rcp-census");
+    assert!(
+        census["types"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("RESOURCE_CONTROL_POLICY")),
+        "{census}"
+    );
+    assert_eq!(
+        census["rcps"]["rampart-rcp-workloads-1"]["targets"],
+        serde_json::json!(["Workloads"]),
+        "{census}"
+    );
+    assert_eq!(
+        census["rcps"]["rampart-rcp-security-1"]["targets"],
+        serde_json::json!(["Security"]),
+        "{census}"
+    );
+
+    baseline_ops(&moto, "detach-rcp rampart-rcp-security-1");
+    let d = rampart(&moto, &["drift", "--config", c, "--format", "json"]);
+    assert_eq!(
+        d.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&d.stderr)
+    );
+    assert_eq!(
+        planned(&d),
+        vec!["attach:rampart-rcp-security-1:Security".to_string()]
+    );
+    let repaired = rampart(&moto, &["apply", "--auto-approve", "--config", c]);
+    assert_eq!(
+        repaired.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
+    let census = baseline_ops(&moto, "rcp-census");
+    assert_eq!(
+        census["rcps"]["rampart-rcp-security-1"]["targets"],
+        serde_json::json!(["Security"]),
+        "{census}"
+    );
+}

@@ -9,6 +9,8 @@ Usage: baseline_ops.py ENDPOINT bare   -> a fresh organization (all features) wi
        baseline_ops.py ENDPOINT drop-assignment ACCOUNT_NAME PERMISSION_SET GROUP
            -> that Identity Center assignment deleted out of band (sso-admin, identity store)
        baseline_ops.py ENDPOINT identity-census -> permission sets, groups, assignments
+       baseline_ops.py ENDPOINT rcp-census      -> rampart's RCPs, their targets, the policy types
+       baseline_ops.py ENDPOINT detach-rcp NAME -> detach an RCP from its OUs out of band
 """
 import json, sys
 from moto_client import make_client
@@ -56,6 +58,30 @@ elif CMD == "report-targets":
 elif CMD == "list-reports":
     objs = client("s3").list_objects_v2(Bucket="rampart-reports", Prefix="weekly/").get("Contents", [])
     print(json.dumps({"keys": [o["Key"] for o in objs]}))
+elif CMD == "rcp-census":
+    root = org.list_roots()["Roots"][0]
+    out = {"types": sorted(t["Type"] for t in root["PolicyTypes"] if t["Status"] == "ENABLED"),
+           "rcps": {}}
+    ous = {}
+    def walk(parent):
+        for ou in org.list_organizational_units_for_parent(ParentId=parent)["OrganizationalUnits"]:
+            ous[ou["Id"]] = ou["Name"]
+            walk(ou["Id"])
+    walk(root["Id"])
+    for p in org.list_policies(Filter="RESOURCE_CONTROL_POLICY")["Policies"]:
+        if not p["Name"].startswith("rampart-"):
+            continue
+        content = json.loads(org.describe_policy(PolicyId=p["Id"])["Policy"]["Content"])
+        targets = sorted(ous.get(t["TargetId"], t["TargetId"])
+                         for t in org.list_targets_for_policy(PolicyId=p["Id"])["Targets"])
+        out["rcps"][p["Name"]] = {"targets": targets, "statements": len(content["Statement"])}
+    print(json.dumps(out))
+elif CMD == "detach-rcp":
+    pol = next(p for p in org.list_policies(Filter="RESOURCE_CONTROL_POLICY")["Policies"]
+               if p["Name"] == sys.argv[3])
+    for t in org.list_targets_for_policy(PolicyId=pol["Id"])["Targets"]:
+        org.detach_policy(PolicyId=pol["Id"], TargetId=t["TargetId"])
+    print(json.dumps({"ok": True}))
 elif CMD in ("drop-assignment", "identity-census"):
     sso = client("sso-admin")
     inst = sso.list_instances()["Instances"][0]
