@@ -1057,6 +1057,36 @@ fn history_diff_shows_exactly_an_out_of_band_fix() {
     assert!(text.contains("0 new failure(s), 1 resolved"), "{text}");
 }
 
+/// `rampart init` for one region into `cfg`, with the emulator's gaps worked around: moto refuses
+/// config.amazonaws.com as a delegated-administrator principal, and knows ViewOnlyAccess without
+/// its job-function/ path (README gaps). Returns the written text.
+fn init_for_emulator(moto: &Moto, cfg: &std::path::Path) -> String {
+    let init = rampart(
+        moto,
+        &[
+            "init",
+            "--regions",
+            "us-east-1",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let text = std::fs::read_to_string(cfg)
+        .unwrap()
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
+    std::fs::write(cfg, &text).unwrap();
+    text
+}
+
 /// Identity Center as code against the emulator: the default `[identity]` is planned and
 /// applied (permission sets, groups, assignments by OU for the accounts the same apply creates),
 /// the next plan is empty, an assignment deleted out of band through the AWS SDK shows up in
@@ -1070,23 +1100,8 @@ fn identity_center_converges_and_repairs_a_removed_assignment() {
     let c = cfg.to_str().unwrap();
     let log = dir.path().join("audit.jsonl");
     let l = log.to_str().unwrap();
-    let init = rampart(&moto, &["init", "--regions", "us-east-1", "--config", c]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    // moto refuses config.amazonaws.com as a delegated-administrator principal, and knows
-    // ViewOnlyAccess without its job-function/ path (README gaps).
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("config = true", "config = false")
-        .replace(
-            "policy/job-function/ViewOnlyAccess",
-            "policy/ViewOnlyAccess",
-        );
+    let text = init_for_emulator(&moto, &cfg);
     assert!(text.contains("[[identity.assignments]]"), "{text}");
-    std::fs::write(&cfg, text).unwrap();
     let plan = || rampart(&moto, &["plan", "--config", c, "--format", "json"]);
 
     let first = plan();
@@ -1298,22 +1313,7 @@ fn rcps_are_applied_to_their_ous_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("rampart.toml");
     let c = cfg.to_str().unwrap();
-    let init = rampart(&moto, &["init", "--regions", "us-east-1", "--config", c]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    // moto refuses config.amazonaws.com as a delegated-administrator principal, and knows
-    // ViewOnlyAccess without its job-function/ path (README gaps).
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("config = true", "config = false")
-        .replace(
-            "policy/job-function/ViewOnlyAccess",
-            "policy/ViewOnlyAccess",
-        )
-        .replace(
+    let text = init_for_emulator(&moto, &cfg).replace(
             "\n[log_archive]",
             "\n[guardrails.rcps]\ntrusted_accounts = [\"111122223333\"]\n[guardrails.rcps.attach]\n\"Workloads\" = [\"perimeter-s3\", \"perimeter-kms\", \"perimeter-sqs\", \"perimeter-secretsmanager\", \"perimeter-sts\", \"require-tls\"]\n\"Security\" = [\"require-tls\"]\n\n[log_archive]",
         );
