@@ -30,7 +30,8 @@ pub struct Edge {
     /// What the method acts on when it is not the target (a group, a policy, a role).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
-    /// The requests, in the order they are made, each with its allowing statements.
+    /// The requests, in the order they are made. Their allowing statements (`allowed_by`) are
+    /// named on the steps of the paths [`crate::Analysis::path`] and `paths` return.
     pub checks: Vec<Check>,
     /// Why the edge holds only under assumptions (conditions, resources not collected).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -568,8 +569,12 @@ impl Finder<'_, '_> {
         (0..nodes.len()).filter(move |&i| nodes[i].kind == NodeKind::Role)
     }
 
-    /// The roles `actor` can assume directly, with the step.
-    fn assumable(&self, actor: &Actor) -> Vec<(usize, Check)> {
+    /// The roles `actor` can assume directly, with the step (found once per actor).
+    fn assumable<'x>(&self, actor: &'x Actor) -> &'x [(usize, Check)] {
+        actor.assumable.get_or_init(|| self.find_assumable(actor))
+    }
+
+    fn find_assumable(&self, actor: &Actor) -> Vec<(usize, Check)> {
         let acct = self.d.acct;
         let me = &acct.nodes[actor.node];
         let mut seen = HashSet::new();
@@ -621,7 +626,7 @@ impl Finder<'_, '_> {
         match m.kind {
             AssumeRole => {
                 for (r, c) in self.assumable(actor) {
-                    out.push(edge(To::Node(r), None, vec![c]));
+                    out.push(edge(To::Node(*r), None, vec![c.clone()]));
                 }
             }
             UpdateTrust => {
@@ -785,13 +790,18 @@ impl Finder<'_, '_> {
                     return;
                 }
                 for (r, assume) in self.assumable(actor) {
+                    let r = *r;
                     let role = &acct.nodes[r];
                     let ask = Ask::on(action, role.arn.clone()).with("iam:PolicyARN", ADMIN_POLICY);
                     if self.d.is_admin(r).is_some() || self.d.admin_if_granted(r).is_none() {
                         continue;
                     }
                     if let Some(c) = self.d.check(actor, &ask) {
-                        out.push(edge(To::Admin, Some(role.arn.clone()), vec![c, assume]));
+                        out.push(edge(
+                            To::Admin,
+                            Some(role.arn.clone()),
+                            vec![c, assume.clone()],
+                        ));
                     }
                 }
             }
