@@ -128,6 +128,12 @@ pub(crate) struct Actor {
     delegated: std::cell::OnceCell<CompiledPolicySet>,
     /// The roles this actor can assume with the step, found once (several methods need them).
     pub assumable: std::cell::OnceCell<Vec<(usize, Check)>>,
+    /// Per action: could a statement of the actor's own policies or the SCPs that tests an
+    /// unknown key apply to it?
+    unknown_for: RefCell<HashMap<&'static str, bool>>,
+    /// Per action: the resource patterns of the actor's Allow statements for it (variables
+    /// resolved), for the methods' syntactic filter.
+    pub resource_patterns: RefCell<HashMap<&'static str, Vec<String>>>,
     /// `may`/`must` with a trust policy, per distinct trust document: thousands of roles share
     /// a handful of trust documents, so each is compiled once per actor, not once per role.
     trusted: RefCell<HashMap<usize, Rc<Trusted>>>,
@@ -145,6 +151,10 @@ pub(crate) struct Decider<'a> {
     /// Per arena index of a trust policy, the first arena index with the same document (made
     /// on first use).
     same_trust: std::sync::OnceLock<HashMap<usize, usize>>,
+    /// Per node, [`Decider::is_admin`] and [`Decider::admin_if_granted`] once decided (the
+    /// policy-on-an-assumable-role methods ask them about every role an actor reaches).
+    admin: Vec<std::sync::OnceLock<Option<bool>>>,
+    admin_granted: Vec<std::sync::OnceLock<Option<bool>>>,
 }
 
 impl<'a> Decider<'a> {
@@ -160,6 +170,8 @@ impl<'a> Decider<'a> {
             acct,
             base_context,
             same_trust: std::sync::OnceLock::new(),
+            admin: (0..acct.nodes.len()).map(|_| Default::default()).collect(),
+            admin_granted: (0..acct.nodes.len()).map(|_| Default::default()).collect(),
         }
     }
 
@@ -233,6 +245,8 @@ impl<'a> Decider<'a> {
             delegated: std::cell::OnceCell::new(),
             trusted: RefCell::new(HashMap::new()),
             assumable: std::cell::OnceCell::new(),
+            unknown_for: RefCell::new(HashMap::new()),
+            resource_patterns: RefCell::new(HashMap::new()),
         }
     }
 
@@ -248,6 +262,42 @@ impl<'a> Decider<'a> {
             context,
             ..Request::default()
         }
+    }
+
+    /// Could a statement testing a key a snapshot cannot know apply to `action`? Only then can
+    /// the `must` variant answer differently from `may` (they differ in no other statement).
+    fn unknown_may_apply(&self, actor: &Actor, ask: &Ask) -> bool {
+        let applies = |p: &Policy| {
+            p.statements.iter().any(|st| {
+                st.action.actions.iter().any(|a| a.matches(ask.action)) != st.action.negated
+                    && st.conditions.iter().any(|c| !is_known(&c.key))
+            })
+        };
+        let trust = ask.resource_policy.as_ref().is_some_and(|rp| {
+            applies(match rp {
+                ResourcePolicy::Arena(i) => self.acct.policy(*i),
+                ResourcePolicy::Written(_, r) => &r.original,
+            })
+        });
+        trust
+            || *actor
+                .unknown_for
+                .borrow_mut()
+                .entry(ask.action)
+                .or_insert_with(|| {
+                    let node = &self.acct.nodes[actor.node];
+                    node.identity
+                        .iter()
+                        .chain(node.boundary.iter())
+                        .any(|&i| applies(self.acct.policy(i)))
+                        || self
+                            .acct
+                            .scps
+                            .iter()
+                            .flatten()
+                            .flat_map(|l| &l.policies)
+                            .any(applies)
+                })
     }
 
     fn resource_variant(&self, rp: &ResourcePolicy, may: bool) -> Policy {
@@ -344,8 +394,9 @@ impl<'a> Decider<'a> {
             Some(ResourcePolicy::Arena(i)) => (Vec::new(), Some(Later { trust: Some(*i) })),
             None => (Vec::new(), Some(Later { trust: None })),
         };
-        let conditional =
-            (must.decide(&req) != Decision::Allowed).then(|| self.unknown_note(node, ask));
+        let conditional = (self.unknown_may_apply(actor, ask)
+            && must.decide(&req) != Decision::Allowed)
+            .then(|| self.unknown_note(node, ask));
         Some(Check {
             caller: actor.caller.clone(),
             action: ask.action.to_string(),
@@ -498,6 +549,10 @@ impl<'a> Decider<'a> {
 
     /// Is the node admin as it stands?
     pub fn is_admin(&self, node: usize) -> Option<bool> {
+        *self.admin[node].get_or_init(|| self.decide_admin(node))
+    }
+
+    fn decide_admin(&self, node: usize) -> Option<bool> {
         let n = &self.acct.nodes[node];
         let caller = n.caller_arn(&self.acct.account_id, &self.acct.partition);
         self.admin_with(&caller, &n.identity, None, n.boundary)
@@ -506,6 +561,10 @@ impl<'a> Decider<'a> {
     /// Would the node be admin if it attached `AdministratorAccess` to itself (its boundary and
     /// the SCPs still apply)?
     pub fn admin_if_granted(&self, node: usize) -> Option<bool> {
+        *self.admin_granted[node].get_or_init(|| self.decide_admin_if_granted(node))
+    }
+
+    fn decide_admin_if_granted(&self, node: usize) -> Option<bool> {
         let n = &self.acct.nodes[node];
         if n.kind == NodeKind::Group {
             // A group's members bring their own boundaries; the group alone has none.
