@@ -358,6 +358,18 @@ fn snapshot(roles: usize, users: usize) -> Snapshot {
     }
 }
 
+/// A hash of every edge (ends, method, via, conditional) and of every reported path with its
+/// explanations, untimed: an optimisation must leave it unchanged.
+fn fingerprint(a: &rampart_paths::Analysis, paths: &[rampart_paths::Path]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for e in &a.edges {
+        (e.from, e.to, e.method, &e.via, e.conditional()).hash(&mut h);
+    }
+    serde_json::to_string(paths).unwrap().hash(&mut h);
+    h.finish()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -399,11 +411,12 @@ fn main() {
         let admins = a.admin.iter().filter(|x| x.is_some()).count();
         let conditional = paths.iter().filter(|p| p.conditional).count();
         println!(
-            "run {run}: {total:.3} s (parse {parsed:.3}, graph {:.3}, paths {:.3}); {} edges, {admins} admins, {} paths to admin ({conditional} conditional); reference {reference:.3} s",
+            "run {run}: {total:.3} s (parse {parsed:.3}, graph {:.3}, paths {:.3}); {} edges, {admins} admins, {} paths to admin ({conditional} conditional); reference {reference:.3} s; fingerprint {:016x}",
             graph - parsed,
             total - graph,
             a.edges.len(),
-            paths.len()
+            paths.len(),
+            fingerprint(&a, &paths)
         );
         times.push(total);
         refs.push(reference);

@@ -9,7 +9,9 @@ use rampart_policy::{
     parse_policy,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 /// "Admin": full control of IAM on every resource — with it a principal grants itself `*:*`.
 /// Each of these must be allowed on `*`.
@@ -62,6 +64,18 @@ pub struct Check {
     /// named): the engine allows it when they do and does not when they do not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
+    /// Set while `allowed_by` is still to be filled in: the graph decides a million requests
+    /// but only the steps of reported paths need their statements, so those are explained when
+    /// a path is walked.
+    #[serde(skip)]
+    pub(crate) explain_later: Option<Later>,
+}
+
+/// What explaining a check later needs beyond the check itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Later {
+    /// The trust policy taking part (arena index).
+    trust: Option<usize>,
 }
 
 /// One request to ask.
@@ -112,11 +126,35 @@ pub(crate) struct Actor {
     /// `may` plus a trust policy naming the account: answers the identity side of
     /// `sts:AssumeRole` on any role whose trust delegates to the account.
     delegated: std::cell::OnceCell<CompiledPolicySet>,
+    /// The roles this actor can assume with the step, found once (several methods need them).
+    pub assumable: std::cell::OnceCell<Vec<(usize, Check)>>,
+    /// Per action: could a statement of the actor's own policies or the SCPs that tests an
+    /// unknown key apply to it?
+    unknown_for: RefCell<HashMap<&'static str, bool>>,
+    /// Per action: the resource patterns of the actor's Allow statements for it (variables
+    /// resolved), for the methods' syntactic filter.
+    pub resource_patterns: RefCell<HashMap<&'static str, Vec<String>>>,
+    /// `may`/`must` with a trust policy, per distinct trust document: thousands of roles share
+    /// a handful of trust documents, so each is compiled once per actor, not once per role.
+    trusted: RefCell<HashMap<usize, Rc<Trusted>>>,
+}
+
+/// An actor's sets with one trust policy as the resource policy.
+struct Trusted {
+    may: CompiledPolicySet,
+    must: std::cell::OnceCell<CompiledPolicySet>,
 }
 
 pub(crate) struct Decider<'a> {
     pub acct: &'a AccountIam,
     base_context: BTreeMap<String, ContextValue>,
+    /// Per arena index of a trust policy, the first arena index with the same document (made
+    /// on first use).
+    same_trust: std::sync::OnceLock<HashMap<usize, usize>>,
+    /// Per node, [`Decider::is_admin`] and [`Decider::admin_if_granted`] once decided (the
+    /// policy-on-an-assumable-role methods ask them about every role an actor reaches).
+    admin: Vec<std::sync::OnceLock<Option<bool>>>,
+    admin_granted: Vec<std::sync::OnceLock<Option<bool>>>,
 }
 
 impl<'a> Decider<'a> {
@@ -128,7 +166,48 @@ impl<'a> Decider<'a> {
                 ContextValue::String(org.clone()),
             );
         }
-        Decider { acct, base_context }
+        Decider {
+            acct,
+            base_context,
+            same_trust: std::sync::OnceLock::new(),
+            admin: (0..acct.nodes.len()).map(|_| Default::default()).collect(),
+            admin_granted: (0..acct.nodes.len()).map(|_| Default::default()).collect(),
+        }
+    }
+
+    fn same_trust(&self, trust: usize) -> usize {
+        let map = self.same_trust.get_or_init(|| {
+            let mut first: HashMap<String, usize> = HashMap::new();
+            self.acct
+                .nodes
+                .iter()
+                .filter_map(|n| n.trust)
+                .map(|t| {
+                    let doc = format!("{:?}", self.acct.arena[t].policy.original);
+                    (t, *first.entry(doc).or_insert(t))
+                })
+                .collect()
+        });
+        map.get(&trust).copied().unwrap_or(trust)
+    }
+
+    /// The actor's compiled sets with this trust policy (compiled on first use per distinct
+    /// document); `None` for a written policy, which is compiled per question.
+    fn trusted(&self, actor: &Actor, rp: &ResourcePolicy) -> Option<Rc<Trusted>> {
+        let ResourcePolicy::Arena(i) = rp else {
+            return None;
+        };
+        let key = self.same_trust(*i);
+        let mut cache = actor.trusted.borrow_mut();
+        let t = cache.entry(key).or_insert_with(|| {
+            let mut set = actor.may_set.clone();
+            set.resource = Some(self.resource_variant(rp, true));
+            Rc::new(Trusted {
+                may: CompiledPolicySet::from_set(set),
+                must: std::cell::OnceCell::new(),
+            })
+        });
+        Some(t.clone())
     }
 
     /// The sets for a node, with its identity policies optionally replaced.
@@ -164,6 +243,10 @@ impl<'a> Decider<'a> {
             must_set,
             must: std::cell::OnceCell::new(),
             delegated: std::cell::OnceCell::new(),
+            trusted: RefCell::new(HashMap::new()),
+            assumable: std::cell::OnceCell::new(),
+            unknown_for: RefCell::new(HashMap::new()),
+            resource_patterns: RefCell::new(HashMap::new()),
         }
     }
 
@@ -179,6 +262,42 @@ impl<'a> Decider<'a> {
             context,
             ..Request::default()
         }
+    }
+
+    /// Could a statement testing a key a snapshot cannot know apply to `action`? Only then can
+    /// the `must` variant answer differently from `may` (they differ in no other statement).
+    fn unknown_may_apply(&self, actor: &Actor, ask: &Ask) -> bool {
+        let applies = |p: &Policy| {
+            p.statements.iter().any(|st| {
+                st.action.actions.iter().any(|a| a.matches(ask.action)) != st.action.negated
+                    && st.conditions.iter().any(|c| !is_known(&c.key))
+            })
+        };
+        let trust = ask.resource_policy.as_ref().is_some_and(|rp| {
+            applies(match rp {
+                ResourcePolicy::Arena(i) => self.acct.policy(*i),
+                ResourcePolicy::Written(_, r) => &r.original,
+            })
+        });
+        trust
+            || *actor
+                .unknown_for
+                .borrow_mut()
+                .entry(ask.action)
+                .or_insert_with(|| {
+                    let node = &self.acct.nodes[actor.node];
+                    node.identity
+                        .iter()
+                        .chain(node.boundary.iter())
+                        .any(|&i| applies(self.acct.policy(i)))
+                        || self
+                            .acct
+                            .scps
+                            .iter()
+                            .flatten()
+                            .flat_map(|l| &l.policies)
+                            .any(applies)
+                })
     }
 
     fn resource_variant(&self, rp: &ResourcePolicy, may: bool) -> Policy {
@@ -201,11 +320,14 @@ impl<'a> Decider<'a> {
         let req = self.request(&actor.caller, ask);
         match &ask.resource_policy {
             None => actor.may.decide(&req) == Decision::Allowed,
-            Some(rp) => {
-                let mut set = actor.may_set.clone();
-                set.resource = Some(self.resource_variant(rp, true));
-                CompiledPolicySet::from_set(set).decide(&req) == Decision::Allowed
-            }
+            Some(rp) => match self.trusted(actor, rp) {
+                Some(t) => t.may.decide(&req) == Decision::Allowed,
+                None => {
+                    let mut set = actor.may_set.clone();
+                    set.resource = Some(self.resource_variant(rp, true));
+                    CompiledPolicySet::from_set(set).decide(&req) == Decision::Allowed
+                }
+            },
         }
     }
 
@@ -233,6 +355,7 @@ impl<'a> Decider<'a> {
         }
         let req = self.request(&actor.caller, ask);
         let owned;
+        let cached;
         let (may, must): (&CompiledPolicySet, &CompiledPolicySet) = match &ask.resource_policy {
             None => (
                 &actor.may,
@@ -240,6 +363,15 @@ impl<'a> Decider<'a> {
                     .must
                     .get_or_init(|| CompiledPolicySet::new(&actor.must_set)),
             ),
+            Some(rp) if let Some(t) = self.trusted(actor, rp) => {
+                cached = t;
+                let must = cached.must.get_or_init(|| {
+                    let mut set = actor.must_set.clone();
+                    set.resource = Some(self.resource_variant(rp, false));
+                    CompiledPolicySet::from_set(set)
+                });
+                (&cached.may, must)
+            }
             Some(rp) => {
                 let mut may = actor.may_set.clone();
                 may.resource = Some(self.resource_variant(rp, true));
@@ -253,36 +385,18 @@ impl<'a> Decider<'a> {
             }
         };
         let node = &self.acct.nodes[actor.node];
-        let e = may.evaluate(&req);
-        let mut allowed_by = Vec::new();
-        for l in &e.explain.layers {
-            let layer = match l.layer {
-                Layer::IdentityPolicy => "identity",
-                Layer::ResourcePolicy => "trust",
-                _ => continue,
-            };
-            for s in l.statements.iter().filter(|s| s.effect == Effect::Allow) {
-                let policy = match l.layer {
-                    Layer::IdentityPolicy => node
-                        .identity
-                        .get(s.policy)
-                        .map(|&i| self.acct.arena[i].label.clone())
-                        .unwrap_or_default(),
-                    _ => ask
-                        .resource_policy
-                        .as_ref()
-                        .map(|rp| self.resource_label(rp))
-                        .unwrap_or_default(),
-                };
-                allowed_by.push(Cite {
-                    layer,
-                    policy,
-                    statement: s.sid.clone().unwrap_or_else(|| format!("#{}", s.statement)),
-                });
-            }
-        }
-        let conditional =
-            (must.decide(&req) != Decision::Allowed).then(|| self.unknown_note(node, ask));
+        // A written trust policy is not kept: explain now. Otherwise later, on a path.
+        let (allowed_by, explain_later) = match &ask.resource_policy {
+            Some(rp @ ResourcePolicy::Written(..)) => (
+                self.cites(actor, may, &req, Some(self.resource_label(rp))),
+                None,
+            ),
+            Some(ResourcePolicy::Arena(i)) => (Vec::new(), Some(Later { trust: Some(*i) })),
+            None => (Vec::new(), Some(Later { trust: None })),
+        };
+        let conditional = (self.unknown_may_apply(actor, ask)
+            && must.decide(&req) != Decision::Allowed)
+            .then(|| self.unknown_note(node, ask));
         Some(Check {
             caller: actor.caller.clone(),
             action: ask.action.to_string(),
@@ -298,7 +412,73 @@ impl<'a> Decider<'a> {
                 .map(|rp| self.resource_label(rp)),
             allowed_by,
             conditional,
+            explain_later,
         })
+    }
+
+    /// The Allow statements (identity and trust) the engine names for this request.
+    fn cites(
+        &self,
+        actor: &Actor,
+        may: &CompiledPolicySet,
+        req: &Request,
+        trust_label: Option<String>,
+    ) -> Vec<Cite> {
+        let node = &self.acct.nodes[actor.node];
+        let e = may.evaluate(req);
+        let mut allowed_by = Vec::new();
+        for l in &e.explain.layers {
+            let layer = match l.layer {
+                Layer::IdentityPolicy => "identity",
+                Layer::ResourcePolicy => "trust",
+                _ => continue,
+            };
+            for s in l.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                let policy = match l.layer {
+                    Layer::IdentityPolicy => node
+                        .identity
+                        .get(s.policy)
+                        .map(|&i| self.acct.arena[i].label.clone())
+                        .unwrap_or_default(),
+                    _ => trust_label.clone().unwrap_or_default(),
+                };
+                allowed_by.push(Cite {
+                    layer,
+                    policy,
+                    statement: s.sid.clone().unwrap_or_else(|| format!("#{}", s.statement)),
+                });
+            }
+        }
+        allowed_by
+    }
+
+    /// Fills in the allowing statements of a check `actor` made, if not done yet.
+    pub fn explain(&self, actor: &Actor, check: &mut Check) {
+        let Some(later) = check.explain_later.take() else {
+            return;
+        };
+        let mut context = self.base_context.clone();
+        for (k, v) in &check.context {
+            context.insert(k.clone(), ContextValue::String(v.clone()));
+        }
+        let req = Request {
+            action: check.action.clone(),
+            resource: check.resource.clone(),
+            principal: Some(actor.caller.clone()),
+            context,
+            ..Request::default()
+        };
+        check.allowed_by = match later.trust {
+            None => self.cites(actor, &actor.may, &req, None),
+            Some(i) => {
+                let rp = ResourcePolicy::Arena(i);
+                let label = Some(self.resource_label(&rp));
+                match self.trusted(actor, &rp) {
+                    Some(t) => self.cites(actor, &t.may, &req, label),
+                    None => Vec::new(),
+                }
+            }
+        };
     }
 
     /// Names the keys a snapshot cannot know that statements for this action test.
@@ -369,6 +549,10 @@ impl<'a> Decider<'a> {
 
     /// Is the node admin as it stands?
     pub fn is_admin(&self, node: usize) -> Option<bool> {
+        *self.admin[node].get_or_init(|| self.decide_admin(node))
+    }
+
+    fn decide_admin(&self, node: usize) -> Option<bool> {
         let n = &self.acct.nodes[node];
         let caller = n.caller_arn(&self.acct.account_id, &self.acct.partition);
         self.admin_with(&caller, &n.identity, None, n.boundary)
@@ -377,6 +561,10 @@ impl<'a> Decider<'a> {
     /// Would the node be admin if it attached `AdministratorAccess` to itself (its boundary and
     /// the SCPs still apply)?
     pub fn admin_if_granted(&self, node: usize) -> Option<bool> {
+        *self.admin_granted[node].get_or_init(|| self.decide_admin_if_granted(node))
+    }
+
+    fn decide_admin_if_granted(&self, node: usize) -> Option<bool> {
         let n = &self.acct.nodes[node];
         if n.kind == NodeKind::Group {
             // A group's members bring their own boundaries; the group alone has none.

@@ -17,10 +17,10 @@ pub use account::{AccountError, AccountIam, Node, NodeKind};
 pub use decide::{ADMIN_ACTIONS, ADMIN_POLICY, Check, Cite};
 pub use methods::{Edge, METHODS, Method, To, method};
 
-use decide::Decider;
+use decide::{Actor, Decider};
 use methods::{Finder, Trusts};
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 /// The graph of one account.
 #[derive(Debug, Clone)]
@@ -188,7 +188,13 @@ impl Analysis {
         hop
     }
 
-    fn walk(&self, from: usize, hop: &[Option<Option<usize>>], goal: Goal) -> Option<Path> {
+    fn walk(
+        &self,
+        from: usize,
+        hop: &[Option<Option<usize>>],
+        goal: Goal,
+        explainer: &mut Explainer<'_>,
+    ) -> Option<Path> {
         let nodes = &self.account.nodes;
         let mut steps = Vec::new();
         let mut cur = from;
@@ -200,13 +206,15 @@ impl Analysis {
                 To::Node(t) => nodes[t].arn.clone(),
                 To::Admin => "admin".to_string(),
             };
+            let mut checks = e.checks.clone();
+            explainer.explain(cur, &mut checks);
             steps.push(Step {
                 from: nodes[cur].arn.clone(),
                 to,
                 method: e.method,
                 title: m.title,
                 via: e.via.clone(),
-                checks: e.checks.clone(),
+                checks,
                 note: e.note.clone(),
             });
             match e.to {
@@ -241,20 +249,21 @@ impl Analysis {
     /// `from` already is the goal.
     pub fn path(&self, from: usize, goal: Goal) -> Option<Path> {
         let hop = self.next_hops(goal);
-        self.walk(from, &hop, goal)
+        self.walk(from, &hop, goal, &mut Explainer::new(&self.account))
     }
 
     /// For every non-admin user and role (groups are reached through their members) that can
     /// reach `goal`, its shortest path, in node order.
     pub fn paths(&self, goal: Goal) -> Vec<Path> {
         let hop = self.next_hops(goal);
+        let mut explainer = Explainer::new(&self.account);
         (0..self.account.nodes.len())
             .filter(|&i| {
                 self.admin[i].is_none()
                     && self.account.nodes[i].kind != NodeKind::Group
                     && goal != Goal::Node(i)
             })
-            .filter_map(|i| self.walk(i, &hop, goal))
+            .filter_map(|i| self.walk(i, &hop, goal, &mut explainer))
             .collect()
     }
 
@@ -264,6 +273,33 @@ impl Analysis {
 
     pub fn is_admin(&self, node: usize) -> bool {
         self.admin[node].is_some()
+    }
+}
+
+/// Names the allowing statements of the steps on reported paths: the graph decides every edge
+/// but leaves that to the few edges a path uses.
+struct Explainer<'a> {
+    d: Decider<'a>,
+    actors: HashMap<usize, Actor>,
+}
+
+impl<'a> Explainer<'a> {
+    fn new(account: &'a AccountIam) -> Self {
+        Explainer {
+            d: Decider::new(account),
+            actors: HashMap::new(),
+        }
+    }
+
+    fn explain(&mut self, node: usize, checks: &mut [Check]) {
+        if checks.iter().all(|c| c.explain_later.is_none()) {
+            return;
+        }
+        let d = &self.d;
+        let actor = self.actors.entry(node).or_insert_with(|| d.actor(node));
+        for c in checks {
+            d.explain(actor, c);
+        }
     }
 }
 

@@ -30,7 +30,8 @@ pub struct Edge {
     /// What the method acts on when it is not the target (a group, a policy, a role).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
-    /// The requests, in the order they are made, each with its allowing statements.
+    /// The requests, in the order they are made. Their allowing statements (`allowed_by`) are
+    /// named on the steps of the paths [`crate::Analysis::path`] and `paths` return.
     pub checks: Vec<Check>,
     /// Why the edge holds only under assumptions (conditions, resources not collected).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -513,6 +514,63 @@ impl Trusts {
     }
 }
 
+/// `pattern` with its policy variables replaced: `${aws:username}` by the caller's user name
+/// when it is a user, any other by `*`.
+fn resolve_variables<'p>(pattern: &'p str, user: Option<&str>) -> std::borrow::Cow<'p, str> {
+    if !pattern.contains("${") {
+        return pattern.into();
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            out.push('*');
+            return out.into();
+        };
+        let key = rest[start + 2..start + len].trim();
+        match user {
+            Some(name) if key.eq_ignore_ascii_case("aws:username") => out.push_str(name),
+            _ => out.push('*'),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// `*` any run of characters (`:` and `/` included), `?` exactly one, letters in any case.
+/// Beyond ASCII it answers yes (a filter may only err that way).
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    if !pattern.is_ascii() || !text.is_ascii() {
+        return true;
+    }
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
+    let (mut p, mut t) = (0, 0);
+    let mut back: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                back = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&text[t]) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match back {
+                Some((bp, bt)) => {
+                    p = bp + 1;
+                    t = bt + 1;
+                    back = Some((bp, bt + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
 /// Finds one actor's edges.
 pub(crate) struct Finder<'d, 'a> {
     pub d: &'d Decider<'a>,
@@ -530,6 +588,41 @@ impl Finder<'_, '_> {
                     && st.action.actions.iter().any(|a| a.matches(action)) != st.action.negated
             })
         })
+    }
+
+    /// Could an identity Allow statement of the actor match `action` on `resource`? A syntactic
+    /// superset of the engine's answer (wildcards matched ignoring case, a policy variable read
+    /// as `*` except `${aws:username}` for a user, `NotResource` as anything): it only skips
+    /// questions the engine would answer "no" to, before asking it for each of thousands of
+    /// targets.
+    fn could_on(&self, actor: &Actor, action: &'static str, resource: &str) -> bool {
+        let mut cache = actor.resource_patterns.borrow_mut();
+        let patterns = cache.entry(action).or_insert_with(|| {
+            let n = &self.d.acct.nodes[actor.node];
+            let user = (n.kind == NodeKind::User)
+                .then(|| actor.caller.rsplit('/').next())
+                .flatten();
+            let mut patterns = Vec::new();
+            for &i in &n.identity {
+                for st in &self.d.acct.arena[i].policy.may.statements {
+                    if st.effect != Effect::Allow
+                        || st.action.actions.iter().any(|a| a.matches(action)) == st.action.negated
+                    {
+                        continue;
+                    }
+                    match &st.resource {
+                        Some(r) if !r.negated => patterns.extend(
+                            r.resources
+                                .iter()
+                                .map(|p| resolve_variables(&p.text, user).into_owned()),
+                        ),
+                        _ => patterns.push("*".to_string()),
+                    }
+                }
+            }
+            patterns
+        });
+        patterns.iter().any(|p| wildcard_match(p, resource))
     }
 
     /// A resource the actor may create `action` on: `*`, or a concrete instance of a pattern
@@ -568,8 +661,12 @@ impl Finder<'_, '_> {
         (0..nodes.len()).filter(move |&i| nodes[i].kind == NodeKind::Role)
     }
 
-    /// The roles `actor` can assume directly, with the step.
-    fn assumable(&self, actor: &Actor) -> Vec<(usize, Check)> {
+    /// The roles `actor` can assume directly, with the step (found once per actor).
+    fn assumable<'x>(&self, actor: &'x Actor) -> &'x [(usize, Check)] {
+        actor.assumable.get_or_init(|| self.find_assumable(actor))
+    }
+
+    fn find_assumable(&self, actor: &Actor) -> Vec<(usize, Check)> {
         let acct = self.d.acct;
         let me = &acct.nodes[actor.node];
         let mut seen = HashSet::new();
@@ -621,7 +718,7 @@ impl Finder<'_, '_> {
         match m.kind {
             AssumeRole => {
                 for (r, c) in self.assumable(actor) {
-                    out.push(edge(To::Node(r), None, vec![c]));
+                    out.push(edge(To::Node(*r), None, vec![c.clone()]));
                 }
             }
             UpdateTrust => {
@@ -664,7 +761,9 @@ impl Finder<'_, '_> {
                     if user.kind != NodeKind::User || u == actor.node {
                         continue;
                     }
-                    if needs_password.is_some_and(|p| p != user.console_password) {
+                    if needs_password.is_some_and(|p| p != user.console_password)
+                        || !self.could_on(actor, action, &user.arn)
+                    {
                         continue;
                     }
                     if let Some(c) = self.d.check(actor, &Ask::on(action, user.arn.clone())) {
@@ -677,7 +776,10 @@ impl Finder<'_, '_> {
                     return;
                 }
                 for (g, group) in acct.nodes.iter().enumerate() {
-                    if group.kind != NodeKind::Group || me.groups.contains(&g) {
+                    if group.kind != NodeKind::Group
+                        || me.groups.contains(&g)
+                        || !self.could_on(actor, "iam:AddUserToGroup", &group.arn)
+                    {
                         continue;
                     }
                     if let Some(c) = self
@@ -785,13 +887,18 @@ impl Finder<'_, '_> {
                     return;
                 }
                 for (r, assume) in self.assumable(actor) {
+                    let r = *r;
                     let role = &acct.nodes[r];
                     let ask = Ask::on(action, role.arn.clone()).with("iam:PolicyARN", ADMIN_POLICY);
                     if self.d.is_admin(r).is_some() || self.d.admin_if_granted(r).is_none() {
                         continue;
                     }
                     if let Some(c) = self.d.check(actor, &ask) {
-                        out.push(edge(To::Admin, Some(role.arn.clone()), vec![c, assume]));
+                        out.push(edge(
+                            To::Admin,
+                            Some(role.arn.clone()),
+                            vec![c, assume.clone()],
+                        ));
                     }
                 }
             }
@@ -817,6 +924,9 @@ impl Finder<'_, '_> {
                 }
                 for &r in roles.iter().filter(|&&r| r != actor.node) {
                     let role = &acct.nodes[r];
+                    if !self.could_on(actor, "iam:PassRole", &role.arn) {
+                        continue;
+                    }
                     let pass = Ask::on("iam:PassRole", role.arn.clone())
                         .with("iam:PassedToService", service);
                     let Some(pass) = self.d.check(actor, &pass) else {
@@ -867,5 +977,38 @@ impl Finder<'_, '_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{resolve_variables, wildcard_match};
+
+    fn m(pattern: &str, user: Option<&str>, text: &str) -> bool {
+        wildcard_match(&resolve_variables(pattern, user), text)
+    }
+
+    #[test]
+    fn the_resource_filter_matches_at_least_what_the_engine_does() {
+        let u = "arn:aws:iam::1:user/Alice";
+        assert!(m("*", None, u));
+        assert!(m("arn:aws:iam::*:user/*", None, u));
+        assert!(m("arn:aws:iam::1:USER/alice", None, u), "ignores case");
+        assert!(m("arn:aws:iam::?:user/al*e", None, u));
+        assert!(m("arn:aws:iam::1:user/${aws:username}", Some("Alice"), u));
+        assert!(m("arn:aws:iam::1:user/${aws:username}", None, u));
+        assert!(m(
+            "arn:aws:iam::1:user/${aws:PrincipalTag/x}",
+            Some("bob"),
+            u
+        ));
+        assert!(!m("arn:aws:iam::1:user/${aws:username}", Some("bob"), u));
+        assert!(!m("arn:aws:iam::1:role/*", None, u));
+        assert!(!m("arn:aws:iam::1:user/al?", None, u));
+        assert!(!m("", None, u));
+        assert!(
+            m("arn:aws:iam::1:user/é?", None, "arn:aws:iam::1:user/x"),
+            "non-ASCII: yes"
+        );
     }
 }

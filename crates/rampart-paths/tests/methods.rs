@@ -565,3 +565,40 @@ fn multi_step_paths_are_shortest() {
     );
     assert_eq!(p.steps[0].checks[0].allowed_by[0].layer, "trust");
 }
+
+/// The per-target methods skip targets no statement's resource can name before asking the
+/// engine; `${aws:username}` resolves to the caller, so a self-service grant reaches no one
+/// else, while a wildcard after the variable still reaches the users it names.
+#[test]
+fn a_resource_with_a_policy_variable_reaches_only_what_it_names() {
+    let edges_to = |resource: &str| {
+        let mut fx = Fx::new();
+        fx.user("dev");
+        fx.user("dev-ops");
+        fx.user("zed");
+        fx.user("dev").inline_policy_documents = vec![Fx::inline(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"{resource}"}}]}}"#
+        ))];
+        let a = fx.analyze();
+        let me = a.account.node_by_arn(&arn("user", "dev")).unwrap();
+        let mut to: Vec<String> = a
+            .edges
+            .iter()
+            .filter(|e| e.from == me && e.method == "iam-create-access-key")
+            .filter_map(|e| match e.to {
+                rampart_paths::To::Node(t) => Some(a.account.nodes[t].name.clone()),
+                rampart_paths::To::Admin => None,
+            })
+            .collect();
+        to.sort();
+        to
+    };
+    assert!(edges_to(&arn("user", "${aws:username}")).is_empty());
+    assert_eq!(edges_to(&arn("user", "${aws:username}-*")), vec!["dev-ops"]);
+    assert_eq!(
+        edges_to(&arn("USER", "Z?D")),
+        Vec::<String>::new(),
+        "case matters to the engine"
+    );
+    assert_eq!(edges_to(&arn("user", "*")), vec!["dev-ops", "zed"]);
+}
