@@ -35,6 +35,9 @@
 //! SQLite in WAL mode with `BEGIN IMMEDIATE` and a 30 s busy timeout, PostgreSQL with a
 //! transaction-scoped advisory lock, so two rampart processes recording at once lose nothing.
 
+pub mod access;
+#[cfg(test)]
+mod access_tests;
 mod db;
 mod error;
 pub mod lifecycle;
@@ -50,6 +53,9 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use access::{
+    AlertStateRecord, ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord,
+};
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use model::*;
 pub use schema::SCHEMA_VERSION;
@@ -405,6 +411,124 @@ impl Store {
     /// Rows per table.
     pub fn counts(&self) -> Result<Counts, StoreError> {
         self.read("cannot count rows", maintain::counts)
+    }
+}
+
+/// `rampart serve`'s tables (schema version 6): see [`access`].
+impl Store {
+    /// Adds a user; false when one of that name exists already.
+    pub fn add_user(&mut self, u: &UserRecord) -> Result<bool, StoreError> {
+        self.write("adding the user", |c| access::add_user(c, u))
+    }
+    pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.read("cannot list users", access::users)
+    }
+    pub fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.read("cannot read the user", |c| access::find_user(c, name))
+    }
+    pub fn set_user_role(&mut self, name: &str, role: &str) -> Result<bool, StoreError> {
+        self.write("changing the role", |c| {
+            access::set_user_role(c, name, role)
+        })
+    }
+    /// Replaces the password hash and ends the user's sessions.
+    pub fn set_user_password(&mut self, name: &str, hash: &str) -> Result<bool, StoreError> {
+        self.write("changing the password", |c| {
+            access::set_user_password(c, name, hash)
+        })
+    }
+    /// Removes the user with their sessions and login links.
+    pub fn remove_user(&mut self, name: &str) -> Result<bool, StoreError> {
+        self.write("removing the user", |c| access::remove_user(c, name))
+    }
+    pub fn create_session(&mut self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.write("opening the session", |c| access::create_session(c, s))
+    }
+    /// The live session with this digest.
+    pub fn session(&self, id_hash: &str, now: Time) -> Result<Option<SessionRecord>, StoreError> {
+        self.read("cannot read the session", |c| {
+            access::session(c, id_hash, now)
+        })
+    }
+    pub fn delete_session(&mut self, id_hash: &str) -> Result<bool, StoreError> {
+        self.write("ending the session", |c| access::delete_session(c, id_hash))
+    }
+    /// Stores a token; false when one of that name exists already.
+    pub fn create_api_token(&mut self, t: &ApiTokenRecord) -> Result<bool, StoreError> {
+        self.write("creating the token", |c| access::create_api_token(c, t))
+    }
+    pub fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>, StoreError> {
+        self.read("cannot list tokens", access::api_tokens)
+    }
+    /// The unrevoked, unexpired token with this digest.
+    pub fn live_api_token(
+        &self,
+        token_hash: &str,
+        now: Time,
+    ) -> Result<Option<ApiTokenRecord>, StoreError> {
+        self.read("cannot read the token", |c| {
+            access::live_api_token(c, token_hash, now)
+        })
+    }
+    pub fn revoke_api_token(&mut self, name: &str, at: Time) -> Result<bool, StoreError> {
+        self.write("revoking the token", |c| {
+            access::revoke_api_token(c, name, at)
+        })
+    }
+    pub fn create_login_link(
+        &mut self,
+        token_hash: &str,
+        user: &str,
+        expires_at: Time,
+    ) -> Result<(), StoreError> {
+        self.write("creating the login link", |c| {
+            access::create_login_link(c, token_hash, user, expires_at)
+        })
+    }
+    /// Spends a one-time login link: the user it logs in, once.
+    pub fn use_login_link(
+        &mut self,
+        token_hash: &str,
+        now: Time,
+    ) -> Result<Option<String>, StoreError> {
+        self.write("using the login link", |c| {
+            access::use_login_link(c, token_hash, now)
+        })
+    }
+    pub fn append_audit(&mut self, e: &AuditLogEntry) -> Result<(), StoreError> {
+        self.write("recording the audit-log entry", |c| {
+            access::append_audit(c, e)
+        })
+    }
+    /// The newest `limit` audit-log entries, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditLogEntry>, StoreError> {
+        self.read("cannot read the audit log", |c| access::audit_log(c, limit))
+    }
+    pub fn set_alert_state(&mut self, s: &AlertStateRecord) -> Result<(), StoreError> {
+        self.write("recording the alert's state", |c| {
+            access::set_alert_state(c, s)
+        })
+    }
+    pub fn alert_states(&self) -> Result<Vec<AlertStateRecord>, StoreError> {
+        self.read("cannot read alert states", access::alert_states)
+    }
+    /// One page of findings matching the filter, by id (keyset on `filter.after`).
+    pub fn findings_page(
+        &self,
+        filter: &FindingFilter,
+        limit: usize,
+    ) -> Result<Vec<FindingLife>, StoreError> {
+        self.read("cannot read findings", |c| {
+            access::findings_page(c, filter, limit)
+        })
+    }
+    /// The id of the latest run of each kind.
+    pub fn last_runs(&self) -> Result<Vec<(RunKind, RunId)>, StoreError> {
+        self.read("cannot read the last runs", access::last_runs)
+    }
+    /// Open, unsuppressed findings per severity, most severe first.
+    pub fn open_by_severity(&self) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
+        self.read("cannot count open findings", access::open_by_severity)
     }
 }
 

@@ -133,7 +133,7 @@ pub(crate) fn findings_by_ids(conn: &mut dyn Conn, ids: &[String]) -> DbResult<V
 
 /// Appends the findings `filter` (a WHERE and/or ORDER BY clause) selects, each with the run
 /// it was last seen in as stored.
-fn read_findings(
+pub(crate) fn read_findings(
     conn: &mut dyn Conn,
     filter: &str,
     params: &[Val],
@@ -177,7 +177,7 @@ fn read_findings(
 }
 
 /// Replaces each present finding's stored `last_seen` with the latest run that covered it.
-fn with_last_seen(
+pub(crate) fn with_last_seen(
     conn: &mut dyn Conn,
     mut out: Vec<(FindingLife, RunId)>,
 ) -> DbResult<Vec<FindingLife>> {

@@ -156,13 +156,20 @@ CREATE TABLE acceptances (
 ";
 
 /// Every migration, in order. Append only: a released step is never edited.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: V1,
+    },
+    // `rampart serve`: users, sessions, API tokens, login links, audit log, alert triage.
+    Migration {
+        version: 6,
+        sql: crate::access::MIGRATION_V6,
+    },
+];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Spells the type placeholders for one dialect.
 pub(crate) fn dialect_sql(sql: &str, dialect: Dialect) -> String {
@@ -440,5 +447,55 @@ pub(crate) const TABLES: &[Table] = &[
             ("created_at", Int),
         ],
         order_by: "finding_id",
+    },
+    // `rampart serve` (version 6): users and tokens travel with a copy (hashes only); sessions
+    // and login links are short-lived and stay behind.
+    Table {
+        name: "users",
+        columns: &[
+            ("name", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("created_at", Int),
+        ],
+        order_by: "name",
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            ("name", Text),
+            ("token_hash", Text),
+            ("role", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("revoked_at", Int),
+        ],
+        order_by: "name",
+    },
+    Table {
+        name: "audit_log",
+        columns: &[
+            ("seq", Int),
+            ("at", Int),
+            ("actor", Text),
+            ("via", Text),
+            ("action", Text),
+            ("target", Text),
+            ("detail", Text),
+        ],
+        order_by: "seq",
+    },
+    Table {
+        name: "alert_state",
+        columns: &[
+            ("alert_id", Text),
+            ("state", Text),
+            ("assignee", Text),
+            ("comment", Text),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+        order_by: "alert_id",
     },
 ];
