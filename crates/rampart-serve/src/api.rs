@@ -1,0 +1,740 @@
+//! What the pages show, as data: each `*_data` function reads the store once and both the
+//! JSON API and the HTML pages render its result. The two state changes (accepting a risk,
+//! triaging an alert) live here too, each recorded in the audit log.
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::routes::{Kind, ROUTES};
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate, Utc};
+use rampart_core::Severity;
+use rampart_store::{
+    AccountScore, AlertRow, AlertStateRecord, AuditLogEntry, ChangeRow, FindingFilter, FindingLife,
+    LifeEvent, RunKind, RunSummary, Time,
+};
+use serde::{Deserialize, Serialize};
+
+/// A failed request: the status and one line saying what to do.
+pub struct ApiError(pub StatusCode, pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<String> for ApiError {
+    fn from(e: String) -> Self {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, e)
+    }
+}
+
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The largest page of findings one request returns.
+pub const MAX_PAGE: usize = 500;
+pub const DEFAULT_PAGE: usize = 50;
+
+#[derive(Debug, Serialize)]
+pub struct Overview {
+    pub last_audit: Option<RunSummary>,
+    /// Score of each of the last audits, oldest first.
+    pub score_trend: Vec<(Time, Option<f64>)>,
+    pub accounts: Vec<AccountScore>,
+    /// OU path → (pass, fail) of the last audit.
+    pub ous: Vec<(String, u64, u64)>,
+    pub open_by_severity: Vec<(Severity, u64)>,
+    pub last_runs: Vec<RunSummary>,
+    pub alerts_7d: Vec<(Severity, u64)>,
+    pub drift: Option<RunSummary>,
+}
+
+pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
+    state
+        .db(|s| {
+            let audits = s.runs(Some(RunKind::Audit), None, Some(12))?;
+            let last_audit = audits.first().cloned();
+            let score_trend = audits
+                .iter()
+                .rev()
+                .map(|r| (r.started_at, r.score))
+                .collect();
+            let accounts: Vec<AccountScore> = match &last_audit {
+                Some(run) => s
+                    .account_scores(run.started_at)?
+                    .into_iter()
+                    .filter(|a| a.run_id == run.id)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let mut ous: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+            for a in &accounts {
+                let e = ous.entry(a.ou_path.clone()).or_default();
+                e.0 += a.pass;
+                e.1 += a.fail;
+            }
+            let mut last_runs = Vec::new();
+            for (_, id) in s.last_runs()? {
+                last_runs.extend(s.run(id)?);
+            }
+            let now = Utc::now();
+            let mut alerts_7d: std::collections::BTreeMap<Severity, u64> = Default::default();
+            for (_, a) in s.alerts(now - Duration::days(7), now + Duration::days(1))? {
+                *alerts_7d.entry(a.severity).or_default() += 1;
+            }
+            let drift = last_runs
+                .iter()
+                .filter(|r| matches!(r.kind, RunKind::Plan | RunKind::Drift))
+                .max_by_key(|r| r.id)
+                .cloned();
+            Ok(Overview {
+                last_audit,
+                score_trend,
+                accounts,
+                ous: ous.into_iter().map(|(k, (p, f))| (k, p, f)).collect(),
+                open_by_severity: s.open_by_severity()?,
+                last_runs,
+                alerts_7d: alerts_7d.into_iter().rev().collect(),
+                drift,
+            })
+        })
+        .await
+}
+
+/// The finding list's query string (pages and API share it).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct FindingQuery {
+    pub control: Option<String>,
+    pub framework: Option<String>,
+    pub severity: Option<String>,
+    pub status: Option<String>,
+    pub account: Option<String>,
+    pub ou: Option<String>,
+    pub region: Option<String>,
+    pub q: Option<String>,
+    /// Only problems open at least this many days.
+    pub min_age_days: Option<i64>,
+    pub after: Option<String>,
+    pub limit: Option<usize>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingPage {
+    pub findings: Vec<FindingLife>,
+    /// Pass as `after` for the next page; None on the last.
+    pub next_after: Option<String>,
+}
+
+/// Turns the query into the store's filter: a framework becomes its controls, an OU the
+/// accounts under it in the last audit.
+pub async fn findings_data(state: &AppState, q: &FindingQuery) -> Result<FindingPage, ApiError> {
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let severity = match non_empty(&q.severity) {
+        Some(s) => Some(parse_severity(&s).ok_or_else(|| {
+            bad(format!(
+                "unknown severity {s:?}; use CRITICAL, HIGH, MEDIUM, LOW or INFORMATIONAL"
+            ))
+        })?),
+        None => None,
+    };
+    let mut controls = non_empty(&q.control).map(|c| vec![c]);
+    if let Some(fw) = non_empty(&q.framework) {
+        let of_fw: Vec<String> = rampart_core::catalogue()
+            .into_iter()
+            .filter(|c| {
+                c.frameworks
+                    .iter()
+                    .any(|m| m.split(':').next() == Some(fw.as_str()))
+            })
+            .map(|c| c.id.to_string())
+            .collect();
+        controls = Some(match controls {
+            Some(c) => c.into_iter().filter(|id| of_fw.contains(id)).collect(),
+            None => of_fw,
+        });
+    }
+    let mut accounts = non_empty(&q.account).map(|a| vec![a]);
+    if let Some(ou) = non_empty(&q.ou) {
+        let under: Vec<String> = overview_data(state)
+            .await?
+            .accounts
+            .into_iter()
+            .filter(|a| a.ou_path == ou || a.ou_path.starts_with(&format!("{ou}/")))
+            .map(|a| a.account_id)
+            .collect();
+        accounts = Some(match accounts {
+            Some(a) => a.into_iter().filter(|id| under.contains(id)).collect(),
+            None => under,
+        });
+    }
+    let filter = FindingFilter {
+        controls,
+        accounts,
+        severity,
+        status: non_empty(&q.status),
+        region: non_empty(&q.region),
+        search: non_empty(&q.q),
+        opened_before: q
+            .min_age_days
+            .map(|d| Utc::now() - Duration::days(d.max(0))),
+        after: non_empty(&q.after),
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let mut findings = state
+        .db(move |s| s.findings_page(&filter, limit + 1))
+        .await?;
+    let next_after = if findings.len() > limit {
+        findings.truncate(limit);
+        findings.last().map(|f| f.id.clone())
+    } else {
+        None
+    };
+    Ok(FindingPage {
+        findings,
+        next_after,
+    })
+}
+
+pub fn parse_severity(s: &str) -> Option<Severity> {
+    [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Informational,
+    ]
+    .into_iter()
+    .find(|v| v.as_str().eq_ignore_ascii_case(s))
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingDetail {
+    pub finding: FindingLife,
+    pub history: Vec<LifeEvent>,
+    pub acceptance: Option<rampart_store::Acceptance>,
+    pub rationale: Option<&'static str>,
+    pub remediation_console: Option<&'static str>,
+    pub remediation_cli: Option<&'static str>,
+    pub frameworks: Vec<&'static str>,
+}
+
+impl FindingDetail {
+    /// SUPPRESSED when the last audit suppressed it or a live acceptance will.
+    pub fn shown_status(&self) -> &'static str {
+        if self.finding.suppressed.is_some() || self.acceptance.is_some() {
+            "SUPPRESSED"
+        } else {
+            self.finding.status.as_str()
+        }
+    }
+}
+
+pub async fn finding_data(state: &AppState, id: String) -> Result<FindingDetail, ApiError> {
+    let today = Utc::now().date_naive();
+    let found = state
+        .db(move |s| {
+            let f = s.findings_by_ids(std::slice::from_ref(&id))?.pop();
+            match f {
+                None => Ok(None),
+                Some(f) => {
+                    let history = s.finding_history(&id)?;
+                    let acceptance = s
+                        .acceptances()?
+                        .into_iter()
+                        .find(|a| a.finding_id == id && a.expires.is_none_or(|d| d >= today));
+                    Ok(Some((f, history, acceptance)))
+                }
+            }
+        })
+        .await?;
+    let Some((finding, history, acceptance)) = found else {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            "no such finding; the Findings page lists them".into(),
+        ));
+    };
+    let control = rampart_core::catalogue()
+        .into_iter()
+        .find(|c| c.id == finding.control);
+    Ok(FindingDetail {
+        rationale: control.map(|c| c.rationale),
+        remediation_console: control.map(|c| c.remediation_console),
+        remediation_cli: control.map(|c| c.remediation_cli),
+        frameworks: control.map(|c| c.frameworks.to_vec()).unwrap_or_default(),
+        finding,
+        history,
+        acceptance,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptRequest {
+    pub reason: String,
+    /// YYYY-MM-DD; empty or absent: no expiry.
+    pub expires: Option<String>,
+}
+
+/// Records an accepted risk (operator or above) and its audit-log entry.
+pub async fn accept_risk(
+    state: &AppState,
+    who: &Principal,
+    id: String,
+    req: AcceptRequest,
+) -> Result<(), ApiError> {
+    let bad = |m: &str| ApiError(StatusCode::BAD_REQUEST, m.to_string());
+    let reason = req.reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(bad("a reason is required: say why the risk is accepted"));
+    }
+    let expires = match req
+        .expires
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(d) => {
+            let d: NaiveDate = d
+                .parse()
+                .map_err(|_| bad("expires must be a date, YYYY-MM-DD"))?;
+            if d < Utc::now().date_naive() {
+                return Err(bad("expires is in the past; choose a later date"));
+            }
+            Some(d)
+        }
+    };
+    // 404 for an unknown finding rather than an acceptance of nothing.
+    finding_data(state, id.clone()).await?;
+    let now = Utc::now();
+    let acceptance = rampart_store::Acceptance {
+        finding_id: id.clone(),
+        reason: reason.clone(),
+        who: who.name.clone(),
+        expires,
+        created_at: now,
+    };
+    let entry = AuditLogEntry {
+        at: now,
+        actor: who.name.clone(),
+        via: who.via().into(),
+        action: "finding.accept".into(),
+        target: id,
+        detail: format!(
+            "{reason}{}",
+            expires.map(|d| format!(" (until {d})")).unwrap_or_default()
+        ),
+    };
+    state
+        .db(move |s| {
+            s.accept(&acceptance)?;
+            s.append_audit(&entry)
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertView {
+    pub id: String,
+    pub run_id: i64,
+    pub alert: AlertRow,
+    pub state: Option<AlertStateRecord>,
+}
+
+/// The id `rampart_detect` gives the alert, from its stored columns.
+pub fn stored_alert_id(a: &AlertRow) -> String {
+    let event_id = a.event_id.as_deref();
+    rampart_detect::alert::alert_id(&a.rule_source, &a.rule_id, event_id, a.account.as_deref())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AlertQuery {
+    pub days: Option<i64>,
+    pub severity: Option<String>,
+    /// `new`, `acknowledged` or `resolved`.
+    pub state: Option<String>,
+    pub account: Option<String>,
+    pub rule: Option<String>,
+}
+
+/// The largest number of alerts one request lists (newest first).
+pub const MAX_ALERTS: usize = 500;
+
+pub async fn alerts_data(state: &AppState, q: &AlertQuery) -> Result<Vec<AlertView>, ApiError> {
+    let days = q.days.unwrap_or(7).clamp(1, 400);
+    let now = Utc::now();
+    let (rows, states) = state
+        .db(move |s| {
+            Ok((
+                s.alerts(now - Duration::days(days), now + Duration::days(1))?,
+                s.alert_states()?,
+            ))
+        })
+        .await?;
+    let states: std::collections::HashMap<String, AlertStateRecord> = states
+        .into_iter()
+        .map(|s| (s.alert_id.clone(), s))
+        .collect();
+    let severity = non_empty(&q.severity).and_then(|s| parse_severity(&s));
+    let want_state = non_empty(&q.state);
+    let mut out: Vec<AlertView> = rows
+        .into_iter()
+        .rev()
+        .map(|(run_id, alert)| {
+            let id = stored_alert_id(&alert);
+            AlertView {
+                state: states.get(&id).cloned(),
+                id,
+                run_id,
+                alert,
+            }
+        })
+        .filter(|v| severity.is_none_or(|s| v.alert.severity == s))
+        .filter(|v| {
+            want_state
+                .as_deref()
+                .is_none_or(|w| v.state.as_ref().map_or("new", |s| s.state.as_str()) == w)
+        })
+        .filter(|v| non_empty(&q.account).is_none_or(|a| v.alert.account.as_deref() == Some(&a)))
+        .filter(|v| non_empty(&q.rule).is_none_or(|r| v.alert.rule_id == r))
+        .collect();
+    out.truncate(MAX_ALERTS);
+    Ok(out)
+}
+
+/// One alert by id, looked up among the alerts of the last 400 days.
+pub async fn alert_data(state: &AppState, id: &str) -> Result<AlertView, ApiError> {
+    let all = alerts_data(
+        state,
+        &AlertQuery {
+            days: Some(400),
+            ..Default::default()
+        },
+    )
+    .await?;
+    all.into_iter().find(|a| a.id == id).ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            "no such alert in the last 400 days; the Alerts page lists them".into(),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AlertStateRequest {
+    /// `acknowledged` or `resolved`.
+    pub state: String,
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+pub async fn set_alert_state(
+    state: &AppState,
+    who: &Principal,
+    id: String,
+    req: AlertStateRequest,
+) -> Result<(), ApiError> {
+    let new_state = req.state.trim().to_ascii_lowercase();
+    if new_state != "acknowledged" && new_state != "resolved" {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "state must be acknowledged or resolved".into(),
+        ));
+    }
+    if new_state == "resolved" && req.comment.trim().is_empty() {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "resolving an alert needs a comment saying why".into(),
+        ));
+    }
+    alert_data(state, &id).await?;
+    let now = Utc::now();
+    let assignee = non_empty(&req.assignee);
+    let record = AlertStateRecord {
+        alert_id: id.clone(),
+        state: new_state.clone(),
+        assignee: assignee.clone(),
+        comment: req.comment.trim().to_string(),
+        updated_by: who.name.clone(),
+        updated_at: now,
+    };
+    let entry = AuditLogEntry {
+        at: now,
+        actor: who.name.clone(),
+        via: who.via().into(),
+        action: format!("alert.{new_state}"),
+        target: id,
+        detail: format!(
+            "{}{}",
+            req.comment.trim(),
+            assignee
+                .map(|a| format!(" (assigned to {a})"))
+                .unwrap_or_default()
+        ),
+    };
+    state
+        .db(move |s| {
+            s.set_alert_state(&record)?;
+            s.append_audit(&entry)
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftView {
+    pub run: Option<RunSummary>,
+    pub changes: Vec<ChangeRow>,
+    /// What applies them (the dashboard cannot reach AWS by itself).
+    pub cli: String,
+}
+
+pub async fn drift_data(state: &AppState) -> Result<DriftView, String> {
+    state
+        .db(|s| {
+            let latest = [RunKind::Plan, RunKind::Drift]
+                .into_iter()
+                .filter_map(|k| s.runs(Some(k), None, Some(1)).ok()?.into_iter().next())
+                .max_by_key(|r| r.id);
+            let changes = match &latest {
+                Some(r) => s
+                    .changes(r.kind, r.started_at, r.started_at + Duration::seconds(1))?
+                    .into_iter()
+                    .filter(|(id, _)| *id == r.id)
+                    .map(|(_, c)| c)
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok(DriftView {
+                run: latest,
+                changes,
+                cli: "rampart plan && rampart apply".into(),
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct ControlView {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub frameworks: &'static [&'static str],
+    pub rationale: &'static str,
+}
+
+pub fn catalogue_data() -> Vec<ControlView> {
+    rampart_core::catalogue()
+        .into_iter()
+        .map(|c| ControlView {
+            id: c.id,
+            title: c.title,
+            severity: c.severity,
+            frameworks: c.frameworks,
+            rationale: c.rationale,
+        })
+        .collect()
+}
+
+// JSON handlers.
+
+pub async fn overview(State(state): State<AppState>) -> ApiResult<Overview> {
+    Ok(Json(overview_data(&state).await?))
+}
+
+pub async fn findings(
+    State(state): State<AppState>,
+    Query(q): Query<FindingQuery>,
+) -> ApiResult<FindingPage> {
+    Ok(Json(findings_data(&state, &q).await?))
+}
+
+pub async fn finding(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<FindingDetail> {
+    Ok(Json(finding_data(&state, id).await?))
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(req): Json<AcceptRequest>,
+) -> ApiResult<serde_json::Value> {
+    accept_risk(&state, &who, id.clone(), req).await?;
+    Ok(Json(serde_json::json!({ "accepted": id, "by": who.name })))
+}
+
+pub async fn accounts(State(state): State<AppState>) -> ApiResult<Vec<AccountScore>> {
+    Ok(Json(overview_data(&state).await?.accounts))
+}
+
+pub async fn alerts(
+    State(state): State<AppState>,
+    Query(q): Query<AlertQuery>,
+) -> ApiResult<Vec<AlertView>> {
+    Ok(Json(alerts_data(&state, &q).await?))
+}
+
+pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<AlertView> {
+    Ok(Json(alert_data(&state, &id).await?))
+}
+
+pub async fn alert_state(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(req): Json<AlertStateRequest>,
+) -> ApiResult<AlertView> {
+    set_alert_state(&state, &who, id.clone(), req).await?;
+    Ok(Json(alert_data(&state, &id).await?))
+}
+
+pub async fn drift(State(state): State<AppState>) -> ApiResult<DriftView> {
+    Ok(Json(drift_data(&state).await?))
+}
+
+pub async fn catalogue() -> Json<Vec<ControlView>> {
+    Json(catalogue_data())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LimitQuery {
+    pub limit: Option<usize>,
+}
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    Query(q): Query<LimitQuery>,
+) -> ApiResult<Vec<AuditLogEntry>> {
+    let limit = q.limit.unwrap_or(200).clamp(1, 5000);
+    Ok(Json(state.db(move |s| s.audit_log(limit)).await?))
+}
+
+/// The OpenAPI 3 document, generated from the route table.
+pub fn openapi_document() -> serde_json::Value {
+    let mut paths = serde_json::Map::new();
+    for spec in ROUTES.iter().filter(|r| r.kind == Kind::Api) {
+        let params: Vec<serde_json::Value> = spec
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| {
+                serde_json::json!({
+                    "name": name, "in": "path", "required": true, "schema": {"type": "string"}
+                })
+            })
+            .collect();
+        let mut op = serde_json::json!({
+            "summary": spec.summary,
+            "description": format!("Needs the {} role.", spec.least_role()),
+            "parameters": params,
+            "security": [{"bearer": []}],
+            "responses": {
+                "200": {"description": "OK"},
+                "401": {"description": "No valid token"},
+                "403": {"description": format!("The token's role is below {}", spec.least_role())}
+            }
+        });
+        if spec.method == "POST" {
+            op["requestBody"] = serde_json::json!({
+                "required": true,
+                "content": {"application/json": {"schema": {"type": "object"}}}
+            });
+        }
+        let entry = paths
+            .entry(spec.path.to_string())
+            .or_insert_with(|| serde_json::json!({}));
+        entry[spec.method.to_ascii_lowercase()] = op;
+    }
+    serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "rampart serve", "version": env!("CARGO_PKG_VERSION")},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    })
+}
+
+pub async fn openapi() -> Json<serde_json::Value> {
+    Json(openapi_document())
+}
+
+/// Prometheus text: open findings and recent alerts by severity, runs by kind and outcome,
+/// and the duration of the last run of each kind.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let (open, alerts, runs) = state
+        .db(move |s| {
+            Ok((
+                s.open_by_severity()?,
+                s.alerts(now - Duration::days(7), now + Duration::days(1))?,
+                s.runs(None, None, Some(10_000))?,
+            ))
+        })
+        .await?;
+    let mut out = String::new();
+    out.push_str("# HELP rampart_findings_open Open, unsuppressed findings.\n");
+    out.push_str("# TYPE rampart_findings_open gauge\n");
+    for (sev, n) in &open {
+        out.push_str(&format!(
+            "rampart_findings_open{{severity=\"{}\"}} {n}\n",
+            sev.as_str()
+        ));
+    }
+    let mut by_sev: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (_, a) in &alerts {
+        *by_sev.entry(a.severity.as_str()).or_default() += 1;
+    }
+    out.push_str("# HELP rampart_alerts_7d Alerts of the last 7 days.\n");
+    out.push_str("# TYPE rampart_alerts_7d gauge\n");
+    for (sev, n) in by_sev {
+        out.push_str(&format!("rampart_alerts_7d{{severity=\"{sev}\"}} {n}\n"));
+    }
+    let mut by_kind: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
+    let mut last: std::collections::BTreeMap<&str, f64> = Default::default();
+    for r in &runs {
+        let outcome = if r.error > 0 || r.collection_errors > 0 {
+            "error"
+        } else {
+            "ok"
+        };
+        *by_kind.entry((r.kind.as_str(), outcome)).or_default() += 1;
+        last.entry(r.kind.as_str())
+            .or_insert_with(|| (r.finished_at - r.started_at).num_milliseconds() as f64 / 1000.0);
+    }
+    out.push_str("# HELP rampart_runs Recorded runs by kind and outcome.\n");
+    out.push_str("# TYPE rampart_runs gauge\n");
+    for ((kind, outcome), n) in by_kind {
+        out.push_str(&format!(
+            "rampart_runs{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}\n"
+        ));
+    }
+    out.push_str(
+        "# HELP rampart_last_run_duration_seconds Duration of the last run of each kind.\n",
+    );
+    out.push_str("# TYPE rampart_last_run_duration_seconds gauge\n");
+    for (kind, secs) in last {
+        out.push_str(&format!(
+            "rampart_last_run_duration_seconds{{kind=\"{kind}\"}} {secs}\n"
+        ));
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}

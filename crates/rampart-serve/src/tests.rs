@@ -1,0 +1,876 @@
+//! HTTP-level tests through the whole router (tower's `oneshot`): every route's role, CSRF,
+//! cookie flags, security headers, throttling, tokens, login links and the audit log.
+
+use crate::auth::{self, Role, SESSION_COOKIE};
+use crate::routes::{CSP, Kind, ROUTES};
+use crate::{AppState, Listen, app};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use chrono::{Duration, Utc};
+use rampart_store::testing::{TestDb, sqlite_db};
+use rampart_store::*;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const HOST: &str = "127.0.0.1:8080";
+const PASSWORD: &str = "correct horse battery";
+
+struct Fixture {
+    _db: TestDb,
+    state: AppState,
+    finding_id: String,
+    alert_id: String,
+}
+
+fn listen() -> Listen {
+    Listen {
+        addr: HOST.parse().unwrap(),
+        tls: None,
+        behind_proxy: false,
+    }
+}
+
+/// A store with one audit (two findings), one detect run (one alert), one plan (one change)
+/// and a user per role.
+fn fixture() -> Fixture {
+    let db = sqlite_db();
+    let mut store = db.open();
+    let now = Utc::now();
+    let finding = |id: &str, status: &str| -> rampart_core::Finding {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "control": "cis-1.4", "title": "root keys", "frameworks": [],
+            "status": status, "severity": "HIGH", "account_id": "111111111111",
+            "region": "global", "resource": "root", "message": "evidence <b>",
+            "remediation": "delete them",
+        }))
+        .unwrap()
+    };
+    store
+        .record_audit(
+            &AuditRun {
+                started_at: now - Duration::hours(1),
+                finished_at: now - Duration::minutes(58),
+                source: "test".into(),
+                organization_id: Some("o-test".into()),
+                framework: None,
+                rampart_version: "0".into(),
+                catalogue_version: "0".into(),
+                accounts: vec![ObservedAccount {
+                    account_id: "111111111111".into(),
+                    name: "prod".into(),
+                    ou_path: "Root/Workloads".into(),
+                    regions: vec!["global".into()],
+                    unreachable: false,
+                }],
+                collection_errors: vec![],
+                controls: vec!["cis-1.4".into()],
+            },
+            &[finding("rf-aaaa", "FAIL"), finding("rf-bbbb", "PASS")],
+        )
+        .unwrap();
+    let alert = AlertRow {
+        rule_id: "root-login".into(),
+        rule_source: "builtin".into(),
+        title: "Root console login".into(),
+        severity: rampart_core::Severity::Critical,
+        account: Some("111111111111".into()),
+        region: Some("us-east-1".into()),
+        principal: Some("root".into()),
+        event_time: Some(now - Duration::hours(2)),
+        event_id: Some("ev-1".into()),
+        resource: None,
+        count: 1,
+        json: "{\"eventName\":\"ConsoleLogin\"}".into(),
+    };
+    let alert_id = crate::api::stored_alert_id(&alert);
+    store
+        .record_detect(
+            &DetectRun {
+                started_at: now - Duration::minutes(30),
+                finished_at: now - Duration::minutes(29),
+                source: "test".into(),
+                events: 1,
+                skipped: 0,
+                files: 1,
+                rules: 1,
+            },
+            &[alert],
+        )
+        .unwrap();
+    store
+        .record_plan(
+            &PlanRun {
+                kind: RunKind::Plan,
+                started_at: now - Duration::minutes(20),
+                finished_at: now - Duration::minutes(19),
+                organization_id: Some("o-test".into()),
+                unobserved: vec![],
+            },
+            &[ChangeRow {
+                change_id: "scp-attach".into(),
+                account: "111111111111".into(),
+                region: None,
+                action: "attach".into(),
+                description: "attach the baseline SCP".into(),
+                destructive: false,
+                json: "{}".into(),
+            }],
+        )
+        .unwrap();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    for role in Role::ALL {
+        store
+            .add_user(&UserRecord {
+                name: role.as_str().into(),
+                role: role.as_str().into(),
+                password_hash: hash.clone(),
+                created_at: now,
+            })
+            .unwrap();
+    }
+    Fixture {
+        state: AppState::new(store, &listen()),
+        _db: db,
+        finding_id: "rf-aaaa".into(),
+        alert_id,
+    }
+}
+
+/// A fresh session of `role`'s user: (cookie value, CSRF token).
+fn session(state: &AppState, role: Role) -> (String, String) {
+    let id = auth::random_secret();
+    let csrf = auth::random_secret();
+    state
+        .store
+        .lock()
+        .unwrap()
+        .create_session(&SessionRecord {
+            id_hash: auth::digest(&id),
+            user: role.as_str().into(),
+            csrf: csrf.clone(),
+            created_at: Utc::now(),
+            expires_at: Utc::now() + Duration::hours(1),
+        })
+        .unwrap();
+    (id, csrf)
+}
+
+fn token(state: &AppState, role: Role, name: &str, expires_in: Duration) -> String {
+    let secret = auth::random_secret();
+    state
+        .store
+        .lock()
+        .unwrap()
+        .create_api_token(&ApiTokenRecord {
+            name: name.into(),
+            token_hash: auth::digest(&secret),
+            role: role.as_str().into(),
+            created_by: "test".into(),
+            created_at: Utc::now(),
+            expires_at: Utc::now() + expires_in,
+            revoked_at: None,
+        })
+        .unwrap();
+    secret
+}
+
+async fn send(state: &AppState, req: Request<Body>) -> axum::response::Response {
+    let mut req = req;
+    req.extensions_mut()
+        .insert(ConnectInfo::<SocketAddr>("10.0.0.7:5000".parse().unwrap()));
+    app(state.clone()).oneshot(req).await.unwrap()
+}
+
+async fn body_text(resp: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn page_post(path: &str, cookie: &str, form: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_string()))
+        .unwrap()
+}
+
+fn concrete(path: &str, f: &Fixture) -> String {
+    path.replace(
+        "{id}",
+        if path.contains("alerts") {
+            &f.alert_id
+        } else {
+            &f.finding_id
+        },
+    )
+    .replace("{token}", "nonexistent")
+    .replace("{file}", "style.css")
+}
+
+/// Who asks in the role table: nobody, or a user/token of a role.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Anonymous,
+    As(Role),
+}
+
+async fn call(
+    f: &Fixture,
+    spec: &crate::routes::RouteSpec,
+    caller: Caller,
+) -> axum::response::Response {
+    let path = concrete(spec.path, f);
+    let mut req = match (spec.kind, spec.method) {
+        (Kind::Page, "GET") => Request::get(&path)
+            .header(header::HOST, HOST)
+            .body(Body::empty())
+            .unwrap(),
+        (Kind::Page, _) => {
+            let form = if path.contains("/accept") {
+                "reason=known+risk"
+            } else if path.contains("/state") {
+                "state=acknowledged&comment=on+it"
+            } else {
+                ""
+            };
+            page_post(&path, "none", form)
+        }
+        (Kind::Api, "GET") => Request::get(&path).body(Body::empty()).unwrap(),
+        (Kind::Api, _) => {
+            let json = if path.contains("/accept") {
+                r#"{"reason":"known risk"}"#
+            } else {
+                r#"{"state":"acknowledged","comment":"on it"}"#
+            };
+            Request::post(&path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json))
+                .unwrap()
+        }
+    };
+    if let Caller::As(role) = caller {
+        match spec.kind {
+            Kind::Page => {
+                let (cookie, csrf) = session(&f.state, role);
+                let h = req.headers_mut();
+                h.insert(
+                    header::COOKIE,
+                    format!("{SESSION_COOKIE}={cookie}").parse().unwrap(),
+                );
+                if spec.method == "POST" {
+                    let body = axum::body::to_bytes(std::mem::take(req.body_mut()), 1 << 16)
+                        .await
+                        .unwrap();
+                    let mut form = String::from_utf8(body.to_vec()).unwrap();
+                    if !form.is_empty() {
+                        form.push('&');
+                    }
+                    form.push_str(&format!("csrf={csrf}"));
+                    *req.body_mut() = Body::from(form);
+                }
+            }
+            Kind::Api => {
+                let t = token(
+                    &f.state,
+                    role,
+                    &auth::random_secret()[..12],
+                    Duration::days(1),
+                );
+                req.headers_mut().insert(
+                    header::AUTHORIZATION,
+                    format!("Bearer {t}").parse().unwrap(),
+                );
+            }
+        }
+    }
+    send(&f.state, req).await
+}
+
+#[tokio::test]
+async fn every_route_enforces_its_role() {
+    let f = fixture();
+    let mut checked = 0;
+    for spec in ROUTES.iter().filter(|s| s.role.is_some()) {
+        let least = spec.least_role();
+        for caller in [
+            Caller::Anonymous,
+            Caller::As(Role::Viewer),
+            Caller::As(Role::Operator),
+            Caller::As(Role::Admin),
+        ] {
+            let resp = call(&f, spec, caller).await;
+            let status = resp.status();
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .map(|l| l.to_str().unwrap().to_string());
+            let what = format!("{} {} as {caller:?}", spec.method, spec.path);
+            match (caller, spec.kind) {
+                (Caller::Anonymous, Kind::Page) => {
+                    assert_eq!(status, StatusCode::SEE_OTHER, "{what}");
+                    assert!(location.unwrap().starts_with("/login"), "{what}");
+                }
+                (Caller::Anonymous, Kind::Api) => {
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}")
+                }
+                (Caller::As(role), _) if role < least => {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{what}")
+                }
+                (Caller::As(_), Kind::Page) if spec.method == "POST" => {
+                    assert_eq!(status, StatusCode::SEE_OTHER, "{what}")
+                }
+                (Caller::As(_), _) => {
+                    let body = body_text(resp).await;
+                    assert_eq!(status, StatusCode::OK, "{what}: {body}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4 * 20, "{checked} checks");
+}
+
+#[tokio::test]
+async fn anonymous_routes_are_only_health_login_and_assets() {
+    let anonymous: Vec<&str> = ROUTES
+        .iter()
+        .filter(|s| s.role.is_none())
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(
+        anonymous,
+        vec![
+            "/healthz",
+            "/login",
+            "/login",
+            "/login/link/{token}",
+            "/static/{file}"
+        ]
+    );
+    let f = fixture();
+    for (path, ctype) in [
+        ("/healthz", "text/plain"),
+        ("/login", "text/html"),
+        ("/static/style.css", "text/css"),
+        ("/static/app.js", "text/javascript"),
+        ("/static/icon.svg", "image/svg+xml"),
+    ] {
+        let resp = send(&f.state, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let ct = resp.headers()[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(ct.starts_with(ctype), "{path}: {ct}");
+    }
+    let resp = send(
+        &f.state,
+        Request::get("/static/nope.js").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn forged_cross_site_posts_are_rejected() {
+    let f = fixture();
+    let path = format!("/findings/{}/accept", f.finding_id);
+    let (cookie, csrf) = session(&f.state, Role::Admin);
+    // No token, a wrong token, the right token from another origin, no origin at all.
+    let cases = [
+        page_post(&path, &cookie, "reason=x"),
+        page_post(&path, &cookie, "reason=x&csrf=0000"),
+        {
+            let mut r = page_post(&path, &cookie, &format!("reason=x&csrf={csrf}"));
+            r.headers_mut()
+                .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+            r
+        },
+        {
+            let mut r = page_post(&path, &cookie, &format!("reason=x&csrf={csrf}"));
+            r.headers_mut().remove(header::ORIGIN);
+            r
+        },
+    ];
+    for req in cases {
+        let resp = send(&f.state, req).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    }
+    assert!(
+        f.state
+            .store
+            .lock()
+            .unwrap()
+            .acceptances()
+            .unwrap()
+            .is_empty()
+    );
+    // A Referer from our own site stands in for a missing Origin.
+    let mut ok = page_post(&path, &cookie, &format!("reason=x&csrf={csrf}"));
+    ok.headers_mut().remove(header::ORIGIN);
+    ok.headers_mut().insert(
+        header::REFERER,
+        format!("http://{HOST}/findings").parse().unwrap(),
+    );
+    assert_eq!(send(&f.state, ok).await.status(), StatusCode::SEE_OTHER);
+    // A cross-site login is refused too (login CSRF).
+    let mut login = login_request("viewer", PASSWORD);
+    login
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    assert_eq!(send(&f.state, login).await.status(), StatusCode::FORBIDDEN);
+}
+
+fn login_request(user: &str, password: &str) -> Request<Body> {
+    Request::post("/login")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "user={user}&password={}&next=%2Ffindings",
+            password.replace(' ', "+")
+        )))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_cookie_and_rotates_the_session() {
+    let f = fixture();
+    let (old_cookie, _) = session(&f.state, Role::Viewer);
+    let mut req = login_request("viewer", PASSWORD);
+    req.headers_mut().insert(
+        header::COOKIE,
+        format!("{SESSION_COOKIE}={old_cookie}").parse().unwrap(),
+    );
+    let resp = send(&f.state, req).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[header::LOCATION], "/findings");
+    let cookie = resp.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain loopback HTTP: {cookie}");
+    let new_value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix(&format!("{SESSION_COOKIE}="))
+        .unwrap()
+        .to_string();
+    assert_ne!(new_value, old_cookie);
+    let store = f.state.store.lock().unwrap();
+    assert!(
+        store
+            .session(&auth::digest(&old_cookie), Utc::now())
+            .unwrap()
+            .is_none(),
+        "old session ended"
+    );
+    assert!(
+        store
+            .session(&auth::digest(&new_value), Utc::now())
+            .unwrap()
+            .is_some()
+    );
+    drop(store);
+    // Behind a TLS-terminating proxy the cookie is Secure.
+    let mut secure = f.state.clone();
+    secure.secure_cookies = true;
+    let resp = send(&secure, login_request("admin", PASSWORD)).await;
+    assert!(
+        resp.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+    // A login never redirects off-site.
+    let mut req = login_request("admin", PASSWORD);
+    *req.body_mut() = Body::from(format!(
+        "user=admin&password={}&next=%2F%2Fevil.example",
+        PASSWORD.replace(' ', "+")
+    ));
+    let resp = send(&f.state, req).await;
+    assert_eq!(resp.headers()[header::LOCATION], "/");
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let f = fixture();
+    let (cookie, csrf) = session(&f.state, Role::Viewer);
+    let resp = send(
+        &f.state,
+        page_post("/logout", &cookie, &format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        resp.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let again = Request::get("/")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&f.state, again).await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn security_headers_on_every_response() {
+    let f = fixture();
+    let (cookie, _) = session(&f.state, Role::Viewer);
+    let authed = |p: &str| {
+        Request::get(p)
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let reqs = vec![
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+        Request::get("/login").body(Body::empty()).unwrap(),
+        Request::get("/no/such/page").body(Body::empty()).unwrap(),
+        Request::get("/api/v1/findings")
+            .body(Body::empty())
+            .unwrap(),
+        authed("/"),
+        authed("/findings"),
+        authed(&format!("/findings/{}", f.finding_id)),
+    ];
+    for req in reqs {
+        let path = req.uri().to_string();
+        let resp = send(&f.state, req).await;
+        let h = resp.headers();
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert_eq!(csp, CSP, "{path}");
+        assert!(!csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("script-src 'self'") && csp.contains("style-src 'self'"));
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(h[header::REFERRER_POLICY], "same-origin", "{path}");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store", "{path}");
+        if resp.status() == StatusCode::OK
+            && h[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        {
+            let body = body_text(resp).await;
+            assert!(
+                !body.contains("<script>") && !body.contains("style="),
+                "{path}: inline code"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_user_and_address() {
+    let f = fixture();
+    for _ in 0..auth::Throttle::FREE {
+        let resp = send(&f.state, login_request("operator", "wrong password!")).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now.
+    let resp = send(&f.state, login_request("operator", PASSWORD)).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key(header::RETRY_AFTER));
+    // The same address is throttled for another user name too.
+    let resp = send(&f.state, login_request("admin", PASSWORD)).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another address and user are not.
+    let mut other = login_request("viewer", PASSWORD);
+    other
+        .extensions_mut()
+        .insert(ConnectInfo::<SocketAddr>("10.0.0.8:1".parse().unwrap()));
+    let resp = app(f.state.clone()).oneshot(other).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+#[test]
+fn backoff_grows_exponentially_and_is_capped() {
+    let mut t = auth::Throttle::default();
+    let start = std::time::Instant::now();
+    let keys = vec!["user:x".to_string()];
+    let mut waits = Vec::new();
+    for _ in 0..20 {
+        t.failed(&keys, start);
+        waits.push(t.wait(&keys, start).as_secs());
+    }
+    assert_eq!(&waits[..6], &[0, 0, 1, 2, 4, 8]);
+    assert_eq!(*waits.last().unwrap(), 15 * 60);
+    t.succeeded("user:x");
+    assert!(t.wait(&keys, start).is_zero());
+}
+
+#[tokio::test]
+async fn expired_and_revoked_tokens_are_refused() {
+    let f = fixture();
+    let live = token(&f.state, Role::Viewer, "live", Duration::days(1));
+    let expired = token(&f.state, Role::Admin, "old", Duration::seconds(-1));
+    let get = |t: &str| {
+        Request::get("/api/v1/findings")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&f.state, get(&live)).await.status(), StatusCode::OK);
+    assert_eq!(
+        send(&f.state, get(&expired)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&f.state, get("not-a-token")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    f.state
+        .store
+        .lock()
+        .unwrap()
+        .revoke_api_token("live", Utc::now())
+        .unwrap();
+    assert_eq!(
+        send(&f.state, get(&live)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A session cookie does not open the API (tokens only: no CSRF exposure there).
+    let (cookie, _) = session(&f.state, Role::Admin);
+    let req = Request::get("/api/v1/findings")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&f.state, req).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
+    let f = fixture();
+    let (cookie, csrf) = session(&f.state, Role::Operator);
+    let resp = send(
+        &f.state,
+        page_post(
+            &format!("/findings/{}/accept", f.finding_id),
+            &cookie,
+            &format!("reason=legacy+ledger&expires=2099-01-01&csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let t = token(&f.state, Role::Operator, "bot", Duration::days(1));
+    let req = Request::post(format!("/api/v1/alerts/{}/state", f.alert_id))
+        .header(header::AUTHORIZATION, format!("Bearer {t}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            r#"{"state":"resolved","comment":"expected","assignee":"ana"}"#,
+        ))
+        .unwrap();
+    let resp = send(&f.state, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&body_text(resp).await).unwrap();
+    assert_eq!(body["state"]["state"], "resolved");
+    let log = f.state.store.lock().unwrap().audit_log(10).unwrap();
+    let summary: Vec<_> = log
+        .iter()
+        .map(|e| (e.actor.as_str(), e.via.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("token:bot", "api", "alert.resolved"),
+            ("operator", "ui", "finding.accept")
+        ]
+    );
+    assert!(log[1].detail.contains("legacy ledger") && log[1].detail.contains("2099-01-01"));
+    // The finding page shows it SUPPRESSED with who accepted it.
+    let req = Request::get(format!("/findings/{}", f.finding_id))
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    let html = body_text(send(&f.state, req).await).await;
+    assert!(html.contains("id=\"finding-status\">SUPPRESSED"), "{html}");
+    assert!(html.contains("Risk accepted by operator"));
+    assert!(html.contains("evidence &lt;b&gt;"), "evidence is escaped");
+    // Bad input is refused without a change.
+    let resp = send(
+        &f.state,
+        page_post(
+            &format!("/findings/{}/accept", f.finding_id),
+            &cookie,
+            &format!("reason=x&expires=2001-01-01&csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        f.state.store.lock().unwrap().audit_log(10).unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn finding_filters_and_pages() {
+    let f = fixture();
+    let t = token(&f.state, Role::Viewer, "ro", Duration::days(1));
+    let get = |q: &str| {
+        Request::get(format!("/api/v1/findings?{q}"))
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ids = |v: serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let run = |q: &'static str| {
+        let state = f.state.clone();
+        let req = get(q);
+        async move {
+            let resp = send(&state, req).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{q}");
+            serde_json::from_str::<serde_json::Value>(&body_text(resp).await).unwrap()
+        }
+    };
+    assert_eq!(ids(run("status=open").await), vec!["rf-aaaa"]);
+    assert_eq!(ids(run("status=PASS").await), vec!["rf-bbbb"]);
+    assert_eq!(ids(run("ou=Root/Workloads&severity=high").await).len(), 2);
+    assert!(ids(run("ou=Root/Sandbox").await).is_empty());
+    assert_eq!(ids(run("framework=no-such-framework").await).len(), 0);
+    let page1 = run("limit=1").await;
+    assert_eq!(ids(page1.clone()), vec!["rf-aaaa"]);
+    assert_eq!(page1["next_after"], "rf-aaaa");
+    let page2 = run("limit=1&after=rf-aaaa").await;
+    assert_eq!(ids(page2.clone()), vec!["rf-bbbb"]);
+    assert!(page2["next_after"].is_null());
+    let resp = send(&f.state, get("severity=bogus")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn one_time_login_links_work_once() {
+    let f = fixture();
+    let secret = auth::random_secret();
+    f.state
+        .store
+        .lock()
+        .unwrap()
+        .create_login_link(
+            &auth::digest(&secret),
+            "admin",
+            Utc::now() + Duration::minutes(10),
+        )
+        .unwrap();
+    let get = || {
+        Request::get(format!("/login/link/{secret}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let resp = send(&f.state, get()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        resp.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
+    assert_eq!(send(&f.state, get()).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn openapi_and_metrics_come_from_the_route_table_and_store() {
+    let f = fixture();
+    let doc = crate::api::openapi_document();
+    let api_routes = ROUTES.iter().filter(|r| r.kind == Kind::Api);
+    for r in api_routes {
+        let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} missing from OpenAPI",
+            r.method,
+            r.path
+        );
+        assert!(
+            op["description"]
+                .as_str()
+                .unwrap()
+                .contains(r.least_role().as_str())
+        );
+    }
+    let t = token(&f.state, Role::Viewer, "prom", Duration::days(1));
+    let req = Request::get("/metrics")
+        .header(header::AUTHORIZATION, format!("Bearer {t}"))
+        .body(Body::empty())
+        .unwrap();
+    let text = body_text(send(&f.state, req).await).await;
+    for line in [
+        "rampart_findings_open{severity=\"HIGH\"} 1",
+        "rampart_alerts_7d{severity=\"CRITICAL\"} 1",
+        "rampart_runs{kind=\"audit\",outcome=\"ok\"} 1",
+        "rampart_last_run_duration_seconds{kind=\"audit\"} 120",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
+    }
+}
+
+#[test]
+fn non_loopback_needs_tls_or_a_proxy() {
+    let mut l = listen();
+    assert!(l.check().is_ok());
+    l.addr = "0.0.0.0:8080".parse().unwrap();
+    let err = l.check().unwrap_err();
+    assert!(err.contains("refusing to listen on 0.0.0.0:8080") && err.contains("--behind-proxy"));
+    l.behind_proxy = true;
+    assert!(l.check().is_ok());
+    assert!(l.secure_cookies());
+    l.tls = Some(("c.pem".into(), "k.pem".into()));
+    assert!(l.check().unwrap_err().contains("TLS"));
+    let v6: Listen = Listen {
+        addr: "[::1]:8080".parse().unwrap(),
+        tls: None,
+        behind_proxy: false,
+    };
+    assert!(v6.check().is_ok());
+}
+
+#[tokio::test]
+async fn a_real_listener_answers_health() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = fixture();
+    let mut l = listen();
+    l.addr = "127.0.0.1:0".parse().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = f.state.clone();
+    let server = tokio::spawn(async move {
+        crate::serve(state, &l, |addr| {
+            let _ = tx.send(addr);
+        })
+        .await
+    });
+    let addr = rx.await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.to_ascii_lowercase().contains("content-security-policy"));
+    server.abort();
+}
+
+#[test]
+fn passwords_hash_with_argon2id_and_verify() {
+    let h = auth::hash_password(PASSWORD).unwrap();
+    assert!(h.starts_with("$argon2id$"));
+    assert!(auth::verify_password(PASSWORD, &h));
+    assert!(!auth::verify_password("another password", &h));
+    assert!(!auth::verify_password(PASSWORD, "not a hash"));
+    assert!(auth::check_password_policy("short").is_err());
+}
