@@ -47,10 +47,9 @@ impl Listen {
     /// is refused with the way to get TLS today.
     pub fn check(&self) -> Result<(), String> {
         if self.tls.is_some() {
-            return Err(format!(
-                "--tls-cert/--tls-key: TLS inside rampart serve is not available yet; listen on 127.0.0.1 and terminate TLS in a reverse proxy (then pass --behind-proxy to listen on {})",
-                self.addr
-            ));
+            return Err(
+                "--tls-cert/--tls-key: TLS inside rampart serve is not available yet; terminate TLS in a reverse proxy in front of it and pass --behind-proxy".into(),
+            );
         }
         if !self.addr.ip().is_loopback() && !self.behind_proxy {
             return Err(format!(

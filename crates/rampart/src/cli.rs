@@ -135,4 +135,6 @@ pub enum Command {
     /// Questions about IAM: who can become admin, what was granted and never used.
     #[command(subcommand)]
     Iam(crate::cmd::iam::IamCommand),
+    /// The dashboard and JSON API over the history store; its users and API tokens.
+    Serve(crate::cmd::serve::ServeArgs),
 }

@@ -31,6 +31,13 @@ pub struct DemoArgs {
     /// Where to write the weekly report of the demo history (HTML).
     #[arg(long, value_name = "PATH", default_value = "rampart-weekly.html")]
     pub weekly: PathBuf,
+    /// Then start the dashboard (`rampart serve`) on the demo history and print a one-time
+    /// login link.
+    #[arg(long)]
+    pub serve: bool,
+    /// Where `--serve` listens (loopback).
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// The demo's `rampart.toml`: allowed regions and one accepted risk, to show suppressions.
@@ -64,6 +71,9 @@ pub fn run(g: &Global, a: &DemoArgs) -> anyhow::Result<Exit> {
     detect_step(g)?;
     baseline_step(g, &snapshot)?;
     history_step(g, a)?;
+    if a.serve {
+        crate::cmd::serve::demo(g, &format!("sqlite://{}", a.history.display()), a.listen)?;
+    }
     Ok(Exit::Ok)
 }
 

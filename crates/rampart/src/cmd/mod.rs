@@ -23,6 +23,7 @@ pub mod policy_generate;
 pub mod rules;
 pub mod runbook;
 pub mod s3;
+pub mod serve;
 pub mod store;
 pub mod weekly;
 
@@ -51,5 +52,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Store(c) => store::run(g, c),
         Command::Iac(a) => iac::run(g, a),
         Command::Iam(c) => iam::run(g, c),
+        Command::Serve(a) => serve::run(g, a),
     }
 }
