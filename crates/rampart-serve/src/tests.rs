@@ -463,21 +463,22 @@ async fn login_sets_a_strict_cookie_and_rotates_the_session() {
         .unwrap()
         .to_string();
     assert_ne!(new_value, old_cookie);
-    let store = f.state.store.lock().unwrap();
-    assert!(
-        store
-            .session(&auth::digest(&old_cookie), Utc::now())
-            .unwrap()
-            .is_none(),
-        "old session ended"
-    );
-    assert!(
-        store
-            .session(&auth::digest(&new_value), Utc::now())
-            .unwrap()
-            .is_some()
-    );
-    drop(store);
+    {
+        let store = f.state.store.lock().unwrap();
+        assert!(
+            store
+                .session(&auth::digest(&old_cookie), Utc::now())
+                .unwrap()
+                .is_none(),
+            "old session ended"
+        );
+        assert!(
+            store
+                .session(&auth::digest(&new_value), Utc::now())
+                .unwrap()
+                .is_some()
+        );
+    }
     // Behind a TLS-terminating proxy the cookie is Secure.
     let mut secure = f.state.clone();
     secure.secure_cookies = true;
