@@ -130,6 +130,9 @@ fn non_empty(v: &Option<String>) -> Option<String> {
 #[derive(Debug, Serialize)]
 pub struct FindingPage {
     pub findings: Vec<FindingLife>,
+    /// Ids on this page whose risk is accepted in the store (unexpired): SUPPRESSED now,
+    /// and counted so from the next recorded audit.
+    pub accepted: Vec<String>,
     /// Pass as `after` for the next page; None on the last.
     pub next_after: Option<String>,
 }
@@ -189,8 +192,9 @@ pub async fn findings_data(state: &AppState, q: &FindingQuery) -> Result<Finding
         after: non_empty(&q.after),
     };
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let mut findings = state
-        .db(move |s| s.findings_page(&filter, limit + 1))
+    let today = Utc::now().date_naive();
+    let (mut findings, acceptances) = state
+        .db(move |s| Ok((s.findings_page(&filter, limit + 1)?, s.acceptances()?)))
         .await?;
     let next_after = if findings.len() > limit {
         findings.truncate(limit);
@@ -198,8 +202,18 @@ pub async fn findings_data(state: &AppState, q: &FindingQuery) -> Result<Finding
     } else {
         None
     };
+    let accepted = findings
+        .iter()
+        .filter(|f| {
+            acceptances
+                .iter()
+                .any(|a| a.finding_id == f.id && a.expires.is_none_or(|d| d >= today))
+        })
+        .map(|f| f.id.clone())
+        .collect();
     Ok(FindingPage {
         findings,
+        accepted,
         next_after,
     })
 }

@@ -344,8 +344,8 @@ fn text_input(name: &str, label: &str, value: Option<&str>) -> String {
     )
 }
 
-fn shown_status(f: &rampart_store::FindingLife) -> String {
-    if f.suppressed.is_some() {
+fn shown_status(f: &rampart_store::FindingLife, accepted: &[String]) -> String {
+    if f.suppressed.is_some() || accepted.contains(&f.id) {
         "SUPPRESSED".into()
     } else {
         f.status.as_str().into()
@@ -394,7 +394,7 @@ pub async fn findings(
         .findings
         .iter()
         .map(|f| {
-            let st = shown_status(f);
+            let st = shown_status(f, &data.accepted);
             vec![
                 format!(
                     "<a href=\"/findings/{}\" class=\"finding-link\">{}</a>",

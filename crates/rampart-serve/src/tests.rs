@@ -694,6 +694,12 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
     let html = body_text(send(&f.state, req).await).await;
     assert!(html.contains("id=\"finding-status\">SUPPRESSED"), "{html}");
     assert!(html.contains("Risk accepted by operator"));
+    let req = Request::get("/findings?status=FAIL")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    let list = body_text(send(&f.state, req).await).await;
+    assert!(list.contains("status-SUPPRESSED\">SUPPRESSED"), "{list}");
     assert!(html.contains("evidence &lt;b&gt;"), "evidence is escaped");
     // Bad input is refused without a change.
     let resp = send(
