@@ -752,3 +752,30 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     )
         .into_response())
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    /// 0: the week ending now; 1: the week before; at most 52.
+    pub weeks_ago: Option<i64>,
+}
+
+/// The weekly report (rampart-report's renderer) of the week `weeks_ago` weeks back.
+pub async fn weekly_report(
+    state: &AppState,
+    q: &ReportQuery,
+    format: rampart_report::weekly::WeeklyFormat,
+) -> Result<String, ApiError> {
+    let end = Utc::now() - Duration::weeks(q.weeks_ago.unwrap_or(0).clamp(0, 52));
+    let report = state
+        .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
+        .await?;
+    Ok(rampart_report::weekly::render(&report, format))
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let json = weekly_report(&state, &q, rampart_report::weekly::WeeklyFormat::Json).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}

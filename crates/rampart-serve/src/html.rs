@@ -63,6 +63,7 @@ const NAV: &[(&str, &str)] = &[
     ("/accounts", "Accounts"),
     ("/alerts", "Alerts"),
     ("/drift", "Drift"),
+    ("/reports", "Reports"),
     ("/catalogue", "Catalogue"),
     ("/audit-log", "Audit log"),
 ];

@@ -843,3 +843,83 @@ pub async fn audit_log(
     ))
     .into_response())
 }
+
+pub async fn reports(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Query(q): Query<api::ReportQuery>,
+) -> PageResult {
+    use rampart_report::weekly::WeeklyFormat;
+    let weeks_ago = q.weeks_ago.unwrap_or(0).clamp(0, 52);
+    let text = api::weekly_report(&state, &q, WeeklyFormat::Markdown)
+        .await
+        .map_err(fail(&who))?;
+    let weeks: String = (0..12)
+        .map(|w| {
+            let label = if w == 0 {
+                "this week".to_string()
+            } else {
+                format!("{w} week(s) ago")
+            };
+            let sel = if w == weeks_ago { " selected" } else { "" };
+            format!("<option value=\"{w}\"{sel}>{label}</option>")
+        })
+        .collect();
+    let downloads: String = ["html", "markdown", "json"]
+        .iter()
+        .map(|f| {
+            format!(
+                " <a href=\"/reports/weekly/{f}?weeks_ago={weeks_ago}\" id=\"download-{f}\" download>{f}</a>"
+            )
+        })
+        .collect();
+    let body = format!(
+        "<form method=\"get\" action=\"/reports\" class=\"filters\" id=\"report-week\">\
+         <label>Week <select name=\"weeks_ago\" id=\"f-weeks_ago\">{weeks}</select></label>\
+         <button type=\"submit\">Show</button></form><p>Download:{downloads}</p>\
+         <pre id=\"weekly-report\">{}</pre>",
+        esc(&text)
+    );
+    Ok(Html(page("Weekly report", Some(&who), &body)).into_response())
+}
+
+/// The weekly report as a file (the HTML one has its own inline style, so it is served as an
+/// attachment, never rendered under the dashboard's CSP).
+pub async fn report_download(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(format): Path<String>,
+    Query(q): Query<api::ReportQuery>,
+) -> PageResult {
+    use rampart_report::weekly::WeeklyFormat;
+    let (fmt, ext, mime) = match format.as_str() {
+        "html" => (WeeklyFormat::Html, "html", "text/html; charset=utf-8"),
+        "markdown" => (WeeklyFormat::Markdown, "md", "text/markdown; charset=utf-8"),
+        "json" => (WeeklyFormat::Json, "json", "application/json"),
+        _ => {
+            return Err(error_page(
+                &who,
+                ApiError(
+                    StatusCode::NOT_FOUND,
+                    "formats: html, markdown, json".into(),
+                ),
+            ));
+        }
+    };
+    let text = api::weekly_report(&state, &q, fmt)
+        .await
+        .map_err(fail(&who))?;
+    let day = (Utc::now() - chrono::Duration::weeks(q.weeks_ago.unwrap_or(0).clamp(0, 52)))
+        .format("%Y-%m-%d");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"weekly-{day}.{ext}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}

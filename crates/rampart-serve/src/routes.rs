@@ -143,6 +143,22 @@ pub static ROUTES: &[RouteSpec] = &[
     ),
     route!(
         "GET",
+        "/reports",
+        V,
+        Page,
+        "Weekly reports",
+        get(pages::reports)
+    ),
+    route!(
+        "GET",
+        "/reports/weekly/{format}",
+        V,
+        Page,
+        "A weekly report as a file",
+        get(pages::report_download)
+    ),
+    route!(
+        "GET",
         "/audit-log",
         A,
         Page,
@@ -228,6 +244,14 @@ pub static ROUTES: &[RouteSpec] = &[
         Api,
         "The control catalogue",
         get(api::catalogue)
+    ),
+    route!(
+        "GET",
+        "/api/v1/reports/weekly",
+        V,
+        Api,
+        "The weekly report (weeks_ago=N) as JSON",
+        get(api::report)
     ),
     route!(
         "GET",

@@ -210,6 +210,7 @@ fn concrete(path: &str, f: &Fixture) -> String {
     )
     .replace("{token}", "nonexistent")
     .replace("{file}", "style.css")
+    .replace("{format}", "html")
 }
 
 /// Who asks in the role table: nobody, or a user/token of a role.
@@ -700,6 +701,20 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
         .unwrap();
     let list = body_text(send(&f.state, req).await).await;
     assert!(list.contains("status-SUPPRESSED\">SUPPRESSED"), "{list}");
+    // The weekly report page renders it, and the download is an attachment.
+    let req = Request::get("/reports/weekly/markdown")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = send(&f.state, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"weekly-")
+    );
+    assert!(!body_text(resp).await.is_empty());
     assert!(html.contains("evidence &lt;b&gt;"), "evidence is escaped");
     // Bad input is refused without a change.
     let resp = send(
