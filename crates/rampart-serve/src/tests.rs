@@ -189,6 +189,14 @@ async fn body_text(resp: axum::response::Response) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// A GET carrying a session cookie.
+fn get_with_cookie(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
 fn page_post(path: &str, cookie: &str, form: &str) -> Request<Body> {
     Request::post(path)
         .header(header::HOST, HOST)
@@ -516,10 +524,7 @@ async fn logout_ends_the_session() {
             .unwrap()
             .contains("Max-Age=0")
     );
-    let again = Request::get("/")
-        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
-        .body(Body::empty())
-        .unwrap();
+    let again = get_with_cookie("/", &cookie);
     assert_eq!(send(&f.state, again).await.status(), StatusCode::SEE_OTHER);
 }
 
@@ -527,12 +532,7 @@ async fn logout_ends_the_session() {
 async fn security_headers_on_every_response() {
     let f = fixture();
     let (cookie, _) = session(&f.state, Role::Viewer);
-    let authed = |p: &str| {
-        Request::get(p)
-            .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
-            .body(Body::empty())
-            .unwrap()
-    };
+    let authed = |p: &str| get_with_cookie(p, &cookie);
     let reqs = vec![
         Request::get("/healthz").body(Body::empty()).unwrap(),
         Request::get("/login").body(Body::empty()).unwrap(),
@@ -641,10 +641,7 @@ async fn expired_and_revoked_tokens_are_refused() {
     );
     // A session cookie does not open the API (tokens only: no CSRF exposure there).
     let (cookie, _) = session(&f.state, Role::Admin);
-    let req = Request::get("/api/v1/findings")
-        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
-        .body(Body::empty())
-        .unwrap();
+    let req = get_with_cookie("/api/v1/findings", &cookie);
     assert_eq!(send(&f.state, req).await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -688,24 +685,15 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
     );
     assert!(log[1].detail.contains("legacy ledger") && log[1].detail.contains("2099-01-01"));
     // The finding page shows it SUPPRESSED with who accepted it.
-    let req = Request::get(format!("/findings/{}", f.finding_id))
-        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
-        .body(Body::empty())
-        .unwrap();
+    let req = get_with_cookie(&format!("/findings/{}", f.finding_id), &cookie);
     let html = body_text(send(&f.state, req).await).await;
     assert!(html.contains("id=\"finding-status\">SUPPRESSED"), "{html}");
     assert!(html.contains("Risk accepted by operator"));
-    let req = Request::get("/findings?status=FAIL")
-        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
-        .body(Body::empty())
-        .unwrap();
+    let req = get_with_cookie("/findings?status=FAIL", &cookie);
     let list = body_text(send(&f.state, req).await).await;
     assert!(list.contains("status-SUPPRESSED\">SUPPRESSED"), "{list}");
     // The weekly report page renders it, and the download is an attachment.
-    let req = Request::get("/reports/weekly/markdown")
-        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
-        .body(Body::empty())
-        .unwrap();
+    let req = get_with_cookie("/reports/weekly/markdown", &cookie);
     let resp = send(&f.state, req).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(
