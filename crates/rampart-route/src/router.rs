@@ -476,3 +476,368 @@ impl Router {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Destination, Digest, Escalation, RateLimit, Secret};
+    use crate::matcher::Match;
+    use crate::state::MemoryJournal;
+    use crate::testing::{Recorder, alert_for};
+    use proptest::prelude::*;
+    use rampart_detect::ir::Severity;
+    use std::collections::HashMap;
+
+    fn route(name: &str, dest: Destination) -> Route {
+        Route {
+            name: name.into(),
+            matcher: Match::default(),
+            continue_matching: false,
+            destination: dest,
+            rate_limit: None,
+            digest: None,
+            escalation: None,
+        }
+    }
+
+    fn hook(name: &str) -> Destination {
+        Destination::Webhook {
+            url: Secret::new(format!("http://127.0.0.1:1/{name}")),
+            hmac_key: None,
+        }
+    }
+
+    fn router(routes: Vec<Route>) -> Router {
+        Router::new(
+            Routes {
+                routes,
+                org_snapshot: None,
+            },
+            OrgTree::default(),
+            State::default(),
+        )
+    }
+
+    /// (route URL path, alert id or digest ids) of every message sent.
+    fn sent(rec: &Recorder) -> Vec<(String, Vec<String>, String)> {
+        rec.sent
+            .iter()
+            .map(|o| match o {
+                Outgoing::Http { url, body, .. } => {
+                    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+                    let path = url.expose().rsplit('/').next().unwrap().to_string();
+                    let kind = v["rampart_kind"].as_str().unwrap_or("").to_string();
+                    let ids = match v["alerts"].as_array() {
+                        Some(a) => a
+                            .iter()
+                            .map(|r| Alert::from_record(r).unwrap().id())
+                            .collect(),
+                        None => vec![v["alert_id"].as_str().unwrap_or("").to_string()],
+                    };
+                    (path, ids, kind)
+                }
+                Outgoing::Sns { .. } => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rate_limit_folds_the_excess_into_one_digest() {
+        let mut r = route("chat", hook("chat"));
+        r.rate_limit = Some(RateLimit {
+            count: 20,
+            per_secs: 60,
+        });
+        let mut rt = router(vec![r]);
+        let alerts: Vec<Alert> = (0..25)
+            .map(|k| alert_for("RD-X", Severity::High, &format!("e{k}")))
+            .collect();
+        let mut rec = Recorder {
+            up: true,
+            ..Default::default()
+        };
+        let mut j = MemoryJournal::default();
+        assert!(rt.submit(&alerts, 120).is_empty());
+        let rep = rt.tick(120, &mut rec, &mut j);
+        assert_eq!((rep.delivered, rep.queued), (20, 5));
+        let rep = rt.tick(179, &mut rec, &mut j);
+        assert_eq!(rep.delivered, 0, "held until the window ends");
+        let rep = rt.tick(180, &mut rec, &mut j);
+        assert_eq!((rep.delivered, rep.alerts_delivered, rep.digests), (1, 5, 1));
+        let s = sent(&rec);
+        assert_eq!(s.last().unwrap().2, "digest");
+        let all: Vec<String> = s.iter().flat_map(|m| m.1.clone()).collect();
+        let want: Vec<String> = alerts.iter().map(Alert::id).collect();
+        assert_eq!(all, want, "every alert once, in order");
+    }
+
+    #[test]
+    fn digest_batches_low_severities_per_window() {
+        let mut r = route("chat", hook("chat"));
+        r.digest = Some(Digest {
+            window_secs: 3600,
+            max_severity: Severity::Low,
+        });
+        let mut rt = router(vec![r]);
+        let mut rec = Recorder {
+            up: true,
+            ..Default::default()
+        };
+        let mut j = MemoryJournal::default();
+        rt.submit(&[alert_for("RD-L", Severity::Low, "a")], 3600 * 5 + 10);
+        rt.submit(&[alert_for("RD-H", Severity::High, "b")], 3600 * 5 + 20);
+        rt.submit(&[alert_for("RD-I", Severity::Info, "c")], 3600 * 5 + 3000);
+        let rep = rt.tick(3600 * 5 + 3000, &mut rec, &mut j);
+        assert_eq!(rep.delivered, 1, "the high one at once");
+        let rep = rt.tick(3600 * 6, &mut rec, &mut j);
+        assert_eq!((rep.delivered, rep.alerts_delivered), (1, 2));
+        assert_eq!(sent(&rec)[1].1.len(), 2);
+    }
+
+    #[test]
+    fn escalation_fires_unless_acknowledged_and_chains() {
+        let mut first = route("chat", hook("chat"));
+        first.escalation = Some(Escalation {
+            after_secs: 900,
+            to: "oncall".into(),
+        });
+        let mut oncall = route("oncall", hook("oncall"));
+        oncall.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        oncall.escalation = Some(Escalation {
+            after_secs: 600,
+            to: "boss".into(),
+        });
+        let mut boss = route("boss", hook("boss"));
+        boss.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        let mut rt = router(vec![first, oncall, boss]);
+        let mut rec = Recorder {
+            up: true,
+            ..Default::default()
+        };
+        let mut j = MemoryJournal::default();
+        let (a, b) = (
+            alert_for("RD-X", Severity::High, "a"),
+            alert_for("RD-X", Severity::High, "b"),
+        );
+        rt.submit(&[a.clone(), b.clone()], 0);
+        rt.tick(0, &mut rec, &mut j);
+        rt.ack(&b.id()[..8], "ana", Some("mine"), 60).unwrap();
+        assert!(rt.ack(&b.id(), "bo", None, 61).unwrap_err().contains("already acknowledged by ana"));
+        assert_eq!(rt.tick(899, &mut rec, &mut j).escalated, 0);
+        assert_eq!(rt.tick(900, &mut rec, &mut j).escalated, 1);
+        let s = sent(&rec);
+        assert_eq!(s[2], ("oncall".into(), vec![a.id()], "escalation".into()));
+        assert_eq!(rt.tick(1499, &mut rec, &mut j).escalated, 0);
+        assert_eq!(rt.tick(1500, &mut rec, &mut j).escalated, 1);
+        assert_eq!(sent(&rec)[3].0, "boss");
+        assert_eq!(rt.tick(99_999, &mut rec, &mut j).escalated, 0, "the chain ends");
+        assert_eq!(rec.sent.len(), 4, "b never escalated");
+        let open = rt.list(true);
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].routes, ["chat", "oncall", "boss"]);
+        assert_eq!(rt.list(false).len(), 2);
+        assert!(rt.ack("ffffffffffff", "x", None, 0).unwrap_err().contains("no routed alert"));
+    }
+
+    #[test]
+    fn pagerduty_is_told_of_the_ack() {
+        let pd = route(
+            "page",
+            Destination::PagerDuty {
+                routing_key: Secret::new("K"),
+                url: "http://127.0.0.1:1/pd".into(),
+            },
+        );
+        let mut rt = router(vec![pd]);
+        let mut rec = Recorder {
+            up: true,
+            ..Default::default()
+        };
+        let mut j = MemoryJournal::default();
+        let a = alert_for("RD-X", Severity::Critical, "a");
+        rt.submit(std::slice::from_ref(&a), 0);
+        rt.tick(0, &mut rec, &mut j);
+        rt.ack(&a.id(), "ana", None, 5).unwrap();
+        rt.tick(5, &mut rec, &mut j);
+        let actions: Vec<String> = rec
+            .sent
+            .iter()
+            .map(|o| match o {
+                Outgoing::Http { body, .. } => {
+                    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+                    assert_eq!(v["dedup_key"], a.id());
+                    v["event_action"].as_str().unwrap().to_string()
+                }
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(actions, ["trigger", "acknowledge"]);
+    }
+
+    /// A failing receiver: one refused request per route and tick, backoff between attempts,
+    /// and everything once when it recovers.
+    #[test]
+    fn outage_backs_off_and_loses_nothing() {
+        let mut rt = router(vec![route("hook", hook("hook"))]);
+        let mut rec = Recorder::default();
+        let mut j = MemoryJournal::default();
+        let alerts: Vec<Alert> = (0..100)
+            .map(|k| alert_for("RD-X", Severity::High, &format!("e{k}")))
+            .collect();
+        rt.submit(&alerts, 0);
+        let rep = rt.tick(0, &mut rec, &mut j);
+        assert_eq!((rep.failed, rep.queued), (1, 100));
+        assert!(rep.errors[0].contains("Connection refused; retried in 5s"), "{:?}", rep.errors);
+        assert_eq!(rt.tick(4, &mut rec, &mut j).failed, 0, "waits its backoff");
+        assert_eq!(rt.tick(5, &mut rec, &mut j).failed, 1);
+        rec.up = true;
+        assert_eq!(rt.tick(6, &mut rec, &mut j).delivered, 0, "still backing off");
+        let rep = rt.tick(15, &mut rec, &mut j);
+        assert_eq!((rep.delivered, rep.queued), (100, 0));
+        assert_eq!(backoff(1), 5);
+        assert_eq!(backoff(30), MAX_BACKOFF_SECS);
+    }
+
+    /// Operations on a router whose receiver fails and recovers, whose process restarts from
+    /// its last snapshot plus the delivery journal, with acks and the clock moving on.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Submit(Vec<(u8, u8)>),
+        Advance(u16),
+        Up(bool),
+        Ack(u8),
+        Save,
+        Restart,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => proptest::collection::vec((0u8..40, 0u8..5), 1..6).prop_map(Op::Submit),
+            3 => (1u16..4000).prop_map(Op::Advance),
+            2 => any::<bool>().prop_map(Op::Up),
+            1 => (0u8..40).prop_map(Op::Ack),
+            1 => Just(Op::Save),
+            1 => Just(Op::Restart),
+        ]
+    }
+
+    fn sev(k: u8) -> Severity {
+        [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ][k as usize]
+    }
+
+    fn proptest_routes() -> Vec<Route> {
+        let mut page = route("page", hook("page"));
+        page.matcher.min_severity = Some(Severity::High);
+        page.continue_matching = true;
+        page.rate_limit = Some(RateLimit {
+            count: 2,
+            per_secs: 60,
+        });
+        page.escalation = Some(Escalation {
+            after_secs: 900,
+            to: "boss".into(),
+        });
+        let mut chat = route("chat", hook("chat"));
+        chat.digest = Some(Digest {
+            window_secs: 3600,
+            max_severity: Severity::Medium,
+        });
+        let mut boss = route("boss", hook("boss"));
+        boss.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        vec![page, chat, boss]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Every alert reaches every route it matched exactly once (alone or in a digest),
+        /// whatever the failures, restarts and timing; an escalation goes out at most once,
+        /// only for an alert not acknowledged before it was due, and always for one never
+        /// acknowledged.
+        #[test]
+        fn exactly_once_per_matching_route(ops in proptest::collection::vec(op(), 1..40)) {
+            let routes = proptest_routes();
+            let mut rt = router(routes.clone());
+            let mut rec = Recorder { up: true, ..Default::default() };
+            let mut journal = MemoryJournal::default();
+            let mut snapshot = rt.state.to_json();
+            let mut now = 0i64;
+            let mut submitted: HashMap<String, Severity> = HashMap::new();
+            let mut ids_by_n: HashMap<u8, String> = HashMap::new();
+            let mut acked_at: HashMap<String, i64> = HashMap::new();
+            let mut first_routed: HashMap<String, i64> = HashMap::new();
+            for op in ops {
+                match op {
+                    Op::Submit(batch) => {
+                        let alerts: Vec<Alert> = batch.iter()
+                            .map(|(n, s)| alert_for("RD-X", sev(*s), &format!("e{n}-{s}")))
+                            .collect();
+                        for (a, (n, _)) in alerts.iter().zip(&batch) {
+                            submitted.entry(a.id()).or_insert(a.severity());
+                            first_routed.entry(a.id()).or_insert(now);
+                            ids_by_n.insert(*n, a.id());
+                        }
+                        rt.submit(&alerts, now);
+                        // the CLI saves after routing a batch
+                        snapshot = rt.state.to_json();
+                        journal = MemoryJournal::default();
+                    }
+                    Op::Advance(s) => now += i64::from(s),
+                    Op::Up(up) => rec.up = up,
+                    Op::Ack(n) => if let Some(id) = ids_by_n.get(&n)
+                        && rt.ack(id, "x", None, now).is_ok() {
+                        acked_at.insert(id.clone(), now);
+                        snapshot = rt.state.to_json();
+                        journal = MemoryJournal::default();
+                    },
+                    Op::Save => { snapshot = rt.state.to_json(); journal = MemoryJournal::default(); }
+                    Op::Restart => {
+                        let st = State::restore(Some(&snapshot), &journal.0).unwrap();
+                        rt = router(routes.clone());
+                        rt.state = st;
+                    }
+                }
+                rt.tick(now, &mut rec, &mut journal);
+            }
+            // recovery: the receiver comes back and time passes
+            rec.up = true;
+            for _ in 0..6 {
+                now += 3600;
+                rt.tick(now, &mut rec, &mut journal);
+            }
+            prop_assert!(rt.state.outbox.is_empty() && rt.state.digests.is_empty());
+            let mut got: HashMap<(String, String), Vec<String>> = HashMap::new();
+            for (route, ids, kind) in sent(&rec) {
+                for id in ids {
+                    got.entry((route.clone(), id)).or_default().push(kind.clone());
+                }
+            }
+            for (id, s) in &submitted {
+                let mut want = vec!["chat"];
+                if *s >= Severity::High { want.insert(0, "page"); }
+                for r in want {
+                    let n = got.get(&(r.to_string(), id.clone())).map_or(0, Vec::len);
+                    prop_assert_eq!(n, 1, "{} on {}", id, r);
+                }
+                let boss = got.get(&("boss".to_string(), id.clone())).map_or(0, Vec::len);
+                prop_assert!(boss <= 1);
+                if boss == 1 {
+                    prop_assert!(*s >= Severity::High);
+                    let due = first_routed[id] + 900;
+                    prop_assert!(acked_at.get(id).is_none_or(|t| *t >= due),
+                        "escalated after an ack before it was due");
+                }
+                if *s >= Severity::High && !acked_at.contains_key(id) {
+                    prop_assert_eq!(boss, 1, "never acknowledged, so escalated");
+                }
+            }
+            prop_assert!(got.keys().all(|(_, id)| submitted.contains_key(id)));
+        }
+    }
+}
