@@ -346,40 +346,38 @@ impl Router {
         // a route that refused in this tick is not tried again before its next retry time: an
         // outage costs one failed request per route and tick, not one per queued alert
         let mut down: Vec<(String, i64, String)> = Vec::new();
-        let mut i = 0;
-        while i < self.state.outbox.len() {
-            let p = &self.state.outbox[i];
+        let outbox = std::mem::take(&mut self.state.outbox);
+        let mut kept = Vec::with_capacity(outbox.len());
+        for mut p in outbox {
             if p.next_try > now {
-                i += 1;
+                kept.push(p);
                 continue;
             }
             if let Some((_, until, msg)) = down.iter().find(|(r, _, _)| *r == p.route) {
-                let (until, msg) = (*until, msg.clone());
-                let p = &mut self.state.outbox[i];
-                p.next_try = until;
-                p.last_error = Some(msg);
-                i += 1;
+                p.next_try = *until;
+                p.last_error = Some(msg.clone());
+                kept.push(p);
                 continue;
             }
-            let Some(route) = self.routes.get(&p.route) else {
-                rep.errors.push(format!(
+            let out = match self.routes.get(&p.route) {
+                None => Err(format!(
                     "route `{}` is no longer configured; {} kept in the outbox",
                     p.route, p.key
-                ));
-                i += 1;
-                continue;
+                )),
+                Some(route) => self
+                    .message(route, &p, now)
+                    .map_err(|e| format!("route `{}`: {e}", p.route)),
             };
-            let out = match self.message(route, p, now) {
+            let out = match out {
                 Ok(o) => o,
                 Err(e) => {
-                    rep.errors.push(format!("route `{}`: {e}", p.route));
-                    i += 1;
+                    rep.errors.push(e);
+                    kept.push(p);
                     continue;
                 }
             };
             match transport.send(&out) {
                 Ok(()) => {
-                    let p = self.state.outbox.remove(i);
                     let mut keys = vec![p.key.clone()];
                     if p.kind == PendingKind::Digest {
                         keys.extend(p.ids.iter().cloned());
@@ -387,13 +385,12 @@ impl Router {
                     if let Err(e) = journal.delivered(&p.route, &keys) {
                         rep.errors.push(e);
                     }
-                    self.state.mark_delivered(&p.route, &keys);
+                    self.state.record_delivered(&p.route, &p.ids, &keys);
                     rep.delivered += 1;
                     rep.alerts_delivered += p.ids.len() as u64;
                 }
                 Err(refusal) => {
                     rep.failed += 1;
-                    let p = &mut self.state.outbox[i];
                     p.attempts += 1;
                     let wait = backoff(p.attempts).max(refusal.retry_after.unwrap_or(0));
                     p.next_try = now + wait;
@@ -405,10 +402,13 @@ impl Router {
                         format::human(wait)
                     ));
                     down.push((p.route.clone(), now + wait, refusal.message));
-                    i += 1;
+                    kept.push(p);
                 }
             }
         }
+        // what was queued meanwhile (nothing today) goes after what was kept
+        kept.append(&mut self.state.outbox);
+        self.state.outbox = kept;
     }
 
     fn alert(&self, id: &str) -> Result<Alert, String> {

@@ -119,6 +119,25 @@ struct Delivered {
 impl State {
     /// A state from its JSON snapshot and the journal lines written after it.
     pub fn restore(snapshot: Option<&str>, journal: &str) -> Result<State, String> {
+        let lines: Vec<&str> = journal.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut delivered = Vec::new();
+        for (n, line) in lines.iter().enumerate() {
+            match serde_json::from_str::<Delivered>(line) {
+                Ok(d) => delivered.push((d.route, d.keys)),
+                // a line cut short by a crash is the last one; anything else is corruption
+                Err(_) if n + 1 == lines.len() => {}
+                Err(e) => return Err(format!("journal line {}: {e}", n + 1)),
+            }
+        }
+        State::restore_from(snapshot, delivered)
+    }
+
+    /// A state from its JSON snapshot and the deliveries recorded since (or ever: recording a
+    /// delivery twice changes nothing).
+    pub fn restore_from(
+        snapshot: Option<&str>,
+        delivered: impl IntoIterator<Item = (String, Vec<String>)>,
+    ) -> Result<State, String> {
         let mut s: State = match snapshot {
             Some(t) if !t.trim().is_empty() => {
                 serde_json::from_str(t).map_err(|e| format!("not a routing state ({e})"))?
@@ -132,19 +151,35 @@ impl State {
             ));
         }
         s.version = STATE_VERSION;
-        for (n, line) in journal.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Delivered>(line) {
-                Ok(d) => s.mark_delivered(&d.route, &d.keys),
-                // a line cut short by a crash is the last one; anything else is corruption
-                Err(_) if n + 1 == journal.lines().count() => {}
-                Err(e) => return Err(format!("journal line {}: {e}", n + 1)),
-            }
+        for (route, keys) in delivered {
+            s.delivered.entry(route).or_default().extend(keys);
         }
+        let done = &s.delivered;
+        s.outbox
+            .retain(|p| !done.get(&p.route).is_some_and(|d| d.contains(&p.key)));
         s.reindex();
+        // a digest's alerts journaled as delivered are no longer queued in its buffer
+        let queued: Vec<(String, String)> = s
+            .queued
+            .iter()
+            .filter(|(r, id)| s.is_delivered(r, id))
+            .cloned()
+            .collect();
+        for q in queued {
+            s.queued.remove(&q);
+        }
         Ok(s)
+    }
+
+    /// An acknowledgement recorded elsewhere (the store's table): the alert is marked and its
+    /// escalations cancelled; an alert already acknowledged keeps its first ack.
+    pub fn apply_ack(&mut self, id: &str, ack: Ack) {
+        if let Some(a) = self.alerts.get_mut(id)
+            && a.ack.is_none()
+        {
+            a.ack = Some(ack);
+            self.escalations.retain(|e| e.id != id);
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -175,15 +210,14 @@ impl State {
         self.queued = q;
     }
 
-    /// Records a delivery and drops what it made unnecessary from the outbox.
-    pub fn mark_delivered(&mut self, route: &str, keys: &[String]) {
-        let done = self.delivered.entry(route.to_string()).or_default();
-        done.extend(keys.iter().cloned());
-        let done = &self.delivered[route];
-        self.outbox
-            .retain(|p| !(p.route == route && done.contains(&p.key)));
-        for k in keys {
-            self.queued.remove(&(route.to_string(), k.clone()));
+    /// Records a delivery (the caller has taken it out of the outbox).
+    pub(crate) fn record_delivered(&mut self, route: &str, ids: &[String], keys: &[String]) {
+        self.delivered
+            .entry(route.to_string())
+            .or_default()
+            .extend(keys.iter().cloned());
+        for id in ids {
+            self.queued.remove(&(route.to_string(), id.clone()));
         }
     }
 
@@ -303,6 +337,31 @@ impl StateFile {
 /// Where deliveries are journaled as they happen.
 pub trait Journal {
     fn delivered(&mut self, route: &str, keys: &[String]) -> Result<(), String>;
+}
+
+/// Where a router's state is kept between runs: a [`StateFile`], or the history store (the
+/// binary implements it over `rampart-store`).
+pub trait Persist: Journal {
+    fn load(&mut self) -> Result<State, String>;
+    fn save(&mut self, s: &State) -> Result<(), String>;
+    /// An acknowledgement as it is made (the snapshot keeps it too).
+    fn acked(&mut self, _id: &str, _ack: &Ack) -> Result<(), String> {
+        Ok(())
+    }
+    /// Where, for people (`rampart-routes.json`, the store's redacted URL).
+    fn describe(&self) -> String;
+}
+
+impl Persist for StateFile {
+    fn load(&mut self) -> Result<State, String> {
+        StateFile::load(self)
+    }
+    fn save(&mut self, s: &State) -> Result<(), String> {
+        StateFile::save(self, s)
+    }
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
 }
 
 impl Journal for StateFile {

@@ -7,7 +7,7 @@ use crate::cmd::output;
 use anyhow::Context;
 use rampart_detect::Alert;
 use rampart_detect::sink::{Dispatcher, Sink, SinkReport, WebhookSink};
-use rampart_route::state::StateFile;
+use rampart_route::state::{Ack, Journal, Persist, State, StateFile};
 use rampart_route::transport::LiveTransport;
 use rampart_route::{OrgTree, Router, Routes, TickReport};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
     after_help = "Examples:\n  rampart alerts list --open\n  rampart alerts ack 3f2a9c1e --by ana --comment \"my key rotation\"\n  rampart alerts tick   # from cron or a timer: due digests, escalations, retries\n\nExit codes: 0 done; 1 an error, or deliveries still queued after `tick` (they are kept and retried)."
 )]
 pub struct AlertsArgs {
-    /// The routing state file (default: `rampart-routes.json` beside the spool).
+    /// The routing state file when no history store is configured (`detect` keeps it beside
+    /// its `--spool`, by default in the current directory); with `[store]` the state is there.
     #[arg(long, value_name = "FILE", global = true, default_value = DEFAULT_STATE)]
     pub state: PathBuf,
     #[command(subcommand)]
@@ -57,6 +58,10 @@ const BACKOFF: Duration = Duration::from_millis(200);
 
 /// How often `detect --follow` ticks the router while waiting for events.
 const TICK_EVERY: Duration = Duration::from_secs(30);
+
+/// How often a long run rewrites the state snapshot (deliveries are journaled as they happen;
+/// the snapshot is also written after a failure and when the run ends).
+const SAVE_EVERY: Duration = Duration::from_secs(5);
 
 fn unix_now() -> i64 {
     crate::cmd::store::now().timestamp()
@@ -112,12 +117,79 @@ fn sns_publisher(_g: &Global) -> anyhow::Result<Box<dyn rampart_detect::sink::Sn
     )
 }
 
+/// The routing state in the history store (`[store]`): snapshot, delivery log, acks.
+struct StorePersist {
+    store: rampart_store::Store,
+}
+
+impl Journal for StorePersist {
+    fn delivered(&mut self, route: &str, keys: &[String]) -> Result<(), String> {
+        self.store
+            .record_route_delivery(route, keys, unix_now())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Persist for StorePersist {
+    fn load(&mut self) -> Result<State, String> {
+        let (snapshot, log) = self.store.routing_state().map_err(|e| e.to_string())?;
+        let mut st = State::restore_from(
+            snapshot.as_deref(),
+            log.into_iter().map(|(route, key)| (route, vec![key])),
+        )
+        .map_err(|e| format!("{}: routing state: {e}", self.describe()))?;
+        for a in self.store.alert_acks().map_err(|e| e.to_string())? {
+            st.apply_ack(
+                &a.alert_id,
+                Ack {
+                    by: a.by,
+                    comment: a.comment,
+                    at: a.at,
+                },
+            );
+        }
+        Ok(st)
+    }
+    fn save(&mut self, s: &State) -> Result<(), String> {
+        let now = unix_now();
+        // a day of margin: the router forgets an alert's deliveries with the alert itself
+        let forget = now - rampart_route::router::RETENTION_SECS - 86400;
+        self.store
+            .save_routing_state(&s.to_json(), now, forget)
+            .map_err(|e| e.to_string())
+    }
+    fn acked(&mut self, id: &str, ack: &Ack) -> Result<(), String> {
+        self.store
+            .record_alert_ack(&rampart_store::AlertAck {
+                alert_id: id.to_string(),
+                by: ack.by.clone(),
+                comment: ack.comment.clone(),
+                at: ack.at,
+            })
+            .map_err(|e| e.to_string())
+    }
+    fn describe(&self) -> String {
+        format!("the store {}", self.store.url())
+    }
+}
+
+/// The history store when one is configured (`[store]`, `--store`), else `file`.
+fn persistence(g: &Global, file: &Path) -> anyhow::Result<Box<dyn Persist>> {
+    Ok(match crate::cmd::store::configured_url(g)? {
+        Some(url) => Box::new(StorePersist {
+            store: crate::cmd::store::open(&url)?,
+        }),
+        None => Box::new(StateFile::new(file)),
+    })
+}
+
 /// The router with its state and transport.
 struct Live {
     router: Router,
-    file: StateFile,
+    persist: Box<dyn Persist>,
     transport: LiveTransport,
     last_tick: Instant,
+    last_save: Instant,
     /// Errors of the latest attempt per route (the run's result reports them).
     errors: Vec<String>,
     delivered: u64,
@@ -133,13 +205,14 @@ fn live(g: &Global, routes: Routes, org: OrgTree, state: &Path) -> anyhow::Resul
     } else {
         None
     };
-    let file = StateFile::new(state);
-    let st = file.load().map_err(anyhow::Error::msg)?;
+    let mut persist = persistence(g, state)?;
+    let st = persist.load().map_err(anyhow::Error::msg)?;
     Ok(Live {
         router: Router::new(routes, org, st),
-        file,
+        persist,
         transport: LiveTransport::new(sns),
         last_tick: Instant::now(),
+        last_save: Instant::now(),
         errors: Vec::new(),
         delivered: 0,
     })
@@ -150,7 +223,7 @@ impl Live {
     fn tick(&mut self) -> TickReport {
         let mut rep = self
             .router
-            .tick(unix_now(), &mut self.transport, &mut self.file);
+            .tick(unix_now(), &mut self.transport, self.persist.as_mut());
         for attempt in 0..RETRIES {
             if rep.failed == 0 || self.router.state.outbox.is_empty() {
                 break;
@@ -158,7 +231,7 @@ impl Live {
             std::thread::sleep(BACKOFF * 2u32.pow(attempt));
             let now = unix_now();
             self.router.retry_now(now);
-            let again = self.router.tick(now, &mut self.transport, &mut self.file);
+            let again = self.router.tick(now, &mut self.transport, self.persist.as_mut());
             rep.delivered += again.delivered;
             rep.alerts_delivered += again.alerts_delivered;
             rep.escalated += again.escalated;
@@ -167,13 +240,33 @@ impl Live {
             rep.queued = again.queued;
             rep.errors = again.errors;
         }
-        if let Err(e) = self.file.save(&self.router.state) {
-            rep.errors.push(e);
+        if rep.failed > 0 || self.last_save.elapsed() >= SAVE_EVERY {
+            self.save(&mut rep.errors);
         }
         self.last_tick = Instant::now();
         self.delivered += rep.delivered;
         self.errors = rep.errors.clone();
         rep
+    }
+}
+
+impl Live {
+    fn save(&mut self, errors: &mut Vec<String>) {
+        if let Err(e) = self.persist.save(&self.router.state) {
+            errors.push(e);
+        }
+        self.last_save = Instant::now();
+    }
+}
+
+impl Drop for Live {
+    /// The run's routing state is written when it ends, however it ends short of a crash.
+    fn drop(&mut self) {
+        let mut errors = Vec::new();
+        self.save(&mut errors);
+        for e in errors {
+            eprintln!("rampart: error: {e}");
+        }
     }
 }
 
@@ -264,7 +357,7 @@ impl Routed {
             if queued > 0 {
                 errors.push(format!(
                     "routes: {queued} delivery(ies) queued in {}; `rampart alerts tick` retries them",
-                    l.file.path().display()
+                    l.persist.describe()
                 ));
             }
             out.push(SinkReport {
@@ -282,11 +375,13 @@ pub fn run(g: &Global, a: &AlertsArgs) -> anyhow::Result<Exit> {
     let (routes, org) = routes(g)?;
     match &a.command {
         AlertsCommand::List { open } => {
-            let st = StateFile::new(&a.state).load().map_err(anyhow::Error::msg)?;
+            let st = persistence(g, &a.state)?
+                .load()
+                .map_err(anyhow::Error::msg)?;
             let router = Router::new(routes, org, st);
             let rows = router.list(*open);
             if rows.is_empty() {
-                output::note(g, format!("rampart: no routed alerts in {}", a.state.display()));
+                output::note(g, "rampart: no routed alerts");
                 return Ok(Exit::Ok);
             }
             let mut text = String::new();
@@ -330,17 +425,25 @@ pub fn run(g: &Global, a: &AlertsArgs) -> anyhow::Result<Exit> {
             let id = l
                 .router
                 .ack(id, &who, comment.as_deref(), unix_now())
-                .map_err(|e| anyhow::anyhow!("{}: {e}", a.state.display()))?;
-            l.file.save(&l.router.state).map_err(anyhow::Error::msg)?;
+                .map_err(|e| anyhow::anyhow!("{}: {e}", l.persist.describe()))?;
+            if let Some(ack) = l.router.state.alerts.get(&id).and_then(|s| s.ack.clone()) {
+                l.persist.acked(&id, &ack).map_err(anyhow::Error::msg)?;
+            }
+            l.persist.save(&l.router.state).map_err(anyhow::Error::msg)?;
             output::note(g, format!("rampart: alert {id} acknowledged by {who}"));
-            // tell PagerDuty now when it can be reached (SNS needs no ack)
-            if !l.router.state.outbox.is_empty() {
+            // tell PagerDuty now (the rest of the outbox waits for the next tick)
+            if l.router.state.outbox.iter().any(|p| {
+                matches!(p.kind, rampart_route::state::PendingKind::Acknowledged { .. })
+            }) {
                 return tick_and_report(g, &mut l);
             }
             Ok(Exit::Ok)
         }
         AlertsCommand::Tick => {
             let mut l = live(g, routes, org, &a.state)?;
+            // asked for by a person or a timer: queued deliveries are retried now, whatever
+            // their backoff (a long-running `detect --follow` keeps its backoff)
+            l.router.retry_now(unix_now());
             tick_and_report(g, &mut l)
         }
     }

@@ -1,6 +1,9 @@
 //! A local HTTP receiver on 127.0.0.1 that answers with a status the test sets, records every
 //! request, and can start on a port that refused connections before.
 
+// shared by the tests and the benchmark; each uses part of it
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU16, Ordering};
