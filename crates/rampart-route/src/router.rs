@@ -171,7 +171,8 @@ impl Router {
     }
 
     /// Acknowledges an alert (a unique id prefix of at least 6 characters will do): its
-    /// escalations are cancelled and PagerDuty routes that paged it are told. Returns the id.
+    /// escalations are cancelled (also one due but still queued behind a failing receiver) and
+    /// PagerDuty routes that paged it are told. Returns the id.
     pub fn ack(
         &mut self,
         id: &str,
@@ -194,7 +195,9 @@ impl Router {
             at: now,
         });
         let routes = stored.routes.clone();
+        // escalations not yet due, and those due but not yet delivered, are called off
         self.state.escalations.retain(|s| s.id != id);
+        self.state.cancel_escalations(&id);
         // every route that paged it (the first routes, and escalation targets delivered to)
         let paged: Vec<String> = self
             .routes

@@ -221,6 +221,21 @@ impl State {
         }
     }
 
+    /// Drops the queued escalation messages of an alert (it was acknowledged meanwhile).
+    pub(crate) fn cancel_escalations(&mut self, id: &str) {
+        let mut dropped = Vec::new();
+        self.outbox.retain(|p| {
+            let drop = matches!(p.kind, PendingKind::Escalation { .. }) && p.key == id;
+            if drop {
+                dropped.push((p.route.clone(), p.key.clone()));
+            }
+            !drop
+        });
+        for d in dropped {
+            self.queued.remove(&d);
+        }
+    }
+
     /// Already delivered, queued or buffered for this route.
     pub fn claimed(&self, route: &str, id: &str) -> bool {
         self.delivered.get(route).is_some_and(|d| d.contains(id))
