@@ -44,7 +44,13 @@ impl SecretSource for Env {
 }
 
 fn alerts(n: usize) -> Vec<Alert> {
-    let rules = ["RD-IAM-003", "RD-TAMPER-001", "RD-S3-002", "RD-CIS-4.3", "RD-IAM-010"];
+    let rules = [
+        "RD-IAM-003",
+        "RD-TAMPER-001",
+        "RD-S3-002",
+        "RD-CIS-4.3",
+        "RD-IAM-010",
+    ];
     let sev = ["info", "low", "medium", "high", "critical"];
     (0..n)
         .map(|k| {

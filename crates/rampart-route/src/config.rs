@@ -285,10 +285,7 @@ fn globs(route: &str, key: &str, v: Option<OneOrMany>) -> Result<Vec<Glob>, Stri
         .collect()
 }
 
-fn destination(
-    r: &mut RouteSpec,
-    src: &dyn SecretSource,
-) -> Result<Destination, String> {
+fn destination(r: &mut RouteSpec, src: &dyn SecretSource) -> Result<Destination, String> {
     let name = r.name.clone();
     let given: Vec<(&str, SecretSpec)> = [
         ("slack", r.slack.take()),
@@ -315,8 +312,20 @@ fn destination(
         }
     };
     let url = secret(&name, "url", &spec.url_env, &spec.url_file, src)?;
-    let key = secret(&name, "routing_key", &spec.routing_key_env, &spec.routing_key_file, src)?;
-    let hmac = secret(&name, "hmac_key", &spec.hmac_key_env, &spec.hmac_key_file, src)?;
+    let key = secret(
+        &name,
+        "routing_key",
+        &spec.routing_key_env,
+        &spec.routing_key_file,
+        src,
+    )?;
+    let hmac = secret(
+        &name,
+        "hmac_key",
+        &spec.hmac_key_env,
+        &spec.hmac_key_file,
+        src,
+    )?;
     let check_url = |u: Secret| -> Result<Secret, String> {
         if u.0.starts_with("http://") || u.0.starts_with("https://") {
             Ok(u)
@@ -337,7 +346,10 @@ fn destination(
         "slack" | "teams" => {
             unexpected(key.is_some(), "routing_key")?;
             unexpected(hmac.is_some(), "hmac_key")?;
-            unexpected(spec.url.is_some(), "plain `url` (webhook URLs are secrets: url_env or url_file)")?;
+            unexpected(
+                spec.url.is_some(),
+                "plain `url` (webhook URLs are secrets: url_env or url_file)",
+            )?;
             unexpected(spec.topic_arn.is_some(), "topic_arn")?;
             let url = check_url(required(&name, kind, "url", url)?)?;
             if kind == "slack" {
@@ -349,7 +361,10 @@ fn destination(
         "pagerduty" => {
             unexpected(url.is_some() || hmac.is_some(), "url_env/hmac_key")?;
             unexpected(spec.topic_arn.is_some(), "topic_arn")?;
-            let endpoint = spec.url.clone().unwrap_or_else(|| PAGERDUTY_EVENTS_URL.to_string());
+            let endpoint = spec
+                .url
+                .clone()
+                .unwrap_or_else(|| PAGERDUTY_EVENTS_URL.to_string());
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                 return Err(format!(
                     "route `{name}`: pagerduty url must start with http:// or https://"
@@ -374,7 +389,10 @@ fn destination(
         }
         _ => {
             unexpected(key.is_some(), "routing_key")?;
-            unexpected(spec.url.is_some(), "plain `url` (webhook URLs are secrets: url_env or url_file)")?;
+            unexpected(
+                spec.url.is_some(),
+                "plain `url` (webhook URLs are secrets: url_env or url_file)",
+            )?;
             unexpected(spec.topic_arn.is_some(), "topic_arn")?;
             Destination::Webhook {
                 url: check_url(required(&name, kind, "url", url)?)?,
@@ -386,7 +404,11 @@ fn destination(
 
 fn route(mut r: RouteSpec, src: &dyn SecretSource) -> Result<Route, String> {
     let name = r.name.clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(format!(
             "route `{name}`: names use letters, digits, `-`, `_` and `.`"
         ));
@@ -569,7 +591,10 @@ pub(crate) mod tests {
     pub fn secrets() -> MapSecrets {
         MapSecrets(
             [
-                ("SLACK", "https://hooks.slack.com/services/T0/B0/SLACKSECRET"),
+                (
+                    "SLACK",
+                    "https://hooks.slack.com/services/T0/B0/SLACKSECRET",
+                ),
                 ("PD", "PDKEYSECRET"),
                 ("HOOK", "http://127.0.0.1:9/hook/HOOKSECRET"),
                 ("/run/hmac", "HMACSECRET\n"),
@@ -661,8 +686,16 @@ webhook = { url_env = "HOOK", hmac_key_file = "/run/hmac" }
         for (from, to, want) in [
             ("20/minute", "20/fortnight", "rate_limit `20/fortnight`"),
             ("digest = \"1h\"", "digest = \"soon\"", "digest `soon`"),
-            ("rule = \"RD-*\"", "source = \"cloudtrail\"", "source `cloudtrail`"),
-            ("min_severity = \"high\"", "min_severity = \"urgent\"", "min_severity `urgent`"),
+            (
+                "rule = \"RD-*\"",
+                "source = \"cloudtrail\"",
+                "source `cloudtrail`",
+            ),
+            (
+                "min_severity = \"high\"",
+                "min_severity = \"urgent\"",
+                "min_severity `urgent`",
+            ),
             ("name = \"chat\"", "name = \"page\"", "defined twice"),
             ("rule = \"RD-*\"", "ou = \"Prod\"", "org_snapshot"),
         ] {
@@ -685,8 +718,14 @@ webhook = { url_env = "HOOK", hmac_key_file = "/run/hmac" }
             "slack = { url = \"https://hooks.slack.com/services/X/Y/PLAINSECRET\" }",
         );
         let e = parse(&plain, "f.toml", &secrets()).unwrap_err();
-        assert!(e.contains("url_env or url_file") && !e.contains("PLAINSECRET"), "{e}");
-        let both = EXAMPLE.replace("hmac_key_file = \"/run/hmac\"", "hmac_key_file = \"/run/hmac\", hmac_key_env = \"PD\"");
+        assert!(
+            e.contains("url_env or url_file") && !e.contains("PLAINSECRET"),
+            "{e}"
+        );
+        let both = EXAMPLE.replace(
+            "hmac_key_file = \"/run/hmac\"",
+            "hmac_key_file = \"/run/hmac\", hmac_key_env = \"PD\"",
+        );
         let e = parse(&both, "f.toml", &secrets()).unwrap_err();
         assert!(e.contains("either hmac_key_env or hmac_key_file"), "{e}");
         let missing = EXAMPLE.replace("/run/hmac", "/nonexistent");

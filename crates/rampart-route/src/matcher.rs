@@ -288,9 +288,18 @@ mod tests {
                 ou: vec![ou.into()],
                 ..Default::default()
             };
-            assert!(m.matches(&subject(Severity::Low, "R", "111"), &tree), "{ou}");
-            assert!(!m.matches(&subject(Severity::Low, "R", "222"), &tree), "{ou}");
-            assert!(!m.matches(&subject(Severity::Low, "R", "999"), &tree), "{ou}");
+            assert!(
+                m.matches(&subject(Severity::Low, "R", "111"), &tree),
+                "{ou}"
+            );
+            assert!(
+                !m.matches(&subject(Severity::Low, "R", "222"), &tree),
+                "{ou}"
+            );
+            assert!(
+                !m.matches(&subject(Severity::Low, "R", "999"), &tree),
+                "{ou}"
+            );
         }
     }
 

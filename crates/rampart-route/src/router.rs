@@ -90,12 +90,16 @@ impl Router {
             }
             let id = a.id();
             let names: Vec<String> = picked.iter().map(|r| r.name.clone()).collect();
-            let stored = self.state.alerts.entry(id.clone()).or_insert_with(|| Stored {
-                record: serde_json::to_value(a).unwrap_or_default(),
-                routed_at: now,
-                routes: Vec::new(),
-                ack: None,
-            });
+            let stored = self
+                .state
+                .alerts
+                .entry(id.clone())
+                .or_insert_with(|| Stored {
+                    record: serde_json::to_value(a).unwrap_or_default(),
+                    routed_at: now,
+                    routes: Vec::new(),
+                    ack: None,
+                });
             for n in &names {
                 if !stored.routes.contains(n) {
                     stored.routes.push(n.clone());
@@ -240,7 +244,12 @@ impl Router {
             match found[..] {
                 [one] => return Ok(one.clone()),
                 [] => {}
-                _ => return Err(format!("{id} names {} alerts; give more of the id", found.len())),
+                _ => {
+                    return Err(format!(
+                        "{id} names {} alerts; give more of the id",
+                        found.len()
+                    ));
+                }
             }
         }
         Err(format!(
@@ -268,14 +277,20 @@ impl Router {
         self.deliver(now, transport, journal, &mut rep);
         self.state.prune(now - RETENTION_SECS);
         rep.queued = self.state.outbox.len() as u64
-            + self.state.digests.values().map(|b| b.ids.len() as u64).sum::<u64>();
+            + self
+                .state
+                .digests
+                .values()
+                .map(|b| b.ids.len() as u64)
+                .sum::<u64>();
         rep
     }
 
     fn fire_escalations(&mut self, now: i64, rep: &mut TickReport) {
-        let (due, later): (Vec<Scheduled>, Vec<Scheduled>) = std::mem::take(&mut self.state.escalations)
-            .into_iter()
-            .partition(|s| s.due <= now);
+        let (due, later): (Vec<Scheduled>, Vec<Scheduled>) =
+            std::mem::take(&mut self.state.escalations)
+                .into_iter()
+                .partition(|s| s.due <= now);
         self.state.escalations = later;
         for s in due {
             let acked = self.state.alerts.get(&s.id).is_none_or(|a| a.ack.is_some());
@@ -430,7 +445,13 @@ impl Router {
                 .iter()
                 .map(|id| self.alert(id))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Ok(format::digest(&route.destination, &route.name, &p.key, &alerts, now));
+            return Ok(format::digest(
+                &route.destination,
+                &route.name,
+                &p.key,
+                &alerts,
+                now,
+            ));
         }
         let a = self.alert(&p.ids[0])?;
         let kind = match &p.kind {
@@ -566,7 +587,10 @@ mod tests {
         let rep = rt.tick(179, &mut rec, &mut j);
         assert_eq!(rep.delivered, 0, "held until the window ends");
         let rep = rt.tick(180, &mut rec, &mut j);
-        assert_eq!((rep.delivered, rep.alerts_delivered, rep.digests), (1, 5, 1));
+        assert_eq!(
+            (rep.delivered, rep.alerts_delivered, rep.digests),
+            (1, 5, 1)
+        );
         let s = sent(&rec);
         assert_eq!(s.last().unwrap().2, "digest");
         let all: Vec<String> = s.iter().flat_map(|m| m.1.clone()).collect();
@@ -625,7 +649,11 @@ mod tests {
         rt.submit(&[a.clone(), b.clone()], 0);
         rt.tick(0, &mut rec, &mut j);
         rt.ack(&b.id()[..8], "ana", Some("mine"), 60).unwrap();
-        assert!(rt.ack(&b.id(), "bo", None, 61).unwrap_err().contains("already acknowledged by ana"));
+        assert!(
+            rt.ack(&b.id(), "bo", None, 61)
+                .unwrap_err()
+                .contains("already acknowledged by ana")
+        );
         assert_eq!(rt.tick(899, &mut rec, &mut j).escalated, 0);
         assert_eq!(rt.tick(900, &mut rec, &mut j).escalated, 1);
         let s = sent(&rec);
@@ -633,13 +661,21 @@ mod tests {
         assert_eq!(rt.tick(1499, &mut rec, &mut j).escalated, 0);
         assert_eq!(rt.tick(1500, &mut rec, &mut j).escalated, 1);
         assert_eq!(sent(&rec)[3].0, "boss");
-        assert_eq!(rt.tick(99_999, &mut rec, &mut j).escalated, 0, "the chain ends");
+        assert_eq!(
+            rt.tick(99_999, &mut rec, &mut j).escalated,
+            0,
+            "the chain ends"
+        );
         assert_eq!(rec.sent.len(), 4, "b never escalated");
         let open = rt.list(true);
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].routes, ["chat", "oncall", "boss"]);
         assert_eq!(rt.list(false).len(), 2);
-        assert!(rt.ack("ffffffffffff", "x", None, 0).unwrap_err().contains("no routed alert"));
+        assert!(
+            rt.ack("ffffffffffff", "x", None, 0)
+                .unwrap_err()
+                .contains("no routed alert")
+        );
     }
 
     #[test]
@@ -690,11 +726,19 @@ mod tests {
         rt.submit(&alerts, 0);
         let rep = rt.tick(0, &mut rec, &mut j);
         assert_eq!((rep.failed, rep.queued), (1, 100));
-        assert!(rep.errors[0].contains("Connection refused; retried in 5s"), "{:?}", rep.errors);
+        assert!(
+            rep.errors[0].contains("Connection refused; retried in 5s"),
+            "{:?}",
+            rep.errors
+        );
         assert_eq!(rt.tick(4, &mut rec, &mut j).failed, 0, "waits its backoff");
         assert_eq!(rt.tick(5, &mut rec, &mut j).failed, 1);
         rec.up = true;
-        assert_eq!(rt.tick(6, &mut rec, &mut j).delivered, 0, "still backing off");
+        assert_eq!(
+            rt.tick(6, &mut rec, &mut j).delivered,
+            0,
+            "still backing off"
+        );
         let rep = rt.tick(15, &mut rec, &mut j);
         assert_eq!((rep.delivered, rep.queued), (100, 0));
         assert_eq!(backoff(1), 5);

@@ -321,8 +321,12 @@ impl StateFile {
         };
         let snapshot = read(&self.path)?;
         let journal = read(&self.journal)?.unwrap_or_default();
-        State::restore(snapshot.as_deref(), &journal)
-            .map_err(|e| format!("{}: {e}; move it aside to start afresh", self.path.display()))
+        State::restore(snapshot.as_deref(), &journal).map_err(|e| {
+            format!(
+                "{}: {e}; move it aside to start afresh",
+                self.path.display()
+            )
+        })
     }
 
     /// Writes the snapshot (a temporary file renamed over the old one), then empties the

@@ -25,8 +25,10 @@ impl Transport for LiveTransport {
                     message,
                     retry_after: None,
                 })?;
-                let headers: Vec<(&str, &str)> =
-                    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let headers: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 sink.post_with_headers(body, &headers)
                     .map_err(|(message, wait)| Refusal {
                         message,

@@ -69,8 +69,16 @@ fn outage_then_recovery_delivers_each_alert_once_and_escalates_the_unacknowledge
     assert!(router.submit(&alerts, t0).is_empty());
     let rep = router.tick(t0, &mut http, &mut file);
     assert_eq!((rep.delivered, rep.failed, rep.queued), (0, 1, 40));
-    assert!(rep.errors[0].contains(&format!("webhook http://127.0.0.1:{port}/…: connect")), "{:?}", rep.errors);
-    assert!(rep.errors.iter().all(|e| !e.contains("SECRETPATH") && !e.contains("hmac-test-key")));
+    assert!(
+        rep.errors[0].contains(&format!("webhook http://127.0.0.1:{port}/…: connect")),
+        "{:?}",
+        rep.errors
+    );
+    assert!(
+        rep.errors
+            .iter()
+            .all(|e| !e.contains("SECRETPATH") && !e.contains("hmac-test-key"))
+    );
     file.save(&router.state).unwrap();
 
     // the receiver is up but failing (503); half the alerts are acknowledged meanwhile
@@ -104,7 +112,14 @@ fn outage_then_recovery_delivers_each_alert_once_and_escalates_the_unacknowledge
     for r in &got {
         let ts = r.header(TIMESTAMP_HEADER).unwrap();
         let sig = r.header(SIGNATURE_HEADER).unwrap();
-        assert!(verify(b"hmac-test-key", ts, sig, &r.body, ts.parse().unwrap(), 300));
+        assert!(verify(
+            b"hmac-test-key",
+            ts,
+            sig,
+            &r.body,
+            ts.parse().unwrap(),
+            300
+        ));
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(v["alert_id"].as_str(), r.header(ID_HEADER));
         per_path
@@ -121,5 +136,8 @@ fn outage_then_recovery_delivers_each_alert_once_and_escalates_the_unacknowledge
     oncall.sort();
     let mut unacked: Vec<String> = alerts.iter().skip(1).step_by(2).map(Alert::id).collect();
     unacked.sort();
-    assert_eq!(oncall, unacked, "escalated exactly the unacknowledged, once each");
+    assert_eq!(
+        oncall, unacked,
+        "escalated exactly the unacknowledged, once each"
+    );
 }

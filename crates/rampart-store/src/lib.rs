@@ -53,7 +53,7 @@ mod tests;
 
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use model::*;
-pub use routing::AlertAck;
+pub use routing::{AlertAck, RoutingState};
 pub use schema::SCHEMA_VERSION;
 
 use db::{Conn, DbError, read_tx, write_tx};

@@ -15,12 +15,19 @@ pub struct AlertAck {
     pub at: i64,
 }
 
+/// The router's snapshot (JSON, when saved) and its delivery log (route, delivered key).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoutingState {
+    pub snapshot: Option<String>,
+    pub delivered: Vec<(String, String)>,
+}
+
 /// The one routing state a store holds (a name leaves room for more).
 const STATE_NAME: &str = "default";
 
 impl Store {
     /// The router's snapshot and the delivery log, route and key per row.
-    pub fn routing_state(&self) -> Result<(Option<String>, Vec<(String, String)>), StoreError> {
+    pub fn routing_state(&self) -> Result<RoutingState, StoreError> {
         self.read("cannot read the routing state", |c| {
             let snapshot = c
                 .query_vec(
@@ -35,7 +42,10 @@ impl Store {
                 &[],
                 |r| Ok((r.string(0)?, r.string(1)?)),
             )?;
-            Ok((snapshot, log))
+            Ok(RoutingState {
+                snapshot,
+                delivered: log,
+            })
         })
     }
 
@@ -127,23 +137,26 @@ mod tests {
     fn snapshot_deliveries_and_acks_round_trip() {
         on_both(|db| {
             let mut s = db.open();
-            assert_eq!(s.routing_state().unwrap(), (None, Vec::new()));
+            assert_eq!(s.routing_state().unwrap(), RoutingState::default());
             s.record_route_delivery("chat", &["a1".into(), "a2".into()], 100)
                 .unwrap();
-            s.record_route_delivery("chat", &["a1".into()], 150).unwrap();
-            s.record_route_delivery("page", &["a1".into()], 200).unwrap();
+            s.record_route_delivery("chat", &["a1".into()], 150)
+                .unwrap();
+            s.record_route_delivery("page", &["a1".into()], 200)
+                .unwrap();
             s.save_routing_state("{\"version\":1}", 210, 0).unwrap();
-            s.save_routing_state("{\"version\":1,\"x\":2}", 220, 0).unwrap();
-            let (snap, log) = s.routing_state().unwrap();
-            assert_eq!(snap.as_deref(), Some("{\"version\":1,\"x\":2}"));
+            s.save_routing_state("{\"version\":1,\"x\":2}", 220, 0)
+                .unwrap();
+            let st = s.routing_state().unwrap();
+            assert_eq!(st.snapshot.as_deref(), Some("{\"version\":1,\"x\":2}"));
             assert_eq!(
-                log,
+                st.delivered,
                 [("chat", "a1"), ("chat", "a2"), ("page", "a1")]
                     .map(|(r, k)| (r.to_string(), k.to_string()))
             );
             // old deliveries are forgotten with the alerts they belong to
             s.save_routing_state("{}", 300, 150).unwrap();
-            assert_eq!(s.routing_state().unwrap().1.len(), 1);
+            assert_eq!(s.routing_state().unwrap().delivered.len(), 1);
             let ack = AlertAck {
                 alert_id: "a1".into(),
                 by: "ana".into(),

@@ -14,8 +14,14 @@ fn rampart(dir: &std::path::Path, port: u16) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
     c.current_dir(dir)
         .args(["--config", "rampart.toml"])
-        .env("RT_HOOK", format!("http://127.0.0.1:{port}/hook/SECRET-PATH"))
-        .env("RT_ONCALL", format!("http://127.0.0.1:{port}/oncall/SECRET-PATH"))
+        .env(
+            "RT_HOOK",
+            format!("http://127.0.0.1:{port}/hook/SECRET-PATH"),
+        )
+        .env(
+            "RT_ONCALL",
+            format!("http://127.0.0.1:{port}/oncall/SECRET-PATH"),
+        )
         .env("RT_KEY", "SECRET-KEY");
     c
 }
@@ -73,7 +79,11 @@ fn detect_routes_then_tick_delivers_and_ack_stops_escalation() {
         .map(|l| serde_json::from_str(l).unwrap())
         .filter(|v: &serde_json::Value| v["severity"] != "low" && v["severity"] != "info")
         .collect();
-    assert!(routed.len() >= 3, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        routed.len() >= 3,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // the receiver comes up; the tick delivers everything (it waits out the backoff first)
     let rx = support::Receiver::start(port, 200);
@@ -85,10 +95,22 @@ fn detect_routes_then_tick_delivers_and_ack_stops_escalation() {
     let listed = String::from_utf8_lossy(&list.stdout).to_string();
     let first_id = listed.split_whitespace().next().unwrap().to_string();
     let ack = rampart(dir.path(), port)
-        .args(["alerts", "ack", &first_id, "--by", "ana", "--comment", "planned change"])
+        .args([
+            "alerts",
+            "ack",
+            &first_id,
+            "--by",
+            "ana",
+            "--comment",
+            "planned change",
+        ])
         .output()
         .unwrap();
-    assert!(ack.status.success(), "{}", String::from_utf8_lossy(&ack.stderr));
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
     let tick = rampart(dir.path(), port)
         .args(["alerts", "tick"])
         .output()
@@ -111,15 +133,28 @@ fn detect_routes_then_tick_delivers_and_ack_stops_escalation() {
     distinct.sort();
     distinct.dedup();
     assert_eq!(distinct.len(), hook.len(), "none twice");
-    assert_eq!(oncall.len(), routed.len() - 1, "all but the acknowledged one escalated");
+    assert_eq!(
+        oncall.len(),
+        routed.len() - 1,
+        "all but the acknowledged one escalated"
+    );
     assert!(!oncall.contains(&first_id.as_str()));
     // a second tick sends nothing again
-    let again = rampart(dir.path(), port).args(["alerts", "tick"]).output().unwrap();
+    let again = rampart(dir.path(), port)
+        .args(["alerts", "tick"])
+        .output()
+        .unwrap();
     assert!(again.status.success());
     assert_eq!(rx.accepted().len(), got.len());
-    let list = rampart(dir.path(), port).args(["alerts", "list"]).output().unwrap();
+    let list = rampart(dir.path(), port)
+        .args(["alerts", "list"])
+        .output()
+        .unwrap();
     let listed = String::from_utf8_lossy(&list.stdout);
-    assert!(listed.contains("acked by ana at") && listed.contains("(planned change)"), "{listed}");
+    assert!(
+        listed.contains("acked by ana at") && listed.contains("(planned change)"),
+        "{listed}"
+    );
 }
 
 /// With a history store the routing state lives there (schema version 3), not in a file: a
@@ -154,12 +189,24 @@ fn with_a_store_the_state_lives_in_the_store() {
             .count()
     };
     let first = detect();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let sent = on_hook();
     assert!(sent >= 3);
     let second = detect();
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
-    assert_eq!(on_hook(), sent, "the delivery log in the store: nothing twice");
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        on_hook(),
+        sent,
+        "the delivery log in the store: nothing twice"
+    );
     assert!(!dir.path().join("rampart-routes.json").exists());
     let list = rampart(dir.path(), port)
         .args(["--store", "sqlite://state.db", "alerts", "list", "--open"])
@@ -172,7 +219,11 @@ fn with_a_store_the_state_lives_in_the_store() {
         .args(["--by", "ana"])
         .output()
         .unwrap();
-    assert!(ack.status.success(), "{}", String::from_utf8_lossy(&ack.stderr));
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
     let open = rampart(dir.path(), port)
         .args(["--store", "sqlite://state.db", "alerts", "list", "--open"])
         .output()

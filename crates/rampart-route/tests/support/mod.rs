@@ -60,9 +60,8 @@ impl Receiver {
                 let code = st.load(Ordering::SeqCst);
                 req.status = code;
                 g.lock().unwrap().push(req);
-                let reply = format!(
-                    "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
+                let reply =
+                    format!("HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 let _ = s.write_all(reply.as_bytes());
             }
         });

@@ -78,9 +78,8 @@ pub(crate) fn routes(g: &Global) -> anyhow::Result<(Routes, OrgTree)> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", g.config.display())),
     };
     let shown = g.config.display().to_string();
-    let routes =
-        rampart_route::config::parse(&text, &shown, &rampart_route::config::SystemSecrets)
-            .map_err(anyhow::Error::msg)?;
+    let routes = rampart_route::config::parse(&text, &shown, &rampart_route::config::SystemSecrets)
+        .map_err(anyhow::Error::msg)?;
     let org = match &routes.org_snapshot {
         None => OrgTree::default(),
         Some(p) => {
@@ -132,10 +131,13 @@ impl Journal for StorePersist {
 
 impl Persist for StorePersist {
     fn load(&mut self) -> Result<State, String> {
-        let (snapshot, log) = self.store.routing_state().map_err(|e| e.to_string())?;
+        let saved = self.store.routing_state().map_err(|e| e.to_string())?;
         let mut st = State::restore_from(
-            snapshot.as_deref(),
-            log.into_iter().map(|(route, key)| (route, vec![key])),
+            saved.snapshot.as_deref(),
+            saved
+                .delivered
+                .into_iter()
+                .map(|(route, key)| (route, vec![key])),
         )
         .map_err(|e| format!("{}: routing state: {e}", self.describe()))?;
         for a in self.store.alert_acks().map_err(|e| e.to_string())? {
@@ -231,7 +233,9 @@ impl Live {
             std::thread::sleep(BACKOFF * 2u32.pow(attempt));
             let now = unix_now();
             self.router.retry_now(now);
-            let again = self.router.tick(now, &mut self.transport, self.persist.as_mut());
+            let again = self
+                .router
+                .tick(now, &mut self.transport, self.persist.as_mut());
             rep.delivered += again.delivered;
             rep.alerts_delivered += again.alerts_delivered;
             rep.escalated += again.escalated;
@@ -391,11 +395,17 @@ pub fn run(g: &Global, a: &AlertsArgs) -> anyhow::Result<Exit> {
                         "acked by {} at {}{}",
                         ack.by,
                         rampart_route::rfc3339(ack.at),
-                        ack.comment.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                        ack.comment
+                            .as_deref()
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default()
                     ),
                     None => match &r.escalation {
                         Some((to, due)) => {
-                            format!("open; escalates to {to} at {}", rampart_route::rfc3339(*due))
+                            format!(
+                                "open; escalates to {to} at {}",
+                                rampart_route::rfc3339(*due)
+                            )
                         }
                         None => "open".into(),
                     },
@@ -429,11 +439,16 @@ pub fn run(g: &Global, a: &AlertsArgs) -> anyhow::Result<Exit> {
             if let Some(ack) = l.router.state.alerts.get(&id).and_then(|s| s.ack.clone()) {
                 l.persist.acked(&id, &ack).map_err(anyhow::Error::msg)?;
             }
-            l.persist.save(&l.router.state).map_err(anyhow::Error::msg)?;
+            l.persist
+                .save(&l.router.state)
+                .map_err(anyhow::Error::msg)?;
             output::note(g, format!("rampart: alert {id} acknowledged by {who}"));
             // tell PagerDuty now (the rest of the outbox waits for the next tick)
             if l.router.state.outbox.iter().any(|p| {
-                matches!(p.kind, rampart_route::state::PendingKind::Acknowledged { .. })
+                matches!(
+                    p.kind,
+                    rampart_route::state::PendingKind::Acknowledged { .. }
+                )
             }) {
                 return tick_and_report(g, &mut l);
             }
