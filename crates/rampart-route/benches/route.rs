@@ -23,7 +23,7 @@ mod support;
 
 use rampart_detect::Alert;
 use rampart_detect::sink::{Dispatcher, Failure, Sink, WebhookSink};
-use rampart_route::config::{SecretSource, parse};
+use rampart_route::config::parse;
 use rampart_route::format::Outgoing;
 use rampart_route::state::{MemoryJournal, StateFile};
 use rampart_route::transport::LiveTransport;
@@ -32,16 +32,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 const ALERTS: usize = 10_000;
-
-struct Env(HashMap<&'static str, String>);
-impl SecretSource for Env {
-    fn env(&self, var: &str) -> Option<String> {
-        self.0.get(var).cloned()
-    }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: not used"))
-    }
-}
 
 fn alerts(n: usize) -> Vec<Alert> {
     let rules = [
@@ -105,8 +95,8 @@ rule = "NEVER"
 webhook = { url_env = "HOOK", hmac_key_env = "KEY" }
 "#;
 
-fn env(hook: &str) -> Env {
-    Env(HashMap::from([
+fn env(hook: &str) -> support::Env {
+    support::Env(HashMap::from([
         ("PD", "routing-key".to_string()),
         ("SLACK", "http://127.0.0.1:9/slack".to_string()),
         ("TEAMS", "http://127.0.0.1:9/teams".to_string()),

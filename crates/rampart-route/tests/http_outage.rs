@@ -6,23 +6,13 @@
 mod support;
 
 use rampart_detect::Alert;
-use rampart_route::config::{SecretSource, parse};
+use rampart_route::config::parse;
 use rampart_route::format::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify};
 use rampart_route::state::StateFile;
 use rampart_route::transport::LiveTransport;
 use rampart_route::{OrgTree, Router};
 use std::collections::HashMap;
-use support::Receiver;
-
-struct Env(HashMap<&'static str, String>);
-impl SecretSource for Env {
-    fn env(&self, var: &str) -> Option<String> {
-        self.0.get(var).cloned()
-    }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: not in this test"))
-    }
-}
+use support::{Env, Receiver};
 
 fn alert(n: usize, severity: &str) -> Alert {
     Alert::from_record(&serde_json::json!({

@@ -50,13 +50,9 @@ fn events() -> String {
         .collect()
 }
 
-#[test]
-fn detect_routes_then_tick_delivers_and_ack_stops_escalation() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("rampart.toml"), CONFIG).unwrap();
-    let port = support::Receiver::reserve();
-
-    let mut child = rampart(dir.path(), port)
+/// `rampart detect -` over [`events`], every alert on its own (no aggregation).
+fn detect(mut c: Command) -> std::process::Output {
+    let mut child = c
         .args(["detect", "-", "--format", "jsonl", "--aggregate", "0"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -69,7 +65,16 @@ fn detect_routes_then_tick_delivers_and_ack_stops_escalation() {
         .unwrap()
         .write_all(events().as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn detect_routes_then_tick_delivers_and_ack_stops_escalation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rampart.toml"), CONFIG).unwrap();
+    let port = support::Receiver::reserve();
+
+    let out = detect(rampart(dir.path(), port));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("queued in rampart-routes.json"), "{stderr}");
@@ -166,21 +171,9 @@ fn with_a_store_the_state_lives_in_the_store() {
     let port = support::Receiver::reserve();
     let rx = support::Receiver::start(port, 200);
     let detect = || {
-        let mut child = rampart(dir.path(), port)
-            .args(["--store", "sqlite://state.db"])
-            .args(["detect", "-", "--format", "jsonl", "--aggregate", "0"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(events().as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        let mut c = rampart(dir.path(), port);
+        c.args(["--store", "sqlite://state.db"]);
+        detect(c)
     };
     let on_hook = || {
         rx.accepted()

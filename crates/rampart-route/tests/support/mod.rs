@@ -4,6 +4,7 @@
 // shared by the tests and the benchmark; each uses part of it
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -117,5 +118,17 @@ fn read_request(s: &mut std::net::TcpStream) -> Option<Request> {
                 });
             }
         }
+    }
+}
+
+/// Secrets from a map instead of the process environment.
+pub struct Env(pub HashMap<&'static str, String>);
+
+impl rampart_route::config::SecretSource for Env {
+    fn env(&self, var: &str) -> Option<String> {
+        self.0.get(var).cloned()
+    }
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("{path}: not in this test"))
     }
 }
