@@ -171,6 +171,12 @@ pub struct Alerts {
     /// variable that holds it is written here.
     #[serde(default)]
     pub webhook_env: Option<String>,
+    /// `[[alerts.route]]` and the snapshot that places accounts in OUs: read and validated by
+    /// `rampart-route` (accepted here as they are).
+    #[serde(default)]
+    pub route: Option<toml::Value>,
+    #[serde(default)]
+    pub org_snapshot: Option<toml::Value>,
 }
 
 /// A configuration problem, with its position when it comes from the TOML parser.

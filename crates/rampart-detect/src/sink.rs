@@ -191,7 +191,27 @@ impl WebhookSink {
         second.map_err(|r| format!("webhook {}: {}", redact_url(&self.url), r.message))
     }
 
+    /// POSTs one JSON body with extra headers (a signature, an idempotency key), once, without
+    /// retrying: the caller keeps its own retry schedule. The error names the redacted URL and
+    /// the `Retry-After` a 429 asked for.
+    pub fn post_with_headers(
+        &self,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(), (String, Option<Duration>)> {
+        self.post_headers(body, headers).map_err(|r| {
+            (
+                format!("webhook {}: {}", redact_url(&self.url), r.message),
+                r.retry_after,
+            )
+        })
+    }
+
     fn post(&self, body: &str) -> Result<(), Refused> {
+        self.post_headers(body, &[])
+    }
+
+    fn post_headers(&self, body: &str, headers: &[(&str, &str)]) -> Result<(), Refused> {
         if let Some(rest) = self.url.strip_prefix("http://") {
             let (hostport, path) = match rest.find('/') {
                 Some(i) => (&rest[..i], &rest[i..]),
@@ -205,8 +225,12 @@ impl WebhookSink {
             let mut s = TcpStream::connect(&addr).map_err(|e| format!("connect: {e}"))?;
             s.set_read_timeout(Some(self.timeout)).ok();
             s.set_write_timeout(Some(self.timeout)).ok();
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
             let req = format!(
-                "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: rampart\r\n\r\n{body}",
+                "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: rampart\r\n{extra}\r\n{body}",
                 body.len()
             );
             s.write_all(req.as_bytes())
@@ -225,18 +249,21 @@ impl WebhookSink {
             });
             status_result(status, retry_after)
         } else {
-            self.post_with_curl_config(body)
+            self.post_with_curl_config(body, headers)
         }
     }
 
-    fn post_with_curl_config(&self, body: &str) -> Result<(), Refused> {
+    fn post_with_curl_config(&self, body: &str, headers: &[(&str, &str)]) -> Result<(), Refused> {
         let dir = std::env::temp_dir().join(format!("rampart-webhook-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let cfg = dir.join("curl.cfg");
         let _ = std::fs::remove_file(&cfg);
-        let escaped = self.url.replace('\\', "\\\\").replace('"', "\\\"");
-        write_private(&cfg, format!("url = \"{escaped}\"\n").as_bytes())
-            .map_err(|e| e.to_string())?;
+        let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut config = format!("url = \"{}\"\n", quote(&self.url));
+        for (k, v) in headers {
+            config.push_str(&format!("header = \"{}: {}\"\n", quote(k), quote(v)));
+        }
+        write_private(&cfg, config.as_bytes()).map_err(|e| e.to_string())?;
         let child = std::process::Command::new("curl")
             .args([
                 "-sS",

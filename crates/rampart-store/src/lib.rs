@@ -46,6 +46,7 @@ pub mod model;
 mod pg;
 mod query;
 mod record;
+mod routing;
 mod schema;
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
@@ -58,6 +59,7 @@ pub use access::{
 };
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use model::*;
+pub use routing::{AlertAck, RoutingState};
 pub use schema::SCHEMA_VERSION;
 
 use db::{Conn, DbError, read_tx, write_tx};

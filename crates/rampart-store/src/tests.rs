@@ -964,9 +964,20 @@ fn migrations_from_the_first_schema() {
         let s = Store::open_with(db.url(), v1_only).unwrap();
         assert_eq!(s.schema_version().unwrap(), 1);
         drop(s);
-        // An upgrade step runs once, on existing rows.
-        let s = Store::open_with(db.url(), &[v1_only[0], TEST_V2]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        // The current binary opens a v1 store and keeps its data.
+        let s = Store::open(db.url()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(s.findings().unwrap().len(), 1);
+        drop(s);
+        // An upgrade step runs once, on existing rows (a step after the current schema).
+        let next = schema::Migration {
+            version: SCHEMA_VERSION + 1,
+            ..TEST_V2
+        };
+        let with_next: Vec<schema::Migration> =
+            schema::MIGRATIONS.iter().copied().chain([next]).collect();
+        let s = Store::open_with(db.url(), &with_next).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION + 1);
         let note = s
             .conn
             .borrow_mut()
@@ -974,19 +985,14 @@ fn migrations_from_the_first_schema() {
             .unwrap();
         assert_eq!(note, vec!["migrated audit".to_string()]);
         drop(s);
-        let s = Store::open_with(db.url(), &[v1_only[0], TEST_V2]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        let s = Store::open_with(db.url(), &with_next).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION + 1);
         drop(s);
         // And the v1-only binary now refuses it.
         assert_eq!(
             Store::open_with(db.url(), v1_only).unwrap_err().kind(),
             ErrorKind::TooNew
         );
-        // The current binary opens the older store and keeps its data.
-        let s = Store::open(db.url()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
-        assert_eq!(s.findings().unwrap().len(), 1);
-        drop(s);
     });
 }
 

@@ -101,6 +101,8 @@ pub enum Command {
     Policy(crate::cmd::policy::PolicyCommand),
     /// Detect threats in CloudTrail logs.
     Detect(crate::cmd::detect::DetectArgs),
+    /// Routed alerts: acknowledge, list, and send due digests, escalations and retries.
+    Alerts(crate::cmd::alerts::AlertsArgs),
     /// Run the detection rules as one Apache Spark job over years of trail (local or EMR Serverless).
     Hunt(crate::cmd::hunt::HuntArgs),
     /// List or test detection rules.

@@ -5,7 +5,7 @@ use crate::cmd::{follow, output, s3};
 use anyhow::{Context, bail};
 use rampart_detect::baseline::{Baseline, BaselineConfig};
 use rampart_detect::input::{self, Issue, Parsed, ReadStats, Reader};
-use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
+use rampart_detect::sink::{Format, WriterSink};
 use rampart_detect::{
     Alert, Builtin, BuiltinConfig, Detector, Engine, Rule, Severity, SigninConfig, parallel,
 };
@@ -427,7 +427,7 @@ pub(crate) fn format_of(g: &Global) -> anyhow::Result<Format> {
 
 struct Run<'e> {
     det: Detector<'e>,
-    dispatch: Dispatcher,
+    dispatch: crate::cmd::alerts::Routed,
     table: bool,
     pending: Vec<Alert>,
     kept: Vec<Alert>,
@@ -498,6 +498,7 @@ impl rampart_detect::stream::Consumer for Streamed<'_, '_> {
         }
         self.run.det.expire(&mut self.run.pending);
         self.run.deliver();
+        self.run.dispatch.tick_periodically();
     }
 }
 
@@ -538,10 +539,10 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         };
         det = det.with_baseline(Baseline::open(p, cfg).map_err(anyhow::Error::msg)?);
     }
-    let mut dispatch = Dispatcher::new(a.spool.clone());
     // a table is printed at the end, sorted by nothing but arrival; when following, alerts are
     // printed as they come (a header per batch)
     let table = format == Format::Table && !a.follow;
+    let mut writer: Option<Box<dyn rampart_detect::sink::Sink>> = None;
     if !table {
         let out: Box<dyn std::io::Write + Send> = match &g.output {
             Some(p) => Box::new(
@@ -555,14 +556,15 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
             .as_ref()
             .map(|p| format!("file {}", p.display()))
             .unwrap_or_else(|| "stdout".into());
-        dispatch.add(Box::new(WriterSink::new(label, out, format)));
+        writer = Some(Box::new(WriterSink::new(label, out, format)));
     }
-    if let Some(url) = &a.webhook {
-        dispatch.add(Box::new(WebhookSink::new(url).map_err(anyhow::Error::msg)?));
-    }
-    if let Some(topic) = &a.sns_topic {
-        dispatch.add(sns_sink(g, topic)?);
-    }
+    let dispatch = crate::cmd::alerts::dispatcher(
+        g,
+        writer,
+        a.webhook.as_deref(),
+        a.sns_topic.as_deref(),
+        &a.spool,
+    )?;
     let mut run = Run {
         det,
         dispatch,
@@ -590,8 +592,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     } else {
         let root = Path::new(&a.path);
         let mut files = input::discover(root, since, until).map_err(anyhow::Error::msg)?;
-        // never read rampart's own output (`-o`, the spool) back as input
-        let own: Vec<PathBuf> = [g.output.as_deref(), Some(a.spool.as_path())]
+        // never read rampart's own output (`-o`, the spool, the routing state) back as input
+        let state = crate::cmd::alerts::state_beside(&a.spool);
+        let own: Vec<PathBuf> = [g.output.as_deref(), Some(a.spool.as_path()), Some(&state)]
             .into_iter()
             .flatten()
             .filter_map(|p| p.canonicalize().ok())
@@ -736,7 +739,7 @@ fn threads_for(g: &Global, a: &DetectArgs, files: usize) -> usize {
 
 /// Publishes through the AWS SDK (rampart-aws) with the global credentials and endpoint.
 #[cfg(feature = "aws")]
-struct SdkPublisher(rampart_aws::BlockingAws);
+pub(crate) struct SdkPublisher(pub(crate) rampart_aws::BlockingAws);
 
 #[cfg(feature = "aws")]
 impl rampart_detect::sink::SnsPublisher for SdkPublisher {

@@ -1,6 +1,7 @@
 //! One module per verb. Each exposes its clap arguments and a `run` returning the exit code.
 
 pub mod activity;
+pub mod alerts;
 pub mod apply;
 pub mod audit;
 pub mod collect;
@@ -38,6 +39,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Controls(a) => controls::run(g, a),
         Command::Policy(a) => policy::run(g, a),
         Command::Detect(a) => detect::run(g, a),
+        Command::Alerts(a) => alerts::run(g, a),
         Command::Rules(a) => rules::run(g, a),
         Command::Hunt(a) => hunt::run(g, a),
         Command::Runbook(a) => runbook::run(g, a),

@@ -1,0 +1,177 @@
+//! Alert routing's state in the store (schema version 3): the router's snapshot, the delivery
+//! log that keeps a restart from sending anything twice, and acknowledgements. The snapshot's
+//! format belongs to `rampart-route`; the store keeps it as text.
+
+use crate::db::{Conn, ConnExt, DbResult, Val};
+use crate::{Store, StoreError};
+
+/// An acknowledged alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertAck {
+    pub alert_id: String,
+    pub by: String,
+    pub comment: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// The router's snapshot (JSON, when saved) and its delivery log (route, delivered key).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoutingState {
+    pub snapshot: Option<String>,
+    pub delivered: Vec<(String, String)>,
+}
+
+/// The one routing state a store holds (a name leaves room for more).
+const STATE_NAME: &str = "default";
+
+impl Store {
+    /// The router's snapshot and the delivery log, route and key per row.
+    pub fn routing_state(&self) -> Result<RoutingState, StoreError> {
+        self.read("cannot read the routing state", |c| {
+            let snapshot = c
+                .query_vec(
+                    "SELECT snapshot FROM route_state WHERE name = ?1",
+                    &[Val::from(STATE_NAME)],
+                    |r| r.string(0),
+                )?
+                .into_iter()
+                .next();
+            let log = c.query_vec(
+                "SELECT route, delivery_key FROM route_deliveries ORDER BY delivered_at, route, delivery_key",
+                &[],
+                |r| Ok((r.string(0)?, r.string(1)?)),
+            )?;
+            Ok(RoutingState {
+                snapshot,
+                delivered: log,
+            })
+        })
+    }
+
+    /// Replaces the snapshot and forgets deliveries made before `forget_before` (the router
+    /// forgets those alerts at the same age).
+    pub fn save_routing_state(
+        &mut self,
+        snapshot: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<(), StoreError> {
+        self.write("saving the routing state", |c| {
+            c.exec(
+                "INSERT INTO route_state (name, snapshot, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name) DO UPDATE SET snapshot = excluded.snapshot, \
+                 updated_at = excluded.updated_at",
+                &[Val::from(STATE_NAME), Val::from(snapshot), Val::int(now)],
+            )?;
+            c.exec(
+                "DELETE FROM route_deliveries WHERE delivered_at < ?1",
+                &[Val::int(forget_before)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records deliveries as they succeed (a key already there is left as it was).
+    pub fn record_route_delivery(
+        &mut self,
+        route: &str,
+        keys: &[String],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.write("recording a delivery", |c| {
+            for k in keys {
+                c.exec(
+                    "INSERT INTO route_deliveries (route, delivery_key, delivered_at) \
+                     VALUES (?1, ?2, ?3) ON CONFLICT (route, delivery_key) DO NOTHING",
+                    &[Val::from(route), Val::from(k), Val::int(at)],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Records an acknowledgement (the first one stands).
+    pub fn record_alert_ack(&mut self, ack: &AlertAck) -> Result<(), StoreError> {
+        self.write("recording the acknowledgement", |c| insert_ack(c, ack))
+    }
+
+    pub fn alert_acks(&self) -> Result<Vec<AlertAck>, StoreError> {
+        self.read("cannot read acknowledgements", |c| {
+            c.query_vec(
+                "SELECT alert_id, acked_by, comment, acked_at FROM alert_acks ORDER BY alert_id",
+                &[],
+                |r| {
+                    Ok(AlertAck {
+                        alert_id: r.string(0)?,
+                        by: r.string(1)?,
+                        comment: r.opt_string(2)?,
+                        at: r.int0(3)?,
+                    })
+                },
+            )
+        })
+    }
+}
+
+fn insert_ack(c: &mut dyn Conn, ack: &AlertAck) -> DbResult<()> {
+    c.exec(
+        "INSERT INTO alert_acks (alert_id, acked_by, comment, acked_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (alert_id) DO NOTHING",
+        &[
+            Val::from(ack.alert_id.as_str()),
+            Val::from(ack.by.as_str()),
+            Val::T(ack.comment.as_deref()),
+            Val::int(ack.at),
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::on_both;
+
+    #[test]
+    fn snapshot_deliveries_and_acks_round_trip() {
+        on_both(|db| {
+            let mut s = db.open();
+            assert_eq!(s.routing_state().unwrap(), RoutingState::default());
+            s.record_route_delivery("chat", &["a1".into(), "a2".into()], 100)
+                .unwrap();
+            s.record_route_delivery("chat", &["a1".into()], 150)
+                .unwrap();
+            s.record_route_delivery("page", &["a1".into()], 200)
+                .unwrap();
+            s.save_routing_state("{\"version\":1}", 210, 0).unwrap();
+            s.save_routing_state("{\"version\":1,\"x\":2}", 220, 0)
+                .unwrap();
+            let st = s.routing_state().unwrap();
+            assert_eq!(st.snapshot.as_deref(), Some("{\"version\":1,\"x\":2}"));
+            assert_eq!(
+                st.delivered,
+                [("chat", "a1"), ("chat", "a2"), ("page", "a1")]
+                    .map(|(r, k)| (r.to_string(), k.to_string()))
+            );
+            // old deliveries are forgotten with the alerts they belong to
+            s.save_routing_state("{}", 300, 150).unwrap();
+            assert_eq!(s.routing_state().unwrap().delivered.len(), 1);
+            let ack = AlertAck {
+                alert_id: "a1".into(),
+                by: "ana".into(),
+                comment: Some("mine".into()),
+                at: 5,
+            };
+            s.record_alert_ack(&ack).unwrap();
+            s.record_alert_ack(&AlertAck {
+                by: "bo".into(),
+                ..ack.clone()
+            })
+            .unwrap();
+            assert_eq!(s.alert_acks().unwrap(), vec![ack]);
+            assert_eq!(s.counts().unwrap().get("route_deliveries"), 1);
+            assert_eq!(s.counts().unwrap().get("alert_acks"), 1);
+        });
+    }
+}
