@@ -43,6 +43,7 @@ pub mod model;
 mod pg;
 mod query;
 mod record;
+mod respond;
 mod schema;
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
@@ -52,6 +53,7 @@ mod tests;
 
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use model::*;
+pub use respond::ResponseAction;
 pub use schema::SCHEMA_VERSION;
 
 use db::{Conn, DbError, read_tx, write_tx};

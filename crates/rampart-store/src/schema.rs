@@ -156,13 +156,20 @@ CREATE TABLE acceptances (
 ";
 
 /// Every migration, in order. Append only: a released step is never edited.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: V1,
+    },
+    // `rampart respond`'s actions (versions 2 and 3 are assigned to other tables).
+    Migration {
+        version: 4,
+        sql: crate::respond::V4,
+    },
+];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Spells the type placeholders for one dialect.
 pub(crate) fn dialect_sql(sql: &str, dialect: Dialect) -> String {
@@ -440,5 +447,22 @@ pub(crate) const TABLES: &[Table] = &[
             ("created_at", Int),
         ],
         order_by: "finding_id",
+    },
+    Table {
+        name: "respond_actions",
+        columns: &[
+            ("id", Text),
+            ("time", Int),
+            ("who", Text),
+            ("alert_id", Text),
+            ("action", Text),
+            ("target", Text),
+            ("account", Text),
+            ("region", Text),
+            ("result", Text),
+            ("undoes", Text),
+            ("json", Text),
+        ],
+        order_by: "id",
     },
 ];

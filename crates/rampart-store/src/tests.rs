@@ -969,9 +969,16 @@ fn migrations_from_the_first_schema() {
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(s.findings().unwrap().len(), 1);
         drop(s);
-        // An upgrade step runs once, on existing rows.
-        let s = Store::open_with(db.url(), &[v1_only[0], TEST_V2]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        // An upgrade step runs once, on existing rows (TEST_V2 renumbered after the current
+        // schema, which the store is at now).
+        let next = schema::Migration {
+            version: SCHEMA_VERSION + 1,
+            sql: TEST_V2.sql,
+        };
+        let upgraded: Vec<schema::Migration> =
+            schema::MIGRATIONS.iter().copied().chain([next]).collect();
+        let s = Store::open_with(db.url(), &upgraded).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION + 1);
         let note = s
             .conn
             .borrow_mut()
@@ -979,8 +986,8 @@ fn migrations_from_the_first_schema() {
             .unwrap();
         assert_eq!(note, vec!["migrated audit".to_string()]);
         drop(s);
-        let s = Store::open_with(db.url(), &[v1_only[0], TEST_V2]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        let s = Store::open_with(db.url(), &upgraded).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION + 1);
         drop(s);
         // And the v1-only binary now refuses it.
         assert_eq!(
