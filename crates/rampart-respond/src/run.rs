@@ -314,7 +314,7 @@ mod tests {
         };
         let rec = execute(&mut r, &Guards::default(), &req, None);
         assert_eq!(rec.result, Outcome::Failed);
-        let e = undo(&mut r, &[rec.clone()], &rec.id).unwrap_err();
+        let e = undo(&mut r, std::slice::from_ref(&rec), &rec.id).unwrap_err();
         assert!(e.contains("cannot be undone"), "{e}");
     }
 
