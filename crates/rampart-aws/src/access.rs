@@ -46,7 +46,7 @@ impl Counters {
     pub fn by_api(&self) -> BTreeMap<String, u64> {
         self.by_api.lock().map(|m| m.clone()).unwrap_or_default()
     }
-    fn count(&self, api: &str) {
+    pub(crate) fn count(&self, api: &str) {
         self.logical.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut m) = self.by_api.lock() {
             *m.entry(api.to_string()).or_default() += 1;

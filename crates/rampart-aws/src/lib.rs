@@ -14,6 +14,7 @@ mod identity;
 mod objects;
 mod org;
 mod region;
+pub mod respond;
 pub mod schedule;
 
 use access::{Access, Counters};

@@ -2,8 +2,8 @@
 //!
 //! One file serves every verb: `[organization]`, `[[accounts]]`, `[guardrails]`,
 //! `[log_archive]`, `[security_services]`, `[alerts]` and `[identity]` describe the baseline; `[audit]`,
-//! `[[suppress]]`, `[detect]` and `[store]` belong to `audit`, `detect` and the history store,
-//! which read them with their own types (here they are accepted as they are). Unknown keys and
+//! `[[suppress]]`, `[detect]`, `[store]` and `[respond]` belong to `audit`, `detect`, the history
+//! store and `respond`, which read them with their own types (here they are accepted as they are). Unknown keys and
 //! invalid values are errors with the line and column.
 
 use crate::guardrails::{Block, GuardrailSettings};
@@ -38,6 +38,9 @@ pub struct Config {
     pub detect: Option<toml::Value>,
     #[serde(default)]
     pub store: Option<toml::Value>,
+    /// `rampart respond`'s playbook and audit log (rampart-respond reads it).
+    #[serde(default)]
+    pub respond: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -324,10 +324,25 @@ impl Sink for WebhookSink {
 /// the runbook's summary, first triage command and `rampart runbook ID` (the JSON beside it
 /// keeps the `rampart.alert/v1` schema unchanged).
 pub fn message_text(a: &Alert) -> String {
-    match crate::runbook::message_lines(a) {
+    let mut text = match crate::runbook::message_lines(a) {
         Some(lines) => format!("{}\n{lines}", a.summary()),
         None => a.summary(),
+    };
+    if let Some(line) = MESSAGE_EXTRA.get().and_then(|f| f(a)) {
+        text.push('\n');
+        text.push_str(&line);
     }
+    text
+}
+
+/// A line the binary adds to every alert message: `rampart respond`'s exact command from the
+/// playbook (the playbook lives in a crate that depends on this one).
+type MessageExtra = Box<dyn Fn(&Alert) -> Option<String> + Send + Sync>;
+static MESSAGE_EXTRA: std::sync::OnceLock<MessageExtra> = std::sync::OnceLock::new();
+
+/// Sets [`message_text`]'s extra line, once per process (later calls are ignored).
+pub fn set_message_extra(f: MessageExtra) {
+    let _ = MESSAGE_EXTRA.set(f);
 }
 
 /// Write a file readable only by its owner (it holds a secret URL).

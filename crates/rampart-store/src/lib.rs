@@ -47,6 +47,7 @@ mod pg;
 mod query;
 mod record;
 mod routing;
+mod respond;
 mod schema;
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
@@ -60,6 +61,7 @@ pub use access::{
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use model::*;
 pub use routing::{AlertAck, RoutingState};
+pub use respond::ResponseAction;
 pub use schema::SCHEMA_VERSION;
 
 use db::{Conn, DbError, read_tx, write_tx};

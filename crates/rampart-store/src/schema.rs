@@ -191,6 +191,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: V3,
     },
+    // `rampart respond`: the containment actions taken and their undo data.
+    Migration {
+        version: 4,
+        sql: crate::respond::V4,
+    },
     // `rampart serve`: users, sessions, API tokens, login links, audit log, alert triage.
     Migration {
         version: 6,
@@ -551,5 +556,22 @@ pub(crate) const TABLES: &[Table] = &[
             ("acked_at", Int),
         ],
         order_by: "alert_id",
+    },
+    Table {
+        name: "respond_actions",
+        columns: &[
+            ("id", Text),
+            ("time", Int),
+            ("who", Text),
+            ("alert_id", Text),
+            ("action", Text),
+            ("target", Text),
+            ("account", Text),
+            ("region", Text),
+            ("result", Text),
+            ("undoes", Text),
+            ("json", Text),
+        ],
+        order_by: "id",
     },
 ];

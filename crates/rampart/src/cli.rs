@@ -110,6 +110,8 @@ pub enum Command {
     Rules(crate::cmd::rules::RulesCommand),
     /// Print a rule's runbook (triage, containment, recovery, escalation), filled from an alert.
     Runbook(crate::cmd::runbook::RunbookArgs),
+    /// Contain what an alert found (playbook, guards, audit log), or undo it.
+    Respond(crate::cmd::respond::RespondArgs),
     /// Write a commented rampart.toml implementing the security baseline.
     Init(crate::cmd::init::InitArgs),
     /// Show the guardrail SCPs rampart.toml generates per OU, with their proofs.

@@ -335,3 +335,116 @@ fn the_hunt_policy_allows_what_the_emr_serverless_submission_calls() {
             .all(|a| a.starts_with("s3:") || a == "kms:decrypt")
     );
 }
+
+/// The resource (and context) each respond action is authorized on.
+fn respond_request(action: &str) -> Request {
+    let resource = match action.split(':').next().unwrap_or("") {
+        "iam" if action.contains("Role") => "arn:aws:iam::222222222222:role/Dev",
+        "iam" => "arn:aws:iam::222222222222:user/alice",
+        "s3" if action.contains("Account") => "*",
+        "s3" => "arn:aws:s3:::public-data",
+        "sts" if action == "sts:AssumeRole" => {
+            "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+        }
+        "ec2" if action == "ec2:CreateTags" => "arn:aws:ec2:us-east-1::snapshot/snap-1",
+        _ => "*",
+    };
+    let mut req = Request {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        principal: Some("arn:aws:iam::222222222222:role/rampart".into()),
+        ..Default::default()
+    };
+    req.context.insert(
+        "ec2:CreateAction".into(),
+        rampart_policy::ContextValue::String("CreateSnapshot".into()),
+    );
+    req
+}
+
+fn allows(policy: &str, req: &Request) -> bool {
+    let set = PolicySet {
+        identity: vec![parse_policy(policy).unwrap()],
+        ..Default::default()
+    };
+    evaluate(req, &set)
+        .explain
+        .layers
+        .iter()
+        .any(|l| l.layer == Layer::IdentityPolicy && l.result == Decision::Allowed)
+}
+
+#[test]
+fn the_respond_policy_allows_exactly_what_respond_calls() {
+    let policy = read("rampart-respond.json");
+    lint_clean("rampart-respond.json", &policy);
+    let apis = actions_named(
+        "respond.rs",
+        &[
+            "iam",
+            "cloudtrail",
+            "guardduty",
+            "config",
+            "s3",
+            "s3control",
+            "ec2",
+            "sts",
+        ],
+    );
+    let mut needed = BTreeSet::new();
+    for api in &apis {
+        let action = match api.as_str() {
+            "s3:DeletePublicAccessBlock" => "s3:PutBucketPublicAccessBlock".to_string(),
+            "s3control:DeletePublicAccessBlock" => "s3:PutAccountPublicAccessBlock".to_string(),
+            a => iam_action(a),
+        };
+        assert!(
+            allows(&policy, &respond_request(&action)),
+            "rampart-respond.json does not allow {action} (called as {api})"
+        );
+        needed.insert(action.to_lowercase());
+    }
+    // Members are entered through the collector's AssumeRole (access.rs).
+    needed.insert("sts:assumerole".into());
+    // What the docs list per action is what the code calls.
+    let declared: BTreeSet<String> = rampart_respond::ACTIONS
+        .iter()
+        .flat_map(|a| a.permissions())
+        .map(|p| p.to_lowercase())
+        .collect();
+    let called: BTreeSet<String> = needed
+        .iter()
+        .filter(|a| !a.starts_with("sts:"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        called, declared,
+        "Action::permissions() and respond.rs differ"
+    );
+    for action in actions_in(&policy) {
+        assert!(
+            needed.contains(&action),
+            "rampart-respond.json allows {action}, which respond never calls"
+        );
+    }
+    // IAM itself keeps rampart's own role and the break-glass role out of reach.
+    for role in ["OrganizationAccountAccessRole", "BreakGlass"] {
+        let mut req = respond_request("iam:PutRolePolicy");
+        req.resource = format!("arn:aws:iam::222222222222:role/{role}");
+        assert!(!allows(&policy, &req), "{role} can be quarantined");
+    }
+    // Deletes: only the login profile, quarantine's own inline policies and bucket policies.
+    let deletes: Vec<String> = actions_in(&policy)
+        .into_iter()
+        .filter(|a| a.contains(":delete"))
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "iam:deleteloginprofile",
+            "iam:deleterolepolicy",
+            "iam:deleteuserpolicy",
+            "s3:deletebucketpolicy"
+        ]
+    );
+}

@@ -436,6 +436,8 @@ struct Run<'e> {
     quiet: bool,
     /// The alerts as store rows, when the run is recorded in the history store.
     recorded: Option<Vec<rampart_store::AlertRow>>,
+    /// The playbook's `auto` entries (`[[respond.playbook]]`), when there are any.
+    respond: Option<crate::cmd::respond::Auto>,
 }
 
 impl Run<'_> {
@@ -476,6 +478,9 @@ impl Run<'_> {
             self.kept.extend(batch.iter().cloned());
             // only chat/SNS sinks get batches now; the table is printed at the end
         }
+        if let Some(auto) = self.respond.as_mut() {
+            auto.run(&batch);
+        }
         self.dispatch.send(&batch);
     }
 }
@@ -514,6 +519,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
     let format = format_of(g)?;
     let mut store = crate::cmd::store::for_recording(g)?;
     let started_at = crate::cmd::store::now();
+    crate::cmd::respond::install_message_line(g)?;
     let loaded = load_rules(g, &a.rules)?;
     if loaded.rejected > 0 {
         output::note(
@@ -575,6 +581,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> anyhow::Result<Exit> {
         issues: 0,
         quiet: g.quiet,
         recorded: store.as_ref().map(|_| Vec::new()),
+        respond: crate::cmd::respond::Auto::from_config(g)?,
     };
     let mut stats = ReadStats::default();
     let mut reader = Reader::new();

@@ -21,6 +21,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod policy_generate;
+pub mod respond;
 pub mod rules;
 pub mod runbook;
 pub mod s3;
@@ -43,6 +44,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Rules(a) => rules::run(g, a),
         Command::Hunt(a) => hunt::run(g, a),
         Command::Runbook(a) => runbook::run(g, a),
+        Command::Respond(a) => respond::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
         Command::Plan(a) => plan::run(g, a, false),
