@@ -37,6 +37,7 @@
 
 mod db;
 mod error;
+pub mod jobs;
 pub mod lifecycle;
 mod maintain;
 pub mod model;
@@ -51,6 +52,7 @@ pub mod testing;
 mod tests;
 
 pub use error::{ErrorKind, StoreError, redact_url};
+pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
 pub use model::*;
 pub use schema::SCHEMA_VERSION;
 
