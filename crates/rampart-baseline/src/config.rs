@@ -2,7 +2,8 @@
 //!
 //! One file serves every verb: `[organization]`, `[[accounts]]`, `[guardrails]`,
 //! `[log_archive]`, `[security_services]`, `[alerts]` and `[identity]` describe the baseline; `[audit]`,
-//! `[[suppress]]`, `[detect]` and `[store]` belong to `audit`, `detect` and the history store,
+//! `[[suppress]]`, `[detect]`, `[store]` and `[schedule]` belong to `audit`, `detect`, the history
+//! store and the scheduler,
 //! which read them with their own types (here they are accepted as they are). Unknown keys and
 //! invalid values are errors with the line and column.
 
@@ -38,6 +39,8 @@ pub struct Config {
     pub detect: Option<toml::Value>,
     #[serde(default)]
     pub store: Option<toml::Value>,
+    #[serde(default)]
+    pub schedule: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -23,9 +23,9 @@ pub struct ScheduleSection {
     pub detect_queue_url: Option<String>,
     /// Weekly reports are written here (relative: beside rampart.toml). Default `reports`.
     pub report_dir: Option<String>,
-    /// Delivery of the weekly report and of failing-job alerts.
-    pub webhook: Option<String>,
-    pub sns_topic: Option<String>,
+    /// Deliver each weekly report through `[alerts]` (webhook_env, sns_topic), like
+    /// `rampart report weekly --send`. Failing-job alerts always go there.
+    pub deliver_weekly_report: Option<bool>,
 }
 
 /// The jobs rampart knows, in the order they are listed.
@@ -106,8 +106,9 @@ weekly_report = "mon 08:00"
 report_dir = "reports"
 # trail = "s3://BUCKET/AWSLogs/o-XXXXXXXXXX/"   # default: the [log_archive] bucket
 # detect_queue_url = "https://sqs.REGION.amazonaws.com/ACCOUNT/QUEUE"   # S3 notifications
-# webhook = "https://hooks.example.com/rampart"  # weekly reports and failing-job alerts
-# sns_topic = "arn:aws:sns:REGION:ACCOUNT:rampart"
+deliver_weekly_report = false   # true: send it through [alerts] (webhook_env, sns_topic)
+# Failing jobs raise a RAMPART-JOB-FAILED alert through [alerts] (kept in
+# rampart-job-alerts.jsonl beside this file when no destination is configured).
 "#;
 
 #[cfg(test)]

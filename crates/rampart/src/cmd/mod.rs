@@ -23,6 +23,7 @@ pub mod policy_generate;
 pub mod rules;
 pub mod runbook;
 pub mod s3;
+pub mod schedule;
 pub mod store;
 pub mod weekly;
 
@@ -49,6 +50,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Diff(a) => history::diff(g, a),
         Command::Report(c) => weekly::run(g, c),
         Command::Store(c) => store::run(g, c),
+        Command::Schedule(c) => schedule::run(g, c),
         Command::Iac(a) => iac::run(g, a),
         Command::Iam(c) => iam::run(g, c),
     }
