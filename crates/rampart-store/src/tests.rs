@@ -969,9 +969,18 @@ fn migrations_from_the_first_schema() {
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(s.findings().unwrap().len(), 1);
         drop(s);
-        // An upgrade step runs once, on existing rows.
-        let s = Store::open_with(db.url(), &[v1_only[0], TEST_V2]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        // An upgrade step after the current schema runs once, on existing rows.
+        let next = SCHEMA_VERSION + 1;
+        let upgraded: Vec<schema::Migration> = schema::MIGRATIONS
+            .iter()
+            .copied()
+            .chain([schema::Migration {
+                version: next,
+                sql: TEST_V2.sql,
+            }])
+            .collect();
+        let s = Store::open_with(db.url(), &upgraded).unwrap();
+        assert_eq!(s.schema_version().unwrap(), next);
         let note = s
             .conn
             .borrow_mut()
@@ -979,8 +988,8 @@ fn migrations_from_the_first_schema() {
             .unwrap();
         assert_eq!(note, vec!["migrated audit".to_string()]);
         drop(s);
-        let s = Store::open_with(db.url(), &[v1_only[0], TEST_V2]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        let s = Store::open_with(db.url(), &upgraded).unwrap();
+        assert_eq!(s.schema_version().unwrap(), next);
         drop(s);
         // And the v1-only binary now refuses it.
         assert_eq!(
