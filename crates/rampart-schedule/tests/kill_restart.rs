@@ -29,7 +29,7 @@ fn finding(i: usize) -> rampart_core::Finding {
         "control": format!("c{}", i % 7),
         "title": "a control",
         "frameworks": [],
-        "status": if i % 3 == 0 { "FAIL" } else { "PASS" },
+        "status": if i.is_multiple_of(3) { "FAIL" } else { "PASS" },
         "severity": "HIGH",
         "account_id": account,
         "region": "us-east-1",

@@ -5,7 +5,7 @@
 #[path = "support/moto.rs"]
 mod moto;
 
-use moto::{build_fixture, rampart, repo, run_python, start_moto};
+use moto::{build_fixture, init_for_emulator, rampart, repo, run_python, start_moto};
 use rampart_store::{JobStatus, RunKind, Store};
 
 const PUT: &str = r#"
@@ -59,26 +59,10 @@ fn scheduled_audit_and_detect_against_the_emulator() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("rampart.toml");
     let cfg_s = cfg.to_str().unwrap();
-    let init = rampart(
-        &moto,
-        &["init", "--regions", "us-east-1", "--config", cfg_s],
+    let text = init_for_emulator(&moto, &cfg).replace(
+        "# trail = \"s3://BUCKET/AWSLogs/o-XXXXXXXXXX/\"",
+        "trail = \"s3://org-trail-logs/AWSLogs/\"",
     );
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("config = true", "config = false")
-        .replace(
-            "policy/job-function/ViewOnlyAccess",
-            "policy/ViewOnlyAccess",
-        )
-        .replace(
-            "# trail = \"s3://BUCKET/AWSLogs/o-XXXXXXXXXX/\"",
-            "trail = \"s3://org-trail-logs/AWSLogs/\"",
-        );
     assert!(text.contains("[schedule]") && text.contains("trail = \"s3://org-trail-logs/"));
     std::fs::write(&cfg, &text).unwrap();
 
@@ -154,4 +138,10 @@ fn scheduled_audit_and_detect_against_the_emulator() {
     );
     assert_eq!(store.job_runs(Some("detect"), None).unwrap().len(), 3);
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    let check = rampart(&moto, &["store", "check", "--config", cfg_s]);
+    assert!(
+        String::from_utf8_lossy(&check.stdout).ends_with(": consistent\n"),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }

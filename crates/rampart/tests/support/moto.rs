@@ -1,6 +1,8 @@
-//! Starting the moto emulator and running rampart against it, for emulator test files other
-//! than emulator.rs (which keeps its own copies; it can switch to this module).
+//! The moto emulator and the rampart binary pointed at it: what every emulator test file needs
+//! (emulator.rs, emulator_schedule.rs). Each file uses a part of it.
+#![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,14 +24,10 @@ impl Drop for Moto {
     }
 }
 
-pub fn moto_server() -> PathBuf {
-    std::env::var("RAMPART_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"))
-}
-
 pub fn start_moto() -> Moto {
-    let server = moto_server();
+    let server = std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
     assert!(
         server.exists(),
         "moto_server not found at {}: run scripts/install-test-deps.sh (or set RAMPART_MOTO_SERVER)",
@@ -46,6 +44,7 @@ pub fn start_moto() -> Moto {
         .stderr(Stdio::null())
         .spawn()
         .expect("start moto_server");
+    let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -54,24 +53,98 @@ pub fn start_moto() -> Moto {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
+    Moto { child, url }
 }
 
-/// The Python beside moto_server (it has boto3).
-pub fn python() -> PathBuf {
-    moto_server()
+pub fn python(server: &Path) -> PathBuf {
+    server
         .parent()
         .map(|d| d.join("python"))
         .filter(|p| p.exists())
         .unwrap_or_else(|| "python3".into())
 }
 
-/// Runs a Python script with arguments; panics with its stderr when it fails.
+pub fn rampart(moto: &Moto, args: &[&str]) -> std::process::Output {
+    rampart_at(&moto.url, args)
+}
+
+pub fn rampart_at(endpoint: &str, args: &[&str]) -> std::process::Output {
+    rampart_command(endpoint, args)
+        .output()
+        .expect("run rampart")
+}
+
+/// The rampart binary with the emulator's endpoint and test credentials.
+pub fn rampart_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    c.args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env_remove("AWS_PROFILE");
+    c
+}
+
+/// Builds the fixture organization; returns role → account id.
+pub fn build_fixture(moto: &Moto) -> HashMap<String, String> {
+    let server = std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
+    let fixture = Command::new(python(&server))
+        .arg(repo().join("crates/rampart/tests/support/emulator_org.py"))
+        .arg(&moto.url)
+        .output()
+        .expect("run fixture");
+    assert!(
+        fixture.status.success(),
+        "fixture failed: {}",
+        String::from_utf8_lossy(&fixture.stderr)
+    );
+    let ids: HashMap<String, String> =
+        serde_json::from_slice(&fixture.stdout).expect("fixture ids");
+    assert_eq!(ids.len(), 6, "management + 5 members");
+    ids
+}
+
+pub fn init_for_emulator(moto: &Moto, cfg: &std::path::Path) -> String {
+    let init = rampart(
+        moto,
+        &[
+            "init",
+            "--regions",
+            "us-east-1",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let text = std::fs::read_to_string(cfg)
+        .unwrap()
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
+    std::fs::write(cfg, &text).unwrap();
+    text
+}
+
+/// The moto_server the tests start (`RAMPART_MOTO_SERVER`, else the project's .venv).
+pub fn moto_server() -> PathBuf {
+    std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"))
+}
+
+/// Runs a Python script (with boto3, from moto's environment) and returns its stdout; panics
+/// with its stderr when it fails.
 pub fn run_python(script: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(python())
+    let out = Command::new(python(&moto_server()))
         .arg("-c")
         .arg(script)
         .args(args)
@@ -83,32 +156,4 @@ pub fn run_python(script: &str, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-/// rampart with the emulator's endpoint and test credentials.
-pub fn rampart(moto: &Moto, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.url)
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run rampart")
-}
-
-/// The fixture organization (management + 5 members).
-pub fn build_fixture(moto: &Moto) {
-    let script = repo().join("crates/rampart/tests/support/emulator_org.py");
-    let out = Command::new(python())
-        .arg(script)
-        .arg(&moto.url)
-        .output()
-        .expect("run fixture");
-    assert!(
-        out.status.success(),
-        "fixture failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
