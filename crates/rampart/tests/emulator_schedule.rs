@@ -5,7 +5,9 @@
 #[path = "support/moto.rs"]
 mod moto;
 
-use moto::{build_fixture, init_for_emulator, rampart, repo, run_python, start_moto};
+use moto::{
+    build_fixture, init_for_emulator, rampart, rampart_command, repo, run_python, start_moto,
+};
 use rampart_store::{JobStatus, RunKind, Store};
 
 const PUT: &str = r#"
@@ -138,10 +140,90 @@ fn scheduled_audit_and_detect_against_the_emulator() {
     );
     assert_eq!(store.job_runs(Some("detect"), None).unwrap().len(), 3);
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    drop(store);
     let check = rampart(&moto, &["store", "check", "--config", cfg_s]);
     assert!(
         String::from_utf8_lossy(&check.stdout).ends_with(": consistent\n"),
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+
+    // Killed in the middle of a scheduled audit: the next start marks the run interrupted,
+    // runs the audit again, and the store is consistent.
+    let only_audit = text
+        .replace("drift = \"daily at 03:00\"", "drift = \"off\"")
+        .replace("detect = \"every 5m\"", "detect = \"off\"")
+        .replace("weekly_report = \"mon 08:00\"", "weekly_report = \"off\"");
+    std::fs::write(&cfg, &only_audit).unwrap();
+    let paused = dir.path().join("paused");
+    let mut child = rampart_command(
+        &moto.url,
+        &[
+            "schedule",
+            "run",
+            "--once",
+            "audit",
+            "--config",
+            cfg_s,
+            "--regions",
+            "us-east-1",
+        ],
+    )
+    .env("RAMPART_TEST_PAUSE_AT", "audit:before-run")
+    .env("RAMPART_TEST_PAUSE_FILE", &paused)
+    .spawn()
+    .unwrap();
+    wait_for("the pause point", || paused.exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut child = rampart_command(
+        &moto.url,
+        &[
+            "schedule",
+            "run",
+            "--config",
+            cfg_s,
+            "--regions",
+            "us-east-1",
+            "-q",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let audit_jobs = || {
+        Store::open(&url)
+            .unwrap()
+            .job_runs(Some("audit"), None)
+            .unwrap()
+    };
+    wait_for("the rerun", || {
+        let jobs = audit_jobs();
+        jobs.len() == 3 && jobs[0].status == JobStatus::Ok
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let jobs = audit_jobs();
+    let statuses: Vec<JobStatus> = jobs.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        vec![JobStatus::Ok, JobStatus::Interrupted, JobStatus::Ok],
+        "{jobs:?}"
+    );
+    let store = Store::open(&url).unwrap();
+    assert_eq!(
+        store.runs(Some(RunKind::Audit), None, None).unwrap().len(),
+        2
+    );
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(300),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

@@ -351,6 +351,7 @@ fn trail_url(j: &Jobs) -> Result<String, String> {
     Ok(format!("s3://{}/", cfg.log_archive.bucket))
 }
 
+#[cfg(any(feature = "aws", test))]
 /// The cursor's prefix of a trail object: its directory up to the date
 /// (`AWSLogs/o-1/111111111111/CloudTrail/us-east-1/`), so a new object in any account and
 /// region is found even when its key sorts before another prefix's cursor.
@@ -450,8 +451,11 @@ fn detect_new_objects(j: &Jobs, ctx: &JobContext<'_>) -> Result<Outcome, String>
 }
 
 #[cfg(not(feature = "aws"))]
-fn detect_new_objects(_j: &Jobs, _ctx: &JobContext<'_>) -> Result<Outcome, String> {
-    Err("the detect job reads the trail from S3: this rampart was built without AWS access (--no-default-features)".into())
+fn detect_new_objects(j: &Jobs, _ctx: &JobContext<'_>) -> Result<Outcome, String> {
+    Err(format!(
+        "the detect job reads the trail {} from S3: this rampart was built without AWS access (--no-default-features)",
+        trail_url(j)?
+    ))
 }
 
 #[cfg(feature = "aws")]
