@@ -104,9 +104,9 @@ fn scheduled_audit_and_detect_against_the_emulator() {
         key("555555555555", "2026/11/20", "a"),
         key("555555555555", "2026/11/20", "b"),
     ];
-    let mut args = vec![moto.url.as_str(), trail, "org-trail-logs"];
+    let mut args = vec!["-c", PUT, moto.url.as_str(), trail, "org-trail-logs"];
     args.extend(first.iter().map(String::as_str));
-    run_python(PUT, &args);
+    run_python(&args);
     let out = once(&moto, cfg_s, "detect");
     assert!(out.contains("\"objects\":2"), "{out}");
     let store = Store::open(&url).unwrap();
@@ -124,10 +124,14 @@ fn scheduled_audit_and_detect_against_the_emulator() {
     drop(store);
 
     let newer = key("444444444444", "2026/11/21", "c");
-    run_python(
+    run_python(&[
+        "-c",
         PUT,
-        &[moto.url.as_str(), trail, "org-trail-logs", newer.as_str()],
-    );
+        moto.url.as_str(),
+        trail,
+        "org-trail-logs",
+        newer.as_str(),
+    ]);
     let out = once(&moto, cfg_s, "detect");
     assert!(out.contains("\"objects\":1"), "only the new object: {out}");
     let out = once(&moto, cfg_s, "detect");

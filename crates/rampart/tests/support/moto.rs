@@ -88,21 +88,9 @@ pub fn rampart_command(endpoint: &str, args: &[&str]) -> Command {
 
 /// Builds the fixture organization; returns role → account id.
 pub fn build_fixture(moto: &Moto) -> HashMap<String, String> {
-    let server = std::env::var("RAMPART_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
-    let fixture = Command::new(python(&server))
-        .arg(repo().join("crates/rampart/tests/support/emulator_org.py"))
-        .arg(&moto.url)
-        .output()
-        .expect("run fixture");
-    assert!(
-        fixture.status.success(),
-        "fixture failed: {}",
-        String::from_utf8_lossy(&fixture.stderr)
-    );
-    let ids: HashMap<String, String> =
-        serde_json::from_slice(&fixture.stdout).expect("fixture ids");
+    let script = repo().join("crates/rampart/tests/support/emulator_org.py");
+    let stdout = run_python(&[script.to_str().unwrap(), &moto.url]);
+    let ids: HashMap<String, String> = serde_json::from_slice(&stdout).expect("fixture ids");
     assert_eq!(ids.len(), 6, "management + 5 members");
     ids
 }
@@ -141,12 +129,10 @@ pub fn moto_server() -> PathBuf {
         .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"))
 }
 
-/// Runs a Python script (with boto3, from moto's environment) and returns its stdout; panics
-/// with its stderr when it fails.
-pub fn run_python(script: &str, args: &[&str]) -> Vec<u8> {
+/// Runs Python (with boto3, from moto's environment) with these arguments (a script file, or
+/// `-c` and a script) and returns its stdout; panics with its stderr when it fails.
+pub fn run_python(args: &[&str]) -> Vec<u8> {
     let out = Command::new(python(&moto_server()))
-        .arg("-c")
-        .arg(script)
         .args(args)
         .output()
         .expect("run python");
