@@ -33,9 +33,14 @@ pub struct RunArgs {
     pub list: bool,
 }
 
-pub fn run(g: &Global, c: &ScheduleCommand) -> anyhow::Result<Exit> {
-    let ScheduleCommand::Run(a) = c;
-    let cfg = ScheduleConfig::load(&g.config).map_err(anyhow::Error::msg)?;
+/// The scheduler of rampart.toml with the binary's jobs, recording into the configured
+/// store; `rampart serve` embeds it (`spawn_blocking(move || s.run_until(&stop))`). `also`
+/// adds a job whose schedule is `off` (for `--once`).
+pub fn scheduler(
+    g: &Global,
+    cfg: &ScheduleConfig,
+    also: Option<&str>,
+) -> anyhow::Result<Scheduler> {
     let url = crate::cmd::store::configured_url(g)?.with_context(|| {
         format!(
             "the scheduler records every job in the history store: add `[store] url = \"sqlite://rampart.db\"` to {} or pass --store URL",
@@ -66,12 +71,11 @@ pub fn run(g: &Global, c: &ScheduleCommand) -> anyhow::Result<Exit> {
     for (name, schedule) in &cfg.schedules {
         sched.add(jobs.job(name), *schedule);
     }
-    if let Some(name) = &a.once {
-        if !JOBS.contains(&name.as_str()) {
+    if let Some(name) = also {
+        if !JOBS.contains(&name) {
             bail!("no job `{name}`; the jobs are: {}", JOBS.join(", "));
         }
         if cfg.schedule(name).is_none() {
-            // --once runs a job even when its schedule is off.
             sched.add(
                 jobs.job(name),
                 rampart_schedule::Schedule {
@@ -80,6 +84,15 @@ pub fn run(g: &Global, c: &ScheduleCommand) -> anyhow::Result<Exit> {
                 },
             );
         }
+    }
+    Ok(sched)
+}
+
+pub fn run(g: &Global, c: &ScheduleCommand) -> anyhow::Result<Exit> {
+    let ScheduleCommand::Run(a) = c;
+    let cfg = ScheduleConfig::load(&g.config).map_err(anyhow::Error::msg)?;
+    let sched = scheduler(g, &cfg, a.once.as_deref())?;
+    if let Some(name) = &a.once {
         let r = sched.run_once(name).map_err(anyhow::Error::msg)?;
         output::emit(
             g,
