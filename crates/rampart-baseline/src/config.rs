@@ -2,8 +2,9 @@
 //!
 //! One file serves every verb: `[organization]`, `[[accounts]]`, `[guardrails]`,
 //! `[log_archive]`, `[security_services]`, `[alerts]` and `[identity]` describe the baseline; `[audit]`,
-//! `[[suppress]]`, `[detect]`, `[store]` and `[respond]` belong to `audit`, `detect`, the history
-//! store and `respond`, which read them with their own types (here they are accepted as they are). Unknown keys and
+//! `[[suppress]]`, `[detect]`, `[store]`, `[respond]` and `[schedule]` belong to `audit`,
+//! `detect`, the history store, `respond` and the scheduler, which read them with their own types
+//! (here they are accepted as they are). Unknown keys and
 //! invalid values are errors with the line and column.
 
 use crate::guardrails::{Block, GuardrailSettings};
@@ -41,6 +42,8 @@ pub struct Config {
     /// `rampart respond`'s playbook and audit log (rampart-respond reads it).
     #[serde(default)]
     pub respond: Option<toml::Value>,
+    #[serde(default)]
+    pub schedule: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -40,6 +40,7 @@ pub mod access;
 mod access_tests;
 mod db;
 mod error;
+pub mod jobs;
 pub mod lifecycle;
 mod maintain;
 pub mod model;
@@ -59,6 +60,7 @@ pub use access::{
     AlertStateRecord, ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord,
 };
 pub use error::{ErrorKind, StoreError, redact_url};
+pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
 pub use model::*;
 pub use routing::{AlertAck, RoutingState};
 pub use respond::ResponseAction;

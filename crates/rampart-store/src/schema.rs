@@ -180,6 +180,31 @@ CREATE TABLE alert_acks (
 );
 ";
 
+/// Version 7, the scheduler (`rampart schedule`, `rampart serve`): one row per job run, written
+/// `running` when it starts and finished in place, so a run killed midway is found at the next
+/// start; and the cursors a job keeps between runs (the last trail object processed per prefix).
+const V7: &str = "
+CREATE TABLE job_runs (
+    id {BIG} PRIMARY KEY,
+    job TEXT NOT NULL,
+    scheduled_for {BIG} NOT NULL,
+    started_at {BIG} NOT NULL,
+    finished_at {BIG},
+    status TEXT NOT NULL,
+    error TEXT,
+    summary_json TEXT NOT NULL,
+    run_id {BIG}
+);
+CREATE INDEX job_runs_job ON job_runs (job, started_at);
+CREATE TABLE job_cursors (
+    job TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at {BIG} NOT NULL,
+    PRIMARY KEY (job, name)
+);
+";
+
 /// Every migration, in order. Append only: a released step is never edited.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -200,6 +225,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 6,
         sql: crate::access::MIGRATION_V6,
+    },
+    // The scheduler: job runs and their cursors.
+    Migration {
+        version: 7,
+        sql: V7,
     },
 ];
 
@@ -573,5 +603,30 @@ pub(crate) const TABLES: &[Table] = &[
             ("json", Text),
         ],
         order_by: "id",
+    },
+    Table {
+        name: "job_runs",
+        columns: &[
+            ("id", Int),
+            ("job", Text),
+            ("scheduled_for", Int),
+            ("started_at", Int),
+            ("finished_at", Int),
+            ("status", Text),
+            ("error", Text),
+            ("summary_json", Text),
+            ("run_id", Int),
+        ],
+        order_by: "id",
+    },
+    Table {
+        name: "job_cursors",
+        columns: &[
+            ("job", Text),
+            ("name", Text),
+            ("value", Text),
+            ("updated_at", Int),
+        ],
+        order_by: "job, name",
     },
 ];

@@ -133,6 +133,9 @@ pub enum Command {
     /// Look after the history store: info, prune, export, copy.
     #[command(subcommand)]
     Store(crate::cmd::store::StoreCommand),
+    /// Run audit, drift, detect and the weekly report on the `[schedule]` of rampart.toml.
+    #[command(subcommand)]
+    Schedule(crate::cmd::schedule::ScheduleCommand),
     /// Check CloudFormation templates and Terraform plans before they deploy.
     #[command(subcommand)]
     Iac(crate::cmd::iac::IacCommand),

@@ -12,7 +12,10 @@ mod fault_proxy;
 mod moto;
 
 use fault_proxy::{Fault, FaultProxy};
-use moto::{Moto, python, rampart, rampart_at, rampart_command, repo, start_moto};
+use moto::{
+    Moto, build_fixture, init_for_emulator, python, rampart, rampart_at, rampart_command, repo,
+    start_moto,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,27 +35,6 @@ fn verdicts(json: &str) -> HashMap<(String, String), Vec<String>> {
         .push(f["status"].as_str().unwrap().into());
     }
     out
-}
-
-/// Builds the fixture organization; returns role → account id.
-fn build_fixture(moto: &Moto) -> HashMap<String, String> {
-    let server = std::env::var("RAMPART_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
-    let fixture = Command::new(python(&server))
-        .arg(repo().join("crates/rampart/tests/support/emulator_org.py"))
-        .arg(&moto.url)
-        .output()
-        .expect("run fixture");
-    assert!(
-        fixture.status.success(),
-        "fixture failed: {}",
-        String::from_utf8_lossy(&fixture.stderr)
-    );
-    let ids: HashMap<String, String> =
-        serde_json::from_slice(&fixture.stdout).expect("fixture ids");
-    assert_eq!(ids.len(), 6, "management + 5 members");
-    ids
 }
 
 #[test]
@@ -984,33 +966,6 @@ fn history_diff_shows_exactly_an_out_of_band_fix() {
 /// `rampart init` for one region into `cfg`, with the emulator's gaps worked around: moto refuses
 /// config.amazonaws.com as a delegated-administrator principal, and knows ViewOnlyAccess without
 /// its job-function/ path (README gaps). Returns the written text.
-fn init_for_emulator(moto: &Moto, cfg: &std::path::Path) -> String {
-    let init = rampart(
-        moto,
-        &[
-            "init",
-            "--regions",
-            "us-east-1",
-            "--config",
-            cfg.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    let text = std::fs::read_to_string(cfg)
-        .unwrap()
-        .replace("config = true", "config = false")
-        .replace(
-            "policy/job-function/ViewOnlyAccess",
-            "policy/ViewOnlyAccess",
-        );
-    std::fs::write(cfg, &text).unwrap();
-    text
-}
-
 /// Identity Center as code against the emulator: the default `[identity]` is planned and
 /// applied (permission sets, groups, assignments by OU for the accounts the same apply creates),
 /// the next plan is empty, an assignment deleted out of band through the AWS SDK shows up in

@@ -88,6 +88,8 @@ pub fn run(g: &Global, a: &InitArgs) -> anyhow::Result<Exit> {
         },
     };
     let mut text = init_template(&email, &regions);
+    text.push('\n');
+    text.push_str(rampart_schedule::config::DEFAULT_SECTION);
     if let Some(id) = &org_id {
         text = text.replace(PLACEHOLDER_BUCKET, &format!("rampart-org-trail-{id}"));
     }

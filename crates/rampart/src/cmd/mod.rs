@@ -26,6 +26,7 @@ pub mod rules;
 pub mod runbook;
 pub mod s3;
 pub mod serve;
+pub mod schedule;
 pub mod store;
 pub mod weekly;
 
@@ -54,6 +55,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Diff(a) => history::diff(g, a),
         Command::Report(c) => weekly::run(g, c),
         Command::Store(c) => store::run(g, c),
+        Command::Schedule(c) => schedule::run(g, c),
         Command::Iac(a) => iac::run(g, a),
         Command::Iam(c) => iam::run(g, c),
         Command::Serve(a) => serve::run(g, a),

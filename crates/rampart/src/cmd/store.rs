@@ -353,6 +353,9 @@ pub fn apply_entries(entries: &[serde_json::Value]) -> Vec<rampart_store::ApplyE
 pub enum StoreCommand {
     /// Schema version, backend and the number of rows of each table.
     Info,
+    /// Check the store's consistency (SQLite integrity, rows of runs that do not exist,
+    /// unfinished job runs); exit 1 with one line per problem.
+    Check,
     /// Accept the risk of one finding (its id from audit output or `rampart diff --format
     /// json`): later audits report it SUPPRESSED, with the reason, who and until when.
     Accept {
@@ -403,6 +406,17 @@ pub fn run(g: &Global, c: &StoreCommand) -> anyhow::Result<Exit> {
                 text.push_str(&format!("  {table:<16} {n}\n"));
             }
             output::emit(g, &text)?;
+        }
+        StoreCommand::Check => {
+            let problems = store.verify().map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !problems.is_empty() {
+                bail!(
+                    "store {} is not consistent: {}",
+                    store.url(),
+                    problems.join("; ")
+                );
+            }
+            output::emit(g, &format!("store {}: consistent\n", store.url()))?;
         }
         StoreCommand::Accept {
             finding_id,

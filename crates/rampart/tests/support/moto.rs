@@ -1,9 +1,8 @@
-//! The moto emulator for the end-to-end tests: started on a free loopback port from the
-//! project's venv (or `RAMPART_MOTO_SERVER`), stopped when dropped; and the rampart binary
-//! pointed at it with test credentials.
-
+//! The moto emulator and the rampart binary pointed at it: what every emulator test file needs
+//! (emulator.rs, emulator_schedule.rs). Each file uses a part of it.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -85,6 +84,64 @@ pub fn rampart_command(endpoint: &str, args: &[&str]) -> Command {
         .env("AWS_ENDPOINT_URL", endpoint)
         .env_remove("AWS_PROFILE");
     c
+}
+
+/// Builds the fixture organization; returns role → account id.
+pub fn build_fixture(moto: &Moto) -> HashMap<String, String> {
+    let script = repo().join("crates/rampart/tests/support/emulator_org.py");
+    let stdout = run_python(&[script.to_str().unwrap(), &moto.url]);
+    let ids: HashMap<String, String> = serde_json::from_slice(&stdout).expect("fixture ids");
+    assert_eq!(ids.len(), 6, "management + 5 members");
+    ids
+}
+
+pub fn init_for_emulator(moto: &Moto, cfg: &std::path::Path) -> String {
+    let init = rampart(
+        moto,
+        &[
+            "init",
+            "--regions",
+            "us-east-1",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let text = std::fs::read_to_string(cfg)
+        .unwrap()
+        .replace("config = true", "config = false")
+        .replace(
+            "policy/job-function/ViewOnlyAccess",
+            "policy/ViewOnlyAccess",
+        );
+    std::fs::write(cfg, &text).unwrap();
+    text
+}
+
+/// The moto_server the tests start (`RAMPART_MOTO_SERVER`, else the project's .venv).
+pub fn moto_server() -> PathBuf {
+    std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"))
+}
+
+/// Runs Python (with boto3, from moto's environment) with these arguments (a script file, or
+/// `-c` and a script) and returns its stdout; panics with its stderr when it fails.
+pub fn run_python(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(python(&moto_server()))
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 /// Runs a helper script of tests/support with the venv's Python against `moto`; its stdout as
