@@ -840,7 +840,10 @@ fn non_loopback_needs_tls_or_a_proxy() {
     assert!(l.check().is_ok());
     assert!(l.secure_cookies());
     l.tls = Some(("c.pem".into(), "k.pem".into()));
-    assert!(l.check().unwrap_err().contains("TLS"));
+    assert!(l.check().unwrap_err().contains("exclude each other"));
+    l.behind_proxy = false;
+    assert!(l.check().is_ok(), "a non-loopback address is fine with TLS");
+    assert!(l.secure_cookies());
     let v6: Listen = Listen {
         addr: "[::1]:8080".parse().unwrap(),
         tls: None,
