@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need: PostgreSQL's server binaries (Debian's `postgresql`; the
-# rampart-store tests start a throwaway cluster with initdb + pg_ctl), and a Python venv (.venv)
+# rampart-store tests start a throwaway cluster with initdb + pg_ctl), headless Chromium and
+# chromedriver (rampart serve's browser tests), and a Python venv (.venv)
 # with the moto AWS emulator (server mode) and boto3 for the emulator fixtures.
 # Idempotent and quick when done.
 set -euo pipefail
@@ -15,6 +16,17 @@ else
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql
   echo "test deps: installed PostgreSQL"
+fi
+# rampart serve's browser tests: headless Chromium and chromedriver (Debian's packages),
+# driven over WebDriver by crates/rampart-serve/tests/browser.rs.
+if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+  echo "test deps: chromium and chromedriver present"
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver
+  echo "test deps: installed chromium and chromium-driver"
 fi
 MOTO_VERSION="5.2.6"
 if [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto, sys; sys.exit(0 if moto.__version__ == '$MOTO_VERSION' else 1)" 2>/dev/null; then

@@ -116,9 +116,25 @@ pub struct FindingQuery {
     pub region: Option<String>,
     pub q: Option<String>,
     /// Only problems open at least this many days.
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub min_age_days: Option<i64>,
     pub after: Option<String>,
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub limit: Option<usize>,
+}
+
+/// A filter form submitted without JavaScript sends an empty field as `name=`: no filter,
+/// not a parse error.
+fn blank_is_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match Option::<String>::deserialize(d)?.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 fn non_empty(v: &Option<String>) -> Option<String> {
@@ -372,6 +388,7 @@ pub fn stored_alert_id(a: &AlertRow) -> String {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct AlertQuery {
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub days: Option<i64>,
     pub severity: Option<String>,
     /// `new`, `acknowledged` or `resolved`.

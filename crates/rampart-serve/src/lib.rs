@@ -17,6 +17,7 @@ mod pages;
 pub mod routes;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use rampart_store::Store;
 use std::net::SocketAddr;
@@ -42,14 +43,14 @@ pub struct Listen {
 }
 
 impl Listen {
-    /// Refuses what would expose logins in clear: a non-loopback address needs TLS or an
-    /// explicit `--behind-proxy`. TLS inside the process is not built yet, so `--tls-cert`
-    /// is refused with the way to get TLS today.
+    /// Refuses what would expose logins in clear: a non-loopback address needs TLS
+    /// (`--tls-cert`/`--tls-key`) or an explicit `--behind-proxy`.
     pub fn check(&self) -> Result<(), String> {
+        if self.tls.is_some() && self.behind_proxy {
+            return Err("--tls-cert and --behind-proxy exclude each other: either rampart serve terminates TLS itself, or the proxy in front does".into());
+        }
         if self.tls.is_some() {
-            return Err(
-                "--tls-cert/--tls-key: TLS inside rampart serve is not available yet; terminate TLS in a reverse proxy in front of it and pass --behind-proxy".into(),
-            );
+            return Ok(());
         }
         if !self.addr.ip().is_loopback() && !self.behind_proxy {
             return Err(format!(
@@ -124,18 +125,43 @@ pub async fn serve(
     listen: &Listen,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    serve_until(state, listen, on_ready, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves until `shutdown` completes, over TLS when `listen.tls` names a certificate and key.
+pub async fn serve_until(
+    state: AppState,
+    listen: &Listen,
+    on_ready: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
     listen.check().map_err(anyhow::Error::msg)?;
+    let tls = match &listen.tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(listen.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", listen.addr))?;
     on_ready(listener.local_addr()?);
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        Some(config) => {
+            // tap_io: axum derives the peer's SocketAddr for any listener wrapped this way.
+            let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await?
+        }
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await?
+        }
+    }
     Ok(())
 }

@@ -840,7 +840,10 @@ fn non_loopback_needs_tls_or_a_proxy() {
     assert!(l.check().is_ok());
     assert!(l.secure_cookies());
     l.tls = Some(("c.pem".into(), "k.pem".into()));
-    assert!(l.check().unwrap_err().contains("TLS"));
+    assert!(l.check().unwrap_err().contains("exclude each other"));
+    l.behind_proxy = false;
+    assert!(l.check().is_ok(), "a non-loopback address is fine with TLS");
+    assert!(l.secure_cookies());
     let v6: Listen = Listen {
         addr: "[::1]:8080".parse().unwrap(),
         tls: None,
@@ -883,4 +886,33 @@ fn passwords_hash_with_argon2id_and_verify() {
     assert!(!auth::verify_password("another password", &h));
     assert!(!auth::verify_password(PASSWORD, "not a hash"));
     assert!(auth::check_password_policy("short").is_err());
+}
+
+/// The filter forms work without JavaScript: their empty fields (`min_age_days=`) are no filter.
+#[tokio::test]
+async fn filter_forms_submitted_with_empty_fields_are_accepted() {
+    let f = fixture();
+    let (cookie, _) = session(&f.state, Role::Viewer);
+    let resp = send(
+        &f.state,
+        get_with_cookie(
+            "/findings?q=&control=&framework=&severity=HIGH&status=&account=&ou=&region=&min_age_days=",
+            &cookie,
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(body_text(resp).await.contains("rf-aaaa"));
+    let resp = send(
+        &f.state,
+        get_with_cookie("/alerts?days=&severity=", &cookie),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = send(
+        &f.state,
+        get_with_cookie("/findings?min_age_days=x", &cookie),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }

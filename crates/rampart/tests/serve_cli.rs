@@ -180,5 +180,9 @@ fn serve_refuses_to_expose_logins_in_clear() {
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("TLS"));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot read the TLS certificate") && err.contains("c.pem"),
+        "{err}"
+    );
 }

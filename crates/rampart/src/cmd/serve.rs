@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback needs TLS or --behind-proxy.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// TLS certificate (PEM) — not available yet: terminate TLS in a proxy.
+    /// TLS certificate chain (PEM): serve HTTPS (cookies Secure; a non-loopback --listen allowed).
     #[arg(long, requires = "tls_key", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM), with --tls-cert.
@@ -181,8 +181,7 @@ pub fn start(
         } else {
             "http"
         };
-        let mut text =
-            format!("rampart serve: http dashboard at {scheme}://{addr}/ (Ctrl-C stops)");
+        let mut text = format!("rampart serve: dashboard at {scheme}://{addr}/ (Ctrl-C stops)");
         if let Some(link) = login_link {
             text.push_str(&format!(
                 "\nOne-time login (valid 10 minutes): {scheme}://{addr}/login/link/{link}"
