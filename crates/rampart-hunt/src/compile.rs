@@ -1,9 +1,12 @@
-//! Rule IR → rule data: the JSON document the Spark runner (`runner.py`) interprets.
+//! Rule IR → Spark SQL: each rule's condition as one SQL predicate ([`crate::sql`]) plus the
+//! metadata its alerts carry, the document the Spark runner (`runner.py`) evaluates in one pass.
 //!
-//! Every rule either becomes data the runner evaluates with the local engine's semantics, or is
-//! listed as unsupported with the reason (a judge that runs the policy engine, a text-form
-//! filter pattern, a regular expression Python's `re` would read differently). Nothing is
-//! dropped silently.
+//! The IR is first written as data (the condition tree, paths, predicates), which the SQL
+//! generator reads. Every rule either becomes a predicate with the local engine's semantics, or
+//! is listed as unsupported with the reason (a judge that runs the policy engine, a text-form
+//! filter pattern, a regular expression Java would read differently). A leaf SQL cannot express
+//! exactly is evaluated by the runner's Python UDF, that leaf only, and listed with its reason
+//! ([`Compiled::fallbacks`]). Nothing is dropped silently.
 
 use rampart_detect::ir::{
     Condition, Items, NumOp, OnFailure, Predicate, Quantifier, Reach, Rule, Segment, StrOp,
@@ -12,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Version of the rule data document; the runner refuses another.
-pub const RULE_DATA_VERSION: u32 = 1;
+pub const RULE_DATA_VERSION: u32 = 2;
 
 /// A rule the Spark job cannot evaluate, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,13 +25,26 @@ pub struct Unsupported {
     pub reason: String,
 }
 
-/// The compiled rule set: the rule data document plus what could not be compiled.
+/// A leaf of a compiled rule that runs as a Python UDF, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fallback {
+    pub rule: String,
+    pub leaf: Value,
+    pub reason: String,
+}
+
+/// The compiled rule set: the rule document plus what could not be compiled.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    /// `{"version": 1, "rules": [..]}` (see `docs/hunt.md`, "Rule data").
+    /// `{"version": 2, "rules": [..], "leaves": [..]}`: per rule its metadata and `sql`, the
+    /// predicate; `leaves` the conditions (as data) the UDF `rampart_leaf(n, raw)` evaluates.
     pub data: Value,
     /// Ids of the compiled rules, in order.
     pub ids: Vec<String>,
+    /// Each compiled rule's condition as data (after the engine's rewrites), in order: what the
+    /// SQL was generated from (`--explain`, the differential test's event generator).
+    pub conditions: Vec<Value>,
+    pub fallbacks: Vec<Fallback>,
     pub unsupported: Vec<Unsupported>,
 }
 
@@ -38,25 +54,135 @@ pub struct Compiled {
 pub fn compile(rules: &[Rule]) -> Compiled {
     let mut out = Vec::new();
     let mut ids = Vec::new();
+    let mut conditions = Vec::new();
+    let mut fallbacks = Vec::new();
     let mut unsupported = Vec::new();
+    let sql = crate::sql::Generator::default();
     for rule in rules {
         let cond = rampart_detect::optimize::condition(rule.condition.clone());
-        match condition(&cond) {
-            Ok(c) => {
+        let before = fallbacks.len();
+        let compiled = condition(&cond)
+            .and_then(|c| rule_predicate(&sql, rule, &c, &mut fallbacks).map(|s| (c, s)));
+        match compiled {
+            Ok((c, sql)) => {
                 ids.push(rule.meta.id.clone());
-                out.push(rule_data(rule, &cond, c));
+                out.push(rule_data(rule, &cond, sql));
+                conditions.push(c);
             }
-            Err(reason) => unsupported.push(Unsupported {
-                id: rule.meta.id.clone(),
-                title: rule.meta.title.clone(),
-                reason,
-            }),
+            Err(reason) => {
+                fallbacks.truncate(before);
+                unsupported.push(Unsupported {
+                    id: rule.meta.id.clone(),
+                    title: rule.meta.title.clone(),
+                    reason,
+                });
+            }
         }
     }
+    let leaves: Vec<&Value> = fallbacks.iter().map(|f| &f.leaf).collect();
+    let cols = sql.columns();
+    let named = |v: &[(String, String)], prefix: &str| -> Vec<Value> {
+        v.iter()
+            .enumerate()
+            .map(|(i, (_, s))| json!([format!("{prefix}{i}"), s]))
+            .collect()
+    };
     Compiled {
-        data: json!({ "version": RULE_DATA_VERSION, "rules": out }),
+        data: json!({
+            "version": RULE_DATA_VERSION,
+            "rules": out,
+            "leaves": leaves,
+            "columns": { "values": named(&cols.values, "pv"), "leaves": named(&cols.leaves, "pt") },
+        }),
         ids,
+        conditions,
+        fallbacks,
         unsupported,
+    }
+}
+
+/// The rule's SQL predicate: its index keys (as `Engine::candidates` filters events) and its
+/// condition; a leaf with no exact SQL form becomes a call of the runner's UDF.
+fn rule_predicate(
+    sql: &crate::sql::Generator,
+    rule: &Rule,
+    c: &Value,
+    fallbacks: &mut Vec<Fallback>,
+) -> Result<String, String> {
+    let lits = |v: &[String]| {
+        v.iter()
+            .map(|s| crate::sql::lit(&s.to_ascii_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    // the helper columns _nk/_n, _sk/_s, _tk/_t are the runner's (see runner.py, `index_columns`)
+    if let Some(names) = &rule.index.event_names {
+        parts.push(if names.is_empty() {
+            "_nk = 2".to_string()
+        } else {
+            format!(
+                "((_nk = 0 AND array_contains(array({l}), '')) OR (_nk = 1 AND array_contains(array({l}), _n)) OR _nk = 2)",
+                l = lits(names)
+            )
+        });
+    }
+    if let Some(sources) = &rule.index.event_sources {
+        parts.push(if sources.is_empty() {
+            "_sk = 2".to_string()
+        } else {
+            format!("(_sk = 2 OR array_contains(array({}), _s))", lits(sources))
+        });
+    }
+    if let Some(types) = &rule.index.identity_types {
+        parts.push(if types.is_empty() {
+            "_tk = 2".to_string()
+        } else {
+            format!(
+                "(_tk = 2 OR (_tk = 1 AND array_contains(array({}), _t)))",
+                lits(types)
+            )
+        });
+    }
+    parts.push(leaves_to_sql(sql, &rule.meta.id, c, fallbacks)?);
+    Ok(format!("({})", parts.join(" AND ")))
+}
+
+fn leaves_to_sql(
+    sql: &crate::sql::Generator,
+    rule: &str,
+    c: &Value,
+    fallbacks: &mut Vec<Fallback>,
+) -> Result<String, String> {
+    let Some((kind, a)) = c.as_object().and_then(|m| m.iter().next()) else {
+        return Err(format!("malformed rule data: {c}"));
+    };
+    match kind.as_str() {
+        "all" | "any" => {
+            let parts = a
+                .as_array()
+                .ok_or_else(|| format!("malformed rule data: {c}"))?
+                .iter()
+                .map(|x| leaves_to_sql(sql, rule, x, fallbacks))
+                .collect::<Result<Vec<_>, _>>()?;
+            if parts.is_empty() {
+                return Ok(if kind == "all" { "true" } else { "false" }.into());
+            }
+            let op = if kind == "all" { " AND " } else { " OR " };
+            Ok(format!("({})", parts.join(op)))
+        }
+        "not" => Ok(format!("(NOT {})", leaves_to_sql(sql, rule, a, fallbacks)?)),
+        _ => match sql.condition(c) {
+            Ok(sql) => Ok(format!("coalesce({sql}, false)")),
+            Err(reason) => {
+                fallbacks.push(Fallback {
+                    rule: rule.to_string(),
+                    leaf: c.clone(),
+                    reason,
+                });
+                Ok(format!("rampart_leaf({}, raw)", fallbacks.len() - 1))
+            }
+        },
     }
 }
 
@@ -79,7 +205,7 @@ pub fn stateful_builtins() -> Vec<Unsupported> {
     out
 }
 
-fn rule_data(rule: &Rule, cond: &Condition, c: Value) -> Value {
+fn rule_data(rule: &Rule, cond: &Condition, sql: String) -> Value {
     let m = &rule.meta;
     let mut reported: Vec<(String, Value)> = rampart_detect::engine::reported_fields(cond)
         .into_iter()
@@ -109,7 +235,7 @@ fn rule_data(rule: &Rule, cond: &Condition, c: Value) -> Value {
             "identity_types": rule.index.identity_types.as_ref().map(|v| lower_all(v)),
         },
         "reported": reported.into_iter().map(|(t, p)| json!([t, p])).collect::<Vec<_>>(),
-        "condition": c,
+        "sql": sql,
     })
 }
 
@@ -241,13 +367,14 @@ fn num_op(op: NumOp) -> &'static str {
     }
 }
 
-/// Regular expressions are evaluated by Python's `re` in the job (the runner rewrites `$` to
-/// `\Z`, which is what Rust's `$` means). Constructs the two engines read differently are
-/// refused here, so such a rule is listed as unsupported rather than matched differently.
+/// Regular expressions are evaluated by Java's regex in the job ([`crate::sql::java_regex`]
+/// rewrites `$` to `\z` and sets the flags that make Java read the rest as Rust does), and by
+/// Python's `re` in a UDF leaf. Constructs the engines read differently are refused here, so
+/// such a rule is listed as unsupported rather than matched differently.
 pub fn check_regex(p: &str) -> Result<(), String> {
     let refuse = |what: &str| {
         Err(format!(
-            "regular expression `{p}` uses {what}, which Python's re (the Spark job's) reads differently from rampart's engine"
+            "regular expression `{p}` uses {what}, which Java's regex (the Spark job's) reads differently from rampart's engine"
         ))
     };
     let b = p.as_bytes();
@@ -263,7 +390,10 @@ pub fn check_regex(p: &str) -> Result<(), String> {
                     b'p' | b'P' => return refuse("Unicode classes (\\p{..})"),
                     b'z' => return refuse("\\z"),
                     b'x' if b.get(i + 2) == Some(&b'{') => return refuse("\\x{..} escapes"),
-                    b'u' | b'U' | b'N' | b'0'..=b'9' => return refuse("this escape"),
+                    b'u' | b'U' | b'N' | b'0'..=b'9' | b'v' | b'<' | b'>' => {
+                        return refuse("this escape");
+                    }
+                    b'b' if b.get(i + 2) == Some(&b'{') => return refuse("\\b{..} boundaries"),
                     _ => {}
                 }
                 i += 2;
@@ -284,6 +414,9 @@ pub fn check_regex(p: &str) -> Result<(), String> {
                 }
             }
             b']' if in_class => in_class = false,
+            b'{' if !in_class && b.get(i + 1) == Some(&b',') => {
+                return refuse("a repetition without a minimum ({,n})");
+            }
             b'&' | b'-' | b'~' if in_class && b.get(i + 1) == Some(&b[i]) => {
                 return refuse("class set operations (&&, --, ~~)");
             }
@@ -348,12 +481,19 @@ mod tests {
         assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
         let r = &out.data["rules"][0];
         assert_eq!(r["index"]["event_names"], json!(["stoplogging"]));
-        let text = r["condition"].to_string();
+        let text = out.conditions[0].to_string();
         assert!(text.contains(r#""path":["a","b",["*"],"c",2]"#), "{text}");
         assert!(
             text.contains(r#""regex":{"ci":true,"pattern":"^x+$"}"#),
             "{text}"
         );
+        // the predicate: the index keys, then the condition
+        let sql = r["sql"].as_str().unwrap();
+        assert!(
+            sql.contains("array_contains(array('stoplogging'), _n)"),
+            "{sql}"
+        );
+        assert!(sql.contains("RLIKE '(?iuUd)^x+\\\\z'"), "{sql}");
         // the fields the alerts report, by name, with their paths
         assert_eq!(
             r["reported"],
@@ -385,7 +525,30 @@ mod tests {
     }
 
     #[test]
-    fn regexes_python_reads_alike_pass() {
+    fn a_leaf_without_an_exact_sql_form_runs_as_a_udf_and_is_listed() {
+        let nets = vec![
+            rampart_detect::Cidr::parse("10.0.0.0/8").unwrap(),
+            rampart_detect::Cidr::parse("fc00::/7").unwrap(),
+        ];
+        let c = Condition::All(vec![
+            Condition::eq("eventName", "A"),
+            Condition::field("sourceIPAddress", Predicate::Cidr(nets)),
+        ]);
+        let out = compile(&[rule("r", c)]);
+        assert!(out.unsupported.is_empty());
+        assert_eq!(out.fallbacks.len(), 1);
+        assert!(
+            out.fallbacks[0].reason.contains("IPv6"),
+            "{:?}",
+            out.fallbacks
+        );
+        assert_eq!(out.data["leaves"][0], out.fallbacks[0].leaf);
+        let sql = out.data["rules"][0]["sql"].as_str().unwrap();
+        assert!(sql.contains("rampart_leaf(0, raw)"), "{sql}");
+    }
+
+    #[test]
+    fn regexes_java_reads_alike_pass() {
         for ok in [
             "^a.*b$",
             r"[\w.-]+@x",
@@ -405,6 +568,9 @@ mod tests {
             "[a&&b]",
             "(?=a)",
             r"\1",
+            r"a\v",
+            r"\<a\>",
+            "a{,3}",
         ] {
             assert!(check_regex(bad).is_err(), "{bad}");
         }

@@ -14,8 +14,9 @@ pub mod job;
 pub mod layout;
 pub mod local;
 pub mod results;
+pub mod sql;
 
-pub use compile::{Compiled, Unsupported, compile};
+pub use compile::{Compiled, Fallback, Unsupported, compile};
 pub use job::Job;
 
 /// The PySpark runner every job uses (the same file for local, EMR and any other Spark).

@@ -22,6 +22,7 @@ import sys
 import zlib
 
 JOB_VERSION = 1
+RULE_DATA_VERSION = 2
 MAX_EVENT_BYTES = 2 * 1024 * 1024
 ALERT_SCHEMA = "rampart.alert/v1"
 RESOURCE_KEYS = [
@@ -787,57 +788,6 @@ def eval_cond(c, doc, raw):
     raise ValueError("unknown condition %r" % kind)
 
 
-# --- the index (Engine::candidates) -----------------------------------------------------------
-
-class Index(object):
-    def __init__(self, rules):
-        self.rules = rules
-        self.by_name = {}
-        self.any_name = []
-        for i, r in enumerate(rules):
-            names = r["index"]["event_names"]
-            if names is None:
-                self.any_name.append(i)
-            else:
-                for n in sorted(set(names)):
-                    self.by_name.setdefault(n, []).append(i)
-            srcs = r["index"]["event_sources"]
-            r["_sources"] = None if srcs is None else set(srcs)
-            types = r["index"]["identity_types"]
-            r["_types"] = None if types is None else set(types)
-
-    def candidates(self, ev):
-        name = ev.get("eventName", _ABSENT)
-        source = ev.get("eventSource", _ABSENT)
-        source = "" if source is _ABSENT else (ascii_lower(source) if isinstance(source, str) else None)
-        if name is _ABSENT:
-            plan = self.by_name.get("", []) + self.any_name
-        elif isinstance(name, str):
-            plan = self.by_name.get(ascii_lower(name), []) + self.any_name
-        else:
-            plan = range(len(self.rules))
-        ui = ev.get("userIdentity", _ABSENT)
-        if ui is _ABSENT:
-            kind = _ABSENT
-        elif isinstance(ui, dict):
-            t = ui.get("type", _ABSENT)
-            kind = t if (t is _ABSENT or isinstance(t, str)) else None
-        else:
-            kind = None
-        out = []
-        for i in plan:
-            r = self.rules[i]
-            if source is not None and r["_sources"] is not None and source not in r["_sources"]:
-                continue
-            if r["_types"] is not None:
-                if kind is _ABSENT:
-                    continue
-                if kind is not None and ascii_lower(kind) not in r["_types"]:
-                    continue
-            out.append(r)
-        return out
-
-
 # --- alerts (rampart_detect::alert) -----------------------------------------------------------
 
 def header(ev, key):
@@ -967,15 +917,15 @@ def civil(z):
     return (y + 1 if m <= 2 else y, m, d)
 
 
-# --- one file ---------------------------------------------------------------------------------
+# --- reading and alerts, per partition --------------------------------------------------------
 
 def new_stats():
     return {"files": 0, "events": 0, "skipped": 0, "out_of_window": 0, "alerted_events": 0,
             "alerts": 0, "silenced": 0, "cpu_seconds": 0.0}
 
 
-def process_file(name, data, index, since, until):
-    """(alerts as (day, JSON line), stats) of one input file."""
+def read_file(data, since, until):
+    """(in-window events as (record number, raw text), stats) of one input file's bytes."""
     st = new_stats()
     st["files"] = 1
     events, skipped = read_input(data)
@@ -988,22 +938,26 @@ def process_file(name, data, index, since, until):
                 st["out_of_window"] += 1
                 continue
         st["events"] += 1
-        hits = [r for r in index.candidates(ev) if eval_cond(r["condition"], ev, raw)]
-        if not hits:
-            continue
-        outcome = outcome_of(ev)
-        raised = 0
-        for r in hits:
-            if outcome == "failure" and r["on_failure"] == "silent":
-                st["silenced"] += 1
-                continue
-            a = alert_of(r, ev, outcome, "%s:record %d" % (name, n))
-            out.append((day_of(a), json.dumps(a, ensure_ascii=False, separators=(",", ":"))))
-            raised += 1
-        if raised:
-            st["alerted_events"] += 1
-            st["alerts"] += raised
+        out.append((n, raw))
     return out, st
+
+
+def alerts_of_event(rules, hits, path, n, raw, st):
+    """The alerts (day, JSON line) of one event for the rules (by index) its predicates hit."""
+    ev = loads(raw)
+    outcome = outcome_of(ev)
+    out = []
+    for i in sorted(hits):
+        r = rules[i]
+        if outcome == "failure" and r["on_failure"] == "silent":
+            st["silenced"] += 1
+            continue
+        a = alert_of(r, ev, outcome, "%s:record %d" % (path, n))
+        out.append((day_of(a), json.dumps(a, ensure_ascii=False, separators=(",", ":"))))
+    if out:
+        st["alerted_events"] += 1
+        st["alerts"] += len(out)
+    return out
 
 
 def display_path(uri):
@@ -1011,6 +965,47 @@ def display_path(uri):
 
 
 # --- Spark ------------------------------------------------------------------------------------
+
+# The explicit schema the events are read with: CloudTrail's top-level members, every scalar as
+# its text and every free-form member (requestParameters, responseElements,
+# additionalEventData, serviceEventDetails, resources, …) as its JSON text. The index columns
+# read it; the rules' predicates read the event as a VARIANT, which keeps each value's JSON
+# type (see crates/rampart-hunt/src/sql.rs).
+CLOUDTRAIL_SCHEMA = (
+    "eventVersion STRING, userIdentity STRUCT<type: STRING, principalId: STRING, arn: STRING, "
+    "accountId: STRING, accessKeyId: STRING, userName: STRING, invokedBy: STRING, "
+    "sessionContext: STRING, onBehalfOf: STRING, credentialId: STRING>, eventTime STRING, "
+    "eventSource STRING, eventName STRING, awsRegion STRING, sourceIPAddress STRING, "
+    "userAgent STRING, errorCode STRING, errorMessage STRING, requestParameters STRING, "
+    "responseElements STRING, additionalEventData STRING, requestID STRING, eventID STRING, "
+    "readOnly STRING, resources STRING, eventType STRING, apiVersion STRING, "
+    "managementEvent STRING, recipientAccountId STRING, serviceEventDetails STRING, "
+    "sharedEventID STRING, vpcEndpointId STRING, vpcEndpointAccountId STRING, "
+    "eventCategory STRING, tlsDetails STRING, sessionCredentialFromConsole STRING, "
+    "edgeDeviceDetails STRING, insightDetails STRING"
+)
+
+_ASCII_LOWER = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'"
+
+# What Engine::candidates reads of an event, as columns the rules' index predicates test:
+# _nk/_n the eventName (0 absent, 1 a string, 2 another value), _sk/_s the eventSource (absent
+# reads as ''), _tk/_t userIdentity.type (0 when userIdentity or its type is absent, 2 when
+# userIdentity is not an object or the type not a string).
+INDEX_COLUMNS = [
+    "CASE WHEN try_variant_get(ev, '$[\"eventName\"]') IS NULL THEN 0 "
+    "WHEN schema_of_variant(try_variant_get(ev, '$[\"eventName\"]')) = 'STRING' THEN 1 ELSE 2 END AS _nk",
+    "translate(ct.eventName, %s) AS _n" % _ASCII_LOWER,
+    "CASE WHEN try_variant_get(ev, '$[\"eventSource\"]') IS NULL THEN 0 "
+    "WHEN schema_of_variant(try_variant_get(ev, '$[\"eventSource\"]')) = 'STRING' THEN 1 ELSE 2 END AS _sk",
+    "coalesce(translate(ct.eventSource, %s), '') AS _s" % _ASCII_LOWER,
+    "CASE WHEN try_variant_get(ev, '$[\"userIdentity\"]') IS NULL THEN 0 "
+    "WHEN try_variant_get(ev, '$[\"userIdentity\"]', 'map<string,variant>') IS NULL THEN 2 "
+    "WHEN try_variant_get(ev, '$[\"userIdentity\"][\"type\"]') IS NULL THEN 0 "
+    "WHEN schema_of_variant(try_variant_get(ev, '$[\"userIdentity\"][\"type\"]')) = 'STRING' THEN 1 "
+    "ELSE 2 END AS _tk",
+    "translate(ct.userIdentity.type, %s) AS _t" % _ASCII_LOWER,
+]
+
 
 def list_inputs(spark, inputs, since, until):
     """Every input file under the roots, pruned by the partition globs and by each key's date
@@ -1041,54 +1036,104 @@ def list_inputs(spark, inputs, since, until):
     return files
 
 
+def hits_expr(rules):
+    """One column: the indexes of the rules whose predicate holds, for all rules in one pass."""
+    cases = ["CASE WHEN %s THEN %d END" % (r["sql"], i) for i, r in enumerate(rules)]
+    if not cases:
+        return "CAST(array() AS array<int>) AS hits"
+    return "filter(array(%s), h -> h IS NOT NULL) AS hits" % ", ".join(cases)
+
+
 def main(argv):
+    from pyspark import StorageLevel
     from pyspark.sql import SparkSession
-    from pyspark.sql.types import StringType, StructField, StructType
+    from pyspark.sql.types import (BooleanType, IntegerType, StringType, StructField,
+                                   StructType)
 
     if len(argv) != 2:
         sys.stderr.write("usage: spark-submit runner.py job.json\n")
         return 2
     spark = SparkSession.builder.appName("rampart-hunt").getOrCreate()
+    # predicates are written for these semantics: a failed conversion is NULL, a duplicated
+    # key keeps its last value (as serde_json and Python read it)
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    spark.conf.set("spark.sql.variant.allowDuplicateKeys", "true")
     job_text = "\n".join(r[0] for r in spark.read.text(argv[1], wholetext=True).collect())
     job = json.loads(job_text)
-    if job.get("version") != JOB_VERSION:
-        sys.stderr.write("rampart hunt: job version %r, this runner reads %d\n"
-                         % (job.get("version"), JOB_VERSION))
+    if job.get("version") != JOB_VERSION or job["rules"].get("version") != RULE_DATA_VERSION:
+        sys.stderr.write("rampart hunt: job version %r (rules %r), this runner reads %d (%d)\n"
+                         % (job.get("version"), job["rules"].get("version"), JOB_VERSION,
+                            RULE_DATA_VERSION))
         return 2
     since, until, output = job.get("since"), job.get("until"), job["output"].rstrip("/")
     rules = job["rules"]["rules"]
+    leaves = job["rules"]["leaves"]
     files = list_inputs(spark, job["inputs"], since, until)
-    print("rampart hunt: %d rule(s), %d input file(s)" % (len(rules), len(files)), flush=True)
-    schema = StructType([StructField("kind", StringType()), StructField("day", StringType()),
-                         StructField("text", StringType())])
-    bc = spark.sparkContext.broadcast(job_text)
+    print("rampart hunt: %d rule(s) as Spark SQL (%d leaf/leaves in a Python UDF), %d input file(s)"
+          % (len(rules), len(leaves), len(files)), flush=True)
 
-    def run_partition(rows):
+    def leaf(k, raw):
+        # the one fallback: a leaf with no exact SQL form, evaluated as the local engine does
+        return eval_cond(leaves[k], loads(raw), raw)
+
+    spark.udf.register("rampart_leaf", leaf, BooleanType())
+
+    def read_partition(rows):
         import time
         started = time.process_time()
-        j = json.loads(bc.value)
-        index = Index(j["rules"]["rules"])
         total = new_stats()
         for row in rows:
-            alerts, st = process_file(display_path(row.path), bytes(row.content), index,
-                                      j.get("since"), j.get("until"))
-            for day, line in alerts:
-                yield ("alert", day, line)
+            path = display_path(row.path)
+            events, st = read_file(bytes(row.content), since, until)
+            for n, raw in events:
+                yield ("event", path, n, raw)
             for k in total:
                 total[k] += st[k]
-        # the Python worker's CPU time (reading, rules, alerts): the cost model's throughput
         total["cpu_seconds"] = time.process_time() - started
-        yield ("stats", None, json.dumps(total))
+        yield ("stats", None, None, json.dumps(total))
 
+    def alert_partition(rows):
+        import time
+        started = time.process_time()
+        st = new_stats()
+        for row in rows:
+            for day, line in alerts_of_event(rules, row.hits, row.path, row.n, row.raw, st):
+                yield ("alert", day, line)
+        st["cpu_seconds"] = time.process_time() - started
+        yield ("stats", None, json.dumps(st))
+
+    read_schema = StructType([StructField("kind", StringType()), StructField("path", StringType()),
+                              StructField("n", IntegerType()), StructField("raw", StringType())])
+    out_schema = StructType([StructField("kind", StringType()), StructField("day", StringType()),
+                             StructField("text", StringType())])
+    stats_lines = []
     if files:
-        raw = spark.read.format("binaryFile").load(files).select("path", "content")
-        out = spark.createDataFrame(raw.rdd.mapPartitions(run_partition), schema).persist()
+        content = spark.read.format("binaryFile").load(files).select("path", "content")
+        read = spark.createDataFrame(content.rdd.mapPartitions(read_partition), read_schema) \
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        stats_lines += [r.raw for r in read.filter("kind = 'stats'").select("raw").collect()]
+        events = read.filter("kind = 'event'").selectExpr(
+            "path", "n", "raw", "try_parse_json(raw) AS ev",
+            "from_json(raw, %s) AS ct" % sql_lit(CLOUDTRAIL_SCHEMA))
+        events = events.selectExpr("path", "n", "raw", "ev", *INDEX_COLUMNS)
+        # what each path shared by several rules reaches, once per event; then the rules
+        cols = job["rules"]["columns"]
+        keep = ["path", "n", "raw", "ev", "_nk", "_n", "_sk", "_s", "_tk", "_t"]
+        values = keep + ["%s AS %s" % (sql, name) for name, sql in cols["values"]]
+        events = events.selectExpr(*values)
+        keep += [name for name, _ in cols["values"]]
+        events = events.selectExpr(*(keep + ["%s AS %s" % (sql, name)
+                                             for name, sql in cols["leaves"]]))
+        hits = events.selectExpr("path", "n", "raw", hits_expr(rules)).filter("size(hits) > 0")
+        out = spark.createDataFrame(hits.rdd.mapPartitions(alert_partition), out_schema) \
+            .persist(StorageLevel.MEMORY_AND_DISK)
     else:
-        out = spark.createDataFrame([("stats", None, json.dumps(new_stats()))], schema)
+        out = spark.createDataFrame([("stats", None, json.dumps(new_stats()))], out_schema)
     (out.filter("kind = 'alert'").select("day", "text")
         .write.mode("overwrite").partitionBy("day").text(output + "/alerts"))
+    stats_lines += [r.text for r in out.filter("kind = 'stats'").select("text").collect()]
     totals = new_stats()
-    for (line,) in out.filter("kind = 'stats'").select("text").collect():
+    for line in stats_lines:
         st = json.loads(line)
         for k in totals:
             totals[k] += st[k]
@@ -1097,6 +1142,10 @@ def main(argv):
     print("rampart hunt: " + json.dumps(totals), flush=True)
     spark.stop()
     return 0
+
+
+def sql_lit(s):
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 if __name__ == "__main__":

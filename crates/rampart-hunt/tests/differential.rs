@@ -473,8 +473,9 @@ fn template(id: &str, time: &str) -> Value {
     })
 }
 
-/// Events mutated toward every rule of the rule data, `per_rule` each, on days around `day0`.
-fn generate(data: &Value, per_rule: usize, seed: u64) -> Vec<Value> {
+/// Events mutated toward every compiled rule's condition (as data), `per_rule` each, on days
+/// around `day0`.
+fn generate(conditions: &[Value], per_rule: usize, seed: u64) -> Vec<Value> {
     let mut rng = Rng(seed);
     let mut out = Vec::new();
     let extra: Vec<(Vec<Value>, Vec<Put>)> = vec![
@@ -491,9 +492,9 @@ fn generate(data: &Value, per_rule: usize, seed: u64) -> Vec<Value> {
             vec![Put::Value(json!("Failure")), Put::Value(json!("Success"))],
         ),
     ];
-    for (k, rule) in data["rules"].as_array().unwrap().iter().enumerate() {
+    for (k, condition) in conditions.iter().enumerate() {
         let mut found = Vec::new();
-        atoms(&rule["condition"], &[], &mut found);
+        atoms(condition, &[], &mut found);
         for v in 0..per_rule {
             let day = 10 + rng.below(11);
             let time = format!(
@@ -631,6 +632,15 @@ fn spark_job_agrees_with_the_local_engine() {
     let rules = rules(dir.path());
     let compiled = rampart_hunt::compile(&rules);
     let supported: BTreeSet<&str> = compiled.ids.iter().map(String::as_str).collect();
+    // no rule dropped: each is compiled or listed with its reason
+    let unsupported: BTreeSet<&str> = compiled.unsupported.iter().map(|u| u.id.as_str()).collect();
+    for r in &rules {
+        assert!(
+            supported.contains(r.meta.id.as_str()) != unsupported.contains(r.meta.id.as_str()),
+            "{} is neither compiled nor listed as unsupported (or both)",
+            r.meta.id
+        );
+    }
     let rules: Vec<Rule> = rules
         .into_iter()
         .filter(|r| supported.contains(r.meta.id.as_str()))
@@ -651,9 +661,20 @@ fn spark_job_agrees_with_the_local_engine() {
         // only the policy-engine judges of the exposure rules have no Spark form
         assert!(u.reason.contains("policy engine"), "{u:?}");
     }
+    // the leaves left to the Python UDF are the documented kinds only
+    for f in &compiled.fallbacks {
+        assert!(
+            f.reason.contains("IPv6"),
+            "an undocumented UDF fallback: {f:?}"
+        );
+    }
+    assert_eq!(
+        compiled.data["leaves"].as_array().unwrap().len(),
+        compiled.fallbacks.len()
+    );
 
     let generated = dir.path().join("generated");
-    let events = generate(&compiled.data, 12, 0x5eed_1234_abcd_0001);
+    let events = generate(&compiled.conditions, 12, 0x5eed_1234_abcd_0001);
     write_layout(&generated, &events);
     let shared = corpora().join("cloudtrail");
     let roots = vec![
