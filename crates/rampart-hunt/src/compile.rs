@@ -1,12 +1,13 @@
-//! Rule IR → Spark SQL: each rule's condition as one SQL predicate ([`crate::sql`]) plus the
-//! metadata its alerts carry, the document the Spark runner (`runner.py`) evaluates in one pass.
+//! Rule IR → rule data: the document the Spark runner (`runner.py`) evaluates in one pass.
 //!
-//! The IR is first written as data (the condition tree, paths, predicates), which the SQL
-//! generator reads. Every rule either becomes a predicate with the local engine's semantics, or
-//! is listed as unsupported with the reason (a judge that runs the policy engine, a text-form
-//! filter pattern, a regular expression Java would read differently). A leaf SQL cannot express
-//! exactly is evaluated by the runner's Python UDF, that leaf only, and listed with its reason
-//! ([`Compiled::fallbacks`]). Nothing is dropped silently.
+//! The IR is first written as data (the condition tree, paths, predicates). How the runner
+//! evaluates it is the [`Evaluation`]: the runner's Python interpreter of that data, or each
+//! rule compiled to one Spark SQL predicate ([`crate::sql`]). Every rule either becomes data
+//! with the local engine's semantics, or is listed as unsupported with the reason (a judge that
+//! runs the policy engine, a text-form filter pattern, a regular expression Java or Python would
+//! read differently). In the SQL evaluation a leaf SQL cannot express exactly (or only with a
+//! large expression) is evaluated by the runner's Python code while it reads the event, that
+//! leaf only, and listed with its reason ([`Compiled::fallbacks`]). Nothing is dropped silently.
 
 use rampart_detect::ir::{
     Condition, Items, NumOp, OnFailure, Predicate, Quantifier, Reach, Rule, Segment, StrOp,
@@ -17,6 +18,30 @@ use serde_json::{Value, json};
 /// Version of the rule data document; the runner refuses another.
 pub const RULE_DATA_VERSION: u32 = 2;
 
+/// How the Spark job evaluates the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Evaluation {
+    /// The runner's Python interpreter of the rule data, row by row.
+    Interpret,
+    /// Each rule as one Spark SQL predicate over columns computed once per event.
+    #[default]
+    Sql,
+}
+
+impl Evaluation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evaluation::Interpret => "interpret",
+            Evaluation::Sql => "sql",
+        }
+    }
+}
+
+/// The most SQL text one leaf may take; a larger leaf (a quantifier over nested arrays, whose
+/// SQL unrolls the nesting) is evaluated by the runner's Python code instead, which keeps the
+/// job's plan small enough for Spark's analyzer.
+pub const LEAF_SQL_BUDGET: usize = 20_000;
+
 /// A rule the Spark job cannot evaluate, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unsupported {
@@ -25,7 +50,8 @@ pub struct Unsupported {
     pub reason: String,
 }
 
-/// A leaf of a compiled rule that runs as a Python UDF, and why.
+/// A leaf of a compiled rule that the runner evaluates in Python (while reading the event), and
+/// why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fallback {
     pub rule: String,
@@ -36,8 +62,10 @@ pub struct Fallback {
 /// The compiled rule set: the rule document plus what could not be compiled.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    /// `{"version": 2, "rules": [..], "leaves": [..]}`: per rule its metadata and `sql`, the
-    /// predicate; `leaves` the conditions (as data) the UDF `rampart_leaf(n, raw)` evaluates.
+    /// `{"version": 2, "evaluation": .., "rules": [..], "leaves": [..], "columns": {..}}`: per
+    /// rule its metadata, `condition` (as data) and, in the SQL evaluation, `sql`, the
+    /// predicate; `leaves` the conditions (as data) the runner evaluates in Python into the
+    /// column `fb`; `columns` what the predicates read, computed once per event.
     pub data: Value,
     /// Ids of the compiled rules, in order.
     pub ids: Vec<String>,
@@ -48,10 +76,15 @@ pub struct Compiled {
     pub unsupported: Vec<Unsupported>,
 }
 
-/// Compile `rules` (as loaded by `--rules`) into rule data. Each condition is first put through
-/// the engine's own exact rewrites (`optimize::condition`), so the alerts report the same
-/// fields as the local engine's.
+/// Compile `rules` (as loaded by `--rules`) for the default [`Evaluation`].
 pub fn compile(rules: &[Rule]) -> Compiled {
+    compile_for(rules, Evaluation::default())
+}
+
+/// Compile `rules` into rule data for `evaluation`. Each condition is first put through the
+/// engine's own exact rewrites (`optimize::condition`), so the alerts report the same fields
+/// as the local engine's.
+pub fn compile_for(rules: &[Rule], evaluation: Evaluation) -> Compiled {
     let mut out = Vec::new();
     let mut ids = Vec::new();
     let mut conditions = Vec::new();
@@ -61,16 +94,20 @@ pub fn compile(rules: &[Rule]) -> Compiled {
     for rule in rules {
         let cond = rampart_detect::optimize::condition(rule.condition.clone());
         let before = fallbacks.len();
-        let compiled = condition(&cond)
-            .and_then(|c| rule_predicate(&sql, rule, &c, &mut fallbacks).map(|s| (c, s)));
+        let mark = sql.mark();
+        let compiled = condition(&cond).and_then(|c| match evaluation {
+            Evaluation::Interpret => Ok((c, None)),
+            Evaluation::Sql => rule_predicate(&sql, rule, &c, &mut fallbacks).map(|s| (c, Some(s))),
+        });
         match compiled {
             Ok((c, sql)) => {
                 ids.push(rule.meta.id.clone());
-                out.push(rule_data(rule, &cond, sql));
+                out.push(rule_data(rule, &cond, &c, sql));
                 conditions.push(c);
             }
             Err(reason) => {
                 fallbacks.truncate(before);
+                sql.rollback(mark);
                 unsupported.push(Unsupported {
                     id: rule.meta.id.clone(),
                     title: rule.meta.title.clone(),
@@ -90,6 +127,7 @@ pub fn compile(rules: &[Rule]) -> Compiled {
     Compiled {
         data: json!({
             "version": RULE_DATA_VERSION,
+            "evaluation": evaluation.as_str(),
             "rules": out,
             "leaves": leaves,
             "columns": { "values": named(&cols.values, "pv"), "leaves": named(&cols.leaves, "pt") },
@@ -102,7 +140,7 @@ pub fn compile(rules: &[Rule]) -> Compiled {
 }
 
 /// The rule's SQL predicate: its index keys (as `Engine::candidates` filters events) and its
-/// condition; a leaf with no exact SQL form becomes a call of the runner's UDF.
+/// condition; a leaf with no exact (or no small) SQL form reads the runner's Python result.
 fn rule_predicate(
     sql: &crate::sql::Generator,
     rule: &Rule,
@@ -172,17 +210,24 @@ fn leaves_to_sql(
             Ok(format!("({})", parts.join(op)))
         }
         "not" => Ok(format!("(NOT {})", leaves_to_sql(sql, rule, a, fallbacks)?)),
-        _ => match sql.condition(c) {
-            Ok(sql) => Ok(format!("coalesce({sql}, false)")),
-            Err(reason) => {
-                fallbacks.push(Fallback {
-                    rule: rule.to_string(),
-                    leaf: c.clone(),
-                    reason,
-                });
-                Ok(format!("rampart_leaf({}, raw)", fallbacks.len() - 1))
-            }
-        },
+        _ => {
+            let mark = sql.mark();
+            let reason = match sql.condition(c) {
+                Ok(s) if s.len() <= LEAF_SQL_BUDGET => return Ok(format!("coalesce({s}, false)")),
+                Ok(s) => format!(
+                    "its SQL form takes {} bytes, over the {LEAF_SQL_BUDGET} a leaf may take (nested arrays unrolled)",
+                    s.len()
+                ),
+                Err(reason) => reason,
+            };
+            sql.rollback(mark);
+            fallbacks.push(Fallback {
+                rule: rule.to_string(),
+                leaf: c.clone(),
+                reason,
+            });
+            Ok(format!("coalesce(fb[{}], false)", fallbacks.len() - 1))
+        }
     }
 }
 
@@ -205,7 +250,7 @@ pub fn stateful_builtins() -> Vec<Unsupported> {
     out
 }
 
-fn rule_data(rule: &Rule, cond: &Condition, sql: String) -> Value {
+fn rule_data(rule: &Rule, cond: &Condition, data: &Value, sql: Option<String>) -> Value {
     let m = &rule.meta;
     let mut reported: Vec<(String, Value)> = rampart_detect::engine::reported_fields(cond)
         .into_iter()
@@ -235,6 +280,7 @@ fn rule_data(rule: &Rule, cond: &Condition, sql: String) -> Value {
             "identity_types": rule.index.identity_types.as_ref().map(|v| lower_all(v)),
         },
         "reported": reported.into_iter().map(|(t, p)| json!([t, p])).collect::<Vec<_>>(),
+        "condition": data,
         "sql": sql,
     })
 }
@@ -369,7 +415,7 @@ fn num_op(op: NumOp) -> &'static str {
 
 /// Regular expressions are evaluated by Java's regex in the job ([`crate::sql::java_regex`]
 /// rewrites `$` to `\z` and sets the flags that make Java read the rest as Rust does), and by
-/// Python's `re` in a UDF leaf. Constructs the engines read differently are refused here, so
+/// Python's `re` in a leaf evaluated in Python. Constructs the engines read differently are refused here, so
 /// such a rule is listed as unsupported rather than matched differently.
 pub fn check_regex(p: &str) -> Result<(), String> {
     let refuse = |what: &str| {
@@ -525,7 +571,7 @@ mod tests {
     }
 
     #[test]
-    fn a_leaf_without_an_exact_sql_form_runs_as_a_udf_and_is_listed() {
+    fn a_leaf_without_an_exact_sql_form_runs_in_python_and_is_listed() {
         let nets = vec![
             rampart_detect::Cidr::parse("10.0.0.0/8").unwrap(),
             rampart_detect::Cidr::parse("fc00::/7").unwrap(),
@@ -544,7 +590,75 @@ mod tests {
         );
         assert_eq!(out.data["leaves"][0], out.fallbacks[0].leaf);
         let sql = out.data["rules"][0]["sql"].as_str().unwrap();
-        assert!(sql.contains("rampart_leaf(0, raw)"), "{sql}");
+        assert!(sql.contains("coalesce(fb[0], false)"), "{sql}");
+    }
+
+    #[test]
+    fn a_leaf_over_the_budget_runs_in_python_and_leaves_no_columns_behind() {
+        // a quantifier nested three deep unrolls past the budget
+        let inner = |k: &str| {
+            Condition::any_item(
+                k,
+                Items::Elements,
+                Condition::All(vec![
+                    Condition::eq("a.b.c", "x"),
+                    Condition::eq("d.e.f", "y"),
+                    Condition::eq("g.h.i", "z"),
+                ]),
+            )
+        };
+        let nest = |k: &str, c: Condition| {
+            Condition::any_item(k, Items::Elements, Condition::Any(vec![c.clone(), c]))
+        };
+        let big = nest("p", nest("q", nest("r", inner("s"))));
+        let out = compile(&[
+            rule("big", big),
+            rule("small", Condition::eq("eventName", "A")),
+        ]);
+        assert!(out.unsupported.is_empty());
+        assert_eq!(out.fallbacks.len(), 1, "{:?}", out.fallbacks);
+        assert!(out.fallbacks[0].reason.contains("a leaf may take"));
+        // the big leaf's columns were dropped: only the small rule's remain
+        let values = out.data["columns"]["values"].as_array().unwrap();
+        assert_eq!(values.len(), 1, "{values:?}");
+        assert!(
+            out.data["rules"][0]["sql"]
+                .as_str()
+                .unwrap()
+                .contains("fb[0]")
+        );
+    }
+
+    #[test]
+    fn the_interpreter_gets_conditions_and_no_sql() {
+        let out = compile_for(
+            &[rule("r", Condition::eq("eventName", "A"))],
+            Evaluation::Interpret,
+        );
+        assert_eq!(out.data["evaluation"], "interpret");
+        assert!(out.data["rules"][0]["sql"].is_null());
+        assert_eq!(out.data["rules"][0]["condition"], out.conditions[0]);
+        assert!(out.data["columns"]["values"].as_array().unwrap().is_empty());
+    }
+
+    #[test]
+    fn patterns_share_one_column_per_selector() {
+        let p = |s: &str| {
+            Condition::Pattern(Box::new(rampart_pattern::FilterPattern::parse(s).unwrap()))
+        };
+        let out = compile(&[
+            rule("p1", p("{ ($.eventName = A) || ($.errorCode = 5) }")),
+            rule("p2", p("{ $.eventName = B }")),
+        ]);
+        assert!(out.unsupported.is_empty() && out.fallbacks.is_empty());
+        let names: Vec<&str> = out.data["columns"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[1].as_str().unwrap())
+            .collect();
+        let event_name = names.iter().filter(|s| s.contains("eventName")).count();
+        assert_eq!(event_name, 1, "{names:?}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! array stands for its elements, as in `engine.rs`. SQL has no recursion, so arrays nested in
 //! arrays are followed [`DEPTH`] levels deep (documented in `docs/hunt.md`). A leaf with no
 //! exact SQL form (an IPv6 CIDR test; a raw-text test inside a quantifier) is returned as an
-//! error and the caller evaluates that one leaf with the runner's Python UDF instead.
+//! error and the caller has the runner evaluate that one leaf in Python instead.
 
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
@@ -40,6 +40,19 @@ impl Generator {
     /// variant column) with raw text `raw`, or why it has none.
     pub fn condition(&self, c: &Value) -> Result<String, String> {
         self.sql.cond(c, &Root::Event)
+    }
+
+    /// How many shared columns there are now, for [`Generator::rollback`].
+    pub fn mark(&self) -> (usize, usize) {
+        let c = self.sql.columns.borrow();
+        (c.values.len(), c.leaves.len())
+    }
+
+    /// Forgets the shared columns registered since `mark` (a leaf that was not kept).
+    pub fn rollback(&self, mark: (usize, usize)) {
+        let mut c = self.sql.columns.borrow_mut();
+        c.values.truncate(mark.0);
+        c.leaves.truncate(mark.1);
     }
 
     /// The shared columns the conditions generated so far read.
@@ -281,7 +294,7 @@ impl Sql {
         let list = if leaves { &cols.leaves } else { &cols.values };
         let prefix = if leaves { "pt" } else { "pv" };
         list.iter()
-            .position(|(_, k)| k == key)
+            .position(|(k, _)| k == key)
             .map(|i| format!("{prefix}{i}"))
     }
 
@@ -293,6 +306,10 @@ impl Sql {
             &mut cols.values
         };
         let prefix = if leaves { "pt" } else { "pv" };
+        // the same SQL reached another way (a pattern's selector and a rule's path) is one column
+        if let Some(i) = list.iter().position(|(_, s)| *s == sql) {
+            return format!("{prefix}{i}");
+        }
         list.push((key, sql));
         format!("{prefix}{}", list.len() - 1)
     }
@@ -492,11 +509,11 @@ impl Sql {
         };
         let per_item = match q["items"].as_str() {
             Some("elements") => {
+                // an array's elements, or the value itself: the condition written once
                 let i = self.var("i");
                 let on_item = self.cond(&q["cond"], &Root::Item(i.clone()))?;
-                let on_self = self.cond(&q["cond"], &Root::Item(w.clone()))?;
                 format!(
-                    "CASE WHEN {a} IS NOT NULL THEN exists({a}, {i} -> coalesce({on_item}, false)) ELSE coalesce({on_self}, false) END",
+                    "exists(coalesce({a}, array({w})), {i} -> coalesce({on_item}, false))",
                     a = arr(&w)
                 )
             }
@@ -548,6 +565,17 @@ impl Sql {
                     }
                 }
                 let f = format!("try_variant_get({}, {})", root.expr(), lit(&path));
+                let f = match root {
+                    // one column per selector, shared by every pattern that names it
+                    Root::Event => {
+                        let key = format!("selector:{path}");
+                        match self.shared(&key, false) {
+                            Some(name) => name,
+                            None => self.register(key, f, false),
+                        }
+                    }
+                    Root::Item(_) => f,
+                };
                 self.pattern_test(&a["test"], &f)
             }
             other => Err(format!("unknown filter-pattern expression `{other}`")),
@@ -598,11 +626,24 @@ impl Sql {
         })
     }
 
+    /// A selector value's number text (see [`number_text`]): computed once per shared
+    /// selector column.
+    fn shared_number_text(&self, f: &str) -> String {
+        if !f.starts_with("pv") {
+            return number_text(f);
+        }
+        let key = format!("number_text:{f}");
+        match self.shared(&key, true) {
+            Some(name) => name,
+            None => self.register(key, number_text(f), true),
+        }
+    }
+
     fn literal(&self, l: &Value, f: &str) -> Result<String, String> {
         let (kind, a) = one(l)?;
         let string = format!("schema_of_variant({f}) = 'STRING'");
         let s = format!("try_variant_get({f}, '$', 'string')");
-        let number_text = number_text(f);
+        let number_text = self.shared_number_text(f);
         Ok(match kind {
             "exact" => {
                 let t = text(&a["text"])?;
