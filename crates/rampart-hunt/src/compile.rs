@@ -21,10 +21,11 @@ pub const RULE_DATA_VERSION: u32 = 2;
 /// How the Spark job evaluates the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Evaluation {
-    /// The runner's Python interpreter of the rule data, row by row.
+    /// The runner's Python interpreter of the rule data, row by row: the default while the SQL
+    /// form costs more CPU per event (BENCHMARKS.md, "rampart hunt").
+    #[default]
     Interpret,
     /// Each rule as one Spark SQL predicate over columns computed once per event.
-    #[default]
     Sql,
 }
 
@@ -523,7 +524,7 @@ mod tests {
                 pred: Predicate::Regex(rampart_detect::ir::compile_regex("^x+$", true).unwrap()),
             },
         ]);
-        let out = compile(&[rule("r1", c)]);
+        let out = compile_for(&[rule("r1", c)], Evaluation::Sql);
         assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
         let r = &out.data["rules"][0];
         assert_eq!(r["index"]["event_names"], json!(["stoplogging"]));
@@ -580,7 +581,7 @@ mod tests {
             Condition::eq("eventName", "A"),
             Condition::field("sourceIPAddress", Predicate::Cidr(nets)),
         ]);
-        let out = compile(&[rule("r", c)]);
+        let out = compile_for(&[rule("r", c)], Evaluation::Sql);
         assert!(out.unsupported.is_empty());
         assert_eq!(out.fallbacks.len(), 1);
         assert!(
@@ -611,10 +612,13 @@ mod tests {
             Condition::any_item(k, Items::Elements, Condition::Any(vec![c.clone(), c]))
         };
         let big = nest("p", nest("q", nest("r", inner("s"))));
-        let out = compile(&[
-            rule("big", big),
-            rule("small", Condition::eq("eventName", "A")),
-        ]);
+        let out = compile_for(
+            &[
+                rule("big", big),
+                rule("small", Condition::eq("eventName", "A")),
+            ],
+            Evaluation::Sql,
+        );
         assert!(out.unsupported.is_empty());
         assert_eq!(out.fallbacks.len(), 1, "{:?}", out.fallbacks);
         assert!(out.fallbacks[0].reason.contains("a leaf may take"));
@@ -646,10 +650,13 @@ mod tests {
         let p = |s: &str| {
             Condition::Pattern(Box::new(rampart_pattern::FilterPattern::parse(s).unwrap()))
         };
-        let out = compile(&[
-            rule("p1", p("{ ($.eventName = A) || ($.errorCode = 5) }")),
-            rule("p2", p("{ $.eventName = B }")),
-        ]);
+        let out = compile_for(
+            &[
+                rule("p1", p("{ ($.eventName = A) || ($.errorCode = 5) }")),
+                rule("p2", p("{ $.eventName = B }")),
+            ],
+            Evaluation::Sql,
+        );
         assert!(out.unsupported.is_empty() && out.fallbacks.is_empty());
         let names: Vec<&str> = out.data["columns"]["values"]
             .as_array()
