@@ -111,7 +111,7 @@ fn spark(
     until: Option<i64>,
     work: &Path,
 ) -> Run {
-    let compiled = rampart_hunt::compile(rules);
+    let compiled = rampart_hunt::compile::compile_for(rules, evaluation());
     assert!(
         compiled.unsupported.is_empty(),
         "{:?}",
@@ -137,6 +137,19 @@ fn spark(
         &work.join("spark.log"),
     )
     .unwrap();
+    // the runner's own lines: the evaluation it ran, the plan's size, the driver's heap
+    let log = std::fs::read_to_string(work.join("spark.log")).unwrap_or_default();
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("rampart hunt:"))
+        .collect();
+    eprintln!("{}", said.join("\n"));
+    if evaluation() == rampart_hunt::compile::Evaluation::Sql {
+        assert!(
+            log.contains("as Spark SQL"),
+            "the job did not run the SQL predicates"
+        );
+    }
     let o = rampart_hunt::results::read_dir(&out).unwrap();
     Run {
         alerts: o.alerts.into_iter().map(without_origin).collect(),
@@ -473,8 +486,9 @@ fn template(id: &str, time: &str) -> Value {
     })
 }
 
-/// Events mutated toward every rule of the rule data, `per_rule` each, on days around `day0`.
-fn generate(data: &Value, per_rule: usize, seed: u64) -> Vec<Value> {
+/// Events mutated toward every compiled rule's condition (as data), `per_rule` each, on days
+/// around `day0`.
+fn generate(conditions: &[Value], per_rule: usize, seed: u64) -> Vec<Value> {
     let mut rng = Rng(seed);
     let mut out = Vec::new();
     let extra: Vec<(Vec<Value>, Vec<Put>)> = vec![
@@ -491,9 +505,9 @@ fn generate(data: &Value, per_rule: usize, seed: u64) -> Vec<Value> {
             vec![Put::Value(json!("Failure")), Put::Value(json!("Success"))],
         ),
     ];
-    for (k, rule) in data["rules"].as_array().unwrap().iter().enumerate() {
+    for (k, condition) in conditions.iter().enumerate() {
         let mut found = Vec::new();
-        atoms(&rule["condition"], &[], &mut found);
+        atoms(condition, &[], &mut found);
         for v in 0..per_rule {
             let day = 10 + rng.below(11);
             let time = format!(
@@ -607,6 +621,15 @@ fn write_layout(root: &Path, events: &[Value]) {
     );
 }
 
+/// The evaluation the job is held to: the compiled SQL predicates (the default), or
+/// `RAMPART_HUNT_EVALUATION=interpret` for the runner's interpreter.
+fn evaluation() -> rampart_hunt::compile::Evaluation {
+    match std::env::var("RAMPART_HUNT_EVALUATION").as_deref() {
+        Ok("interpret") => rampart_hunt::compile::Evaluation::Interpret,
+        _ => rampart_hunt::compile::Evaluation::Sql,
+    }
+}
+
 fn spark_submit() -> Option<PathBuf> {
     if std::env::var("RAMPART_SKIP_SPARK").as_deref() == Ok("1") {
         eprintln!("RAMPART_SKIP_SPARK=1: the Spark differential test is skipped");
@@ -629,8 +652,17 @@ fn spark_job_agrees_with_the_local_engine() {
     };
     let dir = tempfile::tempdir().unwrap();
     let rules = rules(dir.path());
-    let compiled = rampart_hunt::compile(&rules);
+    let compiled = rampart_hunt::compile::compile_for(&rules, evaluation());
     let supported: BTreeSet<&str> = compiled.ids.iter().map(String::as_str).collect();
+    // no rule dropped: each is compiled or listed with its reason
+    let unsupported: BTreeSet<&str> = compiled.unsupported.iter().map(|u| u.id.as_str()).collect();
+    for r in &rules {
+        assert!(
+            supported.contains(r.meta.id.as_str()) != unsupported.contains(r.meta.id.as_str()),
+            "{} is neither compiled nor listed as unsupported (or both)",
+            r.meta.id
+        );
+    }
     let rules: Vec<Rule> = rules
         .into_iter()
         .filter(|r| supported.contains(r.meta.id.as_str()))
@@ -651,9 +683,20 @@ fn spark_job_agrees_with_the_local_engine() {
         // only the policy-engine judges of the exposure rules have no Spark form
         assert!(u.reason.contains("policy engine"), "{u:?}");
     }
+    // the leaves left to Python are the documented kinds only
+    for f in &compiled.fallbacks {
+        assert!(
+            f.reason.contains("IPv6") || f.reason.contains("a leaf may take"),
+            "an undocumented Python fallback: {f:?}"
+        );
+    }
+    assert_eq!(
+        compiled.data["leaves"].as_array().unwrap().len(),
+        compiled.fallbacks.len()
+    );
 
     let generated = dir.path().join("generated");
-    let events = generate(&compiled.data, 12, 0x5eed_1234_abcd_0001);
+    let events = generate(&compiled.conditions, 12, 0x5eed_1234_abcd_0001);
     write_layout(&generated, &events);
     let shared = corpora().join("cloudtrail");
     let roots = vec![
