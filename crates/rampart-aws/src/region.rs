@@ -20,6 +20,18 @@ impl Standing {
     fn administers(&self, principal: &str) -> bool {
         self.administers.iter().any(|p| p == principal)
     }
+
+    /// The account that runs the security services for the organization (the Audit account),
+    /// where central alerting lives.
+    fn central(&self) -> bool {
+        [
+            "guardduty.amazonaws.com",
+            "securityhub.amazonaws.com",
+            "access-analyzer.amazonaws.com",
+        ]
+        .iter()
+        .any(|p| self.administers(p))
+    }
 }
 
 /// Returns the region's snapshot and the trails whose home region this is.
@@ -63,6 +75,13 @@ pub async fn collect_region(
         logs(a, region, &mut rec, &mut out).await;
         alarms(a, region, &mut rec, &mut out).await;
         sns(a, region, &mut rec, &mut out).await;
+    }
+    // Central alerting, for the baseline verbs, where it lives.
+    if baseline && standing.central() {
+        if !standing.management {
+            sns(a, region, &mut rec, &mut out).await;
+        }
+        crate::alerting::collect(a, region, &mut rec, &mut out).await;
     }
     out.errors = rec.errors;
     (out, trails)
@@ -751,6 +770,7 @@ async fn sns(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
         out.sns_topics.extend(p.topics().iter().map(|t| SnsTopic {
             arn: s(t.topic_arn()),
             subscriptions: Vec::new(),
+            policy: None,
         }));
         token = p.next_token().map(str::to_string);
         if token.is_none() {
@@ -777,6 +797,7 @@ async fn sns(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
                     confirmed: arn.starts_with("arn:"),
                     arn,
                     protocol: s(sub.protocol()),
+                    endpoint: sub.endpoint().map(str::to_string),
                 });
             }
         }
