@@ -466,6 +466,7 @@ async fn securityhub(
         administrator_account_id: admin,
         enabled_standards,
         auto_enable,
+        ..Default::default()
     });
 }
 

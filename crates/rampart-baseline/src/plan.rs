@@ -11,8 +11,9 @@
 //! multi-region, log file validation, CloudWatch Logs), the CIS 4.x metric filters and alarms,
 //! delegated administration of the security services, and per account and allowed region: EBS
 //! default encryption, GuardDuty, Security Hub, Config recording, account S3 Block Public Access
-//! and the IAM password policy. Not yet: the trail's KMS key, Security Hub standards, the Config
-//! aggregator and the organization Access Analyzer.
+//! and the IAM password policy; central alerting in the Audit account ([`alerting`]). Not yet:
+//! the trail's KMS key, Security Hub standards, the Config aggregator and the organization Access
+//! Analyzer.
 
 use crate::config::Config;
 use crate::guardrails::{Block, Scp, build_guardrails};
