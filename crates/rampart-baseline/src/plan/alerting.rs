@@ -368,7 +368,7 @@ fn plan_rule(
         None => Some("create"),
         Some(x) if !same_json(&x.event_pattern, &pattern) => Some("restore the event pattern of"),
         Some(x) if x.state != "ENABLED" => Some("enable"),
-        Some(x) if !x.targets.iter().any(|t| *t == arn) => Some("restore the SNS target of"),
+        Some(x) if !x.targets.contains(&arn) => Some("restore the SNS target of"),
         Some(_) => None,
     };
     if let Some(verb) = problem {
