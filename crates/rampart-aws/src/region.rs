@@ -76,9 +76,10 @@ pub async fn collect_region(
         alarms(a, region, &mut rec, &mut out).await;
         sns(a, region, &mut rec, &mut out).await;
     }
-    // Central alerting, for the baseline verbs, where it lives.
-    if baseline && standing.central() {
-        if !standing.management {
+    // Central alerting, where it lives (the full collect reads it too, so a plan from a full
+    // snapshot agrees with the baseline verbs' narrow read).
+    if standing.central() {
+        if !everything && !standing.management {
             sns(a, region, &mut rec, &mut out).await;
         }
         crate::alerting::collect(a, region, &mut rec, &mut out).await;
