@@ -160,6 +160,7 @@ pub const SERVICES: &[&str] = &[
     "s3control",
     "sso",
     "identitystore",
+    "events",
 ];
 
 impl ServiceLimits {
@@ -355,6 +356,7 @@ impl Access {
     client!(logs, aws_sdk_cloudwatchlogs, "logs");
     client!(cloudwatch, aws_sdk_cloudwatch, "cloudwatch");
     client!(sns, aws_sdk_sns, "sns");
+    client!(events, aws_sdk_eventbridge, "events");
     client!(kms, aws_sdk_kms, "kms");
     client!(rds, aws_sdk_rds, "rds");
     client!(accessanalyzer, aws_sdk_accessanalyzer, "accessanalyzer");

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod alerting;
 mod identity;
 
 /// Role CloudTrail assumes to deliver to CloudWatch Logs.
@@ -642,6 +643,7 @@ impl AwsEffects {
                 )?;
             }
             a if a.is_identity() => self.identity(&call, &s, a).await?,
+            a if a.is_alerting() => alerting::apply(&call, &s, a).await?,
             Action::UpdatePasswordPolicy {
                 minimum_length,
                 reuse_prevention,
@@ -1290,45 +1292,7 @@ impl AwsEffects {
         emails: &[String],
         controls: &[String],
     ) -> Result<(), String> {
-        let sns = s.sns(call.region);
-        let r = sns.create_topic().name(topic).send().await;
-        let topic_arn = call
-            .done(
-                "sns:CreateTopic",
-                json!({"Name": topic}),
-                Tolerate::Nothing,
-                r,
-            )?
-            .and_then(|o| o.topic_arn().map(str::to_string))
-            .ok_or("sns:CreateTopic returned no ARN")?;
-        let subscribed = sns
-            .list_subscriptions_by_topic()
-            .topic_arn(&topic_arn)
-            .send()
-            .await
-            .map_err(|e| call.failed("sns:ListSubscriptionsByTopic", &e))?;
-        for email in emails {
-            if subscribed
-                .subscriptions()
-                .iter()
-                .any(|x| x.endpoint() == Some(email.as_str()))
-            {
-                continue;
-            }
-            let r = sns
-                .subscribe()
-                .topic_arn(&topic_arn)
-                .protocol("email")
-                .endpoint(email)
-                .send()
-                .await;
-            call.done(
-                "sns:Subscribe",
-                json!({"TopicArn": topic_arn, "Protocol": "email", "Endpoint": email}),
-                Tolerate::Nothing,
-                r,
-            )?;
-        }
+        let topic_arn = put_topic(call, s, topic, emails).await?;
         let logs = s.logs(call.region);
         let cw = s.cloudwatch(call.region);
         for (num, pattern) in CIS_PATTERNS
@@ -1537,6 +1501,56 @@ impl Effects for AwsEffects {
 }
 
 /// One change's calls: each outcome goes to the audit log with the change, account and region.
+/// Creates the SNS topic (idempotent) and subscribes the emails not yet subscribed; its ARN.
+/// Shared by the CIS alarms' topic and the central alert topic.
+async fn put_topic(
+    call: &Call<'_>,
+    s: &Access,
+    topic: &str,
+    emails: &[String],
+) -> Result<String, String> {
+    let sns = s.sns(call.region);
+    let r = sns.create_topic().name(topic).send().await;
+    let topic_arn = call
+        .done(
+            "sns:CreateTopic",
+            json!({"Name": topic}),
+            Tolerate::Nothing,
+            r,
+        )?
+        .and_then(|o| o.topic_arn().map(str::to_string))
+        .ok_or("sns:CreateTopic returned no ARN")?;
+    let subscribed = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic_arn)
+        .send()
+        .await
+        .map_err(|e| call.failed("sns:ListSubscriptionsByTopic", &e))?;
+    for email in emails {
+        if subscribed
+            .subscriptions()
+            .iter()
+            .any(|x| x.endpoint() == Some(email.as_str()))
+        {
+            continue;
+        }
+        let r = sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("email")
+            .endpoint(email)
+            .send()
+            .await;
+        call.done(
+            "sns:Subscribe",
+            json!({"TopicArn": topic_arn, "Protocol": "email", "Endpoint": email}),
+            Tolerate::Nothing,
+            r,
+        )?;
+    }
+    Ok(topic_arn)
+}
+
 struct Call<'a> {
     log: &'a AuditLog,
     change: &'a Change,

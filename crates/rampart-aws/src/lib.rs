@@ -8,6 +8,7 @@
 
 mod access;
 mod account;
+mod alerting;
 pub mod apply;
 pub mod emr;
 mod identity;

@@ -20,6 +20,18 @@ impl Standing {
     fn administers(&self, principal: &str) -> bool {
         self.administers.iter().any(|p| p == principal)
     }
+
+    /// The account that runs the security services for the organization (the Audit account),
+    /// where central alerting lives.
+    fn central(&self) -> bool {
+        [
+            "guardduty.amazonaws.com",
+            "securityhub.amazonaws.com",
+            "access-analyzer.amazonaws.com",
+        ]
+        .iter()
+        .any(|p| self.administers(p))
+    }
 }
 
 /// Returns the region's snapshot and the trails whose home region this is.
@@ -63,6 +75,14 @@ pub async fn collect_region(
         logs(a, region, &mut rec, &mut out).await;
         alarms(a, region, &mut rec, &mut out).await;
         sns(a, region, &mut rec, &mut out).await;
+    }
+    // Central alerting, where it lives (the full collect reads it too, so a plan from a full
+    // snapshot agrees with the baseline verbs' narrow read).
+    if standing.central() {
+        if !everything && !standing.management {
+            sns(a, region, &mut rec, &mut out).await;
+        }
+        crate::alerting::collect(a, region, &mut rec, &mut out).await;
     }
     out.errors = rec.errors;
     (out, trails)
@@ -447,6 +467,7 @@ async fn securityhub(
         administrator_account_id: admin,
         enabled_standards,
         auto_enable,
+        ..Default::default()
     });
 }
 
@@ -751,6 +772,7 @@ async fn sns(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
         out.sns_topics.extend(p.topics().iter().map(|t| SnsTopic {
             arn: s(t.topic_arn()),
             subscriptions: Vec::new(),
+            policy: None,
         }));
         token = p.next_token().map(str::to_string);
         if token.is_none() {
@@ -777,6 +799,7 @@ async fn sns(a: &Access, region: &str, rec: &mut Recorder<'_>, out: &mut RegionS
                     confirmed: arn.starts_with("arn:"),
                     arn,
                     protocol: s(sub.protocol()),
+                    endpoint: sub.endpoint().map(str::to_string),
                 });
             }
         }

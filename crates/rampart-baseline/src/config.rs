@@ -1,10 +1,10 @@
 //! `rampart.toml`: the desired baseline, and the commented default `rampart init` writes.
 //!
 //! One file serves every verb: `[organization]`, `[[accounts]]`, `[guardrails]`,
-//! `[log_archive]`, `[security_services]`, `[alerts]` and `[identity]` describe the baseline; `[audit]`,
-//! `[[suppress]]`, `[detect]`, `[store]`, `[respond]` and `[schedule]` belong to `audit`,
-//! `detect`, the history store, `respond` and the scheduler, which read them with their own types
-//! (here they are accepted as they are). Unknown keys and
+//! `[log_archive]`, `[security_services]`, `[alerts]`, `[alerting]` and `[identity]` describe the
+//! baseline; `[audit]`, `[[suppress]]`, `[detect]`, `[store]`, `[respond]` and `[schedule]` belong
+//! to `audit`, `detect`, the history store, `respond` and the scheduler, which read them with
+//! their own types (here they are accepted as they are). Unknown keys and
 //! invalid values are errors with the line and column.
 
 use crate::guardrails::{Block, GuardrailSettings};
@@ -12,7 +12,9 @@ use crate::rcp::{RcpBlock, RcpSettings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+pub mod alerting;
 pub mod identity;
+pub use alerting::Alerting;
 pub use identity::Identity;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -30,6 +32,9 @@ pub struct Config {
     /// IAM Identity Center as code (`None`: rampart leaves Identity Center alone).
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// Central alerting in AWS (`None`: rampart plans no EventBridge rules or alert topic).
+    #[serde(default)]
+    pub alerting: Option<Alerting>,
     // Sections of other verbs, validated by them.
     #[serde(default)]
     pub audit: Option<toml::Value>,
@@ -370,6 +375,11 @@ impl Config {
         {
             return fail(&needle, message);
         }
+        if let Some(alerting) = &cfg.alerting
+            && let Err((needle, message)) = alerting.check()
+        {
+            return fail(&needle, message);
+        }
         Ok(cfg)
     }
 
@@ -526,6 +536,19 @@ sns_topic = "rampart-security-alerts"
 emails = ["{management_email}"]
 # A Slack-compatible webhook: name the environment variable that holds the URL (a secret).
 # webhook_env = "RAMPART_WEBHOOK_URL"
+
+[alerting]
+# Central alerting in AWS itself: in the Audit account's home region, EventBridge rules send
+# GuardDuty, Security Hub and Access Analyzer findings at or above min_severity ("low",
+# "medium", "high", "critical") to this SNS topic, which only EventBridge of that account may
+# publish to. Security Hub's cross-region aggregator brings the other allowed regions' findings
+# to the home region, and existing accounts become Security Hub members of the Audit account.
+# See docs/alerting-aws.md.
+min_severity = "high"
+topic = "rampart-alerts"
+emails = ["{management_email}"]
+finding_aggregator = true
+members = true
 
 [identity]
 # IAM Identity Center as code: permission sets, groups (in Identity Center's own identity store)

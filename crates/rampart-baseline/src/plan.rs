@@ -11,8 +11,9 @@
 //! multi-region, log file validation, CloudWatch Logs), the CIS 4.x metric filters and alarms,
 //! delegated administration of the security services, and per account and allowed region: EBS
 //! default encryption, GuardDuty, Security Hub, Config recording, account S3 Block Public Access
-//! and the IAM password policy. Not yet: the trail's KMS key, Security Hub standards, the Config
-//! aggregator and the organization Access Analyzer.
+//! and the IAM password policy; central alerting in the Audit account ([`alerting`]). Not yet:
+//! the trail's KMS key, Security Hub standards, the Config aggregator and the organization Access
+//! Analyzer.
 
 use crate::config::Config;
 use crate::guardrails::{Block, Scp, build_guardrails};
@@ -223,6 +224,40 @@ pub enum Action {
         principal_id: String,
         account_id: String,
     },
+    // Central alerting ([`alerting`]): in the Audit account's home region.
+    /// Creates the topic (idempotent), sets [`alerting::topic_policy`] and subscribes `emails`.
+    PutAlertTopic {
+        topic: String,
+        emails: Vec<String>,
+    },
+    /// Puts the rule (enabled, with `event_pattern`) and its one target, the alert topic.
+    PutAlertRule {
+        rule: String,
+        event_pattern: String,
+        topic: String,
+    },
+    /// Creates (or, with an ARN, updates) Security Hub's cross-region finding aggregator.
+    PutFindingAggregator {
+        /// Linked regions (`SPECIFIED_REGIONS`): the allowed regions but the home one.
+        regions: Vec<String>,
+        aggregator_arn: Option<String>,
+    },
+    CreateSecurityHubMembers {
+        account_ids: Vec<String>,
+    },
+}
+
+impl Action {
+    /// A central-alerting change ([`alerting`]).
+    pub fn is_alerting(&self) -> bool {
+        matches!(
+            self,
+            Action::PutAlertTopic { .. }
+                | Action::PutAlertRule { .. }
+                | Action::PutFindingAggregator { .. }
+                | Action::CreateSecurityHubMembers { .. }
+        )
+    }
 }
 
 /// The Organizations policy types rampart generates: both go through the same create, update,
@@ -727,6 +762,7 @@ pub fn plan(cfg: &Config, snap: &Snapshot) -> Result<Plan, PlanError> {
     }
 
     let checked = identity::plan_identity(cfg, snap, org, &mut b, &mut unobserved)?;
+    alerting::plan_alerting(cfg, snap, org, &mut b, &mut unobserved);
 
     let changes = order(b.changes);
     Ok(Plan {
@@ -1252,6 +1288,7 @@ impl Plan {
     }
 }
 
+pub mod alerting;
 pub mod identity;
 pub mod log_archive;
 

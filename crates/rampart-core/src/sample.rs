@@ -182,6 +182,7 @@ fn good_region(account: &str, region: &str) -> RegionSnapshot {
                 "arn:aws:securityhub:{region}::standards/cis-aws-foundations-benchmark/v/3.0.0"
             )]),
             auto_enable: (account == AUDIT).then_some(true),
+            ..Default::default()
         }),
         config: ConfigService {
             recorders: vec![ConfigRecorder {
@@ -314,6 +315,7 @@ fn good_region(account: &str, region: &str) -> RegionSnapshot {
         metric_filters: vec![],
         alarms: vec![],
         sns_topics: vec![],
+        event_rules: vec![],
     }
 }
 
@@ -358,7 +360,9 @@ pub fn add_cis_monitoring(region: &mut RegionSnapshot, account: &str) {
             arn: format!("{topic}:0f3c"),
             protocol: "email".into(),
             confirmed: true,
+            endpoint: None,
         }],
+        policy: None,
     });
 }
 

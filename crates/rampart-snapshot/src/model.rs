@@ -573,6 +573,23 @@ pub struct RegionSnapshot {
     pub metric_filters: Vec<MetricFilter>,
     pub alarms: Vec<MetricAlarm>,
     pub sns_topics: Vec<SnsTopic>,
+    /// EventBridge rules on the default bus whose name starts with `rampart-` (central
+    /// alerting); read only in the Audit account.
+    pub event_rules: Vec<EventRule>,
+}
+
+/// One EventBridge rule and the ARNs it sends to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct EventRule {
+    pub name: String,
+    pub arn: String,
+    /// The event pattern JSON text.
+    pub event_pattern: String,
+    /// `ENABLED` or `DISABLED`.
+    pub state: String,
+    /// Target ARNs (`ListTargetsByRule`).
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -600,6 +617,22 @@ pub struct SecurityHub {
     pub enabled_standards: Option<Vec<String>>,
     /// `DescribeOrganizationConfiguration.AutoEnable`, when readable.
     pub auto_enable: Option<bool>,
+    /// The cross-region finding aggregator (`ListFindingAggregators` + `GetFindingAggregator`),
+    /// read in the administrator account; `None` when not read.
+    pub finding_aggregator: Option<FindingAggregator>,
+    /// Member account ids (`ListMembers`, only associated ones), read in the administrator
+    /// account; `None` when not read.
+    pub members: Option<Vec<String>>,
+}
+
+/// Security Hub's cross-region finding aggregator.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FindingAggregator {
+    pub arn: String,
+    /// `ALL_REGIONS`, `ALL_REGIONS_EXCEPT_SPECIFIED`, `SPECIFIED_REGIONS` or `NO_REGIONS`.
+    pub region_linking_mode: String,
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -812,6 +845,8 @@ pub struct MetricAlarm {
 pub struct SnsTopic {
     pub arn: String,
     pub subscriptions: Vec<SnsSubscription>,
+    /// The topic's access policy (`GetTopicAttributes` `Policy`), when read.
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -822,6 +857,8 @@ pub struct SnsSubscription {
     pub protocol: String,
     /// Confirmed when the subscription ARN is a real ARN (not `PendingConfirmation`).
     pub confirmed: bool,
+    /// The email address, URL or ARN it delivers to.
+    pub endpoint: Option<String>,
 }
 
 // ---------------------------------------------------------------- identity center

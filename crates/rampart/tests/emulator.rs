@@ -13,8 +13,8 @@ mod moto;
 
 use fault_proxy::{Fault, FaultProxy};
 use moto::{
-    Moto, build_fixture, init_for_emulator, python, rampart, rampart_at, rampart_command, repo,
-    start_moto,
+    Moto, baseline_ops, build_fixture, init_for_emulator, planned, python, rampart, rampart_at,
+    rampart_command, repo, start_moto,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -484,44 +484,6 @@ print(json.dumps(n))
     );
 }
 
-/// Runs tests/support/baseline_ops.py (`bare`, `drift`, `census`, `fix-ebs ACCOUNT REGION`)
-/// against moto; its JSON output.
-fn baseline_ops(moto: &Moto, cmd: &str) -> Value {
-    let server = std::env::var("RAMPART_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
-    let out = Command::new(python(&server))
-        .arg(repo().join("crates/rampart/tests/support/baseline_ops.py"))
-        .arg(moto.url.as_str())
-        .args(cmd.split_whitespace())
-        .output()
-        .expect("run baseline_ops.py");
-    assert!(
-        out.status.success(),
-        "baseline_ops {cmd} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("baseline_ops JSON")
-}
-
-/// Change ids of a `plan --format json` run.
-fn planned(out: &std::process::Output) -> Vec<String> {
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "plan JSON: {e}; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let mut ids: Vec<String> = v["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
-}
-
 /// The baseline as code against the emulator: a fresh organization is planned and applied (an
 /// apply killed half-way is simply run again), the next plan is empty, four out-of-band changes
 /// show up as exactly their repairs, apply repairs them, and the audit agrees.
@@ -574,6 +536,7 @@ fn baseline_apply_converges_resumes_and_repairs_drift() {
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("config = true", "config = false")
+        .replace("finding_aggregator = true", "finding_aggregator = false")
         .replace(
             "policy/job-function/ViewOnlyAccess",
             "policy/ViewOnlyAccess",

@@ -12,6 +12,7 @@ use rampart_snapshot::*;
 use serde_json::json;
 use std::sync::Mutex;
 
+mod alerting;
 mod identity;
 
 /// The modelled organization.
@@ -71,6 +72,12 @@ impl Effects for SnapshotEffects {
         let serial = org.organizational_units.len() + org.policies.len() + org.accounts.len();
         let region = c.region.clone().unwrap_or_default();
         let api = api_name(c);
+        if c.action.is_alerting() {
+            let r = region_mut(snap, &account, &region)
+                .and_then(|r| alerting::apply(r, &account, &c.action));
+            log.record(c, &account, &api, json!({}), &r);
+            return r;
+        }
         match &c.action {
             Action::EnableAllFeatures => org.feature_set = "ALL".into(),
             Action::EnableAwsServiceAccess { service_principal } => org
@@ -352,6 +359,7 @@ impl Effects for SnapshotEffects {
                     r.sns_topics.push(SnsTopic {
                         arn: topic_arn.clone(),
                         subscriptions: Vec::new(),
+                        policy: None,
                     });
                 }
                 let t = r.sns_topics.iter_mut().find(|t| t.arn == topic_arn);
@@ -360,10 +368,11 @@ impl Effects for SnapshotEffects {
                 {
                     t.subscriptions = emails
                         .iter()
-                        .map(|_| SnsSubscription {
+                        .map(|e| SnsSubscription {
                             arn: "PendingConfirmation".into(),
                             protocol: "email".into(),
                             confirmed: false,
+                            endpoint: Some(e.clone()),
                         })
                         .collect();
                 }

@@ -243,13 +243,15 @@ pub(crate) fn converged(cfg: &Config) -> Snapshot {
     ]
     .map(String::from)
     .to_vec();
-    Snapshot {
+    let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
         caller_account_id: MGMT.into(),
         organization: Some(org),
         accounts,
         ..Default::default()
-    }
+    };
+    alerting::tests::in_place(cfg, &mut snap);
+    snap
 }
 
 /// The Log Archive bucket and its access-log bucket as the baseline wants them.
@@ -314,7 +316,9 @@ fn cis_alarms_in_place(cfg: &Config, r: &mut RegionSnapshot) {
             arn: "sub".into(),
             protocol: "email".into(),
             confirmed: true,
+            endpoint: None,
         }],
+        policy: None,
     });
     for (num, pattern) in rampart_core::sample::CIS_PATTERNS {
         let metric = format!("their-metric-{num}");

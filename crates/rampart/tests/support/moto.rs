@@ -1,7 +1,8 @@
 //! The moto emulator and the rampart binary pointed at it: what every emulator test file needs
-//! (emulator.rs, emulator_schedule.rs). Each file uses a part of it.
+//! (emulator.rs, emulator_schedule.rs, emulator_alerting.rs, emulator_respond.rs). Each file uses a part of it.
 #![allow(dead_code)]
 
+use serde_json::Value;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -114,6 +115,7 @@ pub fn init_for_emulator(moto: &Moto, cfg: &std::path::Path) -> String {
     let text = std::fs::read_to_string(cfg)
         .unwrap()
         .replace("config = true", "config = false")
+        .replace("finding_aggregator = true", "finding_aggregator = false")
         .replace(
             "policy/job-function/ViewOnlyAccess",
             "policy/ViewOnlyAccess",
@@ -162,4 +164,42 @@ pub fn support_script(moto: &Moto, script: &str, args: &[&str]) -> serde_json::V
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("the support script's JSON")
+}
+
+/// Runs tests/support/baseline_ops.py (`bare`, `drift`, `census`, `fix-ebs ACCOUNT REGION`)
+/// against moto; its JSON output.
+pub fn baseline_ops(moto: &Moto, cmd: &str) -> Value {
+    let server = std::env::var("RAMPART_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".venv/bin/moto_server"));
+    let out = Command::new(python(&server))
+        .arg(repo().join("crates/rampart/tests/support/baseline_ops.py"))
+        .arg(moto.url.as_str())
+        .args(cmd.split_whitespace())
+        .output()
+        .expect("run baseline_ops.py");
+    assert!(
+        out.status.success(),
+        "baseline_ops {cmd} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("baseline_ops JSON")
+}
+
+/// Change ids of a `plan --format json` run.
+pub fn planned(out: &std::process::Output) -> Vec<String> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "plan JSON: {e}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut ids: Vec<String> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
 }
