@@ -119,6 +119,11 @@ pub fn key(service: Service, id: &str) -> String {
     format!("{}/{id}", service.as_str())
 }
 
+/// Whether `a` is a later service timestamp than `b`.
+pub fn is_newer(a: &str, b: &str) -> bool {
+    newer(a, b)
+}
+
 /// Orders two service timestamps: by the second they name, then as text (fractions).
 fn newer(a: &str, b: &str) -> bool {
     let t = rampart_trail::time::parse_time;

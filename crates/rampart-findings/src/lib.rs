@@ -8,6 +8,7 @@
 pub mod intake;
 pub mod normalize;
 pub mod runbooks;
+pub mod source;
 
 use rampart_detect::Alert;
 use rampart_detect::ir::{RuleSource, Severity};
