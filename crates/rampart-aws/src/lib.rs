@@ -10,6 +10,7 @@ mod access;
 mod account;
 pub mod apply;
 pub mod emr;
+pub mod findings;
 mod identity;
 mod objects;
 mod org;

@@ -119,6 +119,11 @@ pub fn key(service: Service, id: &str) -> String {
     format!("{}/{id}", service.as_str())
 }
 
+/// Seconds since the epoch of a service timestamp (RFC 3339, fractions ignored).
+pub fn epoch_seconds(s: &str) -> Option<i64> {
+    rampart_trail::time::parse_time(s)
+}
+
 /// Whether `a` is a later service timestamp than `b`.
 pub fn is_newer(a: &str, b: &str) -> bool {
     newer(a, b)

@@ -8,6 +8,7 @@ pub mod controls;
 pub mod demo;
 pub mod demo_history;
 pub mod detect;
+pub mod findings;
 pub mod follow;
 pub mod history;
 pub mod hunt;
@@ -30,6 +31,8 @@ use crate::cli::{Cli, Command, Exit};
 
 pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let g = &cli.global;
+    // alert messages and `rampart runbook` resolve finding types to their runbooks
+    rampart_findings::runbooks::install();
     match &cli.command {
         Command::Demo(a) => demo::run(g, a),
         Command::Collect(a) => collect::run(g, a),
@@ -39,6 +42,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Detect(a) => detect::run(g, a),
         Command::Rules(a) => rules::run(g, a),
         Command::Hunt(a) => hunt::run(g, a),
+        Command::Findings(c) => findings::run(g, c),
         Command::Runbook(a) => runbook::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
