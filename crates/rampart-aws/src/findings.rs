@@ -5,6 +5,9 @@
 
 use crate::access::{Access, Counters, describe, pages};
 use crate::{CollectError, CollectOptions};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use rampart_findings::Service;
 use rampart_findings::source::FindingSource;
 use serde_json::{Value, json};
@@ -17,9 +20,9 @@ pub struct AwsFindings {
 }
 
 /// One line for a failed call: the API, the account and region, the error, and what to check.
-fn failed<E>(api: &str, account: &str, region: &str, e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>) -> String
+fn failed<E>(api: &str, account: &str, region: &str, e: &SdkError<E, HttpResponse>) -> String
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let (code, message) = describe(e);
     format!(
@@ -68,10 +71,7 @@ impl AwsFindings {
             let mut out = Vec::new();
             for id in detectors.iter().flat_map(|p| p.detector_ids()) {
                 let mut req = c.list_findings().detector_id(id);
-                if let Some(ms) = since
-                    .and_then(rampart_trail_time)
-                    .map(|s| s * 1000)
-                {
+                if let Some(ms) = since.and_then(rampart_trail_time).map(|s| s * 1000) {
                     let crit = FindingCriteria::builder()
                         .criterion(
                             "updatedAt",
@@ -109,11 +109,17 @@ impl AwsFindings {
             if let Some(s) = since {
                 req = req.filters(
                     AwsSecurityFindingFilters::builder()
-                        .updated_at(DateFilter::builder().start(s).end("2999-12-31T23:59:59Z").build())
+                        .updated_at(
+                            DateFilter::builder()
+                                .start(s)
+                                .end("2999-12-31T23:59:59Z")
+                                .build(),
+                        )
                         .build(),
                 );
             }
-            let pages = pages!(req).map_err(|e| failed("securityhub:GetFindings", acct, region, &e))?;
+            let pages =
+                pages!(req).map_err(|e| failed("securityhub:GetFindings", acct, region, &e))?;
             Ok(pages
                 .iter()
                 .flat_map(|p| p.findings())
@@ -189,7 +195,9 @@ impl AwsFindings {
                         .compliance_types(ComplianceType::NonCompliant)
                         .compliance_types(ComplianceType::Compliant)
                 )
-                .map_err(|e| failed("config:GetComplianceDetailsByConfigRule", &acct, region, &e))?;
+                .map_err(|e| {
+                    failed("config:GetComplianceDetailsByConfigRule", &acct, region, &e)
+                })?;
                 for r in details.iter().flat_map(|p| p.evaluation_results()) {
                     let q = r
                         .evaluation_result_identifier()
@@ -270,7 +278,10 @@ fn guardduty_json(f: &aws_sdk_guardduty::types::Finding) -> Value {
     let ip = action.and_then(|a| {
         a.aws_api_call_action()
             .and_then(|x| x.remote_ip_details())
-            .or_else(|| a.network_connection_action().and_then(|x| x.remote_ip_details()))
+            .or_else(|| {
+                a.network_connection_action()
+                    .and_then(|x| x.remote_ip_details())
+            })
             .and_then(|d| d.ip_address_v4())
     });
     json!({

@@ -77,7 +77,18 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     let (r, i, a) = (median(reference), median(intake), median(again));
     println!("findings: {n}, runs: {runs}, alerts on the first pull: {alerts}");
-    println!("reference (serde_json parse only): {:.3} s", r.as_secs_f64());
-    println!("intake (parse, normalize, dedup, alert, save state): {:.3} s ({:.1}x reference)", i.as_secs_f64(), i.as_secs_f64() / r.as_secs_f64());
-    println!("re-pull after restart (load state, all unchanged, save): {:.3} s ({:.1}x reference)", a.as_secs_f64(), a.as_secs_f64() / r.as_secs_f64());
+    println!(
+        "reference (serde_json parse only): {:.3} s",
+        r.as_secs_f64()
+    );
+    println!(
+        "intake (parse, normalize, dedup, alert, save state): {:.3} s ({:.1}x reference)",
+        i.as_secs_f64(),
+        i.as_secs_f64() / r.as_secs_f64()
+    );
+    println!(
+        "re-pull after restart (load state, all unchanged, save): {:.3} s ({:.1}x reference)",
+        a.as_secs_f64(),
+        a.as_secs_f64() / r.as_secs_f64()
+    );
 }

@@ -78,7 +78,11 @@ fn securityhub_findings_are_pulled_deduplicated_and_updated() {
     // a second pull (a restart: state from the file) alerts nothing
     let second = pull(&moto, dir.path(), &["--services", "securityhub"]);
     assert!(second.status.success());
-    assert!(alerts(&second).is_empty(), "{}", String::from_utf8_lossy(&second.stdout));
+    assert!(
+        alerts(&second).is_empty(),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
 
     // the product resolves the first: recorded as closed, as an OCSF Close, no alert
     hub(&moto, "resolve");
@@ -89,7 +93,10 @@ fn securityhub_findings_are_pulled_deduplicated_and_updated() {
     );
     let err = String::from_utf8_lossy(&third.stderr);
     assert!(third.status.success(), "{err}");
-    assert!(err.contains("0 new, 0 re-alerted, 0 updated, 1 closed"), "{err}");
+    assert!(
+        err.contains("0 new, 0 re-alerted, 0 updated, 1 closed"),
+        "{err}"
+    );
     let ocsf = alerts(&third);
     assert_eq!(ocsf.len(), 1);
     assert_eq!(ocsf[0]["activity_name"], "Close");
@@ -99,7 +106,10 @@ fn securityhub_findings_are_pulled_deduplicated_and_updated() {
             .unwrap();
     let key = format!("securityhub/arn:aws:securityhub:us-east-1:{account}:finding/intake-1");
     assert_eq!(state["findings"][&key]["status"], "closed");
-    assert_eq!(state["cursors"]["securityhub/us-east-1"], "2026-12-01T11:00:00.000Z");
+    assert_eq!(
+        state["cursors"]["securityhub/us-east-1"],
+        "2026-12-01T11:00:00.000Z"
+    );
 }
 
 /// The services moto lacks come from files; a service that fails (Access Analyzer is not in
@@ -145,7 +155,10 @@ fn fakes_for_guardduty_and_config_and_a_failing_service_reported() {
     let ids: Vec<&str> = got.iter().map(|a| a["rule_id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", "s3-bucket-public-read-prohibited"]
+        [
+            "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom",
+            "s3-bucket-public-read-prohibited"
+        ]
     );
     assert!(err.contains("access-analyzer:ListAnalyzers"), "{err}");
     assert!(err.contains("1 error(s)"), "{err}");
@@ -154,6 +167,10 @@ fn fakes_for_guardduty_and_config_and_a_failing_service_reported() {
     std::fs::write(&alert_file, String::from_utf8_lossy(&out.stdout).as_bytes()).unwrap();
     let rb = rampart(&moto, &["runbook", "--alert", alert_file.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&rb.stdout);
-    assert!(rb.status.success(), "{}", String::from_utf8_lossy(&rb.stderr));
+    assert!(
+        rb.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rb.stderr)
+    );
     assert!(text.contains("--access-key-id AKIAEXAMPLE"), "{text}");
 }

@@ -106,7 +106,9 @@ fn pull(g: &Global, a: &PullArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|s| {
             Service::parse(s).with_context(|| {
-                format!("unknown service `{s}`: use guardduty, securityhub, access-analyzer, config")
+                format!(
+                    "unknown service `{s}`: use guardduty, securityhub, access-analyzer, config"
+                )
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -292,9 +294,11 @@ fn api_source(
     cfg: &ConfigFile,
 ) -> anyhow::Result<Box<dyn FindingSource>> {
     let account = audit_account(a, cfg);
-    let aws =
-        rampart_aws::findings::AwsFindings::connect(&crate::cmd::collect::options(g), account.as_deref())
-            .map_err(|e| anyhow::anyhow!("findings pull: {e}"))?;
+    let aws = rampart_aws::findings::AwsFindings::connect(
+        &crate::cmd::collect::options(g),
+        account.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("findings pull: {e}"))?;
     Ok(Box::new(aws))
 }
 
@@ -371,24 +375,53 @@ mod tests {
         std::fs::write(p("gd.jsonl"), gd(4, "2026-12-01T11:00:00Z")).unwrap();
         let third = args("3.jsonl");
         assert_eq!(run(&argv(&third)).unwrap(), Exit::Findings);
-        assert!(std::fs::read_to_string(p("3.jsonl")).unwrap().contains("\"count\":4"));
+        assert!(
+            std::fs::read_to_string(p("3.jsonl"))
+                .unwrap()
+                .contains("\"count\":4")
+        );
         let mut ocsf = args("4.jsonl");
         ocsf.extend(["--format".into(), "ocsf".into()]);
-        std::fs::write(p("gd.jsonl"), gd(4, "2026-12-01T11:00:00Z").replace("\"Count\": 4", "\"Count\": 4, \"Archived\": true").replace("11:00", "12:00")).unwrap();
+        std::fs::write(
+            p("gd.jsonl"),
+            gd(4, "2026-12-01T11:00:00Z")
+                .replace("\"Count\": 4", "\"Count\": 4, \"Archived\": true")
+                .replace("11:00", "12:00"),
+        )
+        .unwrap();
         assert_eq!(run(&argv(&ocsf)).unwrap(), Exit::Ok);
         let o = std::fs::read_to_string(p("4.jsonl")).unwrap();
-        assert!(o.contains("\"activity_name\":\"Close\"") && o.contains("\"class_uid\":2004"), "{o}");
+        assert!(
+            o.contains("\"activity_name\":\"Close\"") && o.contains("\"class_uid\":2004"),
+            "{o}"
+        );
     }
 
     #[test]
     fn bad_usage_is_one_line() {
-        let e = run(&["rampart", "findings", "pull", "--services", "inspector", "--regions", "us-east-1"])
-            .unwrap_err()
-            .to_string();
+        let e = run(&[
+            "rampart",
+            "findings",
+            "pull",
+            "--services",
+            "inspector",
+            "--regions",
+            "us-east-1",
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("unknown service `inspector`"), "{e}");
-        let e = run(&["rampart", "findings", "pull", "--config", "/nonexistent.toml", "--input", "guardduty=/nonexistent.json"])
-            .unwrap_err()
-            .to_string();
+        let e = run(&[
+            "rampart",
+            "findings",
+            "pull",
+            "--config",
+            "/nonexistent.toml",
+            "--input",
+            "guardduty=/nonexistent.json",
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("no regions"), "{e}");
     }
 }
