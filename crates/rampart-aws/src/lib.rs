@@ -11,6 +11,7 @@ mod account;
 mod alerting;
 pub mod apply;
 pub mod emr;
+pub mod findings;
 mod identity;
 mod objects;
 mod org;

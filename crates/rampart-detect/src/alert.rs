@@ -845,13 +845,9 @@ impl Alert {
             return Err(format!("not a {SCHEMA} record (schema {:?})", s("schema")));
         }
         let need = |k: &str| s(k).ok_or_else(|| format!("{SCHEMA} record without `{k}`"));
-        let source = match need("rule_source")? {
-            "builtin" => RuleSource::Builtin,
-            "sigma" => RuleSource::Sigma,
-            "pattern" => RuleSource::Pattern,
-            "baseline" => RuleSource::Baseline,
-            other => return Err(format!("unknown rule_source `{other}`")),
-        };
+        let source = need("rule_source").and_then(|s| {
+            RuleSource::parse(s).ok_or_else(|| format!("unknown rule_source `{s}`"))
+        })?;
         let severity = Severity::parse(need("severity")?)
             .ok_or_else(|| format!("unknown severity {:?}", s("severity")))?;
         let outcome = match s("outcome") {

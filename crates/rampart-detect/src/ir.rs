@@ -23,6 +23,43 @@ pub enum RuleSource {
     Pattern,
     /// First-seen anomalies from the per-principal baseline store.
     Baseline,
+    /// A GuardDuty finding (`rampart findings pull`); the rule id is the finding type.
+    GuardDuty,
+    /// A Security Hub finding (any integrated product); the rule id is its first type.
+    SecurityHub,
+    /// An IAM Access Analyzer finding (external or unused access).
+    #[serde(rename = "access-analyzer")]
+    AccessAnalyzer,
+    /// A non-compliant AWS Config rule evaluation; the rule id is the Config rule's name.
+    Config,
+}
+
+impl RuleSource {
+    /// The name every output writes (`rule_source`), parsed back.
+    pub fn parse(s: &str) -> Option<RuleSource> {
+        Some(match s {
+            "builtin" => RuleSource::Builtin,
+            "sigma" => RuleSource::Sigma,
+            "pattern" => RuleSource::Pattern,
+            "baseline" => RuleSource::Baseline,
+            "guardduty" => RuleSource::GuardDuty,
+            "securityhub" => RuleSource::SecurityHub,
+            "access-analyzer" => RuleSource::AccessAnalyzer,
+            "config" => RuleSource::Config,
+            _ => return None,
+        })
+    }
+
+    /// Whether alerts of this source come from another service's findings (intake), not a rule.
+    pub fn is_finding(self) -> bool {
+        matches!(
+            self,
+            RuleSource::GuardDuty
+                | RuleSource::SecurityHub
+                | RuleSource::AccessAnalyzer
+                | RuleSource::Config
+        )
+    }
 }
 
 impl fmt::Display for RuleSource {
@@ -32,6 +69,10 @@ impl fmt::Display for RuleSource {
             RuleSource::Sigma => "sigma",
             RuleSource::Pattern => "pattern",
             RuleSource::Baseline => "baseline",
+            RuleSource::GuardDuty => "guardduty",
+            RuleSource::SecurityHub => "securityhub",
+            RuleSource::AccessAnalyzer => "access-analyzer",
+            RuleSource::Config => "config",
         })
     }
 }

@@ -8,7 +8,7 @@
 //! later, a finding type: [`catalogue`] is the one list both will live in.
 
 use crate::alert::Alert;
-use crate::ir::RuleMeta;
+use crate::ir::{RuleMeta, RuleSource};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -712,6 +712,39 @@ pub fn find(id: &str) -> Option<&'static Entry> {
         .find(|e| e.rule.id.eq_ignore_ascii_case(id.trim()))
 }
 
+/// Resolves another service's finding type (`guardduty`, `Recon:IAMUser/MaliciousIPCaller`)
+/// to its runbook. Those runbooks live beside their normalization (crate rampart-findings,
+/// which depends on this one), which installs its resolver here at start-up.
+pub type FindingRunbooks = fn(RuleSource, &str) -> Option<&'static Entry>;
+
+static FINDING_RUNBOOKS: OnceLock<FindingRunbooks> = OnceLock::new();
+
+/// Installs the finding-type resolver (the first call wins; later ones are ignored).
+pub fn install_finding_runbooks(resolve: FindingRunbooks) {
+    let _ = FINDING_RUNBOOKS.set(resolve);
+}
+
+/// The runbook of an alert: its rule's, or its finding type's once a resolver is installed.
+pub fn find_for(alert: &Alert) -> Option<&'static Entry> {
+    let source = alert.rule_source();
+    if source.is_finding() {
+        return FINDING_RUNBOOKS
+            .get()
+            .and_then(|f| f(source, alert.rule_id()));
+    }
+    find(alert.rule_id())
+}
+
+/// The argument `rampart runbook` takes for an alert: the rule id, or `SOURCE:TYPE` for a
+/// finding (`guardduty:Recon:IAMUser/MaliciousIPCaller`).
+pub fn runbook_key(alert: &Alert) -> String {
+    if alert.rule_source().is_finding() {
+        format!("{}:{}", alert.rule_source(), alert.rule_id())
+    } else {
+        alert.rule_id().to_string()
+    }
+}
+
 /// Up to `n` catalogue ids closest to `id` (edit distance, ignoring case), nearest first.
 pub fn closest(id: &str, n: usize) -> Vec<&'static str> {
     let want = id.trim().to_ascii_uppercase();
@@ -931,13 +964,13 @@ impl Renderer<'_> {
 /// The lines an alert message adds: the runbook's summary, its first triage command filled
 /// from the alert, and where the whole runbook is. `None` for a rule without a runbook.
 pub fn message_lines(alert: &Alert) -> Option<String> {
-    let e = find(alert.rule_id())?;
+    let e = find_for(alert)?;
     let values = Values::of(alert);
     let mut s = values.fill(&e.runbook.summary);
     if let Some(c) = e.runbook.first_command() {
         let _ = write!(s, "\nFirst step: `{}`", values.fill(&c.text));
     }
-    let _ = write!(s, "\nRunbook: `rampart runbook {}`", e.rule.id);
+    let _ = write!(s, "\nRunbook: `rampart runbook {}`", runbook_key(alert));
     Some(s)
 }
 

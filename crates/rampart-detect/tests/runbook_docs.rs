@@ -25,6 +25,10 @@ fn committed_runbooks_match_the_code() {
     }
     let wanted: BTreeSet<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
     for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            // findings/ is rampart-findings' (tested there)
+            continue;
+        }
         let name = e.file_name().to_string_lossy().into_owned();
         if !wanted.contains(name.as_str()) {
             problems.push(format!("{name}: no runbook generates it (delete it)"));

@@ -108,6 +108,9 @@ pub enum Command {
     /// List or test detection rules.
     #[command(subcommand)]
     Rules(crate::cmd::rules::RulesCommand),
+    /// Pull GuardDuty, Security Hub, Access Analyzer and Config findings as alerts.
+    #[command(subcommand)]
+    Findings(crate::cmd::findings::FindingsCommand),
     /// Print a rule's runbook (triage, containment, recovery, escalation), filled from an alert.
     Runbook(crate::cmd::runbook::RunbookArgs),
     /// Contain what an alert found (playbook, guards, audit log), or undo it.

@@ -9,6 +9,7 @@ pub mod controls;
 pub mod demo;
 pub mod demo_history;
 pub mod detect;
+pub mod findings;
 pub mod follow;
 pub mod history;
 pub mod hunt;
@@ -34,6 +35,8 @@ use crate::cli::{Cli, Command, Exit};
 
 pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let g = &cli.global;
+    // alert messages and `rampart runbook` resolve finding types to their runbooks
+    rampart_findings::runbooks::install();
     match &cli.command {
         Command::Demo(a) => demo::run(g, a),
         Command::Collect(a) => collect::run(g, a),
@@ -44,6 +47,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Alerts(a) => alerts::run(g, a),
         Command::Rules(a) => rules::run(g, a),
         Command::Hunt(a) => hunt::run(g, a),
+        Command::Findings(c) => findings::run(g, c),
         Command::Runbook(a) => runbook::run(g, a),
         Command::Respond(a) => respond::run(g, a),
         Command::Init(a) => init::run(g, a),

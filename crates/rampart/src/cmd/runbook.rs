@@ -43,12 +43,15 @@ pub fn run(g: &Global, a: &RunbookArgs) -> anyhow::Result<Exit> {
         .transpose()?;
     let id = match (&a.rule, &alert) {
         (Some(id), _) => id.clone(),
-        (None, Some(al)) => al.rule_id().to_string(),
+        (None, Some(al)) => runbook::runbook_key(al),
         (None, None) => bail!("name a rule (`rampart runbook RD-TAMPER-001`) or give --alert"),
     };
-    let Some(entry) = runbook::find(&id) else {
+    // a rule id, else a finding type as SERVICE:TYPE (`guardduty:Recon:IAMUser/…`)
+    let found = runbook::find(&id)
+        .or_else(|| rampart_findings::runbooks::find_key(&id).map(|f| &f.entry));
+    let Some(entry) = found else {
         bail!(
-            "no runbook for `{id}`: closest are {} (`rampart rules list` lists every rule)",
+            "no runbook for `{id}`: closest are {} (`rampart rules list` lists every rule; a finding type is SERVICE:TYPE, e.g. guardduty:Recon:IAMUser/MaliciousIPCaller)",
             runbook::closest(&id, 3).join(", ")
         );
     };
@@ -114,11 +117,20 @@ fn write_all(g: &Global, dir: &Path) -> anyhow::Result<Exit> {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    // the finding types' runbooks, in their own directory with their own index
+    let finding_dir = dir.join("findings");
+    std::fs::create_dir_all(&finding_dir)
+        .with_context(|| format!("cannot create directory {}", finding_dir.display()))?;
+    let finding_docs = rampart_findings::runbooks::docs();
+    for (name, text) in &finding_docs {
+        let path = finding_dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     output::note(
         g,
         format!(
             "rampart: wrote {} runbook(s) and the index to {}",
-            docs.len() - 1,
+            docs.len() - 1 + finding_docs.len() - 1,
             dir.display()
         ),
     );
