@@ -229,22 +229,25 @@ impl Scenario {
 pub fn substitute(v: &Value, vars: &[(String, String)]) -> Result<Value, String> {
     Ok(match v {
         Value::String(s) => {
-            let mut out = s.clone();
-            while let Some(start) = out.find("${") {
-                let end = out[start..]
+            // one pass, left to right: a value is never scanned for placeholders itself
+            let mut out = String::with_capacity(s.len());
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                let end = rest[start..]
                     .find('}')
                     .map(|e| start + e)
                     .ok_or_else(|| format!("unclosed placeholder in `{s}`"))?;
-                let name = &out[start + 2..end];
+                let name = &rest[start + 2..end];
                 let value = vars
                     .iter()
                     .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-                    .ok_or_else(|| {
-                        format!("no value for `${{{name}}}` (an earlier step failed?)")
-                    })?;
-                out.replace_range(start..=end, &value);
+                    .map(|(_, v)| v.as_str())
+                    .ok_or_else(|| format!("no value for `${{{name}}}` (an earlier step failed?)"))?;
+                out.push_str(&rest[..start]);
+                out.push_str(value);
+                rest = &rest[end + 1..];
             }
+            out.push_str(rest);
             Value::String(out)
         }
         Value::Array(a) => Value::Array(
@@ -299,5 +302,17 @@ mod tests {
         let err = substitute(&json!("${missing}"), &vars).unwrap_err();
         assert!(err.contains("${missing}"), "{err}");
         assert!(substitute(&json!("${open"), &vars).is_err());
+    }
+
+    proptest::proptest! {
+        /// Text without placeholders is left as it is; with known placeholders, none remains
+        /// and the values appear in order.
+        #[test]
+        fn substitution_is_exact(pre in "[a-z/ ]{0,12}", mid in "[a-z/ ]{0,12}", v1 in "[A-Z0-9$b{}]{0,8}", v2 in "[0-9]{0,12}") {
+            let vars = vec![("a".to_string(), v1.clone()), ("b".to_string(), v2.clone())];
+            proptest::prop_assert_eq!(substitute(&json!(pre.clone()), &vars).unwrap(), json!(pre.clone()));
+            let got = substitute(&json!(format!("{pre}${{a}}{mid}${{b}}")), &vars).unwrap();
+            proptest::prop_assert_eq!(got, json!(format!("{pre}{v1}{mid}{v2}")));
+        }
     }
 }
