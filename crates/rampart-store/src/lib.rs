@@ -36,6 +36,7 @@
 //! transaction-scoped advisory lock, so two rampart processes recording at once lose nothing.
 
 mod db;
+pub mod drills;
 mod error;
 pub mod lifecycle;
 mod maintain;
@@ -51,6 +52,7 @@ pub mod testing;
 mod tests;
 
 pub use error::{ErrorKind, StoreError, redact_url};
+pub use drills::DrillRow;
 pub use model::*;
 pub use schema::SCHEMA_VERSION;
 

@@ -155,14 +155,44 @@ CREATE TABLE acceptances (
 );
 ";
 
+/// Version 5: drill results (`rampart drill`, module `drills`). Times are epoch seconds, the
+/// measured durations milliseconds.
+const V5: &str = "
+CREATE TABLE drills (
+    scenario TEXT NOT NULL,
+    account TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    started_at {BIG} NOT NULL,
+    finished_at {BIG} NOT NULL,
+    expected_rule TEXT NOT NULL,
+    passed {SMALL} NOT NULL,
+    acted TEXT NOT NULL,
+    detected TEXT NOT NULL,
+    alerted TEXT NOT NULL,
+    cleaned TEXT NOT NULL,
+    time_to_detect_ms {BIG},
+    time_to_alert_ms {BIG},
+    alert_id TEXT,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (run_id, scenario)
+);
+CREATE INDEX drills_started ON drills (started_at);
+";
+
 /// Every migration, in order. Append only: a released step is never edited.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: V1,
+    },
+    Migration {
+        version: 5,
+        sql: V5,
+    },
+];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Spells the type placeholders for one dialect.
 pub(crate) fn dialect_sql(sql: &str, dialect: Dialect) -> String {
@@ -440,5 +470,26 @@ pub(crate) const TABLES: &[Table] = &[
             ("created_at", Int),
         ],
         order_by: "finding_id",
+    },
+    Table {
+        name: "drills",
+        columns: &[
+            ("scenario", Text),
+            ("account", Text),
+            ("run_id", Text),
+            ("started_at", Int),
+            ("finished_at", Int),
+            ("expected_rule", Text),
+            ("passed", Int),
+            ("acted", Text),
+            ("detected", Text),
+            ("alerted", Text),
+            ("cleaned", Text),
+            ("time_to_detect_ms", Int),
+            ("time_to_alert_ms", Int),
+            ("alert_id", Text),
+            ("detail", Text),
+        ],
+        order_by: "run_id, scenario",
     },
 ];
