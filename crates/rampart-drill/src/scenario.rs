@@ -242,7 +242,9 @@ pub fn substitute(v: &Value, vars: &[(String, String)]) -> Result<Value, String>
                     .iter()
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.as_str())
-                    .ok_or_else(|| format!("no value for `${{{name}}}` (an earlier step failed?)"))?;
+                    .ok_or_else(|| {
+                        format!("no value for `${{{name}}}` (an earlier step failed?)")
+                    })?;
                 out.push_str(&rest[..start]);
                 out.push_str(value);
                 rest = &rest[end + 1..];

@@ -143,7 +143,10 @@ mod tests {
             for d in [&c, &a, &b] {
                 s.record_drill(d).unwrap();
             }
-            assert_eq!(s.drills(day(0), day(7)).unwrap(), vec![a.clone(), b.clone()]);
+            assert_eq!(
+                s.drills(day(0), day(7)).unwrap(),
+                vec![a.clone(), b.clone()]
+            );
             assert_eq!(s.drills(day(3), day(10)).unwrap(), vec![b, c]);
             assert!(s.drills(day(10), day(20)).unwrap().is_empty());
             let counts = s.counts().unwrap();

@@ -51,8 +51,8 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use error::{ErrorKind, StoreError, redact_url};
 pub use drills::DrillRow;
+pub use error::{ErrorKind, StoreError, redact_url};
 pub use model::*;
 pub use schema::SCHEMA_VERSION;
 

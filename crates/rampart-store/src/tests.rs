@@ -971,8 +971,11 @@ fn migrations_from_the_first_schema() {
         assert_eq!(s.findings().unwrap().len(), 1);
         drop(s);
         // An upgrade step runs once, on existing rows.
-        let next: Vec<schema::Migration> =
-            schema::MIGRATIONS.iter().copied().chain([TEST_NEXT]).collect();
+        let next: Vec<schema::Migration> = schema::MIGRATIONS
+            .iter()
+            .copied()
+            .chain([TEST_NEXT])
+            .collect();
         let s = Store::open_with(db.url(), &next).unwrap();
         assert_eq!(s.schema_version().unwrap(), 1000);
         let note = s
