@@ -9,6 +9,7 @@
 mod access;
 mod account;
 pub mod apply;
+pub mod drill;
 pub mod emr;
 mod identity;
 mod objects;

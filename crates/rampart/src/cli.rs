@@ -108,6 +108,8 @@ pub enum Command {
     Rules(crate::cmd::rules::RulesCommand),
     /// Print a rule's runbook (triage, containment, recovery, escalation), filled from an alert.
     Runbook(crate::cmd::runbook::RunbookArgs),
+    /// Run a harmless attack in a sandbox account and prove it was detected and alerted.
+    Drill(crate::cmd::drill::DrillArgs),
     /// Write a commented rampart.toml implementing the security baseline.
     Init(crate::cmd::init::InitArgs),
     /// Show the guardrail SCPs rampart.toml generates per OU, with their proofs.

@@ -8,6 +8,7 @@ pub mod controls;
 pub mod demo;
 pub mod demo_history;
 pub mod detect;
+pub mod drill;
 pub mod follow;
 pub mod history;
 pub mod hunt;
@@ -40,6 +41,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Rules(a) => rules::run(g, a),
         Command::Hunt(a) => hunt::run(g, a),
         Command::Runbook(a) => runbook::run(g, a),
+        Command::Drill(a) => drill::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
         Command::Plan(a) => plan::run(g, a, false),
