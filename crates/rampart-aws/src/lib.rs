@@ -10,6 +10,7 @@ mod access;
 mod account;
 mod alerting;
 pub mod apply;
+pub mod drill;
 pub mod emr;
 pub mod findings;
 mod identity;

@@ -39,6 +39,7 @@ pub mod access;
 #[cfg(test)]
 mod access_tests;
 mod db;
+pub mod drills;
 mod error;
 pub mod jobs;
 pub mod lifecycle;
@@ -59,6 +60,7 @@ mod tests;
 pub use access::{
     AlertStateRecord, ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord,
 };
+pub use drills::DrillRow;
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
 pub use model::*;

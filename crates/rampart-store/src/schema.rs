@@ -205,6 +205,30 @@ CREATE TABLE job_cursors (
 );
 ";
 
+/// Version 5: drill results (`rampart drill`, module `drills`). Times are epoch seconds, the
+/// measured durations milliseconds.
+const V5: &str = "
+CREATE TABLE drills (
+    scenario TEXT NOT NULL,
+    account TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    started_at {BIG} NOT NULL,
+    finished_at {BIG} NOT NULL,
+    expected_rule TEXT NOT NULL,
+    passed {SMALL} NOT NULL,
+    acted TEXT NOT NULL,
+    detected TEXT NOT NULL,
+    alerted TEXT NOT NULL,
+    cleaned TEXT NOT NULL,
+    time_to_detect_ms {BIG},
+    time_to_alert_ms {BIG},
+    alert_id TEXT,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (run_id, scenario)
+);
+CREATE INDEX drills_started ON drills (started_at);
+";
+
 /// Every migration, in order. Append only: a released step is never edited.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -220,6 +244,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 4,
         sql: crate::respond::V4,
+    },
+    // `rampart drill`: drill results.
+    Migration {
+        version: 5,
+        sql: V5,
     },
     // `rampart serve`: users, sessions, API tokens, login links, audit log, alert triage.
     Migration {
@@ -628,5 +657,26 @@ pub(crate) const TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
         order_by: "job, name",
+    },
+    Table {
+        name: "drills",
+        columns: &[
+            ("scenario", Text),
+            ("account", Text),
+            ("run_id", Text),
+            ("started_at", Int),
+            ("finished_at", Int),
+            ("expected_rule", Text),
+            ("passed", Int),
+            ("acted", Text),
+            ("detected", Text),
+            ("alerted", Text),
+            ("cleaned", Text),
+            ("time_to_detect_ms", Int),
+            ("time_to_alert_ms", Int),
+            ("alert_id", Text),
+            ("detail", Text),
+        ],
+        order_by: "run_id, scenario",
     },
 ];

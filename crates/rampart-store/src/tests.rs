@@ -932,7 +932,8 @@ fn foreign_postgres_database_is_refused() {
     assert_eq!(tables, 1, "nothing was created");
 }
 
-/// A second migration used only here: adds a column and fills it from existing rows.
+/// A migration after the first schema, used only here (renumbered after the current schema by
+/// the test): adds a column and fills it from existing rows.
 const TEST_V2: schema::Migration = schema::Migration {
     version: 2,
     sql: "ALTER TABLE runs ADD COLUMN note TEXT; UPDATE runs SET note = 'migrated ' || kind;",

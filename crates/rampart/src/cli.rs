@@ -115,6 +115,8 @@ pub enum Command {
     Runbook(crate::cmd::runbook::RunbookArgs),
     /// Contain what an alert found (playbook, guards, audit log), or undo it.
     Respond(crate::cmd::respond::RespondArgs),
+    /// Run a harmless attack in a sandbox account and prove it was detected and alerted.
+    Drill(crate::cmd::drill::DrillArgs),
     /// Write a commented rampart.toml implementing the security baseline.
     Init(crate::cmd::init::InitArgs),
     /// Show the guardrail SCPs rampart.toml generates per OU, with their proofs.

@@ -449,4 +449,85 @@ fn the_respond_policy_allows_exactly_what_respond_calls() {
             "s3:deletebucketpolicy"
         ]
     );
+/// The sandbox role of `rampart drill` (policies/rampart-drill.json): every call a scenario
+/// makes and every call of canary removal and leftover search, only on `rampart-drill-…`
+/// resources (listing aside), and nothing else.
+#[test]
+fn the_drill_policy_allows_what_drills_call_on_canaries_only() {
+    let policy = read("rampart-drill.json");
+    lint_clean("rampart-drill.json", &policy);
+    // the scenarios' calls, as CloudTrail names them, and the literal calls of rampart-aws
+    let mut apis: BTreeSet<String> = rampart_drill::Scenario::ALL
+        .iter()
+        .flat_map(|s| s.plan("t").steps)
+        .map(|st| {
+            format!(
+                "{}:{}",
+                st.event_source.trim_end_matches(".amazonaws.com"),
+                st.event_name
+            )
+        })
+        .collect();
+    let re = regex::Regex::new(r#"failed\(\s*"([a-z0-9-]+:[A-Za-z0-9]+)""#).unwrap();
+    let text = std::fs::read_to_string(repo().join("crates/rampart-aws/src/drill.rs")).unwrap();
+    apis.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+    for must in ["iam:ListUsers", "s3:DeleteBucket", "cloudtrail:DeleteTrail"] {
+        assert!(apis.contains(must), "{must} not found: {apis:?}");
+    }
+    let mut needed = BTreeSet::new();
+    for api in &apis {
+        let mut actions = vec![match api.as_str() {
+            // S3 authorizes removing a bucket's Block Public Access as setting it
+            "s3:DeleteBucketPublicAccessBlock" => "s3:PutBucketPublicAccessBlock".to_string(),
+            a => iam_action(a),
+        }];
+        // tags given at creation need the tagging permission too
+        match api.as_str() {
+            "iam:CreateUser" => actions.push("iam:TagUser".into()),
+            "cloudtrail:CreateTrail" => actions.push("cloudtrail:AddTags".into()),
+            _ => {}
+        }
+        for action in actions {
+            let (canary, other) = match action.split(':').next().unwrap() {
+                "iam" => (
+                    "arn:aws:iam::210987654321:user/rampart-drill-ak-1",
+                    "arn:aws:iam::210987654321:user/alice",
+                ),
+                "cloudtrail" => (
+                    "arn:aws:cloudtrail:us-east-1:210987654321:trail/rampart-drill-trail-1",
+                    "arn:aws:cloudtrail:us-east-1:210987654321:trail/org-trail",
+                ),
+                _ if action == "s3:DeleteObject" => (
+                    "arn:aws:s3:::rampart-drill-trail-1/AWSLogs/x.json.gz",
+                    "arn:aws:s3:::log-archive/AWSLogs/x.json.gz",
+                ),
+                _ => (
+                    "arn:aws:s3:::rampart-drill-pub-1",
+                    "arn:aws:s3:::log-archive",
+                ),
+            };
+            assert!(
+                allowed(&policy, &action, canary),
+                "rampart-drill.json does not allow {action} (called as {api}) on {canary}"
+            );
+            let listing = [
+                "iam:ListUsers",
+                "s3:ListAllMyBuckets",
+                "cloudtrail:DescribeTrails",
+            ];
+            if !listing.contains(&action.as_str()) {
+                assert!(
+                    !allowed(&policy, &action, other),
+                    "rampart-drill.json allows {action} beyond the canaries ({other})"
+                );
+            }
+            needed.insert(action.to_lowercase());
+        }
+    }
+    for action in actions_in(&policy) {
+        assert!(
+            needed.contains(&action),
+            "rampart-drill.json allows {action}, which drills never call"
+        );
+    }
 }

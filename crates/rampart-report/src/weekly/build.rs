@@ -169,6 +169,20 @@ pub fn build(
         alerts,
         drift,
         applied,
+        drills: store
+            .drills(start, now)?
+            .into_iter()
+            .map(|d| DrillItem {
+                time: rfc3339(&d.started_at),
+                scenario: d.scenario,
+                account: d.account,
+                expected_rule: d.expected_rule,
+                passed: d.passed,
+                time_to_detect_secs: d.time_to_detect_ms.map(|ms| ms as f64 / 1000.0),
+                time_to_alert_secs: d.time_to_alert_ms.map(|ms| ms as f64 / 1000.0),
+                detail: d.detail,
+            })
+            .collect(),
         notes,
     })
 }

@@ -352,6 +352,33 @@ pub(crate) fn render(r: &WeeklyReport) -> String {
             }),
         );
     }
+    if !r.drills.is_empty() {
+        out.push_str(&format!("\n## Drills ({})\n\n", r.drills.len()));
+        table(
+            &mut out,
+            &[
+                "Time",
+                "Scenario",
+                "Account",
+                "Rule",
+                "Result",
+                "Time to detect",
+                "Time to alert",
+            ],
+            &[false, false, false, false, false, true, true],
+            r.drills.iter().map(|d| {
+                vec![
+                    md(&d.time),
+                    md(&d.scenario),
+                    md(&d.account),
+                    md(&d.expected_rule),
+                    md(&d.outcome()),
+                    md(&super::secs(d.time_to_detect_secs)),
+                    md(&super::secs(d.time_to_alert_secs)),
+                ]
+            }),
+        );
+    }
     while out.ends_with("\n\n") {
         out.pop();
     }

@@ -68,6 +68,10 @@ pub struct WeeklyReport {
     pub alerts: AlertSummary,
     pub drift: DriftSummary,
     pub applied: Vec<AppliedChange>,
+    /// Drills run in the period (`rampart drill`), oldest first; the section is shown only
+    /// when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drills: Vec<DrillItem>,
     /// Caveats the reader must know (e.g. "no audit recorded in the period").
     pub notes: Vec<String>,
 }
@@ -255,6 +259,37 @@ pub struct AppliedChange {
     pub change_id: String,
     /// `applied`, `failed: …`, `skipped: …`.
     pub outcome: String,
+}
+
+/// One drill of the period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DrillItem {
+    pub time: String,
+    pub scenario: String,
+    pub account: String,
+    pub expected_rule: String,
+    pub passed: bool,
+    pub time_to_detect_secs: Option<f64>,
+    pub time_to_alert_secs: Option<f64>,
+    /// Why it failed; empty when it passed.
+    pub detail: String,
+}
+
+impl DrillItem {
+    /// `pass`, or `FAIL: why`.
+    pub fn outcome(&self) -> String {
+        if self.passed {
+            "pass".into()
+        } else {
+            format!("FAIL: {}", self.detail)
+        }
+    }
+}
+
+/// Seconds with one decimal, or `-` when not measured.
+pub fn secs(s: Option<f64>) -> String {
+    s.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "-".into())
 }
 
 /// Formats `rampart report weekly --format` accepts.

@@ -753,3 +753,55 @@ proptest! {
         prop_assert!(subject.len() < 100 && subject.chars().all(|c| (' '..='~').contains(&c)));
     }
 }
+
+#[test]
+fn drills_section_appears_only_with_drills_in_the_period() {
+    use rampart_store::testing::sqlite_db;
+    let db = sqlite_db();
+    let mut store = db.open();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let week = chrono::Duration::weeks(1);
+    let empty_week = build(&store, now, week).unwrap();
+    assert!(empty_week.drills.is_empty());
+    assert!(!md(&empty_week).contains("Drills"));
+    assert!(!html(&empty_week).contains("id=\"drills\""));
+    assert!(
+        !serde_json::to_string(&empty_week)
+            .unwrap()
+            .contains("drills")
+    );
+
+    let row = |scenario: &str, days_ago: i64, passed: bool| rampart_store::DrillRow {
+        scenario: scenario.into(),
+        account: "210987654321".into(),
+        run_id: format!("r{days_ago}"),
+        started_at: now - chrono::Duration::days(days_ago),
+        finished_at: now - chrono::Duration::days(days_ago),
+        expected_rule: "RD-TAMPER-001".into(),
+        passed,
+        acted: "pass".into(),
+        detected: "pass".into(),
+        alerted: if passed { "pass" } else { "fail" }.into(),
+        cleaned: "pass".into(),
+        time_to_detect_ms: Some(312_400),
+        time_to_alert_ms: passed.then_some(313_000),
+        alert_id: None,
+        detail: if passed { "" } else { "webhook <down>" }.into(),
+    };
+    store.record_drill(&row("stop-logging", 2, true)).unwrap();
+    store.record_drill(&row("access-key", 1, false)).unwrap();
+    store.record_drill(&row("public-bucket", 30, true)).unwrap();
+    let r = build(&store, now, week).unwrap();
+    assert_eq!(r.drills.len(), 2, "only the period's drills");
+    assert_eq!(r.drills[0].scenario, "stop-logging");
+    assert_eq!(r.drills[0].time_to_detect_secs, Some(312.4));
+    let m = md(&r);
+    assert!(m.contains("## Drills (2)"), "{m}");
+    assert!(m.contains("312.4 s") && m.contains("FAIL: webhook"), "{m}");
+    let h = html(&r);
+    let s = section(&h, "drills");
+    assert!(s.contains("stop-logging") && s.contains("313.0 s"));
+    assert!(s.contains("webhook &lt;down&gt;"), "escaped: {s}");
+}

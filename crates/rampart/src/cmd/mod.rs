@@ -10,6 +10,7 @@ pub mod demo;
 pub mod demo_history;
 pub mod detect;
 pub mod findings;
+pub mod drill;
 pub mod follow;
 pub mod history;
 pub mod hunt;
@@ -50,6 +51,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Findings(c) => findings::run(g, c),
         Command::Runbook(a) => runbook::run(g, a),
         Command::Respond(a) => respond::run(g, a),
+        Command::Drill(a) => drill::run(g, a),
         Command::Init(a) => init::run(g, a),
         Command::Guardrails(a) => init::guardrails(g, a),
         Command::Plan(a) => plan::run(g, a, false),
