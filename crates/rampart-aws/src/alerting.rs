@@ -28,10 +28,7 @@ async fn topic_policies(
             Some(&t.arn),
             c.get_topic_attributes().topic_arn(&t.arn).send().await,
         ) {
-            t.policy = attrs
-                .attributes()
-                .and_then(|m| m.get("Policy"))
-                .map(String::clone);
+            t.policy = attrs.attributes().and_then(|m| m.get("Policy")).cloned();
         }
     }
 }

@@ -621,12 +621,12 @@ fn write_layout(root: &Path, events: &[Value]) {
     );
 }
 
-/// The evaluation the job is held to: the compiled SQL predicates (the default), or
-/// `RAMPART_HUNT_EVALUATION=interpret` for the runner's interpreter.
+/// The evaluation the job is held to: the runner's interpreter (the CLI's default, and CI's), or
+/// `RAMPART_HUNT_EVALUATION=sql` for the compiled SQL predicates (slow to plan on two cores).
 fn evaluation() -> rampart_hunt::compile::Evaluation {
     match std::env::var("RAMPART_HUNT_EVALUATION").as_deref() {
-        Ok("interpret") => rampart_hunt::compile::Evaluation::Interpret,
-        _ => rampart_hunt::compile::Evaluation::Sql,
+        Ok("sql") => rampart_hunt::compile::Evaluation::Sql,
+        _ => rampart_hunt::compile::Evaluation::Interpret,
     }
 }
 

@@ -48,8 +48,8 @@ pub mod model;
 mod pg;
 mod query;
 mod record;
-mod routing;
 mod respond;
+mod routing;
 mod schema;
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
@@ -64,8 +64,8 @@ pub use drills::DrillRow;
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
 pub use model::*;
-pub use routing::{AlertAck, RoutingState};
 pub use respond::ResponseAction;
+pub use routing::{AlertAck, RoutingState};
 pub use schema::SCHEMA_VERSION;
 
 use db::{Conn, DbError, read_tx, write_tx};

@@ -13,7 +13,7 @@ mod moto;
 
 use fault_proxy::{Fault, FaultProxy};
 use moto::{
-    Moto, baseline_ops, build_fixture, init_for_emulator, planned, python, rampart, rampart_at,
+    baseline_ops, build_fixture, init_for_emulator, planned, python, rampart, rampart_at,
     rampart_command, repo, start_moto,
 };
 use serde_json::Value;

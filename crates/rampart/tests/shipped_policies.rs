@@ -449,6 +449,8 @@ fn the_respond_policy_allows_exactly_what_respond_calls() {
             "s3:deletebucketpolicy"
         ]
     );
+}
+
 /// The sandbox role of `rampart drill` (policies/rampart-drill.json): every call a scenario
 /// makes and every call of canary removal and leftover search, only on `rampart-drill-…`
 /// resources (listing aside), and nothing else.

@@ -120,7 +120,8 @@ fn each_drift_plans_exactly_its_repair() {
     let mut snap = base.clone();
     let (audit, _) = audit_region(&cfg, &mut snap);
     let rule = |s: Source| format!("alert-rule:{audit}:eu-west-1:{}", s.rule_name());
-    let cases: Vec<(&str, Box<dyn Fn(&mut RegionSnapshot)>, Vec<String>)> = vec![
+    type Mutate = Box<dyn Fn(&mut RegionSnapshot)>;
+    let cases: Vec<(&str, Mutate, Vec<String>)> = vec![
         (
             "rule deleted",
             Box::new(|r| {

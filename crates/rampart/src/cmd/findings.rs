@@ -9,7 +9,7 @@ use crate::cmd::detect::{format_of, parse_severity, sns_sink};
 use crate::cmd::output;
 use anyhow::{Context, bail};
 use rampart_detect::Severity;
-use rampart_detect::sink::{Dispatcher, Format, WebhookSink, WriterSink};
+use rampart_detect::sink::{Dispatcher, WebhookSink, WriterSink};
 use rampart_findings::Service;
 use rampart_findings::intake::State;
 use rampart_findings::source::{FileSource, FindingSource, Routed};

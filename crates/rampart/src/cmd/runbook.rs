@@ -47,8 +47,8 @@ pub fn run(g: &Global, a: &RunbookArgs) -> anyhow::Result<Exit> {
         (None, None) => bail!("name a rule (`rampart runbook RD-TAMPER-001`) or give --alert"),
     };
     // a rule id, else a finding type as SERVICE:TYPE (`guardduty:Recon:IAMUser/…`)
-    let found = runbook::find(&id)
-        .or_else(|| rampart_findings::runbooks::find_key(&id).map(|f| &f.entry));
+    let found =
+        runbook::find(&id).or_else(|| rampart_findings::runbooks::find_key(&id).map(|f| &f.entry));
     let Some(entry) = found else {
         bail!(
             "no runbook for `{id}`: closest are {} (`rampart rules list` lists every rule; a finding type is SERVICE:TYPE, e.g. guardduty:Recon:IAMUser/MaliciousIPCaller)",
