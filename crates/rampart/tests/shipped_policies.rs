@@ -43,6 +43,8 @@ fn iam_action(api: &str) -> String {
         "s3:PutObjectLockConfiguration" => "s3:PutBucketObjectLockConfiguration",
         "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock",
         "s3control:PutPublicAccessBlock" => "s3:PutAccountPublicAccessBlock",
+        // ListFindings and ListFindingsV2 share one IAM action (Access Analyzer API reference).
+        "access-analyzer:ListFindingsV2" => "access-analyzer:ListFindings",
         other => other,
     }
     .to_string()
