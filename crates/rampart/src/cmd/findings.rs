@@ -5,11 +5,11 @@
 //! so a restart never re-alerts.
 
 use crate::cli::{Exit, Global};
-use crate::cmd::detect::{format_of, parse_severity, sns_sink};
+use crate::cmd::detect::{format_of, parse_severity};
 use crate::cmd::output;
 use anyhow::{Context, bail};
 use rampart_detect::Severity;
-use rampart_detect::sink::{Dispatcher, WebhookSink, WriterSink};
+use rampart_detect::sink::WriterSink;
 use rampart_findings::Service;
 use rampart_findings::intake::State;
 use rampart_findings::source::{FileSource, FindingSource, Routed};
@@ -153,7 +153,6 @@ fn pull(g: &Global, a: &PullArgs) -> anyhow::Result<Exit> {
     let mut store = crate::cmd::store::for_recording(g)?;
     let started_at = crate::cmd::store::now();
 
-    let mut dispatch = Dispatcher::new(a.spool.clone());
     let out: Box<dyn std::io::Write + Send> = match &g.output {
         Some(p) => Box::new(
             std::fs::File::create(p)
@@ -162,23 +161,28 @@ fn pull(g: &Global, a: &PullArgs) -> anyhow::Result<Exit> {
         None => Box::new(std::io::stdout()),
     };
     let mut ocsf_out = None;
-    match output_format {
+    let output_sink: Option<Box<dyn rampart_detect::sink::Sink>> = match output_format {
         Some(format) => {
             let label = g
                 .output
                 .as_ref()
                 .map(|p| format!("file {}", p.display()))
                 .unwrap_or_else(|| "stdout".into());
-            dispatch.add(Box::new(WriterSink::new(label, out, format)));
+            Some(Box::new(WriterSink::new(label, out, format)))
         }
-        None => ocsf_out = Some(out),
-    }
-    if let Some(url) = &a.webhook {
-        dispatch.add(Box::new(WebhookSink::new(url).map_err(anyhow::Error::msg)?));
-    }
-    if let Some(topic) = &a.sns_topic {
-        dispatch.add(sns_sink(g, topic)?);
-    }
+        None => {
+            ocsf_out = Some(out);
+            None
+        }
+    };
+    // the same delivery as `detect`: `[[alerts.route]]` routes, else --webhook/--sns-topic
+    let mut dispatch = crate::cmd::alerts::dispatcher(
+        g,
+        output_sink,
+        a.webhook.as_deref(),
+        a.sns_topic.as_deref(),
+        &a.spool,
+    )?;
 
     let need_api = services.iter().any(|s| !from_files.contains(s));
     let api = if need_api {
