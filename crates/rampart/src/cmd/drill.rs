@@ -6,7 +6,6 @@ use crate::cli::{Exit, Global};
 use crate::cmd::output;
 use anyhow::{Context, bail};
 use rampart_detect::Alert;
-use rampart_detect::sink::{Dispatcher, WebhookSink};
 use rampart_drill::feed::DirFeed;
 use rampart_drill::run::{Deliver, EventFeed, SystemClock};
 use rampart_drill::{Call, Check, Drill, DrillResult, Scenario, Timing};
@@ -122,13 +121,14 @@ pub fn run(g: &Global, a: &DrillArgs) -> anyhow::Result<Exit> {
         ),
     };
     let mut store = crate::cmd::store::for_recording(g)?;
-    let mut dispatch = Dispatcher::new(a.spool.clone());
-    if let Some(url) = &a.webhook {
-        dispatch.add(Box::new(WebhookSink::new(url).map_err(anyhow::Error::msg)?));
-    }
-    if let Some(topic) = &a.sns_topic {
-        dispatch.add(crate::cmd::detect::sns_sink(g, topic)?);
-    }
+    // the same delivery as `detect`: `[[alerts.route]]` routes, else --webhook/--sns-topic
+    let dispatch = crate::cmd::alerts::dispatcher(
+        g,
+        None,
+        a.webhook.as_deref(),
+        a.sns_topic.as_deref(),
+        &a.spool,
+    )?;
     let mut deliver = Sinks(dispatch);
     let mut log = match &a.call_log {
         Some(p) => Some(
@@ -193,29 +193,39 @@ fn run_id(clock: &SystemClock) -> String {
     format!("{:x}{:02x}", clock.now_ms(), std::process::id() % 256)
 }
 
-/// The configured sinks; delivered when every sink took the alert.
-struct Sinks(Dispatcher);
+/// The routes or sinks `detect` would use; delivered when a sink or route took the alert and
+/// none failed (a routed alert reaches only its routes, not the fallback sinks).
+struct Sinks(crate::cmd::alerts::Routed);
 
 impl Deliver for Sinks {
     fn deliver(&mut self, alert: &Alert) -> Result<(), String> {
         let before = self.0.reports();
         self.0.send(std::slice::from_ref(alert));
         let after = self.0.reports();
-        let failed: Vec<String> = before
+        let errors_before = |name: &str| {
+            before
+                .iter()
+                .find(|b| b.name == name)
+                .map_or(0, |b| b.errors.len())
+        };
+        let delivered_before = |name: &str| {
+            before
+                .iter()
+                .find(|b| b.name == name)
+                .map_or(0, |b| b.delivered)
+        };
+        let failed: Vec<String> = after
             .iter()
-            .zip(&after)
-            .filter(|(b, a)| a.delivered <= b.delivered)
-            .map(|(_, a)| {
-                a.errors
-                    .last()
-                    .cloned()
-                    .unwrap_or_else(|| format!("{}: not delivered", a.name))
-            })
+            .filter(|a| a.errors.len() > errors_before(&a.name))
+            .map(|a| a.errors.last().cloned().unwrap_or_default())
             .collect();
-        if failed.is_empty() {
+        let took = after.iter().any(|a| a.delivered > delivered_before(&a.name));
+        if !failed.is_empty() {
+            Err(failed.join("; "))
+        } else if took {
             Ok(())
         } else {
-            Err(failed.join("; "))
+            Err("no sink or route took the alert (give --webhook/--sns-topic or a route)".into())
         }
     }
 }
