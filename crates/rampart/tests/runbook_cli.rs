@@ -118,13 +118,24 @@ fn all_writes_the_generated_docs() {
     let o = rampart(&["runbook", "--all", "--out", "rb"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", out(&o).1);
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/runbooks");
+    // the rules' pages, and the finding types' pages in findings/
     let mut n = 0;
-    for e in std::fs::read_dir(dir.path().join("rb")).unwrap().flatten() {
-        let name = e.file_name();
-        let ours = std::fs::read_to_string(e.path()).unwrap();
-        let theirs = std::fs::read_to_string(committed.join(&name)).unwrap_or_default();
-        assert_eq!(ours, theirs, "{name:?}");
-        n += 1;
+    let mut dirs = vec![std::path::PathBuf::new()];
+    while let Some(rel) = dirs.pop() {
+        for e in std::fs::read_dir(dir.path().join("rb").join(&rel))
+            .unwrap()
+            .flatten()
+        {
+            let name = rel.join(e.file_name());
+            if e.path().is_dir() {
+                dirs.push(name);
+                continue;
+            }
+            let ours = std::fs::read_to_string(e.path()).unwrap();
+            let theirs = std::fs::read_to_string(committed.join(&name)).unwrap_or_default();
+            assert_eq!(ours, theirs, "{name:?}");
+            n += 1;
+        }
     }
     assert!(n > 59, "{n}");
 }

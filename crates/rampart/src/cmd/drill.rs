@@ -219,7 +219,9 @@ impl Deliver for Sinks {
             .filter(|a| a.errors.len() > errors_before(&a.name))
             .map(|a| a.errors.last().cloned().unwrap_or_default())
             .collect();
-        let took = after.iter().any(|a| a.delivered > delivered_before(&a.name));
+        let took = after
+            .iter()
+            .any(|a| a.delivered > delivered_before(&a.name));
         if !failed.is_empty() {
             Err(failed.join("; "))
         } else if took {

@@ -41,7 +41,10 @@ pub fn run(g: &Global, c: &ReportCommand) -> anyhow::Result<Exit> {
         bail!("--s3 `{url}` is not an S3 URL: use s3://bucket/prefix/");
     }
     let store = for_reading(g)?;
-    let report = weekly::build(&store, now(), a.since).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The period ends after the current second: a run recorded in this very second (the store
+    // keeps whole seconds, the period's end is exclusive) belongs to it.
+    let end = now() + chrono::Duration::seconds(1);
+    let report = weekly::build(&store, end, a.since).map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = weekly::render(&report, format);
     output::emit(g, &text)?;
     if let Some(path) = &g.output {
