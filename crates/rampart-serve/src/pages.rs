@@ -574,7 +574,16 @@ fn service_cell(c: &api::ServiceCoverage) -> String {
         text.push_str(&format!(" — not read: {}", c.unknown.join(", ")));
     }
     // the audit's messages, for the tooltip
-    let title: Vec<String> = c.missing.iter().map(|(r, m)| format!("{r}: {m}")).collect();
+    let title: Vec<String> = c
+        .missing
+        .iter()
+        .map(|(r, m)| format!("{r}: {m}"))
+        .chain(
+            c.unknown
+                .iter()
+                .map(|r| format!("{r}: no verdict (ERROR, or not audited)")),
+        )
+        .collect();
     format!(
         "<span class=\"svc svc-{}\" title=\"{}\">{}</span>",
         c.coverage,
