@@ -1025,7 +1025,7 @@ async fn a_dashboard_ack_stops_the_routers_escalation() {
             (a.alert_id, ack)
         })
         .collect();
-    assert_eq!(router.adopt_acks(acks, t0 + 60), [f.alert_id.clone()]);
+    assert_eq!(router.adopt_acks(acks, t0 + 60), vec![f.alert_id.clone()]);
     let rep = router.tick(t0 + 3600, &mut sent, &mut journal);
     assert_eq!(rep.escalated, 0, "the escalation to oncall never fires");
     assert_eq!(
