@@ -654,22 +654,19 @@ mod tests {
         assert_eq!(sent(&rec)[1].1.len(), 2);
     }
 
-    #[test]
-    fn escalation_fires_unless_acknowledged_and_chains() {
-        let mut first = route("chat", hook("chat"));
+    /// `first` escalating after 15 minutes to `oncall`, a webhook no alert matches by itself.
+    fn escalating_to_oncall(mut first: Route) -> (Route, Route) {
         first.escalation = Some(Escalation {
             after_secs: 900,
             to: "oncall".into(),
         });
         let mut oncall = route("oncall", hook("oncall"));
         oncall.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
-        oncall.escalation = Some(Escalation {
-            after_secs: 600,
-            to: "boss".into(),
-        });
-        let mut boss = route("boss", hook("boss"));
-        boss.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
-        let mut rt = router(vec![first, oncall, boss]);
+        (first, oncall)
+    }
+
+    /// Two high alerts routed at 0 and delivered by a receiver that is up.
+    fn two_routed(rt: &mut Router) -> (Alert, Alert, Recorder, MemoryJournal) {
         let mut rec = Recorder {
             up: true,
             ..Default::default()
@@ -681,6 +678,20 @@ mod tests {
         );
         rt.submit(&[a.clone(), b.clone()], 0);
         rt.tick(0, &mut rec, &mut j);
+        (a, b, rec, j)
+    }
+
+    #[test]
+    fn escalation_fires_unless_acknowledged_and_chains() {
+        let (first, mut oncall) = escalating_to_oncall(route("chat", hook("chat")));
+        oncall.escalation = Some(Escalation {
+            after_secs: 600,
+            to: "boss".into(),
+        });
+        let mut boss = route("boss", hook("boss"));
+        boss.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        let mut rt = router(vec![first, oncall, boss]);
+        let (a, b, mut rec, mut j) = two_routed(&mut rt);
         rt.ack(&b.id()[..8], "ana", Some("mine"), 60).unwrap();
         assert!(
             rt.ack(&b.id(), "bo", None, 61)
@@ -751,31 +762,15 @@ mod tests {
     /// tells PagerDuty once, and is not taken twice.
     #[test]
     fn an_ack_recorded_elsewhere_stops_escalation_and_tells_pagerduty() {
-        let mut first = route(
+        let (first, oncall) = escalating_to_oncall(route(
             "page",
             Destination::PagerDuty {
                 routing_key: Secret::new("K"),
                 url: "http://127.0.0.1:1/pd".into(),
             },
-        );
-        first.escalation = Some(Escalation {
-            after_secs: 900,
-            to: "oncall".into(),
-        });
-        let mut oncall = route("oncall", hook("oncall"));
-        oncall.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        ));
         let mut rt = router(vec![first, oncall]);
-        let mut rec = Recorder {
-            up: true,
-            ..Default::default()
-        };
-        let mut j = MemoryJournal::default();
-        let (a, b) = (
-            alert_for("RD-X", Severity::High, "a"),
-            alert_for("RD-X", Severity::High, "b"),
-        );
-        rt.submit(&[a.clone(), b.clone()], 0);
-        rt.tick(0, &mut rec, &mut j);
+        let (a, b, mut rec, mut j) = two_routed(&mut rt);
         let dashboard = Ack {
             by: "ana".into(),
             comment: Some("looking".into()),
@@ -828,13 +823,7 @@ mod tests {
     /// taken in from elsewhere, as by `rampart alerts ack`.
     #[test]
     fn an_ack_recorded_elsewhere_cancels_a_queued_escalation() {
-        let mut first = route("chat", hook("chat"));
-        first.escalation = Some(Escalation {
-            after_secs: 900,
-            to: "oncall".into(),
-        });
-        let mut oncall = route("oncall", hook("oncall"));
-        oncall.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        let (first, oncall) = escalating_to_oncall(route("chat", hook("chat")));
         let mut rt = router(vec![first, oncall]);
         let mut down = Recorder::default();
         let mut j = MemoryJournal::default();

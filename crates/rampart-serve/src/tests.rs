@@ -31,6 +31,28 @@ fn listen() -> Listen {
     }
 }
 
+/// An audit of account 111111111111 (`prod`, OU Root/Workloads) taking two minutes.
+fn audit_run(started_at: chrono::DateTime<Utc>, regions: &[&str], controls: &[&str]) -> AuditRun {
+    AuditRun {
+        started_at,
+        finished_at: started_at + Duration::minutes(2),
+        source: "test".into(),
+        organization_id: Some("o-test".into()),
+        framework: None,
+        rampart_version: "0".into(),
+        catalogue_version: "0".into(),
+        accounts: vec![ObservedAccount {
+            account_id: "111111111111".into(),
+            name: "prod".into(),
+            ou_path: "Root/Workloads".into(),
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            unreachable: false,
+        }],
+        collection_errors: vec![],
+        controls: controls.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
 /// A store with one audit (two findings), one detect run (one alert), one plan (one change)
 /// and a user per role.
 fn fixture() -> Fixture {
@@ -48,24 +70,7 @@ fn fixture() -> Fixture {
     };
     store
         .record_audit(
-            &AuditRun {
-                started_at: now - Duration::hours(1),
-                finished_at: now - Duration::minutes(58),
-                source: "test".into(),
-                organization_id: Some("o-test".into()),
-                framework: None,
-                rampart_version: "0".into(),
-                catalogue_version: "0".into(),
-                accounts: vec![ObservedAccount {
-                    account_id: "111111111111".into(),
-                    name: "prod".into(),
-                    ou_path: "Root/Workloads".into(),
-                    regions: vec!["global".into()],
-                    unreachable: false,
-                }],
-                collection_errors: vec![],
-                controls: vec!["cis-1.4".into()],
-            },
+            &audit_run(now - Duration::hours(1), &["global"], &["cis-1.4"]),
             &[finding("rf-aaaa", "FAIL"), finding("rf-bbbb", "PASS")],
         )
         .unwrap();
@@ -1164,32 +1169,17 @@ fn record_services_audit(f: &Fixture) {
         .lock()
         .unwrap()
         .record_audit(
-            &AuditRun {
-                started_at: now - Duration::minutes(10),
-                finished_at: now - Duration::minutes(9),
-                source: "test".into(),
-                organization_id: Some("o-test".into()),
-                framework: None,
-                rampart_version: "0".into(),
-                catalogue_version: "0".into(),
-                accounts: vec![ObservedAccount {
-                    account_id: "111111111111".into(),
-                    name: "prod".into(),
-                    ou_path: "Root/Workloads".into(),
-                    regions: vec!["global".into(), east.into(), west.into()],
-                    unreachable: false,
-                }],
-                collection_errors: vec![],
-                controls: [
+            &audit_run(
+                now - Duration::minutes(10),
+                &["global", east, west],
+                &[
                     "base-guardduty",
                     "cis-4.16",
                     "cis-3.3",
                     "cis-1.20",
                     "cis-3.1",
-                ]
-                .map(String::from)
-                .to_vec(),
-            },
+                ],
+            ),
             &findings,
         )
         .unwrap();
