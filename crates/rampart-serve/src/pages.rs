@@ -751,17 +751,23 @@ pub async fn alert(
                 .map(|c| format!(": {}", esc(c)))
                 .unwrap_or_default(),
         ));
-        body.push_str(&format!(
-            "<p class=\"note\">{} by {} on {}{}: {}</p>",
-            esc(&s.state),
-            esc(&s.updated_by),
-            esc(&fmt_time(&s.updated_at)),
-            s.assignee
-                .as_ref()
-                .map(|x| format!(", assigned to {}", esc(x)))
-                .unwrap_or_default(),
-            esc(&s.comment)
-        ));
+        // the latest change, unless it is that acknowledgement itself
+        let only_the_ack = s.state == "acknowledged"
+            && s.assignee.is_none()
+            && (&s.updated_by, s.updated_at) == (&s.acknowledged_by, s.acknowledged_at);
+        if !only_the_ack {
+            body.push_str(&format!(
+                "<p class=\"note\" id=\"alert-latest\">{} by {} on {}{}: {}</p>",
+                esc(&s.state),
+                esc(&s.updated_by),
+                esc(&fmt_time(&s.updated_at)),
+                s.assignee
+                    .as_ref()
+                    .map(|x| format!(", assigned to {}", esc(x)))
+                    .unwrap_or_default(),
+                esc(&s.comment)
+            ));
+        }
     }
     if who.role >= auth::Role::Operator {
         body.push_str(&format!(

@@ -1076,6 +1076,10 @@ async fn cli_acks_show_on_the_dashboard() {
     .await;
     assert!(html.contains("id=\"alert-state\">acknowledged"), "{html}");
     assert!(
+        !html.contains("alert-latest"),
+        "the ack is said once: {html}"
+    );
+    assert!(
         html.contains(&format!(
             "Acknowledged by bo on {}: rotating the key",
             at.format("%Y-%m-%d %H:%M")
@@ -1115,6 +1119,19 @@ async fn cli_acks_show_on_the_dashboard() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let html = body_text(
+        send(
+            &f.state,
+            get_with_cookie(&format!("/alerts/{}", f.alert_id), &cookie),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("Acknowledged by bo on"), "{html}");
+    assert!(
+        html.contains("id=\"alert-latest\">resolved by operator on"),
+        "{html}"
+    );
     let acks = f.state.store.lock().unwrap().alert_acks().unwrap();
     assert_eq!(
         (acks.len(), acks[0].by.as_str(), acks[0].at),
