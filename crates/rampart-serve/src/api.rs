@@ -95,7 +95,7 @@ pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
                 score_trend,
                 accounts,
                 ous: ous.into_iter().map(|(k, (p, f))| (k, p, f)).collect(),
-                open_by_severity: s.open_by_severity()?,
+                open_by_severity: s.open_by_severity(Some(Utc::now().date_naive()))?,
                 last_runs,
                 alerts_7d: alerts_7d.into_iter().rev().collect(),
                 drift,
@@ -928,7 +928,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     let (open, alerts, runs) = state
         .db(move |s| {
             Ok((
-                s.open_by_severity()?,
+                s.open_by_severity(Some(Utc::now().date_naive()))?,
                 s.alerts(now - Duration::days(7), now + Duration::days(1))?,
                 s.runs(None, None, Some(10_000))?,
             ))

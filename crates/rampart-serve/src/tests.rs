@@ -1314,4 +1314,12 @@ async fn an_accepted_risk_is_under_the_suppressed_filter_at_once() {
         serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap();
     assert_eq!(v["findings"][0]["id"], f.finding_id.as_str());
     assert_eq!(v["accepted"], serde_json::json!([f.finding_id]));
+    // and the overview's open counts (whose cards link to `status=open`) leave it out
+    let req = Request::get("/api/v1/overview")
+        .header(header::AUTHORIZATION, format!("Bearer {t}"))
+        .body(Body::empty())
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap();
+    assert_eq!(v["open_by_severity"], serde_json::json!([]), "{v}");
 }

@@ -538,12 +538,27 @@ pub(crate) fn last_runs(c: &mut dyn Conn) -> DbResult<Vec<(RunKind, i64)>> {
     )
 }
 
-/// Open, unsuppressed findings per severity code.
-pub(crate) fn open_by_severity(c: &mut dyn Conn) -> DbResult<Vec<(Severity, u64)>> {
+/// Open, unsuppressed findings per severity code; with `accepted_on`, risks accepted in the
+/// store and in force that day are left out too (as the `open` filter of [`findings_page`]).
+pub(crate) fn open_by_severity(
+    c: &mut dyn Conn,
+    accepted_on: Option<chrono::NaiveDate>,
+) -> DbResult<Vec<(Severity, u64)>> {
+    let day = accepted_on.map(|d| d.format("%Y-%m-%d").to_string());
+    let (accepted, params) = match &day {
+        Some(d) => (
+            " AND id NOT IN (SELECT finding_id FROM acceptances \
+             WHERE expires IS NULL OR expires >= ?1)",
+            vec![Val::from(d.as_str())],
+        ),
+        None => ("", Vec::new()),
+    };
     c.query_vec(
-        "SELECT severity, COUNT(*) FROM findings WHERE open <> 0 AND suppressed = 0 \
-         GROUP BY severity ORDER BY severity DESC",
-        &[],
+        &format!(
+            "SELECT severity, COUNT(*) FROM findings WHERE open <> 0 AND suppressed = 0{accepted} \
+             GROUP BY severity ORDER BY severity DESC"
+        ),
+        &params,
         |r| {
             Ok((
                 crate::record::severity_from(r.int0(0)?),

@@ -255,7 +255,7 @@ fn findings_page_filters_and_keyset() {
         sorted.dedup();
         assert_eq!(seen, sorted);
         assert_eq!(seen.len(), 8);
-        let by_sev = s.open_by_severity().unwrap();
+        let by_sev = s.open_by_severity(None).unwrap();
         assert_eq!(by_sev, vec![(Severity::High, 4), (Severity::Low, 1)]);
         assert_eq!(s.last_runs().unwrap(), vec![(RunKind::Audit, 1)]);
     });
@@ -319,5 +319,11 @@ fn accepted_risks_filter_as_suppressed_before_the_next_audit() {
         assert_eq!(with("open", None).len(), 3);
         // the observed status is not a triage state: FAIL still lists all three
         assert_eq!(with("FAIL", Some(today)).len(), 3);
+        // the overview's counts agree with the open filter
+        assert_eq!(
+            s.open_by_severity(Some(today)).unwrap(),
+            vec![(Severity::High, 2)]
+        );
+        assert_eq!(s.open_by_severity(None).unwrap(), vec![(Severity::High, 3)]);
     });
 }

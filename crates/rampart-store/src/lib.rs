@@ -528,9 +528,16 @@ impl Store {
     pub fn last_runs(&self) -> Result<Vec<(RunKind, RunId)>, StoreError> {
         self.read("cannot read the last runs", access::last_runs)
     }
-    /// Open, unsuppressed findings per severity, most severe first.
-    pub fn open_by_severity(&self) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
-        self.read("cannot count open findings", access::open_by_severity)
+    /// Open, unsuppressed findings per severity, most severe first; with `accepted_on`, not
+    /// counting risks accepted in the store and in force that day (the dashboard shows them
+    /// SUPPRESSED before the next audit records it).
+    pub fn open_by_severity(
+        &self,
+        accepted_on: Option<chrono::NaiveDate>,
+    ) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
+        self.read("cannot count open findings", |c| {
+            access::open_by_severity(c, accepted_on)
+        })
     }
 }
 
