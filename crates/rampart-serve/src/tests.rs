@@ -1323,3 +1323,97 @@ async fn an_accepted_risk_is_under_the_suppressed_filter_at_once() {
         serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap();
     assert_eq!(v["open_by_severity"], serde_json::json!([]), "{v}");
 }
+
+mod service_coverage {
+    use crate::api::{SECURITY_SERVICES, ServiceScope, service_coverage};
+    use proptest::prelude::*;
+    use rampart_store::{ControlStatus, LifeStatus};
+
+    const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "eu-central-1", "ap-south-1"];
+
+    fn status(k: u8) -> LifeStatus {
+        [
+            LifeStatus::Pass,
+            LifeStatus::Fail,
+            LifeStatus::Error,
+            LifeStatus::NotApplicable,
+        ][k as usize % 4]
+    }
+
+    fn verdicts(picks: &[(usize, u8)]) -> Vec<ControlStatus> {
+        picks
+            .iter()
+            .map(|(r, k)| ControlStatus {
+                control: "base-guardduty".into(),
+                account_id: "111111111111".into(),
+                region: REGIONS[r % REGIONS.len()].into(),
+                status: status(*k),
+                message: format!("verdict {k}"),
+                first_seen: chrono::Utc::now(),
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Every collected region lands in exactly one bucket, a failing verdict wins over a
+        /// passing one in the same region, and the coverage says what the buckets hold.
+        #[test]
+        fn buckets_partition_the_collected_regions(
+            picks in proptest::collection::vec((0usize..4, 0u8..4), 0..12),
+            collected in 1usize..=4,
+        ) {
+            let regions: Vec<String> = REGIONS[..collected].iter().map(|r| r.to_string()).collect();
+            let all = verdicts(&picks);
+            let mine: Vec<&ControlStatus> = all.iter().collect();
+            let c = service_coverage(SECURITY_SERVICES[0], &regions, &mine);
+            let mut seen: Vec<String> = c
+                .enabled
+                .iter()
+                .chain(c.missing.iter().map(|(r, _)| r))
+                .chain(&c.unknown)
+                .chain(&c.not_applicable)
+                .cloned()
+                .collect();
+            seen.sort();
+            let mut want = regions.clone();
+            want.sort();
+            prop_assert_eq!(seen, want);
+            for (region, _) in &c.missing {
+                prop_assert!(all.iter().any(|v| &v.region == region && v.status == LifeStatus::Fail));
+            }
+            for region in &c.enabled {
+                prop_assert!(all.iter().filter(|v| &v.region == region).all(|v| v.status != LifeStatus::Fail && v.status != LifeStatus::Error));
+            }
+            let expected = if !c.enabled.is_empty() {
+                if c.missing.is_empty() && c.unknown.is_empty() { "on" } else { "partial" }
+            } else if !c.missing.is_empty() {
+                "off"
+            } else if c.unknown.is_empty() && !c.not_applicable.is_empty() {
+                "not_applicable"
+            } else {
+                "unknown"
+            };
+            prop_assert_eq!(c.coverage, expected);
+        }
+    }
+
+    /// CloudTrail is judged once per account, whatever region its finding carries.
+    #[test]
+    fn an_account_wide_service_is_one_verdict() {
+        let trail = SECURITY_SERVICES
+            .iter()
+            .find(|s| s.2 == ServiceScope::Account)
+            .copied()
+            .unwrap();
+        let mut v = verdicts(&[(1, 0)]);
+        v[0].control = trail.1.into();
+        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+        let c = service_coverage(trail, &regions, &v.iter().collect::<Vec<_>>());
+        assert_eq!(
+            (c.coverage, c.enabled.clone()),
+            ("on", vec!["global".to_string()])
+        );
+        let none = service_coverage(trail, &regions, &[]);
+        assert_eq!((none.coverage, none.unknown.len()), ("unknown", 0));
+    }
+}
