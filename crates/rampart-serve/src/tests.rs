@@ -1050,6 +1050,20 @@ async fn a_dashboard_ack_stops_the_routers_escalation() {
 
 /// `rampart alerts ack` writes the same record: the dashboard and the API show who
 /// acknowledged, when and why, and the state filter finds it.
+/// A page's HTML, fetched with a session cookie.
+async fn page_html(f: &Fixture, cookie: &str, path: &str) -> String {
+    body_text(send(&f.state, get_with_cookie(path, cookie)).await).await
+}
+
+/// An API route's JSON, fetched with a bearer token.
+async fn api_json(f: &Fixture, token: &str, path: &str) -> serde_json::Value {
+    let req = Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap()
+}
+
 #[tokio::test]
 async fn cli_acks_show_on_the_dashboard() {
     let f = fixture();
@@ -1066,14 +1080,7 @@ async fn cli_acks_show_on_the_dashboard() {
         })
         .unwrap();
     let (cookie, _) = session(&f.state, Role::Viewer);
-    let html = body_text(
-        send(
-            &f.state,
-            get_with_cookie(&format!("/alerts/{}", f.alert_id), &cookie),
-        )
-        .await,
-    )
-    .await;
+    let html = page_html(&f, &cookie, &format!("/alerts/{}", f.alert_id)).await;
     assert!(html.contains("id=\"alert-state\">acknowledged"), "{html}");
     assert!(
         !html.contains("alert-latest"),
@@ -1086,24 +1093,12 @@ async fn cli_acks_show_on_the_dashboard() {
         )),
         "{html}"
     );
-    let list = body_text(
-        send(
-            &f.state,
-            get_with_cookie("/alerts?state=acknowledged", &cookie),
-        )
-        .await,
-    )
-    .await;
+    let list = page_html(&f, &cookie, "/alerts?state=acknowledged").await;
     assert!(list.contains(&f.alert_id), "{list}");
-    let list = body_text(send(&f.state, get_with_cookie("/alerts?state=new", &cookie)).await).await;
+    let list = page_html(&f, &cookie, "/alerts?state=new").await;
     assert!(!list.contains(&f.alert_id), "{list}");
     let t = token(&f.state, Role::Viewer, "reader", Duration::days(1));
-    let req = Request::get(format!("/api/v1/alerts/{}", f.alert_id))
-        .header(header::AUTHORIZATION, format!("Bearer {t}"))
-        .body(Body::empty())
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap();
+    let v = api_json(&f, &t, &format!("/api/v1/alerts/{}", f.alert_id)).await;
     assert_eq!(v["state"]["state"], "acknowledged");
     assert_eq!(v["state"]["acknowledged_by"], "bo");
     assert_eq!(v["state"]["ack_comment"], "rotating the key");
@@ -1119,14 +1114,7 @@ async fn cli_acks_show_on_the_dashboard() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let html = body_text(
-        send(
-            &f.state,
-            get_with_cookie(&format!("/alerts/{}", f.alert_id), &cookie),
-        )
-        .await,
-    )
-    .await;
+    let html = page_html(&f, &cookie, &format!("/alerts/{}", f.alert_id)).await;
     assert!(html.contains("Acknowledged by bo on"), "{html}");
     assert!(
         html.contains("id=\"alert-latest\">resolved by operator on"),
@@ -1207,15 +1195,7 @@ async fn accounts_show_each_accounts_security_services() {
     let f = fixture();
     record_services_audit(&f);
     let t = token(&f.state, Role::Viewer, "reader", Duration::days(1));
-    let get = |path: &str| {
-        Request::get(path)
-            .header(header::AUTHORIZATION, format!("Bearer {t}"))
-            .body(Body::empty())
-            .unwrap()
-    };
-    let v: serde_json::Value =
-        serde_json::from_str(&body_text(send(&f.state, get("/api/v1/accounts")).await).await)
-            .unwrap();
+    let v = api_json(&f, &t, "/api/v1/accounts").await;
     let acct = &v[0];
     assert_eq!(acct["account_id"], "111111111111", "posture fields stay");
     assert_eq!(acct["fail"], 3);
@@ -1253,7 +1233,7 @@ async fn accounts_show_each_accounts_security_services() {
     );
     // the page: the tree's summary and the matrix with the missing regions
     let (cookie, _) = session(&f.state, Role::Viewer);
-    let html = body_text(send(&f.state, get_with_cookie("/accounts", &cookie)).await).await;
+    let html = page_html(&f, &cookie, "/accounts").await;
     assert!(html.contains("security services 2/5 on"), "{html}");
     assert!(html.contains("id=\"services\""), "{html}");
     assert!(
@@ -1266,9 +1246,7 @@ async fn accounts_show_each_accounts_security_services() {
     );
     assert!(html.contains("partial — not read: eu-west-1"), "{html}");
     // the OpenAPI document describes the new fields
-    let doc: serde_json::Value =
-        serde_json::from_str(&body_text(send(&f.state, get("/api/v1/openapi.json")).await).await)
-            .unwrap();
+    let doc = api_json(&f, &t, "/api/v1/openapi.json").await;
     let item = &doc["paths"]["/api/v1/accounts"]["get"]["responses"]["200"]["content"]["application/json"]
         ["schema"]["items"]["properties"];
     assert_eq!(
@@ -1284,11 +1262,13 @@ async fn an_accepted_risk_is_under_the_suppressed_filter_at_once() {
     let f = fixture();
     let (cookie, csrf) = session(&f.state, Role::Operator);
     let listed = |html: &str| html.contains(&format!("/findings/{}\"", f.finding_id));
-    let page = |status: &str| get_with_cookie(&format!("/findings?status={status}"), &cookie);
+
     assert!(!listed(
-        &body_text(send(&f.state, page("suppressed")).await).await
+        &page_html(&f, &cookie, "/findings?status=suppressed").await
     ));
-    assert!(listed(&body_text(send(&f.state, page("open")).await).await));
+    assert!(listed(
+        &page_html(&f, &cookie, "/findings?status=open").await
+    ));
     let resp = send(
         &f.state,
         page_post(
@@ -1299,28 +1279,18 @@ async fn an_accepted_risk_is_under_the_suppressed_filter_at_once() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let html = body_text(send(&f.state, page("suppressed")).await).await;
+    let html = page_html(&f, &cookie, "/findings?status=suppressed").await;
     assert!(listed(&html), "{html}");
     assert!(html.contains("status-SUPPRESSED\">SUPPRESSED"), "{html}");
     assert!(!listed(
-        &body_text(send(&f.state, page("open")).await).await
+        &page_html(&f, &cookie, "/findings?status=open").await
     ));
     let t = token(&f.state, Role::Viewer, "reader", Duration::days(1));
-    let req = Request::get("/api/v1/findings?status=suppressed")
-        .header(header::AUTHORIZATION, format!("Bearer {t}"))
-        .body(Body::empty())
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap();
+    let v = api_json(&f, &t, "/api/v1/findings?status=suppressed").await;
     assert_eq!(v["findings"][0]["id"], f.finding_id.as_str());
     assert_eq!(v["accepted"], serde_json::json!([f.finding_id]));
     // and the overview's open counts (whose cards link to `status=open`) leave it out
-    let req = Request::get("/api/v1/overview")
-        .header(header::AUTHORIZATION, format!("Bearer {t}"))
-        .body(Body::empty())
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap();
+    let v = api_json(&f, &t, "/api/v1/overview").await;
     assert_eq!(v["open_by_severity"], serde_json::json!([]), "{v}");
 }
 
