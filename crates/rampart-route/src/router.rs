@@ -185,30 +185,64 @@ impl Router {
         now: i64,
     ) -> Result<String, String> {
         let id = self.resolve(id)?;
-        let stored = self.state.alerts.get_mut(&id).expect("resolved");
-        if let Some(a) = &stored.ack {
+        if let Some(a) = &self.state.alerts[&id].ack {
             return Err(format!(
                 "alert {id} was already acknowledged by {} at {}",
                 a.by,
                 crate::rfc3339(a.at)
             ));
         }
-        stored.ack = Some(Ack {
-            by: by.to_string(),
-            comment: comment.map(str::to_string),
-            at: now,
-        });
+        self.acknowledge(
+            &id,
+            Ack {
+                by: by.to_string(),
+                comment: comment.map(str::to_string),
+                at: now,
+            },
+            now,
+        );
+        Ok(id)
+    }
+
+    /// Takes in acknowledgements recorded outside this router (the store's one alert-state
+    /// table, written by `rampart alerts ack` and by the dashboard's acknowledge or resolve):
+    /// each routed alert not yet acknowledged is acknowledged exactly as [`Router::ack`] does,
+    /// escalations cancelled and PagerDuty told. Unknown ids (alerts never routed) and alerts
+    /// already acknowledged are left alone. Returns the ids newly acknowledged.
+    pub fn adopt_acks(
+        &mut self,
+        acks: impl IntoIterator<Item = (String, Ack)>,
+        now: i64,
+    ) -> Vec<String> {
+        let mut adopted = Vec::new();
+        for (id, ack) in acks {
+            let id = id.trim().to_ascii_lowercase();
+            if self.state.alerts.get(&id).is_some_and(|s| s.ack.is_none()) {
+                self.acknowledge(&id, ack, now);
+                adopted.push(id);
+            }
+        }
+        adopted
+    }
+
+    /// Marks `id` acknowledged, calls off its escalations and queues the PagerDuty ack.
+    fn acknowledge(&mut self, id: &str, ack: Ack, now: i64) {
+        let Some(stored) = self.state.alerts.get_mut(id) else {
+            return;
+        };
+        let by = ack.by.clone();
+        stored.ack = Some(ack);
         let routes = stored.routes.clone();
         // escalations not yet due, and those due but not yet delivered, are called off
         self.state.escalations.retain(|s| s.id != id);
-        self.state.cancel_escalations(&id);
+        self.state.cancel_escalations(id);
         // every route that paged it (the first routes, and escalation targets delivered to)
         let paged: Vec<String> = self
             .routes
             .routes
             .iter()
             .filter(|r| matches!(r.destination, crate::config::Destination::PagerDuty { .. }))
-            .filter(|r| routes.contains(&r.name) || self.state.is_delivered(&r.name, &id))
+            .filter(|r| routes.contains(&r.name) || self.state.is_delivered(&r.name, id))
             .map(|r| r.name.clone())
             .collect();
         for route in paged {
@@ -219,14 +253,13 @@ impl Router {
             self.state.enqueue(Pending {
                 route,
                 key,
-                ids: vec![id.clone()],
-                kind: PendingKind::Acknowledged { by: by.to_string() },
+                ids: vec![id.to_string()],
+                kind: PendingKind::Acknowledged { by: by.clone() },
                 attempts: 0,
                 next_try: now,
                 last_error: None,
             });
         }
-        Ok(id)
     }
 
     fn resolve(&self, id: &str) -> Result<String, String> {
@@ -621,22 +654,19 @@ mod tests {
         assert_eq!(sent(&rec)[1].1.len(), 2);
     }
 
-    #[test]
-    fn escalation_fires_unless_acknowledged_and_chains() {
-        let mut first = route("chat", hook("chat"));
+    /// `first` escalating after 15 minutes to `oncall`, a webhook no alert matches by itself.
+    fn escalating_to_oncall(mut first: Route) -> (Route, Route) {
         first.escalation = Some(Escalation {
             after_secs: 900,
             to: "oncall".into(),
         });
         let mut oncall = route("oncall", hook("oncall"));
         oncall.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
-        oncall.escalation = Some(Escalation {
-            after_secs: 600,
-            to: "boss".into(),
-        });
-        let mut boss = route("boss", hook("boss"));
-        boss.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
-        let mut rt = router(vec![first, oncall, boss]);
+        (first, oncall)
+    }
+
+    /// Two high alerts routed at 0 and delivered by a receiver that is up.
+    fn two_routed(rt: &mut Router) -> (Alert, Alert, Recorder, MemoryJournal) {
         let mut rec = Recorder {
             up: true,
             ..Default::default()
@@ -648,6 +678,20 @@ mod tests {
         );
         rt.submit(&[a.clone(), b.clone()], 0);
         rt.tick(0, &mut rec, &mut j);
+        (a, b, rec, j)
+    }
+
+    #[test]
+    fn escalation_fires_unless_acknowledged_and_chains() {
+        let (first, mut oncall) = escalating_to_oncall(route("chat", hook("chat")));
+        oncall.escalation = Some(Escalation {
+            after_secs: 600,
+            to: "boss".into(),
+        });
+        let mut boss = route("boss", hook("boss"));
+        boss.matcher.rule = vec![crate::matcher::Glob::new("NEVER")];
+        let mut rt = router(vec![first, oncall, boss]);
+        let (a, b, mut rec, mut j) = two_routed(&mut rt);
         rt.ack(&b.id()[..8], "ana", Some("mine"), 60).unwrap();
         assert!(
             rt.ack(&b.id(), "bo", None, 61)
@@ -711,6 +755,101 @@ mod tests {
             })
             .collect();
         assert_eq!(actions, ["trigger", "acknowledge"]);
+    }
+
+    /// An ack made elsewhere (the dashboard writes the store's alert-state table; the router
+    /// reads it before each tick) stops the escalation chain like `rampart alerts ack`,
+    /// tells PagerDuty once, and is not taken twice.
+    #[test]
+    fn an_ack_recorded_elsewhere_stops_escalation_and_tells_pagerduty() {
+        let (first, oncall) = escalating_to_oncall(route(
+            "page",
+            Destination::PagerDuty {
+                routing_key: Secret::new("K"),
+                url: "http://127.0.0.1:1/pd".into(),
+            },
+        ));
+        let mut rt = router(vec![first, oncall]);
+        let (a, b, mut rec, mut j) = two_routed(&mut rt);
+        let dashboard = Ack {
+            by: "ana".into(),
+            comment: Some("looking".into()),
+            at: 60,
+        };
+        let adopted = rt.adopt_acks(
+            [
+                (b.id().to_ascii_uppercase(), dashboard.clone()),
+                ("0123456789abcdef".into(), dashboard.clone()),
+            ],
+            60,
+        );
+        assert_eq!(adopted, [b.id()], "the unrouted id is left alone");
+        assert!(rt.adopt_acks([(b.id(), dashboard.clone())], 61).is_empty());
+        assert!(
+            rt.ack(&b.id(), "bo", None, 62)
+                .unwrap_err()
+                .contains("already acknowledged by ana"),
+            "the CLI sees the dashboard's ack"
+        );
+        assert_eq!(rt.tick(900, &mut rec, &mut j).escalated, 1, "only a");
+        let oncall: Vec<_> = sent(&rec).into_iter().filter(|m| m.0 == "oncall").collect();
+        assert_eq!(
+            oncall,
+            [("oncall".to_string(), vec![a.id()], "escalation".to_string())],
+            "b never escalated"
+        );
+        let acks: Vec<&str> = rec
+            .sent
+            .iter()
+            .filter_map(|o| match o {
+                Outgoing::Http { body, .. } => {
+                    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+                    (v["event_action"] == "acknowledge").then(|| {
+                        assert_eq!(v["dedup_key"], b.id());
+                        "acknowledge"
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(acks, ["acknowledge"], "PagerDuty told once");
+        assert_eq!(
+            rt.list(false).iter().find(|l| l.id == b.id()).unwrap().ack,
+            Some(dashboard)
+        );
+    }
+
+    /// An escalation already due but queued behind a failing receiver is called off by an ack
+    /// taken in from elsewhere, as by `rampart alerts ack`.
+    #[test]
+    fn an_ack_recorded_elsewhere_cancels_a_queued_escalation() {
+        let (first, oncall) = escalating_to_oncall(route("chat", hook("chat")));
+        let mut rt = router(vec![first, oncall]);
+        let mut down = Recorder::default();
+        let mut j = MemoryJournal::default();
+        let a = alert_for("RD-X", Severity::High, "a");
+        rt.submit(std::slice::from_ref(&a), 0);
+        assert_eq!(rt.tick(900, &mut down, &mut j).escalated, 1);
+        let ack = Ack {
+            by: "ana".into(),
+            comment: None,
+            at: 901,
+        };
+        assert_eq!(rt.adopt_acks([(a.id(), ack)], 901), [a.id()]);
+        let mut up = Recorder {
+            up: true,
+            ..Default::default()
+        };
+        rt.retry_now(902);
+        rt.tick(902, &mut up, &mut j);
+        assert_eq!(
+            sent(&up)
+                .into_iter()
+                .map(|m| (m.0, m.2))
+                .collect::<Vec<_>>(),
+            [("chat".to_string(), "alert".to_string())],
+            "the alert itself, never the escalation"
+        );
     }
 
     /// A failing receiver: one refused request per route and tick, backoff between attempts,

@@ -171,17 +171,6 @@ impl State {
         Ok(s)
     }
 
-    /// An acknowledgement recorded elsewhere (the store's table): the alert is marked and its
-    /// escalations cancelled; an alert already acknowledged keeps its first ack.
-    pub fn apply_ack(&mut self, id: &str, ack: Ack) {
-        if let Some(a) = self.alerts.get_mut(id)
-            && a.ack.is_none()
-        {
-            a.ack = Some(ack);
-            self.escalations.retain(|e| e.id != id);
-        }
-    }
-
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -366,6 +355,12 @@ pub trait Persist: Journal {
     /// An acknowledgement as it is made (the snapshot keeps it too).
     fn acked(&mut self, _id: &str, _ack: &Ack) -> Result<(), String> {
         Ok(())
+    }
+    /// Acknowledgements recorded outside the router, by alert id: the store's alert-state
+    /// table, which the dashboard writes too. Read when the router starts and before each
+    /// tick ([`crate::Router::adopt_acks`]), so a dashboard ack stops a running escalation.
+    fn acks(&mut self) -> Result<Vec<(String, Ack)>, String> {
+        Ok(Vec::new())
     }
     /// Where, for people (`rampart-routes.json`, the store's redacted URL).
     fn describe(&self) -> String;

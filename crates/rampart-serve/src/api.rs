@@ -95,13 +95,171 @@ pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
                 score_trend,
                 accounts,
                 ous: ous.into_iter().map(|(k, (p, f))| (k, p, f)).collect(),
-                open_by_severity: s.open_by_severity()?,
+                open_by_severity: s.open_by_severity(Some(Utc::now().date_naive()))?,
                 last_runs,
                 alerts_7d: alerts_7d.into_iter().rev().collect(),
                 drift,
             })
         })
         .await
+}
+
+/// The security services the Accounts page reports, each with the control whose verdict says
+/// whether it is on. The store keeps the audit's verdicts, not the collected snapshot, so
+/// these controls are the honest source: a region counts as enabled where the control
+/// passed (organization-wide enablement from the delegated administrator is credited).
+pub const SECURITY_SERVICES: &[(&str, &str, ServiceScope)] = &[
+    ("GuardDuty", "base-guardduty", ServiceScope::Region),
+    ("Security Hub", "cis-4.16", ServiceScope::Region),
+    ("AWS Config", "cis-3.3", ServiceScope::Region),
+    ("IAM Access Analyzer", "cis-1.20", ServiceScope::Region),
+    // a multi-region trail logging management events, the account's own or the org trail
+    ("CloudTrail", "cis-3.1", ServiceScope::Account),
+];
+
+/// Whether a service's control is judged per region or once per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceScope {
+    Region,
+    Account,
+}
+
+/// One security service in one account, from the latest verdicts of its control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceCoverage {
+    pub service: &'static str,
+    pub control: &'static str,
+    /// `on` (every region judged passes), `partial` (some do), `off` (none do), `unknown`
+    /// (no verdict, or only ERROR) or `not_applicable` (no allowed region).
+    pub coverage: &'static str,
+    /// Regions where the service is on (`global` for CloudTrail).
+    pub enabled: Vec<String>,
+    /// Regions where it is off or incomplete, with the audit's message.
+    pub missing: Vec<(String, String)>,
+    /// Collected regions without a verdict, or whose verdict was ERROR.
+    pub unknown: Vec<String>,
+    /// Regions the baseline does not allow (not checked).
+    pub not_applicable: Vec<String>,
+}
+
+/// An account of the last audit: its posture and its security services.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub posture: AccountScore,
+    /// The regions the last audit collected for the account.
+    pub regions: Vec<String>,
+    pub services: Vec<ServiceCoverage>,
+}
+
+/// One service's coverage in one account from its control's verdicts (`statuses`, this
+/// account's only) over the collected `regions`.
+pub fn service_coverage(
+    (service, control, scope): (&'static str, &'static str, ServiceScope),
+    regions: &[String],
+    statuses: &[&rampart_store::ControlStatus],
+) -> ServiceCoverage {
+    use rampart_store::LifeStatus as S;
+    // region → (worst status, message of the first failing verdict)
+    let mut by_region: std::collections::BTreeMap<String, (S, String)> = Default::default();
+    let rank = |s: S| match s {
+        S::Fail => 4,
+        S::Error => 3,
+        S::Pass => 2,
+        _ => 1,
+    };
+    for st in statuses.iter().filter(|s| s.control == control) {
+        let region = match scope {
+            ServiceScope::Account => "global".to_string(),
+            ServiceScope::Region => st.region.clone(),
+        };
+        let e = by_region
+            .entry(region)
+            .or_insert((st.status, st.message.clone()));
+        if rank(st.status) > rank(e.0) {
+            *e = (st.status, st.message.clone());
+        }
+    }
+    let mut c = ServiceCoverage {
+        service,
+        control,
+        coverage: "unknown",
+        enabled: Vec::new(),
+        missing: Vec::new(),
+        unknown: Vec::new(),
+        not_applicable: Vec::new(),
+    };
+    // The regions judged: those collected (regional services), else those with a verdict.
+    let judged: Vec<String> = match scope {
+        ServiceScope::Region if !regions.is_empty() => regions
+            .iter()
+            .filter(|r| r.as_str() != "global")
+            .cloned()
+            .collect(),
+        _ => by_region.keys().cloned().collect(),
+    };
+    for region in judged {
+        match by_region.get(&region) {
+            Some((S::Pass, _)) => c.enabled.push(region),
+            Some((S::Fail, m)) => c.missing.push((region, m.clone())),
+            Some((S::Error, _)) | None => c.unknown.push(region),
+            Some(_) => c.not_applicable.push(region),
+        }
+    }
+    c.coverage = match (
+        c.enabled.is_empty(),
+        c.missing.is_empty(),
+        c.unknown.is_empty(),
+    ) {
+        (false, true, true) => "on",
+        (false, _, _) => "partial",
+        (true, false, _) => "off",
+        (true, true, true) if !c.not_applicable.is_empty() => "not_applicable",
+        _ => "unknown",
+    };
+    c
+}
+
+/// The accounts of the last audit with their security services.
+pub async fn accounts_data(state: &AppState) -> Result<Vec<AccountView>, String> {
+    let overview = overview_data(state).await?;
+    let run_id = overview.last_audit.as_ref().map(|r| r.id);
+    let controls: Vec<&'static str> = SECURITY_SERVICES.iter().map(|s| s.1).collect();
+    let (statuses, regions) = state
+        .db(move |s| {
+            Ok((
+                s.control_statuses(&controls)?,
+                match run_id {
+                    Some(id) => s.run_regions(id)?,
+                    None => Vec::new(),
+                },
+            ))
+        })
+        .await?;
+    Ok(overview
+        .accounts
+        .into_iter()
+        .map(|posture| {
+            let regions = regions
+                .iter()
+                .find(|(a, _)| *a == posture.account_id)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default();
+            let mine: Vec<&rampart_store::ControlStatus> = statuses
+                .iter()
+                .filter(|s| s.account_id == posture.account_id)
+                .collect();
+            let services = SECURITY_SERVICES
+                .iter()
+                .map(|svc| service_coverage(*svc, &regions, &mine))
+                .collect();
+            AccountView {
+                posture,
+                regions,
+                services,
+            }
+        })
+        .collect())
 }
 
 /// The finding list's query string (pages and API share it).
@@ -206,6 +364,9 @@ pub async fn findings_data(state: &AppState, q: &FindingQuery) -> Result<Finding
             .min_age_days
             .map(|d| Utc::now() - Duration::days(d.max(0))),
         after: non_empty(&q.after),
+        // `suppressed`/`open` agree with the status the page shows: a risk accepted since
+        // the last audit is SUPPRESSED at once.
+        accepted_on: Some(Utc::now().date_naive()),
     };
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let today = Utc::now().date_naive();
@@ -498,6 +659,10 @@ pub async fn set_alert_state(
         comment: req.comment.trim().to_string(),
         updated_by: who.name.clone(),
         updated_at: now,
+        // the store keeps the first acknowledgement; these are not written
+        acknowledged_by: who.name.clone(),
+        acknowledged_at: now,
+        ack_comment: None,
     };
     let entry = AuditLogEntry {
         at: now,
@@ -607,8 +772,8 @@ pub async fn accept(
     Ok(Json(serde_json::json!({ "accepted": id, "by": who.name })))
 }
 
-pub async fn accounts(State(state): State<AppState>) -> ApiResult<Vec<AccountScore>> {
-    Ok(Json(overview_data(&state).await?.accounts))
+pub async fn accounts(State(state): State<AppState>) -> ApiResult<Vec<AccountView>> {
+    Ok(Json(accounts_data(&state).await?))
 }
 
 pub async fn alerts(
@@ -678,6 +843,10 @@ pub fn openapi_document() -> serde_json::Value {
                 "403": {"description": format!("The token's role is below {}", spec.least_role())}
             }
         });
+        if let Some(schema) = response_schema(spec.path) {
+            op["responses"]["200"]["content"] =
+                serde_json::json!({"application/json": {"schema": schema}});
+        }
         if spec.method == "POST" {
             op["requestBody"] = serde_json::json!({
                 "required": true,
@@ -697,6 +866,57 @@ pub fn openapi_document() -> serde_json::Value {
     })
 }
 
+/// The response body's schema, where the document spells it out.
+fn response_schema(path: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    match path {
+        "/api/v1/accounts" => Some(json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "run_id": {"type": "integer"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "account_id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "ou_path": {"type": "string"},
+                    "observed": {"type": "boolean"},
+                    "pass": {"type": "integer"},
+                    "fail": {"type": "integer"},
+                    "error": {"type": "integer"},
+                    "suppressed": {"type": "integer"},
+                    "regions": strings,
+                    "services": {
+                        "type": "array",
+                        "description": "GuardDuty, Security Hub, AWS Config, IAM Access Analyzer and CloudTrail, from the latest verdicts of their controls",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "service": {"type": "string"},
+                                "control": {"type": "string"},
+                                "coverage": {
+                                    "type": "string",
+                                    "enum": ["on", "partial", "off", "unknown", "not_applicable"]
+                                },
+                                "enabled": strings,
+                                "missing": {
+                                    "type": "array",
+                                    "description": "[region, the audit's message]",
+                                    "items": {"type": "array", "items": {"type": "string"}}
+                                },
+                                "unknown": strings,
+                                "not_applicable": strings
+                            }
+                        }
+                    }
+                }
+            }
+        })),
+        _ => None,
+    }
+}
+
 pub async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -708,7 +928,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     let (open, alerts, runs) = state
         .db(move |s| {
             Ok((
-                s.open_by_severity()?,
+                s.open_by_severity(Some(Utc::now().date_naive()))?,
                 s.alerts(now - Duration::days(7), now + Duration::days(1))?,
                 s.runs(None, None, Some(10_000))?,
             ))

@@ -558,18 +558,54 @@ pub async fn accept(
     Ok(Redirect::to(&format!("/findings/{}", url_encode(&id))).into_response())
 }
 
+/// One service's cell: its coverage, and where it is missing or unknown.
+fn service_cell(c: &api::ServiceCoverage) -> String {
+    let mut text = match c.coverage {
+        "on" if c.enabled == ["global"] => "on".to_string(),
+        "on" => format!("on ({} regions)", c.enabled.len()),
+        "not_applicable" => "n/a".to_string(),
+        other => other.to_string(),
+    };
+    if !c.missing.is_empty() && c.coverage == "partial" {
+        let regions: Vec<&str> = c.missing.iter().map(|(r, _)| r.as_str()).collect();
+        text.push_str(&format!(" — missing {}", regions.join(", ")));
+    }
+    if !c.unknown.is_empty() && c.coverage != "unknown" {
+        text.push_str(&format!(" — not read: {}", c.unknown.join(", ")));
+    }
+    // the audit's messages, for the tooltip
+    let title: Vec<String> = c
+        .missing
+        .iter()
+        .map(|(r, m)| format!("{r}: {m}"))
+        .chain(
+            c.unknown
+                .iter()
+                .map(|r| format!("{r}: no verdict (ERROR, or not audited)")),
+        )
+        .collect();
+    format!(
+        "<span class=\"svc svc-{}\" title=\"{}\">{}</span>",
+        c.coverage,
+        esc(&title.join("; ")),
+        esc(&text)
+    )
+}
+
 pub async fn accounts(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
 ) -> PageResult {
-    let o = api::overview_data(&state)
+    let mut accounts = api::accounts_data(&state)
         .await
         .map_err(|e| error_page(&who, e.into()))?;
-    let mut accounts = o.accounts.clone();
-    accounts.sort_by(|a, b| (&a.ou_path, &a.name).cmp(&(&b.ou_path, &b.name)));
+    accounts.sort_by(|a, b| {
+        (&a.posture.ou_path, &a.posture.name).cmp(&(&b.posture.ou_path, &b.posture.name))
+    });
     let mut body = String::from("<ul id=\"ou-tree\">");
     let mut current_ou: Option<&str> = None;
-    for a in &accounts {
+    for v in &accounts {
+        let a = &v.posture;
         if current_ou != Some(a.ou_path.as_str()) {
             if current_ou.is_some() {
                 body.push_str("</ul></li>");
@@ -577,13 +613,15 @@ pub async fn accounts(
             body.push_str(&format!("<li><b>{}</b><ul>", esc(&a.ou_path)));
             current_ou = Some(&a.ou_path);
         }
+        let on = v.services.iter().filter(|c| c.coverage == "on").count();
         body.push_str(&format!(
-            "<li><a href=\"/findings?account={id}&amp;status=open\">{name} ({id})</a> — score {score}, {fail} failing, {sup} suppressed{seen}</li>",
+            "<li><a href=\"/findings?account={id}&amp;status=open\">{name} ({id})</a> — score {score}, {fail} failing, {sup} suppressed, security services {on}/{all} on{seen}</li>",
             id = esc(&a.account_id),
             name = esc(&a.name),
             score = score(a.score()),
             fail = a.fail,
             sup = a.suppressed,
+            all = v.services.len(),
             seen = if a.observed { "" } else { " — <span class=\"error\">not observed</span>" },
         ));
     }
@@ -593,6 +631,38 @@ pub async fn accounts(
     body.push_str("</ul>");
     if accounts.is_empty() {
         body.push_str("<p>No audit recorded yet.</p>");
+    } else {
+        let head: Vec<&str> = ["account", "regions"]
+            .into_iter()
+            .chain(api::SECURITY_SERVICES.iter().map(|s| s.0))
+            .collect();
+        let rows: Vec<Vec<String>> = accounts
+            .iter()
+            .map(|v| {
+                let mut row = vec![
+                    format!(
+                        "{} <span class=\"note\">{}</span>",
+                        esc(&v.posture.name),
+                        esc(&v.posture.account_id)
+                    ),
+                    v.regions
+                        .iter()
+                        .filter(|r| r.as_str() != "global")
+                        .count()
+                        .to_string(),
+                ];
+                row.extend(v.services.iter().map(service_cell));
+                row
+            })
+            .collect();
+        body.push_str("<h2>Security services</h2>");
+        body.push_str(&table("services", &head, &rows));
+        body.push_str(
+            "<p class=\"note\" id=\"services-source\">From the latest audit verdicts of base-guardduty, \
+             cis-4.16, cis-3.3, cis-1.20 and cis-3.1 in each collected region (organization-wide \
+             enablement by the delegated administrator counts; CloudTrail is a multi-region trail \
+             logging management events, the account's own or the organization trail).</p>",
+        );
     }
     Ok(Html(page("Accounts", Some(&who), &body)).into_response())
 }
@@ -673,16 +743,31 @@ pub async fn alert(
     );
     if let Some(s) = &a.state {
         body.push_str(&format!(
-            "<p class=\"note\">{} by {} on {}{}: {}</p>",
-            esc(&s.state),
-            esc(&s.updated_by),
-            esc(&fmt_time(&s.updated_at)),
-            s.assignee
+            "<p class=\"note\" id=\"alert-ack\">Acknowledged by {} on {}{}. A routed alert stops escalating at the router's next tick, which also tells PagerDuty (<code>rampart alerts tick</code>).</p>",
+            esc(&s.acknowledged_by),
+            esc(&fmt_time(&s.acknowledged_at)),
+            s.ack_comment
                 .as_ref()
-                .map(|x| format!(", assigned to {}", esc(x)))
+                .map(|c| format!(": {}", esc(c)))
                 .unwrap_or_default(),
-            esc(&s.comment)
         ));
+        // the latest change, unless it is that acknowledgement itself
+        let only_the_ack = s.state == "acknowledged"
+            && s.assignee.is_none()
+            && (&s.updated_by, s.updated_at) == (&s.acknowledged_by, s.acknowledged_at);
+        if !only_the_ack {
+            body.push_str(&format!(
+                "<p class=\"note\" id=\"alert-latest\">{} by {} on {}{}: {}</p>",
+                esc(&s.state),
+                esc(&s.updated_by),
+                esc(&fmt_time(&s.updated_at)),
+                s.assignee
+                    .as_ref()
+                    .map(|x| format!(", assigned to {}", esc(x)))
+                    .unwrap_or_default(),
+                esc(&s.comment)
+            ));
+        }
     }
     if who.role >= auth::Role::Operator {
         body.push_str(&format!(

@@ -202,7 +202,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "/api/v1/accounts",
         V,
         Api,
-        "Accounts of the last audit with their posture",
+        "Accounts of the last audit: posture and security services per region",
         get(api::accounts)
     ),
     route!(

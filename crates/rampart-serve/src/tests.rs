@@ -31,6 +31,28 @@ fn listen() -> Listen {
     }
 }
 
+/// An audit of account 111111111111 (`prod`, OU Root/Workloads) taking two minutes.
+fn audit_run(started_at: chrono::DateTime<Utc>, regions: &[&str], controls: &[&str]) -> AuditRun {
+    AuditRun {
+        started_at,
+        finished_at: started_at + Duration::minutes(2),
+        source: "test".into(),
+        organization_id: Some("o-test".into()),
+        framework: None,
+        rampart_version: "0".into(),
+        catalogue_version: "0".into(),
+        accounts: vec![ObservedAccount {
+            account_id: "111111111111".into(),
+            name: "prod".into(),
+            ou_path: "Root/Workloads".into(),
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            unreachable: false,
+        }],
+        collection_errors: vec![],
+        controls: controls.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
 /// A store with one audit (two findings), one detect run (one alert), one plan (one change)
 /// and a user per role.
 fn fixture() -> Fixture {
@@ -48,24 +70,7 @@ fn fixture() -> Fixture {
     };
     store
         .record_audit(
-            &AuditRun {
-                started_at: now - Duration::hours(1),
-                finished_at: now - Duration::minutes(58),
-                source: "test".into(),
-                organization_id: Some("o-test".into()),
-                framework: None,
-                rampart_version: "0".into(),
-                catalogue_version: "0".into(),
-                accounts: vec![ObservedAccount {
-                    account_id: "111111111111".into(),
-                    name: "prod".into(),
-                    ou_path: "Root/Workloads".into(),
-                    regions: vec!["global".into()],
-                    unreachable: false,
-                }],
-                collection_errors: vec![],
-                controls: vec!["cis-1.4".into()],
-            },
+            &audit_run(now - Duration::hours(1), &["global"], &["cis-1.4"]),
             &[finding("rf-aaaa", "FAIL"), finding("rf-bbbb", "PASS")],
         )
         .unwrap();
@@ -915,4 +920,470 @@ async fn filter_forms_submitted_with_empty_fields_are_accepted() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A transport that records what the router sends (route URL path, PagerDuty action or
+/// webhook kind).
+#[derive(Default)]
+struct Recorded(Vec<(String, String)>);
+
+impl rampart_route::Transport for Recorded {
+    fn send(
+        &mut self,
+        out: &rampart_route::format::Outgoing,
+    ) -> Result<(), rampart_route::Refusal> {
+        if let rampart_route::format::Outgoing::Http { url, body, .. } = out {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            let what = v["event_action"]
+                .as_str()
+                .or(v["rampart_kind"].as_str())
+                .unwrap_or_default();
+            let path = url.expose().rsplit('/').next().unwrap_or_default();
+            self.0.push((path.to_string(), what.to_string()));
+        }
+        Ok(())
+    }
+}
+
+struct TestSecrets;
+
+impl rampart_route::config::SecretSource for TestSecrets {
+    fn env(&self, var: &str) -> Option<String> {
+        match var {
+            "PD" => Some("PDKEY".into()),
+            "HOOK" => Some("http://127.0.0.1:9/oncall".into()),
+            _ => None,
+        }
+    }
+    fn file(&self, _: &str) -> Result<String, String> {
+        Err("no files here".into())
+    }
+}
+
+/// An acknowledgement made through the API is the one the router reads (the store's one
+/// alert-state table): the router takes it in before its tick, the escalation never fires,
+/// and PagerDuty gets its `acknowledge`, exactly as after `rampart alerts ack`.
+#[tokio::test]
+async fn a_dashboard_ack_stops_the_routers_escalation() {
+    use rampart_detect::ir::{Condition, Rule, RuleMeta, RuleSource, Severity};
+    use rampart_route::state::{Ack, MemoryJournal};
+    let f = fixture();
+    // the fixture's stored alert, as `detect` hands it to the router
+    let rule = Rule::new(
+        RuleMeta::new(
+            "root-login",
+            RuleSource::Builtin,
+            "Root console login",
+            Severity::Critical,
+        ),
+        Condition::eq("eventName", "ConsoleLogin"),
+    );
+    let raw = r#"{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com","eventID":"ev-1","eventTime":"2026-12-06T10:00:00Z","recipientAccountId":"111111111111","awsRegion":"us-east-1","userIdentity":{"type":"Root","arn":"arn:aws:iam::111111111111:root"}}"#;
+    let alert = rampart_detect::Alert::new(
+        &rule,
+        &rampart_detect::Event::parse(raw.as_bytes()).unwrap(),
+        None,
+    );
+    assert_eq!(
+        alert.id(),
+        f.alert_id,
+        "the dashboard and the router name it alike"
+    );
+    let routes = rampart_route::config::parse(
+        "[[alerts.route]]\nname = \"page\"\npagerduty = { routing_key_env = \"PD\", url = \"http://127.0.0.1:9/pd\" }\nescalate_after = \"15m\"\nescalate_to = \"oncall\"\n\n[[alerts.route]]\nname = \"oncall\"\nwebhook = { url_env = \"HOOK\" }\n",
+        "rampart.toml",
+        &TestSecrets,
+    )
+    .unwrap();
+    let mut router = rampart_route::Router::new(
+        routes,
+        rampart_route::OrgTree::default(),
+        rampart_route::State::default(),
+    );
+    let (mut sent, mut journal) = (Recorded::default(), MemoryJournal::default());
+    let t0 = Utc::now().timestamp();
+    router.submit(std::slice::from_ref(&alert), t0);
+    router.tick(t0, &mut sent, &mut journal);
+    // an operator acknowledges it through the API
+    let t = token(&f.state, Role::Operator, "bot", Duration::days(1));
+    let req = Request::post(format!("/api/v1/alerts/{}/state", f.alert_id))
+        .header(header::AUTHORIZATION, format!("Bearer {t}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"state":"acknowledged","comment":"on it"}"#))
+        .unwrap();
+    assert_eq!(send(&f.state, req).await.status(), StatusCode::OK);
+    // what the router reads before each tick (`rampart alerts tick`, `detect --follow`)
+    let acks: Vec<(String, Ack)> = f
+        .state
+        .store
+        .lock()
+        .unwrap()
+        .alert_acks()
+        .unwrap()
+        .into_iter()
+        .map(|a| {
+            let ack = Ack {
+                by: a.by,
+                comment: a.comment,
+                at: a.at,
+            };
+            (a.alert_id, ack)
+        })
+        .collect();
+    assert_eq!(router.adopt_acks(acks, t0 + 60), vec![f.alert_id.clone()]);
+    let rep = router.tick(t0 + 3600, &mut sent, &mut journal);
+    assert_eq!(rep.escalated, 0, "the escalation to oncall never fires");
+    assert_eq!(
+        sent.0,
+        [
+            ("pd".to_string(), "trigger".to_string()),
+            ("pd".to_string(), "acknowledge".to_string())
+        ]
+    );
+    let listed = router.list(false);
+    let ack = listed[0].ack.as_ref().unwrap();
+    assert_eq!(
+        (ack.by.as_str(), ack.comment.as_deref()),
+        ("token:bot", Some("on it"))
+    );
+}
+
+/// `rampart alerts ack` writes the same record: the dashboard and the API show who
+/// acknowledged, when and why, and the state filter finds it.
+/// A page's HTML, fetched with a session cookie.
+async fn page_html(f: &Fixture, cookie: &str, path: &str) -> String {
+    body_text(send(&f.state, get_with_cookie(path, cookie)).await).await
+}
+
+/// An API route's JSON, fetched with a bearer token.
+async fn api_json(f: &Fixture, token: &str, path: &str) -> serde_json::Value {
+    let req = Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    serde_json::from_str(&body_text(send(&f.state, req).await).await).unwrap()
+}
+
+#[tokio::test]
+async fn cli_acks_show_on_the_dashboard() {
+    let f = fixture();
+    let at = Utc::now() - Duration::minutes(5);
+    f.state
+        .store
+        .lock()
+        .unwrap()
+        .record_alert_ack(&AlertAck {
+            alert_id: f.alert_id.clone(),
+            by: "bo".into(),
+            comment: Some("rotating the key".into()),
+            at: at.timestamp(),
+        })
+        .unwrap();
+    let (cookie, _) = session(&f.state, Role::Viewer);
+    let html = page_html(&f, &cookie, &format!("/alerts/{}", f.alert_id)).await;
+    assert!(html.contains("id=\"alert-state\">acknowledged"), "{html}");
+    assert!(
+        !html.contains("alert-latest"),
+        "the ack is said once: {html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "Acknowledged by bo on {}: rotating the key",
+            at.format("%Y-%m-%d %H:%M")
+        )),
+        "{html}"
+    );
+    let list = page_html(&f, &cookie, "/alerts?state=acknowledged").await;
+    assert!(list.contains(&f.alert_id), "{list}");
+    let list = page_html(&f, &cookie, "/alerts?state=new").await;
+    assert!(!list.contains(&f.alert_id), "{list}");
+    let t = token(&f.state, Role::Viewer, "reader", Duration::days(1));
+    let v = api_json(&f, &t, &format!("/api/v1/alerts/{}", f.alert_id)).await;
+    assert_eq!(v["state"]["state"], "acknowledged");
+    assert_eq!(v["state"]["acknowledged_by"], "bo");
+    assert_eq!(v["state"]["ack_comment"], "rotating the key");
+    // resolving it in the dashboard keeps bo's acknowledgement (the one the router acted on)
+    let (cookie, csrf) = session(&f.state, Role::Operator);
+    let resp = send(
+        &f.state,
+        page_post(
+            &format!("/alerts/{}/state", f.alert_id),
+            &cookie,
+            &format!("state=resolved&comment=benign&csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let html = page_html(&f, &cookie, &format!("/alerts/{}", f.alert_id)).await;
+    assert!(html.contains("Acknowledged by bo on"), "{html}");
+    assert!(
+        html.contains("id=\"alert-latest\">resolved by operator on"),
+        "{html}"
+    );
+    let acks = f.state.store.lock().unwrap().alert_acks().unwrap();
+    assert_eq!(
+        (acks.len(), acks[0].by.as_str(), acks[0].at),
+        (1, "bo", at.timestamp())
+    );
+    let states = f.state.store.lock().unwrap().alert_states().unwrap();
+    assert_eq!(
+        (states[0].state.as_str(), states[0].updated_by.as_str()),
+        ("resolved", "operator")
+    );
+}
+
+/// Records an audit of account 111111111111 in two regions with the security services'
+/// controls: GuardDuty on in one region, Security Hub in both, Config in neither, Access
+/// Analyzer unreadable in one, CloudTrail on.
+fn record_services_audit(f: &Fixture) {
+    let now = Utc::now();
+    let finding = |control: &str, region: &str, status: &str, message: &str| {
+        serde_json::from_value::<rampart_core::Finding>(serde_json::json!({
+            "id": format!("rf-{control}-{region}"), "control": control, "title": control,
+            "frameworks": [], "status": status, "severity": "HIGH",
+            "account_id": "111111111111", "region": region,
+            "resource": "arn:aws:iam::111111111111:root", "message": message,
+            "remediation": "enable it",
+        }))
+        .unwrap()
+    };
+    let (east, west) = ("us-east-1", "eu-west-1");
+    let findings = [
+        finding("base-guardduty", east, "PASS", "detector on"),
+        finding(
+            "base-guardduty",
+            west,
+            "FAIL",
+            "GuardDuty is not enabled in eu-west-1",
+        ),
+        finding("cis-4.16", east, "PASS", "Security Hub is enabled"),
+        finding("cis-4.16", west, "PASS", "Security Hub is enabled"),
+        finding("cis-3.3", east, "FAIL", "no Config recorder in us-east-1"),
+        finding("cis-3.3", west, "FAIL", "recorder default is stopped"),
+        finding("cis-1.20", east, "PASS", "analyzer org is active"),
+        finding("cis-1.20", west, "ERROR", "access denied"),
+        finding(
+            "cis-3.1",
+            "global",
+            "PASS",
+            "trail org is multi-region, logging",
+        ),
+    ];
+    f.state
+        .store
+        .lock()
+        .unwrap()
+        .record_audit(
+            &audit_run(
+                now - Duration::minutes(10),
+                &["global", east, west],
+                &[
+                    "base-guardduty",
+                    "cis-4.16",
+                    "cis-3.3",
+                    "cis-1.20",
+                    "cis-3.1",
+                ],
+            ),
+            &findings,
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn accounts_show_each_accounts_security_services() {
+    let f = fixture();
+    record_services_audit(&f);
+    let t = token(&f.state, Role::Viewer, "reader", Duration::days(1));
+    let v = api_json(&f, &t, "/api/v1/accounts").await;
+    let acct = &v[0];
+    assert_eq!(acct["account_id"], "111111111111", "posture fields stay");
+    assert_eq!(acct["fail"], 3);
+    let services: Vec<(String, String)> = acct["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["service"].as_str().unwrap().to_string(),
+                s["coverage"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("GuardDuty", "partial"),
+            ("Security Hub", "on"),
+            ("AWS Config", "off"),
+            ("IAM Access Analyzer", "partial"),
+            ("CloudTrail", "on"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let gd = &acct["services"][0];
+    assert_eq!(gd["enabled"], serde_json::json!(["us-east-1"]));
+    assert_eq!(
+        gd["missing"],
+        serde_json::json!([["eu-west-1", "GuardDuty is not enabled in eu-west-1"]])
+    );
+    assert_eq!(
+        acct["services"][3]["unknown"],
+        serde_json::json!(["eu-west-1"])
+    );
+    // the page: the tree's summary and the matrix with the missing regions
+    let (cookie, _) = session(&f.state, Role::Viewer);
+    let html = page_html(&f, &cookie, "/accounts").await;
+    assert!(html.contains("security services 2/5 on"), "{html}");
+    assert!(html.contains("id=\"services\""), "{html}");
+    assert!(
+        html.contains("svc-partial\" title=\"eu-west-1: GuardDuty is not enabled in eu-west-1\">partial — missing eu-west-1</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("svc-on\" title=\"\">on (2 regions)</span>"),
+        "{html}"
+    );
+    assert!(html.contains("partial — not read: eu-west-1"), "{html}");
+    // the OpenAPI document describes the new fields
+    let doc = api_json(&f, &t, "/api/v1/openapi.json").await;
+    let item = &doc["paths"]["/api/v1/accounts"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"]["items"]["properties"];
+    assert_eq!(
+        item["services"]["items"]["properties"]["coverage"]["enum"][1],
+        "partial"
+    );
+}
+
+/// Accepting a risk in the dashboard moves the finding under `status=suppressed` at once
+/// (page and API), as the page shows it, not only after the next audit.
+#[tokio::test]
+async fn an_accepted_risk_is_under_the_suppressed_filter_at_once() {
+    let f = fixture();
+    let (cookie, csrf) = session(&f.state, Role::Operator);
+    let listed = |html: &str| html.contains(&format!("/findings/{}\"", f.finding_id));
+
+    assert!(!listed(
+        &page_html(&f, &cookie, "/findings?status=suppressed").await
+    ));
+    assert!(listed(
+        &page_html(&f, &cookie, "/findings?status=open").await
+    ));
+    let resp = send(
+        &f.state,
+        page_post(
+            &format!("/findings/{}/accept", f.finding_id),
+            &cookie,
+            &format!("reason=legacy&csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let html = page_html(&f, &cookie, "/findings?status=suppressed").await;
+    assert!(listed(&html), "{html}");
+    assert!(html.contains("status-SUPPRESSED\">SUPPRESSED"), "{html}");
+    assert!(!listed(
+        &page_html(&f, &cookie, "/findings?status=open").await
+    ));
+    let t = token(&f.state, Role::Viewer, "reader", Duration::days(1));
+    let v = api_json(&f, &t, "/api/v1/findings?status=suppressed").await;
+    assert_eq!(v["findings"][0]["id"], f.finding_id.as_str());
+    assert_eq!(v["accepted"], serde_json::json!([f.finding_id]));
+    // and the overview's open counts (whose cards link to `status=open`) leave it out
+    let v = api_json(&f, &t, "/api/v1/overview").await;
+    assert_eq!(v["open_by_severity"], serde_json::json!([]), "{v}");
+}
+
+mod service_coverage {
+    use crate::api::{SECURITY_SERVICES, ServiceScope, service_coverage};
+    use proptest::prelude::*;
+    use rampart_store::{ControlStatus, LifeStatus};
+
+    const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "eu-central-1", "ap-south-1"];
+
+    fn status(k: u8) -> LifeStatus {
+        [
+            LifeStatus::Pass,
+            LifeStatus::Fail,
+            LifeStatus::Error,
+            LifeStatus::NotApplicable,
+        ][k as usize % 4]
+    }
+
+    fn verdicts(picks: &[(usize, u8)]) -> Vec<ControlStatus> {
+        picks
+            .iter()
+            .map(|(r, k)| ControlStatus {
+                control: "base-guardduty".into(),
+                account_id: "111111111111".into(),
+                region: REGIONS[r % REGIONS.len()].into(),
+                status: status(*k),
+                message: format!("verdict {k}"),
+                first_seen: chrono::Utc::now(),
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Every collected region lands in exactly one bucket, a failing verdict wins over a
+        /// passing one in the same region, and the coverage says what the buckets hold.
+        #[test]
+        fn buckets_partition_the_collected_regions(
+            picks in proptest::collection::vec((0usize..4, 0u8..4), 0..12),
+            collected in 1usize..=4,
+        ) {
+            let regions: Vec<String> = REGIONS[..collected].iter().map(|r| r.to_string()).collect();
+            let all = verdicts(&picks);
+            let mine: Vec<&ControlStatus> = all.iter().collect();
+            let c = service_coverage(SECURITY_SERVICES[0], &regions, &mine);
+            let mut seen: Vec<String> = c
+                .enabled
+                .iter()
+                .chain(c.missing.iter().map(|(r, _)| r))
+                .chain(&c.unknown)
+                .chain(&c.not_applicable)
+                .cloned()
+                .collect();
+            seen.sort();
+            let mut want = regions.clone();
+            want.sort();
+            prop_assert_eq!(seen, want);
+            for (region, _) in &c.missing {
+                prop_assert!(all.iter().any(|v| &v.region == region && v.status == LifeStatus::Fail));
+            }
+            for region in &c.enabled {
+                prop_assert!(all.iter().filter(|v| &v.region == region).all(|v| v.status != LifeStatus::Fail && v.status != LifeStatus::Error));
+            }
+            let expected = if !c.enabled.is_empty() {
+                if c.missing.is_empty() && c.unknown.is_empty() { "on" } else { "partial" }
+            } else if !c.missing.is_empty() {
+                "off"
+            } else if c.unknown.is_empty() && !c.not_applicable.is_empty() {
+                "not_applicable"
+            } else {
+                "unknown"
+            };
+            prop_assert_eq!(c.coverage, expected);
+        }
+    }
+
+    /// CloudTrail is judged once per account, whatever region its finding carries.
+    #[test]
+    fn an_account_wide_service_is_one_verdict() {
+        let trail = SECURITY_SERVICES
+            .iter()
+            .find(|s| s.2 == ServiceScope::Account)
+            .copied()
+            .unwrap();
+        let mut v = verdicts(&[(1, 0)]);
+        v[0].control = trail.1.into();
+        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+        let c = service_coverage(trail, &regions, &v.iter().collect::<Vec<_>>());
+        assert_eq!(
+            (c.coverage, c.enabled.clone()),
+            ("on", vec!["global".to_string()])
+        );
+        let none = service_coverage(trail, &regions, &[]);
+        assert_eq!((none.coverage, none.unknown.len()), ("unknown", 0));
+    }
 }

@@ -70,6 +70,7 @@ async fn scenarios(c: &Client, d: &Dashboard, attacker: &Attacker, db: &TestDb) 
     anonymous_visit_is_sent_to_login(c, d).await?;
     log_in(c, d).await?;
     accept_a_risk_from_the_filtered_list(c, d, db).await?;
+    accounts_show_security_services(c, d).await?;
     acknowledge_an_alert(c, d, db).await?;
     forged_cross_site_post_is_refused(c, d, attacker, db).await?;
     log_out(c, d).await?;
@@ -190,7 +191,42 @@ async fn accept_a_risk_from_the_filtered_list(
         list.contains("rf-high-root") && list.contains("SUPPRESSED"),
         "the finding list does not show the accepted finding SUPPRESSED: {list}"
     );
+    // the status filter agrees with the page before any new audit
+    c.goto(&d.url("/findings?status=suppressed")).await?;
+    let list = c.find(Locator::Id("findings")).await?.text().await?;
+    ensure!(
+        list.contains("rf-high-root"),
+        "status=suppressed does not list the risk just accepted: {list}"
+    );
+    c.goto(&d.url("/findings?status=open")).await?;
+    let list = c.find(Locator::Id("findings")).await?.text().await?;
+    ensure!(
+        !list.contains("rf-high-root"),
+        "status=open still lists the risk just accepted: {list}"
+    );
     Ok(())
+}
+
+async fn accounts_show_security_services(c: &Client, d: &Dashboard) -> Result<()> {
+    c.goto(&d.url("/accounts")).await?;
+    let matrix = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("services"))
+        .await
+        .context("the accounts page has no security services matrix")?
+        .text()
+        .await?;
+    ensure!(
+        matrix.contains("GuardDuty") && matrix.contains("CloudTrail"),
+        "the services matrix lacks its columns: {matrix}"
+    );
+    let tree = c.find(Locator::Id("ou-tree")).await?.text().await?;
+    ensure!(
+        tree.contains("prod (111111111111)") && tree.contains("security services 1/5 on"),
+        "the OU tree lacks prod's services summary: {tree}"
+    );
+    screenshot(c, "accounts").await
 }
 
 async fn acknowledge_an_alert(c: &Client, d: &Dashboard, db: &TestDb) -> Result<()> {
@@ -221,6 +257,18 @@ async fn acknowledge_an_alert(c: &Client, d: &Dashboard, db: &TestDb) -> Result<
             .iter()
             .any(|s| s.state == "acknowledged" && s.updated_by == USER),
         "the store has no acknowledgement by {USER}: {states:?}"
+    );
+    // the same record the router reads before its next tick (escalation stops there)
+    let acks = db.open().alert_acks()?;
+    ensure!(
+        acks.iter()
+            .any(|a| a.by == USER && a.comment.as_deref() == Some("planned break-glass test")),
+        "the router's acknowledgements lack {USER}'s: {acks:?}"
+    );
+    let note = c.find(Locator::Id("alert-ack")).await?.text().await?;
+    ensure!(
+        note.starts_with(&format!("Acknowledged by {USER} on ")),
+        "the alert page does not say who acknowledged it: {note}"
     );
     screenshot(c, "alert-acknowledged").await
 }

@@ -1,7 +1,7 @@
 //! What `rampart serve` keeps beside the history (schema version 6): local users, their
 //! sessions, API tokens, one-time login links, the audit log of every change made through the
-//! dashboard or its API, and the triage state of alerts. Secrets are never stored in clear:
-//! passwords as argon2id hashes, session ids, tokens and login links as SHA-256 digests (they
+//! dashboard or its API (alert triage moved to `triage` in version 9). Secrets are never
+//! stored in clear: passwords as argon2id hashes, session ids, tokens and login links as SHA-256 digests (they
 //! are high-entropy random values), all computed by the caller.
 //!
 //! The dashboard's finding list also lives here: one filtered, keyset-paginated query, so a
@@ -66,18 +66,6 @@ pub struct AuditLogEntry {
     pub detail: String,
 }
 
-/// The triage state of one alert, keyed by `rampart_detect::alert::Alert::id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertStateRecord {
-    pub alert_id: String,
-    /// `acknowledged` or `resolved`.
-    pub state: String,
-    pub assignee: Option<String>,
-    pub comment: String,
-    pub updated_by: String,
-    pub updated_at: Time,
-}
-
 /// What the dashboard's finding list filters on; every field is optional (None: any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingFilter {
@@ -95,6 +83,10 @@ pub struct FindingFilter {
     pub opened_before: Option<Time>,
     /// Keyset: only ids after this one.
     pub after: Option<String>,
+    /// With `suppressed` and `open`: a risk accepted in the store and in force on this day
+    /// counts as suppressed, as the dashboard shows it, before the next audit records it.
+    /// None: only what the last audit recorded.
+    pub accepted_on: Option<chrono::NaiveDate>,
 }
 
 pub(crate) const MIGRATION_V6: &str = "
@@ -431,42 +423,6 @@ pub(crate) fn audit_log(c: &mut dyn Conn, limit: usize) -> DbResult<Vec<AuditLog
     )
 }
 
-pub(crate) fn set_alert_state(c: &mut dyn Conn, s: &AlertStateRecord) -> DbResult<()> {
-    c.exec(
-        "INSERT INTO alert_state (alert_id, state, assignee, comment, updated_by, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (alert_id) DO UPDATE SET \
-         state = excluded.state, assignee = excluded.assignee, comment = excluded.comment, \
-         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        &[
-            Val::from(&s.alert_id),
-            Val::from(&s.state),
-            Val::T(s.assignee.as_deref()),
-            Val::from(&s.comment),
-            Val::from(&s.updated_by),
-            Val::int(epoch(s.updated_at)),
-        ],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn alert_states(c: &mut dyn Conn) -> DbResult<Vec<AlertStateRecord>> {
-    c.query_vec(
-        "SELECT alert_id, state, assignee, comment, updated_by, updated_at FROM alert_state \
-         ORDER BY alert_id",
-        &[],
-        |r| {
-            Ok(AlertStateRecord {
-                alert_id: r.string(0)?,
-                state: r.string(1)?,
-                assignee: r.opt_string(2)?,
-                comment: r.string(3)?,
-                updated_by: r.string(4)?,
-                updated_at: time(r.int0(5)?),
-            })
-        },
-    )
-}
-
 /// One page of findings matching `f`, by id, at most `limit` (the caller asks for one more
 /// than it shows to know whether a next page exists).
 pub(crate) fn findings_page(
@@ -516,11 +472,26 @@ pub(crate) fn findings_page(
         let p = bind(&mut params, OwnedVal::I(Some(epoch(before))));
         clauses.push(format!("open <> 0 AND opened_at <= {p}"));
     }
+    // Risks accepted since the last audit (the page shows them SUPPRESSED already).
+    let accepted = |params: &mut Vec<OwnedVal>| {
+        f.accepted_on.map(|day| {
+            let p = bind(
+                params,
+                OwnedVal::T(Some(day.format("%Y-%m-%d").to_string())),
+            );
+            format!("SELECT finding_id FROM acceptances WHERE expires IS NULL OR expires >= {p}")
+        })
+    };
     match f.status.as_deref().map(str::to_ascii_uppercase).as_deref() {
         None | Some("") | Some("ANY") => {}
-        Some("OPEN") => clauses.push("open <> 0 AND suppressed = 0".into()),
-        Some("SUPPRESSED") => clauses.push("suppressed <> 0".into()),
-        Some("RESOLVED") => clauses.push("open = 0 AND resolved_at IS NOT NULL".into()),
+        Some("OPEN") => clauses.push(match accepted(&mut params) {
+            Some(sub) => format!("open <> 0 AND suppressed = 0 AND id NOT IN ({sub})"),
+            None => "open <> 0 AND suppressed = 0".into(),
+        }),
+        Some("SUPPRESSED") => clauses.push(match accepted(&mut params) {
+            Some(sub) => format!("(suppressed <> 0 OR id IN ({sub}))"),
+            None => "suppressed <> 0".into(),
+        }),
         Some(other) => {
             let code = [
                 LifeStatus::Pass,
@@ -567,12 +538,27 @@ pub(crate) fn last_runs(c: &mut dyn Conn) -> DbResult<Vec<(RunKind, i64)>> {
     )
 }
 
-/// Open, unsuppressed findings per severity code.
-pub(crate) fn open_by_severity(c: &mut dyn Conn) -> DbResult<Vec<(Severity, u64)>> {
+/// Open, unsuppressed findings per severity code; with `accepted_on`, risks accepted in the
+/// store and in force that day are left out too (as the `open` filter of [`findings_page`]).
+pub(crate) fn open_by_severity(
+    c: &mut dyn Conn,
+    accepted_on: Option<chrono::NaiveDate>,
+) -> DbResult<Vec<(Severity, u64)>> {
+    let day = accepted_on.map(|d| d.format("%Y-%m-%d").to_string());
+    let (accepted, params) = match &day {
+        Some(d) => (
+            " AND id NOT IN (SELECT finding_id FROM acceptances \
+             WHERE expires IS NULL OR expires >= ?1)",
+            vec![Val::from(d.as_str())],
+        ),
+        None => ("", Vec::new()),
+    };
     c.query_vec(
-        "SELECT severity, COUNT(*) FROM findings WHERE open <> 0 AND suppressed = 0 \
-         GROUP BY severity ORDER BY severity DESC",
-        &[],
+        &format!(
+            "SELECT severity, COUNT(*) FROM findings WHERE open <> 0 AND suppressed = 0{accepted} \
+             GROUP BY severity ORDER BY severity DESC"
+        ),
+        &params,
         |r| {
             Ok((
                 crate::record::severity_from(r.int0(0)?),

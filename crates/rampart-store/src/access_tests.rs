@@ -156,11 +156,19 @@ fn audit_log_and_alert_state() {
             comment: "looking".into(),
             updated_by: "ana".into(),
             updated_at: day(1),
+            acknowledged_by: String::new(),
+            acknowledged_at: day(0),
+            ack_comment: None,
         };
         s.set_alert_state(&st).unwrap();
         st.state = "resolved".into();
         st.assignee = None;
+        st.updated_at = day(2);
         s.set_alert_state(&st).unwrap();
+        // the first change is the acknowledgement (filled in by the store)
+        st.acknowledged_by = "ana".into();
+        st.acknowledged_at = day(1);
+        st.ack_comment = Some("looking".into());
         assert_eq!(s.alert_states().unwrap(), vec![st]);
     });
 }
@@ -247,8 +255,75 @@ fn findings_page_filters_and_keyset() {
         sorted.dedup();
         assert_eq!(seen, sorted);
         assert_eq!(seen.len(), 8);
-        let by_sev = s.open_by_severity().unwrap();
+        let by_sev = s.open_by_severity(None).unwrap();
         assert_eq!(by_sev, vec![(Severity::High, 4), (Severity::Low, 1)]);
         assert_eq!(s.last_runs().unwrap(), vec![(RunKind::Audit, 1)]);
+    });
+}
+
+/// A risk accepted since the last audit is SUPPRESSED on the page at once, so the `suppressed`
+/// and `open` filters count it so too (while the acceptance is in force), not only after the
+/// next audit records it.
+#[test]
+fn accepted_risks_filter_as_suppressed_before_the_next_audit() {
+    on_both(|db| {
+        let mut s = db.open();
+        let fs: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|r| finding("c1", "111", "r1", r, Status::Fail, "m"))
+            .collect();
+        s.record_audit(
+            &audit(day(0), vec![account("111", &["r1"], false)], &["c1"]),
+            &fs,
+        )
+        .unwrap();
+        let ids: Vec<String> = s
+            .findings_page(&FindingFilter::default(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        let today = day(1).date_naive();
+        for (id, expires) in [(&ids[0], None), (&ids[1], Some(day(0).date_naive()))] {
+            s.accept(&Acceptance {
+                finding_id: id.clone(),
+                reason: "compensating control".into(),
+                who: "ana".into(),
+                expires,
+                created_at: day(1),
+            })
+            .unwrap();
+        }
+        let with = |status: &str, accepted_on| {
+            s.findings_page(
+                &FindingFilter {
+                    status: Some(status.into()),
+                    accepted_on,
+                    ..Default::default()
+                },
+                10,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>()
+        };
+        // the second acceptance expired yesterday: that finding is open again
+        assert_eq!(with("suppressed", Some(today)), vec![ids[0].clone()]);
+        assert_eq!(
+            with("open", Some(today)),
+            vec![ids[1].clone(), ids[2].clone()]
+        );
+        // without a day, only what the last audit recorded
+        assert!(with("suppressed", None).is_empty());
+        assert_eq!(with("open", None).len(), 3);
+        // the observed status is not a triage state: FAIL still lists all three
+        assert_eq!(with("FAIL", Some(today)).len(), 3);
+        // the overview's counts agree with the open filter
+        assert_eq!(
+            s.open_by_severity(Some(today)).unwrap(),
+            vec![(Severity::High, 2)]
+        );
+        assert_eq!(s.open_by_severity(None).unwrap(), vec![(Severity::High, 3)]);
     });
 }

@@ -51,22 +51,24 @@ mod record;
 mod respond;
 mod routing;
 mod schema;
+mod services;
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod triage;
 
-pub use access::{
-    AlertStateRecord, ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord,
-};
+pub use access::{ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord};
 pub use drills::DrillRow;
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
 pub use model::*;
 pub use respond::ResponseAction;
-pub use routing::{AlertAck, RoutingState};
+pub use routing::RoutingState;
 pub use schema::SCHEMA_VERSION;
+pub use services::ControlStatus;
+pub use triage::{AlertAck, AlertStateRecord};
 
 use db::{Conn, DbError, read_tx, write_tx};
 use std::cell::RefCell;
@@ -512,14 +514,6 @@ impl Store {
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditLogEntry>, StoreError> {
         self.read("cannot read the audit log", |c| access::audit_log(c, limit))
     }
-    pub fn set_alert_state(&mut self, s: &AlertStateRecord) -> Result<(), StoreError> {
-        self.write("recording the alert's state", |c| {
-            access::set_alert_state(c, s)
-        })
-    }
-    pub fn alert_states(&self) -> Result<Vec<AlertStateRecord>, StoreError> {
-        self.read("cannot read alert states", access::alert_states)
-    }
     /// One page of findings matching the filter, by id (keyset on `filter.after`).
     pub fn findings_page(
         &self,
@@ -534,9 +528,16 @@ impl Store {
     pub fn last_runs(&self) -> Result<Vec<(RunKind, RunId)>, StoreError> {
         self.read("cannot read the last runs", access::last_runs)
     }
-    /// Open, unsuppressed findings per severity, most severe first.
-    pub fn open_by_severity(&self) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
-        self.read("cannot count open findings", access::open_by_severity)
+    /// Open, unsuppressed findings per severity, most severe first; with `accepted_on`, not
+    /// counting risks accepted in the store and in force that day (the dashboard shows them
+    /// SUPPRESSED before the next audit records it).
+    pub fn open_by_severity(
+        &self,
+        accepted_on: Option<chrono::NaiveDate>,
+    ) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
+        self.read("cannot count open findings", |c| {
+            access::open_by_severity(c, accepted_on)
+        })
     }
 }
 

@@ -1,19 +1,9 @@
 //! Alert routing's state in the store (schema version 3): the router's snapshot, the delivery
-//! log that keeps a restart from sending anything twice, and acknowledgements. The snapshot's
+//! log that keeps a restart from sending anything twice (acknowledgements: `triage`). The snapshot's
 //! format belongs to `rampart-route`; the store keeps it as text.
 
-use crate::db::{Conn, ConnExt, DbResult, Val};
+use crate::db::{ConnExt, Val};
 use crate::{Store, StoreError};
-
-/// An acknowledged alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertAck {
-    pub alert_id: String,
-    pub by: String,
-    pub comment: Option<String>,
-    /// Unix seconds.
-    pub at: i64,
-}
 
 /// The router's snapshot (JSON, when saved) and its delivery log (route, delivered key).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,47 +80,12 @@ impl Store {
             Ok(())
         })
     }
-
-    /// Records an acknowledgement (the first one stands).
-    pub fn record_alert_ack(&mut self, ack: &AlertAck) -> Result<(), StoreError> {
-        self.write("recording the acknowledgement", |c| insert_ack(c, ack))
-    }
-
-    pub fn alert_acks(&self) -> Result<Vec<AlertAck>, StoreError> {
-        self.read("cannot read acknowledgements", |c| {
-            c.query_vec(
-                "SELECT alert_id, acked_by, comment, acked_at FROM alert_acks ORDER BY alert_id",
-                &[],
-                |r| {
-                    Ok(AlertAck {
-                        alert_id: r.string(0)?,
-                        by: r.string(1)?,
-                        comment: r.opt_string(2)?,
-                        at: r.int0(3)?,
-                    })
-                },
-            )
-        })
-    }
-}
-
-fn insert_ack(c: &mut dyn Conn, ack: &AlertAck) -> DbResult<()> {
-    c.exec(
-        "INSERT INTO alert_acks (alert_id, acked_by, comment, acked_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (alert_id) DO NOTHING",
-        &[
-            Val::from(ack.alert_id.as_str()),
-            Val::from(ack.by.as_str()),
-            Val::T(ack.comment.as_deref()),
-            Val::int(ack.at),
-        ],
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AlertAck;
     use crate::testing::on_both;
 
     #[test]

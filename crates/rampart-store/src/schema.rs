@@ -260,6 +260,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 7,
         sql: V7,
     },
+    // One alert-state table for the CLI, the router and the dashboard.
+    Migration {
+        version: 9,
+        sql: crate::triage::V9,
+    },
 ];
 
 /// The schema version this binary writes: the last migration's (versions ascend).
@@ -581,18 +586,6 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "seq",
     },
     Table {
-        name: "alert_state",
-        columns: &[
-            ("alert_id", Text),
-            ("state", Text),
-            ("assignee", Text),
-            ("comment", Text),
-            ("updated_by", Text),
-            ("updated_at", Int),
-        ],
-        order_by: "alert_id",
-    },
-    Table {
         name: "route_state",
         columns: &[("name", Text), ("snapshot", Text), ("updated_at", Int)],
         order_by: "name",
@@ -613,6 +606,11 @@ pub(crate) const TABLES: &[Table] = &[
             ("acked_by", Text),
             ("comment", Text),
             ("acked_at", Int),
+            ("state", Text),
+            ("assignee", Text),
+            ("note", Text),
+            ("updated_by", Text),
+            ("updated_at", Int),
         ],
         order_by: "alert_id",
     },

@@ -2,6 +2,7 @@
 //! signed webhook on 127.0.0.1 (down at first: the deliveries wait in the routing state and
 //! the run says so with exit 1), `rampart alerts tick` delivers them once the receiver is up,
 //! `rampart alerts ack` stops one alert's escalation, and the next tick escalates the others.
+//! With a store, the dashboard's acknowledgement is the same record and does the same.
 
 #[path = "../../rampart-route/tests/support/mod.rs"]
 mod support;
@@ -224,4 +225,82 @@ fn with_a_store_the_state_lives_in_the_store() {
     let open = String::from_utf8_lossy(&open.stdout);
     assert!(!open.contains(&id), "{open}");
     assert_eq!(open.lines().count(), listed.lines().count() - 2, "{open}");
+}
+
+/// The dashboard's acknowledgement and the CLI's are one record in the store: an alert
+/// acknowledged the way `rampart serve` does it (`Store::set_alert_state`) is not escalated by
+/// the next `rampart alerts tick`, `alerts list` shows who acknowledged it, and `alerts ack` of
+/// it answers that it was acknowledged already.
+#[test]
+fn a_dashboard_ack_in_the_store_stops_the_escalation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rampart.toml"), CONFIG).unwrap();
+    let port = support::Receiver::reserve();
+    let rx = support::Receiver::start(port, 200);
+    let cli = |args: &[&str]| {
+        let mut c = rampart(dir.path(), port);
+        c.args(["--store", "sqlite://state.db"]).args(args);
+        c
+    };
+    let first = detect(cli(&[]));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let listed = cli(&["alerts", "list", "--open"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(ids.len() >= 2, "{listed}");
+    // an operator acknowledges the first one in the dashboard
+    let now = chrono::Utc::now();
+    let url = format!("sqlite://{}", dir.path().join("state.db").display());
+    rampart_store::Store::open(&url)
+        .unwrap()
+        .set_alert_state(&rampart_store::AlertStateRecord {
+            alert_id: ids[0].to_string(),
+            state: "acknowledged".into(),
+            assignee: Some("ana".into()),
+            comment: "on it".into(),
+            updated_by: "ana".into(),
+            updated_at: now,
+            acknowledged_by: String::new(),
+            acknowledged_at: now,
+            ack_comment: None,
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let tick = cli(&["alerts", "tick"]).output().unwrap();
+    assert!(
+        tick.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tick.stderr)
+    );
+    let oncall: Vec<String> = rx
+        .accepted()
+        .iter()
+        .filter(|r| r.path.starts_with("/oncall/"))
+        .map(|r| r.header("X-Rampart-Alert-Id").unwrap().to_string())
+        .collect();
+    assert_eq!(oncall.len(), ids.len() - 1, "all but the acknowledged one");
+    assert!(!oncall.iter().any(|id| id == ids[0]), "{oncall:?}");
+    let all = cli(&["alerts", "list"]).output().unwrap();
+    let all = String::from_utf8_lossy(&all.stdout);
+    let line = all.lines().find(|l| l.starts_with(ids[0])).unwrap();
+    assert!(
+        line.contains("acked by ana at") && line.contains("(on it)"),
+        "{all}"
+    );
+    let again = cli(&["alerts", "ack", ids[0], "--by", "bo"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && err.contains("already acknowledged by ana"),
+        "{err}"
+    );
 }

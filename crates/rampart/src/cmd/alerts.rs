@@ -132,25 +132,14 @@ impl Journal for StorePersist {
 impl Persist for StorePersist {
     fn load(&mut self) -> Result<State, String> {
         let saved = self.store.routing_state().map_err(|e| e.to_string())?;
-        let mut st = State::restore_from(
+        State::restore_from(
             saved.snapshot.as_deref(),
             saved
                 .delivered
                 .into_iter()
                 .map(|(route, key)| (route, vec![key])),
         )
-        .map_err(|e| format!("{}: routing state: {e}", self.describe()))?;
-        for a in self.store.alert_acks().map_err(|e| e.to_string())? {
-            st.apply_ack(
-                &a.alert_id,
-                Ack {
-                    by: a.by,
-                    comment: a.comment,
-                    at: a.at,
-                },
-            );
-        }
-        Ok(st)
+        .map_err(|e| format!("{}: routing state: {e}", self.describe()))
     }
     fn save(&mut self, s: &State) -> Result<(), String> {
         let now = unix_now();
@@ -169,6 +158,25 @@ impl Persist for StorePersist {
                 at: ack.at,
             })
             .map_err(|e| e.to_string())
+    }
+    /// `rampart alerts ack`'s and the dashboard's acknowledgements (one table).
+    fn acks(&mut self) -> Result<Vec<(String, Ack)>, String> {
+        Ok(self
+            .store
+            .alert_acks()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|a| {
+                (
+                    a.alert_id,
+                    Ack {
+                        by: a.by,
+                        comment: a.comment,
+                        at: a.at,
+                    },
+                )
+            })
+            .collect())
     }
     fn describe(&self) -> String {
         format!("the store {}", self.store.url())
@@ -209,8 +217,10 @@ fn live(g: &Global, routes: Routes, org: OrgTree, state: &Path) -> anyhow::Resul
     };
     let mut persist = persistence(g, state)?;
     let st = persist.load().map_err(anyhow::Error::msg)?;
+    let mut router = Router::new(routes, org, st);
+    router.adopt_acks(persist.acks().map_err(anyhow::Error::msg)?, unix_now());
     Ok(Live {
-        router: Router::new(routes, org, st),
+        router,
         persist,
         transport: LiveTransport::new(sns),
         last_tick: Instant::now(),
@@ -223,6 +233,15 @@ fn live(g: &Global, routes: Routes, org: OrgTree, state: &Path) -> anyhow::Resul
 impl Live {
     /// Ticks, retrying what failed a few times within the run, then saves the state.
     fn tick(&mut self) -> TickReport {
+        // acks made meanwhile (the dashboard, another `rampart alerts ack`) stop escalations
+        // before they fire, also in a long `detect --follow`
+        let adopt_error = match self.persist.acks() {
+            Ok(acks) => {
+                self.router.adopt_acks(acks, unix_now());
+                None
+            }
+            Err(e) => Some(e),
+        };
         let mut rep = self
             .router
             .tick(unix_now(), &mut self.transport, self.persist.as_mut());
@@ -244,6 +263,7 @@ impl Live {
             rep.queued = again.queued;
             rep.errors = again.errors;
         }
+        rep.errors.extend(adopt_error);
         if rep.failed > 0 || self.last_save.elapsed() >= SAVE_EVERY {
             self.save(&mut rep.errors);
         }
@@ -379,10 +399,11 @@ pub fn run(g: &Global, a: &AlertsArgs) -> anyhow::Result<Exit> {
     let (routes, org) = routes(g)?;
     match &a.command {
         AlertsCommand::List { open } => {
-            let st = persistence(g, &a.state)?
-                .load()
-                .map_err(anyhow::Error::msg)?;
-            let router = Router::new(routes, org, st);
+            let mut persist = persistence(g, &a.state)?;
+            let st = persist.load().map_err(anyhow::Error::msg)?;
+            let mut router = Router::new(routes, org, st);
+            // shown as acknowledged at once; the next tick tells PagerDuty and saves it
+            router.adopt_acks(persist.acks().map_err(anyhow::Error::msg)?, unix_now());
             let rows = router.list(*open);
             if rows.is_empty() {
                 output::note(g, "rampart: no routed alerts");
