@@ -35,7 +35,7 @@ pub struct RunArgs {
 }
 
 /// The scheduler of rampart.toml with the binary's jobs, recording into the configured
-/// store; `rampart serve` embeds it (`spawn_blocking(move || s.run_until(&stop))`). `also`
+/// store; `rampart serve` runs it on a thread of its own (`serve::start`). `also`
 /// adds a job whose schedule is `off` (for `--once`).
 pub fn scheduler(
     g: &Global,
