@@ -5,7 +5,9 @@
 #[path = "support/moto.rs"]
 mod moto;
 
-use moto::{baseline_ops, init_for_emulator, planned, rampart, rampart_command, start_moto};
+use moto::{
+    baseline_ops, init_for_emulator, planned, rampart, rampart_command, start_moto, wait_for,
+};
 use rampart_store::{JobStatus, RunKind, Store};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -140,17 +142,6 @@ fn free_addr() -> String {
         .unwrap()
         .port();
     format!("127.0.0.1:{port}")
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// `rampart serve` on `addr`, its stderr in `log`.
