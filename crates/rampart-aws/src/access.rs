@@ -161,6 +161,7 @@ pub const SERVICES: &[&str] = &[
     "sso",
     "identitystore",
     "events",
+    "sqs",
 ];
 
 impl ServiceLimits {
@@ -357,6 +358,7 @@ impl Access {
     client!(cloudwatch, aws_sdk_cloudwatch, "cloudwatch");
     client!(sns, aws_sdk_sns, "sns");
     client!(events, aws_sdk_eventbridge, "events");
+    client!(sqs, aws_sdk_sqs, "sqs");
     client!(kms, aws_sdk_kms, "kms");
     client!(rds, aws_sdk_rds, "rds");
     client!(accessanalyzer, aws_sdk_accessanalyzer, "accessanalyzer");

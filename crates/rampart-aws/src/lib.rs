@@ -16,6 +16,7 @@ pub mod findings;
 mod identity;
 mod objects;
 mod org;
+mod queue;
 mod region;
 pub mod respond;
 pub mod schedule;
@@ -30,6 +31,7 @@ use tokio::sync::Semaphore;
 
 pub use access::{DEFAULT_SERVICE_LIMIT, DEFAULT_SERVICE_LIMITS, SERVICES, Session};
 pub use objects::{BlockingAws, ObjectBytes, ObjectInfo, Page, parse_s3_url};
+pub use queue::{QueueMessage, queue_region};
 
 /// What to collect and how.
 #[derive(Debug, Clone)]

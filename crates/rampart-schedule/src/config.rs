@@ -18,8 +18,9 @@ pub struct ScheduleSection {
     /// Where `detect` reads the organization trail (`s3://bucket/prefix/`); default: the log
     /// archive bucket of `[log_archive]`, read by the binary.
     pub trail: Option<String>,
-    /// An SQS queue receiving the bucket's object-created notifications: `detect` processes
-    /// the objects it names and deletes each message after success, instead of listing S3.
+    /// An SQS queue receiving the bucket's object-created notifications: `detect` reads the
+    /// objects they name (under `trail`) and deletes the messages after the detect run is
+    /// recorded, instead of listing S3.
     pub detect_queue_url: Option<String>,
     /// Weekly reports are written here (relative: beside rampart.toml). Default `reports`.
     pub report_dir: Option<String>,
@@ -105,7 +106,8 @@ detect = "every 5m"             # follows the organization trail in the log arch
 weekly_report = "mon 08:00"
 report_dir = "reports"
 # trail = "s3://BUCKET/AWSLogs/o-XXXXXXXXXX/"   # default: the [log_archive] bucket
-# detect_queue_url = "https://sqs.REGION.amazonaws.com/ACCOUNT/QUEUE"   # S3 notifications
+# detect_queue_url = "https://sqs.REGION.amazonaws.com/ACCOUNT/QUEUE"   # read the bucket's
+#   object-created notifications from SQS instead of listing it (policies/rampart-detect.json)
 deliver_weekly_report = false   # true: send it through [alerts] (webhook_env, sns_topic)
 # Failing jobs raise a RAMPART-JOB-FAILED alert through [alerts] (kept in
 # rampart-job-alerts.jsonl beside this file when no destination is configured).

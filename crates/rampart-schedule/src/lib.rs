@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod config;
+pub mod notify;
 pub mod scheduler;
 pub mod spec;
 

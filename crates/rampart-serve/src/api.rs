@@ -1,6 +1,7 @@
 //! What the pages show, as data: each `*_data` function reads the store once and both the
-//! JSON API and the HTML pages render its result. The two state changes (accepting a risk,
-//! triaging an alert) live here too, each recorded in the audit log.
+//! JSON API and the HTML pages render its result. The state changes (accepting a risk,
+//! triaging an alert, applying the pending changes of a plan) live here too, each recorded in
+//! the audit log.
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -720,6 +721,102 @@ pub async fn drift_data(state: &AppState) -> Result<DriftView, String> {
         .await
 }
 
+/// What `rampart apply` asks before destructive changes, and what the dashboard asks too.
+pub const CONFIRM_WORD: &str = "yes";
+
+#[derive(Debug, Deserialize)]
+pub struct ApplyRequest {
+    /// The plan or drift run the admin reviewed (the Drift page's).
+    pub run_id: i64,
+    /// `yes` when the plan destroys something.
+    #[serde(default)]
+    pub confirm: String,
+}
+
+/// Applies the pending changes of the plan shown on the Drift page (admins only, through the
+/// binary's [`crate::Jobs`]). Refused when another plan was recorded since, when destructive
+/// changes lack the typed confirmation, or while another apply runs. Every attempt that reaches
+/// the binary is in the audit log with its outcome.
+pub async fn apply_drift(
+    state: &AppState,
+    who: &Principal,
+    req: ApplyRequest,
+) -> Result<String, ApiError> {
+    let conflict = |m: String| ApiError(StatusCode::CONFLICT, m);
+    let Some(jobs) = state.jobs.clone() else {
+        return Err(ApiError(
+            StatusCode::NOT_IMPLEMENTED,
+            "this server cannot apply (it was started without AWS access); run `rampart plan && rampart apply`".into(),
+        ));
+    };
+    let d = drift_data(state).await?;
+    let Some(run) = d.run else {
+        return Err(conflict(
+            "no plan or drift run is recorded; run `rampart drift` first".into(),
+        ));
+    };
+    if run.id != req.run_id {
+        return Err(conflict(format!(
+            "plan run #{} is not the latest: run #{} was recorded since; review it on the Drift page and apply that one",
+            req.run_id, run.id
+        )));
+    }
+    if d.changes.is_empty() {
+        return Err(conflict(format!(
+            "plan run #{} has no pending changes",
+            run.id
+        )));
+    }
+    let destructive = d.changes.iter().filter(|c| c.destructive).count();
+    let confirmed = req.confirm.trim() == CONFIRM_WORD;
+    if destructive > 0 && !confirmed {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "plan run #{} has {destructive} destructive change(s): type `{CONFIRM_WORD}` in the confirmation field to apply them",
+                run.id
+            ),
+        ));
+    }
+    if state
+        .applying
+        .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        return Err(conflict(
+            "another apply is running; wait for it to finish".into(),
+        ));
+    }
+    let (run_id, confirm) = (run.id, destructive > 0 && confirmed);
+    let result = tokio::task::spawn_blocking(move || jobs.apply(run_id, confirm))
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::JobError::Failed(format!(
+                "the apply task failed: {e}"
+            )))
+        });
+    state
+        .applying
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let what = format!("{} change(s), {destructive} destructive", d.changes.len());
+    let entry = AuditLogEntry {
+        at: Utc::now(),
+        actor: who.name.clone(),
+        via: who.via().into(),
+        action: "drift.apply".into(),
+        target: format!("{} run #{run_id}", run.kind.as_str()),
+        detail: match &result {
+            Ok(outcome) => format!("{what}: {outcome}"),
+            Err(e) => format!("{what}: {e}"),
+        },
+    };
+    state.db(move |s| s.append_audit(&entry)).await?;
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(crate::JobError::Refused(m)) => Err(conflict(m)),
+        Err(crate::JobError::Failed(m)) => Err(ApiError(StatusCode::BAD_GATEWAY, m)),
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ControlView {
     pub id: &'static str,
@@ -799,6 +896,18 @@ pub async fn alert_state(
 
 pub async fn drift(State(state): State<AppState>) -> ApiResult<DriftView> {
     Ok(Json(drift_data(&state).await?))
+}
+
+pub async fn drift_apply(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Json(req): Json<ApplyRequest>,
+) -> ApiResult<serde_json::Value> {
+    let run_id = req.run_id;
+    let outcome = apply_drift(&state, &who, req).await?;
+    Ok(Json(
+        serde_json::json!({ "run_id": run_id, "outcome": outcome, "by": who.name }),
+    ))
 }
 
 pub async fn catalogue() -> Json<Vec<ControlView>> {

@@ -25,11 +25,30 @@ use std::sync::{Arc, Mutex};
 
 pub use auth::Role;
 
-/// What the binary can do that this crate cannot (it has no AWS SDK): the jobs a scheduler or
-/// the Drift page's apply button run. Absent, the dashboard shows the CLI command instead.
+/// What the binary can do that this crate cannot (it has no AWS SDK): the Drift page's apply
+/// button. Absent, the dashboard shows the CLI command instead.
 pub trait Jobs: Send + Sync {
-    /// Applies the pending changes of plan run `run_id`; returns a one-line outcome.
-    fn apply(&self, run_id: i64, confirm_destructive: bool) -> Result<String, String>;
+    /// Applies the pending changes of plan run `run_id` (the plan the admin saw);
+    /// `confirm_destructive`: the admin typed the confirmation its destructive changes need.
+    /// Blocking; returns a one-line outcome.
+    fn apply(&self, run_id: i64, confirm_destructive: bool) -> Result<String, JobError>;
+}
+
+/// Why an apply did not complete: refused before changing anything (the plan is stale, a
+/// confirmation is missing) or failed while applying (AWS errors; the audit log says which).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    Refused(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobError::Refused(m) => write!(f, "refused: {m}"),
+            JobError::Failed(m) => write!(f, "failed: {m}"),
+        }
+    }
 }
 
 /// How the server listens and who it trusts.
@@ -76,6 +95,8 @@ pub struct AppState {
     pub(crate) session_ttl: chrono::Duration,
     pub(crate) throttle: Arc<Mutex<auth::Throttle>>,
     pub(crate) jobs: Option<Arc<dyn Jobs>>,
+    /// Set while an apply runs: a second one is refused rather than racing the first.
+    pub(crate) applying: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -87,6 +108,7 @@ impl AppState {
             session_ttl: chrono::Duration::hours(8),
             throttle: Arc::new(Mutex::new(auth::Throttle::default())),
             jobs: None,
+            applying: Arc::default(),
         }
     }
 
@@ -119,16 +141,29 @@ pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves until Ctrl-C. `on_ready` gets the bound address (port 0 resolved).
+/// Serves until Ctrl-C or SIGTERM. `on_ready` gets the bound address (port 0 resolved).
 pub async fn serve(
     state: AppState,
     listen: &Listen,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    serve_until(state, listen, on_ready, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    serve_until(state, listen, on_ready, stop_signal()).await
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `kill` and service managers send).
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Serves until `shutdown` completes, over TLS when `listen.tls` names a certificate and key.

@@ -3,7 +3,9 @@
 //! are stable: browser tests address them.
 
 use crate::AppState;
-use crate::api::{self, AcceptRequest, AlertQuery, AlertStateRequest, ApiError, FindingQuery};
+use crate::api::{
+    self, AcceptRequest, AlertQuery, AlertStateRequest, ApiError, ApplyRequest, FindingQuery,
+};
 use crate::auth::{self, Principal, SESSION_COOKIE};
 use crate::html::{csrf_field, esc, page, table, url_encode};
 use axum::extract::{Extension, Form, FromRequest, Path, Query, Request, State};
@@ -860,13 +862,67 @@ pub async fn drift(
         &["change", "account", "region", "action", "description", ""],
         &rows,
     ));
-    if !d.changes.is_empty() {
-        body.push_str(&format!(
-            "<p class=\"note\" id=\"apply-cli\">Applying needs AWS credentials, which the dashboard does not hold; an admin applies with <code>{}</code> (destructive changes ask for typed confirmation there).</p>",
-            esc(&d.cli)
-        ));
+    let admin = who.role >= auth::Role::Admin;
+    match (&d.run, state.jobs.is_some()) {
+        (Some(r), true) if admin && !d.changes.is_empty() => {
+            let destructive = d.changes.iter().filter(|c| c.destructive).count();
+            let confirm = if destructive > 0 {
+                format!(
+                    "<label>{destructive} destructive change(s): type <code>{w}</code> to apply them \
+                     <input name=\"confirm\" id=\"apply-confirm\" autocomplete=\"off\" required></label>",
+                    w = api::CONFIRM_WORD
+                )
+            } else {
+                String::new()
+            };
+            body.push_str(&format!(
+                "<form method=\"post\" action=\"/drift/apply\" id=\"apply-form\">{}\
+                 <input type=\"hidden\" name=\"run_id\" value=\"{}\">{confirm}\
+                 <button type=\"submit\" id=\"apply\">Apply these {} change(s)</button></form>\
+                 <p class=\"note\">Applies exactly this plan, like <code>rampart apply</code> with it; refused if the organization changed since (re-plan first).</p>",
+                csrf_field(&who),
+                r.id,
+                d.changes.len()
+            ));
+        }
+        _ if !d.changes.is_empty() => {
+            body.push_str(&format!(
+                "<p class=\"note\" id=\"apply-cli\">An admin applies these from this page when the server can reach AWS, or with <code>{}</code> (destructive changes ask for typed confirmation).</p>",
+                esc(&d.cli)
+            ));
+        }
+        _ => {}
+    }
+    if admin {
+        let last = state
+            .db(|s| s.audit_log(500))
+            .await
+            .map_err(|e| error_page(&who, e.into()))?
+            .into_iter()
+            .find(|e| e.action == "drift.apply");
+        if let Some(e) = last {
+            body.push_str(&format!(
+                "<p id=\"last-apply\">Last applied from the dashboard on {} by {} ({}): {}</p>",
+                esc(&fmt_time(&e.at)),
+                esc(&e.actor),
+                esc(&e.target),
+                esc(&e.detail)
+            ));
+        }
     }
     Ok(Html(page("Drift", Some(&who), &body)).into_response())
+}
+
+/// The Drift page's apply button (admins; the guard checked role, origin and CSRF token).
+pub async fn drift_apply(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Form(form): Form<ApplyRequest>,
+) -> PageResult {
+    api::apply_drift(&state, &who, form)
+        .await
+        .map_err(fail(&who))?;
+    Ok(Redirect::to("/drift").into_response())
 }
 
 pub async fn catalogue(Extension(who): Extension<Principal>) -> Html<String> {

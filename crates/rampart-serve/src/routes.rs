@@ -134,6 +134,14 @@ pub static ROUTES: &[RouteSpec] = &[
     ),
     route!("GET", "/drift", V, Page, "Drift", get(pages::drift)),
     route!(
+        "POST",
+        "/drift/apply",
+        A,
+        Page,
+        "Apply the pending changes of the plan shown",
+        post(pages::drift_apply)
+    ),
+    route!(
         "GET",
         "/catalogue",
         V,
@@ -236,6 +244,14 @@ pub static ROUTES: &[RouteSpec] = &[
         Api,
         "Pending changes of the last plan or drift run",
         get(api::drift)
+    ),
+    route!(
+        "POST",
+        "/api/v1/drift/apply",
+        A,
+        Api,
+        "Apply the pending changes of the latest plan or drift run (JSON: run_id, confirm: \"yes\" when it has destructive changes)",
+        post(api::drift_apply)
     ),
     route!(
         "GET",

@@ -11,6 +11,7 @@ use chrono::{Duration, Utc};
 use rampart_store::testing::{TestDb, sqlite_db};
 use rampart_store::*;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
 const HOST: &str = "127.0.0.1:8080";
@@ -21,6 +22,37 @@ struct Fixture {
     state: AppState,
     finding_id: String,
     alert_id: String,
+    plan_run: i64,
+    jobs: Arc<FakeJobs>,
+}
+
+/// Stands in for the binary's AWS apply: records each call, answers `result`.
+struct FakeJobs {
+    calls: Mutex<Vec<(i64, bool)>>,
+    result: Result<String, crate::JobError>,
+}
+
+impl crate::Jobs for FakeJobs {
+    fn apply(&self, run_id: i64, confirm_destructive: bool) -> Result<String, crate::JobError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((run_id, confirm_destructive));
+        self.result.clone()
+    }
+}
+
+impl FakeJobs {
+    fn answering(result: Result<String, crate::JobError>) -> Arc<FakeJobs> {
+        Arc::new(FakeJobs {
+            calls: Mutex::new(Vec::new()),
+            result,
+        })
+    }
+
+    fn calls(&self) -> Vec<(i64, bool)> {
+        self.calls.lock().unwrap().clone()
+    }
 }
 
 fn listen() -> Listen {
@@ -103,7 +135,7 @@ fn fixture() -> Fixture {
             &[alert],
         )
         .unwrap();
-    store
+    let plan_run = store
         .record_plan(
             &PlanRun {
                 kind: RunKind::Plan,
@@ -134,11 +166,14 @@ fn fixture() -> Fixture {
             })
             .unwrap();
     }
+    let jobs = FakeJobs::answering(Ok("applied 1 change(s)".into()));
     Fixture {
-        state: AppState::new(store, &listen()),
+        state: AppState::new(store, &listen()).with_jobs(jobs.clone()),
         _db: db,
         finding_id: "rf-aaaa".into(),
         alert_id,
+        plan_run,
+        jobs,
     }
 }
 
@@ -246,20 +281,24 @@ async fn call(
             .unwrap(),
         (Kind::Page, _) => {
             let form = if path.contains("/accept") {
-                "reason=known+risk"
+                "reason=known+risk".to_string()
             } else if path.contains("/state") {
-                "state=acknowledged&comment=on+it"
+                "state=acknowledged&comment=on+it".to_string()
+            } else if path.contains("/drift/apply") {
+                format!("run_id={}", f.plan_run)
             } else {
-                ""
+                String::new()
             };
-            page_post(&path, "none", form)
+            page_post(&path, "none", &form)
         }
         (Kind::Api, "GET") => Request::get(&path).body(Body::empty()).unwrap(),
         (Kind::Api, _) => {
             let json = if path.contains("/accept") {
-                r#"{"reason":"known risk"}"#
+                r#"{"reason":"known risk"}"#.to_string()
+            } else if path.contains("/drift/apply") {
+                format!(r#"{{"run_id":{}}}"#, f.plan_run)
             } else {
-                r#"{"state":"acknowledged","comment":"on it"}"#
+                r#"{"state":"acknowledged","comment":"on it"}"#.to_string()
             };
             Request::post(&path)
                 .header(header::CONTENT_TYPE, "application/json")
@@ -1386,4 +1425,194 @@ mod service_coverage {
         let none = service_coverage(trail, &regions, &[]);
         assert_eq!((none.coverage, none.unknown.len()), ("unknown", 0));
     }
+}
+
+fn api_post(path: &str, token: &str, json: String) -> Request<Body> {
+    Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn only_admins_apply_the_plan_shown_with_typed_confirmation_and_an_audit_entry() {
+    let f = fixture();
+    let apply_form =
+        |csrf: &str, run: i64, confirm: &str| format!("run_id={run}&confirm={confirm}&csrf={csrf}");
+    // Operators neither see the button nor may press it.
+    let (op, op_csrf) = session(&f.state, Role::Operator);
+    let page = body_text(send(&f.state, get_with_cookie("/drift", &op)).await).await;
+    assert!(
+        !page.contains("apply-form") && page.contains("apply-cli"),
+        "{page}"
+    );
+    let resp = send(
+        &f.state,
+        page_post("/drift/apply", &op, &apply_form(&op_csrf, f.plan_run, "")),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let op_token = token(&f.state, Role::Operator, "op-bot", Duration::days(1));
+    let req = api_post(
+        "/api/v1/drift/apply",
+        &op_token,
+        format!(r#"{{"run_id":{}}}"#, f.plan_run),
+    );
+    assert_eq!(send(&f.state, req).await.status(), StatusCode::FORBIDDEN);
+    assert!(f.jobs.calls().is_empty());
+
+    // An admin sees the button for the latest plan; without the CSRF token it is refused.
+    let (admin, csrf) = session(&f.state, Role::Admin);
+    let page = body_text(send(&f.state, get_with_cookie("/drift", &admin)).await).await;
+    assert!(page.contains("id=\"apply-form\""), "{page}");
+    assert!(page.contains(&format!("name=\"run_id\" value=\"{}\"", f.plan_run)));
+    assert!(
+        !page.contains("apply-confirm"),
+        "no destructive change: {page}"
+    );
+    let resp = send(
+        &f.state,
+        page_post("/drift/apply", &admin, &format!("run_id={}", f.plan_run)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(f.jobs.calls().is_empty());
+    let resp = send(
+        &f.state,
+        page_post("/drift/apply", &admin, &apply_form(&csrf, f.plan_run, "")),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(f.jobs.calls(), vec![(f.plan_run, false)]);
+    let page = body_text(send(&f.state, get_with_cookie("/drift", &admin)).await).await;
+    assert!(
+        page.contains("id=\"last-apply\"") && page.contains("applied 1 change(s)"),
+        "{page}"
+    );
+
+    // A newer plan with a destructive change: the old one is refused; the new one needs `yes`.
+    let newer = f
+        .state
+        .store
+        .lock()
+        .unwrap()
+        .record_plan(
+            &PlanRun {
+                kind: RunKind::Drift,
+                started_at: Utc::now(),
+                finished_at: Utc::now(),
+                organization_id: Some("o-test".into()),
+                unobserved: vec![],
+            },
+            &[ChangeRow {
+                change_id: "scp-detach".into(),
+                account: "111111111111".into(),
+                region: None,
+                action: "detach".into(),
+                description: "detach a stray SCP".into(),
+                destructive: true,
+                json: "{}".into(),
+            }],
+        )
+        .unwrap();
+    let resp = send(
+        &f.state,
+        page_post("/drift/apply", &admin, &apply_form(&csrf, f.plan_run, "")),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(body_text(resp).await.contains("is not the latest"));
+    let page = body_text(send(&f.state, get_with_cookie("/drift", &admin)).await).await;
+    assert!(page.contains("id=\"apply-confirm\""), "{page}");
+    for wrong in ["", "y", "destroy"] {
+        let resp = send(
+            &f.state,
+            page_post("/drift/apply", &admin, &apply_form(&csrf, newer, wrong)),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{wrong:?}");
+    }
+    assert_eq!(f.jobs.calls().len(), 1);
+    let admin_token = token(&f.state, Role::Admin, "admin-bot", Duration::days(1));
+    let req = api_post(
+        "/api/v1/drift/apply",
+        &admin_token,
+        format!(r#"{{"run_id":{newer},"confirm":"yes"}}"#),
+    );
+    let resp = send(&f.state, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&body_text(resp).await).unwrap();
+    assert_eq!(body["outcome"], "applied 1 change(s)");
+    assert_eq!(f.jobs.calls(), vec![(f.plan_run, false), (newer, true)]);
+
+    // Who, when, what, outcome: one audit entry per apply that reached the binary.
+    let log = f.state.store.lock().unwrap().audit_log(10).unwrap();
+    let applies: Vec<(&str, &str, &str, &str)> = log
+        .iter()
+        .filter(|e| e.action == "drift.apply")
+        .map(|e| {
+            (
+                e.actor.as_str(),
+                e.via.as_str(),
+                e.target.as_str(),
+                e.detail.as_str(),
+            )
+        })
+        .collect();
+    let old_target = format!("plan run #{}", f.plan_run);
+    let new_target = format!("drift run #{newer}");
+    assert_eq!(
+        applies,
+        vec![
+            (
+                "token:admin-bot",
+                "api",
+                new_target.as_str(),
+                "1 change(s), 1 destructive: applied 1 change(s)"
+            ),
+            (
+                "admin",
+                "ui",
+                old_target.as_str(),
+                "1 change(s), 0 destructive: applied 1 change(s)"
+            ),
+        ]
+    );
+    let spec = crate::api::openapi_document();
+    assert!(
+        spec["paths"]["/api/v1/drift/apply"]["post"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("admin")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_apply_is_logged_and_a_server_without_aws_shows_the_cli() {
+    let f = fixture();
+    let failing = FakeJobs::answering(Err(crate::JobError::Failed(
+        "1 of 1 change(s) failed; see rampart-audit.jsonl".into(),
+    )));
+    let state = f.state.clone().with_jobs(failing.clone());
+    let (admin, csrf) = session(&state, Role::Admin);
+    let form = format!("run_id={}&csrf={csrf}", f.plan_run);
+    let resp = send(&state, page_post("/drift/apply", &admin, &form)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    assert!(body_text(resp).await.contains("1 of 1 change(s) failed"));
+    let log = state.store.lock().unwrap().audit_log(1).unwrap();
+    assert_eq!(log[0].action, "drift.apply");
+    assert!(log[0].detail.contains("failed: 1 of 1"), "{:?}", log[0]);
+
+    let mut bare = f.state.clone();
+    bare.jobs = None;
+    let page = body_text(send(&bare, get_with_cookie("/drift", &admin)).await).await;
+    assert!(
+        !page.contains("apply-form") && page.contains("apply-cli"),
+        "{page}"
+    );
+    let resp = send(&bare, page_post("/drift/apply", &admin, &form)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(failing.calls().len(), 1);
+    assert!(f.jobs.calls().is_empty());
 }

@@ -257,6 +257,17 @@ impl Store {
         })
     }
 
+    /// Forgets a job's cursors last set before `before` (the detect job's record of trail
+    /// objects it processed from a queue is kept only as long as a repeat can arrive).
+    pub fn prune_job_cursors(&mut self, job: &str, before: Time) -> Result<u64, StoreError> {
+        self.write("pruning the job cursors", |c| {
+            c.exec(
+                "DELETE FROM job_cursors WHERE job = ?1 AND updated_at < ?2",
+                &[job.into(), Val::int(epoch(before))],
+            )
+        })
+    }
+
     /// Consistency problems, one line each (empty: consistent): SQLite's own integrity check,
     /// rows that name a history run that does not exist, and job runs that claim to be
     /// finished without an end time. What `rampart store check` reports.
@@ -393,6 +404,13 @@ mod tests {
                 ]
             );
             assert!(s.job_cursors("audit").unwrap().is_empty());
+            let mut s = s;
+            assert_eq!(s.prune_job_cursors("detect", day(1)).unwrap(), 1);
+            assert_eq!(s.prune_job_cursors("audit", day(9)).unwrap(), 0);
+            assert_eq!(
+                s.job_cursors("detect").unwrap(),
+                vec![("p1".to_string(), "k2".to_string())]
+            );
         });
     }
 

@@ -7,6 +7,7 @@ mod moto;
 
 use moto::{
     build_fixture, init_for_emulator, rampart, rampart_command, repo, run_python, start_moto,
+    wait_for,
 };
 use rampart_store::{JobStatus, RunKind, Store};
 
@@ -219,15 +220,4 @@ fn scheduled_audit_and_detect_against_the_emulator() {
         2
     );
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(300),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }

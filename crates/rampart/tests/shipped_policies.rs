@@ -535,3 +535,64 @@ fn the_drill_policy_allows_what_drills_call_on_canaries_only() {
         );
     }
 }
+
+#[test]
+fn the_detect_policy_allows_what_the_detect_job_reads_and_deletes() {
+    let policy = read("rampart-detect.json");
+    lint_clean("rampart-detect.json", &policy);
+    // the trail objects (listed, or named by notifications) and the notification queue
+    let mut apis = actions_named("queue.rs", &["sqs"]);
+    apis.extend(actions_named("objects.rs", &["s3"]));
+    for must in [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessageBatch",
+        "sqs:GetQueueAttributes",
+        "s3:GetObject",
+        "s3:ListObjectsV2",
+    ] {
+        assert!(
+            apis.contains(must),
+            "{must} not found in the code: {apis:?}"
+        );
+    }
+    // what the detect job's session calls (objects.rs also writes for `hunt`: not this role)
+    let used: Vec<&String> = apis
+        .iter()
+        .filter(|a| {
+            a.starts_with("sqs:")
+                || ["s3:GetObject", "s3:ListObjectsV2", "s3:GetBucketLocation"]
+                    .contains(&a.as_str())
+        })
+        .collect();
+    let queue = "arn:aws:sqs:eu-west-1:222222222222:rampart-trail-events";
+    let mut needed = BTreeSet::new();
+    for api in used {
+        let action = match api.as_str() {
+            "s3:ListObjectsV2" => "s3:ListBucket".to_string(),
+            "sqs:DeleteMessageBatch" => "sqs:DeleteMessage".to_string(),
+            a => iam_action(a),
+        };
+        let resource = if action.starts_with("sqs:") {
+            queue
+        } else {
+            "arn:aws:s3:::org-trail/AWSLogs/o-abc/x.json.gz"
+        };
+        assert!(
+            allowed(&policy, &action, resource),
+            "rampart-detect.json does not allow {action} (called as {api})"
+        );
+        needed.insert(action.to_lowercase());
+    }
+    // only that queue
+    assert!(!allowed(
+        &policy,
+        "sqs:DeleteMessage",
+        "arn:aws:sqs:eu-west-1:222222222222:payments"
+    ));
+    for action in actions_in(&policy) {
+        assert!(
+            needed.contains(&action) || action == "kms:decrypt",
+            "rampart-detect.json allows {action}, which the detect job never calls"
+        );
+    }
+}

@@ -211,3 +211,149 @@ fn connect(_g: &Global, _cfg: &Config) -> anyhow::Result<Effects> {
 fn api_calls(_e: &Effects) -> u64 {
     0
 }
+
+/// The dashboard's apply button: applies plan run `run_id` as `rampart apply PLAN.json` would
+/// (same code, audit log beside rampart.toml, recorded in the store), after checking that it
+/// is still the plan to apply: the latest plan or drift run, and what a fresh plan finds now
+/// (same change ids and destructive flags). A stale plan is refused and the fresh one is
+/// recorded, so the Drift page shows what to review. Destructive changes need the admin's
+/// typed confirmation, as they need a `yes` on the command line.
+pub fn apply_recorded(
+    g: &Global,
+    run_id: i64,
+    confirm_destructive: bool,
+) -> Result<String, rampart_serve::JobError> {
+    use rampart_serve::JobError::{Failed, Refused};
+    use rampart_store::RunKind;
+    let fail = |e: anyhow::Error| Failed(format!("{e:#}").replace('\n', " "));
+    let mut store = crate::cmd::store::for_reading(g).map_err(fail)?;
+    let se = |e: rampart_store::StoreError| Failed(e.to_string());
+    let latest = [RunKind::Plan, RunKind::Drift]
+        .into_iter()
+        .filter_map(|k| store.runs(Some(k), None, Some(1)).ok()?.into_iter().next())
+        .max_by_key(|r| r.id)
+        .ok_or_else(|| Refused("no plan or drift run is recorded".into()))?;
+    if latest.id != run_id {
+        return Err(Refused(format!(
+            "plan run #{run_id} is not the latest (run #{} is); review that one",
+            latest.id
+        )));
+    }
+    let rows: Vec<rampart_store::ChangeRow> = store
+        .changes(
+            latest.kind,
+            latest.started_at,
+            latest.started_at + chrono::Duration::seconds(1),
+        )
+        .map_err(se)?
+        .into_iter()
+        .filter(|(id, _)| *id == run_id)
+        .map(|(_, c)| c)
+        .collect();
+    let mut recorded = Plan::default();
+    for row in &rows {
+        let change = serde_json::from_str(&row.json).map_err(|e| {
+            Failed(format!(
+                "{} run #{run_id}: change {} cannot be read back ({e}); run `rampart drift` and apply the new plan",
+                latest.kind.as_str(),
+                row.change_id
+            ))
+        })?;
+        recorded.changes.push(change);
+    }
+    if recorded.changes.is_empty() {
+        return Err(Refused(format!(
+            "plan run #{run_id} has no pending changes"
+        )));
+    }
+    let destructive = recorded.changes.iter().filter(|c| c.destructive).count();
+    if destructive > 0 && !confirm_destructive {
+        return Err(Refused(format!(
+            "{destructive} destructive change(s) need the typed confirmation"
+        )));
+    }
+    let dir = g
+        .config
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let plan_file = dir.join(format!(".rampart-dashboard-plan-{run_id}.json"));
+    let audit_log = dir.join("rampart-audit.jsonl");
+    let argv = [
+        "rampart",
+        "apply",
+        plan_file.to_str().unwrap_or_default(),
+        "--auto-approve",
+        "--audit-log",
+        audit_log.to_str().unwrap_or_default(),
+    ];
+    let crate::cli::Command::Apply(args) = <crate::cli::Cli as clap::Parser>::try_parse_from(argv)
+        .map_err(|e| Failed(e.to_string().lines().next().unwrap_or_default().to_string()))?
+        .command
+    else {
+        unreachable!("parsed as apply")
+    };
+    // Is the reviewed plan still what the organization needs?
+    let cfg = crate::cmd::init::load_config(g).map_err(fail)?;
+    let snap = crate::cmd::plan::collect_for(g, &args.collect, &cfg).map_err(fail)?;
+    let fresh = rampart_baseline::plan(&cfg, &snap)
+        .map_err(|e| Failed(format!("{}: {e}", g.config.display())))?;
+    let key = |p: &Plan| {
+        let mut k: Vec<(String, bool)> = p
+            .changes
+            .iter()
+            .map(|c| (c.id.clone(), c.destructive))
+            .collect();
+        k.sort();
+        k
+    };
+    if key(&fresh) != key(&recorded) {
+        let now = crate::cmd::store::now();
+        let run = rampart_store::PlanRun {
+            kind: RunKind::Plan,
+            started_at: now,
+            finished_at: now,
+            organization_id: snap.organization.as_ref().map(|o| o.id.clone()),
+            unobserved: fresh.unobserved.clone(),
+        };
+        let newer = store
+            .record_plan(&run, &crate::cmd::store::change_rows(&fresh))
+            .map_err(se)?;
+        return Err(Refused(format!(
+            "the organization changed since plan run #{run_id}: a fresh plan (run #{newer}) has {} change(s) instead of {}; review it on the Drift page and apply again",
+            fresh.changes.len(),
+            recorded.changes.len()
+        )));
+    }
+    drop(store);
+    let text = serde_json::to_string_pretty(&recorded).map_err(|e| Failed(e.to_string()))?;
+    std::fs::write(&plan_file, text)
+        .map_err(|e| Failed(format!("cannot write {}: {e}", plan_file.display())))?;
+    let mut quiet = g.clone();
+    quiet.quiet = true;
+    let result = run(&quiet, &args);
+    let _ = std::fs::remove_file(&plan_file);
+    let exit = result.map_err(fail)?;
+    let store = crate::cmd::store::for_reading(g).map_err(fail)?;
+    let applied = store
+        .runs(Some(RunKind::Apply), None, Some(1))
+        .map_err(se)?
+        .into_iter()
+        .next();
+    let figures = match &applied {
+        Some(r) => format!(
+            "apply run #{}: {}; logged to {}",
+            r.id,
+            r.scope,
+            audit_log.display()
+        ),
+        None => format!("logged to {}", audit_log.display()),
+    };
+    let n = recorded.changes.len();
+    match exit {
+        Exit::Ok => Ok(format!("applied {n} change(s) ({figures})")),
+        _ => Err(Failed(format!(
+            "not every one of the {n} change(s) applied ({figures})"
+        ))),
+    }
+}

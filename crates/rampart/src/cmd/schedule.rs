@@ -1,7 +1,8 @@
 //! `rampart schedule run`: the jobs of `[schedule]` in the foreground (what `rampart serve`
 //! embeds). Each job is the matching verb, called as a function with the arguments a person
 //! would type: audit (recorded), drift (recorded as a drift run), detect over the trail objects
-//! that arrived since the last run (a cursor per prefix in the store), and the weekly report
+//! that arrived since the last run (a cursor per prefix in the store, or the bucket's S3
+//! notifications from `detect_queue_url`), and the weekly report
 //! (written to `report_dir`, delivered through `[alerts]` when `deliver_weekly_report`).
 
 use crate::cli::{Cli, Command, Exit, Global};
@@ -34,7 +35,7 @@ pub struct RunArgs {
 }
 
 /// The scheduler of rampart.toml with the binary's jobs, recording into the configured
-/// store; `rampart serve` embeds it (`spawn_blocking(move || s.run_until(&stop))`). `also`
+/// store; `rampart serve` runs it on a thread of its own (`serve::start`). `also`
 /// adds a job whose schedule is `off` (for `--once`).
 pub fn scheduler(
     g: &Global,
@@ -66,6 +67,7 @@ pub fn scheduler(
         url,
         report_dir: cfg.report_dir.clone(),
         trail: cfg.section.trail.clone(),
+        queue: cfg.section.detect_queue_url.clone(),
         deliver: cfg.section.deliver_weekly_report.unwrap_or(false),
     };
     for (name, schedule) in &cfg.schedules {
@@ -213,6 +215,8 @@ struct Jobs {
     url: String,
     report_dir: PathBuf,
     trail: Option<String>,
+    /// `[schedule] detect_queue_url`: S3 notifications instead of listing the trail.
+    queue: Option<String>,
     deliver: bool,
 }
 
@@ -387,16 +391,27 @@ fn cursor_prefix(key: &str) -> &str {
     }
 }
 
+/// The trail location as (bucket, prefix).
 #[cfg(feature = "aws")]
-fn detect_new_objects(j: &Jobs, ctx: &JobContext<'_>) -> Result<Outcome, String> {
-    use std::collections::BTreeMap;
-    let url = trail_url(j)?;
+fn trail_location(url: &str) -> Result<(String, String), String> {
     let rest = url
         .strip_prefix("s3://")
         .ok_or_else(|| format!("[schedule] trail `{url}` is not an s3:// URL"))?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    Ok((bucket.to_string(), prefix.to_string()))
+}
+
+#[cfg(feature = "aws")]
+fn detect_new_objects(j: &Jobs, ctx: &JobContext<'_>) -> Result<Outcome, String> {
+    use std::collections::BTreeMap;
+    let url = trail_url(j)?;
+    let (bucket, prefix) = trail_location(&url)?;
+    let bucket = bucket.as_str();
     let aws = rampart_aws::BlockingAws::connect(&crate::cmd::collect::options(&j.g))
         .map_err(|e| format!("trail {url}: {e}"))?;
+    if let Some(queue) = &j.queue {
+        return detect_from_queue(j, ctx, &aws, queue, bucket, &prefix);
+    }
     let cursors: BTreeMap<String, String> = ctx
         .store
         .lock()
@@ -406,7 +421,7 @@ fn detect_new_objects(j: &Jobs, ctx: &JobContext<'_>) -> Result<Outcome, String>
         .into_iter()
         .collect();
     let keys = aws
-        .list_objects(bucket, prefix, None)
+        .list_objects(bucket, &prefix, None)
         .map_err(|e| format!("trail {url}: {e}"))?;
     let mut new: Vec<String> = keys
         .into_iter()
@@ -425,9 +440,35 @@ fn detect_new_objects(j: &Jobs, ctx: &JobContext<'_>) -> Result<Outcome, String>
             run_id: None,
         });
     }
-    // The new objects, in the S3 layout under a temporary directory, read by `rampart detect`.
-    let dir = tempfile_dir()?;
+    let exit = detect_objects(j, &aws, bucket, &new)?;
+    // Only after the run is recorded do the cursors move: a failure reads the objects again.
+    let mut moved: BTreeMap<String, String> = BTreeMap::new();
     for key in &new {
+        moved.insert(cursor_prefix(key).to_string(), key.clone());
+    }
+    let moved: Vec<(String, String)> = moved.into_iter().collect();
+    let mut store = ctx.store.lock().map_err(|e| e.to_string())?;
+    store
+        .set_job_cursors("detect", &moved, chrono::Utc::now())
+        .map_err(|e| e.to_string())?;
+    drop(store);
+    let mut o = latest_run(ctx, RunKind::Detect, exit)?;
+    o.summary["objects"] = serde_json::json!(new.len());
+    o.summary["prefixes"] = serde_json::json!(moved.len());
+    Ok(o)
+}
+
+/// Reads these trail objects into the S3 layout under a temporary directory and runs
+/// `rampart detect` over it (recorded, alerts delivered through `[alerts]`).
+#[cfg(feature = "aws")]
+fn detect_objects(
+    j: &Jobs,
+    aws: &rampart_aws::BlockingAws,
+    bucket: &str,
+    keys: &[String],
+) -> Result<Exit, String> {
+    let dir = tempfile_dir()?;
+    for key in keys {
         let data = aws
             .get_object(bucket, key)
             .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?;
@@ -445,22 +486,127 @@ fn detect_new_objects(j: &Jobs, ctx: &JobContext<'_>) -> Result<Outcome, String>
     };
     let result = verb_result(crate::cmd::detect::run(&g, &a));
     let _ = std::fs::remove_dir_all(&dir);
-    let exit = result?;
-    // Only after the run is recorded do the cursors move: a failure reads the objects again.
-    let mut moved: BTreeMap<String, String> = BTreeMap::new();
-    for key in &new {
-        moved.insert(cursor_prefix(key).to_string(), key.clone());
+    result
+}
+
+/// How long a received message stays invisible while the job reads its objects (seconds).
+#[cfg(feature = "aws")]
+const QUEUE_VISIBILITY_SECS: i32 = 900;
+/// Long poll of each receive (seconds): the job stops at the first empty answer.
+#[cfg(feature = "aws")]
+const QUEUE_WAIT_SECS: i32 = 5;
+/// At most this many receives (of up to ten messages) per run; the rest waits for the next.
+#[cfg(feature = "aws")]
+const QUEUE_MAX_RECEIVES: usize = 100;
+/// The job's record of objects read from the queue, so a repeated notification (S3 and SQS
+/// deliver at least once) is not detected twice; kept this long.
+#[cfg(feature = "aws")]
+const QUEUE_SEEN_DAYS: i64 = 14;
+#[cfg(feature = "aws")]
+const QUEUE_SEEN_JOB: &str = "detect-queue";
+
+/// The detect job on `[schedule] detect_queue_url`: receives the bucket's object-created
+/// notifications, reads the objects under the trail prefix it has not read yet, runs detection,
+/// and only then deletes the messages (at least once: a failure leaves them to come back).
+/// Test events and objects outside the trail are deleted and counted; a malformed message is
+/// counted, reported in one line and left for the queue's redrive policy.
+#[cfg(feature = "aws")]
+fn detect_from_queue(
+    j: &Jobs,
+    ctx: &JobContext<'_>,
+    aws: &rampart_aws::BlockingAws,
+    queue: &str,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Outcome, String> {
+    use std::collections::{BTreeSet, HashSet};
+    let (waiting, in_flight) = aws.queue_depth(queue)?;
+    let mut received: Vec<rampart_aws::QueueMessage> = Vec::new();
+    let mut ids: HashSet<String> = HashSet::new();
+    for _ in 0..QUEUE_MAX_RECEIVES {
+        let batch = aws.receive_messages(queue, QUEUE_WAIT_SECS, QUEUE_VISIBILITY_SECS)?;
+        if batch.is_empty() {
+            break;
+        }
+        received.extend(batch.into_iter().filter(|m| ids.insert(m.id.clone())));
     }
-    let moved: Vec<(String, String)> = moved.into_iter().collect();
-    let mut store = ctx.store.lock().map_err(|e| e.to_string())?;
-    store
-        .set_job_cursors("detect", &moved, chrono::Utc::now())
-        .map_err(|e| e.to_string())?;
-    drop(store);
-    let mut o = latest_run(ctx, RunKind::Detect, exit)?;
-    o.summary["objects"] = serde_json::json!(new.len());
-    o.summary["prefixes"] = serde_json::json!(moved.len());
-    Ok(o)
+    let (mut done, mut malformed) = (Vec::new(), Vec::new());
+    let (mut tests, mut outside) = (0usize, 0usize);
+    let mut keys: BTreeSet<String> = BTreeSet::new();
+    for m in received {
+        match rampart_schedule::notify::parse(&m.body, bucket, prefix) {
+            Ok(n) => {
+                tests += usize::from(n.test);
+                outside += n.outside;
+                keys.extend(n.keys);
+                done.push(m);
+            }
+            Err(e) => malformed.push((m.id, e)),
+        }
+    }
+    if let Some((id, why)) = malformed.first()
+        && !j.g.quiet
+    {
+        eprintln!(
+            "rampart: detect: {queue}: {} malformed message(s) left for the queue's redrive policy (first: {id}: {why})",
+            malformed.len()
+        );
+    }
+    let seen: Vec<String> = {
+        let store = ctx.store.lock().map_err(|e| e.to_string())?;
+        let mut seen = Vec::new();
+        for k in &keys {
+            let name = format!("s3://{bucket}/{k}");
+            if store
+                .job_cursor(QUEUE_SEEN_JOB, &name)
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                seen.push(k.clone());
+            }
+        }
+        seen
+    };
+    let fresh: Vec<String> = keys.iter().filter(|k| !seen.contains(k)).cloned().collect();
+    let mut outcome = if fresh.is_empty() {
+        Outcome {
+            summary: serde_json::json!({}),
+            run_id: None,
+        }
+    } else {
+        let exit = detect_objects(j, aws, bucket, &fresh)?;
+        // Recorded (and the alerts delivered or spooled): remember the objects, then delete.
+        let now = chrono::Utc::now();
+        let read: Vec<(String, String)> = fresh
+            .iter()
+            .map(|k| (format!("s3://{bucket}/{k}"), now.to_rfc3339()))
+            .collect();
+        let mut store = ctx.store.lock().map_err(|e| e.to_string())?;
+        store
+            .set_job_cursors(QUEUE_SEEN_JOB, &read, now)
+            .map_err(|e| e.to_string())?;
+        store
+            .prune_job_cursors(
+                QUEUE_SEEN_JOB,
+                now - chrono::Duration::days(QUEUE_SEEN_DAYS),
+            )
+            .map_err(|e| e.to_string())?;
+        drop(store);
+        latest_run(ctx, RunKind::Detect, exit)?
+    };
+    aws.delete_messages(queue, &done)?;
+    let s = &mut outcome.summary;
+    s["queue"] = serde_json::json!(queue);
+    s["waiting"] = serde_json::json!(waiting);
+    s["in_flight"] = serde_json::json!(in_flight);
+    s["messages"] = serde_json::json!(done.len() + malformed.len());
+    s["deleted"] = serde_json::json!(done.len());
+    s["objects"] = serde_json::json!(fresh.len());
+    s["already_read"] = serde_json::json!(seen.len());
+    s["test_events"] = serde_json::json!(tests);
+    s["outside_trail"] = serde_json::json!(outside);
+    s["malformed"] = serde_json::json!(malformed.len());
+    Ok(outcome)
 }
 
 #[cfg(not(feature = "aws"))]

@@ -1,14 +1,18 @@
 //! `rampart serve`: the dashboard and API over the history store, and its users and tokens.
+//! With a `[schedule]` section it also runs the scheduler (`rampart schedule run`) in the same
+//! process, and the Drift page's apply button applies through `rampart apply`'s code.
 
 use crate::cli::{Exit, Global};
 use crate::cmd::output;
 use crate::cmd::store::{for_reading, now, parse_age};
 use anyhow::{Context, bail};
-use rampart_serve::{AppState, Listen, Role, auth};
+use rampart_schedule::{ScheduleConfig, Scheduler, Shutdown};
+use rampart_serve::{AppState, JobError, Listen, Role, auth};
 use rampart_store::{ApiTokenRecord, AuditLogEntry, Store, UserRecord};
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -28,6 +32,10 @@ pub struct ServeArgs {
     /// cookies Secure and takes the client address from X-Forwarded-For.
     #[arg(long)]
     pub behind_proxy: bool,
+    /// Do not run the `[schedule]` jobs in this process (e.g. `rampart schedule run` runs
+    /// them elsewhere).
+    #[arg(long)]
+    pub no_schedule: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -156,7 +164,14 @@ pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<Exit> {
                     "rampart serve: no users yet; add one with `rampart serve user add NAME --role admin`",
                 );
             }
-            start(g, AppState::new(store, &listen), &listen, None)?;
+            let scheduler = if a.no_schedule {
+                None
+            } else {
+                embedded_scheduler(g)?
+            };
+            let state =
+                AppState::new(store, &listen).with_jobs(Arc::new(DashboardApply { g: g.clone() }));
+            start(g, state, &listen, None, scheduler)?;
         }
         Some(ServeCommand::User(c)) => user(g, &mut store, c)?,
         Some(ServeCommand::Token(c)) => token(g, &mut store, c)?,
@@ -164,31 +179,117 @@ pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Runs the server until Ctrl-C, printing its URL (and a login link when given).
+/// The scheduler of `[schedule]` when it schedules any job, with a note on what runs when.
+fn embedded_scheduler(g: &Global) -> anyhow::Result<Option<Scheduler>> {
+    if !g.config.exists() {
+        return Ok(None);
+    }
+    let cfg = ScheduleConfig::load(&g.config).map_err(anyhow::Error::msg)?;
+    if cfg.schedules.is_empty() {
+        return Ok(None);
+    }
+    let sched = crate::cmd::schedule::scheduler(g, &cfg, None)?;
+    let plan: Vec<String> = sched
+        .plan()
+        .map_err(anyhow::Error::msg)?
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} (next {} UTC{})",
+                p.job,
+                p.schedule.spec,
+                p.next.format("%Y-%m-%d %H:%M"),
+                if p.reason == "scheduled" {
+                    String::new()
+                } else {
+                    format!(", {}", p.reason)
+                }
+            )
+        })
+        .collect();
+    output::note(
+        g,
+        format!(
+            "rampart serve: scheduler on ({}): {}; --no-schedule turns it off",
+            g.config.display(),
+            plan.join(", ")
+        ),
+    );
+    Ok(Some(sched))
+}
+
+/// Runs the server (and the scheduler, when given) until Ctrl-C or SIGTERM, printing its URL
+/// (and a login link when given). On the signal the server drains its connections and the
+/// scheduler starts nothing new; a job still running is recorded `running` and marked
+/// interrupted (and run again) at the next start, as with `rampart schedule run`.
 pub fn start(
     g: &Global,
     state: AppState,
     listen: &Listen,
     login_link: Option<&str>,
+    scheduler: Option<Scheduler>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(rampart_serve::serve(state, listen, |addr| {
+    let stop = Shutdown::new();
+    let scheduler = match scheduler {
+        Some(s) => {
+            let stop = stop.clone();
+            let quiet = g.quiet;
+            Some(
+                std::thread::Builder::new()
+                    .name("rampart-scheduler".into())
+                    .spawn(move || {
+                        if let Err(e) = s.run_until(&stop)
+                            && !quiet
+                        {
+                            eprintln!(
+                                "rampart: the scheduler stopped: {e}; the dashboard keeps running, restart `rampart serve` to schedule again"
+                            );
+                        }
+                    })
+                    .context("cannot start the scheduler thread")?,
+            )
+        }
+        None => None,
+    };
+    let served = runtime.block_on(rampart_serve::serve(state, listen, |addr| {
         let scheme = if listen.tls.is_some() {
             "https"
         } else {
             "http"
         };
-        let mut text = format!("rampart serve: dashboard at {scheme}://{addr}/ (Ctrl-C stops)");
+        let mut text =
+            format!("rampart serve: dashboard at {scheme}://{addr}/ (Ctrl-C or SIGTERM stops)");
         if let Some(link) = login_link {
             text.push_str(&format!(
                 "\nOne-time login (valid 10 minutes): {scheme}://{addr}/login/link/{link}"
             ));
         }
         output::note(g, text);
-    }))
+    }));
+    stop.trigger();
+    if let Some(t) = scheduler {
+        let _ = t.join();
+        output::note(g, "rampart serve: stopped (server and scheduler)");
+    } else {
+        output::note(g, "rampart serve: stopped");
+    }
+    served
+}
+
+/// The Drift page's apply button: `rampart apply` of the recorded plan (see
+/// [`crate::cmd::apply::apply_recorded`]).
+struct DashboardApply {
+    g: Global,
+}
+
+impl rampart_serve::Jobs for DashboardApply {
+    fn apply(&self, run_id: i64, confirm_destructive: bool) -> Result<String, JobError> {
+        crate::cmd::apply::apply_recorded(&self.g, run_id, confirm_destructive)
+    }
 }
 
 fn user(g: &Global, store: &mut Store, c: &UserCommand) -> anyhow::Result<()> {
@@ -351,5 +452,5 @@ pub fn demo(g: &Global, history_url: &str, listen: SocketAddr) -> anyhow::Result
         "demo",
         now() + chrono::Duration::minutes(10),
     ))?;
-    start(g, AppState::new(store, &listen), &listen, Some(&link))
+    start(g, AppState::new(store, &listen), &listen, Some(&link), None)
 }

@@ -203,3 +203,15 @@ pub fn planned(out: &std::process::Output) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// Polls `done` every 100 ms; panics naming `what` after five minutes.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
