@@ -23,6 +23,7 @@ import ipaddress
 import json
 import re
 import sys
+import time
 import zlib
 
 JOB_VERSION = 1
@@ -1189,7 +1190,6 @@ def main(argv):
         bc = spark.sparkContext.broadcast(job_text)
 
         def run_partition(rows):
-            import time
             started = time.process_time()
             j = json.loads(bc.value)
             index = Index(j["rules"]["rules"])
@@ -1207,8 +1207,10 @@ def main(argv):
 
         raw = spark.read.format("binaryFile").load(files).select("path", "content")
         out = spark.createDataFrame(raw.rdd.mapPartitions(run_partition), out_schema).persist()
+    began = time.time()
     (out.filter("kind = 'alert'").select("day", "text")
         .write.mode("overwrite").partitionBy("day").text(output + "/alerts"))
+    print("rampart hunt: rules and alerts: %.1f s" % (time.time() - began), flush=True)
     stats_lines += [r.text for r in out.filter("kind = 'stats'").select("text").collect()]
     totals = new_stats()
     for line in stats_lines:
@@ -1239,7 +1241,6 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
     alerts of the events some rule hit (Python: rampart.alert/v1 records)."""
 
     def read_partition(rows):
-        import time
         started = time.process_time()
         total = new_stats()
         for row in rows:
@@ -1253,7 +1254,6 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
         yield ("stats", None, None, json.dumps(total), None)
 
     def alert_partition(rows):
-        import time
         started = time.process_time()
         st = new_stats()
         for row in rows:
@@ -1269,7 +1269,10 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
     content = spark.read.format("binaryFile").load(files).select("path", "content")
     read = spark.createDataFrame(content.rdd.mapPartitions(read_partition), read_schema) \
         .persist(StorageLevel.MEMORY_AND_DISK)
+    began = time.time()
     stats_lines += [r.raw for r in read.filter("kind = 'stats'").select("raw").collect()]
+    print("rampart hunt: read: %.1f s" % (time.time() - began), flush=True)
+    began = time.time()
     events = read.filter("kind = 'event'").selectExpr(
         "path", "n", "raw", "fb", "try_parse_json(raw) AS ev",
         "from_json(raw, %s) AS ct" % sql_lit(CLOUDTRAIL_SCHEMA))
@@ -1289,10 +1292,16 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
     for k, h in enumerate(batches):
         events = events.selectExpr(*(keep + ["h%d" % j for j in range(k)] + [h]))
     hit_cols = ["h%d" % j for j in range(len(batches))]
+    # `spark_partition_id()` is nondeterministic, which keeps the optimizer from pushing the
+    # filter below the projections: pushed down, the filter would inline every shared column
+    # and the event's parse into each rule (each event parsed once per path a rule reads, and
+    # the plan forty times larger)
     hits = events.selectExpr("path", "n", "raw", "array(%s) AS hits" % ", ".join(hit_cols)
-                             if hit_cols else "CAST(array() AS array<array<int>>) AS hits") \
+                             if hit_cols else "CAST(array() AS array<array<int>>) AS hits",
+                             "spark_partition_id() AS part") \
         .filter("exists(hits, h -> size(h) > 0)")
     hits._jdf.queryExecution().optimizedPlan()
+    print("rampart hunt: planning: %.1f s" % (time.time() - began), flush=True)
     print("rampart hunt: driver heap after planning: %d MB live of %d MB" % driver_heap_mb(spark),
           flush=True)
     return spark.createDataFrame(hits.rdd.mapPartitions(alert_partition), out_schema) \
