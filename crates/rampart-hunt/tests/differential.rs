@@ -740,22 +740,22 @@ fn spark_job_agrees_with_the_local_engine() {
         fired.len(),
         rules.len()
     );
-    for &e in &evaluations() {
-        let s = spark(
-            &spark_submit,
-            e,
-            &rules,
-            &roots,
-            None,
-            None,
-            &dir.path().join(format!("run1-{}", e.as_str())),
-        );
-        assert_same(
-            &format!("corpora and generated events ({})", e.as_str()),
-            &l,
-            &s,
-        );
-    }
+    // each evaluation's job on the same inputs and window: the same as the local run
+    let agree = |run: &str, what: &str, roots: &[PathBuf], since, until, l: &Run| {
+        for &e in &evaluations() {
+            let work = dir.path().join(format!("{run}-{}", e.as_str()));
+            let s = spark(&spark_submit, e, &rules, roots, since, until, &work);
+            assert_same(&format!("{what} ({})", e.as_str()), l, &s);
+        }
+    };
+    agree(
+        "run1",
+        "corpora and generated events",
+        &roots,
+        None,
+        None,
+        &l,
+    );
 
     // a window: the days outside it are pruned, events outside it counted alike
     let t = |s: &str| rampart_detect::time::parse_time(s).unwrap();
@@ -766,20 +766,12 @@ fn spark_job_agrees_with_the_local_engine() {
     let roots = vec![generated];
     let l = local(&rules, &roots, since, until);
     assert!(l.out_of_window > 0 && l.events > 0, "{l:?}");
-    for &e in &evaluations() {
-        let s = spark(
-            &spark_submit,
-            e,
-            &rules,
-            &roots,
-            since,
-            until,
-            &dir.path().join(format!("run2-{}", e.as_str())),
-        );
-        assert_same(
-            &format!("generated events, --since/--until ({})", e.as_str()),
-            &l,
-            &s,
-        );
-    }
+    agree(
+        "run2",
+        "generated events, --since/--until",
+        &roots,
+        since,
+        until,
+        &l,
+    );
 }
