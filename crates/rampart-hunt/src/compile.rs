@@ -183,6 +183,13 @@ fn rule_predicate(
             )
         });
     }
+    // the shared columns this rule reads are computed on the events it is evaluated on
+    let lower = |v: &[String]| v.iter().map(|s| s.to_ascii_lowercase()).collect();
+    sql.reach(match (&rule.index.event_names, &rule.index.event_sources) {
+        (Some(n), _) => crate::sql::Reach::Names(lower(n)),
+        (None, Some(s)) => crate::sql::Reach::Sources(lower(s)),
+        (None, None) => crate::sql::Reach::Every,
+    });
     parts.push(leaves_to_sql(sql, &rule.meta.id, c, fallbacks)?);
     Ok(format!("({})", parts.join(" AND ")))
 }
@@ -630,6 +637,48 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("fb[0]")
+        );
+    }
+
+    #[test]
+    fn shared_columns_are_computed_only_where_their_readers_are_evaluated() {
+        let on = |name: &str| {
+            Condition::All(vec![
+                Condition::eq("eventName", name),
+                Condition::eq("requestParameters.bucketName", "b"),
+            ])
+        };
+        let out = compile_for(
+            &[rule("a", on("PutObject")), rule("b", on("DeleteBucket"))],
+            Evaluation::Sql,
+        );
+        let values = out.data["columns"]["values"].as_array().unwrap();
+        let bucket = values
+            .iter()
+            .map(|v| v[1].as_str().unwrap())
+            .find(|s| s.contains("bucketName"))
+            .unwrap();
+        assert!(
+            bucket.starts_with(
+                "CASE WHEN _nk = 2 OR (_nk = 1 AND _n IN ('deletebucket', 'putobject')) THEN "
+            ),
+            "{bucket}"
+        );
+        // a reader with no index keys is evaluated on every event: the column is too
+        let out = compile_for(
+            &[
+                rule("a", on("PutObject")),
+                rule("c", Condition::eq("requestParameters.bucketName", "b")),
+            ],
+            Evaluation::Sql,
+        );
+        let values = out.data["columns"]["values"].as_array().unwrap();
+        assert!(
+            values
+                .iter()
+                .map(|v| v[1].as_str().unwrap())
+                .any(|s| s.contains("bucketName") && !s.starts_with("CASE WHEN _nk")),
+            "{values:?}"
         );
     }
 

@@ -23,6 +23,7 @@ import ipaddress
 import json
 import re
 import sys
+import time
 import zlib
 
 JOB_VERSION = 1
@@ -1055,44 +1056,29 @@ def display_path(uri):
 
 # --- Spark ------------------------------------------------------------------------------------
 
-# The explicit schema the events are read with: CloudTrail's top-level members, every scalar as
-# its text and every free-form member (requestParameters, responseElements,
-# additionalEventData, serviceEventDetails, resources, …) as its JSON text. The index columns
-# read it; the rules' predicates read the event as a VARIANT, which keeps each value's JSON
-# type (see crates/rampart-hunt/src/sql.rs).
-CLOUDTRAIL_SCHEMA = (
-    "eventVersion STRING, userIdentity STRUCT<type: STRING, principalId: STRING, arn: STRING, "
-    "accountId: STRING, accessKeyId: STRING, userName: STRING, invokedBy: STRING, "
-    "sessionContext: STRING, onBehalfOf: STRING, credentialId: STRING>, eventTime STRING, "
-    "eventSource STRING, eventName STRING, awsRegion STRING, sourceIPAddress STRING, "
-    "userAgent STRING, errorCode STRING, errorMessage STRING, requestParameters STRING, "
-    "responseElements STRING, additionalEventData STRING, requestID STRING, eventID STRING, "
-    "readOnly STRING, resources STRING, eventType STRING, apiVersion STRING, "
-    "managementEvent STRING, recipientAccountId STRING, serviceEventDetails STRING, "
-    "sharedEventID STRING, vpcEndpointId STRING, vpcEndpointAccountId STRING, "
-    "eventCategory STRING, tlsDetails STRING, sessionCredentialFromConsole STRING, "
-    "edgeDeviceDetails STRING, insightDetails STRING"
-)
-
 _ASCII_LOWER = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'"
 
 # What Engine::candidates reads of an event, as columns the rules' index predicates test:
 # _nk/_n the eventName (0 absent, 1 a string, 2 another value), _sk/_s the eventSource (absent
 # reads as ''), _tk/_t userIdentity.type (0 when userIdentity or its type is absent, 2 when
-# userIdentity is not an object or the type not a string).
+# userIdentity is not an object or the type not a string). They read the event's one parse
+# (the VARIANT `ev`): a second parse with from_json and a schema cost a quarter of the
+# predicate stage's CPU. Each text is tested only where its kind is 1 (a string).
 INDEX_COLUMNS = [
     "CASE WHEN try_variant_get(ev, '$[\"eventName\"]') IS NULL THEN 0 "
     "WHEN schema_of_variant(try_variant_get(ev, '$[\"eventName\"]')) = 'STRING' THEN 1 ELSE 2 END AS _nk",
-    "translate(ct.eventName, %s) AS _n" % _ASCII_LOWER,
+    "translate(try_variant_get(ev, '$[\"eventName\"]', 'string'), %s) AS _n" % _ASCII_LOWER,
     "CASE WHEN try_variant_get(ev, '$[\"eventSource\"]') IS NULL THEN 0 "
     "WHEN schema_of_variant(try_variant_get(ev, '$[\"eventSource\"]')) = 'STRING' THEN 1 ELSE 2 END AS _sk",
-    "coalesce(translate(ct.eventSource, %s), '') AS _s" % _ASCII_LOWER,
+    "coalesce(translate(try_variant_get(ev, '$[\"eventSource\"]', 'string'), %s), '') AS _s"
+    % _ASCII_LOWER,
     "CASE WHEN try_variant_get(ev, '$[\"userIdentity\"]') IS NULL THEN 0 "
     "WHEN try_variant_get(ev, '$[\"userIdentity\"]', 'map<string,variant>') IS NULL THEN 2 "
     "WHEN try_variant_get(ev, '$[\"userIdentity\"][\"type\"]') IS NULL THEN 0 "
     "WHEN schema_of_variant(try_variant_get(ev, '$[\"userIdentity\"][\"type\"]')) = 'STRING' THEN 1 "
     "ELSE 2 END AS _tk",
-    "translate(ct.userIdentity.type, %s) AS _t" % _ASCII_LOWER,
+    "translate(try_variant_get(ev, '$[\"userIdentity\"][\"type\"]', 'string'), %s) AS _t"
+    % _ASCII_LOWER,
 ]
 
 
@@ -1189,7 +1175,6 @@ def main(argv):
         bc = spark.sparkContext.broadcast(job_text)
 
         def run_partition(rows):
-            import time
             started = time.process_time()
             j = json.loads(bc.value)
             index = Index(j["rules"]["rules"])
@@ -1207,8 +1192,10 @@ def main(argv):
 
         raw = spark.read.format("binaryFile").load(files).select("path", "content")
         out = spark.createDataFrame(raw.rdd.mapPartitions(run_partition), out_schema).persist()
+    began = time.time()
     (out.filter("kind = 'alert'").select("day", "text")
         .write.mode("overwrite").partitionBy("day").text(output + "/alerts"))
+    print("rampart hunt: rules and alerts: %.1f s" % (time.time() - began), flush=True)
     stats_lines += [r.text for r in out.filter("kind = 'stats'").select("text").collect()]
     totals = new_stats()
     for line in stats_lines:
@@ -1239,7 +1226,6 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
     alerts of the events some rule hit (Python: rampart.alert/v1 records)."""
 
     def read_partition(rows):
-        import time
         started = time.process_time()
         total = new_stats()
         for row in rows:
@@ -1253,7 +1239,6 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
         yield ("stats", None, None, json.dumps(total), None)
 
     def alert_partition(rows):
-        import time
         started = time.process_time()
         st = new_stats()
         for row in rows:
@@ -1269,10 +1254,12 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
     content = spark.read.format("binaryFile").load(files).select("path", "content")
     read = spark.createDataFrame(content.rdd.mapPartitions(read_partition), read_schema) \
         .persist(StorageLevel.MEMORY_AND_DISK)
+    began = time.time()
     stats_lines += [r.raw for r in read.filter("kind = 'stats'").select("raw").collect()]
+    print("rampart hunt: read: %.1f s" % (time.time() - began), flush=True)
+    began = time.time()
     events = read.filter("kind = 'event'").selectExpr(
-        "path", "n", "raw", "fb", "try_parse_json(raw) AS ev",
-        "from_json(raw, %s) AS ct" % sql_lit(CLOUDTRAIL_SCHEMA))
+        "path", "n", "raw", "fb", "try_parse_json(raw) AS ev")
     keep = ["path", "n", "raw", "fb", "ev", "_nk", "_n", "_sk", "_s", "_tk", "_t"]
     events = events.selectExpr(*(keep[:5] + INDEX_COLUMNS))
     # what each path shared by several rules reaches, once per event; then the rules
@@ -1289,18 +1276,20 @@ def sql_alerts(spark, files, rules, leaves, cols, since, until, out_schema, stat
     for k, h in enumerate(batches):
         events = events.selectExpr(*(keep + ["h%d" % j for j in range(k)] + [h]))
     hit_cols = ["h%d" % j for j in range(len(batches))]
+    # `spark_partition_id()` is nondeterministic, which keeps the optimizer from pushing the
+    # filter below the projections: pushed down, the filter would inline every shared column
+    # and the event's parse into each rule (each event parsed once per path a rule reads, and
+    # the plan forty times larger)
     hits = events.selectExpr("path", "n", "raw", "array(%s) AS hits" % ", ".join(hit_cols)
-                             if hit_cols else "CAST(array() AS array<array<int>>) AS hits") \
+                             if hit_cols else "CAST(array() AS array<array<int>>) AS hits",
+                             "spark_partition_id() AS part") \
         .filter("exists(hits, h -> size(h) > 0)")
     hits._jdf.queryExecution().optimizedPlan()
+    print("rampart hunt: planning: %.1f s" % (time.time() - began), flush=True)
     print("rampart hunt: driver heap after planning: %d MB live of %d MB" % driver_heap_mb(spark),
           flush=True)
     return spark.createDataFrame(hits.rdd.mapPartitions(alert_partition), out_schema) \
         .persist(StorageLevel.MEMORY_AND_DISK)
-
-
-def sql_lit(s):
-    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 
 /// How deep arrays nested in arrays are followed (the local engine follows any depth).
 pub const DEPTH: usize = 4;
@@ -27,6 +28,66 @@ pub struct Columns {
     pub values: Vec<(String, String)>,
     /// `(name, sql)` over the `values` columns, in order.
     pub leaves: Vec<(String, String)>,
+}
+
+/// Which events a rule's condition is evaluated on: its index keys, as `Engine::candidates`
+/// filters events (lowercased names or sources; an empty set admits only a non-string value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Every,
+    Names(BTreeSet<String>),
+    Sources(BTreeSet<String>),
+}
+
+/// The events a shared column is read on: the union of its readers' [`Reach`]. Outside it the
+/// column is NULL and costs only this test, since no rule reading it gets past its own index
+/// keys there (each predicate is `index keys AND condition`).
+#[derive(Debug, Clone, Default)]
+struct Guard {
+    every: bool,
+    names: Option<BTreeSet<String>>,
+    sources: Option<BTreeSet<String>>,
+}
+
+impl Guard {
+    fn add(&mut self, r: &Reach) {
+        match r {
+            Reach::Every => self.every = true,
+            Reach::Names(n) => self
+                .names
+                .get_or_insert_with(BTreeSet::new)
+                .extend(n.iter().cloned()),
+            Reach::Sources(n) => self
+                .sources
+                .get_or_insert_with(BTreeSet::new)
+                .extend(n.iter().cloned()),
+        }
+    }
+
+    /// The test on the runner's index columns (`_nk`/`_n`, `_sk`/`_s`), or None for every event.
+    fn sql(&self) -> Option<String> {
+        if self.every || (self.names.is_none() && self.sources.is_none()) {
+            return None;
+        }
+        let set = |v: &BTreeSet<String>| v.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ");
+        let mut any = Vec::new();
+        if let Some(n) = &self.names {
+            // as the rules' own test: an absent name reads as '', a non-string one admits all
+            any.push(match (n.is_empty(), n.contains("")) {
+                (true, _) => "_nk = 2".to_string(),
+                (false, true) => format!("_nk <> 1 OR _n IN ({})", set(n)),
+                (false, false) => format!("_nk = 2 OR (_nk = 1 AND _n IN ({}))", set(n)),
+            });
+        }
+        if let Some(n) = &self.sources {
+            any.push(if n.is_empty() {
+                "_sk = 2".to_string()
+            } else {
+                format!("_sk = 2 OR _s IN ({})", set(n))
+            });
+        }
+        Some(any.join(" OR "))
+    }
 }
 
 /// Generates the SQL of many rules' conditions, sharing the paths they read.
@@ -48,16 +109,40 @@ impl Generator {
         (c.values.len(), c.leaves.len())
     }
 
-    /// Forgets the shared columns registered since `mark` (a leaf that was not kept).
+    /// Forgets the shared columns registered since `mark` (a leaf that was not kept). The
+    /// events earlier columns are computed on may stay wider than needed, never narrower.
     pub fn rollback(&self, mark: (usize, usize)) {
         let mut c = self.sql.columns.borrow_mut();
         c.values.truncate(mark.0);
         c.leaves.truncate(mark.1);
+        let mut g = self.sql.guards.borrow_mut();
+        g.0.truncate(mark.0);
+        g.1.truncate(mark.1);
     }
 
-    /// The shared columns the conditions generated so far read.
+    /// The events the conditions generated from now on are evaluated on.
+    pub fn reach(&self, r: Reach) {
+        *self.sql.reach.borrow_mut() = r;
+    }
+
+    /// The shared columns the conditions generated so far read, each computed only on the
+    /// events some rule reading it is evaluated on (NULL elsewhere).
     pub fn columns(&self) -> Columns {
-        self.sql.columns.borrow().clone()
+        let c = self.sql.columns.borrow();
+        let g = self.sql.guards.borrow();
+        let guarded = |v: &[(String, String)], g: &[Guard]| -> Vec<(String, String)> {
+            v.iter()
+                .zip(g)
+                .map(|((k, s), g)| match g.sql() {
+                    Some(t) => (k.clone(), format!("CASE WHEN {t} THEN {s} END")),
+                    None => (k.clone(), s.clone()),
+                })
+                .collect()
+        };
+        Columns {
+            values: guarded(&c.values, &g.0),
+            leaves: guarded(&c.leaves, &g.1),
+        }
     }
 }
 
@@ -82,11 +167,25 @@ impl Root {
     }
 }
 
-#[derive(Default)]
 struct Sql {
     /// Lambda variables are numbered so that nested lambdas never shadow one another.
     next: Cell<usize>,
     columns: RefCell<Columns>,
+    /// Per shared column (values, leaves): the events its readers are evaluated on.
+    guards: RefCell<(Vec<Guard>, Vec<Guard>)>,
+    /// The reach of the rule being generated.
+    reach: RefCell<Reach>,
+}
+
+impl Default for Sql {
+    fn default() -> Self {
+        Sql {
+            next: Cell::new(0),
+            columns: RefCell::default(),
+            guards: RefCell::default(),
+            reach: RefCell::new(Reach::Every),
+        }
+    }
 }
 
 /// A SQL string literal holding exactly `s` (Spark's parser unescapes `\\`, `\'`, `\uXXXX`).
@@ -293,9 +392,18 @@ impl Sql {
         let cols = self.columns.borrow();
         let list = if leaves { &cols.leaves } else { &cols.values };
         let prefix = if leaves { "pt" } else { "pv" };
-        list.iter()
-            .position(|(k, _)| k == key)
-            .map(|i| format!("{prefix}{i}"))
+        let i = list.iter().position(|(k, _)| k == key)?;
+        self.read_by_this_rule(i, leaves);
+        Some(format!("{prefix}{i}"))
+    }
+
+    fn read_by_this_rule(&self, i: usize, leaves: bool) {
+        let mut g = self.guards.borrow_mut();
+        let list = if leaves { &mut g.1 } else { &mut g.0 };
+        if list.len() <= i {
+            list.resize(i + 1, Guard::default());
+        }
+        list[i].add(&self.reach.borrow());
     }
 
     fn register(&self, key: String, sql: String, leaves: bool) -> String {
@@ -307,11 +415,16 @@ impl Sql {
         };
         let prefix = if leaves { "pt" } else { "pv" };
         // the same SQL reached another way (a pattern's selector and a rule's path) is one column
-        if let Some(i) = list.iter().position(|(_, s)| *s == sql) {
-            return format!("{prefix}{i}");
-        }
-        list.push((key, sql));
-        format!("{prefix}{}", list.len() - 1)
+        let i = match list.iter().position(|(_, s)| *s == sql) {
+            Some(i) => i,
+            None => {
+                list.push((key, sql));
+                list.len() - 1
+            }
+        };
+        drop(cols);
+        self.read_by_this_rule(i, leaves);
+        format!("{prefix}{i}")
     }
 
     /// A predicate over the set of reached values (`test_values`).

@@ -10,6 +10,7 @@
 use rampart_detect::input::{ReadStats, Reader};
 use rampart_detect::ir::Condition;
 use rampart_detect::{BuiltinConfig, Cidr, Detector, Engine, Rule};
+use rampart_hunt::compile::Evaluation;
 use rampart_hunt::{Job, layout};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,13 +106,14 @@ fn without_origin(mut v: Value) -> Value {
 
 fn spark(
     spark_submit: &Path,
+    evaluation: Evaluation,
     rules: &[Rule],
     roots: &[PathBuf],
     since: Option<i64>,
     until: Option<i64>,
     work: &Path,
 ) -> Run {
-    let compiled = rampart_hunt::compile::compile_for(rules, evaluation());
+    let compiled = rampart_hunt::compile::compile_for(rules, evaluation);
     assert!(
         compiled.unsupported.is_empty(),
         "{:?}",
@@ -144,7 +146,7 @@ fn spark(
         .filter(|l| l.starts_with("rampart hunt:"))
         .collect();
     eprintln!("{}", said.join("\n"));
-    if evaluation() == rampart_hunt::compile::Evaluation::Sql {
+    if evaluation == Evaluation::Sql {
         assert!(
             log.contains("as Spark SQL"),
             "the job did not run the SQL predicates"
@@ -621,12 +623,15 @@ fn write_layout(root: &Path, events: &[Value]) {
     );
 }
 
-/// The evaluation the job is held to: the runner's interpreter (the CLI's default, and CI's), or
-/// `RAMPART_HUNT_EVALUATION=sql` for the compiled SQL predicates (slow to plan on two cores).
-fn evaluation() -> rampart_hunt::compile::Evaluation {
+/// The evaluations the job is held to, one Spark job at a time: the rules compiled to Spark SQL
+/// and the runner's interpreter (both, in CI); `RAMPART_HUNT_EVALUATION=sql` or `=interpret`
+/// runs one.
+fn evaluations() -> Vec<Evaluation> {
     match std::env::var("RAMPART_HUNT_EVALUATION").as_deref() {
-        Ok("sql") => rampart_hunt::compile::Evaluation::Sql,
-        _ => rampart_hunt::compile::Evaluation::Interpret,
+        Ok("sql") => vec![Evaluation::Sql],
+        Ok("interpret") => vec![Evaluation::Interpret],
+        Ok(other) => panic!("RAMPART_HUNT_EVALUATION={other}: sql, interpret or unset (both)"),
+        Err(_) => vec![Evaluation::Sql, Evaluation::Interpret],
     }
 }
 
@@ -652,7 +657,8 @@ fn spark_job_agrees_with_the_local_engine() {
     };
     let dir = tempfile::tempdir().unwrap();
     let rules = rules(dir.path());
-    let compiled = rampart_hunt::compile::compile_for(&rules, evaluation());
+    // the SQL compile: what it supports, and the leaves it leaves to Python
+    let compiled = rampart_hunt::compile::compile_for(&rules, Evaluation::Sql);
     let supported: BTreeSet<&str> = compiled.ids.iter().map(String::as_str).collect();
     // no rule dropped: each is compiled or listed with its reason
     let unsupported: BTreeSet<&str> = compiled.unsupported.iter().map(|u| u.id.as_str()).collect();
@@ -707,14 +713,6 @@ fn spark_job_agrees_with_the_local_engine() {
 
     // every rule, no window
     let l = local(&rules, &roots, None, None);
-    let s = spark(
-        &spark_submit,
-        &rules,
-        &roots,
-        None,
-        None,
-        &dir.path().join("run1"),
-    );
     assert!(l.skipped >= 8, "malformed inputs counted: {}", l.skipped);
     let fired: BTreeSet<&str> = l
         .alerts
@@ -742,7 +740,22 @@ fn spark_job_agrees_with_the_local_engine() {
         fired.len(),
         rules.len()
     );
-    assert_same("corpora and generated events", &l, &s);
+    // each evaluation's job on the same inputs and window: the same as the local run
+    let agree = |run: &str, what: &str, roots: &[PathBuf], since, until, l: &Run| {
+        for &e in &evaluations() {
+            let work = dir.path().join(format!("{run}-{}", e.as_str()));
+            let s = spark(&spark_submit, e, &rules, roots, since, until, &work);
+            assert_same(&format!("{what} ({})", e.as_str()), l, &s);
+        }
+    };
+    agree(
+        "run1",
+        "corpora and generated events",
+        &roots,
+        None,
+        None,
+        &l,
+    );
 
     // a window: the days outside it are pruned, events outside it counted alike
     let t = |s: &str| rampart_detect::time::parse_time(s).unwrap();
@@ -752,14 +765,13 @@ fn spark_job_agrees_with_the_local_engine() {
     );
     let roots = vec![generated];
     let l = local(&rules, &roots, since, until);
-    let s = spark(
-        &spark_submit,
-        &rules,
+    assert!(l.out_of_window > 0 && l.events > 0, "{l:?}");
+    agree(
+        "run2",
+        "generated events, --since/--until",
         &roots,
         since,
         until,
-        &dir.path().join("run2"),
+        &l,
     );
-    assert!(l.out_of_window > 0 && l.events > 0, "{l:?}");
-    assert_same("generated events, --since/--until", &l, &s);
 }
