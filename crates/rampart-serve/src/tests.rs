@@ -916,3 +916,164 @@ async fn filter_forms_submitted_with_empty_fields_are_accepted() {
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn alert_list_pages_with_a_link_and_filters_in_the_store() {
+    let f = fixture();
+    let now = Utc::now();
+    let alerts: Vec<AlertRow> = (0..7)
+        .map(|i| AlertRow {
+            rule_id: format!("rule-{}", i % 2),
+            rule_source: "sigma".into(),
+            title: format!("alert {i}"),
+            severity: if i % 3 == 0 {
+                rampart_core::Severity::Critical
+            } else {
+                rampart_core::Severity::Low
+            },
+            account: Some(format!("22222222222{}", i % 2)),
+            region: None,
+            principal: None,
+            event_time: Some(now - Duration::minutes(i)),
+            event_id: Some(format!("ev-page-{i}")),
+            resource: None,
+            count: 1,
+            json: "{}".into(),
+        })
+        .collect();
+    f.state
+        .store
+        .lock()
+        .unwrap()
+        .record_detect(
+            &DetectRun {
+                started_at: now - Duration::minutes(10),
+                finished_at: now - Duration::minutes(9),
+                source: "test".into(),
+                events: 7,
+                skipped: 0,
+                files: 1,
+                rules: 2,
+            },
+            &alerts,
+        )
+        .unwrap();
+    let t = token(&f.state, Role::Operator, "pager", Duration::days(1));
+    let get = |path: String| {
+        Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    // Follow the Link header from the first page to the last.
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let mut next = Some("/api/v1/alerts?limit=3".to_string());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let resp = send(&f.state, get(path.clone())).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        next = resp.headers().get(header::LINK).map(|l| {
+            let l = l.to_str().unwrap();
+            assert!(l.ends_with("; rel=\"next\""), "{l}");
+            l[1..l.find('>').unwrap()].to_string()
+        });
+        let page: Vec<serde_json::Value> = serde_json::from_str(&body_text(resp).await).unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(page);
+        pages += 1;
+    }
+    assert_eq!(pages, 3, "8 alerts, 3 a page");
+    let ids: Vec<&str> = seen.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (8, 8),
+        "every alert exactly once"
+    );
+    assert!(ids.contains(&f.alert_id.as_str()));
+    // The store's id column is the detector's id.
+    for a in &alerts {
+        assert!(ids.contains(&crate::api::stored_alert_id(a).as_str()));
+    }
+    // Newest first: the minutes-old alerts before the fixture's two-hour-old one.
+    assert_eq!(ids[7], f.alert_id);
+
+    // Filters, applied by the store.
+    let list = |q: &str| {
+        let req = get(format!("/api/v1/alerts?{q}"));
+        let state = f.state.clone();
+        async move {
+            let resp = send(&state, req).await;
+            let status = resp.status();
+            (status, body_text(resp).await)
+        }
+    };
+    let count = |body: &str| {
+        serde_json::from_str::<Vec<serde_json::Value>>(body)
+            .unwrap()
+            .len()
+    };
+    let (s, body) = list("severity=critical").await;
+    assert_eq!(
+        (s, count(&body)),
+        (StatusCode::OK, 4),
+        "3 of the 7 and the fixture's"
+    );
+    let (_, body) = list("account=222222222221&rule=rule-1").await;
+    assert_eq!(count(&body), 3);
+    let ack = Request::post(format!("/api/v1/alerts/{}/state", ids[0]))
+        .header(header::AUTHORIZATION, format!("Bearer {t}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"state":"acknowledged"}"#))
+        .unwrap();
+    assert_eq!(send(&f.state, ack).await.status(), StatusCode::OK);
+    let (_, body) = list("state=acknowledged").await;
+    let acked: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(acked.len(), 1);
+    assert_eq!(acked[0]["id"], ids[0]);
+    assert_eq!(acked[0]["state"]["state"], "acknowledged");
+    let (_, body) = list("state=new").await;
+    assert_eq!(count(&body), 7);
+    for bad in ["state=bogus", "severity=bogus", "after=not-a-cursor"] {
+        assert_eq!(list(bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // The page links to the next page with the filters kept.
+    let (cookie, _) = session(&f.state, Role::Viewer);
+    let resp = send(
+        &f.state,
+        get_with_cookie("/alerts?limit=2&severity=LOW", &cookie),
+    )
+    .await;
+    let html = body_text(resp).await;
+    let start = html
+        .find("id=\"next-page\"")
+        .map(|_| html.find("href=\"/alerts?").unwrap());
+    let href = &html[start.expect("a next-page link") + 6..];
+    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+    assert!(
+        href.contains("severity=LOW") && href.contains("after="),
+        "{href}"
+    );
+    let resp = send(&f.state, get_with_cookie(&href, &cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        body_text(resp)
+            .await
+            .matches("class=\"alert-link\"")
+            .count(),
+        2
+    );
+
+    // The OpenAPI document names the cursor and the Link header.
+    let doc = crate::api::openapi_document();
+    let op = &doc["paths"]["/api/v1/alerts"]["get"];
+    assert!(
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "after")
+    );
+    assert!(op["responses"]["200"]["headers"]["Link"].is_object());
+}

@@ -38,6 +38,9 @@
 pub mod access;
 #[cfg(test)]
 mod access_tests;
+mod alert_list;
+#[cfg(test)]
+mod alert_list_tests;
 mod db;
 pub mod drills;
 mod error;
@@ -60,6 +63,7 @@ mod tests;
 pub use access::{
     AlertStateRecord, ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord,
 };
+pub use alert_list::{AlertCursor, AlertFilter, AlertTriage, ListedAlert, alert_id};
 pub use drills::DrillRow;
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
@@ -528,6 +532,29 @@ impl Store {
     ) -> Result<Vec<FindingLife>, StoreError> {
         self.read("cannot read findings", |c| {
             access::findings_page(c, filter, limit)
+        })
+    }
+    /// One page of the alert list, newest first (keyset on `filter.after`).
+    pub fn alerts_page(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<ListedAlert>, StoreError> {
+        self.read("cannot read alerts", |c| {
+            alert_list::alerts_page(c, filter, limit)
+        })
+    }
+    /// The alert with this id, with its triage state.
+    pub fn alert_by_id(&self, id: &str) -> Result<Option<ListedAlert>, StoreError> {
+        self.read("cannot read the alert", |c| alert_list::alert_by_id(c, id))
+    }
+    /// Alerts per severity at or after `since`, most severe first.
+    pub fn alert_counts(
+        &self,
+        since: Time,
+    ) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
+        self.read("cannot count alerts", |c| {
+            alert_list::alert_counts(c, since)
         })
     }
     /// The id of the latest run of each kind.

@@ -856,6 +856,17 @@ pub(crate) fn record_detect(
             ..RunRow::default()
         },
     )?;
+    let ids: Vec<String> = alerts
+        .iter()
+        .map(|a| {
+            crate::alert_list::alert_id(
+                &a.rule_source,
+                &a.rule_id,
+                a.event_id.as_deref(),
+                a.account.as_deref(),
+            )
+        })
+        .collect();
     conn.bulk_insert(
         "alerts",
         &[
@@ -873,8 +884,11 @@ pub(crate) fn record_detect(
             "resource",
             "alert_count",
             "json",
+            "alert_id",
+            "at",
         ],
-        &mut alerts.iter().enumerate().map(|(seq, a)| {
+        &mut alerts.iter().zip(&ids).enumerate().map(|(seq, (a, id))| {
+            let at = a.event_time.map_or(epoch(run.started_at), epoch);
             vec![
                 Val::int(run_id),
                 Val::int(seq as i64),
@@ -890,6 +904,8 @@ pub(crate) fn record_detect(
                 Val::T(a.resource.as_deref()),
                 Val::int(a.count.min(i64::MAX as u64) as i64),
                 Val::from(a.json.as_str()),
+                Val::T(Some(id.as_str())),
+                Val::int(at),
             ]
         }),
     )?;
