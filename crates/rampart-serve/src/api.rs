@@ -38,7 +38,7 @@ pub type ApiResult<T> = Result<Json<T>, ApiError>;
 pub const MAX_PAGE: usize = 500;
 pub const DEFAULT_PAGE: usize = 50;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Overview {
     pub last_audit: Option<RunSummary>,
     /// Score of each of the last audits, oldest first.
@@ -52,7 +52,18 @@ pub struct Overview {
     pub drift: Option<RunSummary>,
 }
 
+/// The overview, from the cache while the store has not changed (see [`crate::cache`]).
 pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
+    let version = state.db(|s| s.data_version()).await?;
+    let cached = state
+        .cache
+        .overview
+        .get_or((), version, async || read_overview(state).await)
+        .await?;
+    Ok(Overview::clone(&cached))
+}
+
+async fn read_overview(state: &AppState) -> Result<Overview, String> {
     state
         .db(|s| {
             let audits = s.runs(Some(RunKind::Audit), None, Some(12))?;
@@ -932,9 +943,17 @@ pub async fn weekly_report(
     q: &ReportQuery,
     format: rampart_report::weekly::WeeklyFormat,
 ) -> Result<String, ApiError> {
-    let end = Utc::now() - Duration::weeks(q.weeks_ago.unwrap_or(0).clamp(0, 52));
+    let weeks_ago = q.weeks_ago.unwrap_or(0).clamp(0, 52);
+    let version = state.db(|s| s.data_version()).await?;
     let report = state
-        .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
+        .cache
+        .weekly
+        .get_or(weeks_ago, version, async || {
+            let end = Utc::now() - Duration::weeks(weeks_ago);
+            state
+                .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
+                .await
+        })
         .await?;
     Ok(rampart_report::weekly::render(&report, format))
 }

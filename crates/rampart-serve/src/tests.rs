@@ -141,8 +141,7 @@ fn fixture() -> Fixture {
 fn session(state: &AppState, role: Role) -> (String, String) {
     let id = auth::random_secret();
     let csrf = auth::random_secret();
-    state
-        .store
+    state.pool.conns[0]
         .lock()
         .unwrap()
         .create_session(&SessionRecord {
@@ -158,8 +157,7 @@ fn session(state: &AppState, role: Role) -> (String, String) {
 
 fn token(state: &AppState, role: Role, name: &str, expires_in: Duration) -> String {
     let secret = auth::random_secret();
-    state
-        .store
+    state.pool.conns[0]
         .lock()
         .unwrap()
         .create_api_token(&ApiTokenRecord {
@@ -408,8 +406,7 @@ async fn forged_cross_site_posts_are_rejected() {
         assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     }
     assert!(
-        f.state
-            .store
+        f.state.pool.conns[0]
             .lock()
             .unwrap()
             .acceptances()
@@ -473,7 +470,7 @@ async fn login_sets_a_strict_cookie_and_rotates_the_session() {
         .to_string();
     assert_ne!(new_value, old_cookie);
     {
-        let store = f.state.store.lock().unwrap();
+        let store = f.state.pool.conns[0].lock().unwrap();
         assert!(
             store
                 .session(&auth::digest(&old_cookie), Utc::now())
@@ -629,8 +626,7 @@ async fn expired_and_revoked_tokens_are_refused() {
         send(&f.state, get("not-a-token")).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    f.state
-        .store
+    f.state.pool.conns[0]
         .lock()
         .unwrap()
         .revoke_api_token("live", Utc::now())
@@ -671,7 +667,7 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
     assert_eq!(resp.status(), StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&body_text(resp).await).unwrap();
     assert_eq!(body["state"]["state"], "resolved");
-    let log = f.state.store.lock().unwrap().audit_log(10).unwrap();
+    let log = f.state.pool.conns[0].lock().unwrap().audit_log(10).unwrap();
     let summary: Vec<_> = log
         .iter()
         .map(|e| (e.actor.as_str(), e.via.as_str(), e.action.as_str()))
@@ -716,7 +712,12 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        f.state.store.lock().unwrap().audit_log(10).unwrap().len(),
+        f.state.pool.conns[0]
+            .lock()
+            .unwrap()
+            .audit_log(10)
+            .unwrap()
+            .len(),
         2
     );
 }
@@ -767,8 +768,7 @@ async fn finding_filters_and_pages() {
 async fn one_time_login_links_work_once() {
     let f = fixture();
     let secret = auth::random_secret();
-    f.state
-        .store
+    f.state.pool.conns[0]
         .lock()
         .unwrap()
         .create_login_link(
@@ -941,8 +941,7 @@ async fn alert_list_pages_with_a_link_and_filters_in_the_store() {
             json: "{}".into(),
         })
         .collect();
-    f.state
-        .store
+    f.state.pool.conns[0]
         .lock()
         .unwrap()
         .record_detect(

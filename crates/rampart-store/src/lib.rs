@@ -167,6 +167,50 @@ impl Store {
         })
     }
 
+    /// Another connection to the same database, its page cache capped at `cache_mb` (a
+    /// server's concurrent readers); None for an in-memory store, which no second connection
+    /// can see.
+    pub fn open_another(&self, cache_mb: u32) -> Result<Option<Store>, StoreError> {
+        if parse_url(&self.raw_url)? == Location::SqliteMemory {
+            return Ok(None);
+        }
+        let another = Store::open(&self.raw_url)?;
+        another.limit_cache(cache_mb)?;
+        Ok(Some(another))
+    }
+
+    /// Caps this connection's page cache at `cache_mb` (SQLite; PostgreSQL keeps its cache
+    /// in the server).
+    pub fn limit_cache(&self, cache_mb: u32) -> Result<(), StoreError> {
+        self.conn
+            .borrow_mut()
+            .limit_cache(i64::from(cache_mb) * 1024)
+            .map_err(|e| self.err("cannot set the page cache", e))
+    }
+
+    /// Changes whenever a run is recorded or pruned or a risk accepted: the newest run id, the
+    /// number of runs, the number of acceptances and the time of the newest. What the
+    /// dashboard's cached aggregates are keyed by (findings, their events, alerts and changes
+    /// are only ever written with a run).
+    pub fn data_version(&self) -> Result<[i64; 4], StoreError> {
+        self.read("cannot read the runs", |c| {
+            let mut v = [0; 4];
+            c.query(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM runs), (SELECT COUNT(*) FROM runs), \
+                 (SELECT COUNT(*) FROM acceptances), \
+                 (SELECT COALESCE(MAX(created_at), 0) FROM acceptances)",
+                &[],
+                &mut |r| {
+                    for (i, slot) in v.iter_mut().enumerate() {
+                        *slot = r.int0(i)?;
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok(v)
+        })
+    }
+
     /// The URL, password redacted.
     pub fn url(&self) -> String {
         redact_url(&self.raw_url)
