@@ -281,3 +281,44 @@ fn migration_8_backfills_ids_and_times_of_older_alerts() {
         }
     });
 }
+
+#[test]
+fn data_version_moves_with_runs_and_acceptances_and_other_connections_see_writes() {
+    on_both(|db| {
+        let mut s = db.open();
+        let v0 = s.data_version().unwrap();
+        record(&mut s, 1, 2);
+        let v1 = s.data_version().unwrap();
+        assert_ne!(v0, v1, "a run");
+        triage(&mut s, "0123456789abcdef", "acknowledged");
+        assert_eq!(s.data_version().unwrap(), v1, "triage is not cached data");
+        s.accept(&Acceptance {
+            finding_id: "rf-1".into(),
+            reason: "r".into(),
+            who: "ana".into(),
+            expires: None,
+            created_at: day(3),
+        })
+        .unwrap();
+        assert_ne!(s.data_version().unwrap(), v1, "an acceptance");
+        // A second connection (SQLite file or PostgreSQL) reads what the first wrote.
+        let other = s
+            .open_another(4)
+            .unwrap()
+            .expect("a store on disk or a server");
+        assert_eq!(other.data_version().unwrap(), s.data_version().unwrap());
+        assert_eq!(
+            other
+                .alerts_page(&AlertFilter::default(), 10)
+                .unwrap()
+                .len(),
+            2
+        );
+    });
+}
+
+#[test]
+fn an_in_memory_store_has_no_second_connection() {
+    let s = Store::open("sqlite::memory:").unwrap();
+    assert!(s.open_another(4).unwrap().is_none());
+}
