@@ -457,10 +457,8 @@ fn prepare(url: &str) -> (String, String, Vec<(String, String)>) {
         ("api metrics".into(), "/metrics".into()),
     ];
     for (label, path) in &mut routes {
-        if path.starts_with("/api/") || path == "/metrics" {
-            if !label.starts_with("api ") {
-                *label = format!("api {label}");
-            }
+        if (path.starts_with("/api/") || path == "/metrics") && !label.starts_with("api ") {
+            *label = format!("api {label}");
         }
     }
     (cookie, token, routes)
