@@ -866,6 +866,23 @@ pub async fn openapi() -> Json<serde_json::Value> {
 /// Prometheus text: open findings and recent alerts by severity, runs by kind and outcome,
 /// and the duration of the last run of each kind.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let version = state.db(|s| s.data_version()).await?;
+    let text = state
+        .cache
+        .metrics
+        .get_or((), version, async || read_metrics(&state).await)
+        .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        String::clone(&text),
+    )
+        .into_response())
+}
+
+async fn read_metrics(state: &AppState) -> Result<String, String> {
     let now = Utc::now();
     let (open, alerts, runs) = state
         .db(move |s| {
@@ -921,14 +938,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             "rampart_last_run_duration_seconds{{kind=\"{kind}\"}} {secs}\n"
         ));
     }
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response())
+    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]

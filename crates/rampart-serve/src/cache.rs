@@ -65,6 +65,8 @@ impl<K: Eq + Hash, T> Cache<K, T> {
 #[derive(Default)]
 pub struct Caches {
     pub overview: Cache<(), crate::api::Overview>,
+    /// The Prometheus text of `/metrics`.
+    pub metrics: Cache<(), String>,
     /// By weeks back.
     pub weekly: Cache<i64, rampart_report::weekly::WeeklyReport>,
 }

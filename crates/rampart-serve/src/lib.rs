@@ -170,6 +170,16 @@ impl Pool {
     }
 }
 
+/// The synchronous PostgreSQL client blocks on its own runtime when dropped, which panics
+/// inside tokio's (the server's state is dropped there at shutdown): the connections are
+/// closed on a plain thread instead.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let conns = std::mem::take(&mut self.conns);
+        let _ = std::thread::spawn(move || drop(conns)).join();
+    }
+}
+
 /// The whole application: every route of [`routes::ROUTES`] behind its guard, the static
 /// assets, and the security headers on every response.
 pub fn app(state: AppState) -> axum::Router {
