@@ -57,6 +57,17 @@ fn triage(s: &mut Store, id: &str, state: &str) {
     .unwrap();
 }
 
+fn assert_id_is_the_detectors(a: &ListedAlert) {
+    let r = &a.alert;
+    let id = alert_id(
+        &r.rule_source,
+        &r.rule_id,
+        r.event_id.as_deref(),
+        r.account.as_deref(),
+    );
+    assert_eq!(a.id, id);
+}
+
 /// Every page of `filter`, `size` at a time, following the cursor.
 fn all_pages(s: &Store, filter: &AlertFilter, size: usize) -> Vec<ListedAlert> {
     let mut out: Vec<ListedAlert> = Vec::new();
@@ -99,15 +110,7 @@ fn pages_return_every_alert_once_newest_first() {
         // The id column is the detector's id; the time is the event's, else the run's start.
         for a in &everything {
             let r = &a.alert;
-            assert_eq!(
-                a.id,
-                alert_id(
-                    &r.rule_source,
-                    &r.rule_id,
-                    r.event_id.as_deref(),
-                    r.account.as_deref()
-                )
-            );
+            assert_id_is_the_detectors(a);
             let run_start = s.run(a.run_id).unwrap().unwrap().started_at;
             assert_eq!(a.cursor.at, r.event_time.unwrap_or(run_start).timestamp());
         }
@@ -264,15 +267,7 @@ fn migration_8_backfills_ids_and_times_of_older_alerts() {
         assert_eq!(listed.len(), 9);
         for a in &listed {
             let r = &a.alert;
-            assert_eq!(
-                a.id,
-                alert_id(
-                    &r.rule_source,
-                    &r.rule_id,
-                    r.event_id.as_deref(),
-                    r.account.as_deref()
-                )
-            );
+            assert_id_is_the_detectors(a);
             assert_eq!(
                 a.cursor.at,
                 r.event_time.unwrap_or(day(2)).timestamp(),
