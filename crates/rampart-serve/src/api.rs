@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, Utc};
 use rampart_core::Severity;
 use rampart_store::{
-    AccountScore, AlertRow, AlertStateRecord, AuditLogEntry, ChangeRow, FindingFilter, FindingLife,
-    LifeEvent, RunKind, RunSummary, Time,
+    AccountScore, AlertCursor, AlertFilter, AlertRow, AlertStateRecord, AlertTriage, AuditLogEntry,
+    ChangeRow, FindingFilter, FindingLife, LifeEvent, ListedAlert, RunKind, RunSummary, Time,
 };
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +39,7 @@ pub type ApiResult<T> = Result<Json<T>, ApiError>;
 pub const MAX_PAGE: usize = 500;
 pub const DEFAULT_PAGE: usize = 50;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Overview {
     pub last_audit: Option<RunSummary>,
     /// Score of each of the last audits, oldest first.
@@ -53,7 +53,18 @@ pub struct Overview {
     pub drift: Option<RunSummary>,
 }
 
+/// The overview, from the cache while the store has not changed (see [`crate::cache`]).
 pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
+    let version = state.db(|s| s.data_version()).await?;
+    let cached = state
+        .cache
+        .overview
+        .get_or((), version, async || read_overview(state).await)
+        .await?;
+    Ok(Overview::clone(&cached))
+}
+
+async fn read_overview(state: &AppState) -> Result<Overview, String> {
     state
         .db(|s| {
             let audits = s.runs(Some(RunKind::Audit), None, Some(12))?;
@@ -81,11 +92,7 @@ pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
             for (_, id) in s.last_runs()? {
                 last_runs.extend(s.run(id)?);
             }
-            let now = Utc::now();
-            let mut alerts_7d: std::collections::BTreeMap<Severity, u64> = Default::default();
-            for (_, a) in s.alerts(now - Duration::days(7), now + Duration::days(1))? {
-                *alerts_7d.entry(a.severity).or_default() += 1;
-            }
+            let alerts_7d = s.alert_counts(Utc::now() - Duration::days(7))?;
             let drift = last_runs
                 .iter()
                 .filter(|r| matches!(r.kind, RunKind::Plan | RunKind::Drift))
@@ -98,7 +105,7 @@ pub async fn overview_data(state: &AppState) -> Result<Overview, String> {
                 ous: ous.into_iter().map(|(k, (p, f))| (k, p, f)).collect(),
                 open_by_severity: s.open_by_severity(Some(Utc::now().date_naive()))?,
                 last_runs,
-                alerts_7d: alerts_7d.into_iter().rev().collect(),
+                alerts_7d,
                 drift,
             })
         })
@@ -542,7 +549,19 @@ pub struct AlertView {
     pub state: Option<AlertStateRecord>,
 }
 
+impl From<ListedAlert> for AlertView {
+    fn from(a: ListedAlert) -> Self {
+        AlertView {
+            id: a.id,
+            run_id: a.run_id,
+            alert: a.alert,
+            state: a.state,
+        }
+    }
+}
+
 /// The id `rampart_detect` gives the alert, from its stored columns.
+#[cfg(test)]
 pub fn stored_alert_id(a: &AlertRow) -> String {
     let event_id = a.event_id.as_deref();
     rampart_detect::alert::alert_id(&a.rule_source, &a.rule_id, event_id, a.account.as_deref())
@@ -557,69 +576,84 @@ pub struct AlertQuery {
     pub state: Option<String>,
     pub account: Option<String>,
     pub rule: Option<String>,
+    /// The cursor of the next page (the previous page's `next`).
+    pub after: Option<String>,
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub limit: Option<usize>,
 }
 
-/// The largest number of alerts one request lists (newest first).
+/// The largest number of alerts one page lists (newest first).
 pub const MAX_ALERTS: usize = 500;
 
-pub async fn alerts_data(state: &AppState, q: &AlertQuery) -> Result<Vec<AlertView>, ApiError> {
-    let days = q.days.unwrap_or(7).clamp(1, 400);
-    let now = Utc::now();
-    let (rows, states) = state
-        .db(move |s| {
-            Ok((
-                s.alerts(now - Duration::days(days), now + Duration::days(1))?,
-                s.alert_states()?,
-            ))
-        })
-        .await?;
-    let states: std::collections::HashMap<String, AlertStateRecord> = states
-        .into_iter()
-        .map(|s| (s.alert_id.clone(), s))
-        .collect();
-    let severity = non_empty(&q.severity).and_then(|s| parse_severity(&s));
-    let want_state = non_empty(&q.state);
-    let mut out: Vec<AlertView> = rows
-        .into_iter()
-        .rev()
-        .map(|(run_id, alert)| {
-            let id = stored_alert_id(&alert);
-            AlertView {
-                state: states.get(&id).cloned(),
-                id,
-                run_id,
-                alert,
-            }
-        })
-        .filter(|v| severity.is_none_or(|s| v.alert.severity == s))
-        .filter(|v| {
-            want_state
-                .as_deref()
-                .is_none_or(|w| v.state.as_ref().map_or("new", |s| s.state.as_str()) == w)
-        })
-        .filter(|v| non_empty(&q.account).is_none_or(|a| v.alert.account.as_deref() == Some(&a)))
-        .filter(|v| non_empty(&q.rule).is_none_or(|r| v.alert.rule_id == r))
-        .collect();
-    out.truncate(MAX_ALERTS);
-    Ok(out)
+/// One page of the alert list.
+#[derive(Debug, Serialize)]
+pub struct AlertPage {
+    pub alerts: Vec<AlertView>,
+    /// Pass as `after` for the next page; None on the last.
+    pub next: Option<String>,
 }
 
-/// One alert by id, looked up among the alerts of the last 400 days.
-pub async fn alert_data(state: &AppState, id: &str) -> Result<AlertView, ApiError> {
-    let all = alerts_data(
-        state,
-        &AlertQuery {
-            days: Some(400),
-            ..Default::default()
-        },
-    )
-    .await?;
-    all.into_iter().find(|a| a.id == id).ok_or_else(|| {
-        ApiError(
-            StatusCode::NOT_FOUND,
-            "no such alert in the last 400 days; the Alerts page lists them".into(),
-        )
+/// One page of alerts: the query's filters and cursor become the store's keyset query.
+pub async fn alerts_data(state: &AppState, q: &AlertQuery) -> Result<AlertPage, ApiError> {
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let days = q.days.unwrap_or(7).clamp(1, 400);
+    let severity = match non_empty(&q.severity) {
+        Some(s) => Some(parse_severity(&s).ok_or_else(|| {
+            bad(format!(
+                "unknown severity {s:?}; use CRITICAL, HIGH, MEDIUM, LOW or INFORMATIONAL"
+            ))
+        })?),
+        None => None,
+    };
+    let triage = match non_empty(&q.state) {
+        Some(s) => Some(AlertTriage::parse(&s).ok_or_else(|| {
+            bad(format!(
+                "unknown state {s:?}; use new, acknowledged or resolved"
+            ))
+        })?),
+        None => None,
+    };
+    let after = match non_empty(&q.after) {
+        Some(token) => Some(AlertCursor::parse(&token).ok_or_else(|| {
+            bad("after is not a cursor this list gave out; start again from the first page".into())
+        })?),
+        None => None,
+    };
+    let filter = AlertFilter {
+        since: Some(Utc::now() - Duration::days(days)),
+        severity,
+        state: triage,
+        account: non_empty(&q.account),
+        rule: non_empty(&q.rule),
+        after,
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_ALERTS);
+    let mut rows = state.db(move |s| s.alerts_page(&filter, limit + 1)).await?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|a| a.cursor.token())
+    } else {
+        None
+    };
+    Ok(AlertPage {
+        alerts: rows.into_iter().map(AlertView::from).collect(),
+        next,
     })
+}
+
+/// One alert by id, with its triage state.
+pub async fn alert_data(state: &AppState, id: &str) -> Result<AlertView, ApiError> {
+    let id = id.to_string();
+    state
+        .db(move |s| s.alert_by_id(&id))
+        .await?
+        .map(AlertView::from)
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                "no such alert; the Alerts page lists them".into(),
+            )
+        })
 }
 
 #[derive(Debug, Deserialize)]
@@ -873,11 +907,44 @@ pub async fn accounts(State(state): State<AppState>) -> ApiResult<Vec<AccountVie
     Ok(Json(accounts_data(&state).await?))
 }
 
+/// The body stays the list of alerts; the next page is named in a `Link: <…>; rel="next"`
+/// header (RFC 8288), so clients of the unpaged list keep working.
 pub async fn alerts(
     State(state): State<AppState>,
     Query(q): Query<AlertQuery>,
-) -> ApiResult<Vec<AlertView>> {
-    Ok(Json(alerts_data(&state, &q).await?))
+) -> Result<Response, ApiError> {
+    let page = alerts_data(&state, &q).await?;
+    let mut resp = Json(page.alerts).into_response();
+    if let Some(next) = page.next {
+        let mut nq = q.clone();
+        nq.after = Some(next);
+        let link = format!("</api/v1/alerts?{}>; rel=\"next\"", query_string(&nq));
+        if let Ok(v) = header::HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// A query as a URL query string (the non-empty fields, percent-encoded): next-page links.
+pub fn query_string<T: Serialize>(q: &T) -> String {
+    let v = serde_json::to_value(q).unwrap_or_default();
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::Null => return None,
+                        serde_json::Value::String(s) if s.trim().is_empty() => return None,
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    Some(format!("{k}={}", crate::html::url_encode(&text)))
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default()
 }
 
 pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<AlertView> {
@@ -927,6 +994,81 @@ pub async fn audit_log(
     Ok(Json(state.db(move |s| s.audit_log(limit)).await?))
 }
 
+/// A query parameter for the OpenAPI document: name, JSON type, description.
+type QueryParam = (&'static str, &'static str, &'static str);
+
+/// The query parameters of the list routes, for the OpenAPI document.
+const QUERY_PARAMS: &[(&str, &[QueryParam])] = &[
+    (
+        "/api/v1/findings",
+        &[
+            ("control", "string", "A control id"),
+            ("framework", "string", "A framework: its controls"),
+            (
+                "severity",
+                "string",
+                "CRITICAL, HIGH, MEDIUM, LOW or INFORMATIONAL",
+            ),
+            (
+                "status",
+                "string",
+                "open, suppressed, resolved, or a status (FAIL, PASS, ...)",
+            ),
+            ("account", "string", "An account id"),
+            ("ou", "string", "An OU path: the accounts under it"),
+            ("region", "string", "A region"),
+            (
+                "q",
+                "string",
+                "Substring of the id, resource, message or title",
+            ),
+            (
+                "min_age_days",
+                "integer",
+                "Problems open at least this many days",
+            ),
+            ("after", "string", "The previous page's next_after"),
+            ("limit", "integer", "Page size, 1 to 500 (default 50)"),
+        ],
+    ),
+    (
+        "/api/v1/alerts",
+        &[
+            (
+                "days",
+                "integer",
+                "Alerts of the last N days, 1 to 400 (default 7)",
+            ),
+            (
+                "severity",
+                "string",
+                "CRITICAL, HIGH, MEDIUM, LOW or INFORMATIONAL",
+            ),
+            ("state", "string", "new, acknowledged or resolved"),
+            ("account", "string", "An account id"),
+            ("rule", "string", "A rule id"),
+            (
+                "after",
+                "string",
+                "The cursor in the previous page's Link rel=next",
+            ),
+            ("limit", "integer", "Page size, 1 to 500 (default 50)"),
+        ],
+    ),
+    (
+        "/api/v1/audit-log",
+        &[(
+            "limit",
+            "integer",
+            "Newest N entries, 1 to 5000 (default 200)",
+        )],
+    ),
+    (
+        "/api/v1/reports/weekly",
+        &[("weeks_ago", "integer", "0: the week ending now; at most 52")],
+    ),
+];
+
 /// The OpenAPI 3 document, generated from the route table.
 pub fn openapi_document() -> serde_json::Value {
     let mut paths = serde_json::Map::new();
@@ -940,6 +1082,18 @@ pub fn openapi_document() -> serde_json::Value {
                     "name": name, "in": "path", "required": true, "schema": {"type": "string"}
                 })
             })
+            .chain(
+                QUERY_PARAMS
+                    .iter()
+                    .filter(|(path, _)| *path == spec.path && spec.method == "GET")
+                    .flat_map(|(_, params)| params.iter())
+                    .map(|(name, ty, description)| {
+                        serde_json::json!({
+                            "name": name, "in": "query", "required": false,
+                            "description": description, "schema": {"type": ty}
+                        })
+                    }),
+            )
             .collect();
         let mut op = serde_json::json!({
             "summary": spec.summary,
@@ -955,6 +1109,14 @@ pub fn openapi_document() -> serde_json::Value {
         if let Some(schema) = response_schema(spec.path) {
             op["responses"]["200"]["content"] =
                 serde_json::json!({"application/json": {"schema": schema}});
+        }
+        if spec.path == "/api/v1/alerts" {
+            op["responses"]["200"]["headers"] = serde_json::json!({
+                "Link": {
+                    "description": "<URL>; rel=\"next\": the next page, absent on the last",
+                    "schema": {"type": "string"}
+                }
+            });
         }
         if spec.method == "POST" {
             op["requestBody"] = serde_json::json!({
@@ -1033,12 +1195,29 @@ pub async fn openapi() -> Json<serde_json::Value> {
 /// Prometheus text: open findings and recent alerts by severity, runs by kind and outcome,
 /// and the duration of the last run of each kind.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let version = state.db(|s| s.data_version()).await?;
+    let text = state
+        .cache
+        .metrics
+        .get_or((), version, async || read_metrics(&state).await)
+        .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        String::clone(&text),
+    )
+        .into_response())
+}
+
+async fn read_metrics(state: &AppState) -> Result<String, String> {
     let now = Utc::now();
     let (open, alerts, runs) = state
         .db(move |s| {
             Ok((
                 s.open_by_severity(Some(Utc::now().date_naive()))?,
-                s.alerts(now - Duration::days(7), now + Duration::days(1))?,
+                s.alert_counts(now - Duration::days(7))?,
                 s.runs(None, None, Some(10_000))?,
             ))
         })
@@ -1052,14 +1231,13 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             sev.as_str()
         ));
     }
-    let mut by_sev: std::collections::BTreeMap<&str, u64> = Default::default();
-    for (_, a) in &alerts {
-        *by_sev.entry(a.severity.as_str()).or_default() += 1;
-    }
     out.push_str("# HELP rampart_alerts_7d Alerts of the last 7 days.\n");
     out.push_str("# TYPE rampart_alerts_7d gauge\n");
-    for (sev, n) in by_sev {
-        out.push_str(&format!("rampart_alerts_7d{{severity=\"{sev}\"}} {n}\n"));
+    for (sev, n) in &alerts {
+        out.push_str(&format!(
+            "rampart_alerts_7d{{severity=\"{}\"}} {n}\n",
+            sev.as_str()
+        ));
     }
     let mut by_kind: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
     let mut last: std::collections::BTreeMap<&str, f64> = Default::default();
@@ -1089,14 +1267,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             "rampart_last_run_duration_seconds{{kind=\"{kind}\"}} {secs}\n"
         ));
     }
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response())
+    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1111,9 +1282,17 @@ pub async fn weekly_report(
     q: &ReportQuery,
     format: rampart_report::weekly::WeeklyFormat,
 ) -> Result<String, ApiError> {
-    let end = Utc::now() - Duration::weeks(q.weeks_ago.unwrap_or(0).clamp(0, 52));
+    let weeks_ago = q.weeks_ago.unwrap_or(0).clamp(0, 52);
+    let version = state.db(|s| s.data_version()).await?;
     let report = state
-        .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
+        .cache
+        .weekly
+        .get_or(weeks_ago, version, async || {
+            let end = Utc::now() - Duration::weeks(weeks_ago);
+            state
+                .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
+                .await
+        })
         .await?;
     Ok(rampart_report::weekly::render(&report, format))
 }

@@ -7,11 +7,15 @@
 //! is declared once in [`routes::ROUTES`] with its method, path and role: the router, the
 //! guard, the OpenAPI document and the role tests all walk that table.
 //!
-//! The store is synchronous (rusqlite / postgres): it sits behind a mutex and is used from
-//! `spawn_blocking`, so a slow query never stalls the async workers.
+//! The store is synchronous (rusqlite / postgres): a few connections, each behind a mutex,
+//! used from `spawn_blocking`, so a slow query never stalls the async workers nor the other
+//! requests (SQLite in WAL mode reads concurrently; PostgreSQL serves each connection in its
+//! own process). Aggregates that are expensive to compute (the weekly report, the overview)
+//! are cached until the store records or prunes a run, and at most a minute ([`cache`]).
 
 mod api;
 pub mod auth;
+mod cache;
 mod html;
 mod pages;
 pub mod routes;
@@ -21,6 +25,7 @@ pub mod tls;
 
 use rampart_store::Store;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use auth::Role;
@@ -89,7 +94,8 @@ impl Listen {
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub(crate) store: Arc<Mutex<Store>>,
+    pub(crate) pool: Arc<Pool>,
+    pub(crate) cache: Arc<cache::Caches>,
     pub(crate) secure_cookies: bool,
     pub(crate) behind_proxy: bool,
     pub(crate) session_ttl: chrono::Duration,
@@ -101,8 +107,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, listen: &Listen) -> AppState {
+        let pool = Arc::new(Pool::open(store));
         AppState {
-            store: Arc::new(Mutex::new(store)),
+            pool,
+            cache: Arc::default(),
             secure_cookies: listen.secure_cookies(),
             behind_proxy: listen.behind_proxy,
             session_ttl: chrono::Duration::hours(8),
@@ -118,20 +126,79 @@ impl AppState {
         self
     }
 
-    /// Runs `f` on the store on a blocking thread.
+    /// Runs `f` on a free connection of the store, on a blocking thread.
     pub(crate) async fn db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, rampart_store::StoreError> + Send + 'static,
     ) -> Result<T, String> {
-        let store = self.store.clone();
+        let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = store
-                .lock()
-                .map_err(|_| "the store lock was poisoned by an earlier failure".to_string())?;
+            let mut guard = pool.acquire()?;
             f(&mut guard).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| format!("store task failed: {e}"))?
+    }
+}
+
+/// How many connections the server holds to a store on disk or on a server.
+const CONNECTIONS: usize = 4;
+
+/// Each connection's own SQLite page cache: the pool's together stay well below the server's
+/// memory budget (the operating system caches the file besides).
+const CACHE_MB_PER_CONNECTION: u32 = 16;
+
+/// The server's connections to the store. An in-memory store has one (no second connection
+/// sees it); a store that refuses more connections keeps the ones it gave.
+pub(crate) struct Pool {
+    conns: Vec<Arc<Mutex<Store>>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn open(store: Store) -> Pool {
+        if let Err(e) = store.limit_cache(CACHE_MB_PER_CONNECTION) {
+            tracing::warn!("{e}");
+        }
+        let mut conns = Vec::with_capacity(CONNECTIONS);
+        for _ in 1..CONNECTIONS {
+            match store.open_another(CACHE_MB_PER_CONNECTION) {
+                Ok(Some(another)) => conns.push(Arc::new(Mutex::new(another))),
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!("serving with fewer store connections: {e}");
+                    break;
+                }
+            }
+        }
+        conns.insert(0, Arc::new(Mutex::new(store)));
+        Pool {
+            conns,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// A free connection, else the next one in turn (waiting for it).
+    fn acquire(&self) -> Result<std::sync::MutexGuard<'_, Store>, String> {
+        for conn in &self.conns {
+            if let Ok(guard) = conn.try_lock() {
+                return Ok(guard);
+            }
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        self.conns[i]
+            .lock()
+            .map_err(|_| "the store lock was poisoned by an earlier failure".to_string())
+    }
+}
+
+/// The synchronous PostgreSQL client blocks on its own runtime when dropped, which panics
+/// inside tokio's (the server's state is dropped there at shutdown): the connections are
+/// closed on a plain thread instead.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let conns = std::mem::take(&mut self.conns);
+        let _ = std::thread::spawn(move || drop(conns)).join();
     }
 }
 

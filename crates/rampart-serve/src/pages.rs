@@ -430,32 +430,12 @@ pub async fn findings(
     if let Some(next) = &data.next_after {
         let mut nq = q.clone();
         nq.after = Some(next.clone());
-        let qs = serde_urlencoded_like(&nq);
+        let qs = esc(&api::query_string(&nq));
         body.push_str(&format!(
             "<a href=\"/findings?{qs}\" id=\"next-page\">Next page →</a>"
         ));
     }
     Ok(Html(page("Findings", Some(&who), &body)).into_response())
-}
-
-/// The query string of a finding filter (for the next-page link).
-fn serde_urlencoded_like(q: &FindingQuery) -> String {
-    let v = serde_json::to_value(q).unwrap_or_default();
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    let s = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Number(n) => n.to_string(),
-                        _ => return None,
-                    };
-                    Some(format!("{k}={}", url_encode(&s)))
-                })
-                .collect::<Vec<_>>()
-                .join("&amp;")
-        })
-        .unwrap_or_default()
 }
 
 pub async fn finding(
@@ -674,7 +654,7 @@ pub async fn alerts(
     Extension(who): Extension<Principal>,
     Query(q): Query<AlertQuery>,
 ) -> PageResult {
-    let list = api::alerts_data(&state, &q).await.map_err(fail(&who))?;
+    let data = api::alerts_data(&state, &q).await.map_err(fail(&who))?;
     let mut body = String::from(
         "<form method=\"get\" action=\"/alerts\" class=\"filters\" id=\"alert-filters\">",
     );
@@ -695,7 +675,8 @@ pub async fn alerts(
     body.push_str(&text_input("account", "account", q.account.as_deref()));
     body.push_str(&text_input("rule", "rule", q.rule.as_deref()));
     body.push_str("<button type=\"submit\">Filter</button></form>");
-    let rows: Vec<Vec<String>> = list
+    let rows: Vec<Vec<String>> = data
+        .alerts
         .iter()
         .map(|a| {
             vec![
@@ -723,6 +704,14 @@ pub async fn alerts(
         &["time", "severity", "alert", "account", "principal", "state"],
         &rows,
     ));
+    if let Some(next) = &data.next {
+        let mut nq = q.clone();
+        nq.after = Some(next.clone());
+        body.push_str(&format!(
+            "<a href=\"/alerts?{}\" id=\"next-page\">Next page →</a>",
+            esc(&api::query_string(&nq))
+        ));
+    }
     Ok(Html(page("Alerts", Some(&who), &body)).into_response())
 }
 

@@ -218,7 +218,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "/api/v1/alerts",
         V,
         Api,
-        "Alerts of the last `days` days with their triage state",
+        "Alerts of the last `days` days with their triage state, newest first, keyset-paginated (Link rel=next)",
         get(api::alerts)
     ),
     route!(

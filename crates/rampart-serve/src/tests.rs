@@ -181,8 +181,7 @@ fn fixture() -> Fixture {
 fn session(state: &AppState, role: Role) -> (String, String) {
     let id = auth::random_secret();
     let csrf = auth::random_secret();
-    state
-        .store
+    state.pool.conns[0]
         .lock()
         .unwrap()
         .create_session(&SessionRecord {
@@ -198,8 +197,7 @@ fn session(state: &AppState, role: Role) -> (String, String) {
 
 fn token(state: &AppState, role: Role, name: &str, expires_in: Duration) -> String {
     let secret = auth::random_secret();
-    state
-        .store
+    state.pool.conns[0]
         .lock()
         .unwrap()
         .create_api_token(&ApiTokenRecord {
@@ -452,8 +450,7 @@ async fn forged_cross_site_posts_are_rejected() {
         assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     }
     assert!(
-        f.state
-            .store
+        f.state.pool.conns[0]
             .lock()
             .unwrap()
             .acceptances()
@@ -517,7 +514,7 @@ async fn login_sets_a_strict_cookie_and_rotates_the_session() {
         .to_string();
     assert_ne!(new_value, old_cookie);
     {
-        let store = f.state.store.lock().unwrap();
+        let store = f.state.pool.conns[0].lock().unwrap();
         assert!(
             store
                 .session(&auth::digest(&old_cookie), Utc::now())
@@ -673,8 +670,7 @@ async fn expired_and_revoked_tokens_are_refused() {
         send(&f.state, get("not-a-token")).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    f.state
-        .store
+    f.state.pool.conns[0]
         .lock()
         .unwrap()
         .revoke_api_token("live", Utc::now())
@@ -715,7 +711,7 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
     assert_eq!(resp.status(), StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&body_text(resp).await).unwrap();
     assert_eq!(body["state"]["state"], "resolved");
-    let log = f.state.store.lock().unwrap().audit_log(10).unwrap();
+    let log = f.state.pool.conns[0].lock().unwrap().audit_log(10).unwrap();
     let summary: Vec<_> = log
         .iter()
         .map(|e| (e.actor.as_str(), e.via.as_str(), e.action.as_str()))
@@ -760,7 +756,12 @@ async fn changes_are_audit_logged_and_acceptance_shows_suppressed() {
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        f.state.store.lock().unwrap().audit_log(10).unwrap().len(),
+        f.state.pool.conns[0]
+            .lock()
+            .unwrap()
+            .audit_log(10)
+            .unwrap()
+            .len(),
         2
     );
 }
@@ -811,8 +812,7 @@ async fn finding_filters_and_pages() {
 async fn one_time_login_links_work_once() {
     let f = fixture();
     let secret = auth::random_secret();
-    f.state
-        .store
+    f.state.pool.conns[0]
         .lock()
         .unwrap()
         .create_login_link(
@@ -1054,8 +1054,8 @@ async fn a_dashboard_ack_stops_the_routers_escalation() {
     // what the router reads before each tick (`rampart alerts tick`, `detect --follow`)
     let acks: Vec<(String, Ack)> = f
         .state
-        .store
-        .lock()
+        .pool
+        .acquire()
         .unwrap()
         .alert_acks()
         .unwrap()
@@ -1108,8 +1108,8 @@ async fn cli_acks_show_on_the_dashboard() {
     let f = fixture();
     let at = Utc::now() - Duration::minutes(5);
     f.state
-        .store
-        .lock()
+        .pool
+        .acquire()
         .unwrap()
         .record_alert_ack(&AlertAck {
             alert_id: f.alert_id.clone(),
@@ -1159,12 +1159,12 @@ async fn cli_acks_show_on_the_dashboard() {
         html.contains("id=\"alert-latest\">resolved by operator on"),
         "{html}"
     );
-    let acks = f.state.store.lock().unwrap().alert_acks().unwrap();
+    let acks = f.state.pool.acquire().unwrap().alert_acks().unwrap();
     assert_eq!(
         (acks.len(), acks[0].by.as_str(), acks[0].at),
         (1, "bo", at.timestamp())
     );
-    let states = f.state.store.lock().unwrap().alert_states().unwrap();
+    let states = f.state.pool.acquire().unwrap().alert_states().unwrap();
     assert_eq!(
         (states[0].state.as_str(), states[0].updated_by.as_str()),
         ("resolved", "operator")
@@ -1209,8 +1209,8 @@ fn record_services_audit(f: &Fixture) {
         ),
     ];
     f.state
-        .store
-        .lock()
+        .pool
+        .acquire()
         .unwrap()
         .record_audit(
             &audit_run(
@@ -1494,8 +1494,8 @@ async fn only_admins_apply_the_plan_shown_with_typed_confirmation_and_an_audit_e
     // A newer plan with a destructive change: the old one is refused; the new one needs `yes`.
     let newer = f
         .state
-        .store
-        .lock()
+        .pool
+        .acquire()
         .unwrap()
         .record_plan(
             &PlanRun {
@@ -1547,7 +1547,7 @@ async fn only_admins_apply_the_plan_shown_with_typed_confirmation_and_an_audit_e
     assert_eq!(f.jobs.calls(), vec![(f.plan_run, false), (newer, true)]);
 
     // Who, when, what, outcome: one audit entry per apply that reached the binary.
-    let log = f.state.store.lock().unwrap().audit_log(10).unwrap();
+    let log = f.state.pool.acquire().unwrap().audit_log(10).unwrap();
     let applies: Vec<(&str, &str, &str, &str)> = log
         .iter()
         .filter(|e| e.action == "drift.apply")
@@ -1600,7 +1600,7 @@ async fn a_failed_apply_is_logged_and_a_server_without_aws_shows_the_cli() {
     let resp = send(&state, page_post("/drift/apply", &admin, &form)).await;
     assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
     assert!(body_text(resp).await.contains("1 of 1 change(s) failed"));
-    let log = state.store.lock().unwrap().audit_log(1).unwrap();
+    let log = state.pool.acquire().unwrap().audit_log(1).unwrap();
     assert_eq!(log[0].action, "drift.apply");
     assert!(log[0].detail.contains("failed: 1 of 1"), "{:?}", log[0]);
 
@@ -1615,4 +1615,164 @@ async fn a_failed_apply_is_logged_and_a_server_without_aws_shows_the_cli() {
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(failing.calls().len(), 1);
     assert!(f.jobs.calls().is_empty());
+}
+
+#[tokio::test]
+async fn alert_list_pages_with_a_link_and_filters_in_the_store() {
+    let f = fixture();
+    let now = Utc::now();
+    let alerts: Vec<AlertRow> = (0..7)
+        .map(|i| AlertRow {
+            rule_id: format!("rule-{}", i % 2),
+            rule_source: "sigma".into(),
+            title: format!("alert {i}"),
+            severity: if i % 3 == 0 {
+                rampart_core::Severity::Critical
+            } else {
+                rampart_core::Severity::Low
+            },
+            account: Some(format!("22222222222{}", i % 2)),
+            region: None,
+            principal: None,
+            event_time: Some(now - Duration::minutes(i)),
+            event_id: Some(format!("ev-page-{i}")),
+            resource: None,
+            count: 1,
+            json: "{}".into(),
+        })
+        .collect();
+    f.state.pool.conns[0]
+        .lock()
+        .unwrap()
+        .record_detect(
+            &DetectRun {
+                started_at: now - Duration::minutes(10),
+                finished_at: now - Duration::minutes(9),
+                source: "test".into(),
+                events: 7,
+                skipped: 0,
+                files: 1,
+                rules: 2,
+            },
+            &alerts,
+        )
+        .unwrap();
+    let t = token(&f.state, Role::Operator, "pager", Duration::days(1));
+    let get = |path: String| {
+        Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    // Follow the Link header from the first page to the last.
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let mut next = Some("/api/v1/alerts?limit=3".to_string());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let resp = send(&f.state, get(path.clone())).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        next = resp.headers().get(header::LINK).map(|l| {
+            let l = l.to_str().unwrap();
+            assert!(l.ends_with("; rel=\"next\""), "{l}");
+            l[1..l.find('>').unwrap()].to_string()
+        });
+        let page: Vec<serde_json::Value> = serde_json::from_str(&body_text(resp).await).unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(page);
+        pages += 1;
+    }
+    assert_eq!(pages, 3, "8 alerts, 3 a page");
+    let ids: Vec<&str> = seen.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (8, 8),
+        "every alert exactly once"
+    );
+    assert!(ids.contains(&f.alert_id.as_str()));
+    // The store's id column is the detector's id.
+    for a in &alerts {
+        assert!(ids.contains(&crate::api::stored_alert_id(a).as_str()));
+    }
+    // Newest first: the minutes-old alerts before the fixture's two-hour-old one.
+    assert_eq!(ids[7], f.alert_id);
+
+    // Filters, applied by the store.
+    let list = |q: &str| {
+        let req = get(format!("/api/v1/alerts?{q}"));
+        let state = f.state.clone();
+        async move {
+            let resp = send(&state, req).await;
+            let status = resp.status();
+            (status, body_text(resp).await)
+        }
+    };
+    let count = |body: &str| {
+        serde_json::from_str::<Vec<serde_json::Value>>(body)
+            .unwrap()
+            .len()
+    };
+    let (s, body) = list("severity=critical").await;
+    assert_eq!(
+        (s, count(&body)),
+        (StatusCode::OK, 4),
+        "3 of the 7 and the fixture's"
+    );
+    let (_, body) = list("account=222222222221&rule=rule-1").await;
+    assert_eq!(count(&body), 3);
+    let ack = Request::post(format!("/api/v1/alerts/{}/state", ids[0]))
+        .header(header::AUTHORIZATION, format!("Bearer {t}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"state":"acknowledged"}"#))
+        .unwrap();
+    assert_eq!(send(&f.state, ack).await.status(), StatusCode::OK);
+    let (_, body) = list("state=acknowledged").await;
+    let acked: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(acked.len(), 1);
+    assert_eq!(acked[0]["id"], ids[0]);
+    assert_eq!(acked[0]["state"]["state"], "acknowledged");
+    let (_, body) = list("state=new").await;
+    assert_eq!(count(&body), 7);
+    for bad in ["state=bogus", "severity=bogus", "after=not-a-cursor"] {
+        assert_eq!(list(bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // The page links to the next page with the filters kept.
+    let (cookie, _) = session(&f.state, Role::Viewer);
+    let resp = send(
+        &f.state,
+        get_with_cookie("/alerts?limit=2&severity=LOW", &cookie),
+    )
+    .await;
+    let html = body_text(resp).await;
+    let start = html
+        .find("id=\"next-page\"")
+        .map(|_| html.find("href=\"/alerts?").unwrap());
+    let href = &html[start.expect("a next-page link") + 6..];
+    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+    assert!(
+        href.contains("severity=LOW") && href.contains("after="),
+        "{href}"
+    );
+    let resp = send(&f.state, get_with_cookie(&href, &cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        body_text(resp)
+            .await
+            .matches("class=\"alert-link\"")
+            .count(),
+        2
+    );
+
+    // The OpenAPI document names the cursor and the Link header.
+    let doc = crate::api::openapi_document();
+    let op = &doc["paths"]["/api/v1/alerts"]["get"];
+    assert!(
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "after")
+    );
+    assert!(op["responses"]["200"]["headers"]["Link"].is_object());
 }

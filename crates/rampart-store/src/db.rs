@@ -117,6 +117,11 @@ pub(crate) trait Conn {
     fn configure(&mut self) -> DbResult<()> {
         Ok(())
     }
+    /// Caps the connection's own page cache (SQLite; a server's cache is its own business),
+    /// for processes that hold several connections.
+    fn limit_cache(&mut self, _kib: i64) -> DbResult<()> {
+        Ok(())
+    }
     /// Runs statements separated by `;`, without parameters (DDL).
     fn batch(&mut self, sql: &str) -> DbResult<()>;
     /// Runs one statement; returns the rows changed.

@@ -38,6 +38,9 @@
 pub mod access;
 #[cfg(test)]
 mod access_tests;
+mod alert_list;
+#[cfg(test)]
+mod alert_list_tests;
 mod db;
 pub mod drills;
 mod error;
@@ -60,6 +63,7 @@ mod tests;
 mod triage;
 
 pub use access::{ApiTokenRecord, AuditLogEntry, FindingFilter, SessionRecord, UserRecord};
+pub use alert_list::{AlertCursor, AlertFilter, AlertTriage, ListedAlert, alert_id};
 pub use drills::DrillRow;
 pub use error::{ErrorKind, StoreError, redact_url};
 pub use jobs::{JobEnd, JobRun, JobRunId, JobStatus};
@@ -162,6 +166,50 @@ impl Store {
             conn: RefCell::new(conn),
             raw_url: url.to_string(),
             backend,
+        })
+    }
+
+    /// Another connection to the same database, its page cache capped at `cache_mb` (a
+    /// server's concurrent readers); None for an in-memory store, which no second connection
+    /// can see.
+    pub fn open_another(&self, cache_mb: u32) -> Result<Option<Store>, StoreError> {
+        if parse_url(&self.raw_url)? == Location::SqliteMemory {
+            return Ok(None);
+        }
+        let another = Store::open(&self.raw_url)?;
+        another.limit_cache(cache_mb)?;
+        Ok(Some(another))
+    }
+
+    /// Caps this connection's page cache at `cache_mb` (SQLite; PostgreSQL keeps its cache
+    /// in the server).
+    pub fn limit_cache(&self, cache_mb: u32) -> Result<(), StoreError> {
+        self.conn
+            .borrow_mut()
+            .limit_cache(i64::from(cache_mb) * 1024)
+            .map_err(|e| self.err("cannot set the page cache", e))
+    }
+
+    /// Changes whenever a run is recorded or pruned or a risk accepted: the newest run id, the
+    /// number of runs, the number of acceptances and the time of the newest. What the
+    /// dashboard's cached aggregates are keyed by (findings, their events, alerts and changes
+    /// are only ever written with a run).
+    pub fn data_version(&self) -> Result<[i64; 4], StoreError> {
+        self.read("cannot read the runs", |c| {
+            let mut v = [0; 4];
+            c.query(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM runs), (SELECT COUNT(*) FROM runs), \
+                 (SELECT COUNT(*) FROM acceptances), \
+                 (SELECT COALESCE(MAX(created_at), 0) FROM acceptances)",
+                &[],
+                &mut |r| {
+                    for (i, slot) in v.iter_mut().enumerate() {
+                        *slot = r.int0(i)?;
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok(v)
         })
     }
 
@@ -522,6 +570,29 @@ impl Store {
     ) -> Result<Vec<FindingLife>, StoreError> {
         self.read("cannot read findings", |c| {
             access::findings_page(c, filter, limit)
+        })
+    }
+    /// One page of the alert list, newest first (keyset on `filter.after`).
+    pub fn alerts_page(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<ListedAlert>, StoreError> {
+        self.read("cannot read alerts", |c| {
+            alert_list::alerts_page(c, filter, limit)
+        })
+    }
+    /// The alert with this id, with its triage state.
+    pub fn alert_by_id(&self, id: &str) -> Result<Option<ListedAlert>, StoreError> {
+        self.read("cannot read the alert", |c| alert_list::alert_by_id(c, id))
+    }
+    /// Alerts per severity at or after `since`, most severe first.
+    pub fn alert_counts(
+        &self,
+        since: Time,
+    ) -> Result<Vec<(rampart_core::Severity, u64)>, StoreError> {
+        self.read("cannot count alerts", |c| {
+            alert_list::alert_counts(c, since)
         })
     }
     /// The id of the latest run of each kind.

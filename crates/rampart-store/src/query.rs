@@ -3,7 +3,9 @@
 use crate::db::{Conn, ConnExt, DbError, DbResult, Row, Val};
 use crate::lifecycle::RunScope;
 use crate::model::*;
-use crate::record::{derived_last_seen, epoch, load_scopes, severity_from, state_from_row, time};
+use crate::record::{
+    derived_last_seen, epoch, load_scopes, load_scopes_of, severity_from, state_from_row, time,
+};
 use std::collections::HashMap;
 
 const RUN_COLUMNS: &str = "id, kind, started_at, finished_at, source, organization_id, \
@@ -176,6 +178,9 @@ pub(crate) fn read_findings(
     )
 }
 
+/// Up to this many accounts, [`with_last_seen`] reads only their part of each run's scope.
+const PAGE_ACCOUNTS: usize = 500;
+
 /// Replaces each present finding's stored `last_seen` with the latest run that covered it.
 pub(crate) fn with_last_seen(
     conn: &mut dyn Conn,
@@ -187,7 +192,12 @@ pub(crate) fn with_last_seen(
         .map(|(_, run)| *run)
         .min();
     if let Some(oldest) = oldest {
-        let scopes = load_scopes(conn, oldest, RunId::MAX)?;
+        // A page of findings needs the scopes of its own few accounts only.
+        let mut accounts: Vec<&str> = out.iter().map(|(f, _)| f.account_id.as_str()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let only = (accounts.len() <= PAGE_ACCOUNTS).then_some(accounts.as_slice());
+        let scopes = load_scopes_of(conn, oldest, RunId::MAX, only)?;
         for (f, seen_run) in &mut out {
             if f.status == LifeStatus::Gone {
                 continue;

@@ -222,6 +222,27 @@ pub(crate) fn load_scopes(
     after: RunId,
     before: RunId,
 ) -> DbResult<Vec<(RunId, i64, RunScope)>> {
+    load_scopes_of(conn, after, before, None)
+}
+
+/// [`load_scopes`] with only `accounts` (when given) in each scope: enough for the findings of
+/// those accounts, and a few rows per run instead of the organization's (a page of findings).
+pub(crate) fn load_scopes_of(
+    conn: &mut dyn Conn,
+    after: RunId,
+    before: RunId,
+    accounts: Option<&[&str]>,
+) -> DbResult<Vec<(RunId, i64, RunScope)>> {
+    let only = accounts
+        .map(|a| {
+            format!(
+                " AND account_id IN ({})",
+                crate::db::placeholders(3, a.len())
+            )
+        })
+        .unwrap_or_default();
+    let mut params = vec![Val::int(after), Val::int(before)];
+    params.extend(accounts.unwrap_or_default().iter().map(|a| Val::from(*a)));
     let mut runs: Vec<(RunId, i64, RunScope)> = Vec::new();
     let mut index: HashMap<RunId, usize> = HashMap::new();
     conn.query(
@@ -242,8 +263,11 @@ pub(crate) fn load_scopes(
         return Ok(runs);
     }
     conn.query(
-        "SELECT run_id, account_id, observed, regions FROM run_accounts WHERE run_id > ?1 AND run_id < ?2",
-        &[Val::int(after), Val::int(before)],
+        &format!(
+            "SELECT run_id, account_id, observed, regions FROM run_accounts \
+             WHERE run_id > ?1 AND run_id < ?2{only}"
+        ),
+        &params,
         &mut |r| {
             if let Some(&i) = index.get(&r.int0(0)?) {
                 runs[i].2.accounts.insert(
@@ -259,8 +283,11 @@ pub(crate) fn load_scopes(
         },
     )?;
     conn.query(
-        "SELECT run_id, account_id, control, region FROM run_errors WHERE run_id > ?1 AND run_id < ?2",
-        &[Val::int(after), Val::int(before)],
+        &format!(
+            "SELECT run_id, account_id, control, region FROM run_errors \
+             WHERE run_id > ?1 AND run_id < ?2{only}"
+        ),
+        &params,
         &mut |r| {
             if let Some(&i) = index.get(&r.int0(0)?) {
                 // Errors of accounts the run did not list change nothing: never covered.
@@ -856,6 +883,17 @@ pub(crate) fn record_detect(
             ..RunRow::default()
         },
     )?;
+    let ids: Vec<String> = alerts
+        .iter()
+        .map(|a| {
+            crate::alert_list::alert_id(
+                &a.rule_source,
+                &a.rule_id,
+                a.event_id.as_deref(),
+                a.account.as_deref(),
+            )
+        })
+        .collect();
     conn.bulk_insert(
         "alerts",
         &[
@@ -873,8 +911,11 @@ pub(crate) fn record_detect(
             "resource",
             "alert_count",
             "json",
+            "alert_id",
+            "at",
         ],
-        &mut alerts.iter().enumerate().map(|(seq, a)| {
+        &mut alerts.iter().zip(&ids).enumerate().map(|(seq, (a, id))| {
+            let at = a.event_time.map_or(epoch(run.started_at), epoch);
             vec![
                 Val::int(run_id),
                 Val::int(seq as i64),
@@ -890,6 +931,8 @@ pub(crate) fn record_detect(
                 Val::T(a.resource.as_deref()),
                 Val::int(a.count.min(i64::MAX as u64) as i64),
                 Val::from(a.json.as_str()),
+                Val::T(Some(id.as_str())),
+                Val::int(at),
             ]
         }),
     )?;

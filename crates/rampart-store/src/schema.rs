@@ -260,12 +260,23 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 7,
         sql: V7,
     },
+    // The dashboard's alert list: alert ids and times as columns, indexes for its filters.
+    Migration {
+        version: 8,
+        sql: crate::alert_list::MIGRATION_V8,
+    },
     // One alert-state table for the CLI, the router and the dashboard.
     Migration {
         version: 9,
         sql: crate::triage::V9,
     },
 ];
+
+/// Steps of a migration that SQL cannot express, run right after the migration of that
+/// version in the same transaction.
+const BACKFILLS: &[(u32, Backfill)] = &[(8, crate::alert_list::backfill_alert_ids)];
+
+type Backfill = fn(&mut dyn Conn) -> DbResult<()>;
 
 /// The schema version this binary writes: the last migration's (versions ascend).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].version;
@@ -346,6 +357,14 @@ pub(crate) fn migrate(conn: &mut dyn Conn, from: u32, migrations: &[Migration]) 
                     m.version
                 ))
             })?;
+        for (_, backfill) in BACKFILLS.iter().filter(|(v, _)| *v == m.version) {
+            backfill(conn).map_err(|e| {
+                DbError(format!(
+                    "migration to schema version {} failed: {e}",
+                    m.version
+                ))
+            })?;
+        }
         version = m.version;
     }
     if from == 0 {
@@ -503,6 +522,8 @@ pub(crate) const TABLES: &[Table] = &[
             ("resource", Text),
             ("alert_count", Int),
             ("json", Text),
+            ("alert_id", Text),
+            ("at", Int),
         ],
         order_by: "run_id, seq",
     },

@@ -111,6 +111,12 @@ impl Row for SqliteRow<'_, '_> {
 }
 
 impl Conn for SqliteConn {
+    fn limit_cache(&mut self, kib: i64) -> DbResult<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -kib.max(1))
+            .map_err(err)
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
