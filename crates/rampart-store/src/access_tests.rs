@@ -295,7 +295,7 @@ fn findings_page_indexed_filters_match_a_full_scan() {
                 for (r, region) in regions.iter().enumerate() {
                     let k = a + c * 7 + r * 3;
                     let status = |w: usize| {
-                        if (k + w) % 3 == 0 {
+                        if (k + w).is_multiple_of(3) {
                             Status::Fail
                         } else {
                             Status::Pass
@@ -303,7 +303,7 @@ fn findings_page_indexed_filters_match_a_full_scan() {
                     };
                     let mut one =
                         finding(control, acct, region, &format!("res{k}"), status(0), "m");
-                    one.severity = if k % 2 == 0 {
+                    one.severity = if k.is_multiple_of(2) {
                         Severity::High
                     } else {
                         Severity::Medium
