@@ -265,6 +265,7 @@ fn seed_alerts(store: &mut Store, accounts: &[String], now: rampart_store::Time)
                     comment: "triaged for the load benchmark".into(),
                     updated_by: "ana".into(),
                     updated_at: now,
+                    // Filled by the store from the first acknowledgement.
                     acknowledged_by: String::new(),
                     acknowledged_at: now,
                     ack_comment: None,

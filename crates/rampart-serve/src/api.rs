@@ -17,6 +17,8 @@ use rampart_store::{
     ChangeRow, FindingFilter, FindingLife, LifeEvent, ListedAlert, RunKind, RunSummary, Time,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A failed request: the status and one line saying what to do.
 pub struct ApiError(pub StatusCode, pub String);
@@ -228,8 +230,18 @@ pub fn service_coverage(
     c
 }
 
-/// The accounts of the last audit with their security services.
-pub async fn accounts_data(state: &AppState) -> Result<Vec<AccountView>, String> {
+/// The accounts of the last audit with their security services: the same for every user, so
+/// kept until the store changes.
+pub async fn accounts_data(state: &AppState) -> Result<Arc<Vec<AccountView>>, String> {
+    let version = state.db(|s| s.data_version()).await?;
+    state
+        .cache
+        .accounts
+        .get_or((), version, async || read_accounts(state).await)
+        .await
+}
+
+async fn read_accounts(state: &AppState) -> Result<Vec<AccountView>, String> {
     let overview = overview_data(state).await?;
     let run_id = overview.last_audit.as_ref().map(|r| r.id);
     let controls: Vec<&'static str> = SECURITY_SERVICES.iter().map(|s| s.1).collect();
@@ -244,22 +256,27 @@ pub async fn accounts_data(state: &AppState) -> Result<Vec<AccountView>, String>
             ))
         })
         .await?;
+    // By account, so thousands of accounts are not each a scan of every verdict.
+    let regions: HashMap<String, Vec<String>> = regions.into_iter().collect();
+    let mut by_account: HashMap<&str, Vec<&rampart_store::ControlStatus>> = HashMap::new();
+    for st in &statuses {
+        by_account.entry(&st.account_id).or_default().push(st);
+    }
     Ok(overview
         .accounts
         .into_iter()
         .map(|posture| {
             let regions = regions
-                .iter()
-                .find(|(a, _)| *a == posture.account_id)
-                .map(|(_, r)| r.clone())
+                .get(&posture.account_id)
+                .cloned()
                 .unwrap_or_default();
-            let mine: Vec<&rampart_store::ControlStatus> = statuses
-                .iter()
-                .filter(|s| s.account_id == posture.account_id)
-                .collect();
+            let mine = by_account
+                .get(posture.account_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let services = SECURITY_SERVICES
                 .iter()
-                .map(|svc| service_coverage(*svc, &regions, &mine))
+                .map(|svc| service_coverage(*svc, &regions, mine))
                 .collect();
             AccountView {
                 posture,
@@ -903,7 +920,7 @@ pub async fn accept(
     Ok(Json(serde_json::json!({ "accepted": id, "by": who.name })))
 }
 
-pub async fn accounts(State(state): State<AppState>) -> ApiResult<Vec<AccountView>> {
+pub async fn accounts(State(state): State<AppState>) -> ApiResult<Arc<Vec<AccountView>>> {
     Ok(Json(accounts_data(&state).await?))
 }
 

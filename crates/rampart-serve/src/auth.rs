@@ -244,12 +244,16 @@ fn unauthorized_api() -> Response {
 pub(crate) async fn session_principal(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
     let cookie = cookie_value(headers, SESSION_COOKIE)?.to_string();
     let now = chrono::Utc::now();
-    let session = state
-        .db(move |s| s.session(&digest(&cookie), now))
+    // One trip to the store: under load each trip waits for a free connection.
+    let (session, user) = state
+        .db(move |s| {
+            let Some(session) = s.session(&digest(&cookie), now)? else {
+                return Ok(None);
+            };
+            Ok(s.user(&session.user)?.map(|user| (session, user)))
+        })
         .await
         .ok()??;
-    let user_name = session.user.clone();
-    let user = state.db(move |s| s.user(&user_name)).await.ok()??;
     Some(Principal {
         name: user.name,
         role: user.role.parse().ok()?,

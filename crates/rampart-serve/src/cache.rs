@@ -65,6 +65,7 @@ impl<K: Eq + Hash, T> Cache<K, T> {
 #[derive(Default)]
 pub struct Caches {
     pub overview: Cache<(), crate::api::Overview>,
+    pub accounts: Cache<(), Vec<crate::api::AccountView>>,
     /// The Prometheus text of `/metrics`.
     pub metrics: Cache<(), String>,
     /// By weeks back.

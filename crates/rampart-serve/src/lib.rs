@@ -132,7 +132,16 @@ impl AppState {
         f: impl FnOnce(&mut Store) -> Result<T, rampart_store::StoreError> + Send + 'static,
     ) -> Result<T, String> {
         let pool = self.pool.clone();
+        // Wait here, not on a blocking thread: each waiting thread would grow the allocator's
+        // per-thread arenas (under load, hundreds of MB), and none runs sooner for it.
+        let slot = pool
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| "the store connections are closed".to_string())?;
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let mut guard = pool.acquire()?;
             f(&mut guard).map_err(|e| e.to_string())
         })
@@ -153,6 +162,8 @@ const CACHE_MB_PER_CONNECTION: u32 = 16;
 pub(crate) struct Pool {
     conns: Vec<Arc<Mutex<Store>>>,
     next: AtomicUsize,
+    /// One permit per connection: the store work running or about to run.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Pool {
@@ -173,6 +184,7 @@ impl Pool {
         }
         conns.insert(0, Arc::new(Mutex::new(store)));
         Pool {
+            slots: Arc::new(tokio::sync::Semaphore::new(conns.len())),
             conns,
             next: AtomicUsize::new(0),
         }

@@ -578,9 +578,10 @@ pub async fn accounts(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
 ) -> PageResult {
-    let mut accounts = api::accounts_data(&state)
+    let all = api::accounts_data(&state)
         .await
         .map_err(|e| error_page(&who, e.into()))?;
+    let mut accounts: Vec<&api::AccountView> = all.iter().collect();
     accounts.sort_by(|a, b| {
         (&a.posture.ou_path, &a.posture.name).cmp(&(&b.posture.ou_path, &b.posture.name))
     });

@@ -270,6 +270,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 9,
         sql: crate::triage::V9,
     },
+    // Indexes for the dashboard's finding filters (open, open by severity, control + status).
+    Migration {
+        version: 11,
+        sql: crate::access::MIGRATION_V11,
+    },
 ];
 
 /// Steps of a migration that SQL cannot express, run right after the migration of that
