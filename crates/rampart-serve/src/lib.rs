@@ -229,6 +229,18 @@ pub async fn serve(
     serve_until(state, listen, on_ready, stop_signal()).await
 }
 
+/// glibc gives each thread that meets contention its own malloc arena (up to 8 per core) and
+/// keeps their freed pages: under 20 concurrent clients the server's peak RSS grew from ~250 MB
+/// to ~450 MB with no more live data. Two arenas keep it within the dashboard's memory budget
+/// (254 MB) at no measured cost in throughput (BENCHMARKS.md, "Dashboard under load").
+fn cap_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; M_ARENA_MAX takes any positive count.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// Completes on Ctrl-C (SIGINT) or SIGTERM (what `kill` and service managers send).
 pub async fn stop_signal() {
     #[cfg(unix)]
@@ -254,6 +266,7 @@ pub async fn serve_until(
 ) -> anyhow::Result<()> {
     use axum::serve::ListenerExt;
     listen.check().map_err(anyhow::Error::msg)?;
+    cap_malloc_arenas();
     let tls = match &listen.tls {
         Some((cert, key)) => Some(tls::server_config(cert, key).map_err(anyhow::Error::msg)?),
         None => None,

@@ -456,6 +456,14 @@ impl Store {
         let mut dst = dest.conn.borrow_mut();
         let result = read_tx(src.as_mut(), |s| {
             write_tx(dst.as_mut(), |d| maintain::copy_rows(s, d))
+        })
+        .and_then(|counts| {
+            // A bulk load leaves PostgreSQL without statistics until autovacuum comes by;
+            // until then its planner guesses, and the dashboard's queries pick slow plans.
+            if dst.dialect() == db::Dialect::Postgres {
+                dst.batch("ANALYZE")?;
+            }
+            Ok(counts)
         });
         result.map_err(|e| {
             StoreError::new(
