@@ -17,14 +17,17 @@
 //! (`CARGO_TARGET_TMPDIR/rampart-load/`), so reruns start at once; `RAMPART_LOAD_RESEED=1`
 //! records it again. PostgreSQL gets a copy of it (`Store::copy_to`) in a throwaway cluster
 //! listening on a unix socket only, stopped when the benchmark ends;
-//! `RAMPART_SKIP_POSTGRES=1` measures SQLite only.
+//! `RAMPART_SKIP_POSTGRES=1` measures SQLite only (`RAMPART_SKIP_SQLITE=1` PostgreSQL only); `RAMPART_LOAD_POSTGRES=URL` measures an
+//! existing PostgreSQL store instead of a fresh copy (e.g. one filled by `rampart store copy`
+//! and kept between runs, or a real server's).
 //!
 //! The server runs as a separate process (this binary, started again with
 //! `RAMPART_LOAD_SERVE=URL`), so its peak resident memory (`VmHWM`, read from /proc before it
 //! is stopped) is the server's alone. Each client is a thread with its own connection per
 //! request (HTTP/1.1, `Connection: close`) that walks the route list in its own order, without
 //! pause, until the time is up. Reported per route and overall: requests, p50, p95, max, and
-//! failures (any status but 200).
+//! failures (any status but 200); and the CPU time the server process and the whole machine
+//! spent during the measured seconds, which says who was busy when the 2 cores saturate.
 
 #[path = "../../rampart-store/benches/support/history.rs"]
 #[allow(dead_code)]
@@ -69,8 +72,13 @@ fn main() {
     }
     let sqlite_url = format!("sqlite://{}", path.display());
     eprintln!("load average before: {}", load_average());
-    let mut results = vec![("SQLite", run_backend(&sqlite_url, seconds, clients))];
-    if std::env::var("RAMPART_SKIP_POSTGRES").is_err() {
+    let mut results = Vec::new();
+    if std::env::var("RAMPART_SKIP_SQLITE").is_err() {
+        results.push(("SQLite", run_backend(&sqlite_url, seconds, clients)));
+    }
+    if let Ok(pg_url) = std::env::var("RAMPART_LOAD_POSTGRES") {
+        results.push(("PostgreSQL", run_backend(&pg_url, seconds, clients)));
+    } else if std::env::var("RAMPART_SKIP_POSTGRES").is_err() {
         let cluster =
             rampart_store::testing::PgCluster::start(rampart_store::testing::Durability::Fast)
                 .expect("start a throwaway PostgreSQL");
@@ -510,6 +518,10 @@ fn run_backend(url: &str, seconds: u64, clients: usize) -> Measured {
         }
     }
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_before = (
+        history::cpu_s_of(&child.id().to_string()),
+        machine_cpu_seconds(),
+    );
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|c| {
@@ -534,6 +546,9 @@ fn run_backend(url: &str, seconds: u64, clients: usize) -> Measured {
         .collect();
     std::thread::sleep(std::time::Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
+    let server_cpu = history::cpu_s_of(&child.id().to_string()) - cpu_before.0;
+    let machine = machine_cpu_seconds();
+    let machine_busy = (machine.0 - cpu_before.1.0, machine.1 - cpu_before.1.1);
     let mut by_route: BTreeMap<usize, (Vec<f64>, usize)> = BTreeMap::new();
     let mut total = 0;
     for t in threads {
@@ -563,7 +578,26 @@ fn run_backend(url: &str, seconds: u64, clients: usize) -> Measured {
         requests: total,
         elapsed,
         peak_mb,
+        server_cpu,
+        machine_busy,
     }
+}
+
+/// The machine's (busy, total) CPU seconds so far, over all cores (/proc/stat).
+fn machine_cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: f64 = ticks.iter().sum();
+    // idle and iowait are the 4th and 5th numbers.
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    ((total - idle) / 100.0, total / 100.0)
 }
 
 struct Measured {
@@ -571,6 +605,10 @@ struct Measured {
     requests: usize,
     elapsed: f64,
     peak_mb: f64,
+    /// CPU seconds the server process used while the clients ran.
+    server_cpu: f64,
+    /// (busy, total) CPU seconds of the whole machine meanwhile.
+    machine_busy: (f64, f64),
 }
 
 fn read_port(child: &mut Child) -> u16 {
@@ -641,6 +679,14 @@ fn report(results: &[(&str, Measured)]) {
             m.elapsed,
             m.requests as f64 / m.elapsed,
             m.peak_mb
+        );
+        println!(
+            "CPU while measured: server {:.1} s ({:.2} ms per request); whole machine {:.1} of {:.1} s busy ({:.0} %)",
+            m.server_cpu,
+            m.server_cpu * 1000.0 / m.requests.max(1) as f64,
+            m.machine_busy.0,
+            m.machine_busy.1,
+            100.0 * m.machine_busy.0 / m.machine_busy.1.max(f64::MIN_POSITIVE)
         );
         println!(
             "| route | requests | p50 ms | p95 ms | max ms | failures |\n|---|---:|---:|---:|---:|---:|"

@@ -932,6 +932,20 @@ fn foreign_postgres_database_is_refused() {
     assert_eq!(tables, 1, "nothing was created");
 }
 
+/// Every statement is planned for its parameters (a generic plan of the scopes' `IN` list was
+/// 80× slower under the dashboard's load; see `pg.rs`).
+#[test]
+fn postgres_statements_get_plans_for_their_parameters() {
+    let Some(db) = postgres_db() else { return };
+    let s = Store::open(db.url()).unwrap();
+    let mode = s
+        .conn
+        .borrow_mut()
+        .query_vec("SHOW plan_cache_mode", &[], |r| r.string(0))
+        .unwrap();
+    assert_eq!(mode, vec!["force_custom_plan".to_string()]);
+}
+
 /// A migration after the first schema, used only here (renumbered after the current schema by
 /// the test): adds a column and fills it from existing rows.
 const TEST_V2: schema::Migration = schema::Migration {

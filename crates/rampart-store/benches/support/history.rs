@@ -27,7 +27,12 @@ pub fn peak_mb() -> f64 {
 /// figure that does not depend on how busy the other tenants are (SQLite runs in-process;
 /// PostgreSQL's server time is not included).
 pub fn cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_s_of("self")
+}
+
+/// [`cpu_s`] of the process `/proc/{pid}` (a number, or `self`).
+pub fn cpu_s_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which is in parentheses): utime is the 14th, stime 15th.
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
