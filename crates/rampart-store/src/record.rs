@@ -734,7 +734,8 @@ pub(crate) fn record_audit(
     }
 
     // Writes.
-    conn.bulk_insert(
+    crate::db::bulk_insert_rebuilding(
+        conn,
         "findings",
         &[
             "fid",
@@ -759,6 +760,7 @@ pub(crate) fn record_audit(
             "reopened",
             "digest",
         ],
+        (new_rows.len(), known.len()),
         &mut new_rows.iter().map(|(i, fid, s, d)| {
             let f = &findings[*i];
             let sup = effective[*i].as_ref();

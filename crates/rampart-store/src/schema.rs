@@ -275,6 +275,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 11,
         sql: crate::access::MIGRATION_V11,
     },
+    // Two finding indexes that later ones made redundant (each slowed every insert).
+    Migration {
+        version: 12,
+        sql: crate::access::MIGRATION_V12,
+    },
 ];
 
 /// Steps of a migration that SQL cannot express, run right after the migration of that

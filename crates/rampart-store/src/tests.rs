@@ -946,6 +946,59 @@ fn postgres_statements_get_plans_for_their_parameters() {
     assert_eq!(mode, vec!["force_custom_plan".to_string()]);
 }
 
+/// A first audit larger than the table goes in with its indexes dropped and built again at the
+/// end: afterwards the store has exactly the indexes it had, and they answer queries.
+#[test]
+fn a_large_first_audit_keeps_every_index() {
+    on_both(|db| {
+        let mut s = db.open();
+        let indexes = |s: &Store| {
+            let mut conn = s.conn.borrow_mut();
+            crate::db::secondary_indexes(&mut **conn, "findings").unwrap()
+        };
+        let before = indexes(&s);
+        assert!(
+            before.iter().any(|(n, _)| n == "findings_account_id"),
+            "{before:?}"
+        );
+        let accounts: Vec<String> = (0..50).map(|a| format!("{:012}", 100 + a)).collect();
+        let regions = ["r1", "r2", "r3", "r4"];
+        let mut findings = Vec::new();
+        for a in &accounts {
+            for r in regions {
+                for c in CONTROLS {
+                    for res in 0..25 {
+                        let status = if res == 0 { Status::Fail } else { Status::Pass };
+                        findings.push(finding(c, a, r, &format!("x{res}"), status, "m"));
+                    }
+                }
+            }
+        }
+        assert!(findings.len() >= 15_000, "above the rebuild threshold");
+        let observed = accounts
+            .iter()
+            .map(|a| account(a, &regions, false))
+            .collect();
+        s.record_audit(&audit(day(0), observed, CONTROLS), &findings)
+            .unwrap();
+        assert_eq!(indexes(&s), before, "the same indexes after the load");
+        assert_eq!(s.findings().unwrap().len(), findings.len());
+        // The rebuilt account and open indexes answer the dashboard's filters.
+        let page = s
+            .findings_page(
+                &FindingFilter {
+                    accounts: Some(vec![accounts[7].clone()]),
+                    status: Some("open".into()),
+                    ..Default::default()
+                },
+                1000,
+            )
+            .unwrap();
+        assert_eq!(page.len(), regions.len() * CONTROLS.len());
+        assert!(page.iter().all(|f| f.account_id == accounts[7] && f.open));
+    });
+}
+
 /// A migration after the first schema, used only here (renumbered after the current schema by
 /// the test): adds a column and fills it from existing rows.
 const TEST_V2: schema::Migration = schema::Migration {
