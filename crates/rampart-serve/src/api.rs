@@ -1301,17 +1301,24 @@ pub async fn weekly_report(
 ) -> Result<String, ApiError> {
     let weeks_ago = q.weeks_ago.unwrap_or(0).clamp(0, 52);
     let version = state.db(|s| s.data_version()).await?;
-    let report = state
+    let text = state
         .cache
-        .weekly
-        .get_or(weeks_ago, version, async || {
-            let end = Utc::now() - Duration::weeks(weeks_ago);
-            state
-                .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
-                .await
+        .weekly_text
+        .get_or((weeks_ago, format as u8), version, async || {
+            let report = state
+                .cache
+                .weekly
+                .get_or(weeks_ago, version, async || {
+                    let end = Utc::now() - Duration::weeks(weeks_ago);
+                    state
+                        .db(move |s| rampart_report::weekly::build(s, end, Duration::days(7)))
+                        .await
+                })
+                .await?;
+            Ok::<_, ApiError>(rampart_report::weekly::render(&report, format))
         })
         .await?;
-    Ok(rampart_report::weekly::render(&report, format))
+    Ok(String::clone(&text))
 }
 
 pub async fn report(

@@ -70,6 +70,9 @@ pub struct Caches {
     pub metrics: Cache<(), String>,
     /// By weeks back.
     pub weekly: Cache<i64, rampart_report::weekly::WeeklyReport>,
+    /// The same reports rendered, by (weeks back, format): rendering the JSON of a large
+    /// organization's report took longer than building the rest of the response.
+    pub weekly_text: Cache<(i64, u8), String>,
 }
 
 #[cfg(test)]

@@ -1776,3 +1776,32 @@ async fn alert_list_pages_with_a_link_and_filters_in_the_store() {
     );
     assert!(op["responses"]["200"]["headers"]["Link"].is_object());
 }
+
+/// The rendered weekly report is cached with the report, so it follows the store: a risk
+/// accepted with an expiry soon appears in the next response.
+#[tokio::test]
+async fn the_weekly_report_follows_the_store() {
+    let f = fixture();
+    let t = token(&f.state, Role::Operator, "bot", Duration::days(1));
+    let before = api_json(&f, &t, "/api/v1/reports/weekly").await;
+    assert_eq!(
+        api_json(&f, &t, "/api/v1/reports/weekly").await,
+        before,
+        "the same report again"
+    );
+    assert!(!before.to_string().contains("expires in ten days"));
+    let expires = (Utc::now() + Duration::days(10)).format("%Y-%m-%d");
+    let accept = api_post(
+        &format!("/api/v1/findings/{}/accept", f.finding_id),
+        &t,
+        format!(r#"{{"reason":"expires in ten days","expires":"{expires}"}}"#),
+    );
+    assert_eq!(send(&f.state, accept).await.status(), StatusCode::OK);
+    let after = api_json(&f, &t, "/api/v1/reports/weekly").await;
+    assert!(
+        after["expiring"]
+            .to_string()
+            .contains("expires in ten days"),
+        "{after}"
+    );
+}
